@@ -1,0 +1,32 @@
+/*
+ * The command-line front end: a verb table, each verb parsing its own
+ * options. Only this layer prints to the terminal and chooses exit statuses:
+ * 0 success, 1 runtime failure, 2 bad usage or bad input.
+ */
+#ifndef FD_CLI_H
+#define FD_CLI_H
+
+#include "error.h"
+
+#define EXIT_RUNTIME 1
+#define EXIT_USAGE 2
+
+struct verb {
+	const char *name;
+	const char *summary; /* one line for `firedrill --help` */
+	const char *usage;   /* full help for `firedrill VERB --help`, <= 80 columns */
+	int (*run)(const struct verb *v, int argc, char **argv);
+};
+
+extern const struct verb verbs[];
+
+/* Prints "firedrill: MSG" to stderr and returns the exit status for err. */
+int cli_fail(const struct fd_error *err);
+
+/* Prints "firedrill VERB: MSG\nTry 'firedrill VERB --help'." and returns 2. */
+int cli_usage_error(const struct verb *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+int cmd_inspect(const struct verb *v, int argc, char **argv);
+int cmd_planned(const struct verb *v, int argc, char **argv);
+
+#endif

@@ -1,0 +1,417 @@
+/*
+ * firedrill inspect: what a recording holds, from its index when it has one
+ * (instant, whatever the size), by reading every block otherwise.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "json.h"
+#include "reader.h"
+#include "timefmt.h"
+
+struct facts {
+	uint64_t records[FD_SIGNAL_COUNT], payload[FD_SIGNAL_COUNT];
+	uint64_t blocks, record_blocks, dict_blocks;
+	uint64_t raw_bytes, stored_bytes;
+	uint64_t resources, scopes;
+	int64_t first, last;
+	bool have_range;
+	const Firedrill__V1__RecordingSummary *summary; /* NULL without an index */
+};
+
+static uint64_t total(const uint64_t v[FD_SIGNAL_COUNT])
+{
+	return v[0] + v[1] + v[2];
+}
+
+static void facts_from_index(struct facts *x, const Firedrill__V1__BlockIndex *ix)
+{
+	const Firedrill__V1__RecordingSummary *s = ix->summary;
+	x->summary = s;
+	for (size_t i = 0; i < s->n_signals; i++) {
+		uint32_t sig = s->signals[i]->signal;
+		if (sig < FD_SIGNAL_COUNT) {
+			x->records[sig] = s->signals[i]->records;
+			x->payload[sig] = s->signals[i]->payload_bytes;
+		}
+	}
+	x->blocks = ix->n_blocks + 1; /* and the index block itself */
+	for (size_t i = 0; i < ix->n_blocks; i++) {
+		const Firedrill__V1__BlockRef *b = ix->blocks[i];
+		if (b->type == 2) {
+			x->record_blocks++;
+			x->raw_bytes += b->raw_len;
+			x->stored_bytes += b->stored_len;
+		} else {
+			x->dict_blocks++;
+		}
+	}
+	x->resources = s->resource_count;
+	x->scopes = s->scope_count;
+	x->first = (int64_t)s->first_time_unix_nano;
+	x->last = (int64_t)s->last_time_unix_nano;
+	x->have_range = total(x->records) > 0;
+}
+
+static void facts_from_scan(struct facts *x, const struct fd_recording_stats *st)
+{
+	for (int i = 0; i < FD_SIGNAL_COUNT; i++) {
+		x->records[i] = st->records[i];
+		x->payload[i] = st->payload_bytes[i];
+	}
+	x->blocks = st->blocks;
+	x->record_blocks = st->record_blocks;
+	x->dict_blocks = st->blocks - st->record_blocks;
+	x->raw_bytes = st->raw_bytes;
+	x->stored_bytes = st->stored_bytes;
+	x->first = st->first_time;
+	x->last = st->last_time;
+	x->have_range = total(x->records) > 0;
+}
+
+static const char *or_dash(const char *s)
+{
+	return s && *s ? s : "-";
+}
+
+static void print_text(const char *path, const struct fd_recording_reader *r, const struct facts *x)
+{
+	const Firedrill__V1__RecordingHeader *h = fd_recording_reader_header(r);
+	unsigned major, minor;
+	char a[64], b[64], c[64];
+	fd_recording_reader_version(r, &major, &minor);
+	uint64_t size = fd_recording_reader_file_size(r);
+	uint64_t n = total(x->records);
+
+	printf("recording    %s (%s, format %u.%u)\n", path, fd_format_bytes(a, sizeof(a), size), major,
+	       minor);
+	printf("generator    %s\n", or_dash(h->generator));
+	printf("source       %s\n", or_dash(h->source_kind));
+	printf("scenario     %s\n", or_dash(h->scenario_name));
+	if (h->scenario_title && *h->scenario_title)
+		printf("title        %s\n", h->scenario_title);
+	printf("seed         %" PRIu64 "\n", h->seed);
+	if (h->start_time_unix_nano || h->end_time_unix_nano)
+		printf("declared     %s .. %s (%s)\n",
+		       fd_format_time(a, sizeof(a), (int64_t)h->start_time_unix_nano),
+		       fd_format_time(b, sizeof(b), (int64_t)h->end_time_unix_nano),
+		       fd_format_duration(c, sizeof(c),
+					  (int64_t)(h->end_time_unix_nano - h->start_time_unix_nano)));
+	for (size_t i = 0; i < h->n_properties; i++)
+		printf("%-12s %s\n", h->properties[i]->key, h->properties[i]->value);
+	printf("records      %" PRIu64 " (traces %" PRIu64 ", metrics %" PRIu64 ", logs %" PRIu64 ")\n",
+	       n, x->records[0], x->records[1], x->records[2]);
+	if (x->have_range)
+		printf("time range   %s .. %s (%s)\n", fd_format_time(a, sizeof(a), x->first),
+		       fd_format_time(b, sizeof(b), x->last),
+		       fd_format_duration(c, sizeof(c), x->last - x->first));
+	else
+		printf("time range   - (no records)\n");
+	printf("blocks       %" PRIu64 " (%" PRIu64 " record, %" PRIu64 " dictionary%s)\n", x->blocks,
+	       x->record_blocks, x->dict_blocks, x->summary ? ", 1 index" : ", no index");
+	if (x->summary)
+		printf("dictionary   %" PRIu64 " resources, %" PRIu64 " scopes\n", x->resources, x->scopes);
+	printf("payload      %s (traces %s, metrics %s, logs %s)\n",
+	       fd_format_bytes(a, sizeof(a), total(x->payload)),
+	       fd_format_bytes(b, sizeof(b), x->payload[0]), fd_format_bytes(c, sizeof(c), x->payload[1]),
+	       fd_format_bytes((char[64]){0}, 64, x->payload[2]));
+	if (n)
+		printf("per record   %.1f bytes in the file, %.1f bytes of payload\n",
+		       (double)size / (double)n, (double)total(x->payload) / (double)n);
+	if (x->stored_bytes)
+		printf("compression  %.2fx (%s of records in %s of blocks)\n",
+		       (double)x->raw_bytes / (double)x->stored_bytes,
+		       fd_format_bytes(a, sizeof(a), x->raw_bytes),
+		       fd_format_bytes(b, sizeof(b), x->stored_bytes));
+	const Firedrill__V1__AnswerKey *k = h->answer_key;
+	if (k && (k->root_cause && *k->root_cause))
+		printf("answer key   present (firedrill inspect --answer-key)\n");
+}
+
+static void json_strings(struct fd_json *j, const char *key, char **v, size_t n)
+{
+	fd_json_key(j, key);
+	fd_json_array_begin(j);
+	for (size_t i = 0; i < n; i++)
+		fd_json_string(j, v[i]);
+	fd_json_array_end(j);
+}
+
+static void json_figures(struct fd_json *j, const char *key, Firedrill__V1__Figure **f, size_t n)
+{
+	fd_json_key(j, key);
+	fd_json_array_begin(j);
+	for (size_t i = 0; i < n; i++) {
+		fd_json_object_begin(j);
+		fd_json_key(j, "name");
+		fd_json_string(j, f[i]->name);
+		fd_json_key(j, "subject");
+		fd_json_string(j, f[i]->subject);
+		fd_json_key(j, "phase");
+		fd_json_string(j, f[i]->phase);
+		fd_json_key(j, "value");
+		fd_json_double(j, f[i]->value);
+		fd_json_key(j, "unit");
+		fd_json_string(j, f[i]->unit);
+		fd_json_object_end(j);
+	}
+	fd_json_array_end(j);
+}
+
+static void json_answer_key(struct fd_json *j, const Firedrill__V1__AnswerKey *k,
+			    const struct facts *x)
+{
+	fd_json_key(j, "answer_key");
+	if (!k) {
+		fd_json_null(j);
+		return;
+	}
+	fd_json_object_begin(j);
+	fd_json_key(j, "prompt");
+	fd_json_string(j, k->prompt);
+	fd_json_key(j, "root_cause");
+	fd_json_string(j, k->root_cause);
+	fd_json_key(j, "trigger");
+	fd_json_string(j, k->trigger);
+	fd_json_key(j, "mitigation");
+	fd_json_string(j, k->mitigation);
+	fd_json_key(j, "verification");
+	fd_json_string(j, k->verification);
+	json_strings(j, "investigation", k->investigation, k->n_investigation);
+	json_strings(j, "red_herrings", k->red_herrings, k->n_red_herrings);
+	json_strings(j, "evidence", k->evidence, k->n_evidence);
+	json_figures(j, "figures", k->figures, k->n_figures);
+	if (x->summary)
+		json_figures(j, "measured", x->summary->measured, x->summary->n_measured);
+	fd_json_object_end(j);
+}
+
+static int print_json(const char *path, const struct fd_recording_reader *r, const struct facts *x,
+		      const struct fd_recording_stats *st)
+{
+	const Firedrill__V1__RecordingHeader *h = fd_recording_reader_header(r);
+	unsigned major, minor;
+	char t[64];
+	fd_recording_reader_version(r, &major, &minor);
+	uint64_t size = fd_recording_reader_file_size(r), n = total(x->records);
+	struct fd_json j;
+	fd_json_init(&j, stdout, true);
+	fd_json_object_begin(&j);
+	fd_json_key(&j, "file");
+	fd_json_string(&j, path);
+	fd_json_key(&j, "file_bytes");
+	fd_json_uint(&j, size);
+	fd_json_key(&j, "format_version");
+	snprintf(t, sizeof(t), "%u.%u", major, minor);
+	fd_json_string(&j, t);
+	fd_json_key(&j, "generator");
+	fd_json_string(&j, h->generator);
+	fd_json_key(&j, "source");
+	fd_json_string(&j, h->source_kind);
+	fd_json_key(&j, "scenario");
+	fd_json_string(&j, h->scenario_name);
+	fd_json_key(&j, "title");
+	fd_json_string(&j, h->scenario_title);
+	fd_json_key(&j, "seed");
+	fd_json_uint(&j, h->seed);
+	fd_json_key(&j, "declared_start");
+	fd_json_string(&j, fd_format_time(t, sizeof(t), (int64_t)h->start_time_unix_nano));
+	fd_json_key(&j, "declared_end");
+	fd_json_string(&j, fd_format_time(t, sizeof(t), (int64_t)h->end_time_unix_nano));
+	fd_json_key(&j, "properties");
+	fd_json_object_begin(&j);
+	for (size_t i = 0; i < h->n_properties; i++) {
+		fd_json_key(&j, h->properties[i]->key);
+		fd_json_string(&j, h->properties[i]->value);
+	}
+	fd_json_object_end(&j);
+	fd_json_key(&j, "records");
+	fd_json_object_begin(&j);
+	fd_json_key(&j, "total");
+	fd_json_uint(&j, n);
+	for (int s = 0; s < FD_SIGNAL_COUNT; s++) {
+		fd_json_key(&j, fd_signal_name((enum fd_signal)s));
+		fd_json_uint(&j, x->records[s]);
+	}
+	fd_json_object_end(&j);
+	fd_json_key(&j, "payload_bytes");
+	fd_json_object_begin(&j);
+	fd_json_key(&j, "total");
+	fd_json_uint(&j, total(x->payload));
+	for (int s = 0; s < FD_SIGNAL_COUNT; s++) {
+		fd_json_key(&j, fd_signal_name((enum fd_signal)s));
+		fd_json_uint(&j, x->payload[s]);
+	}
+	fd_json_object_end(&j);
+	fd_json_key(&j, "first_time");
+	if (x->have_range)
+		fd_json_string(&j, fd_format_time(t, sizeof(t), x->first));
+	else
+		fd_json_null(&j);
+	fd_json_key(&j, "last_time");
+	if (x->have_range)
+		fd_json_string(&j, fd_format_time(t, sizeof(t), x->last));
+	else
+		fd_json_null(&j);
+	fd_json_key(&j, "first_time_unix_nano");
+	fd_json_int(&j, x->have_range ? x->first : 0);
+	fd_json_key(&j, "last_time_unix_nano");
+	fd_json_int(&j, x->have_range ? x->last : 0);
+	fd_json_key(&j, "blocks");
+	fd_json_uint(&j, x->blocks);
+	fd_json_key(&j, "record_blocks");
+	fd_json_uint(&j, x->record_blocks);
+	fd_json_key(&j, "dictionary_blocks");
+	fd_json_uint(&j, x->dict_blocks);
+	fd_json_key(&j, "has_index");
+	fd_json_bool(&j, x->summary != NULL);
+	fd_json_key(&j, "resources");
+	fd_json_uint(&j, x->resources);
+	fd_json_key(&j, "scopes");
+	fd_json_uint(&j, x->scopes);
+	fd_json_key(&j, "bytes_per_record");
+	fd_json_double(&j, n ? (double)size / (double)n : 0.0);
+	fd_json_key(&j, "raw_record_bytes");
+	fd_json_uint(&j, x->raw_bytes);
+	fd_json_key(&j, "stored_record_bytes");
+	fd_json_uint(&j, x->stored_bytes);
+	fd_json_key(&j, "compression_ratio");
+	fd_json_double(&j, x->stored_bytes ? (double)x->raw_bytes / (double)x->stored_bytes : 0.0);
+	fd_json_key(&j, "cut_short");
+	fd_json_bool(&j, st->cut_short);
+	if (st->cut_short) {
+		fd_json_key(&j, "cut_offset");
+		fd_json_uint(&j, st->cut_offset);
+		fd_json_key(&j, "cut_reason");
+		fd_json_string(&j, st->cut_reason);
+	}
+	json_answer_key(&j, h->answer_key, x);
+	fd_json_object_end(&j);
+	return j.error ? -1 : 0;
+}
+
+static void print_lines(const char *title, char **v, size_t n)
+{
+	if (!n)
+		return;
+	printf("%s\n", title);
+	for (size_t i = 0; i < n; i++)
+		printf("  %zu. %s\n", i + 1, v[i]);
+}
+
+static void print_figures(const char *title, Firedrill__V1__Figure **f, size_t n)
+{
+	if (!n)
+		return;
+	printf("%s\n", title);
+	for (size_t i = 0; i < n; i++) {
+		char v[32];
+		printf("  %-28s %-8s %-8s %s %s\n", f[i]->subject, f[i]->name, or_dash(f[i]->phase),
+		       fd_format_double(v, f[i]->value), f[i]->unit);
+	}
+}
+
+static int print_answer_key(const struct fd_recording_reader *r, const struct facts *x)
+{
+	const Firedrill__V1__RecordingHeader *h = fd_recording_reader_header(r);
+	const Firedrill__V1__AnswerKey *k = h->answer_key;
+	if (!k) {
+		fprintf(stderr, "firedrill inspect: this recording has no answer key (source: %s)\n",
+			or_dash(h->source_kind));
+		return EXIT_USAGE;
+	}
+	printf("scenario       %s\n", or_dash(h->scenario_name));
+	printf("prompt         %s\n", or_dash(k->prompt));
+	printf("root cause     %s\n", or_dash(k->root_cause));
+	printf("trigger        %s\n", or_dash(k->trigger));
+	printf("mitigation     %s\n", or_dash(k->mitigation));
+	printf("verification   %s\n", or_dash(k->verification));
+	print_lines("investigation", k->investigation, k->n_investigation);
+	print_lines("red herrings", k->red_herrings, k->n_red_herrings);
+	print_lines("evidence", k->evidence, k->n_evidence);
+	print_figures("figures", k->figures, k->n_figures);
+	if (x->summary)
+		print_figures("measured from the data", x->summary->measured, x->summary->n_measured);
+	return 0;
+}
+
+int cmd_inspect(const struct verb *v, int argc, char **argv)
+{
+	enum { OPT_JSON = 256, OPT_ANSWER, OPT_VERIFY, OPT_TIMELINE };
+	static const struct option options[] = {
+		{"json", no_argument, NULL, OPT_JSON},
+		{"answer-key", no_argument, NULL, OPT_ANSWER},
+		{"verify", no_argument, NULL, OPT_VERIFY},
+		{"timeline", no_argument, NULL, OPT_TIMELINE},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	bool json = false, answer = false, verify = false, timeline = false;
+	int c;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
+		switch (c) {
+		case OPT_JSON: json = true; break;
+		case OPT_ANSWER: answer = true; break;
+		case OPT_VERIFY: verify = true; break;
+		case OPT_TIMELINE: timeline = true; break;
+		case 'h': fputs(v->usage, stdout); return 0;
+		default: return cli_usage_error(v, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage_error(v, optind >= argc ? "missing FILE.fdr" : "expected one FILE.fdr");
+	if (timeline) {
+		fprintf(stderr, "firedrill inspect: --timeline is not implemented yet (planned in issue #3, Generator)\n");
+		return EXIT_USAGE;
+	}
+	const char *path = argv[optind];
+	struct fd_error err = {0};
+	struct fd_recording_reader *r;
+	if (fd_recording_reader_open(path, &r, &err) < 0)
+		return cli_fail(&err);
+
+	struct facts x = {0};
+	const Firedrill__V1__BlockIndex *ix = fd_recording_reader_index(r);
+	int status = 0;
+	if (!ix || verify) {
+		struct fd_record rec;
+		int rc;
+		while ((rc = fd_recording_reader_next(r, &rec, &err)) > 0)
+			;
+		if (rc < 0) {
+			status = cli_fail(&err);
+			goto out;
+		}
+	}
+	const struct fd_recording_stats *st = fd_recording_reader_stats(r);
+	if (ix && !verify)
+		facts_from_index(&x, ix);
+	else
+		facts_from_scan(&x, st);
+	if (ix && verify) {
+		x.summary = ix->summary;
+		x.blocks++; /* the index */
+		x.resources = ix->summary->resource_count;
+		x.scopes = ix->summary->scope_count;
+	}
+	if (st->cut_short)
+		fprintf(stderr,
+			"firedrill: warning: %s is cut short at byte %" PRIu64 " (%s): recovered %" PRIu64
+			" records in %" PRIu64 " complete blocks\n",
+			path, st->cut_offset, st->cut_reason, total(st->records), st->blocks);
+	if (answer && !json)
+		status = print_answer_key(r, &x);
+	else if (json)
+		status = print_json(path, r, &x, st) < 0 ? EXIT_RUNTIME : 0;
+	else
+		print_text(path, r, &x);
+out:
+	fd_recording_reader_destroy(r);
+	return status;
+}

@@ -1,0 +1,193 @@
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "fd_config.h"
+
+static int cmd_help(const struct verb *v, int argc, char **argv);
+static int cmd_version(const struct verb *v, int argc, char **argv);
+
+const struct verb verbs[] = {
+	{"list", "list the built-in scenarios: name, title, duration",
+	 "Usage: firedrill list [--json]\n"
+	 "\n"
+	 "List the built-in scenarios (name, title, duration).\n"
+	 "\n"
+	 "Options:\n"
+	 "  --json        print one JSON object\n"
+	 "  -h, --help    show this help\n",
+	 cmd_planned},
+	{"validate", "check a scenario file; errors as file:line:col: message",
+	 "Usage: firedrill validate SCENARIO.yaml...\n"
+	 "\n"
+	 "Check scenario files without generating anything. Every problem is\n"
+	 "reported as FILE:LINE:COL: MESSAGE; exit status 2 when any file is bad.\n"
+	 "\n"
+	 "Options:\n"
+	 "  -h, --help    show this help\n",
+	 cmd_planned},
+	{"generate", "simulate a scenario and record (or stream) its telemetry",
+	 "Usage: firedrill generate SCENARIO.yaml|NAME -o OUT.fdr [options]\n"
+	 "\n"
+	 "Simulate the incident a scenario describes and record its traces, metrics\n"
+	 "and logs. NAME is a built-in scenario (see `firedrill list`).\n"
+	 "\n"
+	 "Options:\n"
+	 "  -o, --output FILE    write the recording to FILE (.fdr)\n"
+	 "  --seed N             random seed (default: the scenario's)\n"
+	 "  --start TIME         first timestamp, RFC 3339 (default: the scenario's)\n"
+	 "  --duration D         simulate D instead of the scenario's duration\n"
+	 "  --to SINK            also stream to SINK (repeatable); see `replay --help`\n"
+	 "  -h, --help           show this help\n",
+	 cmd_planned},
+	{"inspect", "describe a recording: metadata, counts, time range, size",
+	 "Usage: firedrill inspect FILE.fdr [options]\n"
+	 "\n"
+	 "Print a recording's header, metadata, record counts per signal, time\n"
+	 "range, blocks, bytes per record and compression ratio. A file cut short\n"
+	 "is read up to its last complete block, with a warning; a corrupt block is\n"
+	 "reported by number and byte offset (exit status 2).\n"
+	 "\n"
+	 "Options:\n"
+	 "  --json          print the same as one JSON object\n"
+	 "  --answer-key    print the interviewer's brief and the measured figures\n"
+	 "  --verify        read and check every block, not just the index\n"
+	 "  --timeline      print the scenario's timeline of events\n"
+	 "  -h, --help      show this help\n",
+	 cmd_inspect},
+	{"replay", "stream a recording into Kafka, files or stdout",
+	 "Usage: firedrill replay FILE.fdr --to SINK [--to SINK...] [options]\n"
+	 "\n"
+	 "Stream a recording into one or more sinks with its original timing.\n"
+	 "SINK: file:OUT.fdr, dir:PATH[?format=...], kafka://HOST:PORT[,...],\n"
+	 "      kafka://embedded, stdout:[FORMAT]\n"
+	 "\n"
+	 "Options:\n"
+	 "  --to SINK              where to send records (repeatable)\n"
+	 "  --speed S              realtime (default), Nx (e.g. 10x) or max\n"
+	 "  --rebase R             start-now (default), end-now, TIME or none\n"
+	 "  --from T, --until T    replay only this window\n"
+	 "  --loop N               repeat N times, each shifted by the length\n"
+	 "  --signals LIST         traces,metrics,logs (default: all)\n"
+	 "  --service NAME         only this service's records\n"
+	 "  --shard I/N            only shard I of N (traces by trace id)\n"
+	 "  -X KEY=VALUE           librdkafka property for kafka:// sinks\n"
+	 "  -h, --help             show this help\n",
+	 cmd_planned},
+	{"record", "capture OTLP telemetry from Kafka or files into a recording",
+	 "Usage: firedrill record --from kafka://BROKERS -o OUT.fdr [options]\n"
+	 "\n"
+	 "Capture real telemetry into a recording that replays like a generated one.\n"
+	 "\n"
+	 "Options:\n"
+	 "  --from SOURCE      kafka://BROKERS, dir:PATH or file:PATH\n"
+	 "  -o, --output FILE  write the recording to FILE (.fdr)\n"
+	 "  --topics LIST      default otlp_spans,otlp_metrics,otlp_logs\n"
+	 "  --duration D       stop after D\n"
+	 "  -X KEY=VALUE       librdkafka property\n"
+	 "  -h, --help         show this help\n",
+	 cmd_planned},
+	{"help", "show help for a command",
+	 "Usage: firedrill help [COMMAND]\n"
+	 "\n"
+	 "Show the list of commands, or one command's help.\n",
+	 cmd_help},
+	{"version", "print the version",
+	 "Usage: firedrill version\n"
+	 "\n"
+	 "Print firedrill's version and the recording format it writes.\n",
+	 cmd_version},
+	{NULL, NULL, NULL, NULL},
+};
+
+static void main_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: firedrill COMMAND [options]\n"
+		"\n"
+		"Synthesize, record and replay the telemetry of production incidents.\n"
+		"\n"
+		"Commands:\n");
+	for (const struct verb *v = verbs; v->name; v++)
+		fprintf(out, "  %-10s %s\n", v->name, v->summary);
+	fprintf(out, "\nRun 'firedrill COMMAND --help' for a command's options.\n"
+		     "Exit status: 0 success, 1 runtime failure, 2 bad usage or input.\n");
+}
+
+int cli_fail(const struct fd_error *err)
+{
+	fprintf(stderr, "firedrill: %s\n", err->msg[0] ? err->msg : "unknown error");
+	return err->code == FD_EINPUT ? EXIT_USAGE : EXIT_RUNTIME;
+}
+
+int cli_usage_error(const struct verb *v, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "firedrill %s: ", v->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'firedrill %s --help'.\n", v->name);
+	return EXIT_USAGE;
+}
+
+static const struct verb *find_verb(const char *name)
+{
+	for (const struct verb *v = verbs; v->name; v++)
+		if (strcmp(v->name, name) == 0)
+			return v;
+	return NULL;
+}
+
+static int cmd_help(const struct verb *v, int argc, char **argv)
+{
+	(void)v;
+	if (argc < 2) {
+		main_usage(stdout);
+		return 0;
+	}
+	const struct verb *w = find_verb(argv[1]);
+	if (!w) {
+		fprintf(stderr, "firedrill help: unknown command '%s'\n", argv[1]);
+		return EXIT_USAGE;
+	}
+	fputs(w->usage, stdout);
+	return 0;
+}
+
+static int cmd_version(const struct verb *v, int argc, char **argv)
+{
+	(void)v;
+	(void)argv;
+	if (argc > 1 && strcmp(argv[1], "--help") && strcmp(argv[1], "-h"))
+		return cli_usage_error(v, "unexpected argument '%s'", argv[1]);
+	if (argc > 1) {
+		fputs(v->usage, stdout);
+		return 0;
+	}
+	printf("firedrill %s (recording format 1.0)\n", FD_VERSION);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		main_usage(stderr);
+		return EXIT_USAGE;
+	}
+	const char *name = argv[1];
+	if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+		main_usage(stdout);
+		return 0;
+	}
+	if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0)
+		name = "version";
+	const struct verb *v = find_verb(name);
+	if (!v) {
+		fprintf(stderr, "firedrill: unknown command '%s'\nTry 'firedrill --help'.\n", name);
+		return EXIT_USAGE;
+	}
+	return v->run(v, argc - 1, argv + 1);
+}

@@ -1,0 +1,224 @@
+#include "json.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void fd_json_init(struct fd_json *j, FILE *f, bool pretty)
+{
+	memset(j, 0, sizeof(*j));
+	j->f = f;
+	j->pretty = pretty;
+}
+
+static void put(struct fd_json *j, const char *s, size_t n)
+{
+	if (!j->error && fwrite(s, 1, n, j->f) != n)
+		j->error = errno ? errno : EIO;
+}
+
+static void puts_(struct fd_json *j, const char *s)
+{
+	put(j, s, strlen(s));
+}
+
+static void newline(struct fd_json *j)
+{
+	if (!j->pretty)
+		return;
+	put(j, "\n", 1);
+	for (int i = 0; i < j->depth; i++)
+		put(j, "  ", 2);
+}
+
+/* Every value and key goes through here: a comma between siblings. */
+static void before_value(struct fd_json *j)
+{
+	if (j->after_key) {
+		j->after_key = false;
+		return;
+	}
+	if (j->depth > 0) {
+		if (j->need_comma[j->depth])
+			put(j, ",", 1);
+		j->need_comma[j->depth] = true;
+		newline(j);
+	}
+}
+
+static void open_(struct fd_json *j, const char *c)
+{
+	before_value(j);
+	puts_(j, c);
+	if (j->depth < FD_JSON_MAX_DEPTH - 1)
+		j->depth++;
+	j->need_comma[j->depth] = false;
+}
+
+static void close_(struct fd_json *j, const char *c)
+{
+	bool had = j->need_comma[j->depth];
+	if (j->depth > 0)
+		j->depth--;
+	if (had)
+		newline(j);
+	puts_(j, c);
+	if (j->depth == 0 && j->pretty)
+		put(j, "\n", 1);
+}
+
+void fd_json_object_begin(struct fd_json *j) { open_(j, "{"); }
+void fd_json_object_end(struct fd_json *j) { close_(j, "}"); }
+void fd_json_array_begin(struct fd_json *j) { open_(j, "["); }
+void fd_json_array_end(struct fd_json *j) { close_(j, "]"); }
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0];
+	size_t len;
+	unsigned min;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	unsigned cp = c & (0xff >> (len + 1));
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+void fd_json_string_n(struct fd_json *j, const char *str, size_t n)
+{
+	before_value(j);
+	const unsigned char *s = (const unsigned char *)str;
+	put(j, "\"", 1);
+	size_t start = 0, i = 0;
+	while (i < n) {
+		unsigned char c = s[i];
+		const char *esc = NULL;
+		char ubuf[8];
+		size_t adv = 1;
+		if (c == '"')
+			esc = "\\\"";
+		else if (c == '\\')
+			esc = "\\\\";
+		else if (c == '\n')
+			esc = "\\n";
+		else if (c == '\r')
+			esc = "\\r";
+		else if (c == '\t')
+			esc = "\\t";
+		else if (c < 0x20 || c == 0x7f) {
+			snprintf(ubuf, sizeof(ubuf), "\\u%04x", c);
+			esc = ubuf;
+		} else if (c >= 0x80) {
+			adv = utf8_len(s + i, n - i);
+			if (adv == 0) {
+				esc = "\\ufffd"; /* invalid byte: replacement character */
+				adv = 1;
+			}
+		}
+		if (esc) {
+			put(j, str + start, i - start);
+			puts_(j, esc);
+			start = i + adv;
+		}
+		i += adv;
+	}
+	put(j, str + start, n - start);
+	put(j, "\"", 1);
+}
+
+void fd_json_string(struct fd_json *j, const char *s)
+{
+	if (!s) {
+		fd_json_null(j);
+		return;
+	}
+	fd_json_string_n(j, s, strlen(s));
+}
+
+void fd_json_key(struct fd_json *j, const char *key)
+{
+	fd_json_string(j, key);
+	put(j, j->pretty ? ": " : ":", j->pretty ? 2 : 1);
+	j->after_key = true;
+}
+
+void fd_json_int(struct fd_json *j, int64_t v)
+{
+	char b[32];
+	before_value(j);
+	snprintf(b, sizeof(b), "%lld", (long long)v);
+	puts_(j, b);
+}
+
+void fd_json_uint(struct fd_json *j, uint64_t v)
+{
+	char b[32];
+	before_value(j);
+	snprintf(b, sizeof(b), "%llu", (unsigned long long)v);
+	puts_(j, b);
+}
+
+char *fd_format_double(char buf[32], double v)
+{
+	if (isnan(v)) {
+		snprintf(buf, 32, "NaN");
+		return buf;
+	}
+	if (isinf(v)) {
+		snprintf(buf, 32, v > 0 ? "+Inf" : "-Inf");
+		return buf;
+	}
+	/* The shortest %.*g that round-trips: what Prometheus and JSON readers
+	 * expect, and one rendering per value (le="1", never "1.0"). */
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, 32, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	return buf;
+}
+
+void fd_json_double(struct fd_json *j, double v)
+{
+	if (!isfinite(v)) {
+		fd_json_null(j);
+		return;
+	}
+	char b[32];
+	before_value(j);
+	puts_(j, fd_format_double(b, v));
+}
+
+void fd_json_bool(struct fd_json *j, bool v)
+{
+	before_value(j);
+	puts_(j, v ? "true" : "false");
+}
+
+void fd_json_null(struct fd_json *j)
+{
+	before_value(j);
+	puts_(j, "null");
+}

@@ -1,0 +1,45 @@
+/*
+ * A small streaming JSON writer: enough for inspect --json and the OTLP/JSON
+ * and ECS encoders, with correct string escaping (control characters and
+ * invalid UTF-8 never leak into the output) and shortest round-trip numbers.
+ *
+ * Output goes to a FILE; the first write error is sticky in fd_json.error.
+ */
+#ifndef FD_JSON_H
+#define FD_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define FD_JSON_MAX_DEPTH 64
+
+struct fd_json {
+	FILE *f;
+	int depth;
+	bool need_comma[FD_JSON_MAX_DEPTH];
+	bool after_key;
+	bool pretty;
+	int error; /* errno of the first failed write, 0 when fine */
+};
+
+void fd_json_init(struct fd_json *j, FILE *f, bool pretty);
+void fd_json_object_begin(struct fd_json *j);
+void fd_json_object_end(struct fd_json *j);
+void fd_json_array_begin(struct fd_json *j);
+void fd_json_array_end(struct fd_json *j);
+void fd_json_key(struct fd_json *j, const char *key);
+void fd_json_string(struct fd_json *j, const char *s);
+void fd_json_string_n(struct fd_json *j, const char *s, size_t n);
+void fd_json_int(struct fd_json *j, int64_t v);
+void fd_json_uint(struct fd_json *j, uint64_t v);
+void fd_json_double(struct fd_json *j, double v); /* NaN and infinities become null */
+void fd_json_bool(struct fd_json *j, bool v);
+void fd_json_null(struct fd_json *j);
+
+/* Shortest text that reads back as exactly v ("0.1", "1e-05", "1"); buf
+ * needs 32 bytes. Returns buf. */
+char *fd_format_double(char buf[32], double v);
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * The sink interface: where a record stream goes.
+ *
+ * A sink is one module (one file in sinks/) that fills in a
+ * struct fd_sink_impl and embeds a struct fd_sink at the start of its own
+ * state. Callers use only the fd_sink_* wrappers, which count records and
+ * bytes per signal, keep the first error sticky (after a failed write every
+ * later call fails with the same message, so a pipeline reports the cause,
+ * not the echo), and handle the optional operations.
+ *
+ * Lifecycle:
+ *   fd_sink_open(uri)  -> write* -> [flush] -> close -> destroy
+ * close commits the output (the recording is renamed into place, Kafka
+ * deliveries are awaited) and is where delivery failures surface. destroy
+ * frees the sink; called without a successful close it discards what can be
+ * discarded (a temporary file is removed), so a failed run leaves no partial
+ * output behind.
+ */
+#ifndef FD_SINK_H
+#define FD_SINK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "record.h"
+
+struct fd_sink;
+
+struct fd_sink_impl {
+	const char *name; /* URI scheme: "file", "dir", "kafka"... */
+	/* Required. Takes the record; it may keep copies, never the pointers. */
+	int (*write)(struct fd_sink *sink, const struct fd_record *rec, struct fd_error *err);
+	/* Optional: push buffered data out (a time-window boundary). */
+	int (*flush)(struct fd_sink *sink, struct fd_error *err);
+	/* Required: finish and commit. Called at most once. */
+	int (*close)(struct fd_sink *sink, struct fd_error *err);
+	/* Required: free everything; discard uncommitted output. */
+	void (*destroy)(struct fd_sink *sink);
+};
+
+struct fd_sink_stats {
+	uint64_t records[FD_SIGNAL_COUNT];
+	uint64_t bytes[FD_SIGNAL_COUNT]; /* payload bytes handed to the sink */
+};
+
+struct fd_sink {
+	const struct fd_sink_impl *impl;
+	char *uri; /* as given, for messages; owned */
+	struct fd_sink_stats stats;
+	struct fd_error sticky; /* first failure; code 0 while healthy */
+	bool closed;
+};
+
+/* What a sink may need to know about the stream besides its records. */
+struct fd_sink_context {
+	/* Recording metadata (scenario, seed, answer key); NULL when the
+	 * source has none. Borrowed for the duration of fd_sink_open. */
+	const struct Firedrill__V1__RecordingHeader *header;
+};
+
+/* Opens the sink a URI names: "file:OUT.fdr" (or a bare path ending in
+ * .fdr). Later sinks (dir:, kafka://, stdout:) register here. Errors:
+ * FD_EINPUT for a malformed URI or an unknown scheme or option (the message
+ * names it), FD_ERUNTIME when the sink cannot be created. */
+int fd_sink_open(const char *uri, const struct fd_sink_context *ctx, struct fd_sink **out,
+		 struct fd_error *err);
+
+int fd_sink_write(struct fd_sink *sink, const struct fd_record *rec, struct fd_error *err);
+int fd_sink_flush(struct fd_sink *sink, struct fd_error *err);
+int fd_sink_close(struct fd_sink *sink, struct fd_error *err);
+void fd_sink_destroy(struct fd_sink *sink); /* accepts NULL */
+
+/* For sink modules: set up the embedded base. Returns -1 when out of memory. */
+int fd_sink_init(struct fd_sink *sink, const struct fd_sink_impl *impl, const char *uri);
+
+#endif

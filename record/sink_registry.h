@@ -1,0 +1,27 @@
+/*
+ * The table of sink schemes, one line per sink module. Internal to
+ * fd_sink_open; a new sink adds its open function here and nowhere else.
+ */
+#ifndef FD_SINK_REGISTRY_H
+#define FD_SINK_REGISTRY_H
+
+#include "sink.h"
+
+/* rest: the URI after "scheme:" (for kafka://, it starts with "//"). */
+typedef int (*fd_sink_open_fn)(const char *uri, const char *rest,
+			       const struct fd_sink_context *ctx, struct fd_sink **out,
+			       struct fd_error *err);
+
+struct fd_sink_scheme {
+	const char *scheme;
+	fd_sink_open_fn open; /* NULL: planned, not built yet */
+	const char *note;
+};
+
+extern const struct fd_sink_scheme fd_sink_schemes[];
+
+/* sinks/sink_file.c: the .fdr recording writer as a sink. */
+int fd_sink_file_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
+		      struct fd_sink **out, struct fd_error *err);
+
+#endif

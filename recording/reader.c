@@ -1,0 +1,592 @@
+#include "reader.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+#include "crc32c.h"
+#include "format.h"
+#include "intern.h"
+
+struct buf {
+	uint8_t *data;
+	size_t cap;
+};
+
+struct fd_recording_reader {
+	FILE *f;
+	char *name;
+	uint64_t size;
+	unsigned major, minor;
+	Firedrill__V1__RecordingHeader *header;
+	Firedrill__V1__BlockIndex *index; /* NULL when the footer is missing */
+
+	uint64_t data_start; /* first block */
+	uint64_t data_end;   /* the index block, or the end of the file */
+	uint64_t pos;        /* next block header to read */
+	uint64_t block_no;   /* number of the block at pos, counted from 0 */
+	bool at_end;
+
+	ZSTD_DCtx *dctx;
+	struct buf stored, raw;
+
+	/* the record block being yielded */
+	uint32_t raw_len, remaining;
+	size_t raw_pos;
+	int64_t prev_time;
+
+	/* Dictionary blocks are loaded in file order, each exactly once; every
+	 * dictionary block before dict_until has been loaded. */
+	struct fd_intern *resources, *scopes;
+	uint64_t dict_until;
+
+	bool seeking;
+	int64_t seek_time;
+
+	struct fd_error sticky;
+	struct fd_recording_stats stats;
+};
+
+static int buf_reserve(struct buf *b, size_t n)
+{
+	if (b->cap >= n)
+		return 0;
+	uint8_t *p = realloc(b->data, n);
+	if (!p)
+		return -1;
+	b->data = p;
+	b->cap = n;
+	return 0;
+}
+
+static int read_at(struct fd_recording_reader *r, uint64_t off, void *dst, size_t n,
+		   struct fd_error *err)
+{
+	if (off > INT64_MAX || fseeko(r->f, (off_t)off, SEEK_SET) != 0)
+		return fd_error_set(err, FD_ERUNTIME, "%s: cannot seek to byte %llu: %s", r->name,
+				    (unsigned long long)off, strerror(errno));
+	if (n && fread(dst, 1, n, r->f) != n)
+		return fd_error_set(err, FD_ERUNTIME, "%s: read error at byte %llu%s%s", r->name,
+				    (unsigned long long)off, ferror(r->f) ? ": " : "",
+				    ferror(r->f) ? strerror(errno) : " (file shrank while reading?)");
+	return 0;
+}
+
+static int corrupt(struct fd_recording_reader *r, struct fd_error *err, uint64_t block_no,
+		   uint64_t off, const char *what)
+{
+	return fd_error_set(err, FD_EINPUT, "%s: block %llu at byte offset %llu: %s", r->name,
+			    (unsigned long long)block_no, (unsigned long long)off, what);
+}
+
+static void cut_short(struct fd_recording_reader *r, uint64_t off, const char *reason)
+{
+	r->stats.cut_short = true;
+	r->stats.cut_offset = off;
+	snprintf(r->stats.cut_reason, sizeof(r->stats.cut_reason), "%s", reason);
+}
+
+/* Reads a block's stored bytes at off (header already decoded), checks the
+ * checksum and decompresses into r->raw. */
+static int load_block_data(struct fd_recording_reader *r, uint64_t block_no, uint64_t off,
+			   const struct fdr_block_header *h, struct fd_error *err)
+{
+	if (buf_reserve(&r->stored, h->stored_len ? h->stored_len : 1) < 0 ||
+	    buf_reserve(&r->raw, h->raw_len ? h->raw_len : 1) < 0)
+		return fd_error_set(err, FD_ERUNTIME, "out of memory");
+	int rc = read_at(r, off + FDR_BLOCK_HEADER_LEN, r->stored.data, h->stored_len, err);
+	if (rc < 0)
+		return rc;
+	if (fd_crc32c(0, r->stored.data, h->stored_len) != h->data_crc)
+		return corrupt(r, err, block_no, off, "data checksum mismatch");
+	if (h->compression == FDR_COMPRESSION_NONE) {
+		if (h->raw_len)
+			memcpy(r->raw.data, r->stored.data, h->raw_len);
+		return 0;
+	}
+	unsigned long long content = ZSTD_getFrameContentSize(r->stored.data, h->stored_len);
+	if (content == ZSTD_CONTENTSIZE_ERROR || (content != ZSTD_CONTENTSIZE_UNKNOWN && content != h->raw_len))
+		return corrupt(r, err, block_no, off, "compressed data does not match the block's size");
+	size_t n = ZSTD_decompressDCtx(r->dctx, r->raw.data, h->raw_len, r->stored.data, h->stored_len);
+	if (ZSTD_isError(n)) {
+		char msg[128];
+		snprintf(msg, sizeof(msg), "cannot decompress: %s", ZSTD_getErrorName(n));
+		return corrupt(r, err, block_no, off, msg);
+	}
+	if (n != h->raw_len)
+		return corrupt(r, err, block_no, off, "decompressed size differs from the block header");
+	return 0;
+}
+
+static int load_dictionary(struct fd_recording_reader *r, uint64_t block_no, uint64_t off,
+			   const struct fdr_block_header *h, struct fd_error *err)
+{
+	const uint8_t *p = r->raw.data;
+	size_t len = h->raw_len, i = 0;
+	for (uint32_t e = 0; e < h->count; e++) {
+		uint64_t id, n;
+		size_t k;
+		if (i >= len)
+			return corrupt(r, err, block_no, off, "dictionary ends before its last entry");
+		uint8_t kind = p[i++];
+		if (kind != FDR_DICT_RESOURCE && kind != FDR_DICT_SCOPE)
+			return corrupt(r, err, block_no, off, "dictionary entry of unknown kind");
+		if (!(k = fdr_get_varint(p + i, len - i, &id)))
+			return corrupt(r, err, block_no, off, "bad dictionary entry id");
+		i += k;
+		if (!(k = fdr_get_varint(p + i, len - i, &n)) || n > len - i - k)
+			return corrupt(r, err, block_no, off, "bad dictionary entry length");
+		i += k;
+		struct fd_intern *t = kind == FDR_DICT_RESOURCE ? r->resources : r->scopes;
+		if (id != fd_intern_count(t))
+			return corrupt(r, err, block_no, off, "dictionary entry id out of sequence");
+		if (!fd_intern_add_with_id(t, (uint32_t)id, p + i, (size_t)n))
+			return fd_error_set(err, FD_ERUNTIME, "out of memory");
+		i += (size_t)n;
+	}
+	if (i != len)
+		return corrupt(r, err, block_no, off, "trailing bytes after the dictionary entries");
+	return 0;
+}
+
+/* Decodes one record at raw[*pos]. Returns 0 or a static reason. */
+static const char *decode_record(struct fd_recording_reader *r, size_t *pos, int64_t *prev,
+				 struct fd_record *rec)
+{
+	const uint8_t *p = r->raw.data;
+	size_t len = r->raw_len, i = *pos, k;
+	uint64_t delta, res, scope, n;
+	if (i >= len)
+		return "records end before the block's record count";
+	uint8_t sig = p[i++];
+	if (sig >= FD_SIGNAL_COUNT)
+		return "record of unknown signal";
+	if (!(k = fdr_get_varint(p + i, len - i, &delta)))
+		return "bad record time";
+	i += k;
+	if (!(k = fdr_get_varint(p + i, len - i, &res)))
+		return "bad record resource";
+	i += k;
+	if (!(k = fdr_get_varint(p + i, len - i, &scope)))
+		return "bad record scope";
+	i += k;
+	if (!(k = fdr_get_varint(p + i, len - i, &n)) || n > len - i - k)
+		return "bad record length";
+	i += k;
+	const struct fd_blob *rb = res <= UINT32_MAX ? fd_intern_get(r->resources, (uint32_t)res) : NULL;
+	const struct fd_blob *sb = scope <= UINT32_MAX ? fd_intern_get(r->scopes, (uint32_t)scope) : NULL;
+	if (!rb)
+		return "record refers to an undefined resource";
+	if (!sb)
+		return "record refers to an undefined scope";
+	int64_t t = (int64_t)((uint64_t)*prev + (uint64_t)fdr_unzigzag(delta));
+	rec->time_ns = t;
+	rec->signal = (enum fd_signal)sig;
+	rec->resource = rb;
+	rec->scope = sb;
+	rec->payload = p + i;
+	rec->payload_len = (size_t)n;
+	*prev = t;
+	*pos = i + (size_t)n;
+	return NULL;
+}
+
+/* Checks every record of a freshly loaded block before yielding any, so a
+ * damaged block is reported whole rather than half-yielded. */
+static int validate_records(struct fd_recording_reader *r, uint64_t block_no, uint64_t off,
+			    const struct fdr_block_header *h, struct fd_error *err)
+{
+	size_t pos = 0;
+	int64_t prev = h->min_time;
+	struct fd_record rec;
+	for (uint32_t i = 0; i < h->count; i++) {
+		const char *why = decode_record(r, &pos, &prev, &rec);
+		if (!why && (rec.time_ns < h->min_time || rec.time_ns > h->max_time))
+			why = "record time outside the block's time range";
+		if (why) {
+			char msg[160];
+			snprintf(msg, sizeof(msg), "record %u: %s", i, why);
+			return corrupt(r, err, block_no, off, msg);
+		}
+	}
+	if (pos != h->raw_len)
+		return corrupt(r, err, block_no, off, "trailing bytes after the last record");
+	return 0;
+}
+
+/* Reads the block at r->pos. Returns 1 when a record block is ready to
+ * yield, 2 when a block without records was consumed, 0 at the end, or an
+ * error. */
+static int read_block(struct fd_recording_reader *r, struct fd_error *err)
+{
+	uint64_t off = r->pos, no = r->block_no;
+	if (off >= r->data_end) {
+		if (!r->index && !r->stats.cut_short)
+			cut_short(r, off, "the file ends without its footer index (not closed cleanly)");
+		r->at_end = true;
+		return 0;
+	}
+	if (r->data_end - off < FDR_BLOCK_HEADER_LEN) {
+		cut_short(r, off, "the file ends inside a block header");
+		r->at_end = true;
+		return 0;
+	}
+	uint8_t hb[FDR_BLOCK_HEADER_LEN];
+	int rc = read_at(r, off, hb, sizeof(hb), err);
+	if (rc < 0)
+		return rc;
+	struct fdr_block_header h;
+	switch (fdr_block_header_decode(hb, &h)) {
+	case 0:
+		break;
+	case -1:
+		return corrupt(r, err, no, off, "bad block magic");
+	case -2:
+		return corrupt(r, err, no, off, "block header checksum mismatch");
+	default:
+		return corrupt(r, err, no, off, "invalid block header");
+	}
+	uint64_t end = off + FDR_BLOCK_HEADER_LEN + h.stored_len;
+	if (end > r->data_end) {
+		if (r->index)
+			return corrupt(r, err, no, off, "block overlaps the footer index");
+		cut_short(r, off, "the file ends inside a block");
+		r->at_end = true;
+		return 0;
+	}
+	if (h.type == FDR_BLOCK_INDEX) {
+		/* Only reachable without a valid tail. A complete index block
+		 * followed by a partial tail is a cut; one followed by a whole
+		 * but damaged tail is corruption. */
+		if (r->size - end >= FDR_TAIL_LEN)
+			return corrupt(r, err, no, off, "index block not referenced by a valid file tail");
+		cut_short(r, end, "the file ends inside its footer tail");
+		r->at_end = true;
+		return 0;
+	}
+	r->pos = end;
+	r->block_no++;
+	if (h.type == FDR_BLOCK_DICTIONARY && off < r->dict_until)
+		return 2; /* already loaded by a seek */
+	if (h.type == FDR_BLOCK_RECORDS && r->seeking && h.max_time < r->seek_time)
+		return 2; /* skipped without decompressing */
+	rc = load_block_data(r, no, off, &h, err);
+	if (rc < 0)
+		return rc;
+	r->stats.blocks++;
+	if (h.type == FDR_BLOCK_DICTIONARY) {
+		rc = load_dictionary(r, no, off, &h, err);
+		if (rc < 0)
+			return rc;
+		r->dict_until = end;
+		return 2;
+	}
+	rc = validate_records(r, no, off, &h, err);
+	if (rc < 0)
+		return rc;
+	if (r->seeking && h.min_time >= r->seek_time)
+		r->seeking = false;
+	r->stats.record_blocks++;
+	r->stats.raw_bytes += h.raw_len;
+	r->stats.stored_bytes += h.stored_len;
+	r->raw_len = h.raw_len;
+	r->raw_pos = 0;
+	r->remaining = h.count;
+	r->prev_time = h.min_time;
+	return 1;
+}
+
+int fd_recording_reader_next(struct fd_recording_reader *r, struct fd_record *rec,
+			     struct fd_error *err)
+{
+	if (r->sticky.code) {
+		if (err)
+			*err = r->sticky;
+		return -r->sticky.code;
+	}
+	for (;;) {
+		while (r->remaining > 0) {
+			r->remaining--;
+			/* Cannot fail: validate_records checked this block. */
+			decode_record(r, &r->raw_pos, &r->prev_time, rec);
+			if (r->seeking && rec->time_ns < r->seek_time)
+				continue;
+			struct fd_recording_stats *s = &r->stats;
+			bool first = s->records[0] + s->records[1] + s->records[2] == 0;
+			if (first || rec->time_ns < s->first_time)
+				s->first_time = rec->time_ns;
+			if (first || rec->time_ns > s->last_time)
+				s->last_time = rec->time_ns;
+			s->records[rec->signal]++;
+			s->payload_bytes[rec->signal] += rec->payload_len;
+			return 1;
+		}
+		if (r->at_end)
+			return 0;
+		struct fd_error local;
+		if (!err)
+			err = &local;
+		int rc = read_block(r, err);
+		if (rc < 0) {
+			r->sticky = *err;
+			return rc;
+		}
+		if (rc == 0)
+			return 0;
+	}
+}
+
+static int load_index(struct fd_recording_reader *r, struct fd_error *err)
+{
+	if (r->size < r->data_start + FDR_BLOCK_HEADER_LEN + FDR_TAIL_LEN)
+		return 0;
+	uint8_t tail[FDR_TAIL_LEN];
+	int rc = read_at(r, r->size - FDR_TAIL_LEN, tail, sizeof(tail), err);
+	if (rc < 0)
+		return rc;
+	if (memcmp(tail + 12, FDR_TAIL_MAGIC, 4) != 0 || fdr_get_u32(tail + 8) != fd_crc32c(0, tail, 8))
+		return 0; /* no tail: cut short, found while reading */
+	uint64_t off = fdr_get_u64(tail);
+	/* Number the index block as the block after the last indexed one once
+	 * we know it; until then report it by offset alone. */
+	if (off < r->data_start || off > r->size - FDR_TAIL_LEN - FDR_BLOCK_HEADER_LEN)
+		return fd_error_set(err, FD_EINPUT, "%s: file tail points to byte %llu, outside the file",
+				    r->name, (unsigned long long)off);
+	uint8_t hb[FDR_BLOCK_HEADER_LEN];
+	if ((rc = read_at(r, off, hb, sizeof(hb), err)) < 0)
+		return rc;
+	struct fdr_block_header h;
+	if (fdr_block_header_decode(hb, &h) != 0 || h.type != FDR_BLOCK_INDEX ||
+	    off + FDR_BLOCK_HEADER_LEN + h.stored_len != r->size - FDR_TAIL_LEN)
+		return fd_error_set(err, FD_EINPUT, "%s: index block at byte offset %llu: invalid header",
+				    r->name, (unsigned long long)off);
+	if ((rc = load_block_data(r, h.count, off, &h, err)) < 0)
+		return rc;
+	Firedrill__V1__BlockIndex *ix = firedrill__v1__block_index__unpack(NULL, h.raw_len, r->raw.data);
+	if (!ix)
+		return corrupt(r, err, h.count, off, "index does not decode");
+	const char *why = NULL;
+	uint64_t prev_end = r->data_start;
+	if (ix->n_blocks != h.count)
+		why = "index entry count differs from its block header";
+	for (size_t i = 0; !why && i < ix->n_blocks; i++) {
+		const Firedrill__V1__BlockRef *b = ix->blocks[i];
+		if (b->offset != prev_end)
+			why = "index entries are not contiguous";
+		else if (b->type != FDR_BLOCK_DICTIONARY && b->type != FDR_BLOCK_RECORDS)
+			why = "index entry of unknown block type";
+		else if (b->min_time_unix_nano > b->max_time_unix_nano)
+			why = "index entry with an inverted time range";
+		else if (b->stored_len > off || b->offset > off - FDR_BLOCK_HEADER_LEN - b->stored_len)
+			why = "index entry past the end of the data";
+		else
+			prev_end = b->offset + FDR_BLOCK_HEADER_LEN + b->stored_len;
+	}
+	if (!why && prev_end != off)
+		why = "index does not cover every block";
+	if (!why && !ix->summary)
+		why = "index has no summary";
+	if (why) {
+		firedrill__v1__block_index__free_unpacked(ix, NULL);
+		return corrupt(r, err, h.count, off, why);
+	}
+	r->index = ix;
+	r->data_end = off;
+	return 0;
+}
+
+int fd_recording_reader_open_file(FILE *f, const char *name, struct fd_recording_reader **out,
+				  struct fd_error *err)
+{
+	int rc;
+	*out = NULL;
+	struct fd_recording_reader *r = calloc(1, sizeof(*r));
+	if (!r) {
+		fclose(f);
+		return fd_error_set(err, FD_ERUNTIME, "out of memory");
+	}
+	r->f = f;
+	r->name = strdup(name);
+	r->dctx = ZSTD_createDCtx();
+	r->resources = fd_intern_create();
+	r->scopes = fd_intern_create();
+	if (!r->name || !r->dctx || !r->resources || !r->scopes) {
+		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
+		goto fail;
+	}
+	if (fseeko(f, 0, SEEK_END) != 0) {
+		rc = fd_error_set(err, FD_EINPUT, "%s: not a seekable file", name);
+		goto fail;
+	}
+	off_t size = ftello(f);
+	if (size < 0) {
+		rc = fd_error_set(err, FD_EINPUT, "%s: not a seekable file", name);
+		goto fail;
+	}
+	r->size = (uint64_t)size;
+	uint8_t fh[FDR_FILE_HEADER_LEN];
+	if (r->size < FDR_MAGIC_LEN || (rc = read_at(r, 0, fh, FDR_MAGIC_LEN, err)) < 0 ||
+	    memcmp(fh, FDR_MAGIC, FDR_MAGIC_LEN) != 0) {
+		rc = fd_error_set(err, FD_EINPUT, "%s: not a firedrill recording (bad magic)", name);
+		goto fail;
+	}
+	if (r->size < FDR_FILE_HEADER_LEN) {
+		rc = fd_error_set(err, FD_EINPUT, "%s: file cut short inside its header (%llu bytes)",
+				  name, (unsigned long long)r->size);
+		goto fail;
+	}
+	if ((rc = read_at(r, 0, fh, FDR_FILE_HEADER_LEN, err)) < 0)
+		goto fail;
+	r->major = fdr_get_u16(fh + 8);
+	r->minor = fdr_get_u16(fh + 10);
+	if (r->major != FDR_VERSION_MAJOR) {
+		rc = fd_error_set(err, FD_EINPUT,
+				  "%s: recording format version %u.%u is not supported (this firedrill "
+				  "reads %u.x)",
+				  name, r->major, r->minor, FDR_VERSION_MAJOR);
+		goto fail;
+	}
+	uint32_t hlen = fdr_get_u32(fh + 12);
+	if (hlen > FDR_MAX_HEADER_LEN) {
+		rc = fd_error_set(err, FD_EINPUT, "%s: header length %u is invalid", name, hlen);
+		goto fail;
+	}
+	if (r->size - FDR_FILE_HEADER_LEN < hlen) {
+		rc = fd_error_set(err, FD_EINPUT, "%s: file cut short inside its header (%llu bytes)",
+				  name, (unsigned long long)r->size);
+		goto fail;
+	}
+	if (buf_reserve(&r->raw, hlen ? hlen : 1) < 0) {
+		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
+		goto fail;
+	}
+	if ((rc = read_at(r, FDR_FILE_HEADER_LEN, r->raw.data, hlen, err)) < 0)
+		goto fail;
+	if (fd_crc32c(0, r->raw.data, hlen) != fdr_get_u32(fh + 16)) {
+		rc = fd_error_set(err, FD_EINPUT, "%s: header checksum mismatch (byte offset 0)", name);
+		goto fail;
+	}
+	r->header = firedrill__v1__recording_header__unpack(NULL, hlen, r->raw.data);
+	if (!r->header) {
+		rc = fd_error_set(err, FD_EINPUT, "%s: header metadata does not decode", name);
+		goto fail;
+	}
+	r->data_start = FDR_FILE_HEADER_LEN + (uint64_t)hlen;
+	r->data_end = r->size;
+	r->pos = r->dict_until = r->data_start;
+	if ((rc = load_index(r, err)) < 0)
+		goto fail;
+	*out = r;
+	return 0;
+fail:
+	fd_recording_reader_destroy(r);
+	return rc;
+}
+
+int fd_recording_reader_open(const char *path, struct fd_recording_reader **out,
+			     struct fd_error *err)
+{
+	*out = NULL;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return fd_error_set(err, errno == ENOENT || errno == EISDIR ? FD_EINPUT : FD_ERUNTIME,
+				    "cannot open '%s': %s", path, strerror(errno));
+	return fd_recording_reader_open_file(f, path, out, err);
+}
+
+int fd_recording_reader_seek(struct fd_recording_reader *r, int64_t time_ns, struct fd_error *err)
+{
+	if (r->sticky.code) {
+		if (err)
+			*err = r->sticky;
+		return -r->sticky.code;
+	}
+	r->remaining = 0;
+	r->seeking = true;
+	r->seek_time = time_ns;
+	r->at_end = false;
+	if (!r->index) {
+		/* No index: read forward from the start; record blocks that end
+		 * before the target are skipped without decompressing. */
+		r->pos = r->data_start;
+		r->block_no = 0;
+		return 0;
+	}
+	size_t target = r->index->n_blocks;
+	for (size_t i = 0; i < r->index->n_blocks; i++) {
+		const Firedrill__V1__BlockRef *b = r->index->blocks[i];
+		if (b->type == FDR_BLOCK_RECORDS && b->max_time_unix_nano >= time_ns) {
+			target = i;
+			break;
+		}
+	}
+	/* Load the dictionary blocks the skipped part defined. */
+	for (size_t i = 0; i < target; i++) {
+		const Firedrill__V1__BlockRef *b = r->index->blocks[i];
+		if (b->type != FDR_BLOCK_DICTIONARY || b->offset < r->dict_until)
+			continue;
+		r->pos = b->offset;
+		r->block_no = i;
+		int rc = read_block(r, err);
+		if (rc < 0) {
+			r->sticky = *err;
+			return rc;
+		}
+	}
+	if (target == r->index->n_blocks) {
+		r->pos = r->data_end;
+		r->block_no = target;
+		r->at_end = true;
+		return 0;
+	}
+	r->pos = r->index->blocks[target]->offset;
+	r->block_no = target;
+	return 0;
+}
+
+const Firedrill__V1__RecordingHeader *fd_recording_reader_header(const struct fd_recording_reader *r)
+{
+	return r->header;
+}
+
+void fd_recording_reader_version(const struct fd_recording_reader *r, unsigned *major,
+				 unsigned *minor)
+{
+	*major = r->major;
+	*minor = r->minor;
+}
+
+uint64_t fd_recording_reader_file_size(const struct fd_recording_reader *r)
+{
+	return r->size;
+}
+
+const Firedrill__V1__BlockIndex *fd_recording_reader_index(const struct fd_recording_reader *r)
+{
+	return r->index;
+}
+
+const struct fd_recording_stats *fd_recording_reader_stats(const struct fd_recording_reader *r)
+{
+	return &r->stats;
+}
+
+void fd_recording_reader_destroy(struct fd_recording_reader *r)
+{
+	if (!r)
+		return;
+	if (r->f)
+		fclose(r->f);
+	if (r->header)
+		firedrill__v1__recording_header__free_unpacked(r->header, NULL);
+	if (r->index)
+		firedrill__v1__block_index__free_unpacked(r->index, NULL);
+	ZSTD_freeDCtx(r->dctx);
+	fd_intern_destroy(r->resources);
+	fd_intern_destroy(r->scopes);
+	free(r->stored.data);
+	free(r->raw.data);
+	free(r->name);
+	free(r);
+}

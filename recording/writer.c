@@ -1,0 +1,492 @@
+#include "writer.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "crc32c.h"
+#include "format.h"
+#include "intern.h"
+
+#define DEFAULT_BLOCK_SIZE (1u << 20)
+#define DEFAULT_ZSTD_LEVEL 3
+
+struct buf {
+	uint8_t *data;
+	size_t len, cap;
+};
+
+struct block_ref {
+	uint64_t offset;
+	uint8_t type;
+	int64_t min_time, max_time;
+	uint32_t count, stored_len, raw_len;
+};
+
+struct fd_recording_writer {
+	char *path, *tmp_path;
+	FILE *f;
+	uint64_t offset;
+	bool finished, failed;
+
+	ZSTD_CCtx *cctx;
+	int level;
+	size_t block_size;
+	struct buf raw, stored, dict;
+
+	/* the block being filled */
+	uint32_t count;
+	int64_t min_time, max_time, prev_time;
+
+	/* Resources and scopes are defined once in the file, in dictionary
+	 * blocks written just before the first record block that uses them. */
+	struct fd_intern *resources, *scopes;
+	uint32_t resources_written, scopes_written;
+	const struct fd_blob *last_res_in, *last_res_out;
+	const struct fd_blob *last_scope_in, *last_scope_out;
+
+	struct block_ref *blocks;
+	size_t nblocks, blocks_cap;
+
+	bool any;
+	int64_t first_time, last_time;
+	uint64_t records[FD_SIGNAL_COUNT], payload_bytes[FD_SIGNAL_COUNT];
+	Firedrill__V1__Figure **figures;
+	size_t nfigures;
+};
+
+static int buf_reserve(struct buf *b, size_t extra)
+{
+	if (b->cap - b->len >= extra)
+		return 0;
+	size_t cap = b->cap ? b->cap : 4096;
+	while (cap - b->len < extra) {
+		if (cap > SIZE_MAX / 2)
+			return -1;
+		cap *= 2;
+	}
+	uint8_t *p = realloc(b->data, cap);
+	if (!p)
+		return -1;
+	b->data = p;
+	b->cap = cap;
+	return 0;
+}
+
+static int io_error(struct fd_recording_writer *w, struct fd_error *err, const char *what)
+{
+	w->failed = true;
+	return fd_error_set(err, FD_ERUNTIME, "%s '%s': %s", what, w->path,
+			    errno ? strerror(errno) : "I/O error");
+}
+
+static int write_all(struct fd_recording_writer *w, const void *p, size_t n, struct fd_error *err)
+{
+	errno = 0;
+	if (n && fwrite(p, 1, n, w->f) != n)
+		return io_error(w, err, "writing");
+	w->offset += n;
+	return 0;
+}
+
+static int write_block(struct fd_recording_writer *w, uint8_t type, const uint8_t *raw,
+		       size_t raw_len, uint32_t count, int64_t min_time, int64_t max_time,
+		       bool in_index, struct fd_error *err)
+{
+	if (raw_len > FDR_MAX_RAW_LEN)
+		return fd_error_set(err, FD_EINPUT, "a block of %zu bytes exceeds the format's limit of %u",
+				    raw_len, FDR_MAX_RAW_LEN);
+	size_t bound = ZSTD_compressBound(raw_len);
+	w->stored.len = 0;
+	if (buf_reserve(&w->stored, bound) < 0)
+		return fd_error_set(err, FD_ERUNTIME, "out of memory");
+	size_t n = ZSTD_compressCCtx(w->cctx, w->stored.data, bound, raw, raw_len, w->level);
+	if (ZSTD_isError(n))
+		return fd_error_set(err, FD_ERUNTIME, "zstd: %s", ZSTD_getErrorName(n));
+	struct fdr_block_header h = {
+		.type = type,
+		.compression = FDR_COMPRESSION_ZSTD,
+		.stored_len = (uint32_t)n,
+		.raw_len = (uint32_t)raw_len,
+		.count = count,
+		.min_time = min_time,
+		.max_time = max_time,
+	};
+	const uint8_t *stored = w->stored.data;
+	if (n >= raw_len) { /* incompressible: store as is */
+		h.compression = FDR_COMPRESSION_NONE;
+		h.stored_len = (uint32_t)raw_len;
+		stored = raw;
+	}
+	h.data_crc = fd_crc32c(0, stored, h.stored_len);
+	uint8_t hdr[FDR_BLOCK_HEADER_LEN];
+	fdr_block_header_encode(hdr, &h);
+
+	if (in_index) {
+		if (w->nblocks == w->blocks_cap) {
+			size_t cap = w->blocks_cap ? w->blocks_cap * 2 : 64;
+			struct block_ref *b = realloc(w->blocks, cap * sizeof(*b));
+			if (!b)
+				return fd_error_set(err, FD_ERUNTIME, "out of memory");
+			w->blocks = b;
+			w->blocks_cap = cap;
+		}
+		w->blocks[w->nblocks++] = (struct block_ref){
+			.offset = w->offset,
+			.type = type,
+			.min_time = min_time,
+			.max_time = max_time,
+			.count = count,
+			.stored_len = h.stored_len,
+			.raw_len = h.raw_len,
+		};
+	}
+	int rc = write_all(w, hdr, sizeof(hdr), err);
+	if (rc == 0)
+		rc = write_all(w, stored, h.stored_len, err);
+	return rc;
+}
+
+static int dict_append(struct buf *d, uint8_t kind, const struct fd_blob *b)
+{
+	if (buf_reserve(d, 1 + 10 + 10 + b->len) < 0)
+		return -1;
+	d->data[d->len++] = kind;
+	d->len += fdr_put_varint(d->data + d->len, b->id);
+	d->len += fdr_put_varint(d->data + d->len, b->len);
+	memcpy(d->data + d->len, b->data, b->len);
+	d->len += b->len;
+	return 0;
+}
+
+static int flush_block(struct fd_recording_writer *w, struct fd_error *err)
+{
+	if (w->count == 0)
+		return 0;
+	uint32_t nres = fd_intern_count(w->resources), nscope = fd_intern_count(w->scopes);
+	if (nres > w->resources_written || nscope > w->scopes_written) {
+		w->dict.len = 0;
+		uint32_t entries = 0;
+		for (uint32_t i = w->resources_written; i < nres; i++, entries++)
+			if (dict_append(&w->dict, FDR_DICT_RESOURCE, fd_intern_get(w->resources, i)) < 0)
+				return fd_error_set(err, FD_ERUNTIME, "out of memory");
+		for (uint32_t i = w->scopes_written; i < nscope; i++, entries++)
+			if (dict_append(&w->dict, FDR_DICT_SCOPE, fd_intern_get(w->scopes, i)) < 0)
+				return fd_error_set(err, FD_ERUNTIME, "out of memory");
+		int rc = write_block(w, FDR_BLOCK_DICTIONARY, w->dict.data, w->dict.len, entries, 0, 0,
+				     true, err);
+		if (rc < 0)
+			return rc;
+		w->resources_written = nres;
+		w->scopes_written = nscope;
+	}
+	int rc = write_block(w, FDR_BLOCK_RECORDS, w->raw.data, w->raw.len, w->count, w->min_time,
+			     w->max_time, true, err);
+	if (rc < 0)
+		return rc;
+	w->raw.len = 0;
+	w->count = 0;
+	return 0;
+}
+
+int fd_recording_writer_create(const char *path, const Firedrill__V1__RecordingHeader *header,
+			       const struct fd_recording_writer_options *opts,
+			       struct fd_recording_writer **out, struct fd_error *err)
+{
+	int rc = -FD_ERUNTIME;
+	*out = NULL;
+	struct fd_recording_writer *w = calloc(1, sizeof(*w));
+	if (!w)
+		return fd_error_set(err, FD_ERUNTIME, "out of memory");
+	w->level = opts && opts->zstd_level ? opts->zstd_level : DEFAULT_ZSTD_LEVEL;
+	w->block_size = opts && opts->block_size ? opts->block_size : DEFAULT_BLOCK_SIZE;
+	if (w->block_size > FDR_MAX_RAW_LEN / 2)
+		w->block_size = FDR_MAX_RAW_LEN / 2;
+	w->path = strdup(path);
+	size_t n = strlen(path) + sizeof(".tmp-XXXXXX");
+	w->tmp_path = malloc(n);
+	w->cctx = ZSTD_createCCtx();
+	w->resources = fd_intern_create();
+	w->scopes = fd_intern_create();
+	if (!w->path || !w->tmp_path || !w->cctx || !w->resources || !w->scopes) {
+		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
+		goto fail;
+	}
+	snprintf(w->tmp_path, n, "%s.tmp-XXXXXX", path);
+	int fd = mkstemp(w->tmp_path);
+	if (fd < 0) {
+		rc = fd_error_set(err, FD_ERUNTIME, "cannot create '%s': %s", w->tmp_path,
+				  strerror(errno));
+		free(w->tmp_path); /* nothing to remove on destroy */
+		w->tmp_path = NULL;
+		goto fail;
+	}
+	w->f = fdopen(fd, "wb");
+	if (!w->f) {
+		close(fd);
+		rc = fd_error_set(err, FD_ERUNTIME, "cannot open '%s': %s", w->tmp_path, strerror(errno));
+		goto fail;
+	}
+
+	static const Firedrill__V1__RecordingHeader empty = FIREDRILL__V1__RECORDING_HEADER__INIT;
+	if (!header)
+		header = &empty;
+	size_t hlen = firedrill__v1__recording_header__get_packed_size(header);
+	if (hlen > FDR_MAX_HEADER_LEN) {
+		rc = fd_error_set(err, FD_EINPUT, "recording header of %zu bytes exceeds the limit of %u",
+				  hlen, FDR_MAX_HEADER_LEN);
+		goto fail;
+	}
+	uint8_t *hbuf = malloc(FDR_FILE_HEADER_LEN + hlen);
+	if (!hbuf) {
+		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
+		goto fail;
+	}
+	memcpy(hbuf, FDR_MAGIC, FDR_MAGIC_LEN);
+	fdr_put_u16(hbuf + 8, FDR_VERSION_MAJOR);
+	fdr_put_u16(hbuf + 10, FDR_VERSION_MINOR);
+	fdr_put_u32(hbuf + 12, (uint32_t)hlen);
+	firedrill__v1__recording_header__pack(header, hbuf + FDR_FILE_HEADER_LEN);
+	fdr_put_u32(hbuf + 16, fd_crc32c(0, hbuf + FDR_FILE_HEADER_LEN, hlen));
+	rc = write_all(w, hbuf, FDR_FILE_HEADER_LEN + hlen, err);
+	free(hbuf);
+	if (rc < 0)
+		goto fail;
+	*out = w;
+	return 0;
+fail:
+	fd_recording_writer_destroy(w);
+	return rc;
+}
+
+static const struct fd_blob *map_blob(struct fd_intern *t, const struct fd_blob *in,
+				      const struct fd_blob **last_in, const struct fd_blob **last_out)
+{
+	/* Sources hand out one pointer per distinct blob, so a pointer cache
+	 * hits almost always; the content hash is the fallback that makes
+	 * de-duplication exact whatever the source does. */
+	if (in && in == *last_in)
+		return *last_out;
+	const struct fd_blob *b = fd_intern_add(t, in ? in->data : NULL, in ? in->len : 0);
+	if (b) {
+		*last_in = in;
+		*last_out = b;
+	}
+	return b;
+}
+
+int fd_recording_writer_add(struct fd_recording_writer *w, const struct fd_record *rec,
+			    struct fd_error *err)
+{
+	if (w->finished || w->failed)
+		return fd_error_set(err, FD_ERUNTIME, "recording '%s' is no longer writable", w->path);
+	if ((unsigned)rec->signal >= FD_SIGNAL_COUNT)
+		return fd_error_set(err, FD_EINPUT, "record has an unknown signal %d", (int)rec->signal);
+	if (rec->payload_len > FDR_MAX_RAW_LEN / 2)
+		return fd_error_set(err, FD_EINPUT, "record of %zu bytes is larger than a block may be",
+				    rec->payload_len);
+	const struct fd_blob *res = map_blob(w->resources, rec->resource, &w->last_res_in,
+					     &w->last_res_out);
+	const struct fd_blob *scope = map_blob(w->scopes, rec->scope, &w->last_scope_in,
+					       &w->last_scope_out);
+	if (!res || !scope)
+		return fd_error_set(err, FD_ERUNTIME, "out of memory");
+
+	if (w->count > 0 && w->raw.len + rec->payload_len + 32 > w->block_size) {
+		int rc = flush_block(w, err);
+		if (rc < 0)
+			return rc;
+	}
+	if (buf_reserve(&w->raw, 1 + 4 * 10 + rec->payload_len) < 0)
+		return fd_error_set(err, FD_ERUNTIME, "out of memory");
+	if (w->count == 0) {
+		w->min_time = w->max_time = w->prev_time = rec->time_ns;
+	}
+	uint8_t *p = w->raw.data + w->raw.len;
+	size_t n = 0;
+	p[n++] = (uint8_t)rec->signal;
+	/* Deltas from the previous record keep times to a byte or two; the
+	 * subtraction is done unsigned so that no input can overflow. */
+	n += fdr_put_varint(p + n, fdr_zigzag((int64_t)((uint64_t)rec->time_ns - (uint64_t)w->prev_time)));
+	n += fdr_put_varint(p + n, res->id);
+	n += fdr_put_varint(p + n, scope->id);
+	n += fdr_put_varint(p + n, rec->payload_len);
+	if (rec->payload_len)
+		memcpy(p + n, rec->payload, rec->payload_len);
+	n += rec->payload_len;
+	w->raw.len += n;
+	w->count++;
+	w->prev_time = rec->time_ns;
+	if (rec->time_ns < w->min_time)
+		w->min_time = rec->time_ns;
+	if (rec->time_ns > w->max_time)
+		w->max_time = rec->time_ns;
+
+	if (!w->any || rec->time_ns < w->first_time)
+		w->first_time = rec->time_ns;
+	if (!w->any || rec->time_ns > w->last_time)
+		w->last_time = rec->time_ns;
+	w->any = true;
+	w->records[rec->signal]++;
+	w->payload_bytes[rec->signal] += rec->payload_len;
+	return 0;
+}
+
+int fd_recording_writer_add_figure(struct fd_recording_writer *w, const Firedrill__V1__Figure *fig,
+				   struct fd_error *err)
+{
+	Firedrill__V1__Figure **figs = realloc(w->figures, (w->nfigures + 1) * sizeof(*figs));
+	if (!figs)
+		return fd_error_set(err, FD_ERUNTIME, "out of memory");
+	w->figures = figs;
+	Firedrill__V1__Figure *f = malloc(sizeof(*f));
+	if (!f)
+		return fd_error_set(err, FD_ERUNTIME, "out of memory");
+	firedrill__v1__figure__init(f);
+	f->value = fig->value;
+	f->name = strdup(fig->name ? fig->name : "");
+	f->subject = strdup(fig->subject ? fig->subject : "");
+	f->phase = strdup(fig->phase ? fig->phase : "");
+	f->unit = strdup(fig->unit ? fig->unit : "");
+	figs[w->nfigures++] = f;
+	if (!f->name || !f->subject || !f->phase || !f->unit)
+		return fd_error_set(err, FD_ERUNTIME, "out of memory");
+	return 0;
+}
+
+static int write_footer(struct fd_recording_writer *w, struct fd_error *err)
+{
+	int rc = -FD_ERUNTIME;
+	Firedrill__V1__BlockIndex index = FIREDRILL__V1__BLOCK_INDEX__INIT;
+	Firedrill__V1__RecordingSummary summary = FIREDRILL__V1__RECORDING_SUMMARY__INIT;
+	Firedrill__V1__SignalStats stats[FD_SIGNAL_COUNT];
+	Firedrill__V1__SignalStats *stats_p[FD_SIGNAL_COUNT];
+	Firedrill__V1__BlockRef *refs = calloc(w->nblocks ? w->nblocks : 1, sizeof(*refs));
+	Firedrill__V1__BlockRef **refs_p = calloc(w->nblocks ? w->nblocks : 1, sizeof(*refs_p));
+	uint8_t *packed = NULL;
+	if (!refs || !refs_p) {
+		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < w->nblocks; i++) {
+		firedrill__v1__block_ref__init(&refs[i]);
+		refs[i].offset = w->blocks[i].offset;
+		refs[i].type = w->blocks[i].type;
+		refs[i].min_time_unix_nano = w->blocks[i].min_time;
+		refs[i].max_time_unix_nano = w->blocks[i].max_time;
+		refs[i].record_count = w->blocks[i].count;
+		refs[i].stored_len = w->blocks[i].stored_len;
+		refs[i].raw_len = w->blocks[i].raw_len;
+		refs_p[i] = &refs[i];
+	}
+	for (int s = 0; s < FD_SIGNAL_COUNT; s++) {
+		firedrill__v1__signal_stats__init(&stats[s]);
+		stats[s].signal = (uint32_t)s;
+		stats[s].records = w->records[s];
+		stats[s].payload_bytes = w->payload_bytes[s];
+		stats_p[s] = &stats[s];
+	}
+	summary.first_time_unix_nano = (uint64_t)w->first_time;
+	summary.last_time_unix_nano = (uint64_t)w->last_time;
+	summary.n_signals = FD_SIGNAL_COUNT;
+	summary.signals = stats_p;
+	summary.resource_count = fd_intern_count(w->resources);
+	summary.scope_count = fd_intern_count(w->scopes);
+	summary.n_measured = w->nfigures;
+	summary.measured = w->figures;
+	index.n_blocks = w->nblocks;
+	index.blocks = refs_p;
+	index.summary = &summary;
+
+	size_t len = firedrill__v1__block_index__get_packed_size(&index);
+	packed = malloc(len ? len : 1);
+	if (!packed) {
+		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
+		goto out;
+	}
+	firedrill__v1__block_index__pack(&index, packed);
+	uint64_t index_offset = w->offset;
+	rc = write_block(w, FDR_BLOCK_INDEX, packed, len, (uint32_t)w->nblocks, w->first_time,
+			 w->last_time, false, err);
+	if (rc < 0)
+		goto out;
+	uint8_t tail[FDR_TAIL_LEN];
+	fdr_put_u64(tail, index_offset);
+	fdr_put_u32(tail + 8, fd_crc32c(0, tail, 8));
+	memcpy(tail + 12, FDR_TAIL_MAGIC, 4);
+	rc = write_all(w, tail, sizeof(tail), err);
+out:
+	free(packed);
+	free(refs_p);
+	free(refs);
+	return rc;
+}
+
+int fd_recording_writer_finish(struct fd_recording_writer *w, struct fd_error *err)
+{
+	if (w->finished || w->failed)
+		return fd_error_set(err, FD_ERUNTIME, "recording '%s' was already closed", w->path);
+	int rc = flush_block(w, err);
+	if (rc == 0)
+		rc = write_footer(w, err);
+	if (rc == 0) {
+		errno = 0;
+		if (fflush(w->f) != 0 || fsync(fileno(w->f)) != 0)
+			rc = io_error(w, err, "writing");
+	}
+	if (rc == 0) {
+		int crc = fclose(w->f);
+		w->f = NULL;
+		if (crc != 0)
+			rc = io_error(w, err, "closing");
+	}
+	if (rc == 0 && rename(w->tmp_path, w->path) != 0)
+		rc = fd_error_set(err, FD_ERUNTIME, "cannot rename '%s' to '%s': %s", w->tmp_path,
+				  w->path, strerror(errno));
+	if (rc < 0) {
+		w->failed = true;
+		return rc;
+	}
+	w->finished = true;
+	return 0;
+}
+
+void fd_recording_writer_destroy(struct fd_recording_writer *w)
+{
+	if (!w)
+		return;
+	if (w->f)
+		fclose(w->f);
+	if (!w->finished && w->tmp_path)
+		unlink(w->tmp_path);
+	for (size_t i = 0; i < w->nfigures; i++) {
+		Firedrill__V1__Figure *f = w->figures[i];
+		if (!f)
+			continue;
+		free(f->name);
+		free(f->subject);
+		free(f->phase);
+		free(f->unit);
+		free(f);
+	}
+	free(w->figures);
+	free(w->blocks);
+	fd_intern_destroy(w->resources);
+	fd_intern_destroy(w->scopes);
+	ZSTD_freeCCtx(w->cctx);
+	free(w->raw.data);
+	free(w->stored.data);
+	free(w->dict.data);
+	free(w->path);
+	free(w->tmp_path);
+	free(w);
+}
+
+uint64_t fd_recording_writer_records(const struct fd_recording_writer *w, enum fd_signal s)
+{
+	return (unsigned)s < FD_SIGNAL_COUNT ? w->records[s] : 0;
+}

@@ -1,0 +1,58 @@
+/*
+ * Writing a recording (.fdr): see docs/recording-format.md.
+ *
+ * The writer streams: records are appended to a block buffer that is
+ * compressed and written when it reaches the block size, so memory is one
+ * block plus the resource dictionary, whatever the recording's length.
+ *
+ * Output goes to a temporary file beside the destination ("OUT.fdr.tmp-XXXXXX")
+ * which fd_recording_writer_finish renames into place; destroying a writer
+ * that was not finished removes it, so a failed run never leaves a partial
+ * recording under the requested name.
+ */
+#ifndef FD_RECORDING_WRITER_H
+#define FD_RECORDING_WRITER_H
+
+#include <stddef.h>
+
+#include "error.h"
+#include "firedrill/v1/firedrill.pb-c.h"
+#include "record.h"
+
+struct fd_recording_writer;
+
+struct fd_recording_writer_options {
+	size_t block_size; /* raw bytes per record block; 0 = default (1 MiB) */
+	int zstd_level;    /* 0 = default (3); 1 is faster, 19 smaller */
+};
+
+/* header: metadata written at the start (borrowed; copied into the file
+ * immediately). opts may be NULL. Errors: FD_ERUNTIME when the temporary
+ * file cannot be created or written. */
+int fd_recording_writer_create(const char *path, const Firedrill__V1__RecordingHeader *header,
+			       const struct fd_recording_writer_options *opts,
+			       struct fd_recording_writer **out, struct fd_error *err);
+
+/* Appends one record; the writer copies what it needs. Records should come in
+ * time order; a record older than its predecessor is kept (block time ranges
+ * stay exact) but seeking is only precise for ordered data. */
+int fd_recording_writer_add(struct fd_recording_writer *w, const struct fd_record *rec,
+			    struct fd_error *err);
+
+/* Adds an answer-key figure measured from the data, stored in the footer's
+ * summary. Copies the strings. */
+int fd_recording_writer_add_figure(struct fd_recording_writer *w, const Firedrill__V1__Figure *fig,
+				   struct fd_error *err);
+
+/* Writes the last block and the footer index, syncs, and renames the file
+ * into place. After it (successful or not) only destroy may be called. */
+int fd_recording_writer_finish(struct fd_recording_writer *w, struct fd_error *err);
+
+/* Frees the writer; removes the temporary file unless finish succeeded.
+ * Accepts NULL. */
+void fd_recording_writer_destroy(struct fd_recording_writer *w);
+
+/* Records and payload bytes so far, per signal. */
+uint64_t fd_recording_writer_records(const struct fd_recording_writer *w, enum fd_signal s);
+
+#endif
