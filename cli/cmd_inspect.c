@@ -108,7 +108,8 @@ static void print_text(const char *path, const struct fd_recording_reader *r, co
 	if (x->have_range)
 		printf("time range   %s .. %s (%s)\n", fd_format_time(a, sizeof(a), x->first),
 		       fd_format_time(b, sizeof(b), x->last),
-		       fd_format_duration(c, sizeof(c), x->last - x->first));
+		       fd_format_duration(c, sizeof(c),
+					  (int64_t)((uint64_t)x->last - (uint64_t)x->first)));
 	else
 		printf("time range   - (no records)\n");
 	printf("blocks       %" PRIu64 " (%" PRIu64 " record, %" PRIu64 " dictionary%s)\n", x->blocks,

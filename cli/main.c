@@ -143,9 +143,12 @@ static const struct verb *find_verb(const char *name)
 
 static int cmd_help(const struct verb *v, int argc, char **argv)
 {
-	(void)v;
 	if (argc < 2) {
 		main_usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(v->usage, stdout);
 		return 0;
 	}
 	const struct verb *w = find_verb(argv[1]);

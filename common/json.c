@@ -192,9 +192,12 @@ char *fd_format_double(char buf[32], double v)
 	}
 	/* The shortest %.*g that round-trips: what Prometheus and JSON readers
 	 * expect, and one rendering per value (le="1", never "1.0"). */
+	double a = fabs(v);
+	bool plain = a == 0 || (a >= 1e-4 && a < 1e16);
 	for (int prec = 1; prec <= 17; prec++) {
 		snprintf(buf, 32, "%.*g", prec, v);
-		if (strtod(buf, NULL) == v)
+		/* "100", not "1e+02": exponents only where a person would use one */
+		if (strtod(buf, NULL) == v && (!plain || !strchr(buf, 'e')))
 			break;
 	}
 	return buf;

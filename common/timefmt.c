@@ -25,22 +25,25 @@ char *fd_format_duration(char *buf, size_t n, int64_t ns)
 {
 	static const struct {
 		const char *unit;
-		int64_t ns;
+		uint64_t ns;
 	} units[] = {
-		{"d", 86400000000000LL}, {"h", 3600000000000LL}, {"m", 60000000000LL},
-		{"s", 1000000000LL},     {"ms", 1000000LL},
+		{"d", 86400000000000ULL}, {"h", 3600000000000ULL}, {"m", 60000000000ULL},
+		{"s", 1000000000ULL},     {"ms", 1000000ULL},
 	};
 	size_t used = 0;
+	/* The magnitude in unsigned arithmetic: -INT64_MIN does not fit. */
+	uint64_t mag = (uint64_t)ns;
 	if (ns < 0) {
 		used += (size_t)snprintf(buf, n, "-");
-		ns = -ns;
+		mag = -mag;
 	}
 	int parts = 0;
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]) && used < n; i++) {
-		int64_t q = ns / units[i].ns;
+		uint64_t q = mag / units[i].ns;
 		if (q) {
-			used += (size_t)snprintf(buf + used, n - used, "%lld%s", (long long)q, units[i].unit);
-			ns -= q * units[i].ns;
+			used += (size_t)snprintf(buf + used, n - used, "%llu%s", (unsigned long long)q,
+						 units[i].unit);
+			mag -= q * units[i].ns;
 			parts++;
 		}
 	}

@@ -50,6 +50,16 @@ int fd_sink_flush(struct fd_sink *sink, struct fd_error *err)
 	return sticky(sink, sink->impl->flush(sink, err), err);
 }
 
+int fd_sink_add_figure(struct fd_sink *sink, const struct Firedrill__V1__Figure *fig,
+		       struct fd_error *err)
+{
+	if (sink->sticky.code)
+		return replay_sticky(sink, err);
+	if (!sink->impl->add_figure)
+		return 0;
+	return sticky(sink, sink->impl->add_figure(sink, fig, err), err);
+}
+
 int fd_sink_close(struct fd_sink *sink, struct fd_error *err)
 {
 	if (sink->sticky.code)

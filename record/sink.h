@@ -26,6 +26,8 @@
 #include "record.h"
 
 struct fd_sink;
+struct Firedrill__V1__Figure;
+struct Firedrill__V1__RecordingHeader;
 
 struct fd_sink_impl {
 	const char *name; /* URI scheme: "file", "dir", "kafka"... */
@@ -33,6 +35,10 @@ struct fd_sink_impl {
 	int (*write)(struct fd_sink *sink, const struct fd_record *rec, struct fd_error *err);
 	/* Optional: push buffered data out (a time-window boundary). */
 	int (*flush)(struct fd_sink *sink, struct fd_error *err);
+	/* Optional: an answer-key figure measured from the stream, known only
+	 * at its end (a recording stores it in its footer). */
+	int (*add_figure)(struct fd_sink *sink, const struct Firedrill__V1__Figure *fig,
+			  struct fd_error *err);
 	/* Required: finish and commit. Called at most once. */
 	int (*close)(struct fd_sink *sink, struct fd_error *err);
 	/* Required: free everything; discard uncommitted output. */
@@ -68,6 +74,8 @@ int fd_sink_open(const char *uri, const struct fd_sink_context *ctx, struct fd_s
 
 int fd_sink_write(struct fd_sink *sink, const struct fd_record *rec, struct fd_error *err);
 int fd_sink_flush(struct fd_sink *sink, struct fd_error *err);
+int fd_sink_add_figure(struct fd_sink *sink, const struct Firedrill__V1__Figure *fig,
+		       struct fd_error *err);
 int fd_sink_close(struct fd_sink *sink, struct fd_error *err);
 void fd_sink_destroy(struct fd_sink *sink); /* accepts NULL */
 

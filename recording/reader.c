@@ -200,6 +200,7 @@ static int validate_records(struct fd_recording_reader *r, uint64_t block_no, ui
 	size_t pos = 0;
 	int64_t prev = h->min_time;
 	struct fd_record rec;
+	r->raw_len = h->raw_len; /* decode_record reads up to r->raw_len */
 	for (uint32_t i = 0; i < h->count; i++) {
 		const char *why = decode_record(r, &pos, &prev, &rec);
 		if (!why && (rec.time_ns < h->min_time || rec.time_ns > h->max_time))

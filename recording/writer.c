@@ -296,7 +296,11 @@ int fd_recording_writer_add(struct fd_recording_writer *w, const struct fd_recor
 	if (!res || !scope)
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 
-	if (w->count > 0 && w->raw.len + rec->payload_len + 32 > w->block_size) {
+	/* A block's first record must be its earliest: readers decode the first
+	 * time delta from the block's min_time. A record older than the block
+	 * so far therefore starts a new block. */
+	if (w->count > 0 &&
+	    (w->raw.len + rec->payload_len + 32 > w->block_size || rec->time_ns < w->min_time)) {
 		int rc = flush_block(w, err);
 		if (rc < 0)
 			return rc;

@@ -18,6 +18,13 @@ static int file_write(struct fd_sink *sink, const struct fd_record *rec, struct 
 	return fd_recording_writer_add(s->writer, rec, err);
 }
 
+static int file_add_figure(struct fd_sink *sink, const Firedrill__V1__Figure *fig,
+			   struct fd_error *err)
+{
+	struct file_sink *s = (struct file_sink *)sink;
+	return fd_recording_writer_add_figure(s->writer, fig, err);
+}
+
 static int file_close(struct fd_sink *sink, struct fd_error *err)
 {
 	struct file_sink *s = (struct file_sink *)sink;
@@ -34,6 +41,7 @@ static void file_destroy(struct fd_sink *sink)
 static const struct fd_sink_impl file_impl = {
 	.name = "file",
 	.write = file_write,
+	.add_figure = file_add_figure,
 	.close = file_close,
 	.destroy = file_destroy,
 };

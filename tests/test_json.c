@@ -1,0 +1,253 @@
+/* common/json: structure (commas, nesting, pretty and compact), string
+ * escaping (controls, quotes, invalid UTF-8), numbers, write errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <math.h>
+
+#include "json.h"
+
+struct cap {
+	char *buf;
+	size_t len;
+	FILE *f;
+	struct fd_json j;
+};
+
+static void cap_open(struct cap *c, bool pretty)
+{
+	c->buf = NULL;
+	c->len = 0;
+	c->f = open_memstream(&c->buf, &c->len);
+	assert_non_null(c->f);
+	fd_json_init(&c->j, c->f, pretty);
+}
+
+/* Closes the stream and compares everything written with want. */
+static void cap_check(struct cap *c, const char *want)
+{
+	assert_int_equal(fclose(c->f), 0);
+	assert_int_equal(c->j.error, 0);
+	assert_string_equal(c->buf, want);
+	free(c->buf);
+}
+
+static void test_structure_compact(void **state)
+{
+	(void)state;
+	struct cap c;
+	cap_open(&c, false);
+	struct fd_json *j = &c.j;
+	fd_json_object_begin(j);
+	fd_json_key(j, "a");
+	fd_json_int(j, 1);
+	fd_json_key(j, "b");
+	fd_json_array_begin(j);
+	fd_json_int(j, 1);
+	fd_json_string(j, "x");
+	fd_json_null(j);
+	fd_json_bool(j, true);
+	fd_json_bool(j, false);
+	fd_json_object_begin(j);
+	fd_json_object_end(j);
+	fd_json_array_begin(j);
+	fd_json_array_end(j);
+	fd_json_array_end(j);
+	fd_json_key(j, "c");
+	fd_json_object_begin(j);
+	fd_json_key(j, "d");
+	fd_json_array_begin(j);
+	fd_json_array_begin(j);
+	fd_json_uint(j, 2);
+	fd_json_array_end(j);
+	fd_json_array_end(j);
+	fd_json_object_end(j);
+	fd_json_key(j, "e");
+	fd_json_string(j, NULL);
+	fd_json_object_end(j);
+	cap_check(&c, "{\"a\":1,\"b\":[1,\"x\",null,true,false,{},[]],\"c\":{\"d\":[[2]]},\"e\":null}");
+}
+
+static void test_structure_pretty(void **state)
+{
+	(void)state;
+	struct cap c;
+	cap_open(&c, true);
+	struct fd_json *j = &c.j;
+	fd_json_object_begin(j);
+	fd_json_key(j, "records");
+	fd_json_object_begin(j);
+	fd_json_key(j, "total");
+	fd_json_uint(j, 3);
+	fd_json_key(j, "logs");
+	fd_json_uint(j, 1);
+	fd_json_object_end(j);
+	fd_json_key(j, "list");
+	fd_json_array_begin(j);
+	fd_json_string(j, "a");
+	fd_json_string(j, "b");
+	fd_json_array_end(j);
+	fd_json_key(j, "empty");
+	fd_json_array_begin(j);
+	fd_json_array_end(j);
+	fd_json_object_end(j);
+	cap_check(&c, "{\n"
+		      "  \"records\": {\n"
+		      "    \"total\": 3,\n"
+		      "    \"logs\": 1\n"
+		      "  },\n"
+		      "  \"list\": [\n"
+		      "    \"a\",\n"
+		      "    \"b\"\n"
+		      "  ],\n"
+		      "  \"empty\": []\n"
+		      "}\n");
+}
+
+static void check_string(const char *in, size_t n, const char *want)
+{
+	struct cap c;
+	cap_open(&c, false);
+	fd_json_string_n(&c.j, in, n);
+	cap_check(&c, want);
+}
+
+static void test_string_escapes(void **state)
+{
+	(void)state;
+	check_string("", 0, "\"\"");
+	check_string("plain", 5, "\"plain\"");
+	check_string("q\"b\\s/", 6, "\"q\\\"b\\\\s/\"");
+	check_string("\n\r\t", 3, "\"\\n\\r\\t\"");
+	check_string("\x01\x1f\x7f\b\f", 5, "\"\\u0001\\u001f\\u007f\\u0008\\u000c\"");
+	check_string("a\0b", 3, "\"a\\u0000b\"");
+	/* valid UTF-8 passes through: 2, 3 and 4 byte sequences */
+	check_string("\xc3\xa9\xe2\x82\xac\xf0\x9f\x94\xa5", 9, "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x94\xa5\"");
+	/* U+10FFFF, the largest code point */
+	check_string("\xf4\x8f\xbf\xbf", 4, "\"\xf4\x8f\xbf\xbf\"");
+	/* invalid bytes become U+FFFD, one per byte, and never leak */
+	check_string("\xff", 1, "\"\\ufffd\"");
+	check_string("a\x80z", 3, "\"a\\ufffdz\"");
+	check_string("\xc0\x80", 2, "\"\\ufffd\\ufffd\"");             /* overlong NUL */
+	check_string("\xe0\x80\xaf", 3, "\"\\ufffd\\ufffd\\ufffd\"");   /* overlong '/' */
+	check_string("\xed\xa0\x80", 3, "\"\\ufffd\\ufffd\\ufffd\"");   /* surrogate */
+	check_string("\xf4\x90\x80\x80", 4, "\"\\ufffd\\ufffd\\ufffd\\ufffd\""); /* > U+10FFFF */
+	check_string("\xf5\x80\x80\x80", 4, "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
+	/* a sequence cut short by the end of the string */
+	check_string("ok\xe2\x82", 4, "\"ok\\ufffd\\ufffd\"");
+	/* a lead byte followed by a non-continuation byte */
+	check_string("\xc3(", 2, "\"\\ufffd(\"");
+	/* keys are escaped the same way */
+	struct cap c;
+	cap_open(&c, false);
+	fd_json_object_begin(&c.j);
+	fd_json_key(&c.j, "k\"\n");
+	fd_json_int(&c.j, 0);
+	fd_json_object_end(&c.j);
+	cap_check(&c, "{\"k\\\"\\n\":0}");
+}
+
+static void test_string_reads_only_n(void **state)
+{
+	(void)state;
+	/* an exact-size heap buffer without NUL: ASan catches an overread */
+	char *p = malloc(3);
+	assert_non_null(p);
+	memcpy(p, "ab\xe2", 3);
+	check_string(p, 3, "\"ab\\ufffd\"");
+	memcpy(p, "\xf0\x9f\x94", 3);
+	check_string(p, 3, "\"\\ufffd\\ufffd\\ufffd\"");
+	free(p);
+}
+
+static void check_number(void (*emit)(struct fd_json *), const char *want)
+{
+	struct cap c;
+	cap_open(&c, false);
+	emit(&c.j);
+	cap_check(&c, want);
+}
+
+static void emit_int_min(struct fd_json *j) { fd_json_int(j, INT64_MIN); }
+static void emit_int_max(struct fd_json *j) { fd_json_int(j, INT64_MAX); }
+static void emit_uint_max(struct fd_json *j) { fd_json_uint(j, UINT64_MAX); }
+static void emit_nan(struct fd_json *j) { fd_json_double(j, NAN); }
+static void emit_inf(struct fd_json *j) { fd_json_double(j, -INFINITY); }
+static void emit_tenth(struct fd_json *j) { fd_json_double(j, 0.1); }
+static void emit_one(struct fd_json *j) { fd_json_double(j, 1.0); }
+
+static void test_numbers(void **state)
+{
+	(void)state;
+	check_number(emit_int_min, "-9223372036854775808");
+	check_number(emit_int_max, "9223372036854775807");
+	check_number(emit_uint_max, "18446744073709551615");
+	check_number(emit_nan, "null");
+	check_number(emit_inf, "null");
+	check_number(emit_tenth, "0.1");
+	check_number(emit_one, "1");
+
+	char b[32];
+	assert_string_equal(fd_format_double(b, 0.1), "0.1");
+	assert_string_equal(fd_format_double(b, 1e-05), "1e-05");
+	assert_string_equal(fd_format_double(b, 1), "1");
+	assert_string_equal(fd_format_double(b, 0), "0");
+	assert_string_equal(fd_format_double(b, 2.5), "2.5");
+	assert_string_equal(fd_format_double(b, 0.005), "0.005");
+	assert_string_equal(fd_format_double(b, 1e300), "1e+300");
+	assert_string_equal(fd_format_double(b, 1.0 / 3), "0.3333333333333333");
+	assert_string_equal(fd_format_double(b, NAN), "NaN");
+	assert_string_equal(fd_format_double(b, INFINITY), "+Inf");
+	assert_string_equal(fd_format_double(b, -INFINITY), "-Inf");
+	/* shortest round trip, for many values */
+	uint64_t x = 88172645463325252ULL;
+	for (int i = 0; i < 20000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		double v;
+		uint64_t bits = x;
+		memcpy(&v, &bits, sizeof(v));
+		if (!isfinite(v))
+			continue;
+		fd_format_double(b, v);
+		assert_true(strtod(b, NULL) == v);
+		assert_true(strlen(b) < 32);
+	}
+}
+
+static void test_write_error_is_sticky(void **state)
+{
+	(void)state;
+	FILE *f = fopen("/dev/full", "w");
+	if (!f)
+		skip();
+	setvbuf(f, NULL, _IONBF, 0);
+	struct fd_json j;
+	fd_json_init(&j, f, false);
+	fd_json_object_begin(&j);
+	fd_json_key(&j, "a");
+	fd_json_int(&j, 1);
+	fd_json_object_end(&j);
+	assert_int_not_equal(j.error, 0);
+	fclose(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_structure_compact),
+		cmocka_unit_test(test_structure_pretty),
+		cmocka_unit_test(test_string_escapes),
+		cmocka_unit_test(test_string_reads_only_n),
+		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_write_error_is_sticky),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
