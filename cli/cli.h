@@ -27,6 +27,9 @@ int cli_fail(const struct fd_error *err);
 int cli_usage_error(const struct verb *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 int cmd_inspect(const struct verb *v, int argc, char **argv);
+int cmd_generate(const struct verb *v, int argc, char **argv);
+int cmd_validate(const struct verb *v, int argc, char **argv);
+int cmd_list(const struct verb *v, int argc, char **argv);
 int cmd_planned(const struct verb *v, int argc, char **argv);
 
 #endif

@@ -355,7 +355,7 @@ int cmd_inspect(const struct verb *v, int argc, char **argv)
 	int c;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
 		switch (c) {
 		case OPT_JSON: json = true; break;
 		case OPT_ANSWER: answer = true; break;

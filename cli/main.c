@@ -18,7 +18,7 @@ const struct verb verbs[] = {
 	 "Options:\n"
 	 "  --json        print one JSON object\n"
 	 "  -h, --help    show this help\n",
-	 cmd_planned},
+	 cmd_list},
 	{"validate", "check a scenario file; errors as file:line:col: message",
 	 "Usage: firedrill validate SCENARIO.yaml...\n"
 	 "\n"
@@ -27,7 +27,7 @@ const struct verb verbs[] = {
 	 "\n"
 	 "Options:\n"
 	 "  -h, --help    show this help\n",
-	 cmd_planned},
+	 cmd_validate},
 	{"generate", "simulate a scenario and record (or stream) its telemetry",
 	 "Usage: firedrill generate SCENARIO.yaml|NAME -o OUT.fdr [options]\n"
 	 "\n"
@@ -40,8 +40,9 @@ const struct verb verbs[] = {
 	 "  --start TIME         first timestamp, RFC 3339 (default: the scenario's)\n"
 	 "  --duration D         simulate D instead of the scenario's duration\n"
 	 "  --to SINK            also stream to SINK (repeatable); see `replay --help`\n"
+	 "  -q, --quiet          no progress line and no summary\n"
 	 "  -h, --help           show this help\n",
-	 cmd_planned},
+	 cmd_generate},
 	{"inspect", "describe a recording: metadata, counts, time range, size",
 	 "Usage: firedrill inspect FILE.fdr [options]\n"
 	 "\n"

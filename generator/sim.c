@@ -161,8 +161,18 @@ struct pool_slot {
 	double wait_ns;
 };
 
+/* A connection's reservations, in time order. Requests are simulated whole
+ * at arrival, so a request can book a connection seconds ahead (its INSERT
+ * after a slow SELECT) while the next arrival needs one now: keeping the
+ * intervals, not just "free at", lets the next arrival use the gap. */
+#define CONN_SLOTS 16
+struct conn {
+	int n;
+	int64_t start[CONN_SLOTS], end[CONN_SLOTS];
+};
+
 struct pool {
-	int64_t *free_at; /* per connection */
+	struct conn *conns;
 	int size;          /* connections allocated */
 	int64_t last_warn;
 	struct pool_slot *slots;
@@ -247,7 +257,7 @@ static const char *const phase_names[NPHASES] = {"before", "during", "after"};
 
 struct hop {
 	char *name;
-	double ns[NPHASES];
+	double *ns; /* [n_traffic][NPHASES]: time per traffic entry and phase */
 };
 
 /* ---- the simulation ---------------------------------------------------- */
@@ -287,6 +297,7 @@ struct fd_sim {
 
 	struct heap heap;
 	uint64_t seq;
+	int64_t now; /* arrival time of the work being simulated */
 	struct pbw w, aux;
 	fd_sim_emit_fn emit;
 	void *emit_ctx;
@@ -794,8 +805,8 @@ static double logh_quantile(const struct logh *h, double q)
 
 static void hop_add(struct fd_sim *s, const struct req *rq, size_t hop, int64_t ns)
 {
-	if (rq && rq->phase >= 0 && hop < s->n_hops)
-		s->hops[hop].ns[rq->phase] += (double)ns;
+	if (rq && rq->tr && rq->phase >= 0 && hop < s->n_hops)
+		s->hops[hop].ns[(size_t)rq->tr->id * NPHASES + (size_t)rq->phase] += (double)ns;
 }
 
 /* Hop numbering: endpoints' own time, then queries, pool waits per
@@ -1206,12 +1217,12 @@ static struct pool *pool_for(struct fd_sim *s, struct inst *in, const struct fd_
 {
 	struct pool *p = &in->pools[db->id];
 	if (p->size < size) {
-		int64_t *v = realloc(p->free_at, (size_t)size * sizeof(*v));
+		struct conn *v = realloc(p->conns, (size_t)size * sizeof(*v));
 		if (!v)
 			return NULL;
 		for (int i = p->size; i < size; i++)
-			v[i] = 0;
-		p->free_at = v;
+			v[i].n = 0;
+		p->conns = v;
 		p->size = size;
 	}
 	if (!p->slots) {
@@ -1221,6 +1232,47 @@ static struct pool *pool_for(struct fd_sim *s, struct inst *in, const struct fd_
 		p->last_warn = INT64_MIN / 2;
 	}
 	return p;
+}
+
+/* Earliest start >= t at which the connection is free for len. */
+static int64_t conn_fit(struct conn *c, int64_t t, int64_t len, int64_t now)
+{
+	int keep = 0;
+	for (int i = 0; i < c->n; i++) /* forget what ended before the present */
+		if (c->end[i] > now) {
+			c->start[keep] = c->start[i];
+			c->end[keep++] = c->end[i];
+		}
+	c->n = keep;
+	int64_t at = t;
+	for (int i = 0; i < c->n; i++) {
+		if (c->end[i] <= at)
+			continue;
+		if (c->start[i] >= at + len)
+			break;
+		at = c->end[i];
+	}
+	if (c->n == CONN_SLOTS && at < c->end[c->n - 1])
+		at = c->end[c->n - 1]; /* no room to book a gap: after the last */
+	return at;
+}
+
+static void conn_book(struct conn *c, int64_t start, int64_t end)
+{
+	if (c->n == CONN_SLOTS) { /* full: merge into the last booking */
+		if (end > c->end[c->n - 1])
+			c->end[c->n - 1] = end;
+		return;
+	}
+	int i = c->n;
+	while (i > 0 && c->start[i - 1] > start) {
+		c->start[i] = c->start[i - 1];
+		c->end[i] = c->end[i - 1];
+		i--;
+	}
+	c->start[i] = start;
+	c->end[i] = end;
+	c->n++;
 }
 
 static const char *db_summary(const struct fd_query *q, char *buf, size_t n)
@@ -1262,34 +1314,44 @@ static struct outcome call_db(struct fd_sim *s, struct req *rq, struct inst *in,
 		oom(s);
 		return (struct outcome){.end = t};
 	}
+	/* The query's duration is drawn first: which connection frees up in
+	 * time depends on how long it will be held. */
+	int64_t lat = modify_latency(call->has_latency ? sample_dist(s, &call->latency)
+					       : sample_dist(s, &db->latency), &m);
+	struct outcome out = {.status = 200};
+	int64_t timeout = m.timeout ? m.timeout : call->timeout_ns;
+	if (timeout > 0 && lat > timeout) {
+		lat = timeout;
+		out.status = 504;
+		out.timeout = true;
+		out.error = "query_timeout";
+	} else if (fd_rng_chance(&s->rng, mix(0, m.err_level, m.err_p))) {
+		out.status = 500;
+		out.error = "db_error";
+	}
 	int c = 0;
-	for (int i = 1; i < size; i++)
-		if (p->free_at[i] < p->free_at[c])
+	int64_t best = INT64_MAX;
+	for (int i = 0; i < size; i++) {
+		int64_t at = conn_fit(&p->conns[i], t, lat, s->now);
+		if (at < best) {
+			best = at;
 			c = i;
-	int64_t wait = p->free_at[c] > t ? p->free_at[c] - t : 0;
+			if (at == t)
+				break;
+		}
+	}
+	int64_t wait = best - t;
 	struct incarnation *inc = inc_at(in, t, NULL);
 	const struct fd_blob *res = inc ? inc->res : current_inc(in)->res;
-	struct outcome out = {.status = 200};
-	int64_t lat = 0, qstart = t + wait;
+	int64_t qstart = t + wait;
 	bool pool_timeout = db->pool_timeout_ns > 0 && wait > db->pool_timeout_ns;
 	if (pool_timeout) {
 		wait = db->pool_timeout_ns;
 		qstart = t + wait;
+		lat = 0;
 		out = (struct outcome){.end = qstart, .status = 500, .error = "pool_timeout"};
 	} else {
-		lat = modify_latency(call->has_latency ? sample_dist(s, &call->latency)
-						       : sample_dist(s, &db->latency), &m);
-		int64_t timeout = m.timeout ? m.timeout : call->timeout_ns;
-		if (timeout > 0 && lat > timeout) {
-			lat = timeout;
-			out.status = 504;
-			out.timeout = true;
-			out.error = "query_timeout";
-		} else if (fd_rng_chance(&s->rng, mix(0, m.err_level, m.err_p))) {
-			out.status = 500;
-			out.error = "db_error";
-		}
-		p->free_at[c] = qstart + lat;
+		conn_book(&p->conns[c], qstart, qstart + lat);
 		out.end = qstart + lat;
 	}
 	struct pool_slot *ps = &p->slots[slot_of(s, out.end)];
@@ -2221,9 +2283,11 @@ static int name_hops(struct fd_sim *s)
 		s->hops[hop_cache(s, &sc->caches[c])].name = xstrdup_printf("%s (cache)", sc->caches[c].name);
 	for (size_t q = 0; q < sc->n_queues; q++)
 		s->hops[hop_queue(s, &sc->queues[q])].name = xstrdup_printf("%s (produce)", sc->queues[q].name);
-	for (size_t h = 0; h < s->n_hops; h++)
-		if (!s->hops[h].name)
+	for (size_t h = 0; h < s->n_hops; h++) {
+		s->hops[h].ns = calloc((sc->n_traffic ? sc->n_traffic : 1) * NPHASES, sizeof(double));
+		if (!s->hops[h].name || !s->hops[h].ns)
 			return -1;
+	}
 	return 0;
 }
 
@@ -2356,10 +2420,16 @@ int fd_sim_create(const struct fd_scenario *sc, const struct fd_sim_options *opt
 			in->idx = k;
 			in->version = sv->def->version;
 			in->cpu_win_start = s->start;
-			snprintf(in->id, sizeof(in->id), "%s-%06" PRIx64 "-%c%c%c%c%c", sv->def->name,
-				 h & 0xffffff, 'a' + (int)((h >> 24) + (uint64_t)k * 7) % 26,
-				 'a' + (int)((h >> 29) + (uint64_t)k * 3) % 26, '0' + k % 10,
-				 'a' + (int)((h >> 34) + (uint64_t)k) % 26, 'a' + (int)((h >> 39) + (uint64_t)k * 5) % 26);
+			/* Kubernetes-like pod names: stable per service and index. */
+			uint64_t x = h ^ ((uint64_t)(k + 1) * 0x9e3779b97f4a7c15ULL);
+			char suffix[6];
+			for (int c = 0; c < 5; c++) {
+				suffix[c] = "bcdfghjklmnpqrstvwxz2456789"[x % 27];
+				x /= 27;
+			}
+			suffix[5] = '\0';
+			snprintf(in->id, sizeof(in->id), "%s-%06" PRIx64 "-%s", sv->def->name, h & 0xffffff,
+				 suffix);
 			in->slots = calloc(s->nslots, sizeof(*in->slots));
 			in->pools = calloc(sc->n_databases ? sc->n_databases : 1, sizeof(*in->pools));
 			if (!in->slots || !in->pools)
@@ -2428,14 +2498,16 @@ static int measure(struct fd_sim *s)
 			 s->trigger->version ? " to " : "", s->trigger->version ? s->trigger->version : "");
 		rc |= add_figure(s, "trigger_at", subject, "", (double)(s->trigger_at - s->start) / 1e9, "s");
 	}
-	uint64_t n_phase[NPHASES] = {0};
+	/* The entry whose p95 grew the most is "the affected endpoint"; the
+	 * hops that gained the added time are measured per request of it. */
+	size_t worst = SIZE_MAX;
+	double worst_growth = 0;
 	for (size_t i = 0; i < sc->n_traffic; i++) {
 		const struct fd_traffic *tr = &sc->traffic[i];
 		char subject[256];
 		snprintf(subject, sizeof(subject), "%s %s", tr->entry->service->name, tr->entry->key);
 		for (int p = 0; p < NPHASES; p++) {
 			const struct logh *h = &s->meas[i * NPHASES + (size_t)p];
-			n_phase[p] += h->n;
 			if (!h->n)
 				continue;
 			rc |= add_figure(s, "requests", subject, phase_names[p], (double)h->n, "1");
@@ -2445,22 +2517,32 @@ static int measure(struct fd_sim *s)
 			rc |= add_figure(s, "error_rate", subject, phase_names[p],
 					 (double)h->errors / (double)h->n, "ratio");
 		}
+		const struct logh *b = &s->meas[i * NPHASES + PHASE_BEFORE];
+		const struct logh *d = &s->meas[i * NPHASES + PHASE_DURING];
+		if (b->n && d->n) {
+			double g = logh_quantile(d, 0.95) - logh_quantile(b, 0.95);
+			if (g > worst_growth) {
+				worst_growth = g;
+				worst = i;
+			}
+		}
 	}
-	if (n_phase[PHASE_BEFORE] && n_phase[PHASE_DURING]) {
-		/* The hops whose time per entry request grew the most. */
+	if (worst != SIZE_MAX) {
+		double nb = (double)s->meas[worst * NPHASES + PHASE_BEFORE].n;
+		double nd = (double)s->meas[worst * NPHASES + PHASE_DURING].n;
 		for (int rank = 0; rank < 3; rank++) {
 			size_t best = SIZE_MAX;
 			double best_delta = 0;
 			for (size_t h = 0; h < s->n_hops; h++) {
-				double d = s->hops[h].ns[PHASE_DURING] / (double)n_phase[PHASE_DURING] -
-					   s->hops[h].ns[PHASE_BEFORE] / (double)n_phase[PHASE_BEFORE];
+				const double *ns = &s->hops[h].ns[worst * NPHASES];
+				double delta = ns[PHASE_DURING] / nd - ns[PHASE_BEFORE] / nb;
 				bool taken = false;
 				for (size_t f = 0; f < s->n_figs; f++)
 					if (!strcmp(s->figs[f]->name, "added_time") &&
 					    !strcmp(s->figs[f]->subject, s->hops[h].name))
 						taken = true;
-				if (!taken && d > best_delta && d > 1e6) {
-					best_delta = d;
+				if (!taken && delta > best_delta && delta > 1e6) {
+					best_delta = delta;
 					best = h;
 				}
 			}
@@ -2526,6 +2608,7 @@ int fd_sim_run(struct fd_sim *s, fd_sim_emit_fn emit, void *ctx, struct fd_error
 			}
 		if (t >= s->end)
 			break;
+		s->now = t;
 		while (next_state <= t + LOOKAHEAD_NS && next_state < s->end) {
 			state_step(s, next_state, &next_event);
 			next_state += STEP_NS;
@@ -2618,7 +2701,7 @@ void fd_sim_destroy(struct fd_sim *s)
 					free(in->series[j].slots);
 				free(in->series);
 				for (size_t d = 0; in->pools && d < sc->n_databases; d++) {
-					free(in->pools[d].free_at);
+					free(in->pools[d].conns);
 					free(in->pools[d].slots);
 				}
 				free(in->pools);
@@ -2651,8 +2734,10 @@ void fd_sim_destroy(struct fd_sim *s)
 		for (size_t i = 0; i < sc->n_traffic * NPHASES; i++)
 			free(s->meas[i].b);
 	free(s->meas);
-	for (size_t h = 0; s->hops && h < s->n_hops; h++)
+	for (size_t h = 0; s->hops && h < s->n_hops; h++) {
 		free(s->hops[h].name);
+		free(s->hops[h].ns);
+	}
 	free(s->hops);
 	for (size_t f = 0; f < s->n_figs; f++) {
 		Firedrill__V1__Figure *x = s->figs[f];

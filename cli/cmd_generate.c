@@ -1,0 +1,347 @@
+/*
+ * firedrill generate / validate / list: scenarios in, records out.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "builtin.h"
+#include "cli.h"
+#include "fd_config.h"
+#include "json.h"
+#include "scenario.h"
+#include "sim.h"
+#include "sink.h"
+#include "timefmt.h"
+#include "units.h"
+
+/* A scenario argument is a file when one exists at that path, else the name
+ * of a built-in scenario. */
+static int load_scenario(const char *arg, struct fd_scenario **out, const char **text,
+			 size_t *len, char **owned, struct fd_error *err)
+{
+	struct stat st;
+	*owned = NULL;
+	if (stat(arg, &st) == 0) {
+		FILE *f = fopen(arg, "rb");
+		if (!f)
+			return fd_error_set(err, FD_EINPUT, "cannot open '%s': %s", arg, strerror(errno));
+		char *buf = malloc((size_t)st.st_size + 1);
+		size_t n = buf ? fread(buf, 1, (size_t)st.st_size, f) : 0;
+		fclose(f);
+		if (!buf)
+			return fd_error_set(err, FD_ERUNTIME, "out of memory");
+		buf[n] = '\0';
+		*owned = buf;
+		*text = buf;
+		*len = n;
+		return fd_scenario_parse(arg, buf, n, out, err);
+	}
+	const struct fd_builtin *b = fd_builtin_find(arg);
+	if (!b) {
+		char names[512] = "";
+		for (const struct fd_builtin *x = fd_builtins; x->name; x++) {
+			strncat(names, names[0] ? ", " : "", sizeof(names) - strlen(names) - 1);
+			strncat(names, x->name, sizeof(names) - strlen(names) - 1);
+		}
+		return fd_error_set(err, FD_EINPUT,
+				    "'%s' is neither a scenario file nor a built-in scenario (built-in: %s)",
+				    arg, names);
+	}
+	*text = b->text;
+	*len = b->len;
+	return fd_scenario_parse(b->file, b->text, b->len, out, err);
+}
+
+struct fanout {
+	struct fd_sink **sinks;
+	size_t n;
+	uint64_t records;
+	bool progress;
+	int64_t start, end;
+	struct timespec last;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int emit_all(void *ctx, const struct fd_record *rec, struct fd_error *err)
+{
+	struct fanout *f = ctx;
+	for (size_t i = 0; i < f->n; i++) {
+		int rc = fd_sink_write(f->sinks[i], rec, err);
+		if (rc < 0)
+			return rc;
+	}
+	f->records++;
+	if (f->progress && (f->records & 0xffff) == 0) {
+		double pos = (double)(rec->time_ns - f->start) / (double)(f->end - f->start);
+		char t[32];
+		fprintf(stderr, "\rgenerating: %5.1f%% of the timeline, %" PRIu64 " records (at %s)   ",
+			100 * (pos < 0 ? 0 : pos > 1 ? 1 : pos), f->records,
+			fd_format_duration(t, sizeof(t), rec->time_ns - f->start));
+	}
+	return 0;
+}
+
+/* The recording header: the scenario's identity and its answer-key text.
+ * No wall-clock time, so the same scenario and seed give the same bytes. */
+static void fill_header(Firedrill__V1__RecordingHeader *h, Firedrill__V1__AnswerKey *k,
+			const struct fd_scenario *sc, const struct fd_sim *sim, const char *text,
+			size_t len)
+{
+	firedrill__v1__recording_header__init(h);
+	firedrill__v1__answer_key__init(k);
+	h->generator = "firedrill " FD_VERSION;
+	h->source_kind = "scenario";
+	h->scenario_name = (char *)sc->name;
+	h->scenario_title = (char *)(sc->title ? sc->title : "");
+	h->seed = fd_sim_seed(sim);
+	h->start_time_unix_nano = (uint64_t)fd_sim_start(sim);
+	h->end_time_unix_nano = (uint64_t)fd_sim_end(sim);
+	(void)len;
+	h->scenario_source = (char *)text;
+	const struct fd_answer *a = &sc->answer;
+	k->prompt = (char *)(a->prompt ? a->prompt : "");
+	k->root_cause = (char *)(a->root_cause ? a->root_cause : "");
+	k->trigger = (char *)(a->trigger ? a->trigger : "");
+	k->mitigation = (char *)(a->mitigation ? a->mitigation : "");
+	k->verification = (char *)(a->verification ? a->verification : "");
+	k->n_investigation = a->n_investigation;
+	k->investigation = (char **)a->investigation;
+	k->n_red_herrings = a->n_red_herrings;
+	k->red_herrings = (char **)a->red_herrings;
+	k->n_evidence = a->n_evidence;
+	k->evidence = (char **)a->evidence;
+	h->answer_key = k;
+}
+
+int cmd_generate(const struct verb *v, int argc, char **argv)
+{
+	enum { OPT_SEED = 256, OPT_START, OPT_DURATION, OPT_TO, OPT_QUIET };
+	static const struct option options[] = {
+		{"output", required_argument, NULL, 'o'},
+		{"seed", required_argument, NULL, OPT_SEED},
+		{"start", required_argument, NULL, OPT_START},
+		{"duration", required_argument, NULL, OPT_DURATION},
+		{"to", required_argument, NULL, OPT_TO},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct fd_sim_options so = {0};
+	const char *output = NULL, *to[16];
+	size_t n_to = 0;
+	bool quiet = false;
+	int c;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":o:qh", options, NULL)) != -1) {
+		const char *why = NULL;
+		switch (c) {
+		case 'o': output = optarg; break;
+		case 'q': quiet = true; break;
+		case OPT_SEED: {
+			long long n;
+			if (fd_units_integer(optarg, 0, INT64_MAX, &n, &why) < 0)
+				return cli_usage_error(v, "--seed '%s': %s", optarg, why);
+			so.seed = (uint64_t)n;
+			so.seed_set = true;
+			break;
+		}
+		case OPT_START:
+			if (fd_units_timestamp(optarg, &so.start_ns, &why) < 0)
+				return cli_usage_error(v, "--start '%s': %s", optarg, why);
+			so.start_set = true;
+			break;
+		case OPT_DURATION:
+			if (fd_units_duration(optarg, &so.duration_ns, &why) < 0)
+				return cli_usage_error(v, "--duration '%s': %s", optarg, why);
+			if (so.duration_ns <= 0)
+				return cli_usage_error(v, "--duration '%s': must be longer than 0", optarg);
+			break;
+		case OPT_TO:
+			if (n_to == sizeof(to) / sizeof(to[0]))
+				return cli_usage_error(v, "at most %zu --to sinks", n_to);
+			to[n_to++] = optarg;
+			break;
+		case 'h': fputs(v->usage, stdout); return 0;
+		case ':': return cli_usage_error(v, "option '%s' needs a value", argv[optind - 1]);
+		default: return cli_usage_error(v, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage_error(v, optind >= argc ? "missing SCENARIO (a .yaml file or a built-in name)"
+							 : "expected one SCENARIO");
+	if (!output && !n_to)
+		return cli_usage_error(v, "nothing to write: give -o OUT.fdr or --to SINK");
+
+	struct fd_error err = {0};
+	struct fd_scenario *sc = NULL;
+	struct fd_sim *sim = NULL;
+	struct fd_sink *sinks[17] = {0};
+	size_t n_sinks = 0;
+	const char *text = NULL;
+	char *owned = NULL;
+	size_t len = 0;
+	int status = 0;
+	double t0 = now_s();
+
+	if (load_scenario(argv[optind], &sc, &text, &len, &owned, &err) < 0 ||
+	    fd_sim_create(sc, &so, &sim, &err) < 0) {
+		status = cli_fail(&err);
+		goto out;
+	}
+	Firedrill__V1__RecordingHeader header;
+	Firedrill__V1__AnswerKey key;
+	fill_header(&header, &key, sc, sim, text, len);
+	struct fd_sink_context ctx = {.header = &header};
+	char uri[4096];
+	if (output) {
+		snprintf(uri, sizeof(uri), "file:%s", output);
+		if (fd_sink_open(uri, &ctx, &sinks[n_sinks], &err) < 0) {
+			status = cli_fail(&err);
+			goto out;
+		}
+		n_sinks++;
+	}
+	for (size_t i = 0; i < n_to; i++) {
+		if (fd_sink_open(to[i], &ctx, &sinks[n_sinks], &err) < 0) {
+			status = cli_fail(&err);
+			goto out;
+		}
+		n_sinks++;
+	}
+	struct fanout fan = {.sinks = sinks, .n = n_sinks, .progress = !quiet && isatty(2),
+			     .start = fd_sim_start(sim), .end = fd_sim_end(sim)};
+	if (fd_sim_run(sim, emit_all, &fan, &err) < 0) {
+		if (fan.progress)
+			fputc('\n', stderr);
+		status = cli_fail(&err);
+		goto out;
+	}
+	if (fan.progress)
+		fprintf(stderr, "\r%*s\r", 79, "");
+	const Firedrill__V1__Figure *const *figs;
+	size_t n_figs = fd_sim_figures(sim, &figs);
+	for (size_t i = 0; i < n_sinks; i++) {
+		for (size_t f = 0; f < n_figs; f++)
+			if (fd_sink_add_figure(sinks[i], figs[f], &err) < 0)
+				break;
+		if (err.code || fd_sink_close(sinks[i], &err) < 0) {
+			status = cli_fail(&err);
+			goto out;
+		}
+	}
+	if (!quiet && n_sinks) {
+		const struct fd_sink_stats *st = &sinks[0]->stats;
+		uint64_t n = st->records[0] + st->records[1] + st->records[2];
+		uint64_t bytes = st->bytes[0] + st->bytes[1] + st->bytes[2];
+		double secs = now_s() - t0;
+		char b[32], d[32];
+		fprintf(stderr,
+			"generated %s %s: %" PRIu64 " records (traces %" PRIu64 ", metrics %" PRIu64
+			", logs %" PRIu64 "), %s of OTLP payload in %.2fs (%.0f records/s, %.1f MiB/s) from %" PRIu64
+			" requests\n",
+			sc->name, fd_format_duration(d, sizeof(d), fd_sim_end(sim) - fd_sim_start(sim)), n,
+			st->records[0], st->records[1], st->records[2], fd_format_bytes(b, sizeof(b), bytes),
+			secs, secs > 0 ? (double)n / secs : 0, secs > 0 ? (double)bytes / secs / 1048576 : 0,
+			fd_sim_requests(sim));
+	}
+out:
+	for (size_t i = 0; i < n_sinks; i++)
+		fd_sink_destroy(sinks[i]);
+	fd_sim_destroy(sim);
+	fd_scenario_destroy(sc);
+	free(owned);
+	return status;
+}
+
+int cmd_validate(const struct verb *v, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(v->usage, stdout);
+			return 0;
+		}
+	if (argc < 2)
+		return cli_usage_error(v, "missing SCENARIO.yaml");
+	int status = 0;
+	for (int i = 1; i < argc; i++) {
+		if (argv[i][0] == '-' && argv[i][1])
+			return cli_usage_error(v, "unknown option '%s'", argv[i]);
+		struct fd_error err = {0};
+		struct fd_scenario *sc = NULL;
+		if (fd_scenario_load(argv[i], &sc, &err) < 0) {
+			fprintf(stderr, "%s\n", err.msg);
+			status = err.code == FD_EINPUT ? EXIT_USAGE : EXIT_RUNTIME;
+			continue;
+		}
+		char d[32];
+		printf("%s: ok: %s, %zu services, %zu endpoints, %zu events, %s\n", argv[i], sc->name,
+		       sc->n_services, sc->n_endpoints, sc->n_events,
+		       fd_format_duration(d, sizeof(d), sc->duration_ns));
+		fd_scenario_destroy(sc);
+	}
+	return status;
+}
+
+int cmd_list(const struct verb *v, int argc, char **argv)
+{
+	bool json = false;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(v->usage, stdout);
+			return 0;
+		}
+		if (!strcmp(argv[i], "--json"))
+			json = true;
+		else
+			return cli_usage_error(v, "unknown argument '%s'", argv[i]);
+	}
+	struct fd_json j;
+	fd_json_init(&j, stdout, true);
+	if (json)
+		fd_json_array_begin(&j);
+	int status = 0;
+	for (const struct fd_builtin *b = fd_builtins; b->name; b++) {
+		struct fd_error err = {0};
+		struct fd_scenario *sc = NULL;
+		if (fd_scenario_parse(b->file, b->text, b->len, &sc, &err) < 0) {
+			/* A broken built-in is our bug; say which and go on. */
+			fprintf(stderr, "firedrill: built-in %s: %s\n", b->name, err.msg);
+			status = EXIT_RUNTIME;
+			continue;
+		}
+		char d[32];
+		fd_format_duration(d, sizeof(d), sc->duration_ns);
+		if (json) {
+			fd_json_object_begin(&j);
+			fd_json_key(&j, "name");
+			fd_json_string(&j, b->name);
+			fd_json_key(&j, "title");
+			fd_json_string(&j, sc->title);
+			fd_json_key(&j, "duration");
+			fd_json_string(&j, d);
+			fd_json_key(&j, "services");
+			fd_json_uint(&j, sc->n_services);
+			fd_json_object_end(&j);
+		} else {
+			printf("%-24s %-6s %s\n", b->name, d, sc->title ? sc->title : "");
+		}
+		fd_scenario_destroy(sc);
+	}
+	if (json)
+		fd_json_array_end(&j);
+	return status;
+}

@@ -1,0 +1,521 @@
+/*
+ * Scenarios: the causal model of an incident, read from YAML.
+ *
+ * fd_scenario_load / fd_scenario_parse read a scenario file (the format is
+ * specified in docs/scenario-format.md), check it completely and return an
+ * immutable in-memory model that the simulation walks. Every problem is
+ * reported as "file:line:col: message" (1-based) in the caller's fd_error with
+ * code FD_EINPUT; running out of memory or failing to read the file is
+ * FD_ERUNTIME. Nothing is printed.
+ *
+ * The model is plain data: arrays with counts, and references already
+ * resolved to pointers into those arrays (a call points at the endpoint it
+ * calls, an effect at what it changes, a rollback at the deploy it undoes).
+ * Every entity carries a dense `id` (0..n-1 within its kind) so the
+ * simulation can keep its own per-entity state in parallel arrays, and the
+ * position of its definition for later messages.
+ *
+ * Units: times and durations are int64 nanoseconds; offsets on the timeline
+ * (`at_ns`, `start_ns` of an effect...) are relative to the scenario start;
+ * rates are per second; probabilities and ratios are in [0, 1]; sizes are
+ * bytes. All strings are NUL-terminated and owned by the scenario.
+ */
+#ifndef FD_SCENARIO_H
+#define FD_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct fd_error;
+
+/* "Never ends": the end of an effect that lasts until the scenario ends or a
+ * mitigation undoes it. */
+#define FD_FOREVER INT64_MAX
+
+struct fd_pos {
+	int line; /* 1-based */
+	int col;  /* 1-based */
+};
+
+/* A log-normal distribution fitted to percentiles. Latencies are in ns,
+ * payload sizes in bytes.
+ * Sample with z ~ N(0,1): value = exp(mu + sigma * z) for z <= 1.6449 (the
+ * p95 quantile); above it exp(mu + sigma * 1.6449 + sigma_tail * (z - 1.6449))
+ * so that a given p99 is honoured too. sigma == 0 is a constant value. */
+struct fd_dist {
+	int64_t p50;
+	int64_t p95;
+	int64_t p99;       /* 0 when not given */
+	double mu;         /* ln(p50) */
+	double sigma;      /* (ln p95 - ln p50) / 1.6449 */
+	double sigma_tail; /* (ln p99 - ln p95) / 0.6815; == sigma without p99 */
+};
+
+/* How a caller retries a failed or timed-out call: attempt k (k = 1..max)
+ * waits backoff_ns * multiplier^(k-1), capped at max_backoff_ns. */
+struct fd_retry {
+	int max;            /* retries after the first attempt; 0 = none */
+	int64_t backoff_ns;
+	double multiplier;  /* default 2 */
+	int64_t max_backoff_ns;
+};
+
+enum fd_runtime {
+	FD_RUNTIME_GO,
+	FD_RUNTIME_JAVA,
+	FD_RUNTIME_PYTHON,
+	FD_RUNTIME_NODE,
+	FD_RUNTIME_DOTNET,
+	FD_RUNTIME_RUBY,
+	FD_RUNTIME_RUST,
+};
+
+/* Per instance. Defaults depend on the runtime (see the format document). */
+struct fd_resources {
+	double cpu_cores;            /* CPU limit; utilisation = busy / cores */
+	int64_t cpu_per_request_ns;  /* CPU time one request costs */
+	int64_t memory_baseline;     /* bytes right after start */
+	int64_t memory_limit;        /* OOM kill when reached; 0 = no limit */
+	int64_t memory_per_request;  /* bytes held per in-flight request */
+	int64_t gc_interval_ns;      /* mean time between GC pauses; 0 = no GC */
+	struct fd_dist gc_pause;     /* ns */
+	int64_t startup_ns;          /* restart time after an OOM kill / restart */
+};
+
+struct fd_service;
+struct fd_endpoint;
+struct fd_database;
+struct fd_cache;
+struct fd_queue;
+struct fd_dependency;
+struct fd_traffic;
+struct fd_event;
+
+/* A distinct query text run against a database by at least one call. Effects
+ * can target one query ("orders-db \"SELECT ...\""). */
+struct fd_query {
+	int id;                      /* dense within its database */
+	struct fd_database *database;
+	const char *text;            /* db.query.text */
+	const char *operation;       /* first word, upper case: SELECT, INSERT... */
+	struct fd_pos pos;           /* first call that runs it */
+};
+
+enum fd_call_kind {
+	FD_CALL_ENDPOINT,   /* another service's endpoint */
+	FD_CALL_DEPENDENCY, /* an external HTTP dependency */
+	FD_CALL_DB,
+	FD_CALL_CACHE,
+	FD_CALL_QUEUE,
+};
+
+enum fd_cache_op { FD_CACHE_GET, FD_CACHE_SET, FD_CACHE_DELETE };
+enum fd_queue_op { FD_QUEUE_PRODUCE, FD_QUEUE_CONSUME };
+
+/* One outgoing call an endpoint makes while handling a request. Calls run one
+ * after another, in order, after the endpoint's own (self) time. */
+struct fd_call {
+	enum fd_call_kind kind;
+	struct fd_pos pos;
+	double probability;   /* share of requests that make the call (1) */
+	int repeat;           /* times it is made per request, N+1 style (1) */
+	bool optional;        /* a failure is swallowed (fail open) */
+	int64_t timeout_ns;   /* 0 = the callee's / the database's default */
+	bool has_retry;       /* else the callee endpoint's policy, or none */
+	struct fd_retry retry;
+	bool has_latency;     /* else the target's default latency */
+	struct fd_dist latency; /* ns; for ENDPOINT calls: network time only */
+
+	/* FD_CALL_ENDPOINT */
+	struct fd_endpoint *endpoint;
+	/* FD_CALL_DEPENDENCY: method and route name the HTTP request */
+	struct fd_dependency *dependency;
+	const char *method;
+	const char *route;
+	/* FD_CALL_DB */
+	struct fd_query *query;      /* query->database is the database */
+	/* FD_CALL_CACHE */
+	struct fd_cache *cache;
+	enum fd_cache_op cache_op;
+	const char *cache_key;       /* key pattern, e.g. "stock:{sku}"; may be NULL */
+	double hit_ratio;            /* < 0: the cache's */
+	struct fd_call *on_miss;     /* calls made on a miss (GET only) */
+	size_t n_on_miss;
+	/* FD_CALL_QUEUE */
+	struct fd_queue *queue;
+	enum fd_queue_op queue_op;
+};
+
+struct fd_endpoint {
+	int id;                      /* dense across the whole scenario */
+	struct fd_service *service;
+	const char *key;             /* "POST /orders" */
+	const char *method;          /* "POST" */
+	const char *route;           /* "/orders" (http.route) */
+	struct fd_dist self;         /* ns spent in the handler itself */
+	double error_probability;    /* spontaneous errors */
+	int error_status;            /* their status code (500) */
+	/* Policy callers apply to this endpoint (like a service mesh route):
+	 * give up after timeout_ns (0 = never) and retry. For an entry
+	 * endpoint the timeout is the edge's deadline (answers 504). */
+	int64_t timeout_ns;
+	struct fd_retry retry;
+	struct fd_call *calls;
+	size_t n_calls;
+	struct fd_pos pos;
+};
+
+struct fd_service {
+	int id;
+	const char *name;            /* service.name */
+	const char *version;         /* at start; deploys change it */
+	enum fd_runtime runtime;
+	const char *runtime_name;    /* "go", "java"... */
+	int instances;               /* at start; scale_out changes it */
+	struct fd_resources resources;
+	struct fd_endpoint *endpoints;
+	size_t n_endpoints;
+	struct fd_pos pos;
+};
+
+struct fd_database {
+	int id;
+	const char *name;
+	const char *system;          /* db.system: postgresql, mysql, redis... */
+	int pool;                    /* connections per client instance */
+	int64_t pool_timeout_ns;     /* wait for a connection before failing */
+	struct fd_dist latency;      /* default query latency, ns */
+	struct fd_query *queries;
+	size_t n_queries;
+	struct fd_pos pos;
+};
+
+struct fd_cache {
+	int id;
+	const char *name;
+	const char *system;          /* redis, memcached */
+	double hit_ratio;            /* steady state */
+	int64_t warmup_ns;           /* back to hit_ratio after a flush */
+	struct fd_dist latency;      /* ns */
+	struct fd_pos pos;
+};
+
+struct fd_queue {
+	int id;
+	const char *name;
+	const char *system;          /* kafka, rabbitmq, sqs */
+	int partitions;
+	struct fd_service *consumer;       /* may be NULL: nobody consumes */
+	struct fd_endpoint *handler;       /* run per message; may be NULL */
+	double throughput;           /* messages/s per consumer instance */
+	struct fd_dist latency;      /* produce latency, ns */
+	struct fd_pos pos;
+};
+
+/* An external HTTP API (a payment provider): no telemetry of its own, only
+ * the caller's client spans. */
+struct fd_dependency {
+	int id;
+	const char *name;
+	const char *host;            /* server.address */
+	struct fd_dist latency;      /* ns */
+	double error_probability;
+	int error_status;
+	struct fd_pos pos;
+};
+
+struct fd_dim_value {
+	const char *name;
+	double weight;               /* normalised: a dimension's weights sum to 1 */
+};
+
+/* A request attribute an investigator slices by (region, tier...). */
+struct fd_dimension {
+	const char *name;
+	struct fd_dim_value *values;
+	size_t n_values;
+};
+
+struct fd_burst {
+	int64_t at_ns;
+	int64_t duration_ns;
+	double multiplier;
+};
+
+enum fd_shape { FD_SHAPE_FLAT, FD_SHAPE_DAILY };
+
+struct fd_traffic {
+	int id;
+	struct fd_endpoint *entry;
+	double rate;                 /* mean requests/s */
+	enum fd_shape shape;
+	/* daily: rate * (1 + amplitude * cos(2 pi (t - peak) / 24 h)), t the
+	 * UTC time of day */
+	double amplitude;
+	int64_t peak_ns;             /* UTC time of day of the peak */
+	double noise;                /* relative random variation of the rate */
+	struct fd_burst *bursts;
+	size_t n_bursts;
+	struct fd_dimension *dimensions;
+	size_t n_dimensions;
+	struct fd_dist payload;      /* request body bytes; p50 == 0: none */
+	struct fd_pos pos;
+};
+
+enum fd_target_kind {
+	FD_TARGET_SERVICE,     /* all its endpoints, its resources */
+	FD_TARGET_ENDPOINT,
+	FD_TARGET_DATABASE,    /* every query */
+	FD_TARGET_QUERY,
+	FD_TARGET_CACHE,
+	FD_TARGET_QUEUE,       /* its consumer */
+	FD_TARGET_DEPENDENCY,
+	FD_TARGET_TRAFFIC,     /* one traffic entry, or all when traffic == NULL */
+};
+
+struct fd_target {
+	enum fd_target_kind kind;
+	struct fd_service *service;     /* SERVICE, ENDPOINT (its owner) */
+	struct fd_endpoint *endpoint;
+	struct fd_database *database;   /* DATABASE, QUERY */
+	struct fd_query *query;
+	struct fd_cache *cache;
+	struct fd_queue *queue;
+	struct fd_dependency *dependency;
+	struct fd_traffic *traffic;
+	struct fd_pos pos;
+};
+
+/* Which requests an effect applies to; everything unset matches all. */
+struct fd_scope_dim {
+	const char *dimension;
+	const char *value;
+};
+
+enum fd_version_scope {
+	FD_VERSION_ANY,
+	FD_VERSION_NEW,  /* instances running the deploy's new version */
+	FD_VERSION_OLD,
+};
+
+struct fd_scope {
+	struct fd_scope_dim *dims;   /* all must match */
+	size_t n_dims;
+	int instance;                /* -1: any; else instance index of the
+	                                service handling the request */
+	enum fd_version_scope version;
+	int64_t payload_min;         /* bytes; 0 = any */
+};
+
+/* Bits of fd_effect.changes. */
+enum fd_change {
+	FD_CHANGE_LATENCY_MULT = 1u << 0,
+	FD_CHANGE_LATENCY_ADD = 1u << 1,
+	FD_CHANGE_ERRORS = 1u << 2,
+	FD_CHANGE_HIT_RATIO = 1u << 3,
+	FD_CHANGE_THROUGHPUT = 1u << 4,
+	FD_CHANGE_POOL = 1u << 5,
+	FD_CHANGE_RATE = 1u << 6,
+	FD_CHANGE_CPU = 1u << 7,
+	FD_CHANGE_MEMORY_LEAK = 1u << 8,
+	FD_CHANGE_TIMEOUT = 1u << 9,
+};
+
+/* A change of model parameters. Between start_ns and start_ns + ramp_ns it
+ * moves linearly from the unchanged value to the new one (a multiplier m
+ * ramps as 1 + (m - 1) * f); it holds until end_ns, or until a mitigation
+ * undoes the event (then it ramps back over the mitigation's ramp). */
+struct fd_effect {
+	struct fd_event *event;
+	struct fd_target target;
+	unsigned changes;            /* enum fd_change bits */
+	double latency_mult;
+	int64_t latency_add_ns;
+	double error_probability;    /* replaces the target's */
+	int error_status;
+	double hit_ratio;
+	double throughput_mult;
+	int pool;
+	double rate_mult;
+	double cpu_mult;
+	double memory_leak_per_s;    /* bytes/s of growth */
+	int64_t timeout_ns;
+	struct fd_scope scope;
+	int64_t start_ns;
+	int64_t ramp_ns;
+	int64_t end_ns;              /* FD_FOREVER */
+	struct fd_pos pos;
+};
+
+enum fd_event_kind {
+	FD_EVENT_DEPLOY,
+	FD_EVENT_CONFIG_CHANGE,
+	FD_EVENT_FEATURE_FLAG,
+	FD_EVENT_TRAFFIC_SPIKE,
+	FD_EVENT_DEPENDENCY_SLOWDOWN,
+	FD_EVENT_OUTAGE,
+	FD_EVENT_INDEX_DROPPED,
+	FD_EVENT_LOCK_CONTENTION,
+	FD_EVENT_MEMORY_LEAK,
+	FD_EVENT_CACHE_FLUSH,
+	FD_EVENT_CERTIFICATE_EXPIRY,
+	FD_EVENT_INSTANCE_LOSS,
+	/* mitigations */
+	FD_EVENT_ROLLBACK,
+	FD_EVENT_FLAG_OFF,
+	FD_EVENT_SCALE_OUT,
+	FD_EVENT_RESTART,
+};
+
+/* One entry of the timeline; events are in time order. The kind's own
+ * parameters are the fields named for it; the parser turns the shorthand
+ * parameters of traffic_spike, dependency_slowdown, outage, lock_contention,
+ * memory_leak and certificate_expiry into ordinary effects, so the
+ * simulation needs to special-case only what changes instance state: deploy
+ * and rollback (versions, rolling restart), scale_out, restart,
+ * instance_loss and cache_flush. */
+struct fd_event {
+	int id;
+	const char *name;            /* unique; default "<kind>-<id>" */
+	enum fd_event_kind kind;
+	const char *kind_name;       /* "deploy", "rollback"... */
+	bool mitigation;
+	int64_t at_ns;
+	const char *description;     /* may be NULL */
+	struct fd_service *service;  /* deploy, rollback, config_change (may be
+	                                NULL), feature_flag (may be NULL),
+	                                memory_leak, instance_loss, scale_out,
+	                                restart */
+	const char *version;         /* deploy: new; rollback: restored */
+	const char *previous_version;/* deploy, rollback: the one replaced */
+	int64_t rollout_ns;          /* deploy, rollback, restart: spread over */
+	const char *flag;            /* feature_flag, flag_off */
+	bool flag_on;                /* feature_flag */
+	const char *config_key;      /* config_change; may be NULL */
+	const char *config_value;
+	int instance;                /* instance_loss, restart: -1 = all */
+	int instances;               /* scale_out: new instance count */
+	struct fd_cache *cache;      /* cache_flush */
+	/* mitigations: the event undone or damped (rollback: the last deploy of
+	 * the service; flag_off: the last feature_flag of the flag); may be
+	 * NULL for scale_out / restart */
+	struct fd_event *undoes;
+	double damping;              /* 1 = fully undone */
+	struct fd_effect *effects;
+	size_t n_effects;
+	struct fd_pos pos;
+};
+
+enum fd_severity { FD_SEV_DEBUG, FD_SEV_INFO, FD_SEV_WARN, FD_SEV_ERROR };
+
+/* Unrelated log lines, all the time. */
+struct fd_noise_log {
+	struct fd_service *service;
+	enum fd_severity severity;
+	const char *message;
+	double rate;                 /* lines/s across the service */
+	struct fd_pos pos;
+};
+
+/* A harmless CPU spike. */
+struct fd_noise_blip {
+	struct fd_service *service;
+	int instance;                /* -1: all */
+	int64_t at_ns;
+	int64_t duration_ns;
+	double cpu_mult;
+	struct fd_pos pos;
+};
+
+/* A periodic job: a trace of its own per run, CPU while it runs. */
+struct fd_noise_cron {
+	const char *name;
+	struct fd_service *service;
+	int64_t first_ns;            /* first run */
+	int64_t every_ns;
+	int64_t duration_ns;
+	double cpu_mult;
+	struct fd_call *calls;
+	size_t n_calls;
+	struct fd_pos pos;
+};
+
+struct fd_answer {
+	const char *prompt;          /* what the candidate is told; may be NULL */
+	const char *root_cause;
+	const char *trigger;
+	const char *mitigation;
+	const char *verification;
+	struct fd_event *trigger_event; /* may be NULL */
+	const char **investigation;  /* steps, in order */
+	size_t n_investigation;
+	const char **red_herrings;
+	size_t n_red_herrings;
+	const char **evidence;
+	size_t n_evidence;
+};
+
+struct fd_scenario {
+	const char *file;            /* name used in messages */
+	const char *name;
+	const char *title;
+	const char *description;     /* may be NULL */
+	int64_t start_ns;            /* unix ns; 2026-01-15T13:00:00Z by default */
+	int64_t duration_ns;
+	uint64_t seed;
+	const char *environment;     /* deployment.environment ("production") */
+	double trace_sampling;       /* 0.1 */
+	double access_log_sampling;  /* 1 */
+	int64_t scrape_interval_ns;  /* 15 s */
+
+	struct fd_service *services;
+	size_t n_services;
+	size_t n_endpoints;          /* total, across services */
+	struct fd_database *databases;
+	size_t n_databases;
+	struct fd_cache *caches;
+	size_t n_caches;
+	struct fd_queue *queues;
+	size_t n_queues;
+	struct fd_dependency *dependencies;
+	size_t n_dependencies;
+	struct fd_traffic *traffic;
+	size_t n_traffic;
+	struct fd_event *events;     /* time order */
+	size_t n_events;
+	struct fd_noise_log *noise_logs;
+	size_t n_noise_logs;
+	struct fd_noise_blip *noise_blips;
+	size_t n_noise_blips;
+	struct fd_noise_cron *noise_crons;
+	size_t n_noise_crons;
+	struct fd_answer answer;
+
+	void *internal_;             /* owns the memory; not for callers */
+};
+
+/* Reads and parses the file at path. On success returns 0 and sets *out (free
+ * with fd_scenario_destroy). On failure returns -FD_EINPUT (the message is
+ * "path:line:col: ...") or -FD_ERUNTIME and leaves *out NULL. */
+int fd_scenario_load(const char *path, struct fd_scenario **out,
+		     struct fd_error *err);
+
+/* Same, from memory: name stands for the file in messages. text need not be
+ * NUL-terminated. */
+int fd_scenario_parse(const char *name, const char *text, size_t len,
+		      struct fd_scenario **out, struct fd_error *err);
+
+/* Accepts NULL. */
+void fd_scenario_destroy(struct fd_scenario *s);
+
+/* "deploy", "rollback"... ; NULL when out of range. */
+const char *fd_event_kind_name(enum fd_event_kind k);
+
+/* Looks a service / endpoint up by name; NULL when absent. */
+struct fd_service *fd_scenario_find_service(const struct fd_scenario *s,
+					    const char *name);
+struct fd_endpoint *fd_service_find_endpoint(const struct fd_service *svc,
+					     const char *key);
+
+#endif
