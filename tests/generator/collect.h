@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "error.h"
 #include "record.h"
 
 #define KEY_LEN 256
