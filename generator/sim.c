@@ -10,11 +10,13 @@
  * spans, log lines and metric observations it produces are queued in a heap
  * ordered by record time.
  *
- * Time order. A request arriving at t only produces records at times >= t,
- * and never lasts longer than HORIZON (an edge gives up), so once the loop
- * reaches t every queued record older than t - HORIZON is final and leaves
- * the heap in order. A scrape at T is assembled once the loop passes
- * T + HORIZON, when every request that ended by T has been simulated.
+ * Time order. Work that starts at t only produces records at times >= t, so
+ * once the loop reaches t every queued record older than t is final and
+ * leaves the heap in order; the heap holds only the requests in flight. A
+ * scrape at T is assembled once the loop passes T: every request that ended
+ * by T arrived before T and has been simulated. Observations are filed by
+ * end time into per-interval slots, which is why a request may run ahead of
+ * the scrapes by up to HORIZON (an edge gives up by then).
  *
  * Instance state that depends only on time (memory leaks, OOM kills,
  * restarts, version rollouts) is stepped LOOKAHEAD ahead of arrivals, so a
@@ -2613,11 +2615,11 @@ int fd_sim_run(struct fd_sim *s, fd_sim_emit_fn emit, void *ctx, struct fd_error
 			state_step(s, next_state, &next_event);
 			next_state += STEP_NS;
 		}
-		while (next_scrape + HORIZON_NS <= t && next_scrape <= s->end) {
+		while (next_scrape < t && next_scrape <= s->end) {
 			scrape(s, next_scrape);
 			next_scrape += s->scrape;
 		}
-		drain(s, t - HORIZON_NS);
+		drain(s, t);
 		switch (what) {
 		case W_ARRIVAL: {
 			arrival(s, &sc->traffic[which], t);

@@ -46,8 +46,9 @@ struct fd_recording_writer {
 	 * blocks written just before the first record block that uses them. */
 	struct fd_intern *resources, *scopes;
 	uint32_t resources_written, scopes_written;
-	const struct fd_blob *last_res_in, *last_res_out;
-	const struct fd_blob *last_scope_in, *last_scope_out;
+	struct blob_cache {
+		const struct fd_blob *in, *out;
+	} res_cache[256], scope_cache[256];
 
 	struct block_ref *blocks;
 	size_t nblocks, blocks_cap;
@@ -264,17 +265,19 @@ fail:
 }
 
 static const struct fd_blob *map_blob(struct fd_intern *t, const struct fd_blob *in,
-				      const struct fd_blob **last_in, const struct fd_blob **last_out)
+				      struct blob_cache *cache)
 {
-	/* Sources hand out one pointer per distinct blob, so a pointer cache
-	 * hits almost always; the content hash is the fallback that makes
-	 * de-duplication exact whatever the source does. */
-	if (in && in == *last_in)
-		return *last_out;
+	/* Sources hand out one pointer per distinct blob, so a small
+	 * direct-mapped cache by pointer hits almost always; the content hash
+	 * is the fallback that makes de-duplication exact whatever the source
+	 * does (a cache entry is only ever a pointer the source still owns). */
+	struct blob_cache *c = &cache[((uintptr_t)in >> 4) & 255];
+	if (in && c->in == in)
+		return c->out;
 	const struct fd_blob *b = fd_intern_add(t, in ? in->data : NULL, in ? in->len : 0);
-	if (b) {
-		*last_in = in;
-		*last_out = b;
+	if (b && in) {
+		c->in = in;
+		c->out = b;
 	}
 	return b;
 }
@@ -289,10 +292,8 @@ int fd_recording_writer_add(struct fd_recording_writer *w, const struct fd_recor
 	if (rec->payload_len > FDR_MAX_RAW_LEN / 2)
 		return fd_error_set(err, FD_EINPUT, "record of %zu bytes is larger than a block may be",
 				    rec->payload_len);
-	const struct fd_blob *res = map_blob(w->resources, rec->resource, &w->last_res_in,
-					     &w->last_res_out);
-	const struct fd_blob *scope = map_blob(w->scopes, rec->scope, &w->last_scope_in,
-					       &w->last_scope_out);
+	const struct fd_blob *res = map_blob(w->resources, rec->resource, w->res_cache);
+	const struct fd_blob *scope = map_blob(w->scopes, rec->scope, w->scope_cache);
 	if (!res || !scope)
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 
