@@ -20,6 +20,7 @@
 #define FD_SINK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -63,6 +64,21 @@ struct fd_sink_context {
 	/* Recording metadata (scenario, seed, answer key); NULL when the
 	 * source has none. Borrowed for the duration of fd_sink_open. */
 	const struct Firedrill__V1__RecordingHeader *header;
+	/* -X key=value pass-through properties for kafka:// sinks (librdkafka
+	 * configuration), in command-line order; borrowed. */
+	const char *const *kafka_props;
+	size_t n_kafka_props;
+	/* How long close may wait for deliveries (kafka://); 0 = the sink's
+	 * default. */
+	int64_t delivery_timeout_ns;
+	/* kafka://embedded: keep the broker up this long after close, so that
+	 * consumers can attach; 0 = shut down at close. */
+	int64_t linger_ns;
+	/* Where a sink reports what a user should know but is not an error
+	 * (the embedded broker's address, a retention warning). NULL = drop.
+	 * Called from the thread that calls the sink. */
+	void (*notice)(void *notice_ctx, const char *msg);
+	void *notice_ctx;
 };
 
 /* Opens the sink a URI names: "file:OUT.fdr" (or a bare path ending in
