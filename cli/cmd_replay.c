@@ -1,0 +1,280 @@
+/*
+ * firedrill replay: a recording into sinks, paced, rebased, filtered.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "reader.h"
+#include "replay.h"
+#include "sink.h"
+#include "timefmt.h"
+#include "units.h"
+
+static volatile int stop_requested;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	stop_requested = 1; /* only a flag: the loop notices and winds down */
+}
+
+static void notice(void *ctx, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "firedrill: %s\n", msg);
+}
+
+struct progress_ctx {
+	int64_t first, length;
+	int64_t t0;
+};
+
+static void progress(void *ctx, const struct fd_pacer *p, int64_t record_time, uint64_t records,
+		     uint64_t bytes)
+{
+	struct progress_ctx *pc = ctx;
+	int64_t now = p->clock->now(p->clock->ctx);
+	double secs = (double)(now - pc->t0) / 1e9;
+	char pos[32], late[32];
+	fd_format_duration(pos, sizeof(pos), record_time - pc->first);
+	fd_format_duration(late, sizeof(late), p->max_late);
+	fprintf(stderr, "\rreplaying: at %s of the recording, %" PRIu64 " records, %.0f records/s, "
+			"%.1f MB/s, max lateness %s   ",
+		pos, records, secs > 0 ? (double)records / secs : 0,
+		secs > 0 ? (double)bytes / secs / 1e6 : 0, late);
+}
+
+/* A time on the recording's axis: RFC 3339, or an offset such as "10m"
+ * from the recording's start. */
+static int parse_point(const char *s, int64_t origin, int64_t *out, const char **why)
+{
+	if (fd_units_timestamp(s, out, why) == 0)
+		return 0;
+	int64_t d;
+	if (fd_units_duration(s, &d, why) == 0) {
+		*out = origin + d;
+		return 0;
+	}
+	*why = "expected an RFC 3339 time (2026-01-15T14:00:00Z) or an offset from the start (10m)";
+	return -1;
+}
+
+int cmd_replay(const struct verb *v, int argc, char **argv)
+{
+	enum { OPT_TO = 256, OPT_SPEED, OPT_REBASE, OPT_FROM, OPT_UNTIL, OPT_LOOP, OPT_SIGNALS,
+	       OPT_SERVICE, OPT_SHARD, OPT_DELIVERY, OPT_LINGER };
+	static const struct option options[] = {
+		{"to", required_argument, NULL, OPT_TO},
+		{"speed", required_argument, NULL, OPT_SPEED},
+		{"rebase", required_argument, NULL, OPT_REBASE},
+		{"from", required_argument, NULL, OPT_FROM},
+		{"until", required_argument, NULL, OPT_UNTIL},
+		{"loop", required_argument, NULL, OPT_LOOP},
+		{"signals", required_argument, NULL, OPT_SIGNALS},
+		{"service", required_argument, NULL, OPT_SERVICE},
+		{"shard", required_argument, NULL, OPT_SHARD},
+		{"delivery-timeout", required_argument, NULL, OPT_DELIVERY},
+		{"linger", required_argument, NULL, OPT_LINGER},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *to[16], *props[64], *from = NULL, *until = NULL, *rebase = "start-now";
+	size_t n_to = 0, n_props = 0;
+	struct fd_replay_options o = {.speed = 1, .stop = &stop_requested};
+	struct fd_sink_context ctx = {.notice = notice};
+	bool quiet = false;
+	int c;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":X:qh", options, NULL)) != -1) {
+		const char *why = NULL;
+		long long n;
+		switch (c) {
+		case OPT_TO:
+			if (n_to == sizeof(to) / sizeof(to[0]))
+				return cli_usage_error(v, "at most %zu --to sinks", n_to);
+			to[n_to++] = optarg;
+			break;
+		case 'X':
+			if (!strchr(optarg, '=') || optarg[0] == '=')
+				return cli_usage_error(v, "-X '%s': expected KEY=VALUE", optarg);
+			if (n_props == sizeof(props) / sizeof(props[0]))
+				return cli_usage_error(v, "too many -X properties");
+			props[n_props++] = optarg;
+			break;
+		case OPT_SPEED:
+			if (fd_pace_parse_speed(optarg, &o.speed) < 0)
+				return cli_usage_error(v, "--speed '%s': expected realtime, max or a factor like 10x",
+						       optarg);
+			break;
+		case OPT_REBASE: rebase = optarg; break;
+		case OPT_FROM: from = optarg; break;
+		case OPT_UNTIL: until = optarg; break;
+		case OPT_LOOP:
+			if (fd_units_integer(optarg, 1, 1000000, &n, &why) < 0)
+				return cli_usage_error(v, "--loop '%s': %s", optarg, why);
+			o.loops = (unsigned)n;
+			break;
+		case OPT_SIGNALS: {
+			char *list = strdup(optarg), *save = NULL;
+			if (!list)
+				return EXIT_RUNTIME;
+			for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+				enum fd_signal s;
+				if (fd_signal_parse(tok, &s) < 0) {
+					int rc = cli_usage_error(v, "--signals: unknown signal '%s' (traces, metrics, logs)",
+								 tok);
+					free(list);
+					return rc;
+				}
+				o.signals |= 1u << s;
+			}
+			free(list);
+			break;
+		}
+		case OPT_SERVICE: o.service = optarg; break;
+		case OPT_SHARD: {
+			unsigned i, total;
+			char extra;
+			if (sscanf(optarg, "%u/%u%c", &i, &total, &extra) != 2 || total == 0 || i >= total ||
+			    total > 100000)
+				return cli_usage_error(v, "--shard '%s': expected I/N with 0 <= I < N", optarg);
+			o.shard = i;
+			o.shards = total;
+			break;
+		}
+		case OPT_DELIVERY:
+			if (fd_units_duration(optarg, &ctx.delivery_timeout_ns, &why) < 0 ||
+			    ctx.delivery_timeout_ns <= 0)
+				return cli_usage_error(v, "--delivery-timeout '%s': %s", optarg,
+						       why ? why : "must be positive");
+			break;
+		case OPT_LINGER:
+			if (fd_units_duration(optarg, &ctx.linger_ns, &why) < 0)
+				return cli_usage_error(v, "--linger '%s': %s", optarg, why);
+			break;
+		case 'q': quiet = true; break;
+		case 'h': fputs(v->usage, stdout); return 0;
+		case ':': return cli_usage_error(v, "option '%s' needs a value", argv[optind - 1]);
+		default: return cli_usage_error(v, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage_error(v, optind >= argc ? "missing FILE.fdr" : "expected one FILE.fdr");
+	if (!n_to)
+		return cli_usage_error(v, "nothing to send to: give --to SINK (e.g. dir:out, kafka://HOST:9092)");
+	ctx.kafka_props = props;
+	ctx.n_kafka_props = n_props;
+
+	struct fd_error err = {0};
+	struct fd_recording_reader *r = NULL;
+	struct fd_sink *sinks[16] = {0};
+	size_t n_sinks = 0;
+	int status = 0;
+	if (fd_recording_reader_open(argv[optind], &r, &err) < 0)
+		return cli_fail(&err);
+	const Firedrill__V1__RecordingHeader *h = fd_recording_reader_header(r);
+	const Firedrill__V1__BlockIndex *ix = fd_recording_reader_index(r);
+	int64_t origin = h->start_time_unix_nano ? (int64_t)h->start_time_unix_nano
+			 : ix ? (int64_t)ix->summary->first_time_unix_nano : 0;
+	const char *why = NULL;
+	if (from && parse_point(from, origin, &o.from, &why) < 0) {
+		status = cli_usage_error(v, "--from '%s': %s", from, why);
+		goto out;
+	}
+	o.has_from = from != NULL;
+	if (until && parse_point(until, origin, &o.until, &why) < 0) {
+		status = cli_usage_error(v, "--until '%s': %s", until, why);
+		goto out;
+	}
+	o.has_until = until != NULL;
+	if (o.has_from && o.has_until && o.until <= o.from) {
+		status = cli_usage_error(v, "--until must be after --from");
+		goto out;
+	}
+	if (!strcmp(rebase, "start-now"))
+		o.rebase = FD_REBASE_START_NOW;
+	else if (!strcmp(rebase, "end-now"))
+		o.rebase = FD_REBASE_END_NOW;
+	else if (!strcmp(rebase, "none"))
+		o.rebase = FD_REBASE_NONE;
+	else if (fd_units_timestamp(rebase, &o.rebase_at, &why) == 0)
+		o.rebase = FD_REBASE_AT;
+	else {
+		status = cli_usage_error(v, "--rebase '%s': expected start-now, end-now, none or an RFC 3339 time",
+					 rebase);
+		goto out;
+	}
+	ctx.header = h;
+	for (size_t i = 0; i < n_to; i++) {
+		if (fd_sink_open(to[i], &ctx, &sinks[n_sinks], &err) < 0) {
+			status = cli_fail(&err);
+			goto out;
+		}
+		n_sinks++;
+	}
+	struct sigaction sa = {.sa_handler = on_sigint};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	struct progress_ctx pc = {.first = origin};
+	if (!quiet && isatty(2)) {
+		o.progress = progress;
+		o.progress_ctx = &pc;
+		pc.t0 = fd_clock_monotonic.now(NULL);
+	}
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct fd_replay_stats st;
+	int rc = fd_replay_run(r, sinks, n_sinks, &o, &st, &err);
+	if (o.progress)
+		fprintf(stderr, "\r%*s\r", 100, "");
+	if (rc < 0) {
+		status = cli_fail(&err);
+		goto out;
+	}
+	/* Close every sink even when one fails: each reports its own delivery. */
+	for (size_t i = 0; i < n_sinks; i++) {
+		struct fd_error e = {0};
+		if (fd_sink_close(sinks[i], &e) < 0) {
+			int s = cli_fail(&e);
+			if (!status || s == EXIT_RUNTIME)
+				status = s;
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	if (!quiet) {
+		uint64_t n = st.records[0] + st.records[1] + st.records[2];
+		uint64_t bytes = st.bytes[0] + st.bytes[1] + st.bytes[2];
+		char b[32], l50[32], l99[32], lmax[32], shift[32];
+		fd_format_duration(shift, sizeof(shift), st.shift);
+		fprintf(stderr,
+			"replayed %" PRIu64 " records (traces %" PRIu64 ", metrics %" PRIu64 ", logs %" PRIu64
+			"), %s in %.2fs (%.0f records/s) to %zu sink%s; rebased by %s%s\n",
+			n, st.records[0], st.records[1], st.records[2], fd_format_bytes(b, sizeof(b), bytes),
+			secs, secs > 0 ? (double)n / secs : 0, n_sinks, n_sinks == 1 ? "" : "s", shift,
+			st.stopped ? "; stopped early" : "");
+		if (o.speed > 0)
+			fprintf(stderr, "lateness behind schedule: p50 %s, p99 %s, max %s\n",
+				fd_format_duration(l50, sizeof(l50), fd_pacer_quantile(&st.pacer, 0.5)),
+				fd_format_duration(l99, sizeof(l99), fd_pacer_quantile(&st.pacer, 0.99)),
+				fd_format_duration(lmax, sizeof(lmax), st.pacer.max_late));
+	}
+	if (st.stopped && status == 0)
+		status = 130;
+out:
+	for (size_t i = 0; i < n_sinks; i++)
+		fd_sink_destroy(sinks[i]);
+	fd_recording_reader_destroy(r);
+	return status;
+}

@@ -1,0 +1,175 @@
+#include "replay.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "intern.h"
+#include "otlp_wire.h"
+
+unsigned fd_replay_shard_of(const struct fd_record *rec, unsigned n)
+{
+	if (n <= 1)
+		return 0;
+	const uint8_t *id;
+	if (rec->signal == FD_SIGNAL_TRACES &&
+	    fd_otlp_span_trace_id(rec->payload, rec->payload_len, &id) == 0)
+		return (unsigned)(fd_hash64(id, 16) % n);
+	return rec->resource ? (unsigned)(fd_hash64(rec->resource->data, rec->resource->len) % n) : 0;
+}
+
+static int64_t wall_clock_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The window's bounds in recording time: --from/--until when given, else
+ * the declared range of a generated recording (so loops tile exactly), else
+ * the records' own range from the index. */
+static void window(struct fd_recording_reader *r, const struct fd_replay_options *o, int64_t *lo,
+		   int64_t *hi)
+{
+	const Firedrill__V1__RecordingHeader *h = fd_recording_reader_header(r);
+	const Firedrill__V1__BlockIndex *ix = fd_recording_reader_index(r);
+	int64_t first = 0, last = 0;
+	if (h->start_time_unix_nano && h->end_time_unix_nano > h->start_time_unix_nano) {
+		first = (int64_t)h->start_time_unix_nano;
+		last = (int64_t)h->end_time_unix_nano;
+	} else if (ix && ix->summary) {
+		first = (int64_t)ix->summary->first_time_unix_nano;
+		last = (int64_t)ix->summary->last_time_unix_nano + 1;
+	}
+	*lo = o->has_from ? o->from : first;
+	*hi = o->has_until ? o->until : last;
+}
+
+/* Per-resource service.name match, computed once per resource. */
+struct service_cache {
+	signed char *match; /* by blob id: -1 unknown, 0 no, 1 yes */
+	size_t n;
+};
+
+static bool service_matches(struct service_cache *c, const struct fd_blob *res, const char *want)
+{
+	if (!res)
+		return false;
+	if (res->id >= c->n) {
+		size_t n = res->id + 64;
+		signed char *v = realloc(c->match, n);
+		if (!v)
+			return false;
+		memset(v + c->n, -1, n - c->n);
+		c->match = v;
+		c->n = n;
+	}
+	if (c->match[res->id] < 0) {
+		char name[256];
+		c->match[res->id] = (signed char)(fd_otlp_resource_service(res->data, res->len, name,
+									   sizeof(name)) == 0 &&
+						  strcmp(name, want) == 0);
+	}
+	return c->match[res->id] == 1;
+}
+
+int fd_replay_run(struct fd_recording_reader *r, struct fd_sink **sinks, size_t n_sinks,
+		  const struct fd_replay_options *o, struct fd_replay_stats *st,
+		  struct fd_error *err)
+{
+	memset(st, 0, sizeof(*st));
+	fd_pacer_init(&st->pacer, o->clock ? o->clock : &fd_clock_monotonic, o->speed);
+	int64_t lo, hi;
+	window(r, o, &lo, &hi);
+	st->first_time = lo;
+	st->last_time = hi;
+	st->length = hi > lo ? hi - lo : 0;
+	unsigned loops = o->loops ? o->loops : 1;
+	if (loops > 1 && st->length <= 0)
+		return fd_error_set(err, FD_EINPUT, "--loop needs a recording with a time range");
+	int64_t now = o->wall_now ? o->wall_now : wall_clock_ns();
+	switch (o->rebase) {
+	case FD_REBASE_START_NOW: st->shift = now - lo; break;
+	case FD_REBASE_END_NOW: st->shift = now - hi - (int64_t)(loops - 1) * st->length; break;
+	case FD_REBASE_AT: st->shift = o->rebase_at - lo; break;
+	case FD_REBASE_NONE: st->shift = 0; break;
+	}
+
+	struct service_cache svc = {0};
+	uint8_t *buf = NULL;
+	size_t cap = 0;
+	int rc = 0;
+	uint64_t sent = 0, sent_bytes = 0;
+	int64_t last_progress = 0;
+	for (unsigned loop = 0; loop < loops && rc == 0; loop++) {
+		int64_t shift = st->shift + (int64_t)loop * st->length;
+		if ((rc = fd_recording_reader_seek(r, lo, err)) < 0)
+			break;
+		struct fd_record rec;
+		while ((rc = fd_recording_reader_next(r, &rec, err)) > 0) {
+			if (o->stop && *o->stop) {
+				st->stopped = true;
+				break;
+			}
+			if (o->has_until && rec.time_ns >= hi)
+				break;
+			if ((o->signals && !(o->signals & (1u << rec.signal))) ||
+			    (o->service && !service_matches(&svc, rec.resource, o->service)) ||
+			    (o->shards > 1 && fd_replay_shard_of(&rec, o->shards) != o->shard)) {
+				st->filtered++;
+				continue;
+			}
+			if (rec.payload_len > cap) {
+				size_t c = rec.payload_len * 2;
+				uint8_t *p = realloc(buf, c);
+				if (!p) {
+					rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
+					break;
+				}
+				buf = p;
+				cap = c;
+			}
+			memcpy(buf, rec.payload, rec.payload_len);
+			if (shift && fd_otlp_rebase(rec.signal, buf, rec.payload_len, shift) < 0) {
+				rc = fd_error_set(err, FD_EINPUT,
+						  "a %s record at %lld does not decode as OTLP; cannot rebase it",
+						  fd_signal_name(rec.signal), (long long)rec.time_ns);
+				break;
+			}
+			struct fd_record out = rec;
+			out.payload = buf;
+			out.time_ns = rec.time_ns + shift;
+			if (fd_pacer_wait(&st->pacer, out.time_ns, o->stop) < 0) {
+				st->stopped = true;
+				break;
+			}
+			int wrc = 0;
+			for (size_t i = 0; i < n_sinks && wrc == 0; i++)
+				wrc = fd_sink_write(sinks[i], &out, err);
+			if (wrc < 0) {
+				rc = wrc;
+				break;
+			}
+			st->records[rec.signal]++;
+			st->bytes[rec.signal] += rec.payload_len;
+			sent++;
+			sent_bytes += rec.payload_len;
+			if (o->progress && (sent & 1023) == 0) {
+				int64_t t = st->pacer.clock->now(st->pacer.clock->ctx);
+				if (t - last_progress > 500000000) {
+					last_progress = t;
+					o->progress(o->progress_ctx, &st->pacer, rec.time_ns, sent, sent_bytes);
+				}
+			}
+		}
+		if (rc > 0)
+			rc = 0;
+		if (st->stopped)
+			break;
+	}
+	for (size_t i = 0; i < n_sinks && rc == 0; i++)
+		rc = fd_sink_flush(sinks[i], err);
+	free(buf);
+	free(svc.match);
+	return rc < 0 ? rc : 0;
+}
