@@ -1,0 +1,441 @@
+/*
+ * Replay: pacing against an injected clock (no wall time), rebase of every
+ * timestamp inside the payloads, window and loop arithmetic, filters, and
+ * shards that are disjoint and together whole.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "intern.h"
+#include "opentelemetry/proto/logs/v1/logs.pb-c.h"
+#include "opentelemetry/proto/metrics/v1/metrics.pb-c.h"
+#include "opentelemetry/proto/trace/v1/trace.pb-c.h"
+#include "otlp_wire.h"
+#include "pace.h"
+#include "reader.h"
+#include "replay.h"
+#include "sink.h"
+#include "synth.h"
+#include "testutil.h"
+
+/* ---- a fake clock ---------------------------------------------------- */
+
+struct fake_clock {
+	int64_t now;
+	int64_t sleeps;
+	int64_t extra; /* added at each now(): a slow sink */
+};
+
+static int64_t fake_now(void *ctx)
+{
+	struct fake_clock *c = ctx;
+	c->now += c->extra;
+	return c->now;
+}
+
+static void fake_sleep(void *ctx, int64_t t)
+{
+	struct fake_clock *c = ctx;
+	c->sleeps++;
+	if (t > c->now)
+		c->now = t;
+}
+
+static void pacer_follows_schedule_without_drift(void **state)
+{
+	(void)state;
+	struct fake_clock fc = {.now = 1000};
+	struct fd_clock clock = {fake_now, fake_sleep, &fc};
+	struct fd_pacer p;
+	fd_pacer_init(&p, &clock, 1.0);
+	int64_t base = 1768482000000000000LL;
+	for (int k = 0; k < 100; k++) {
+		assert_int_equal(fd_pacer_wait(&p, base + k * 10000000LL, NULL), 0);
+		/* due = origin + offset, exactly */
+		assert_int_equal(fc.now, 1000 + k * 10000000LL);
+	}
+	assert_int_equal(p.max_late, 0);
+
+	/* 10x: a record 1 s later is due 100 ms later */
+	fd_pacer_init(&p, &clock, 10.0);
+	fc.now = 0;
+	fd_pacer_wait(&p, base, NULL);
+	fd_pacer_wait(&p, base + 1000000000LL, NULL);
+	assert_int_equal(fc.now, 100000000LL);
+
+	/* a sink that falls behind: lateness is measured, the schedule does
+	 * not move (no cumulative drift) */
+	fd_pacer_init(&p, &clock, 1.0);
+	fc.now = 0;
+	fd_pacer_wait(&p, base, NULL);
+	fc.now += 50000000; /* the sink took 50 ms on a record due 10 ms later */
+	int64_t late = fd_pacer_wait(&p, base + 10000000, NULL);
+	assert_int_equal(late, 40000000);
+	fd_pacer_wait(&p, base + 100000000, NULL); /* caught up: due at 100 ms */
+	assert_int_equal(fc.now, 100000000);
+	assert_int_equal(p.max_late, 40000000);
+	assert_true(fd_pacer_quantile(&p, 0.99) >= 32000000);
+
+	/* max: never waits */
+	fd_pacer_init(&p, &clock, 0);
+	int64_t sleeps = fc.sleeps;
+	fd_pacer_wait(&p, base + 999999999999LL, NULL);
+	assert_int_equal(fc.sleeps, sleeps);
+}
+
+static void speed_parsing(void **state)
+{
+	(void)state;
+	double s;
+	assert_int_equal(fd_pace_parse_speed("realtime", &s), 0);
+	assert_true(s == 1);
+	assert_int_equal(fd_pace_parse_speed("max", &s), 0);
+	assert_true(s == 0);
+	assert_int_equal(fd_pace_parse_speed("10x", &s), 0);
+	assert_true(s == 10);
+	assert_int_equal(fd_pace_parse_speed("0.5x", &s), 0);
+	assert_true(s == 0.5);
+	assert_int_equal(fd_pace_parse_speed("fast", &s), -1);
+	assert_int_equal(fd_pace_parse_speed("-2x", &s), -1);
+	assert_int_equal(fd_pace_parse_speed("0x", &s), -1);
+	assert_int_equal(fd_pace_parse_speed("10xx", &s), -1);
+}
+
+/* ---- rebase of payloads ---------------------------------------------- */
+
+static void rebase_shifts_every_timestamp(void **state)
+{
+	(void)state;
+	const int64_t d = 1000000007LL;
+	/* a span with an event */
+	Opentelemetry__Proto__Trace__V1__Span sp = OPENTELEMETRY__PROTO__TRACE__V1__SPAN__INIT;
+	Opentelemetry__Proto__Trace__V1__Span__Event ev = OPENTELEMETRY__PROTO__TRACE__V1__SPAN__EVENT__INIT;
+	Opentelemetry__Proto__Trace__V1__Span__Event *evp = &ev;
+	uint8_t tid[16] = {1, 2, 3}, sid[8] = {4};
+	sp.trace_id.data = tid;
+	sp.trace_id.len = 16;
+	sp.span_id.data = sid;
+	sp.span_id.len = 8;
+	sp.name = (char *)"x";
+	sp.start_time_unix_nano = 100;
+	sp.end_time_unix_nano = 200;
+	ev.time_unix_nano = 150;
+	ev.name = (char *)"exception";
+	sp.n_events = 1;
+	sp.events = &evp;
+	uint8_t buf[512];
+	size_t n = opentelemetry__proto__trace__v1__span__pack(&sp, buf);
+	assert_int_equal(fd_otlp_rebase(FD_SIGNAL_TRACES, buf, n, d), 0);
+	Opentelemetry__Proto__Trace__V1__Span *back =
+		opentelemetry__proto__trace__v1__span__unpack(NULL, n, buf);
+	assert_non_null(back);
+	assert_int_equal(back->start_time_unix_nano, 100 + d);
+	assert_int_equal(back->end_time_unix_nano, 200 + d);
+	assert_int_equal(back->events[0]->time_unix_nano, 150 + d);
+	const uint8_t *id;
+	assert_int_equal(fd_otlp_span_trace_id(buf, n, &id), 0);
+	assert_memory_equal(id, tid, 16);
+	opentelemetry__proto__trace__v1__span__free_unpacked(back, NULL);
+
+	/* a log record: time and observed time; an unset time stays unset */
+	Opentelemetry__Proto__Logs__V1__LogRecord lr = OPENTELEMETRY__PROTO__LOGS__V1__LOG_RECORD__INIT;
+	lr.time_unix_nano = 0;
+	lr.observed_time_unix_nano = 300;
+	n = opentelemetry__proto__logs__v1__log_record__pack(&lr, buf);
+	assert_int_equal(fd_otlp_rebase(FD_SIGNAL_LOGS, buf, n, d), 0);
+	Opentelemetry__Proto__Logs__V1__LogRecord *lb =
+		opentelemetry__proto__logs__v1__log_record__unpack(NULL, n, buf);
+	assert_int_equal(lb->time_unix_nano, 0);
+	assert_int_equal(lb->observed_time_unix_nano, 300 + d);
+	opentelemetry__proto__logs__v1__log_record__free_unpacked(lb, NULL);
+
+	/* a histogram point with an exemplar */
+	Opentelemetry__Proto__Metrics__V1__Metric m = OPENTELEMETRY__PROTO__METRICS__V1__METRIC__INIT;
+	Opentelemetry__Proto__Metrics__V1__Histogram h = OPENTELEMETRY__PROTO__METRICS__V1__HISTOGRAM__INIT;
+	Opentelemetry__Proto__Metrics__V1__HistogramDataPoint dp =
+		OPENTELEMETRY__PROTO__METRICS__V1__HISTOGRAM_DATA_POINT__INIT;
+	Opentelemetry__Proto__Metrics__V1__Exemplar ex = OPENTELEMETRY__PROTO__METRICS__V1__EXEMPLAR__INIT;
+	Opentelemetry__Proto__Metrics__V1__HistogramDataPoint *dpp = &dp;
+	Opentelemetry__Proto__Metrics__V1__Exemplar *exp_ = &ex;
+	m.name = (char *)"h";
+	m.data_case = OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_HISTOGRAM;
+	m.histogram = &h;
+	h.n_data_points = 1;
+	h.data_points = &dpp;
+	dp.start_time_unix_nano = 10;
+	dp.time_unix_nano = 20;
+	dp.count = 5;
+	dp.n_exemplars = 1;
+	dp.exemplars = &exp_;
+	ex.time_unix_nano = 15;
+	n = opentelemetry__proto__metrics__v1__metric__pack(&m, buf);
+	assert_int_equal(fd_otlp_rebase(FD_SIGNAL_METRICS, buf, n, d), 0);
+	Opentelemetry__Proto__Metrics__V1__Metric *mb =
+		opentelemetry__proto__metrics__v1__metric__unpack(NULL, n, buf);
+	assert_int_equal(mb->histogram->data_points[0]->start_time_unix_nano, 10 + d);
+	assert_int_equal(mb->histogram->data_points[0]->time_unix_nano, 20 + d);
+	assert_int_equal(mb->histogram->data_points[0]->count, 5); /* fixed64, not a time */
+	assert_int_equal(mb->histogram->data_points[0]->exemplars[0]->time_unix_nano, 15 + d);
+	opentelemetry__proto__metrics__v1__metric__free_unpacked(mb, NULL);
+
+	/* garbage is refused, never read out of bounds */
+	uint8_t junk[] = {0x0a, 0x7f, 0x01};
+	assert_int_equal(fd_otlp_rebase(FD_SIGNAL_TRACES, junk, sizeof(junk), d), -1);
+}
+
+/* ---- the pipeline into a capturing sink --------------------------------- */
+
+struct cap_sink {
+	struct fd_sink base;
+	struct tu_recs *recs;
+};
+
+static int cap_write(struct fd_sink *s, const struct fd_record *rec, struct fd_error *err)
+{
+	(void)err;
+	struct cap_sink *c = (struct cap_sink *)s;
+	tu_recs_add(c->recs, rec);
+	return 0;
+}
+
+static int cap_close(struct fd_sink *s, struct fd_error *err)
+{
+	(void)s;
+	(void)err;
+	return 0;
+}
+
+static void cap_destroy(struct fd_sink *s)
+{
+	free(s);
+}
+
+static const struct fd_sink_impl cap_impl = {
+	.name = "capture", .write = cap_write, .close = cap_close, .destroy = cap_destroy};
+
+static struct fd_sink *cap_open(struct tu_recs *recs)
+{
+	struct cap_sink *c = calloc(1, sizeof(*c));
+	fd_sink_init(&c->base, &cap_impl, "capture:");
+	c->recs = recs;
+	return &c->base;
+}
+
+static char *dir, *path;
+static struct fd_synth_result written;
+
+static int setup(void **state)
+{
+	(void)state;
+	dir = tu_mkdtemp();
+	path = tu_path(dir, "r.fdr");
+	struct fd_error err = {0};
+	struct fd_synth_options o = {.seed = 3, .services = 4, .instances = 2};
+	return fd_synth_write_recording(path, 20000, &o, NULL, &written, &err);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	tu_rmtree(dir);
+	free(path);
+	free(dir);
+	return 0;
+}
+
+static int replay(const struct fd_replay_options *o, struct tu_recs *out, struct fd_replay_stats *st)
+{
+	struct fd_error err = {0};
+	struct fd_recording_reader *r;
+	if (fd_recording_reader_open(path, &r, &err) < 0)
+		return -1;
+	struct fd_sink *s = cap_open(out);
+	int rc = fd_replay_run(r, &s, 1, o, st, &err);
+	if (rc < 0)
+		fprintf(stderr, "replay: %s\n", err.msg);
+	fd_sink_close(s, &err);
+	fd_sink_destroy(s);
+	fd_recording_reader_destroy(r);
+	return rc;
+}
+
+static uint64_t total(const uint64_t v[FD_SIGNAL_COUNT])
+{
+	return v[0] + v[1] + v[2];
+}
+
+static void rebase_at_time_shifts_records_and_payloads(void **state)
+{
+	(void)state;
+	struct tu_recs a = {0}, b = {0};
+	struct fd_replay_stats st;
+	struct fd_replay_options none = {.speed = 0, .rebase = FD_REBASE_NONE};
+	assert_int_equal(replay(&none, &a, &st), 0);
+	assert_int_equal(a.n, 20000);
+	assert_int_equal(st.shift, 0);
+	int64_t target = 1893456000000000000LL; /* 2030-01-01 */
+	struct fd_replay_options at = {.speed = 0, .rebase = FD_REBASE_AT, .rebase_at = target};
+	assert_int_equal(replay(&at, &b, &st), 0);
+	assert_int_equal(b.n, a.n);
+	int64_t shift = target - st.first_time;
+	assert_int_equal(st.shift, shift);
+	for (size_t i = 0; i < a.n; i++) {
+		assert_int_equal(b.v[i].time_ns, a.v[i].time_ns + shift);
+		/* payloads differ exactly by the rebase */
+		uint8_t *p = malloc(a.v[i].payload_len + 1);
+		memcpy(p, a.v[i].payload, a.v[i].payload_len);
+		assert_int_equal(fd_otlp_rebase(a.v[i].signal, p, a.v[i].payload_len, shift), 0);
+		assert_memory_equal(p, b.v[i].payload, a.v[i].payload_len);
+		free(p);
+	}
+	/* end-now: the last record of the window lands at "now" */
+	struct tu_recs c = {0};
+	struct fd_replay_options end = {.speed = 0, .rebase = FD_REBASE_END_NOW, .wall_now = target};
+	assert_int_equal(replay(&end, &c, &st), 0);
+	assert_int_equal(st.shift, target - st.last_time);
+	tu_recs_free(&a);
+	tu_recs_free(&b);
+	tu_recs_free(&c);
+}
+
+static void window_and_loops(void **state)
+{
+	(void)state;
+	struct tu_recs all = {0}, win = {0}, loops = {0};
+	struct fd_replay_stats st;
+	struct fd_replay_options none = {.rebase = FD_REBASE_NONE};
+	assert_int_equal(replay(&none, &all, &st), 0);
+	int64_t from = all.v[5000].time_ns, until = all.v[12000].time_ns;
+	size_t expect = 0;
+	for (size_t i = 0; i < all.n; i++)
+		expect += all.v[i].time_ns >= from && all.v[i].time_ns < until;
+	struct fd_replay_options w = {.rebase = FD_REBASE_NONE, .has_from = true, .from = from,
+				      .has_until = true, .until = until};
+	assert_int_equal(replay(&w, &win, &st), 0);
+	assert_int_equal(win.n, expect);
+	for (size_t i = 0; i < win.n; i++)
+		assert_true(win.v[i].time_ns >= from && win.v[i].time_ns < until);
+
+	struct fd_replay_options l = {.rebase = FD_REBASE_NONE, .has_from = true, .from = from,
+				      .has_until = true, .until = until, .loops = 3};
+	assert_int_equal(replay(&l, &loops, &st), 0);
+	assert_int_equal(loops.n, 3 * expect);
+	assert_int_equal(st.length, until - from);
+	for (size_t i = 0; i < expect; i++) {
+		assert_int_equal(loops.v[expect + i].time_ns, win.v[i].time_ns + (until - from));
+		assert_int_equal(loops.v[2 * expect + i].time_ns, win.v[i].time_ns + 2 * (until - from));
+	}
+	/* loops follow each other in time order */
+	for (size_t i = 1; i < loops.n; i++)
+		assert_true(loops.v[i].time_ns >= loops.v[i - 1].time_ns);
+	tu_recs_free(&all);
+	tu_recs_free(&win);
+	tu_recs_free(&loops);
+}
+
+static void shards_are_disjoint_and_whole(void **state)
+{
+	(void)state;
+	const unsigned n = 3;
+	struct tu_recs all = {0}, part[3] = {{0}};
+	struct fd_replay_stats st;
+	struct fd_replay_options none = {.rebase = FD_REBASE_NONE};
+	assert_int_equal(replay(&none, &all, &st), 0);
+	size_t sum = 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct fd_replay_options o = {.rebase = FD_REBASE_NONE, .shard = i, .shards = n};
+		assert_int_equal(replay(&o, &part[i], &st), 0);
+		assert_true(part[i].n > 0);
+		sum += part[i].n;
+		assert_int_equal(st.filtered, all.n - part[i].n);
+	}
+	assert_int_equal(sum, all.n);
+	/* merge the shards back by time order: the original stream, record for
+	 * record (each record in exactly one shard) */
+	size_t idx[3] = {0};
+	for (size_t k = 0; k < all.n; k++) {
+		const struct tu_rec *want = &all.v[k];
+		bool found = false;
+		for (unsigned i = 0; i < n && !found; i++) {
+			if (idx[i] < part[i].n && part[i].v[idx[i]].time_ns == want->time_ns &&
+			    part[i].v[idx[i]].payload_len == want->payload_len &&
+			    !memcmp(part[i].v[idx[i]].payload, want->payload, want->payload_len)) {
+				idx[i]++;
+				found = true;
+			}
+		}
+		assert_true(found);
+	}
+	/* spans of one trace always land in the same shard */
+	for (size_t k = 0; k < all.n; k++) {
+		if (all.v[k].signal != FD_SIGNAL_TRACES)
+			continue;
+		struct fd_blob res = {.data = all.v[k].resource, .len = (uint32_t)all.v[k].resource_len};
+		struct fd_record r = {.signal = FD_SIGNAL_TRACES, .payload = all.v[k].payload,
+				      .payload_len = all.v[k].payload_len, .resource = &res};
+		const uint8_t *id;
+		assert_int_equal(fd_otlp_span_trace_id(r.payload, r.payload_len, &id), 0);
+		assert_int_equal(fd_replay_shard_of(&r, n), (unsigned)(fd_hash64(id, 16) % n));
+	}
+	tu_recs_free(&all);
+	for (unsigned i = 0; i < n; i++)
+		tu_recs_free(&part[i]);
+}
+
+static void signal_and_service_filters(void **state)
+{
+	(void)state;
+	struct tu_recs logs = {0}, svc = {0};
+	struct fd_replay_stats st;
+	struct fd_replay_options o = {.rebase = FD_REBASE_NONE, .signals = 1u << FD_SIGNAL_LOGS};
+	assert_int_equal(replay(&o, &logs, &st), 0);
+	assert_int_equal(logs.n, written.records[FD_SIGNAL_LOGS]);
+	for (size_t i = 0; i < logs.n; i++)
+		assert_int_equal(logs.v[i].signal, FD_SIGNAL_LOGS);
+	assert_int_equal(total(st.records), written.records[FD_SIGNAL_LOGS]);
+
+	/* the service filter keeps exactly the records whose resource names it */
+	struct fd_replay_options all_o = {.rebase = FD_REBASE_NONE};
+	struct tu_recs all = {0};
+	assert_int_equal(replay(&all_o, &all, &st), 0);
+	char name[64], want[64] = "";
+	size_t expect = 0;
+	for (size_t i = 0; i < all.n; i++) {
+		assert_int_equal(fd_otlp_resource_service(all.v[i].resource, all.v[i].resource_len, name,
+							  sizeof(name)), 0);
+		if (!want[0])
+			snprintf(want, sizeof(want), "%s", name);
+		expect += !strcmp(name, want);
+	}
+	struct fd_replay_options s = {.rebase = FD_REBASE_NONE, .service = want};
+	assert_int_equal(replay(&s, &svc, &st), 0);
+	assert_int_equal(svc.n, expect);
+	assert_true(expect > 0 && expect < all.n);
+	tu_recs_free(&logs);
+	tu_recs_free(&svc);
+	tu_recs_free(&all);
+}
+
+int main(void)
+{
+	const struct CMUnitTest pure[] = {
+		cmocka_unit_test(pacer_follows_schedule_without_drift),
+		cmocka_unit_test(speed_parsing),
+		cmocka_unit_test(rebase_shifts_every_timestamp),
+	};
+	const struct CMUnitTest pipeline[] = {
+		cmocka_unit_test(rebase_at_time_shifts_records_and_payloads),
+		cmocka_unit_test(window_and_loops),
+		cmocka_unit_test(shards_are_disjoint_and_whole),
+		cmocka_unit_test(signal_and_service_filters),
+	};
+	int failed = cmocka_run_group_tests_name("pace and rebase", pure, NULL, NULL);
+	failed += cmocka_run_group_tests_name("pipeline", pipeline, setup, teardown);
+	return failed;
+}
