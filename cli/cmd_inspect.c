@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "json.h"
 #include "reader.h"
+#include "scenario.h"
 #include "timefmt.h"
 
 struct facts {
@@ -304,15 +305,96 @@ static void print_lines(const char *title, char **v, size_t n)
 		printf("  %zu. %s\n", i + 1, v[i]);
 }
 
+static const char *format_value(char *buf, size_t n, double v, const char *unit)
+{
+	char d[32];
+	if (!strcmp(unit, "s")) {
+		if (v < 1e-3)
+			snprintf(buf, n, "%.0f us", v * 1e6);
+		else if (v < 1)
+			snprintf(buf, n, "%.1f ms", v * 1e3);
+		else
+			snprintf(buf, n, "%.2f s", v);
+	} else if (!strcmp(unit, "ratio")) {
+		snprintf(buf, n, "%.2f%%", v * 100);
+	} else if (!strcmp(unit, "1")) {
+		snprintf(buf, n, "%.0f", v);
+	} else {
+		snprintf(buf, n, "%s %s", fd_format_double(d, v), unit);
+	}
+	return buf;
+}
+
+static const Firedrill__V1__Figure *find_fig(Firedrill__V1__Figure **f, size_t n, const char *name,
+					     const char *subject, const char *phase)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(f[i]->name, name) && !strcmp(f[i]->subject, subject) &&
+		    !strcmp(f[i]->phase, phase))
+			return f[i];
+	return NULL;
+}
+
+/* Percentiles and error rates as a table per endpoint and phase; where the
+ * added time went; anything else one per line. */
 static void print_figures(const char *title, Firedrill__V1__Figure **f, size_t n)
 {
+	static const char *const phases[] = {"before", "during", "after"};
+	static const char *const rows[] = {"requests", "p50", "p95", "p99", "error_rate"};
 	if (!n)
 		return;
 	printf("%s\n", title);
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(f[i]->name, "trigger_at")) {
+			char d[32];
+			printf("  trigger: %s, at +%s\n", f[i]->subject,
+			       fd_format_duration(d, sizeof(d), (int64_t)(f[i]->value * 1e9)));
+		}
 	for (size_t i = 0; i < n; i++) {
-		char v[32];
-		printf("  %-28s %-8s %-8s %s %s\n", f[i]->subject, f[i]->name, or_dash(f[i]->phase),
-		       fd_format_double(v, f[i]->value), f[i]->unit);
+		if (strcmp(f[i]->name, "requests") != 0)
+			continue;
+		bool first = true;
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(f[k]->name, "requests") && !strcmp(f[k]->subject, f[i]->subject))
+				first = false;
+		if (!first)
+			continue;
+		printf("  %-30s %12s %12s %12s\n", f[i]->subject, "before", "during", "after");
+		for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+			printf("    %-28s", !strcmp(rows[r], "error_rate") ? "error rate" : rows[r]);
+			for (size_t p = 0; p < 3; p++) {
+				const Firedrill__V1__Figure *x = find_fig(f, n, rows[r], f[i]->subject, phases[p]);
+				char v[48];
+				printf(" %12s", x ? format_value(v, sizeof(v), x->value, x->unit) : "-");
+			}
+			printf("\n");
+		}
+	}
+	bool any = false;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(f[i]->name, "added_time")) {
+			char v[48];
+			if (!any)
+				printf("  where the added time went (per request of the slowest endpoint, "
+				       "during vs before):\n");
+			any = true;
+			printf("    +%-10s %s\n", format_value(v, sizeof(v), f[i]->value, f[i]->unit),
+			       f[i]->subject);
+		}
+	for (size_t i = 0; i < n; i++) {
+		const char *nm = f[i]->name;
+		bool known = !strcmp(nm, "trigger_at") || !strcmp(nm, "added_time");
+		/* table rows were printed only for subjects that have a table */
+		for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++)
+			known = known || (!strcmp(nm, rows[r]) &&
+					  (find_fig(f, n, "requests", f[i]->subject, "before") ||
+					   find_fig(f, n, "requests", f[i]->subject, "during") ||
+					   find_fig(f, n, "requests", f[i]->subject, "after")));
+		if (known)
+			continue;
+		char v[48];
+		printf("  %s %s%s%s: %s\n", f[i]->subject, nm, f[i]->phase[0] ? " " : "", f[i]->phase,
+		       format_value(v, sizeof(v), f[i]->value, f[i]->unit));
 	}
 }
 
@@ -337,6 +419,100 @@ static int print_answer_key(const struct fd_recording_reader *r, const struct fa
 	print_figures("figures", k->figures, k->n_figures);
 	if (x->summary)
 		print_figures("measured from the data", x->summary->measured, x->summary->n_measured);
+	return 0;
+}
+
+static void describe_target(const struct fd_target *t, char *buf, size_t n)
+{
+	switch (t->kind) {
+	case FD_TARGET_SERVICE: snprintf(buf, n, "service %s", t->service->name); break;
+	case FD_TARGET_ENDPOINT:
+		snprintf(buf, n, "%s %s", t->endpoint->service->name, t->endpoint->key);
+		break;
+	case FD_TARGET_DATABASE: snprintf(buf, n, "database %s", t->database->name); break;
+	case FD_TARGET_QUERY:
+		snprintf(buf, n, "%s query \"%s\"", t->query->database->name, t->query->text);
+		break;
+	case FD_TARGET_CACHE: snprintf(buf, n, "cache %s", t->cache->name); break;
+	case FD_TARGET_QUEUE: snprintf(buf, n, "queue %s", t->queue->name); break;
+	case FD_TARGET_DEPENDENCY: snprintf(buf, n, "dependency %s", t->dependency->name); break;
+	case FD_TARGET_TRAFFIC:
+		if (t->traffic)
+			snprintf(buf, n, "traffic to %s %s", t->traffic->entry->service->name,
+				 t->traffic->entry->key);
+		else
+			snprintf(buf, n, "all traffic");
+		break;
+	}
+}
+
+/* The scenario's timeline, from the scenario text the recording carries. */
+static int print_timeline(const Firedrill__V1__RecordingHeader *h)
+{
+	if (!h->scenario_source || !*h->scenario_source) {
+		fprintf(stderr, "firedrill inspect: this recording carries no scenario (source: %s), so no "
+				"timeline\n",
+			or_dash(h->source_kind));
+		return EXIT_USAGE;
+	}
+	struct fd_error err = {0};
+	struct fd_scenario *sc = NULL;
+	char name[256];
+	snprintf(name, sizeof(name), "%s (embedded scenario)", or_dash(h->scenario_name));
+	if (fd_scenario_parse(name, h->scenario_source, strlen(h->scenario_source), &sc, &err) < 0)
+		return cli_fail(&err);
+	int64_t start = (int64_t)h->start_time_unix_nano;
+	size_t shown = 0;
+	for (size_t i = 0; i < sc->n_events; i++) {
+		const struct fd_event *e = &sc->events[i];
+		if (start + e->at_ns > (int64_t)h->end_time_unix_nano)
+			break; /* generated with a shorter --duration */
+		shown++;
+		char at[32], when[40], what[256] = "";
+		fd_format_duration(at, sizeof(at), e->at_ns);
+		fd_format_time(when, sizeof(when), start + e->at_ns);
+		if (e->service && e->version)
+			snprintf(what, sizeof(what), " %s %s -> %s", e->service->name,
+				 e->previous_version ? e->previous_version : "?", e->version);
+		else if (e->service)
+			snprintf(what, sizeof(what), " %s", e->service->name);
+		printf("+%-8s %s  %s%s %s%s%s\n", at, when, e->mitigation ? "mitigation " : "", e->kind_name,
+		       e->name, what, e->description ? "" : "");
+		if (e->description)
+			printf("           %s\n", e->description);
+		if (e->rollout_ns) {
+			char r[32];
+			printf("           rollout over %s\n", fd_format_duration(r, sizeof(r), e->rollout_ns));
+		}
+		for (size_t k = 0; k < e->n_effects; k++) {
+			const struct fd_effect *x = &e->effects[k];
+			char tgt[320], change[160] = "", d[48];
+			describe_target(&x->target, tgt, sizeof(tgt));
+			size_t used = 0;
+#define ADD(...) used += (size_t)snprintf(change + used, used < sizeof(change) ? sizeof(change) - used : 0, __VA_ARGS__)
+			if (x->changes & FD_CHANGE_LATENCY_MULT) ADD(" latency x%s", fd_format_double(d, x->latency_mult));
+			if (x->changes & FD_CHANGE_LATENCY_ADD) ADD(" latency +%s", fd_format_duration(d, sizeof(d), x->latency_add_ns));
+			if (x->changes & FD_CHANGE_ERRORS) ADD(" errors %s%% (%d)", fd_format_double(d, x->error_probability * 100), x->error_status);
+			if (x->changes & FD_CHANGE_HIT_RATIO) ADD(" hit ratio %s", fd_format_double(d, x->hit_ratio));
+			if (x->changes & FD_CHANGE_THROUGHPUT) ADD(" throughput x%s", fd_format_double(d, x->throughput_mult));
+			if (x->changes & FD_CHANGE_POOL) ADD(" pool %d", x->pool);
+			if (x->changes & FD_CHANGE_RATE) ADD(" rate x%s", fd_format_double(d, x->rate_mult));
+			if (x->changes & FD_CHANGE_CPU) ADD(" cpu x%s", fd_format_double(d, x->cpu_mult));
+			if (x->changes & FD_CHANGE_MEMORY_LEAK) ADD(" memory leak %s MiB/h", fd_format_double(d, x->memory_leak_per_s * 3600 / 1048576));
+			if (x->changes & FD_CHANGE_TIMEOUT) ADD(" timeout %s", fd_format_duration(d, sizeof(d), x->timeout_ns));
+#undef ADD
+			printf("           effect:%s on %s%s\n", change, tgt,
+			       x->scope.version == FD_VERSION_NEW ? " (instances on the new version)" : "");
+		}
+	}
+	if (!shown) {
+		char d[32];
+		printf("no events in the recorded %s (the scenario has %zu)\n",
+		       fd_format_duration(d, sizeof(d),
+					  (int64_t)(h->end_time_unix_nano - h->start_time_unix_nano)),
+		       sc->n_events);
+	}
+	fd_scenario_destroy(sc);
 	return 0;
 }
 
@@ -367,10 +543,6 @@ int cmd_inspect(const struct verb *v, int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return cli_usage_error(v, optind >= argc ? "missing FILE.fdr" : "expected one FILE.fdr");
-	if (timeline) {
-		fprintf(stderr, "firedrill inspect: --timeline is not implemented yet (planned in issue #3, Generator)\n");
-		return EXIT_USAGE;
-	}
 	const char *path = argv[optind];
 	struct fd_error err = {0};
 	struct fd_recording_reader *r;
@@ -406,7 +578,9 @@ int cmd_inspect(const struct verb *v, int argc, char **argv)
 			"firedrill: warning: %s is cut short at byte %" PRIu64 " (%s): recovered %" PRIu64
 			" records in %" PRIu64 " complete blocks\n",
 			path, st->cut_offset, st->cut_reason, total(st->records), st->blocks);
-	if (answer && !json)
+	if (timeline)
+		status = print_timeline(fd_recording_reader_header(r));
+	else if (answer && !json)
 		status = print_answer_key(r, &x);
 	else if (json)
 		status = print_json(path, r, &x, st) < 0 ? EXIT_RUNTIME : 0;
