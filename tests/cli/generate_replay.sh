@@ -1,0 +1,85 @@
+#!/bin/sh
+# End to end through the binary: validate, list, generate (determinism, no
+# partial output on failure), replay into a recording (identical records,
+# shards, usage errors) and SIGINT (exit 130 with a valid recording).
+# Needs FIREDRILL, FDR_CAT and SOURCE_ROOT in the environment.
+set -u
+fail=0
+t=$(mktemp -d)
+trap 'rm -rf "$t"' EXIT
+check() { # description, then the command's status must be $want
+	if [ "$got" != "$want" ]; then
+		echo "FAIL: $1 (status $got, want $want)"; fail=1
+	else
+		echo "ok: $1"
+	fi
+}
+fd=$FIREDRILL
+
+"$fd" validate "$SOURCE_ROOT/fixtures/latency-after-release.yaml" >"$t/out" 2>&1; got=$? want=0
+check "validate the built-in fixture"
+grep -q ': ok: latency-after-release' "$t/out" || { echo "FAIL: validate output"; fail=1; }
+
+printf 'name: x\nduration: 1h\nservices:\n  a:\n    instnaces: 2\n' >"$t/bad.yaml"
+"$fd" validate "$t/bad.yaml" >"$t/out" 2>&1; got=$? want=2
+check "validate a bad scenario exits 2"
+grep -q "bad.yaml:5:5: .*instnaces.*did you mean 'instances'" "$t/out" || { echo "FAIL: validate message: $(cat "$t/out")"; fail=1; }
+
+"$fd" list >"$t/out" 2>&1; got=$? want=0
+check "list"
+grep -q '^latency-after-release ' "$t/out" || { echo "FAIL: list output"; fail=1; }
+
+"$fd" generate latency-after-release --duration 3m -o "$t/a.fdr" -q; got=$? want=0
+check "generate 3 minutes"
+"$fd" generate latency-after-release --duration 3m -o "$t/b.fdr" -q
+cmp -s "$t/a.fdr" "$t/b.fdr"; got=$? want=0
+check "same scenario and seed: byte-identical recordings"
+"$fd" generate latency-after-release --duration 3m --seed 2 -o "$t/c.fdr" -q
+cmp -s "$t/a.fdr" "$t/c.fdr"; got=$? want=1
+check "another seed: another recording"
+
+"$fd" generate "$t/bad.yaml" -o "$t/bad.fdr" 2>/dev/null; got=$? want=2
+check "generate a bad scenario exits 2"
+[ -e "$t/bad.fdr" ] && { echo "FAIL: partial output after a bad scenario"; fail=1; }
+ls "$t" | grep -q tmp- && { echo "FAIL: temporary file left behind"; fail=1; }
+"$fd" generate latency-after-release --duration 1m -o "$t/no/such/dir/x.fdr" 2>/dev/null; got=$? want=1
+check "generate into a missing directory exits 1"
+"$fd" generate latency-after-release --duration 0s -o "$t/x.fdr" 2>/dev/null; got=$? want=2
+check "--duration 0s is bad usage"
+"$fd" generate latency-after-release --bogus 2>/dev/null; got=$? want=2
+check "unknown generate option exits 2"
+
+"$fd" replay "$t/a.fdr" --to "file:$t/r.fdr" --speed max --rebase none -q; got=$? want=0
+check "replay into a recording"
+"$FDR_CAT" "$t/a.fdr" >"$t/a.bin" && "$FDR_CAT" "$t/r.fdr" >"$t/r.bin"
+cmp -s "$t/a.bin" "$t/r.bin"; got=$? want=0
+check "replayed records are identical with --rebase none"
+
+total=$("$fd" inspect --json "$t/a.fdr" | python3 -c 'import json,sys; print(json.load(sys.stdin)["records"]["total"])')
+sum=0
+for i in 0 1 2; do
+	"$fd" replay "$t/a.fdr" --to "file:$t/s$i.fdr" --speed max --shard $i/3 -q || fail=1
+	n=$("$fd" inspect --json "$t/s$i.fdr" | python3 -c 'import json,sys; print(json.load(sys.stdin)["records"]["total"])')
+	sum=$((sum + n))
+done
+[ "$sum" = "$total" ] && echo "ok: shards add up ($sum)" || { echo "FAIL: shards add up to $sum, not $total"; fail=1; }
+
+"$fd" replay "$t/a.fdr" --speed max 2>/dev/null; got=$? want=2
+check "replay without --to exits 2"
+"$fd" replay "$t/a.fdr" --to "file:$t/z.fdr" --speed fast 2>/dev/null; got=$? want=2
+check "bad --speed exits 2"
+"$fd" replay "$t/a.fdr" --to "bogus:x" 2>/dev/null; got=$? want=2
+check "unknown sink scheme exits 2"
+"$fd" replay "$t/a.fdr" --to "file:$t/z.fdr" --shard 3/3 2>/dev/null; got=$? want=2
+check "bad --shard exits 2"
+
+# SIGINT mid-replay: stop reading, close the sinks, exit 130.
+"$fd" replay "$t/a.fdr" --to "file:$t/int.fdr" --speed realtime -q &
+pid=$!
+sleep 1
+kill -INT $pid
+wait $pid; got=$? want=130
+check "SIGINT exits 130"
+"$fd" inspect "$t/int.fdr" >"$t/out" 2>&1; got=$? want=0
+check "the interrupted replay left a valid recording"
+exit $fail
