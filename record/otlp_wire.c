@@ -99,7 +99,7 @@ static int walk(uint8_t *p, size_t len, const struct shape *s, int64_t delta, in
 	if (depth > 8)
 		return -1;
 	uint8_t *end = p + len;
-	struct field f;
+	struct field f = {0};
 	int rc;
 	while ((rc = next_field(&p, end, &f)) > 0) {
 		if (f.type == 1) {
@@ -142,7 +142,7 @@ int fd_otlp_rebase(enum fd_signal sig, uint8_t *payload, size_t len, int64_t del
 int fd_otlp_span_trace_id(const uint8_t *payload, size_t len, const uint8_t **id)
 {
 	uint8_t *p = (uint8_t *)payload, *end = p + len;
-	struct field f;
+	struct field f = {0};
 	int rc;
 	while ((rc = next_field(&p, end, &f)) > 0)
 		if (f.num == 1 && f.type == 2 && f.len == 16) {
@@ -155,12 +155,12 @@ int fd_otlp_span_trace_id(const uint8_t *payload, size_t len, const uint8_t **id
 int fd_otlp_resource_service(const uint8_t *res, size_t len, char *out, size_t n)
 {
 	uint8_t *p = (uint8_t *)res, *end = p + len;
-	struct field kv;
+	struct field kv = {0};
 	while (next_field(&p, end, &kv) > 0) {
 		if (kv.num != 1 || kv.type != 2) /* Resource.attributes */
 			continue;
 		uint8_t *q = kv.p, *qend = kv.p + kv.len;
-		struct field f;
+		struct field f = {0};
 		const uint8_t *key = NULL, *val = NULL;
 		size_t key_len = 0, val_len = 0;
 		while (next_field(&q, qend, &f) > 0) {
@@ -169,7 +169,7 @@ int fd_otlp_resource_service(const uint8_t *res, size_t len, char *out, size_t n
 				key_len = f.len;
 			} else if (f.num == 2 && f.type == 2) { /* AnyValue */
 				uint8_t *a = f.p, *aend = f.p + f.len;
-				struct field g;
+				struct field g = {0};
 				while (next_field(&a, aend, &g) > 0)
 					if (g.num == 1 && g.type == 2) {
 						val = g.p;
