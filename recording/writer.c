@@ -1,6 +1,7 @@
 #include "writer.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,13 @@ struct block_ref {
 	uint8_t type;
 	int64_t min_time, max_time;
 	uint32_t count, stored_len, raw_len;
+};
+
+/* A filled block handed to the compression thread. */
+struct job {
+	struct buf raw, dict;
+	uint32_t count, dict_entries;
+	int64_t min_time, max_time;
 };
 
 struct fd_recording_writer {
@@ -58,6 +66,19 @@ struct fd_recording_writer {
 	uint64_t records[FD_SIGNAL_COUNT], payload_bytes[FD_SIGNAL_COUNT];
 	Firedrill__V1__Figure **figures;
 	size_t nfigures;
+
+	/* Compression runs on a second thread, one block behind the caller:
+	 * generation and zstd overlap on two cores. The worker alone touches
+	 * the file, cctx, stored buffer, offset and block list until it is
+	 * joined; the caller alone touches everything else. */
+	bool threaded, thread_started;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool job_ready, quit;
+	struct job job;
+	int worker_rc;
+	struct fd_error worker_err;
 };
 
 static int buf_reserve(struct buf *b, size_t extra)
@@ -80,7 +101,6 @@ static int buf_reserve(struct buf *b, size_t extra)
 
 static int io_error(struct fd_recording_writer *w, struct fd_error *err, const char *what)
 {
-	w->failed = true;
 	return fd_error_set(err, FD_ERUNTIME, "%s '%s': %s", what, w->path,
 			    errno ? strerror(errno) : "I/O error");
 }
@@ -164,31 +184,109 @@ static int dict_append(struct buf *d, uint8_t kind, const struct fd_blob *b)
 	return 0;
 }
 
+static int write_job(struct fd_recording_writer *w, const struct job *j, struct fd_error *err)
+{
+	if (j->dict_entries) {
+		int rc = write_block(w, FDR_BLOCK_DICTIONARY, j->dict.data, j->dict.len, j->dict_entries,
+				     0, 0, true, err);
+		if (rc < 0)
+			return rc;
+	}
+	return write_block(w, FDR_BLOCK_RECORDS, j->raw.data, j->raw.len, j->count, j->min_time,
+			   j->max_time, true, err);
+}
+
+static void *worker(void *arg)
+{
+	struct fd_recording_writer *w = arg;
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->job_ready && !w->quit)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (!w->job_ready)
+			break;
+		pthread_mutex_unlock(&w->mu);
+		struct fd_error e = {0};
+		int rc = w->worker_rc ? 0 : write_job(w, &w->job, &e);
+		pthread_mutex_lock(&w->mu);
+		if (rc < 0 && !w->worker_rc) {
+			w->worker_rc = rc;
+			w->worker_err = e;
+		}
+		w->job_ready = false;
+		pthread_cond_broadcast(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* Waits until the worker has written everything handed to it; returns its
+ * first error. */
+static int wait_idle(struct fd_recording_writer *w, struct fd_error *err)
+{
+	if (!w->thread_started)
+		return 0;
+	pthread_mutex_lock(&w->mu);
+	while (w->job_ready)
+		pthread_cond_wait(&w->cv, &w->mu);
+	int rc = w->worker_rc;
+	if (rc < 0 && err)
+		*err = w->worker_err;
+	pthread_mutex_unlock(&w->mu);
+	return rc;
+}
+
+static void stop_worker(struct fd_recording_writer *w)
+{
+	if (!w->thread_started)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->quit = true;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	w->thread_started = false;
+}
+
 static int flush_block(struct fd_recording_writer *w, struct fd_error *err)
 {
 	if (w->count == 0)
 		return 0;
 	uint32_t nres = fd_intern_count(w->resources), nscope = fd_intern_count(w->scopes);
+	uint32_t entries = 0;
+	w->dict.len = 0;
 	if (nres > w->resources_written || nscope > w->scopes_written) {
-		w->dict.len = 0;
-		uint32_t entries = 0;
 		for (uint32_t i = w->resources_written; i < nres; i++, entries++)
 			if (dict_append(&w->dict, FDR_DICT_RESOURCE, fd_intern_get(w->resources, i)) < 0)
 				return fd_error_set(err, FD_ERUNTIME, "out of memory");
 		for (uint32_t i = w->scopes_written; i < nscope; i++, entries++)
 			if (dict_append(&w->dict, FDR_DICT_SCOPE, fd_intern_get(w->scopes, i)) < 0)
 				return fd_error_set(err, FD_ERUNTIME, "out of memory");
-		int rc = write_block(w, FDR_BLOCK_DICTIONARY, w->dict.data, w->dict.len, entries, 0, 0,
-				     true, err);
-		if (rc < 0)
-			return rc;
-		w->resources_written = nres;
-		w->scopes_written = nscope;
 	}
-	int rc = write_block(w, FDR_BLOCK_RECORDS, w->raw.data, w->raw.len, w->count, w->min_time,
-			     w->max_time, true, err);
+	struct job j = {.raw = w->raw, .dict = w->dict, .count = w->count, .dict_entries = entries,
+			.min_time = w->min_time, .max_time = w->max_time};
+	int rc;
+	if (w->threaded) {
+		if ((rc = wait_idle(w, err)) < 0)
+			return rc;
+		pthread_mutex_lock(&w->mu);
+		/* Swap buffers: the worker takes the filled ones, the caller
+		 * goes on with the ones the worker finished. */
+		struct buf raw = w->job.raw, dict = w->job.dict;
+		w->job = j;
+		w->raw = raw;
+		w->dict = dict;
+		w->job_ready = true;
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		rc = 0;
+	} else {
+		rc = write_job(w, &j, err);
+	}
 	if (rc < 0)
 		return rc;
+	w->resources_written = nres;
+	w->scopes_written = nscope;
 	w->raw.len = 0;
 	w->count = 0;
 	return 0;
@@ -257,6 +355,19 @@ int fd_recording_writer_create(const char *path, const Firedrill__V1__RecordingH
 	free(hbuf);
 	if (rc < 0)
 		goto fail;
+	w->threaded = !(opts && opts->single_thread);
+	if (w->threaded) {
+		pthread_mutex_init(&w->mu, NULL);
+		pthread_cond_init(&w->cv, NULL);
+		if (pthread_create(&w->thread, NULL, worker, w) != 0) {
+			/* no thread to be had: compress inline, same bytes */
+			pthread_mutex_destroy(&w->mu);
+			pthread_cond_destroy(&w->cv);
+			w->threaded = false;
+		} else {
+			w->thread_started = true;
+		}
+	}
 	*out = w;
 	return 0;
 fail:
@@ -437,6 +548,9 @@ int fd_recording_writer_finish(struct fd_recording_writer *w, struct fd_error *e
 		return fd_error_set(err, FD_ERUNTIME, "recording '%s' was already closed", w->path);
 	int rc = flush_block(w, err);
 	if (rc == 0)
+		rc = wait_idle(w, err);
+	stop_worker(w);
+	if (rc == 0)
 		rc = write_footer(w, err);
 	if (rc == 0) {
 		errno = 0;
@@ -464,6 +578,13 @@ void fd_recording_writer_destroy(struct fd_recording_writer *w)
 {
 	if (!w)
 		return;
+	stop_worker(w);
+	if (w->threaded) {
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->cv);
+	}
+	free(w->job.raw.data);
+	free(w->job.dict.data);
 	if (w->f)
 		fclose(w->f);
 	if (!w->finished && w->tmp_path)

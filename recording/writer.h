@@ -13,6 +13,7 @@
 #ifndef FD_RECORDING_WRITER_H
 #define FD_RECORDING_WRITER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "error.h"
@@ -24,6 +25,8 @@ struct fd_recording_writer;
 struct fd_recording_writer_options {
 	size_t block_size; /* raw bytes per record block; 0 = default (1 MiB) */
 	int zstd_level;    /* 0 = default (3); 1 is faster, 19 smaller */
+	bool single_thread; /* compress on the caller's thread (default: a
+			       second thread, one block behind; same bytes) */
 };
 
 /* header: metadata written at the start (borrowed; copied into the file
