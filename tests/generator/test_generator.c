@@ -302,11 +302,20 @@ static double figure(const Firedrill__V1__Figure *const *f, size_t n, const char
 	return NAN;
 }
 
+struct counting {
+	uint64_t n;
+	int64_t last;
+	bool out_of_order;
+};
+
 static int count_emit(void *ctx, const struct fd_record *rec, struct fd_error *err)
 {
 	(void)err;
-	(*(uint64_t *)ctx)++;
-	(void)rec;
+	struct counting *c = ctx;
+	if (c->n && rec->time_ns < c->last)
+		c->out_of_order = true;
+	c->last = rec->time_ns;
+	c->n++;
 	return 0;
 }
 
@@ -320,9 +329,10 @@ static void latency_after_release_tells_its_story(void **state)
 	assert_int_equal(fd_scenario_parse(b->file, b->text, b->len, &sc, &err), 0);
 	struct fd_sim *sim = NULL;
 	assert_int_equal(fd_sim_create(sc, NULL, &sim, &err), 0);
-	uint64_t n = 0;
-	assert_int_equal(fd_sim_run(sim, count_emit, &n, &err), 0);
-	assert_true(n > 100000);
+	struct counting cnt = {0};
+	assert_int_equal(fd_sim_run(sim, count_emit, &cnt, &err), 0);
+	assert_true(cnt.n > 100000);
+	assert_false(cnt.out_of_order); /* deploys, lifecycle lines and all */
 	const Firedrill__V1__Figure *const *f;
 	size_t nf = fd_sim_figures(sim, &f);
 	const char *checkout = "gateway POST /checkout", *products = "gateway GET /products";
