@@ -256,7 +256,7 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 	if (!quiet) {
 		uint64_t n = st.records[0] + st.records[1] + st.records[2];
 		uint64_t bytes = st.bytes[0] + st.bytes[1] + st.bytes[2];
-		char b[32], l50[32], l99[32], lmax[32], shift[32];
+		char b[32], shift[32];
 		fd_format_duration(shift, sizeof(shift), st.shift);
 		fprintf(stderr,
 			"replayed %" PRIu64 " records (traces %" PRIu64 ", metrics %" PRIu64 ", logs %" PRIu64
@@ -265,10 +265,10 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 			secs, secs > 0 ? (double)n / secs : 0, n_sinks, n_sinks == 1 ? "" : "s", shift,
 			st.stopped ? "; stopped early" : "");
 		if (o.speed > 0)
-			fprintf(stderr, "lateness behind schedule: p50 %s, p99 %s, max %s\n",
-				fd_format_duration(l50, sizeof(l50), fd_pacer_quantile(&st.pacer, 0.5)),
-				fd_format_duration(l99, sizeof(l99), fd_pacer_quantile(&st.pacer, 0.99)),
-				fd_format_duration(lmax, sizeof(lmax), st.pacer.max_late));
+			fprintf(stderr, "lateness behind schedule: p50 %.3f ms, p99 %.3f ms, max %.3f ms\n",
+				(double)fd_pacer_quantile(&st.pacer, 0.5) / 1e6,
+				(double)fd_pacer_quantile(&st.pacer, 0.99) / 1e6,
+				(double)st.pacer.max_late / 1e6);
 	}
 	if (st.stopped && status == 0)
 		status = 130;
