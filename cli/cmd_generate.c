@@ -59,6 +59,12 @@ static int load_scenario(const char *arg, struct fd_scenario **out, const char *
 	return fd_scenario_parse(b->file, b->text, b->len, out, err);
 }
 
+static void notice(void *ctx, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "firedrill: %s\n", msg);
+}
+
 struct fanout {
 	struct fd_sink **sinks;
 	size_t n;
@@ -205,7 +211,7 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 	Firedrill__V1__RecordingHeader header;
 	Firedrill__V1__AnswerKey key;
 	fill_header(&header, &key, sc, sim, text, len);
-	struct fd_sink_context ctx = {.header = &header};
+	struct fd_sink_context ctx = {.header = &header, .notice = notice};
 	char uri[4096];
 	if (output) {
 		snprintf(uri, sizeof(uri), "file:%s", output);

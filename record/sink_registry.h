@@ -24,4 +24,12 @@ extern const struct fd_sink_scheme fd_sink_schemes[];
 int fd_sink_file_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
 		      struct fd_sink **out, struct fd_error *err);
 
+/* sinks/sink_dir.c: dir:PATH[?format=...], one file per signal. */
+int fd_sink_dir_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
+		     struct fd_sink **out, struct fd_error *err);
+
+/* sinks/sink_stdout.c: stdout:[FORMAT][?options]. */
+int fd_sink_stdout_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
+			struct fd_sink **out, struct fd_error *err);
+
 #endif

@@ -2,9 +2,9 @@
 
 const struct fd_sink_scheme fd_sink_schemes[] = {
 	{"file", fd_sink_file_open, NULL},
-	{"dir", NULL, "planned: issue #5, Replay"},
+	{"dir", fd_sink_dir_open, NULL},
 	{"kafka", NULL, "planned: issue #5, Replay"},
-	{"stdout", NULL, "planned: issue #5, Replay"},
+	{"stdout", fd_sink_stdout_open, NULL},
 	{"prom-rw", NULL, "planned: issue #6, Metrics backends"},
 	{"otlp-http", NULL, "planned: issue #6"},
 	{"scrape", NULL, "planned: issue #6, Metrics backends"},

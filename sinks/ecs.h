@@ -1,0 +1,53 @@
+/*
+ * Logs as Elastic Common Schema documents, for Logstash and Elasticsearch.
+ *
+ * One OTLP LogRecord becomes one ECS JSON object in the shape ecs-logging
+ * libraries write (github.com/elastic/ecs-logging spec/spec.json): dotted
+ * top-level keys, "@timestamp", "log.level" and "message" first, then
+ * "ecs.version". Then:
+ *   service.name, service.version      resource service.name, service.version
+ *   service.node.name                  resource service.instance.id
+ *   service.environment                resource deployment.environment(.name)
+ *   host.name, container.*, cloud.*,   resource attributes of the same
+ *   process.pid, kubernetes.*          meaning (see the table in ecs.c)
+ *   log.logger                         instrumentation scope name
+ *   event.dataset                      "<service.name>.log" (ecs-logging)
+ *   event.severity                     severity number
+ *   trace.id, span.id                  lowercase hex
+ *   http.request.method, http.response.status_code, url.*, user_agent.original,
+ *   client.*, server.*, error.* (from exception.*): record attributes whose
+ *   OpenTelemetry semantic convention has an ECS field
+ *   labels                             every other attribute, record then
+ *                                      resource, keys with '.', '*', '\'
+ *                                      replaced by '_' (ECS labels are flat
+ *                                      keyword values, so values are strings)
+ * A field is written once: when two attributes map to it
+ * (deployment.environment and deployment.environment.name) the first wins;
+ * a label the record sets itself wins over the resource's of that name.
+ */
+#ifndef FD_ECS_H
+#define FD_ECS_H
+
+#include "error.h"
+#include "json.h"
+#include "opentelemetry/proto/common/v1/common.pb-c.h"
+#include "record.h"
+
+#define FD_ECS_VERSION "8.11.0"
+
+/* Writes the ECS document of one log record (rec->signal must be
+ * FD_SIGNAL_LOGS) to out, without a trailing newline. Returns 0,
+ * -FD_EINPUT for a malformed payload/resource/scope (nothing written), or
+ * -FD_ERUNTIME when out fails. */
+int fd_ecs_log(const struct fd_record *rec, struct fd_json *out, struct fd_error *err);
+
+/* The lowercase level for a severity: the text when given ("WARN" ->
+ * "warn"), else the number's range (9..12 -> "info"); "" when neither. */
+const char *fd_ecs_level(int severity_number, const char *text, char buf[32]);
+
+/* An attribute value as text: strings as they are, numbers and booleans as
+ * JSON writes them, bytes as hex, arrays and maps as compact JSON. malloc'd;
+ * NULL when out of memory. */
+char *fd_ecs_value_text(const Opentelemetry__Proto__Common__V1__AnyValue *v);
+
+#endif
