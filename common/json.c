@@ -12,10 +12,34 @@ void fd_json_init(struct fd_json *j, FILE *f, bool pretty)
 	j->pretty = pretty;
 }
 
+void fd_json_flush(struct fd_json *j)
+{
+	if (j->blen && !j->error && fwrite(j->buf, 1, j->blen, j->f) != j->blen)
+		j->error = errno ? errno : EIO;
+	j->blen = 0;
+}
+
 static void put(struct fd_json *j, const char *s, size_t n)
 {
-	if (!j->error && fwrite(s, 1, n, j->f) != n)
-		j->error = errno ? errno : EIO;
+	if (j->error)
+		return;
+	if (n > sizeof(j->buf) - j->blen) {
+		fd_json_flush(j);
+		if (n > sizeof(j->buf)) {
+			if (fwrite(s, 1, n, j->f) != n)
+				j->error = errno ? errno : EIO;
+			return;
+		}
+	}
+	memcpy(j->buf + j->blen, s, n);
+	j->blen += n;
+}
+
+/* After each public call: a complete top-level value goes out. */
+static void done(struct fd_json *j)
+{
+	if (j->depth == 0 && !j->after_key)
+		fd_json_flush(j);
 }
 
 static void puts_(struct fd_json *j, const char *s)
@@ -69,9 +93,9 @@ static void close_(struct fd_json *j, const char *c)
 }
 
 void fd_json_object_begin(struct fd_json *j) { open_(j, "{"); }
-void fd_json_object_end(struct fd_json *j) { close_(j, "}"); }
+void fd_json_object_end(struct fd_json *j) { close_(j, "}"); done(j); }
 void fd_json_array_begin(struct fd_json *j) { open_(j, "["); }
-void fd_json_array_end(struct fd_json *j) { close_(j, "]"); }
+void fd_json_array_end(struct fd_json *j) { close_(j, "]"); done(j); }
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
 static size_t utf8_len(const unsigned char *s, size_t n)
@@ -146,6 +170,7 @@ void fd_json_string_n(struct fd_json *j, const char *str, size_t n)
 	}
 	put(j, str + start, n - start);
 	put(j, "\"", 1);
+	done(j);
 }
 
 void fd_json_string(struct fd_json *j, const char *s)
@@ -170,6 +195,7 @@ void fd_json_int(struct fd_json *j, int64_t v)
 	before_value(j);
 	snprintf(b, sizeof(b), "%lld", (long long)v);
 	puts_(j, b);
+	done(j);
 }
 
 void fd_json_uint(struct fd_json *j, uint64_t v)
@@ -178,6 +204,7 @@ void fd_json_uint(struct fd_json *j, uint64_t v)
 	before_value(j);
 	snprintf(b, sizeof(b), "%llu", (unsigned long long)v);
 	puts_(j, b);
+	done(j);
 }
 
 char *fd_format_double(char buf[32], double v)
@@ -212,16 +239,19 @@ void fd_json_double(struct fd_json *j, double v)
 	char b[32];
 	before_value(j);
 	puts_(j, fd_format_double(b, v));
+	done(j);
 }
 
 void fd_json_bool(struct fd_json *j, bool v)
 {
 	before_value(j);
 	puts_(j, v ? "true" : "false");
+	done(j);
 }
 
 void fd_json_null(struct fd_json *j)
 {
 	before_value(j);
 	puts_(j, "null");
+	done(j);
 }
