@@ -221,10 +221,21 @@ char *fd_format_double(char buf[32], double v)
 	 * expect, and one rendering per value (le="1", never "1.0"). */
 	double a = fabs(v);
 	bool plain = a == 0 || (a >= 1e-4 && a < 1e16);
-	for (int prec = 1; prec <= 17; prec++) {
+	/* Round-tripping is monotonic in the precision: bisect for the
+	 * shortest (4-5 tries instead of up to 17). */
+	int lo = 1, hi = 17;
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+		snprintf(buf, 32, "%.*g", mid, v);
+		if (strtod(buf, NULL) == v)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	/* "100", not "1e+02": exponents only where a person would use one */
+	for (int prec = lo; prec <= 17; prec++) {
 		snprintf(buf, 32, "%.*g", prec, v);
-		/* "100", not "1e+02": exponents only where a person would use one */
-		if (strtod(buf, NULL) == v && (!plain || !strchr(buf, 'e')))
+		if (!plain || !strchr(buf, 'e'))
 			break;
 	}
 	return buf;
