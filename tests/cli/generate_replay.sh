@@ -73,6 +73,18 @@ check "unknown sink scheme exits 2"
 "$fd" replay "$t/a.fdr" --to "file:$t/z.fdr" --shard 3/3 2>/dev/null; got=$? want=2
 check "bad --shard exits 2"
 
+# A full disk (RLIMIT_FSIZE, with SIGXFSZ ignored so writes fail with EFBIG):
+# a clear error, exit 1, and no partial output under the requested names.
+mkdir "$t/full"
+(cd "$t/full" && trap '' XFSZ && ulimit -f 1000 && "$fd" generate latency-after-release --duration 5m -o big.fdr 2>"$t/err"); got=$? want=1
+check "generate onto a full disk exits 1"
+grep -q "big.fdr': File too large" "$t/err" || { echo "FAIL: full-disk message: $(cat "$t/err")"; fail=1; }
+(cd "$t/full" && trap '' XFSZ && ulimit -f 1000 && "$fd" replay "$t/a.fdr" --to dir:out --speed max -q 2>"$t/err"); got=$? want=1
+check "replay to dir: onto a full disk exits 1"
+grep -q "File too large" "$t/err" || { echo "FAIL: full-disk message: $(cat "$t/err")"; fail=1; }
+left=$(find "$t/full" -type f | wc -l)
+[ "$left" = 0 ] && echo "ok: no partial output on a full disk" || { echo "FAIL: $left files left on a full disk"; find "$t/full" -type f; fail=1; }
+
 # SIGINT mid-replay: stop reading, close the sinks, exit 130.
 "$fd" replay "$t/a.fdr" --to "file:$t/int.fdr" --speed realtime -q &
 pid=$!
