@@ -264,6 +264,16 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 			n, st.records[0], st.records[1], st.records[2], fd_format_bytes(b, sizeof(b), bytes),
 			secs, secs > 0 ? (double)n / secs : 0, n_sinks, n_sinks == 1 ? "" : "s", shift,
 			st.stopped ? "; stopped early" : "");
+		for (int sig = 0; sig < FD_SIGNAL_COUNT; sig++)
+			if (st.records[sig])
+				fprintf(stderr, "  %-8s %10" PRIu64 " records %12s\n",
+					fd_signal_name((enum fd_signal)sig), st.records[sig],
+					fd_format_bytes(b, sizeof(b), st.bytes[sig]));
+		for (size_t i = 0; i < n_sinks; i++) {
+			char line[512];
+			fd_sink_report(sinks[i], line, sizeof(line));
+			fprintf(stderr, "  %s%s%s\n", sinks[i]->uri, line[0] ? ": " : "", line);
+		}
 		if (o.speed > 0)
 			fprintf(stderr, "lateness behind schedule: p50 %.3f ms, p99 %.3f ms, max %.3f ms\n",
 				(double)fd_pacer_quantile(&st.pacer, 0.5) / 1e6,

@@ -73,6 +73,14 @@ int fd_sink_close(struct fd_sink *sink, struct fd_error *err)
 	return 0;
 }
 
+void fd_sink_report(struct fd_sink *sink, char *buf, size_t n)
+{
+	if (n)
+		buf[0] = '\0';
+	if (sink->impl->report && n)
+		sink->impl->report(sink, buf, n);
+}
+
 void fd_sink_destroy(struct fd_sink *sink)
 {
 	if (!sink)

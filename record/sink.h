@@ -44,6 +44,9 @@ struct fd_sink_impl {
 	int (*close)(struct fd_sink *sink, struct fd_error *err);
 	/* Required: free everything; discard uncommitted output. */
 	void (*destroy)(struct fd_sink *sink);
+	/* Optional: one line for the run's summary, after close ("412
+	 * messages, 3.1 MB, 412 delivered, 0 failed"). */
+	void (*report)(struct fd_sink *sink, char *buf, size_t n);
 };
 
 struct fd_sink_stats {
@@ -94,6 +97,9 @@ int fd_sink_add_figure(struct fd_sink *sink, const struct Firedrill__V1__Figure 
 		       struct fd_error *err);
 int fd_sink_close(struct fd_sink *sink, struct fd_error *err);
 void fd_sink_destroy(struct fd_sink *sink); /* accepts NULL */
+
+/* The sink's report line, or "" when it has none. */
+void fd_sink_report(struct fd_sink *sink, char *buf, size_t n);
 
 /* For sink modules: set up the embedded base. Returns -1 when out of memory. */
 int fd_sink_init(struct fd_sink *sink, const struct fd_sink_impl *impl, const char *uri);
