@@ -14,6 +14,7 @@
 
 #include "error.h"
 #include "scenario_internal.h"
+#include "suggest.h"
 #include "units.h"
 
 /* A scenario is a few hundred lines; anything this big is a mistake (or an
@@ -37,51 +38,6 @@ int sp_oom(struct sp *p)
 	return fd_error_set(p->err, FD_ERUNTIME, "%s: out of memory", p->file);
 }
 
-/* Edit distance, capped: only small distances matter for suggestions. */
-static size_t levenshtein(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	if (la > 63 || lb > 63)
-		return SIZE_MAX;
-	size_t row[64];
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-			size_t v = diag + cost;
-			if (up + 1 < v)
-				v = up + 1;
-			if (row[j - 1] + 1 < v)
-				v = row[j - 1] + 1;
-			row[j] = v;
-			diag = up;
-		}
-	}
-	return row[lb];
-}
-
-const char *sp_suggest(const char *word, const char *const *cands, size_t n)
-{
-	const char *best = NULL;
-	size_t best_d = SIZE_MAX;
-	size_t len = strlen(word);
-	/* Two edits cover a typo or a swap; short words allow fewer, or
-	 * everything would look like everything. */
-	size_t limit = len <= 3 ? 1 : 2;
-	for (size_t i = 0; i < n; i++) {
-		size_t d = levenshtein(word, cands[i]);
-		if (d <= limit && d < best_d && d < len) {
-			best = cands[i];
-			best_d = d;
-		}
-	}
-	return best;
-}
-
 /* "a, b, c" into buf, cut short with "..." when long. */
 static void join(char *buf, size_t size, const char *const *names, size_t n)
 {
@@ -102,7 +58,7 @@ static void join(char *buf, size_t size, const char *const *names, size_t n)
 static int unknown(struct sp *p, struct fd_pos pos, const char *what, const char *name,
 		   const char *const *names, size_t n, const char *context)
 {
-	const char *s = sp_suggest(name, names, n);
+	const char *s = fd_suggest(name, names, n);
 	const char *ctx = context ? context : "";
 	if (s)
 		return sp_fail(p, pos, "unknown %s '%s'%s (did you mean '%s'?)", what, name, ctx, s);

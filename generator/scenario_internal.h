@@ -46,8 +46,7 @@ int sp_fail(struct sp *p, struct fd_pos pos, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int sp_oom(struct sp *p);
 
-/* The closest of n candidates within a small edit distance, or NULL. */
-const char *sp_suggest(const char *word, const char *const *cands, size_t n);
+
 
 /* ---- shape checks ------------------------------------------------------------- */
 

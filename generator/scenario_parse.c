@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "scenario_internal.h"
+#include "suggest.h"
 #include "units.h"
 
 /* Deeper chains of cache misses calling caches are surely a mistake, and
@@ -520,7 +521,7 @@ static int parse_service(struct sp *p, struct fd_service *svc, const struct yt_n
 				rt = &runtimes[i];
 		}
 		if (!rt) {
-			const char *s = sp_suggest(v->str, names, n);
+			const char *s = fd_suggest(v->str, names, n);
 			if (s)
 				return sp_fail(p, v->pos, "runtime: unknown runtime '%s' (did you mean '%s'?)",
 					       v->str, s);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "scenario_internal.h"
+#include "suggest.h"
 
 /* ---- queries ------------------------------------------------------------------ */
 
@@ -92,7 +93,7 @@ static int unknown_event(struct sp *p, const struct yt_node *v, const char *key)
 		return sp_oom(p);
 	for (size_t k = 0; k < s->n_events; k++)
 		names[k] = s->events[k].name;
-	const char *best = sp_suggest(v->str, names, s->n_events);
+	const char *best = fd_suggest(v->str, names, s->n_events);
 	int rc = sp_fail(p, v->pos, "%s: no event is named '%s'%s%s%s", key, v->str,
 			 best ? " (did you mean '" : "", best ? best : "", best ? "'?)" : "");
 	free(names);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "scenario_internal.h"
+#include "suggest.h"
 
 /* ---- targets ------------------------------------------------------------------ */
 
@@ -71,7 +72,7 @@ static int unknown_target(struct sp *p, const char *name, struct fd_pos pos)
 		names[k++] = s->queues[i].name;
 	for (size_t i = 0; i < s->n_dependencies; i++)
 		names[k++] = s->dependencies[i].name;
-	const char *best = sp_suggest(name, names, n);
+	const char *best = fd_suggest(name, names, n);
 	free(names);
 	if (best)
 		return sp_fail(p, pos, "target: nothing is named '%s' (did you mean '%s'?)", name, best);
@@ -368,7 +369,7 @@ static int parse_scope(struct sp *p, const struct yt_node *node, struct fd_effec
 			for (size_t t = 0; t < s->n_traffic; t++)
 				for (size_t d = 0; d < s->traffic[t].n_dimensions && n < 67; d++)
 					cands[n++] = s->traffic[t].dimensions[d].name;
-			const char *best = sp_suggest(k->str, cands, n);
+			const char *best = fd_suggest(k->str, cands, n);
 			return sp_fail(p, k->pos, "scope: '%s' is not a request dimension nor instance, version or payload_min%s%s%s",
 				       k->str, best ? " (did you mean '" : "", best ? best : "",
 				       best ? "'?)" : "");
@@ -390,7 +391,7 @@ static int parse_scope(struct sp *p, const struct yt_node *node, struct fd_effec
 			size_t n = 0;
 			for (size_t j = 0; j < dim->n_values && n < 64; j++)
 				cands[n++] = dim->values[j].name;
-			const char *best = sp_suggest(sd->value, cands, n);
+			const char *best = fd_suggest(sd->value, cands, n);
 			return sp_fail(p, v->pos, "scope: dimension '%s' has no value '%s'%s%s%s", dim->name,
 				       sd->value, best ? " (did you mean '" : "", best ? best : "",
 				       best ? "'?)" : "");
@@ -777,7 +778,7 @@ static int parse_event(struct sp *p, const struct yt_node *node, struct fd_event
 				cands[c] = common[c];
 			for (size_t c = 0; c < N_KINDS; c++)
 				cands[4 + c] = fd_event_kind_name(kinds[c].kind);
-			const char *best = sp_suggest(k->str, cands, 4 + N_KINDS);
+			const char *best = fd_suggest(k->str, cands, 4 + N_KINDS);
 			if (best)
 				return sp_fail(p, k->pos, "unknown key '%s' in event (did you mean '%s'?)",
 					       k->str, best);

@@ -176,6 +176,8 @@ struct conn {
 struct pool {
 	struct conn *conns;
 	int size;          /* connections allocated */
+	int max;           /* the pool size in force at the last query (a
+	                      `pool` effect changes it), for the metrics */
 	int64_t last_warn;
 	struct pool_slot *slots;
 };
@@ -1362,6 +1364,7 @@ static struct outcome call_db(struct fd_sim *s, struct req *rq, struct inst *in,
 		oom(s);
 		return (struct outcome){.end = t};
 	}
+	p->max = size;
 	/* The query's duration is drawn first: which connection frees up in
 	 * time depends on how long it will be held. */
 	int64_t lat = modify_latency(call->has_latency ? sample_dist(s, &call->latency)
@@ -2115,7 +2118,7 @@ static void scrape(struct fd_sim *s, int64_t t)
 				const struct fd_database *db = &s->sc->databases[d];
 				struct pool_slot ps = p->slots[slot];
 				memset(&p->slots[slot], 0, sizeof(p->slots[slot]));
-				int size = db->pool > 0 ? db->pool : 10;
+				int size = p->max > 0 ? p->max : db->pool > 0 ? db->pool : 10;
 				double used = fmin((double)size, ps.used_ns / interval);
 				m = metric_begin(w, "db.client.connection.count",
 						 "Connections in use and idle (average over the interval).",
@@ -2354,7 +2357,11 @@ static void find_trigger(struct fd_sim *s)
 	int64_t settle = trig->rollout_ns;
 	for (size_t i = 0; i < trig->n_effects; i++) {
 		const struct fd_effect *e = &trig->effects[i];
-		int64_t d = e->start_ns - trig->at_ns + e->ramp_ns;
+		/* A delayed effect is a later stage of the incident (a load that
+		 * eases in steps), not part of its onset. */
+		if (e->start_ns > trig->at_ns)
+			continue;
+		int64_t d = e->ramp_ns;
 		if (d > settle)
 			settle = d;
 	}
@@ -2364,9 +2371,24 @@ static void find_trigger(struct fd_sim *s)
 		if (e->mitigation && e->at_ns >= trig->at_ns) {
 			s->mitigate_at = s->start + e->at_ns;
 			s->recovered_at = s->mitigate_at + e->rollout_ns + 5 * 60 * NS;
-			break;
+			return;
 		}
 	}
+	/* No mitigation, but an incident that ends by itself (an outage with a
+	 * duration, a cache that warms up again): "after" is measured from
+	 * when its last effect ends, so the answer key shows the recovery. */
+	int64_t ends = trig->kind == FD_EVENT_CACHE_FLUSH && trig->cache
+		       ? trig->at_ns + trig->cache->warmup_ns : 0;
+	if (!trig->n_effects && trig->kind != FD_EVENT_CACHE_FLUSH)
+		return;
+	for (size_t i = 0; i < trig->n_effects; i++) {
+		if (trig->effects[i].end_ns == FD_FOREVER)
+			return;
+		if (trig->effects[i].end_ns > ends)
+			ends = trig->effects[i].end_ns;
+	}
+	s->mitigate_at = s->start + ends;
+	s->recovered_at = s->mitigate_at + 5 * 60 * NS;
 }
 
 int fd_sim_create(const struct fd_scenario *sc, const struct fd_sim_options *opts,

@@ -53,6 +53,7 @@
 #include "otlp_json.h"
 #include "otlp_wire.h"
 #include "sink_files.h"
+#include "suggest.h"
 #include "timefmt.h"
 #include "units.h"
 
@@ -97,46 +98,6 @@ static const char *const option_names[] = {"format", "batch_records", "batch_byt
 					   "batch_window"};
 #define N_OPTIONS (sizeof(option_names) / sizeof(option_names[0]))
 
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	if (la > 32 || lb > 32)
-		return 99;
-	size_t row[33];
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t best = diag + (a[i - 1] != b[j - 1]);
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[lb];
-}
-
-/* The known name closest to a typo, or NULL when none is close. */
-static const char *suggest(const char *word, const char *const *names, size_t n)
-{
-	const char *best = NULL;
-	size_t best_d = 3;
-	for (size_t i = 0; i < n; i++) {
-		size_t d = edit_distance(word, names[i]);
-		if (d < best_d) {
-			best_d = d;
-			best = names[i];
-		}
-	}
-	return best;
-}
-
 static int parse_format(const char *uri, const char *name, enum format *out, struct fd_error *err)
 {
 	const char *names[N_FORMATS];
@@ -150,7 +111,7 @@ static int parse_format(const char *uri, const char *name, enum format *out, str
 	if (strcmp(name, "openmetrics") == 0)
 		return fd_error_set(err, FD_EINPUT,
 				    "sink '%s': format=openmetrics is not implemented yet (issue #6)", uri);
-	const char *best = suggest(name, names, N_FORMATS);
+	const char *best = fd_suggest(name, names, N_FORMATS);
 	return fd_error_set(err, FD_EINPUT,
 			    "sink '%s': unknown format '%s'%s%s%s (known: otlp_json, otlp_proto, ecs, "
 			    "bulk, text)",
@@ -186,7 +147,7 @@ static int set_option(struct files_sink *s, const char *uri, const char *key, co
 		if (fd_units_duration(val, &s->batch_window, &why) < 0)
 			return bad_value(uri, key, val, why, err);
 	} else {
-		const char *best = suggest(key, option_names, N_OPTIONS);
+		const char *best = fd_suggest(key, option_names, N_OPTIONS);
 		return fd_error_set(err, FD_EINPUT,
 				    "sink '%s': unknown option '%s'%s%s%s (known: format, batch_records, "
 				    "batch_bytes, batch_window)",
