@@ -320,6 +320,7 @@ enum fd_change {
 	FD_CHANGE_CPU = 1u << 7,
 	FD_CHANGE_MEMORY_LEAK = 1u << 8,
 	FD_CHANGE_TIMEOUT = 1u << 9,
+	FD_CHANGE_TAIL = 1u << 10,
 };
 
 /* A change of model parameters. Between start_ns and start_ns + ramp_ns it
@@ -332,6 +333,9 @@ struct fd_effect {
 	unsigned changes;            /* enum fd_change bits */
 	double latency_mult;
 	int64_t latency_add_ns;
+	/* multiplies only draws above the distribution's p95 (lock waits hit
+	 * a few requests hard): p99 grows, p50 does not */
+	double tail_mult;
 	double error_probability;    /* replaces the target's */
 	int error_status;
 	double hit_ratio;
@@ -390,6 +394,10 @@ struct fd_event {
 	const char *version;         /* deploy: new; rollback: restored */
 	const char *previous_version;/* deploy, rollback: the one replaced */
 	int64_t rollout_ns;          /* deploy, rollback, restart: spread over */
+	/* deploy: the new version fails at startup (a config error); its
+	 * instances crash-loop with a growing backoff until rolled back */
+	bool crash_on_start;
+	const char *crash_error;     /* the fatal log line; may be NULL */
 	const char *flag;            /* feature_flag, flag_off */
 	bool flag_on;                /* feature_flag */
 	const char *config_key;      /* config_change; may be NULL */
@@ -415,6 +423,8 @@ struct fd_noise_log {
 	enum fd_severity severity;
 	const char *message;
 	double rate;                 /* lines/s across the service */
+	int64_t at_ns;               /* first line not before (0) */
+	int64_t duration_ns;         /* lines only for this long; 0 = to the end */
 	struct fd_pos pos;
 };
 

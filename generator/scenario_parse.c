@@ -846,7 +846,8 @@ static int service_key(struct sp *p, const struct yt_node *map, const char *what
 
 static int parse_noise_logs(struct sp *p, const struct yt_node *node)
 {
-	static const char *const keys[] = {"service", "severity", "message", "rate", NULL};
+	static const char *const keys[] = {"service", "severity", "message", "rate", "at", "duration",
+					   NULL};
 	static const char *const sev[] = {"debug", "info", "warn", "error"};
 	struct fd_scenario *s = p->s;
 	int rc;
@@ -879,6 +880,22 @@ static int parse_noise_logs(struct sp *p, const struct yt_node *node)
 				return sp_fail(p, v->pos, "severity: '%s': expected debug, info, warn or error",
 					       name);
 			l->severity = (enum fd_severity)j;
+		}
+		/* A burst of lines (a log flood) rather than all day. */
+		if ((v = yt_get(item, "at"))) {
+			char a[32], d[32];
+			if ((rc = sp_offset(p, v, "at", &l->at_ns)) < 0)
+				return rc;
+			if (l->at_ns >= s->duration_ns)
+				return sp_fail(p, v->pos, "%s is not before the end of the scenario (%s)",
+					       sp_fmt_offset(l->at_ns, a, sizeof(a)),
+					       sp_fmt_offset(s->duration_ns, d, sizeof(d)));
+		}
+		if ((v = yt_get(item, "duration"))) {
+			if ((rc = sp_duration(p, v, "duration", &l->duration_ns)) < 0)
+				return rc;
+			if (l->duration_ns == 0)
+				return sp_fail(p, v->pos, "duration: must be greater than 0");
 		}
 	}
 	return 0;

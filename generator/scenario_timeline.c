@@ -250,6 +250,7 @@ static const struct {
 	const char *needs;
 } change_targets[] = {
 	{"latency", FD_CHANGE_LATENCY_MULT | FD_CHANGE_LATENCY_ADD, ALL_BUT_TRAFFIC, "anything but traffic"},
+	{"tail", FD_CHANGE_TAIL, ALL_BUT_TRAFFIC, "anything but traffic"},
 	{"errors", FD_CHANGE_ERRORS, ALL_BUT_TRAFFIC, "anything but traffic"},
 	{"hit_ratio", FD_CHANGE_HIT_RATIO, 1u << FD_TARGET_CACHE, "a cache"},
 	{"throughput", FD_CHANGE_THROUGHPUT, 1u << FD_TARGET_QUEUE, "a queue (its consumers)"},
@@ -280,6 +281,7 @@ static void effect_defaults(struct fd_effect *e, struct fd_event *ev)
 	e->throughput_mult = 1;
 	e->rate_mult = 1;
 	e->cpu_mult = 1;
+	e->tail_mult = 1;
 	e->hit_ratio = -1;
 	e->scope.instance = -1;
 	/* a change shipped by a deploy runs only on the new version's
@@ -440,7 +442,7 @@ static int effect_timing(struct sp *p, const struct yt_node *node, struct fd_eff
 
 static int parse_effect(struct sp *p, const struct yt_node *node, struct fd_effect *e)
 {
-	static const char *const keys[] = {"target", "latency", "errors", "hit_ratio",
+	static const char *const keys[] = {"target", "latency", "tail", "errors", "hit_ratio",
 					   "throughput", "pool", "rate", "cpu", "memory_leak",
 					   "timeout", "scope", "delay", "ramp", "duration", "until",
 					   NULL};
@@ -456,6 +458,11 @@ static int parse_effect(struct sp *p, const struct yt_node *node, struct fd_effe
 			return rc;
 	if ((v = yt_get(node, "latency")) && (rc = latency_change(p, v, "latency", e)) < 0)
 		return rc;
+	if ((v = yt_get(node, "tail"))) {
+		if ((rc = sp_mult(p, v, "tail", &e->tail_mult)) < 0)
+			return rc;
+		e->changes |= FD_CHANGE_TAIL;
+	}
 	if ((v = yt_get(node, "errors"))) {
 		if ((rc = sp_errors(p, v, "errors", &e->error_probability, &e->error_status)) < 0)
 			return rc;
@@ -467,7 +474,11 @@ static int parse_effect(struct sp *p, const struct yt_node *node, struct fd_effe
 		e->changes |= FD_CHANGE_HIT_RATIO;
 	}
 	if ((v = yt_get(node, "throughput"))) {
-		if ((rc = sp_mult(p, v, "throughput", &e->throughput_mult)) < 0)
+		/* x0 is meaningful here: a consumer that stops consuming (a
+		 * stalled pipeline); other multipliers must be > 0. */
+		if (v->kind == YT_SCALAR && (!strcmp(v->str, "x0") || !strcmp(v->str, "0x")))
+			e->throughput_mult = 0;
+		else if ((rc = sp_mult(p, v, "throughput", &e->throughput_mult)) < 0)
 			return rc;
 		e->changes |= FD_CHANGE_THROUGHPUT;
 	}
@@ -498,7 +509,7 @@ static int parse_effect(struct sp *p, const struct yt_node *node, struct fd_effe
 	}
 	if (!e->changes)
 		return sp_fail(p, node->pos,
-			       "effect: changes nothing (give latency, errors, hit_ratio, throughput, pool, rate, cpu, memory_leak or timeout)");
+			       "effect: changes nothing (give latency, errors, hit_ratio, throughput, pool, rate, cpu, memory_leak, timeout or tail)");
 	if ((v = yt_get(node, "scope")) && !yt_is_null(v) && (rc = parse_scope(p, v, e)) < 0)
 		return rc;
 	return effect_timing(p, node, e);
@@ -506,7 +517,8 @@ static int parse_effect(struct sp *p, const struct yt_node *node, struct fd_effe
 
 /* ---- events ------------------------------------------------------------------- */
 
-static const char *const k_deploy[] = {"service", "version", "rollout", NULL};
+static const char *const k_deploy[] = {"service", "version", "rollout", "crash_on_start",
+				       "crash_error", NULL};
 static const char *const k_config[] = {"service", "key", "value", NULL};
 static const char *const k_flag[] = {"flag", "on", "service", NULL};
 static const char *const k_spike[] = {"multiplier", "entry", "duration", "ramp", NULL};
@@ -614,6 +626,15 @@ static int parse_kind(struct sp *p, const struct yt_node *params, struct fd_even
 			return rc;
 		if ((v = yt_get(params, "rollout")) && (rc = sp_duration(p, v, "rollout", &ev->rollout_ns)) < 0)
 			return rc;
+		if ((v = yt_get(params, "crash_on_start")) &&
+		    (rc = sp_bool(p, v, "crash_on_start", &ev->crash_on_start)) < 0)
+			return rc;
+		if ((v = yt_get(params, "crash_error"))) {
+			if (!ev->crash_on_start)
+				return sp_fail(p, v->pos, "crash_error: only with crash_on_start: true");
+			if ((rc = sp_string(p, v, "crash_error", &ev->crash_error)) < 0)
+				return rc;
+		}
 		return 0;
 	case FD_EVENT_CONFIG_CHANGE:
 		if ((rc = event_service(p, params, what, false, &ev->service)) < 0)

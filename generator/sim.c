@@ -51,6 +51,12 @@
 #define NBUCKETS (NBOUNDS + 1)
 #define QUEUE_CTX_MAX (1u << 20)
 #define SLOW_QUERY_NS (500 * MS)
+/* A crash-looping process dies this long after each start (it reads its
+ * configuration first), then waits 10 s, 20 s, 40 s... up to 5 min before
+ * the next attempt, as Kubernetes' CrashLoopBackOff does. */
+#define CRASH_UP_NS (2 * NS)
+#define CRASH_BACKOFF_NS (10 * NS)
+#define CRASH_BACKOFF_MAX_NS (300 * NS)
 
 /* OpenTelemetry's recommended boundaries for http.server.request.duration
  * and db.client.operation.duration, in seconds. */
@@ -210,6 +216,13 @@ struct inst {
 	size_t n_series, cap_series;
 	struct pool *pools; /* by database id */
 	int64_t restart_pending_at; /* scheduled restart (mitigation) or 0 */
+	/* crash loop: a deploy whose version fails at startup (crash_ev). The
+	 * instance stays in its callers' rotation, as one without a readiness
+	 * probe does, so its share of calls is refused. */
+	bool crashing;
+	int crash_n;              /* attempts so far */
+	int64_t crash_next;       /* next start attempt */
+	const struct fd_event *crash_ev;
 	/* cumulative values as of the last scrape, for the incarnation
 	 * rep_inc: arrivals and state steps run ahead of scrapes */
 	int rep_inc;
@@ -303,6 +316,7 @@ struct fd_sim {
 	struct heap heap;
 	uint64_t seq;
 	int64_t now; /* arrival time of the work being simulated */
+	bool above_p95; /* the last sample_dist draw was in the tail (z > p95) */
 	struct pbw w, aux;
 	fd_sim_emit_fn emit;
 	void *emit_ctx;
@@ -324,11 +338,13 @@ struct fd_sim {
 
 static int64_t sample_dist(struct fd_sim *s, const struct fd_dist *d)
 {
+	s->above_p95 = false;
 	if (d->p50 <= 0)
 		return 0;
 	if (d->sigma <= 0)
 		return d->p50;
 	double z = fd_rng_normal(&s->rng);
+	s->above_p95 = z > 1.6449;
 	double x;
 	if (z <= 1.6449)
 		x = d->mu + d->sigma * z;
@@ -556,13 +572,14 @@ struct mods {
 	double pool_level;
 	int pool;
 	double thr, rate, cpu, leak;
+	double tail; /* multiplies draws above p95 only */
 	int64_t timeout;
 };
 
 static void mods_init(struct mods *m)
 {
 	memset(m, 0, sizeof(*m));
-	m->mult = m->thr = m->rate = m->cpu = 1;
+	m->mult = m->thr = m->rate = m->cpu = m->tail = 1;
 }
 
 /* How strongly an effect acts at t (absolute): 0 before it starts, ramping
@@ -628,6 +645,8 @@ static void apply_effects(const struct fd_sim *s, const struct elist *l, const s
 			continue;
 		if (e->changes & FD_CHANGE_LATENCY_MULT)
 			m->mult *= 1 + (e->latency_mult - 1) * f;
+		if (e->changes & FD_CHANGE_TAIL)
+			m->tail *= 1 + (e->tail_mult - 1) * f;
 		if (e->changes & FD_CHANGE_LATENCY_ADD)
 			m->add += (int64_t)((double)e->latency_add_ns * f);
 		if (e->changes & FD_CHANGE_ERRORS) {
@@ -661,9 +680,11 @@ static double mix(double base, double level, double target)
 	return base + (target - base) * level;
 }
 
-static int64_t modify_latency(int64_t v, const struct mods *m)
+/* v is the value just drawn by sample_dist: a tail effect applies only when
+ * that draw was above the distribution's p95. */
+static int64_t modify_latency(const struct fd_sim *s, int64_t v, const struct mods *m)
 {
-	double x = (double)v * m->mult + (double)m->add;
+	double x = (double)v * m->mult * (s->above_p95 ? m->tail : 1) + (double)m->add;
 	if (!(x < (double)HORIZON_NS))
 		x = (double)HORIZON_NS;
 	return x < 0 ? 0 : (int64_t)x;
@@ -675,7 +696,7 @@ static struct inst *pick_instance(struct fd_sim *s, struct svc *sv, int64_t t)
 {
 	for (int k = 0; k < sv->n_inst; k++) {
 		struct inst *in = &sv->inst[(sv->rr + (unsigned)k) % (unsigned)sv->n_inst];
-		if (inc_at(in, t, NULL)) {
+		if (inc_at(in, t, NULL) || (in->crashing && in->exists)) {
 			sv->rr = (sv->rr + (unsigned)k + 1) % (unsigned)sv->n_inst;
 			return in;
 		}
@@ -684,16 +705,23 @@ static struct inst *pick_instance(struct fd_sim *s, struct svc *sv, int64_t t)
 	return NULL;
 }
 
-/* CPU saturation: below half load a request is not slowed; above, it
- * queues for the CPU like an M/M/1 server (capped at 20x). */
-static double cpu_factor(const struct inst *in)
+/* CPU saturation: below half load a request is not slowed. Above, the
+ * mean slowdown is 0.5 / (1 - rho) (capped at 20x), but not every request
+ * waits: a share 2 (rho - 0.5) of them queue, for an exponentially
+ * distributed time, so that the tail moves first (p99 at 60-70% busy) and
+ * the median only as the instance nears saturation. */
+static double cpu_factor(struct fd_sim *s, const struct inst *in)
 {
 	double rho = in->rho;
 	if (rho <= 0.5)
 		return 1;
 	if (rho > 0.975)
 		rho = 0.975;
-	return 0.5 / (1 - rho);
+	double mean = 0.5 / (1 - rho);
+	double q = fmin(1.0, 2 * (rho - 0.5));
+	if (!fd_rng_chance(&s->rng, q))
+		return 1;
+	return 1 + (mean - 1) / q * fd_rng_exp(&s->rng, 1.0);
 }
 
 static void account_cpu(struct fd_sim *s, struct inst *in, int64_t t, double cpu_ns)
@@ -1019,6 +1047,10 @@ static struct outcome serve(struct fd_sim *s, struct req *rq, const struct fd_en
 		return (struct outcome){.end = t + MS, .status = 503, .error = "no_healthy_upstream"};
 	int inc_idx = 0;
 	struct incarnation *inc = inc_at(in, t, &inc_idx);
+	/* A crash-looping instance between attempts: nothing listens, the
+	 * caller's sidecar answers 503 itself. */
+	if (!inc)
+		return (struct outcome){.end = t + MS, .status = 503, .error = "upstream_connect_error"};
 
 	struct mods m;
 	mods_init(&m);
@@ -1026,8 +1058,8 @@ static struct outcome serve(struct fd_sim *s, struct req *rq, const struct fd_en
 	apply_effects(s, &s->by_service[sv->def->id], rq, in, t, &m);
 
 	const struct fd_resources *r = &sv->def->resources;
-	int64_t self = modify_latency(sample_dist(s, &ep->self), &m);
-	self = (int64_t)((double)self * cpu_factor(in));
+	int64_t self = modify_latency(s, sample_dist(s, &ep->self), &m);
+	self = (int64_t)((double)self * cpu_factor(s, in));
 	/* GC: pauses get more frequent as the heap fills. */
 	if (r->gc_interval_ns > 0) {
 		double limit = r->memory_limit > 0 ? (double)r->memory_limit : 0;
@@ -1059,9 +1091,16 @@ static struct outcome serve(struct fd_sim *s, struct req *rq, const struct fd_en
 	struct outcome c = run_calls(s, rq, in, ep, ep->calls, ep->n_calls, t + pre, sp.id, depth);
 	int64_t cur = c.end;
 	if (c.status >= 500) {
-		res.status = c.timeout ? 504 : 500;
+		/* A sidecar's own answers (nothing to connect to) pass through
+		 * as 503, as Envoy's do; an application error becomes a 500. */
+		bool mesh = c.error && (!strcmp(c.error, "upstream_connect_error") ||
+					!strcmp(c.error, "no_healthy_upstream"));
+		res.status = c.timeout ? 504 : mesh ? 503 : 500;
 		sp.exception_type = c.timeout ? "UpstreamTimeoutError" : "UpstreamError";
-		sp.exception_msg = c.error;
+		sp.exception_msg = mesh && !strcmp(c.error, "no_healthy_upstream") ? "no healthy upstream"
+				   : mesh ? "upstream connect error or disconnect/reset before headers. "
+					    "reset reason: connection failure"
+				   : c.error;
 		res.error = c.timeout ? "upstream_timeout" : "upstream_error";
 	}
 	double err_p = mix(ep->error_probability, m.err_level, m.err_p);
@@ -1185,7 +1224,7 @@ static struct outcome call_http(struct fd_sim *s, struct req *rq, struct inst *i
 			resp = r.end + net / 2;
 		} else {
 			apply_effects(s, &s->by_dependency[dep->id], rq, in, cur, &m);
-			int64_t lat = modify_latency(call->has_latency ? net : sample_dist(s, &dep->latency), &m);
+			int64_t lat = modify_latency(s, call->has_latency ? net : sample_dist(s, &dep->latency), &m);
 			double p = mix(dep->error_probability, m.err_level, m.err_p);
 			r.status = 200;
 			r.timeout = false;
@@ -1367,7 +1406,7 @@ static struct outcome call_db(struct fd_sim *s, struct req *rq, struct inst *in,
 	p->max = size;
 	/* The query's duration is drawn first: which connection frees up in
 	 * time depends on how long it will be held. */
-	int64_t lat = modify_latency(call->has_latency ? sample_dist(s, &call->latency)
+	int64_t lat = modify_latency(s, call->has_latency ? sample_dist(s, &call->latency)
 					       : sample_dist(s, &db->latency), &m);
 	struct outcome out = {.status = 200};
 	int64_t timeout = m.timeout ? m.timeout : call->timeout_ns;
@@ -1502,7 +1541,7 @@ static struct outcome call_cache(struct fd_sim *s, struct req *rq, struct inst *
 		hit *= fmin(1.0, warm);
 	}
 	hit = mix(hit, m.hit_level, m.hit);
-	int64_t lat = modify_latency(call->has_latency ? sample_dist(s, &call->latency)
+	int64_t lat = modify_latency(s, call->has_latency ? sample_dist(s, &call->latency)
 					       : sample_dist(s, &cache->latency), &m);
 	bool is_get = call->cache_op == FD_CACHE_GET;
 	bool is_hit = is_get && fd_rng_chance(&s->rng, hit);
@@ -1545,7 +1584,7 @@ static struct outcome call_queue(struct fd_sim *s, struct req *rq, struct inst *
 	struct mods m;
 	mods_init(&m);
 	apply_effects(s, &s->by_queue[q->id], rq, in, t, &m);
-	int64_t lat = modify_latency(call->has_latency ? sample_dist(s, &call->latency)
+	int64_t lat = modify_latency(s, call->has_latency ? sample_dist(s, &call->latency)
 					       : sample_dist(s, &q->latency), &m);
 	hop_add(s, rq, hop_queue(s, q), lat);
 	struct qmsg msg = {.time = t + lat, .sampled = rq->sampled};
@@ -1687,6 +1726,20 @@ static void queue_step(struct fd_sim *s, int64_t t)
 					  "(lag %.0f messages)",
 					  q->name, (double)(at - msg.time) / 1e9, qs->depth);
 		}
+		/* The handler reports each batch (a step's messages), so a
+		 * consumer that stops consuming goes quiet in its logs too. */
+		if (n > 0 && sv->n_inst > 0) {
+			int64_t done = t + STEP_NS - MS;
+			for (int k = 0; k < sv->n_inst; k++) {
+				struct inst *in = &sv->inst[((t - s->start) / STEP_NS + k) % sv->n_inst];
+				if (in->exists && inc_at(in, done, NULL)) {
+					logf_line(s, in, done, SEV_INFO, NULL, NULL,
+						  "processed batch of %" PRIu64 " messages from %s (consumer group %s)",
+						  n, q->name, sv->def->name);
+					break;
+				}
+			}
+		}
 		qs->depth_slots[slot_of(s, t)] = qs->depth;
 		qs->consumed_slots[slot_of(s, t)] = qs->consumed;
 	}
@@ -1715,6 +1768,33 @@ static void restart_instance(struct fd_sim *s, struct inst *in, int64_t t, bool 
 		return;
 	lifecycle(s, in, t + downtime, SEV_INFO, "started %s %s on %s (%s runtime)", in->svc->def->name,
 		  version, in->id, in->svc->def->runtime_name);
+}
+
+/* One start attempt of a crash-looping instance at `at`: the process comes
+ * up, fails on its configuration CRASH_UP_NS later and is restarted after a
+ * doubling backoff. Each attempt is a short incarnation ended by a kill, so
+ * process.restart.count counts it. */
+static void crash_attempt(struct fd_sim *s, struct inst *in, int64_t at)
+{
+	const struct fd_event *ev = in->crash_ev;
+	if (add_inc(s, in, at, ev->version) < 0)
+		return;
+	int64_t die = at + CRASH_UP_NS;
+	end_inc(in, die, true);
+	in->crash_n++;
+	int64_t backoff = CRASH_BACKOFF_NS;
+	for (int i = 1; i < in->crash_n && backoff < CRASH_BACKOFF_MAX_NS; i++)
+		backoff *= 2;
+	if (backoff > CRASH_BACKOFF_MAX_NS)
+		backoff = CRASH_BACKOFF_MAX_NS;
+	in->crash_next = die + backoff;
+	lifecycle(s, in, at, SEV_INFO, "starting %s %s on %s (%s runtime)", in->svc->def->name, ev->version,
+		  in->id, in->svc->def->runtime_name);
+	lifecycle(s, in, die, SEV_ERROR, "FATAL: %s; exiting with status 1",
+		  ev->crash_error ? ev->crash_error : "invalid configuration");
+	lifecycle(s, in, die, SEV_WARN,
+		  "back-off restarting failed container %s (CrashLoopBackOff): restart #%d, next attempt in %.0fs",
+		  in->id, in->crash_n, (double)backoff / 1e9);
 }
 
 static void apply_event(struct fd_sim *s, const struct fd_event *ev, int64_t t)
@@ -1824,8 +1904,19 @@ static void state_step(struct fd_sim *s, int64_t t, size_t *next_event)
 			if (at > t)
 				break;
 			struct inst *in = &sv->inst[k];
-			if (!in->lost && strcmp(in->version, sv->target_version) != 0)
-				restart_instance(s, in, at, false, sv->target_version, 0);
+			const struct fd_event *rev = sv->rollout_event;
+			if (!in->lost && strcmp(in->version, sv->target_version) != 0) {
+				if (rev->kind == FD_EVENT_DEPLOY && rev->crash_on_start) {
+					end_inc(in, at, false);
+					in->crashing = true;
+					in->crash_ev = rev;
+					in->crash_n = 0;
+					crash_attempt(s, in, at);
+				} else {
+					in->crashing = false;
+					restart_instance(s, in, at, false, sv->target_version, 0);
+				}
+			}
 			sv->rollout_done++;
 			if (sv->rollout_done == sv->count)
 				lifecycle(s, &sv->inst[0], at, SEV_INFO, "%s of %s %s finished",
@@ -1842,6 +1933,8 @@ static void state_step(struct fd_sim *s, int64_t t, size_t *next_event)
 				lifecycle(s, in, at, SEV_INFO, "restarting %s (operator restart)", in->id);
 				restart_instance(s, in, at, false, in->version, r->startup_ns);
 			}
+			if (in->crashing && in->crash_next <= t)
+				crash_attempt(s, in, in->crash_next);
 			struct incarnation *c = inc_at(in, t, NULL);
 			if (!c)
 				continue;
@@ -2039,6 +2132,24 @@ static void scrape(struct fd_sim *s, int64_t t)
 			memset(&in->slots[slot], 0, sizeof(in->slots[slot]));
 			int idx = 0;
 			struct incarnation *c = inc_at(in, t, &idx);
+			if (!c && in->crashing && in->exists && in->n_incs) {
+				/* Between attempts the platform still reports the
+				 * container: its version and its restarts. */
+				const struct fd_blob *last = current_inc(in)->res;
+				uint64_t restarts = 0;
+				for (size_t n = 0; n < in->n_incs; n++)
+					restarts += in->incs[n].killed && in->incs[n].end <= t;
+				size_t m = metric_begin(w, "process.restart.count",
+							"Times the instance was killed and restarted (OOM kills, crashes).",
+							"{restart}", 7);
+				number_point(w, s->start, t, (double)restarts, true, NULL, NULL, NULL, NULL);
+				metric_end(s, w, m, 7, true, t, last);
+				m = metric_begin(w, "service.version.info",
+						 "1 for the version the instance runs; deploys show as a change.", "1", 5);
+				number_point(w, 0, t, 1, true, "service.version", current_inc(in)->version, NULL, NULL);
+				metric_end(s, w, m, 5, false, t, last);
+				continue;
+			}
 			if (!c || !in->exists)
 				continue;
 			histogram_metric(s, in, idx, SERIES_HTTP, "http.server.request.duration",
@@ -2102,7 +2213,7 @@ static void scrape(struct fd_sim *s, int64_t t)
 			}
 
 			m = metric_begin(w, "process.restart.count",
-					 "Times the instance was killed and restarted (OOM kills).", "{restart}", 7);
+					 "Times the instance was killed and restarted (OOM kills, crashes).", "{restart}", 7);
 			number_point(w, s->start, t, (double)restarts, true, NULL, NULL, NULL, NULL);
 			metric_end(s, w, m, 7, true, t, c->res);
 
@@ -2232,6 +2343,11 @@ static void arrival(struct fd_sim *s, const struct fd_traffic *tr, int64_t t)
 
 static void noise_line(struct fd_sim *s, const struct fd_noise_log *nl, int64_t t)
 {
+	/* A flood with a window: the schedule runs all along (the same draws
+	 * either way), only lines inside the window are written. */
+	int64_t rel = t - s->start;
+	if (rel < nl->at_ns || (nl->duration_ns > 0 && rel >= nl->at_ns + nl->duration_ns))
+		return;
 	struct svc *sv = &s->svcs[nl->service->id];
 	struct inst *in = pick_instance(s, sv, t);
 	if (!in)
