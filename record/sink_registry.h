@@ -32,4 +32,8 @@ int fd_sink_dir_open(const char *uri, const char *rest, const struct fd_sink_con
 int fd_sink_stdout_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
 			struct fd_sink **out, struct fd_error *err);
 
+/* sinks/sink_kafka.c: kafka://HOST:PORT[,...][?options], kafka://embedded. */
+int fd_sink_kafka_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
+		       struct fd_sink **out, struct fd_error *err);
+
 #endif

@@ -3,7 +3,7 @@
 const struct fd_sink_scheme fd_sink_schemes[] = {
 	{"file", fd_sink_file_open, NULL},
 	{"dir", fd_sink_dir_open, NULL},
-	{"kafka", NULL, "planned: issue #5, Replay"},
+	{"kafka", fd_sink_kafka_open, NULL},
 	{"stdout", fd_sink_stdout_open, NULL},
 	{"prom-rw", NULL, "planned: issue #6, Metrics backends"},
 	{"otlp-http", NULL, "planned: issue #6"},

@@ -65,7 +65,7 @@ static void test_uri_errors(void **state)
 	expect_open_error("file:x.fdr?level=3", FD_EINPUT, "takes no options");
 	/* planned schemes say so instead of pretending */
 	static const char *const planned[] = {
-		"kafka://localhost:9092", "kafka://embedded", "prom-rw:http://localhost:9090/api/v1/write",
+		"prom-rw:http://localhost:9090/api/v1/write",
 		"otlp-http:http://localhost:4318", "scrape::9464",
 	};
 	for (size_t i = 0; i < sizeof(planned) / sizeof(planned[0]); i++)
