@@ -24,6 +24,9 @@
  *               built-in logs template), whose only accepted op is create.
  *   text        logs.log (and traces.log, metrics.log): one human-readable
  *               line per record.
+ *   openmetrics metrics.om: the metrics as OpenMetrics text for promtool's
+ *               backfill; a sink of its own (sink_openmetrics.c), taking
+ *               the option buffer= instead of the batch options.
  * ecs and bulk have no form for spans and metrics: those are counted and
  * skipped, and close says so through the context's notice.
  *
@@ -108,13 +111,10 @@ static int parse_format(const char *uri, const char *name, enum format *out, str
 			return 0;
 		}
 	}
-	if (strcmp(name, "openmetrics") == 0)
-		return fd_error_set(err, FD_EINPUT,
-				    "sink '%s': format=openmetrics is not implemented yet (issue #6)", uri);
 	const char *best = fd_suggest(name, names, N_FORMATS);
 	return fd_error_set(err, FD_EINPUT,
 			    "sink '%s': unknown format '%s'%s%s%s (known: otlp_json, otlp_proto, ecs, "
-			    "bulk, text)",
+			    "bulk, text, openmetrics)",
 			    uri, name, best ? " (did you mean '" : "", best ? best : "",
 			    best ? "'?)" : "");
 }
@@ -194,7 +194,7 @@ static int parse_query(struct files_sink *s, const char *uri, const char *query,
 /* ---- output files ---- */
 
 /* mkdir -p: every missing component, as a directory the user can read. */
-static int make_dirs(const char *uri, const char *path, struct fd_error *err)
+int fd_files_make_dirs(const char *uri, const char *path, struct fd_error *err)
 {
 	char *p = strdup(path);
 	if (!p)
@@ -727,6 +727,9 @@ int fd_files_sink_open(const char *uri, const char *dir, const char *format, con
 		       struct fd_error *err)
 {
 	*out = NULL;
+	if (fd_om_requested(format, query)) {
+		return fd_om_sink_open(uri, dir, format && *format, query, ctx, out, err);
+	}
 	struct files_sink *s = calloc(1, sizeof(*s));
 	if (!s || fd_sink_init(&s->base, dir ? &dir_impl : &stdout_impl, uri) < 0) {
 		free(s);
@@ -749,7 +752,7 @@ int fd_files_sink_open(const char *uri, const char *dir, const char *format, con
 		rc = parse_query(s, uri, query, format && *format, err);
 	if (rc == 0 && dir) {
 		s->dir = strdup(dir);
-		rc = s->dir ? make_dirs(uri, dir, err) : fd_error_set(err, FD_ERUNTIME, "out of memory");
+		rc = s->dir ? fd_files_make_dirs(uri, dir, err) : fd_error_set(err, FD_ERUNTIME, "out of memory");
 	}
 	if (rc < 0) {
 		char *u = s->base.uri;

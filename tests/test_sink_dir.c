@@ -466,7 +466,12 @@ static void test_bad_uris(void **state)
 		{"formt=ecs", "unknown option 'formt' (did you mean 'format'?)"},
 		{"batch_record=5", "unknown option 'batch_record' (did you mean 'batch_records'?)"},
 		{"colour=red", "unknown option 'colour'"},
-		{"format=openmetrics", "format=openmetrics is not implemented yet (issue #6)"},
+		{"format=openmetrics&buffer=1", "option 'buffer': '1': must be at least 4KiB"},
+		{"format=openmetrics&buffer=lots", "option 'buffer': 'lots'"},
+		{"format=openmetrics&batch_records=5",
+		 "unknown option 'batch_records' for format=openmetrics"},
+		{"format=openmetrics&bufer=1MiB", "(did you mean 'buffer'?)"},
+		{"format=openmetrics&format=openmetrics", "option 'format' given twice"},
 		{"format=otlp-json", "unknown format 'otlp-json' (did you mean 'otlp_json'?)"},
 		{"format=xml", "unknown format 'xml'"},
 		{"format", "option 'format' needs KEY=VALUE"},
@@ -491,7 +496,8 @@ static void test_bad_uris(void **state)
 	expect_open_error("dir:", FD_EINPUT, "needs a path");
 	expect_open_error("dir:?format=ecs", FD_EINPUT, "needs a path");
 	expect_open_error("stdout:bogus", FD_EINPUT, "unknown format 'bogus'");
-	expect_open_error("stdout:openmetrics", FD_EINPUT, "not implemented yet (issue #6)");
+	expect_open_error("stdout:openmetrics?format=openmetrics", FD_EINPUT,
+			  "option 'format' given twice");
 	expect_open_error("stdout:text?format=ecs", FD_EINPUT, "option 'format' given twice");
 	expect_open_error("stdout:text?batch_records=x", FD_EINPUT, "option 'batch_records'");
 
