@@ -37,6 +37,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "intern.h"
 #include "json.h"
 #include "prom_series.h"
 #include "sink_files.h"
@@ -46,32 +47,30 @@
 #define OM_FILE "metrics.om"
 #define MERGE_CHUNK 4096 /* tuples read at a time per run while merging */
 
+/* Families, metrics and series are interned (the name; the family, \x01
+ * and the label text, which sorts families, then label sets; the series
+ * text name{labels}, the line's start); these arrays hold the rest by id. */
 struct family {
-	char *name, *help, *unit;
+	const char *name;
+	char *help, *unit;
 	enum fd_prom_type type;
 };
 
 struct metric {
 	uint32_t family;
-	char *key; /* family "\x01" label text: sorts families, then label sets */
+	const char *key;
 };
 
 struct series {
 	uint32_t metric;
 	uint32_t sub;
-	char *text; /* name{labels}: the line's start */
+	const char *text;
 };
 
 struct tuple {
 	uint32_t series;
 	int64_t t_ms;
 	double v;
-};
-
-/* Open addressing over ids; the key of an id comes from its table. */
-struct idmap {
-	uint32_t *slot; /* id + 1; 0 = empty */
-	size_t cap, n;
 };
 
 struct run {
@@ -92,7 +91,7 @@ struct om_sink {
 	size_t n_met, cap_met;
 	struct series *ser;
 	size_t n_ser, cap_ser;
-	struct idmap fam_map, met_map, ser_map;
+	struct fd_intern *fam_names, *met_keys, *ser_texts;
 	uint32_t *rank; /* by metric, valid after compute_ranks */
 
 	struct tuple *buf;
@@ -111,54 +110,15 @@ struct om_sink {
 
 /* ---- tables ---- */
 
-static uint64_t hash(const char *s)
+/* The id of text in table t, and whether it was new. -1: out of memory. */
+static long intern(struct fd_intern *t, const char *text, bool *added)
 {
-	uint64_t h = 1469598103934665603u; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 1099511628211u;
-	return h;
-}
-
-typedef const char *(*key_fn)(const struct om_sink *s, uint32_t id);
-
-static const char *fam_key(const struct om_sink *s, uint32_t id)
-{
-	return s->fam[id].name;
-}
-static const char *met_key(const struct om_sink *s, uint32_t id)
-{
-	return s->met[id].key;
-}
-static const char *ser_key(const struct om_sink *s, uint32_t id)
-{
-	return s->ser[id].text;
-}
-
-/* The slot for key: holding its id + 1, or empty (0) where it goes. */
-static uint32_t *idmap_find(const struct om_sink *s, const struct idmap *m, key_fn key,
-			    const char *k)
-{
-	size_t mask = m->cap - 1;
-	for (size_t i = (size_t)hash(k) & mask;; i = (i + 1) & mask)
-		if (!m->slot[i] || strcmp(key(s, m->slot[i] - 1), k) == 0)
-			return &m->slot[i];
-}
-
-/* Room for one more id (load at most 1/2). */
-static int idmap_reserve(const struct om_sink *s, struct idmap *m, key_fn key)
-{
-	if (m->cap && (m->n + 1) * 2 <= m->cap)
-		return 0;
-	size_t cap = m->cap ? m->cap * 2 : 256;
-	struct idmap g = {calloc(cap, sizeof(uint32_t)), cap, m->n};
-	if (!g.slot)
+	uint32_t before = fd_intern_count(t);
+	const struct fd_blob *b = fd_intern_add(t, (const uint8_t *)text, strlen(text) + 1);
+	if (!b)
 		return -1;
-	for (size_t i = 0; i < m->cap; i++)
-		if (m->slot[i])
-			*idmap_find(s, &g, key, key(s, m->slot[i] - 1)) = m->slot[i];
-	free(m->slot);
-	*m = g;
-	return 0;
+	*added = fd_intern_count(t) != before;
+	return (long)b->id;
 }
 
 static bool grow(void **v, size_t *cap, size_t n, size_t size)
@@ -184,27 +144,21 @@ static const char *type_name(enum fd_prom_type t)
  * exists with another type. */
 static long family_of(struct om_sink *o, const struct fd_prom_sample *s)
 {
-	if (idmap_reserve(o, &o->fam_map, fam_key) < 0)
+	bool added;
+	long id = intern(o->fam_names, s->family, &added);
+	if (id < 0)
 		return -1;
-	uint32_t *slot = idmap_find(o, &o->fam_map, fam_key, s->family);
-	if (*slot)
-		return o->fam[*slot - 1].type == s->type ? (long)(*slot - 1) : -2;
+	if (!added)
+		return o->fam[id].type == s->type ? id : -2;
 	if (!grow((void **)&o->fam, &o->cap_fam, o->n_fam, sizeof(*o->fam)))
-		return -1;
+		return -1; /* the table stays one ahead: out of memory is final */
 	struct family *f = &o->fam[o->n_fam];
-	f->name = strdup(s->family);
+	f->name = (const char *)fd_intern_get(o->fam_names, (uint32_t)id)->data;
 	f->help = strdup(s->help);
 	f->unit = strdup(s->unit);
 	f->type = s->type;
-	if (!f->name || !f->help || !f->unit) {
-		free(f->name);
-		free(f->help);
-		free(f->unit);
-		return -1;
-	}
-	*slot = (uint32_t)++o->n_fam;
-	o->fam_map.n++;
-	return (long)(o->n_fam - 1);
+	o->n_fam++;
+	return f->help && f->unit ? id : -1;
 }
 
 /* Renders into o->text; the text is valid until the next call. */
@@ -242,47 +196,34 @@ static char *metric_key(const struct fd_prom_sample *s)
 static long metric_of(struct om_sink *o, const struct fd_prom_sample *s, uint32_t fam)
 {
 	char *k = metric_key(s);
-	if (!k || idmap_reserve(o, &o->met_map, met_key) < 0) {
-		free(k);
+	bool added;
+	long id = k ? intern(o->met_keys, k, &added) : -1;
+	free(k);
+	if (id < 0 || !added)
+		return id;
+	if (!grow((void **)&o->met, &o->cap_met, o->n_met, sizeof(*o->met)))
 		return -1;
-	}
-	uint32_t *slot = idmap_find(o, &o->met_map, met_key, k);
-	if (*slot) {
-		free(k);
-		return (long)(*slot - 1);
-	}
-	if (!grow((void **)&o->met, &o->cap_met, o->n_met, sizeof(*o->met))) {
-		free(k);
-		return -1;
-	}
-	o->met[o->n_met] = (struct metric){fam, k};
-	*slot = (uint32_t)++o->n_met;
-	o->met_map.n++;
-	return (long)(o->n_met - 1);
+	o->met[o->n_met++] =
+		(struct metric){fam, (const char *)fd_intern_get(o->met_keys, (uint32_t)id)->data};
+	return id;
 }
 
 /* The series id of s, added when new. -1: out of memory; -2: type clash. */
 static long series_of(struct om_sink *o, const struct fd_prom_sample *s)
 {
-	if (render(o, s) < 0 || idmap_reserve(o, &o->ser_map, ser_key) < 0)
-		return -1;
-	uint32_t *slot = idmap_find(o, &o->ser_map, ser_key, o->text);
-	if (*slot)
-		return (long)(*slot - 1);
+	bool added;
+	long id = render(o, s) < 0 ? -1 : intern(o->ser_texts, o->text, &added);
+	if (id < 0 || !added)
+		return id;
 	long fam = family_of(o, s);
 	if (fam < 0)
 		return fam;
 	long met = metric_of(o, s, (uint32_t)fam);
 	if (met < 0 || !grow((void **)&o->ser, &o->cap_ser, o->n_ser, sizeof(*o->ser)))
 		return -1;
-	char *text = strdup(o->text);
-	if (!text)
-		return -1;
-	o->ser[o->n_ser] = (struct series){(uint32_t)met, s->sub, text};
-	/* the map was reserved before family_of and metric_of: still room */
-	*idmap_find(o, &o->ser_map, ser_key, text) = (uint32_t)++o->n_ser;
-	o->ser_map.n++;
-	return (long)(o->n_ser - 1);
+	o->ser[o->n_ser++] = (struct series){(uint32_t)met, s->sub,
+					     (const char *)fd_intern_get(o->ser_texts, (uint32_t)id)->data};
+	return id;
 }
 
 /* ---- sorting ---- */
@@ -427,7 +368,8 @@ static int on_sample(void *ctx, const struct fd_prom_sample *s, struct fd_error 
 		return fd_error_set(err, FD_EINPUT,
 				    "sink '%s': metric family '%s' is both a %s and a %s", o->base.uri,
 				    s->family, type_name(s->type),
-				    type_name(o->fam[*idmap_find(o, &o->fam_map, fam_key, s->family) - 1].type));
+				    type_name(o->fam[fd_intern_add(o->fam_names, (const uint8_t *)s->family,
+								   strlen(s->family) + 1)->id].type));
 	if (id < 0)
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	if (o->n_buf == o->cap_buf) {
@@ -690,20 +632,15 @@ static void om_destroy(struct fd_sink *sink)
 	if (o->spill >= 0)
 		close(o->spill);
 	for (size_t i = 0; i < o->n_fam; i++) {
-		free(o->fam[i].name);
 		free(o->fam[i].help);
 		free(o->fam[i].unit);
 	}
-	for (size_t i = 0; i < o->n_met; i++)
-		free(o->met[i].key);
-	for (size_t i = 0; i < o->n_ser; i++)
-		free(o->ser[i].text);
+	fd_intern_destroy(o->fam_names);
+	fd_intern_destroy(o->met_keys);
+	fd_intern_destroy(o->ser_texts);
 	free(o->fam);
 	free(o->met);
 	free(o->ser);
-	free(o->fam_map.slot);
-	free(o->met_map.slot);
-	free(o->ser_map.slot);
 	free(o->rank);
 	free(o->buf);
 	free(o->runs);
@@ -798,9 +735,13 @@ int fd_om_sink_open(const char *uri, const char *dir, bool format_given, const c
 		o->cap_buf = buffer / sizeof(struct tuple);
 		o->buf = malloc(o->cap_buf * sizeof(struct tuple));
 		o->conv = fd_prom_conv_create();
+		o->fam_names = fd_intern_create();
+		o->met_keys = fd_intern_create();
+		o->ser_texts = fd_intern_create();
 		if (dir)
 			o->dir = strdup(dir);
-		if (!o->buf || !o->conv || (dir && !o->dir))
+		if (!o->buf || !o->conv || !o->fam_names || !o->met_keys || !o->ser_texts ||
+		    (dir && !o->dir))
 			rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
 	}
 	if (rc == 0 && dir)
