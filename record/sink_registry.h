@@ -36,4 +36,8 @@ int fd_sink_stdout_open(const char *uri, const char *rest, const struct fd_sink_
 int fd_sink_kafka_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
 		       struct fd_sink **out, struct fd_error *err);
 
+/* sinks/sink_prom_rw.c: prom-rw:URL[?options], Prometheus remote write. */
+int fd_sink_prom_rw_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
+			 struct fd_sink **out, struct fd_error *err);
+
 #endif

@@ -5,7 +5,7 @@ const struct fd_sink_scheme fd_sink_schemes[] = {
 	{"dir", fd_sink_dir_open, NULL},
 	{"kafka", fd_sink_kafka_open, NULL},
 	{"stdout", fd_sink_stdout_open, NULL},
-	{"prom-rw", NULL, "planned: issue #6, Metrics backends"},
+	{"prom-rw", fd_sink_prom_rw_open, NULL},
 	{"otlp-http", NULL, "planned: issue #6"},
 	{"scrape", NULL, "planned: issue #6, Metrics backends"},
 	{NULL, NULL, NULL},

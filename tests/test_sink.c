@@ -65,11 +65,20 @@ static void test_uri_errors(void **state)
 	expect_open_error("file:x.fdr?level=3", FD_EINPUT, "takes no options");
 	/* planned schemes say so instead of pretending */
 	static const char *const planned[] = {
-		"prom-rw:http://localhost:9090/api/v1/write",
 		"otlp-http:http://localhost:4318", "scrape::9464",
 	};
 	for (size_t i = 0; i < sizeof(planned) / sizeof(planned[0]); i++)
 		expect_open_error(planned[i], FD_EINPUT, "not implemented yet");
+	expect_open_error("prom-rw:localhost:9090", FD_EINPUT, "needs an http:// or https:// URL");
+	expect_open_error("prom-rw:", FD_EINPUT, "needs an http:// or https:// URL");
+	expect_open_error("prom-rw:http://localhost:9090/api/v1/write?retris=3", FD_EINPUT,
+			  "unknown option 'retris' (did you mean 'retries'?)");
+	expect_open_error("prom-rw:http://localhost:9090/api/v1/write?max_samples=0", FD_EINPUT,
+			  "option 'max_samples': '0'");
+	expect_open_error("prom-rw:http://localhost:9090/api/v1/write?timeout=0s", FD_EINPUT,
+			  "option 'timeout': '0s': must be at least 1ms");
+	expect_open_error("prom-rw:http://localhost:9090/api/v1/write?max_delay", FD_EINPUT,
+			  "option 'max_delay' needs KEY=VALUE");
 }
 
 static void write_some(struct fd_sink *s, struct fd_synth *syn, int n, uint64_t counts[3])

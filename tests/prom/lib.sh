@@ -83,3 +83,20 @@ for s in r["data"]["result"]:
 in_range() {
 	python3 -c 'import sys; v,lo,hi=map(float,sys.argv[1:]); sys.exit(0 if lo<=v<=hi else 1)' "$@"
 }
+
+# prom_count_samples RANGE [TIME]: the samples Prometheus holds in the
+# RANGE before TIME (default now), summed over every metric name.
+prom_count_samples() {
+	total=0
+	for name in $(curl -sf "http://$PROM/api/v1/label/__name__/values" |
+		python3 -c 'import json,sys; print("\n".join(json.load(sys.stdin)["data"]))'); do
+		n=$(prom_query "sum(count_over_time(${name}[$1]))" ${2:+"$2"} | awk '{print $NF}')
+		total=$((total + ${n:-0}))
+	done
+	echo "$total"
+}
+
+# sent_samples FILE: the samples a prom-rw: sink reports as sent.
+sent_samples() {
+	sed -n 's/.*prom-rw:.*: \([0-9]*\) samples of .* sent in.*/\1/p' "$1"
+}
