@@ -40,4 +40,8 @@ int fd_sink_kafka_open(const char *uri, const char *rest, const struct fd_sink_c
 int fd_sink_prom_rw_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
 			 struct fd_sink **out, struct fd_error *err);
 
+/* sinks/sink_scrape.c: scrape:[HOST]:PORT[?stale=D], a /metrics endpoint. */
+int fd_sink_scrape_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
+			struct fd_sink **out, struct fd_error *err);
+
 #endif

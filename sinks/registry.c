@@ -7,6 +7,6 @@ const struct fd_sink_scheme fd_sink_schemes[] = {
 	{"stdout", fd_sink_stdout_open, NULL},
 	{"prom-rw", fd_sink_prom_rw_open, NULL},
 	{"otlp-http", NULL, "planned: issue #6"},
-	{"scrape", NULL, "planned: issue #6, Metrics backends"},
+	{"scrape", fd_sink_scrape_open, NULL},
 	{NULL, NULL, NULL},
 };

@@ -1,9 +1,11 @@
-/* sinks/prom_series + sinks/sink_openmetrics: OTLP metric -> Prometheus
- * names and labels (units, _total, _ratio, le, job/instance, target_info,
- * colliding labels), and the OpenMetrics file (family/series order from
- * interleaved input, spilled runs equal to the in-memory sort, # EOF last,
- * no partial output). The end-to-end check against promtool and Prometheus
- * is tests/prom/openmetrics.sh. */
+/* sinks/prom_series and the sinks built on it, which share this file's
+ * OTLP metric builder: OTLP metric -> Prometheus names and labels (units,
+ * _total, _ratio, le, job/instance, target_info, colliding labels); the
+ * OpenMetrics file (family/series order from interleaved input, spilled
+ * runs equal to the in-memory sort, # EOF last, no partial output); the
+ * scrape endpoint (the page, staleness in stream time, 404, bad URIs). The
+ * end-to-end checks against promtool and a real Prometheus are in
+ * tests/prom/. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +14,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <curl/curl.h>
 
 #include "json.h"
 #include "pbwrite.h"
@@ -464,6 +467,138 @@ static void test_bad_payload(void **state)
 	free(d);
 }
 
+/* ---- the scrape endpoint ---- */
+
+static void save_notice(void *ctx, const char *msg)
+{
+	snprintf(ctx, 512, "%s", msg);
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *ctx)
+{
+	struct collected *c = ctx;
+	size_t k = size * n, room = sizeof(c->text) - 1 - c->len;
+	memcpy(c->text + c->len, p, k < room ? k : room);
+	c->len += k < room ? k : room;
+	c->text[c->len] = '\0';
+	return k;
+}
+
+/* GET url; returns the status, the body in *out. */
+static long get(const char *url, struct collected *out)
+{
+	out->len = 0;
+	out->text[0] = '\0';
+	CURL *c = curl_easy_init();
+	assert_non_null(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+	long status = 0;
+	assert_int_equal(curl_easy_perform(c), CURLE_OK);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(c);
+	return status;
+}
+
+static void scrape_put(struct fd_sink *s, struct pbw *w, const struct fd_blob *res, int64_t t,
+		       double v)
+{
+	struct point p = {.k1 = "state", .v1 = "used", .t_ns = t, .v = v};
+	struct fd_error err = {0};
+	metric(w, "pool.usage", "{connection}", GAUGE, false, false, &p, 1);
+	struct fd_record rec = {t, FD_SIGNAL_METRICS, res, NULL, w->buf, w->len};
+	assert_int_equal(fd_sink_write(s, &rec, &err), 0);
+	metric(w, "requests", "{request}", SUM, false, false, &p, 1);
+	rec.payload = w->buf;
+	rec.payload_len = w->len;
+	assert_int_equal(fd_sink_write(s, &rec, &err), 0);
+}
+
+static void test_scrape(void **state)
+{
+	(void)state;
+	char notice[512] = "";
+	struct fd_sink_context ctx = {.notice = save_notice, .notice_ctx = notice};
+	struct fd_sink *s;
+	struct fd_error err = {0};
+	if (fd_sink_open("scrape:127.0.0.1:0?stale=30s", &ctx, &s, &err) < 0)
+		fail_msg("%s", err.msg);
+	const char *at = strstr(notice, "http://127.0.0.1:");
+	if (!at)
+		fail_msg("notice: %s", notice);
+	char url[128];
+	snprintf(url, sizeof(url), "%.*s", (int)strcspn(at, " \n"), at);
+	struct collected page;
+	assert_int_equal(get(url, &page), 200);
+	assert_string_equal(page.text, ""); /* nothing reported yet */
+
+	struct pbw w = {0}, rw = {0};
+	struct fd_blob a = resource_blob(&rw, "a-svc", "a-1", "v1");
+	struct fd_blob b = resource_blob(&rw, "b-svc", "b-1", "v1");
+	scrape_put(s, &w, &a, T0, 1);
+	scrape_put(s, &w, &b, T0, 2);
+	assert_int_equal(get(url, &page), 200);
+	expect_has(page.text, "# HELP pool_usage what it measures\n# TYPE pool_usage gauge\n"
+			      "pool_usage{instance=\"a-1\",job=\"shop/a-svc\",state=\"used\"} 1\n"
+			      "pool_usage{instance=\"b-1\",job=\"shop/b-svc\",state=\"used\"} 2\n");
+	expect_has(page.text, "# TYPE requests_total counter\n"
+			      "requests_total{instance=\"a-1\",job=\"shop/a-svc\",state=\"used\"} 1\n");
+	expect_has(page.text, "# TYPE target_info gauge\n");
+	assert_null(strstr(page.text, " 1768482")); /* no timestamps */
+
+	/* 20 s on only a reports: both still there; 40 s on, b is stale */
+	scrape_put(s, &w, &a, T0 + 20 * S, 5);
+	assert_int_equal(get(url, &page), 200);
+	expect_has(page.text, "pool_usage{instance=\"b-1\"");
+	expect_has(page.text, "requests_total{instance=\"a-1\",job=\"shop/a-svc\",state=\"used\"} 5\n");
+	scrape_put(s, &w, &a, T0 + 40 * S, 7);
+	assert_int_equal(get(url, &page), 200);
+	expect_has(page.text, "pool_usage{instance=\"a-1\",job=\"shop/a-svc\",state=\"used\"} 7\n");
+	if (strstr(page.text, "b-1"))
+		fail_msg("series of b should have gone stale:\n%s", page.text);
+	/* b reports again: back */
+	scrape_put(s, &w, &b, T0 + 45 * S, 3);
+	assert_int_equal(get(url, &page), 200);
+	expect_has(page.text, "pool_usage{instance=\"b-1\",job=\"shop/b-svc\",state=\"used\"} 3\n");
+
+	snprintf(url + strlen(url) - strlen("metrics"), 16, "other");
+	assert_int_equal(get(url, &page), 404);
+	assert_int_equal(fd_sink_close(s, &err), 0);
+	fd_sink_destroy(s);
+	pbw_finish(&w);
+	pbw_finish(&rw);
+	free((void *)a.data);
+	free((void *)b.data);
+}
+
+static void expect_open_error(const char *uri, const char *why)
+{
+	struct fd_error err = {0};
+	struct fd_sink *s = (struct fd_sink *)1;
+	assert_int_equal(fd_sink_open(uri, NULL, &s, &err), -FD_EINPUT);
+	assert_null(s);
+	char quoted[512];
+	snprintf(quoted, sizeof(quoted), "'%s'", uri);
+	if (!strstr(err.msg, quoted) || !strstr(err.msg, why))
+		fail_msg("opening '%s': message \"%s\" should name the URI and say \"%s\"", uri,
+			 err.msg, why);
+}
+
+static void test_scrape_bad_uris(void **state)
+{
+	(void)state;
+	expect_open_error("scrape:", "needs [HOST]:PORT");
+	expect_open_error("scrape:9464", "needs [HOST]:PORT");
+	expect_open_error("scrape::", "needs [HOST]:PORT");
+	expect_open_error("scrape::70000", "port '70000'");
+	expect_open_error("scrape::http", "port 'http'");
+	expect_open_error("scrape:example.com:9464", "host 'example.com' is not an IPv4 address");
+	expect_open_error("scrape::9464?stal=1m", "unknown option 'stal' (did you mean 'stale'?)");
+	expect_open_error("scrape::9464?stale=0s", "option 'stale': '0s'");
+	expect_open_error("scrape::9464?stale", "option 'stale' needs KEY=VALUE");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -471,6 +606,8 @@ int main(void)
 		cmocka_unit_test(test_histogram),
 		cmocka_unit_test_setup_teardown(test_openmetrics_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_payload, setup, teardown),
+		cmocka_unit_test(test_scrape),
+		cmocka_unit_test(test_scrape_bad_uris),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

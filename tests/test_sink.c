@@ -65,7 +65,7 @@ static void test_uri_errors(void **state)
 	expect_open_error("file:x.fdr?level=3", FD_EINPUT, "takes no options");
 	/* planned schemes say so instead of pretending */
 	static const char *const planned[] = {
-		"otlp-http:http://localhost:4318", "scrape::9464",
+		"otlp-http:http://localhost:4318",
 	};
 	for (size_t i = 0; i < sizeof(planned) / sizeof(planned[0]); i++)
 		expect_open_error(planned[i], FD_EINPUT, "not implemented yet");

@@ -36,8 +36,7 @@ free_port() {
 prom_start() {
 	cfg=$1
 	shift
-	port=$(free_port)
-	PROM=127.0.0.1:$port
+	PROM=127.0.0.1:$(free_port)
 	mkdir -p "$t/data"
 	prometheus --config.file="$cfg" --storage.tsdb.path="$t/data" \
 		--storage.tsdb.retention.time=100y --web.listen-address="$PROM" \
@@ -99,4 +98,18 @@ prom_count_samples() {
 # sent_samples FILE: the samples a prom-rw: sink reports as sent.
 sent_samples() {
 	sed -n 's/.*prom-rw:.*: \([0-9]*\) samples of .* sent in.*/\1/p' "$1"
+}
+
+# prom_query_range QUERY START END STEP: "time value" lines of the first
+# series of a range query (nothing when empty).
+prom_query_range() {
+	curl -sf "http://$PROM/api/v1/query_range" --data-urlencode "query=$1" \
+		--data-urlencode "start=$2" --data-urlencode "end=$3" --data-urlencode "step=$4" |
+		python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+assert r["status"] == "success", r
+for s in r["data"]["result"][:1]:
+    for t, v in s["values"]:
+        print(t, v)'
 }
