@@ -5,8 +5,9 @@
 # (every sample written must arrive: promtool drops out-of-order samples
 # and misreads millisecond timestamps with exit status 0, so the samples
 # are counted with `promtool tsdb dump`), then Prometheus serves the blocks
-# and the checkout p95 is queried before and after the release.
-# Needs FIREDRILL.
+# and the checkout p95 is queried before and after the release; then every
+# PromQL query of dashboards/firedrill-services.json must return data.
+# Needs FIREDRILL and SOURCE_ROOT.
 . "$(dirname "$0")/lib.sh"
 fd=$FIREDRILL
 
@@ -43,4 +44,8 @@ for q in 'process_cpu_time_seconds_total' 'process_memory_usage_bytes' \
 done
 [ -z "$(prom_query 'http_server_request_duration_seconds_bucket{le="0.0050"}' 2026-01-15T14:50:00Z)" ] ||
 	bad "le rendered in two ways"
+# the Grafana dashboard: every panel's query returns data
+python3 "$SOURCE_ROOT/tests/prom/dashboard_check.py" "$PROM" \
+	"$SOURCE_ROOT/dashboards/firedrill-services.json" 2026-01-15T13:00:00Z 2026-01-15T15:00:00Z ||
+	bad "dashboards/firedrill-services.json: a query returned no data"
 exit $fail
