@@ -904,3 +904,17 @@ size_t fd_prom_series_text(const struct fd_prom_sample *s, char *buf, size_t n)
 		buf[b.len < n ? b.len : n - 1] = '\0';
 	return b.len;
 }
+
+char *fd_prom_series_render(const struct fd_prom_sample *s, char **buf, size_t *cap)
+{
+	size_t n = fd_prom_series_text(s, *buf, *cap);
+	if (n < *cap)
+		return *buf;
+	char *p = realloc(*buf, n + 1);
+	if (!p)
+		return NULL;
+	*buf = p;
+	*cap = n + 1;
+	fd_prom_series_text(s, *buf, *cap);
+	return *buf;
+}

@@ -118,6 +118,11 @@ char *fd_prom_text_family(const struct fd_prom_sample *s, char *buf, size_t n);
  * text identifies the series; the exposition formats print it as is. */
 size_t fd_prom_series_text(const struct fd_prom_sample *s, char *buf, size_t n);
 
+/* fd_prom_series_text into a growing buffer (*buf of *cap bytes, both
+ * updated; start with NULL and 0, free *buf when done). Returns *buf, or
+ * NULL when out of memory. */
+char *fd_prom_series_render(const struct fd_prom_sample *s, char **buf, size_t *cap);
+
 /* Writes text escaped for the exposition formats: backslash and newline,
  * and the double quote too when quote is set (label values; OpenMetrics
  * HELP). Returns 0 or -1 on a write error. */

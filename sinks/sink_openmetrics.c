@@ -161,21 +161,6 @@ static long family_of(struct om_sink *o, const struct fd_prom_sample *s)
 	return f->help && f->unit ? id : -1;
 }
 
-/* Renders into o->text; the text is valid until the next call. */
-static int render(struct om_sink *o, const struct fd_prom_sample *s)
-{
-	size_t n = fd_prom_series_text(s, o->text, o->text_cap);
-	if (n < o->text_cap)
-		return 0;
-	char *p = realloc(o->text, n + 1);
-	if (!p)
-		return -1;
-	o->text = p;
-	o->text_cap = n + 1;
-	fd_prom_series_text(s, o->text, o->text_cap);
-	return 0;
-}
-
 /* The metric key of s: the family, \x01, then the labels without le. */
 static char *metric_key(const struct fd_prom_sample *s)
 {
@@ -212,7 +197,8 @@ static long metric_of(struct om_sink *o, const struct fd_prom_sample *s, uint32_
 static long series_of(struct om_sink *o, const struct fd_prom_sample *s)
 {
 	bool added;
-	long id = render(o, s) < 0 ? -1 : intern(o->ser_texts, o->text, &added);
+	long id = !fd_prom_series_render(s, &o->text, &o->text_cap) ? -1
+								 : intern(o->ser_texts, o->text, &added);
 	if (id < 0 || !added)
 		return id;
 	long fam = family_of(o, s);

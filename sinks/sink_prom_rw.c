@@ -114,24 +114,10 @@ static int label_cmp(const void *a, const void *b)
 	return strcmp(((const struct fd_prom_label *)a)->name, ((const struct fd_prom_label *)b)->name);
 }
 
-static int text_of(struct rw_sink *r, const struct fd_prom_sample *s)
-{
-	size_t n = fd_prom_series_text(s, r->text, r->text_cap);
-	if (n < r->text_cap)
-		return 0;
-	char *p = realloc(r->text, n + 1);
-	if (!p)
-		return -1;
-	r->text = p;
-	r->text_cap = n + 1;
-	fd_prom_series_text(s, r->text, r->text_cap);
-	return 0;
-}
-
 /* The series id of s; a new series gets its labels encoded. -1: OOM. */
 static long series_of(struct rw_sink *r, const struct fd_prom_sample *s)
 {
-	if (text_of(r, s) < 0)
+	if (!fd_prom_series_render(s, &r->text, &r->text_cap))
 		return -1;
 	uint32_t before = fd_intern_count(r->texts);
 	const struct fd_blob *b =

@@ -113,15 +113,8 @@ static long family_of(struct scrape_sink *s, const struct fd_prom_sample *x)
 static int on_sample(void *ctx, const struct fd_prom_sample *x, struct fd_error *err)
 {
 	struct scrape_sink *s = ctx;
-	size_t n = fd_prom_series_text(x, s->text, s->text_cap);
-	if (n >= s->text_cap) {
-		char *p = realloc(s->text, n + 1);
-		if (!p)
-			return fd_error_set(err, FD_ERUNTIME, "out of memory");
-		s->text = p;
-		s->text_cap = n + 1;
-		fd_prom_series_text(x, s->text, s->text_cap);
-	}
+	if (!fd_prom_series_render(x, &s->text, &s->text_cap))
+		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	uint32_t before = fd_intern_count(s->ser_texts);
 	const struct fd_blob *b =
 		fd_intern_add(s->ser_texts, (const uint8_t *)s->text, strlen(s->text) + 1);
