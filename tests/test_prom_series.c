@@ -169,8 +169,8 @@ static void convert(struct fd_prom_conv *c, const struct fd_blob *res, struct pb
 
 static void expect_has(const char *text, const char *line)
 {
-	if (!strstr(text, line))
-		fail_msg("expected\n  %s\nin\n%s", line, text);
+	if (!text || !strstr(text, line))
+		fail_msg("expected\n  %s\nin\n%s", line, text ? text : "(nothing)");
 }
 
 static void test_names_and_labels(void **state)
