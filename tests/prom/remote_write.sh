@@ -13,7 +13,7 @@
 #      "500 too old sample" for what is beyond its window; the sink drops
 #      those requests without retrying forever, exits 1 and says how many
 #      samples it dropped; what it says it sent is what Prometheus holds.
-# Needs FIREDRILL.
+# Needs FIREDRILL and SOURCE_ROOT.
 . "$(dirname "$0")/lib.sh"
 fd=$FIREDRILL
 
@@ -50,6 +50,24 @@ prom_stop
 	--signals metrics >"$t/down.out" 2>&1; got=$?
 [ $got = 1 ] && grep -q "Couldn't connect to server (gave up after 3 attempts)" "$t/down.out" &&
 	ok "a receiver that is down: 3 attempts, then exit 1" || bad "down: exit $got: $(cat "$t/down.out")"
+
+# 503 and 429 are retried (the same body again), then delivered; the
+# protocol's headers are on every request
+python3 "$SOURCE_ROOT/tests/prom/fake_receiver.py" "$t/fake.port" "$t/fake.log" 503 429 503 &
+fake=$!
+i=0
+until [ -s "$t/fake.port" ] || [ $i -gt 50 ]; do sleep 0.1; i=$((i + 1)); done
+"$fd" replay "$t/live.fdr" --to "prom-rw:http://127.0.0.1:$(cat "$t/fake.port")/api/v1/write?max_samples=1000000" \
+	--speed max --signals metrics >"$t/fake.out" 2>&1; got=$?
+kill $fake; wait $fake 2>/dev/null
+statuses=$(awk '{printf "%s ", $1}' "$t/fake.log")
+bodies=$(awk '{print $6}' "$t/fake.log" | sort -u | wc -l)
+headers=$(awk '{print $2, $3, $4}' "$t/fake.log" | sort -u)
+[ $got = 0 ] && [ "$statuses" = "503 429 503 204 " ] && [ "$bodies" = 1 ] &&
+	ok "503, 429, 503 retried with the same request, then delivered" ||
+	bad "retries: exit $got, statuses '$statuses', $bodies bodies: $(cat "$t/fake.out")"
+[ "$headers" = "snappy application/x-protobuf 0.1.0" ] && ok "remote write headers" ||
+	bad "headers: $headers"
 
 rm -rf "$t/data"
 printf 'global:\n  scrape_interval: 15s\nstorage:\n  tsdb:\n    out_of_order_time_window: 10m\n' \
