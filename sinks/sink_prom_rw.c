@@ -15,9 +15,12 @@
  * encode by hand (pbwrite.h): each series' labels, __name__ included and
  * sorted by name as the spec requires, are encoded once and reused.
  *
- * Batching: samples wait in a batch until it holds max_samples (2000), or
- * max_delay (1s) of wall-clock time has passed since its first sample when
- * the next record arrives, or on flush and close. A request carries the
+ * Batching: samples wait in a batch until it holds max_samples (2000),
+ * until max_delay (1s) of wall-clock time has passed since its first
+ * sample, or until flush and close. The delay is watched by a timer thread,
+ * so that a live replay's last scrape does not wait for the next record;
+ * the batch, the HTTP handle and the counters are shared with it under one
+ * mutex, and a failure in the thread is returned by the next call. A request carries the
  * batch grouped by series, each series' samples in time order (the stream
  * is in time order and the grouping is stable). Batches go out in order,
  * so a receiver sees every series move forward in time.
@@ -34,6 +37,7 @@
  */
 #include <curl/curl.h>
 #include <errno.h>
+#include <pthread.h>
 #include <snappy-c.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -91,6 +95,12 @@ struct rw_sink {
 
 	uint64_t sent, dropped, requests, bytes, skipped_other;
 	char first_drop[700];
+
+	pthread_mutex_t lock; /* guards all of the above once the timer runs */
+	pthread_cond_t wake;
+	pthread_t timer;
+	bool timer_running, stopping;
+	struct fd_error timer_err; /* the timer's failure, for the next call */
 };
 
 static int64_t mono_ns(void)
@@ -305,19 +315,68 @@ static int on_sample(void *ctx, const struct fd_prom_sample *s, struct fd_error 
 	return 0;
 }
 
+static bool batch_due(const struct rw_sink *r)
+{
+	return r->n_batch && mono_ns() - r->batch_start >= r->max_delay_ns;
+}
+
+/* Sends the batch once it is max_delay old, between records. */
+static void *timer_main(void *arg)
+{
+	struct rw_sink *r = arg;
+	pthread_mutex_lock(&r->lock);
+	while (!r->stopping) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += 100000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&r->wake, &r->lock, &ts);
+		if (!r->stopping && !r->timer_err.code && batch_due(r))
+			send_batch(r, &r->timer_err);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
+static void stop_timer(struct rw_sink *r)
+{
+	if (!r->timer_running)
+		return;
+	pthread_mutex_lock(&r->lock);
+	r->stopping = true;
+	pthread_cond_signal(&r->wake);
+	pthread_mutex_unlock(&r->lock);
+	pthread_join(r->timer, NULL);
+	r->timer_running = false;
+}
+
+/* The timer's failure, if any; call with the lock held. */
+static int timer_failed(struct rw_sink *r, struct fd_error *err)
+{
+	if (!r->timer_err.code)
+		return 0;
+	if (err)
+		*err = r->timer_err;
+	return -r->timer_err.code;
+}
+
 static int rw_write(struct fd_sink *sink, const struct fd_record *rec, struct fd_error *err)
 {
 	struct rw_sink *r = (struct rw_sink *)sink;
-	if (r->n_batch && mono_ns() - r->batch_start >= r->max_delay_ns) {
-		int rc = send_batch(r, err);
-		if (rc < 0)
-			return rc;
-	}
 	if (rec->signal != FD_SIGNAL_METRICS) {
-		r->skipped_other++;
+		r->skipped_other++; /* only this thread touches it */
 		return 0;
 	}
-	int rc = fd_prom_conv_record(r->conv, rec, on_sample, r, err);
+	pthread_mutex_lock(&r->lock);
+	int rc = timer_failed(r, err);
+	if (rc == 0 && batch_due(r))
+		rc = send_batch(r, err);
+	if (rc == 0)
+		rc = fd_prom_conv_record(r->conv, rec, on_sample, r, err);
+	pthread_mutex_unlock(&r->lock);
 	if (rc < 0 && err->code == FD_EINPUT && !strstr(err->msg, sink->uri))
 		fd_error_prefix(err, "sink '%s'", sink->uri);
 	return rc;
@@ -325,13 +384,22 @@ static int rw_write(struct fd_sink *sink, const struct fd_record *rec, struct fd
 
 static int rw_flush(struct fd_sink *sink, struct fd_error *err)
 {
-	return send_batch((struct rw_sink *)sink, err);
+	struct rw_sink *r = (struct rw_sink *)sink;
+	pthread_mutex_lock(&r->lock);
+	int rc = timer_failed(r, err);
+	if (rc == 0)
+		rc = send_batch(r, err);
+	pthread_mutex_unlock(&r->lock);
+	return rc;
 }
 
 static int rw_close(struct fd_sink *sink, struct fd_error *err)
 {
 	struct rw_sink *r = (struct rw_sink *)sink;
-	int rc = send_batch(r, err);
+	stop_timer(r);
+	int rc = timer_failed(r, err);
+	if (rc == 0)
+		rc = send_batch(r, err);
 	if (rc < 0)
 		return rc;
 	if (r->dropped)
@@ -354,6 +422,9 @@ static void rw_report(struct fd_sink *sink, char *buf, size_t n)
 static void rw_destroy(struct fd_sink *sink)
 {
 	struct rw_sink *r = (struct rw_sink *)sink;
+	stop_timer(r);
+	pthread_cond_destroy(&r->wake);
+	pthread_mutex_destroy(&r->lock);
 	if (r->curl)
 		curl_easy_cleanup(r->curl);
 	curl_slist_free_all(r->headers);
@@ -466,6 +537,12 @@ int fd_sink_prom_rw_open(const char *uri, const char *rest, const struct fd_sink
 	r->max_delay_ns = 1000000000;
 	r->retries = 10;
 	r->timeout_ns = 30000000000;
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&r->wake, &ca);
+	pthread_condattr_destroy(&ca);
 	int rc = parse(r, uri, rest, err);
 	if (rc == 0) {
 		r->batch = malloc(r->max_samples * sizeof(*r->batch));
@@ -499,6 +576,12 @@ int fd_sink_prom_rw_open(const char *uri, const char *rest, const struct fd_sink
 		curl_easy_setopt(r->curl, CURLOPT_WRITEDATA, r);
 		curl_easy_setopt(r->curl, CURLOPT_TIMEOUT_MS, (long)(r->timeout_ns / 1000000));
 		curl_easy_setopt(r->curl, CURLOPT_NOSIGNAL, 1L);
+	}
+	if (rc == 0) {
+		if (pthread_create(&r->timer, NULL, timer_main, r) != 0)
+			rc = fd_error_set(err, FD_ERUNTIME, "sink '%s': cannot start a thread", uri);
+		else
+			r->timer_running = true;
 	}
 	if (rc < 0) {
 		char *u = r->base.uri;
