@@ -91,18 +91,22 @@ static bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-/* An attribute key as a label name. */
+/* An attribute key as a label name. Names starting with "__" are
+ * Prometheus' own (__name__): those get "key" in front, as a leading digit
+ * gets "key_". */
 static char *label_name(const char *key)
 {
 	size_t n = strlen(key);
-	bool digit = is_digit(key[0]);
 	char *s = malloc(n + 5);
 	if (!s)
 		return NULL;
 	char *o = s;
-	if (digit) {
+	if (is_digit(key[0])) {
 		memcpy(o, "key_", 4);
 		o += 4;
+	} else if (n >= 2 && !is_alnum(key[0]) && !is_alnum(key[1])) {
+		memcpy(o, "key", 3);
+		o += 3;
 	}
 	for (size_t i = 0; i < n; i++)
 		*o++ = is_alnum(key[i]) || key[i] == '_' ? key[i] : '_';

@@ -18,7 +18,8 @@
  *   - explicit-bucket histograms give _bucket{le="..."} (cumulative, the
  *     le="+Inf" bucket equal to _count), _count and _sum;
  *   - attribute keys become label names with every character outside
- *     [A-Za-z0-9_] replaced by '_' ("key_" prefixed before a leading digit);
+ *     [A-Za-z0-9_] replaced by '_' ("key_" prefixed before a leading digit,
+ *     "key" before a leading "__", which Prometheus reserves);
  *     two keys that collide join their values with ';' (sorted by key);
  *   - job is service.namespace/service.name (or service.name alone),
  *     instance is service.instance.id;

@@ -140,7 +140,7 @@ static void metric(struct pbw *w, const char *name, const char *unit, enum kind 
 /* ---- collecting converted samples as text ---- */
 
 struct collected {
-	char text[8192];
+	char text[32768];
 	size_t len;
 };
 
@@ -208,6 +208,9 @@ static void test_names_and_labels(void **state)
 	struct point col = {.k1 = "a.b", .v1 = "one", .k2 = "a_b", .i2 = 2, .t_ns = t, .v = 1};
 	metric(&w, "collide", "", GAUGE, false, false, &col, 1);
 	convert(c, &res, &w, &out);
+	struct point reserved = {.k1 = "__name__", .v1 = "x", .k2 = "..le", .i2 = 1, .t_ns = t, .v = 1};
+	metric(&w, "reserved", "", GAUGE, false, false, &reserved, 1);
+	convert(c, &res, &w, &out);
 
 	const char *text = out.text;
 	const char *const want[] = {
@@ -227,6 +230,7 @@ static void test_names_and_labels(void **state)
 		"q{http_response_status_code=\"200\",instance=\"checkout-1\",job=\"shop/checkout\","
 		"key_1st_key=\"x\"} 1",
 		"collide{a_b=\"one;2\",instance=",
+		"reserved{instance=\"checkout-1\",job=\"shop/checkout\",key__le=\"1\",key__name__=\"x\"} 1",
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		expect_has(text, want[i]);
