@@ -12,9 +12,10 @@
  *   - a table of the series seen (their text, `name{labels}`, and the
  *     metric and family they belong to): a few hundred bytes per series;
  *   - the samples as 24-byte (series, time, value) tuples, in a run buffer
- *     of buffer= bytes (default 64 MiB). A full run is sorted and appended
- *     to a spill file (created unlinked next to the output, so it never
- *     outlives the process); close merges the sorted runs.
+ *     that with the merge sort's scratch takes buffer= bytes (default
+ *     64 MiB: 1.4M samples). A full run is sorted and appended to a spill
+ *     file (created unlinked next to the output, so it never outlives the
+ *     process); close merges the sorted runs.
  * So memory is the series table plus buffer= plus 96 KiB per spilled run
  * while merging, whatever the length of the recording; disk is 24 bytes per
  * sample for the spill plus the output.
@@ -718,7 +719,8 @@ int fd_om_sink_open(const char *uri, const char *dir, bool format_given, const c
 	size_t buffer = 64u << 20;
 	int rc = parse_options(uri, query, format_given, &buffer, err);
 	if (rc == 0) {
-		o->cap_buf = buffer / sizeof(struct tuple);
+		/* the merge sort needs as much scratch as the run it sorts */
+		o->cap_buf = buffer / (2 * sizeof(struct tuple));
 		o->buf = malloc(o->cap_buf * sizeof(struct tuple));
 		o->conv = fd_prom_conv_create();
 		o->fam_names = fd_intern_create();
