@@ -355,9 +355,15 @@ static int resource_parse(struct resource_info *ri, const struct fd_blob *b, str
 		l->name = label_name(k);
 		l->value = fd_ecs_value_text(r->attributes[i]->value);
 		l->key = k;
-		ri->n_target++;
-		if (!l->name || !l->value)
+		if (!l->name || !l->value) {
 			rc = -1;
+			ri->n_target++; /* freed with the others */
+		} else if (l->value[0]) {
+			ri->n_target++;
+		} else { /* an empty label is no label to Prometheus */
+			free(l->name);
+			free(l->value);
+		}
 	}
 	if (rc == 0 && ri->job) {
 		struct tlabel *l = &ri->target[ri->n_target++];
@@ -443,7 +449,8 @@ static int point_labels(struct fd_prom_conv *c, const struct resource_info *ri,
 			free(t);
 			return -1;
 		}
-		k++;
+		if (t[k].value[0]) /* an empty label is no label to Prometheus */
+			k++;
 	}
 	if (ri->job)
 		t[k++] = (struct tlabel){"job", ri->job, "job"};

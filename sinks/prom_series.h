@@ -21,6 +21,8 @@
  *     [A-Za-z0-9_] replaced by '_' ("key_" prefixed before a leading digit,
  *     "key" before a leading "__", which Prometheus reserves);
  *     two keys that collide join their values with ';' (sorted by key);
+ *     attributes with an empty value are left out, as Prometheus reads an
+ *     empty label as no label;
  *   - job is service.namespace/service.name (or service.name alone),
  *     instance is service.instance.id;
  *   - the other resource attributes go on one target_info series per

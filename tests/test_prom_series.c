@@ -211,6 +211,9 @@ static void test_names_and_labels(void **state)
 	struct point reserved = {.k1 = "__name__", .v1 = "x", .k2 = "..le", .i2 = 1, .t_ns = t, .v = 1};
 	metric(&w, "reserved", "", GAUGE, false, false, &reserved, 1);
 	convert(c, &res, &w, &out);
+	struct point empty = {.k1 = "nothing", .v1 = "", .t_ns = t, .v = 1};
+	metric(&w, "empty", "", GAUGE, false, false, &empty, 1);
+	convert(c, &res, &w, &out);
 
 	const char *text = out.text;
 	const char *const want[] = {
@@ -230,6 +233,7 @@ static void test_names_and_labels(void **state)
 		"q{http_response_status_code=\"200\",instance=\"checkout-1\",job=\"shop/checkout\","
 		"key_1st_key=\"x\"} 1",
 		"collide{a_b=\"one;2\",instance=",
+		"|empty{instance=\"checkout-1\",job=\"shop/checkout\"} 1",
 		"reserved{instance=\"checkout-1\",job=\"shop/checkout\",key__le=\"1\",key__name__=\"x\"} 1",
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
