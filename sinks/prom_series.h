@@ -96,10 +96,10 @@ struct fd_prom_conv;
 struct fd_prom_conv *fd_prom_conv_create(void);
 void fd_prom_conv_destroy(struct fd_prom_conv *c); /* accepts NULL */
 
-/* Converts one metrics record (rec->signal must be FD_SIGNAL_METRICS; other
- * signals are ignored and return 0) and calls emit once per sample, points
- * ordered by label set, the samples of a point together; the resource's target_info sample comes first, once
- * per resource and timestamp. Returns 0, the first negative value emit
+/* Converts one metrics record (other signals are ignored and return 0)
+ * and calls emit once per sample: the resource's target_info first (once
+ * per resource and timestamp), then the points ordered by label set, the
+ * samples of a point together. Returns 0, the first negative value emit
  * returns, -FD_EINPUT for a payload or resource that does not decode as
  * OTLP (the message says which), or -FD_ERUNTIME when memory runs out. */
 int fd_prom_conv_record(struct fd_prom_conv *c, const struct fd_record *rec,
@@ -127,8 +127,8 @@ size_t fd_prom_series_text(const struct fd_prom_sample *s, char *buf, size_t n);
 char *fd_prom_series_render(const struct fd_prom_sample *s, char **buf, size_t *cap);
 
 /* Writes text escaped for the exposition formats: backslash and newline,
- * and the double quote too when quote is set (label values; OpenMetrics
- * HELP). Returns 0 or -1 on a write error. */
+ * and the double quote too when quote is set (OpenMetrics HELP; the 0.0.4
+ * format leaves quotes in HELP alone). Returns 0 or -1 on a write error. */
 int fd_prom_write_escaped(FILE *f, const char *text, int quote);
 
 #endif
