@@ -1,8 +1,8 @@
 /*
  * kafka-mock: librdkafka's mock cluster as a standalone broker for the
  * benchmarks, so firedrill and kcat produce to the same broker in one run.
- * Prints the bootstrap address on stdout, then serves until stdin closes
- * or SIGTERM/SIGINT.
+ * Prints the bootstrap address on stdout, then serves until SIGTERM or
+ * SIGINT.
  *
  * Usage: kafka-mock [BROKERS] [PARTITIONS]   (default 1 broker, 12 partitions)
  */

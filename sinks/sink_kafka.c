@@ -59,7 +59,8 @@
  * kafka://embedded: an in-process librdkafka mock cluster (rdkafka_mock.h),
  * one broker on 127.0.0.1, topics created with `partitions` partitions. It
  * is announced through ctx->notice, lives until destroy (so after close a
- * CLI may still show it), and close keeps it up for ctx->linger_ns, sleeping
+ * CLI may still show it), and destroy (after a close) keeps it up for
+ * ctx->linger_ns first, sleeping
  * with nanosleep: a signal (SIGINT) interrupts the sleep and ends the
  * linger early, so the CLI needs no hook into the sink. The mock keeps only
  * the newest 5 MiB of message sets (and at most 100000 of them) per
@@ -140,6 +141,7 @@ struct kafka_sink {
 	rd_kafka_mock_cluster_t *mock;
 	char *bootstrap; /* embedded: the mock's address */
 	int64_t delivery_timeout_ns, linger_ns;
+	bool close_called; /* destroy lingers only after a close */
 	int flush_ms; /* how long close waits for delivery reports */
 
 	struct pending pend[FD_SIGNAL_COUNT];
@@ -966,7 +968,7 @@ static int kafka_close(struct fd_sink *sink, struct fd_error *err)
 		notice(s, "sink '%s': format=ecs writes logs only: skipped %" PRIu64 " spans and %" PRIu64
 			  " metrics",
 		       sink->uri, s->skipped[FD_SIGNAL_TRACES], s->skipped[FD_SIGNAL_METRICS]);
-	embedded_linger(s);
+	s->close_called = true;
 	uint64_t lost_msgs = s->stats.messages - s->stats.delivered;
 	uint64_t lost_recs = s->stats.records - s->stats.delivered_records;
 	if (lost_msgs == 0)
@@ -983,6 +985,10 @@ static int kafka_close(struct fd_sink *sink, struct fd_error *err)
 static void kafka_destroy(struct fd_sink *sink)
 {
 	struct kafka_sink *s = (struct kafka_sink *)sink;
+	/* Here rather than in close, so that the run's summary is printed
+	 * (between close and destroy) before the wait. */
+	if (s->close_called)
+		embedded_linger(s);
 	if (s->rk) {
 		/* Not closed: drop what is queued instead of waiting for it. */
 		rd_kafka_purge(s->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT |
