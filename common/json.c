@@ -7,9 +7,14 @@
 
 void fd_json_init(struct fd_json *j, FILE *f, bool pretty)
 {
-	memset(j, 0, sizeof(*j));
+	/* Not the 16 KiB buffer: writers are made per value in hot loops. */
 	j->f = f;
+	j->depth = 0;
+	memset(j->need_comma, 0, sizeof(j->need_comma));
+	j->after_key = false;
 	j->pretty = pretty;
+	j->error = 0;
+	j->blen = 0;
 }
 
 void fd_json_flush(struct fd_json *j)
@@ -221,6 +226,12 @@ char *fd_format_double(char buf[32], double v)
 	 * expect, and one rendering per value (le="1", never "1.0"). */
 	double a = fabs(v);
 	bool plain = a == 0 || (a >= 1e-4 && a < 1e16);
+	/* Fast path: any decimal of at most DBL_DIG (15) digits survives a
+	 * trip through double and back at 15 digits, so when %.15g round-trips
+	 * it is the shortest form already (%g drops trailing zeros). */
+	snprintf(buf, 32, "%.15g", v);
+	if (strtod(buf, NULL) == v && (!plain || !strchr(buf, 'e')))
+		return buf;
 	/* Round-tripping is monotonic in the precision: bisect for the
 	 * shortest (4-5 tries instead of up to 17). */
 	int lo = 1, hi = 17;

@@ -81,13 +81,19 @@ static bool wire_ok(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_
 }
 
 ProtobufCMessage *fd_otlp_json_unpack(const ProtobufCMessageDescriptor *desc, const uint8_t *data,
-				      size_t len)
+				      size_t len, struct fd_pb_arena *scratch)
 {
 	if (len && !data)
 		return NULL;
 	if (!wire_ok(desc, data, len, 0))
 		return NULL;
-	return protobuf_c_message_unpack(desc, NULL, len, data);
+	return protobuf_c_message_unpack(desc, scratch ? &scratch->allocator : NULL, len, data);
+}
+
+void fd_otlp_json_unpacked_free(ProtobufCMessage *m, struct fd_pb_arena *scratch)
+{
+	if (m && !scratch)
+		protobuf_c_message_free_unpacked(m, NULL);
 }
 
 char *fd_otlp_hex(char *out, const uint8_t *p, size_t n)
@@ -348,19 +354,21 @@ static const ProtobufCMessageDescriptor *request_descriptor(enum fd_signal sig)
 	return NULL;
 }
 
-int fd_otlp_json_export(enum fd_signal sig, const uint8_t *req, size_t len, struct fd_json *out,
-			struct fd_error *err)
+int fd_otlp_json_export(enum fd_signal sig, const uint8_t *req, size_t len,
+			struct fd_pb_arena *scratch, struct fd_json *out, struct fd_error *err)
 {
 	const ProtobufCMessageDescriptor *d = request_descriptor(sig);
 	if (!d)
 		return fd_error_set(err, FD_EINPUT, "otlp_json: unknown signal %d", (int)sig);
-	ProtobufCMessage *m = fd_otlp_json_unpack(d, req, len);
+	if (scratch)
+		fd_pb_arena_reset(scratch);
+	ProtobufCMessage *m = fd_otlp_json_unpack(d, req, len, scratch);
 	if (!m)
 		return fd_error_set(err, FD_EINPUT,
 				    "otlp_json: %zu bytes are not a well-formed %s export request", len,
 				    fd_signal_name(sig));
 	put_message(out, m);
-	protobuf_c_message_free_unpacked(m, NULL);
+	fd_otlp_json_unpacked_free(m, scratch);
 	if (out->error)
 		return fd_error_set(err, FD_ERUNTIME, "otlp_json: writing: %s", strerror(out->error));
 	return 0;

@@ -139,6 +139,7 @@ struct kafka_sink {
 	rd_kafka_t *rk;
 	rd_kafka_t *mock_rk; /* embedded: the handle the mock cluster lives on */
 	rd_kafka_mock_cluster_t *mock;
+	struct fd_pb_arena scratch; /* decoding for format=otlp_json and ecs */
 	char *bootstrap; /* embedded: the mock's address */
 	int64_t delivery_timeout_ns, linger_ns;
 	bool close_called; /* destroy lingers only after a close */
@@ -633,7 +634,7 @@ static int emit(struct kafka_sink *s, enum fd_signal sig, const struct pend *v, 
 		if (!f)
 			return fd_error_set(err, FD_ERUNTIME, "out of memory");
 		fd_json_init(&s->json, f, false);
-		int rc = fd_otlp_json_export(sig, s->pb.buf, s->pb.len, &s->json, err);
+		int rc = fd_otlp_json_export(sig, s->pb.buf, s->pb.len, &s->scratch, &s->json, err);
 		if (fclose(f) != 0 && rc == 0)
 			rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
 		if (rc < 0) {
@@ -763,7 +764,8 @@ static int resource_key(struct kafka_sink *s, const struct fd_blob *res, uint8_t
 	uint64_t h = fd_hash64("", 0);
 	if (res && res->len) {
 		Opentelemetry__Proto__Resource__V1__Resource *r = (void *)fd_otlp_json_unpack(
-			&opentelemetry__proto__resource__v1__resource__descriptor, res->data, res->len);
+			&opentelemetry__proto__resource__v1__resource__descriptor, res->data, res->len,
+			NULL);
 		if (!r)
 			return fd_error_set(err, FD_EINPUT, "sink '%s': malformed resource (%u bytes)",
 					    s->base.uri, res->len);
@@ -897,7 +899,7 @@ static int write_ecs(struct kafka_sink *s, const struct fd_record *rec, struct f
 	if (!f)
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	fd_json_init(&s->json, f, false);
-	rc = fd_ecs_log(rec, &s->json, err);
+	rc = fd_ecs_log(rec, &s->scratch, &s->json, err);
 	if (fclose(f) != 0 && rc == 0)
 		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
 	if (rc < 0) {
@@ -1006,6 +1008,7 @@ static void kafka_destroy(struct fd_sink *sink)
 		free(s->topic[i]);
 	}
 	fd_otlp_batch_destroy(s->batch);
+	fd_pb_arena_free(&s->scratch);
 	pbw_finish(&s->pb);
 	free(s->res_key);
 	free(s->res_key_set);
@@ -1093,6 +1096,7 @@ int fd_sink_kafka_open(const char *uri, const char *rest, const struct fd_sink_c
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	}
 	s->format = F_OTLP_PROTO;
+	fd_pb_arena_init(&s->scratch);
 	s->batch_bytes = DEFAULT_BATCH_BYTES;
 	s->batch_records = DEFAULT_BATCH_RECORDS;
 	s->batch_window = DEFAULT_BATCH_WINDOW;
