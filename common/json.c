@@ -79,7 +79,7 @@ static void before_value(struct fd_json *j)
 static void open_(struct fd_json *j, const char *c)
 {
 	before_value(j);
-	puts_(j, c);
+	put(j, c, 1);
 	if (j->depth < FD_JSON_MAX_DEPTH - 1)
 		j->depth++;
 	j->need_comma[j->depth] = false;
@@ -92,7 +92,7 @@ static void close_(struct fd_json *j, const char *c)
 		j->depth--;
 	if (had)
 		newline(j);
-	puts_(j, c);
+	put(j, c, 1);
 	if (j->depth == 0 && j->pretty)
 		put(j, "\n", 1);
 }
@@ -142,6 +142,11 @@ void fd_json_string_n(struct fd_json *j, const char *str, size_t n)
 	put(j, "\"", 1);
 	size_t start = 0, i = 0;
 	while (i < n) {
+		/* printable ASCII other than '"' and '\\' goes out as it is */
+		while (i < n && s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' && s[i] != '\\')
+			i++;
+		if (i == n)
+			break;
 		unsigned char c = s[i];
 		const char *esc = NULL;
 		char ubuf[8];
@@ -191,6 +196,15 @@ void fd_json_key(struct fd_json *j, const char *key)
 {
 	fd_json_string(j, key);
 	put(j, j->pretty ? ": " : ":", j->pretty ? 2 : 1);
+	j->after_key = true;
+}
+
+void fd_json_key_plain(struct fd_json *j, const char *key, size_t n)
+{
+	before_value(j);
+	put(j, "\"", 1);
+	put(j, key, n);
+	put(j, j->pretty ? "\": " : "\":", j->pretty ? 3 : 2);
 	j->after_key = true;
 }
 

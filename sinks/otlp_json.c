@@ -107,8 +107,9 @@ char *fd_otlp_hex(char *out, const uint8_t *p, size_t n)
 	return out;
 }
 
-/* "start_time_unix_nano" -> "startTimeUnixNano": protobuf's JSON name. */
-static void camel(char *out, size_t n, const char *name)
+/* "start_time_unix_nano" -> "startTimeUnixNano": protobuf's JSON name.
+ * Returns its length. */
+static size_t camel(char *out, size_t n, const char *name)
 {
 	size_t o = 0;
 	bool up = false;
@@ -121,6 +122,7 @@ static void camel(char *out, size_t n, const char *name)
 		up = false;
 	}
 	out[o] = '\0';
+	return o;
 }
 
 /* OTLP's ids (trace_id, span_id, parent_span_id in spans, links, logs and
@@ -225,13 +227,13 @@ static void put_value(struct fd_json *j, const ProtobufCFieldDescriptor *f, cons
 	case PROTOBUF_C_TYPE_INT64:
 	case PROTOBUF_C_TYPE_SINT64:
 	case PROTOBUF_C_TYPE_SFIXED64:
-		snprintf(num, sizeof(num), "%lld", (long long)*(const int64_t *)p);
-		fd_json_string(j, num);
+		fd_json_string_n(j, num,
+				 (size_t)snprintf(num, sizeof(num), "%lld", (long long)*(const int64_t *)p));
 		break;
 	case PROTOBUF_C_TYPE_UINT64:
 	case PROTOBUF_C_TYPE_FIXED64:
-		snprintf(num, sizeof(num), "%llu", (unsigned long long)*(const uint64_t *)p);
-		fd_json_string(j, num);
+		fd_json_string_n(j, num, (size_t)snprintf(num, sizeof(num), "%llu",
+							  (unsigned long long)*(const uint64_t *)p));
 		break;
 	case PROTOBUF_C_TYPE_FLOAT:
 		put_double(j, *(const float *)p);
@@ -326,15 +328,13 @@ static void put_message(struct fd_json *j, const ProtobufCMessage *m)
 			if (n == 0)
 				continue;
 			const char *arr = *(char *const *)(base + f->offset);
-			camel(key, sizeof(key), f->name);
-			fd_json_key(j, key);
+			fd_json_key_plain(j, key, camel(key, sizeof(key), f->name));
 			fd_json_array_begin(j);
 			for (size_t k = 0; k < n; k++)
 				put_value(j, f, arr + k * elem_size(f->type));
 			fd_json_array_end(j);
 		} else if (is_present(m, f)) {
-			camel(key, sizeof(key), f->name);
-			fd_json_key(j, key);
+			fd_json_key_plain(j, key, camel(key, sizeof(key), f->name));
 			put_value(j, f, base + f->offset);
 		}
 	}

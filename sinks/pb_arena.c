@@ -15,22 +15,23 @@ static void *arena_alloc(void *ctx, size_t size)
 {
 	struct fd_pb_arena *a = ctx;
 	size = (size + 15) & ~(size_t)15;
-	struct fd_pb_chunk *c = a->chunks;
-	/* the current chunk, then any kept from before a reset */
-	for (; c; c = c->next)
-		if (c->size - c->used >= size)
-			break;
+	/* chunks are used in order; after a reset, from the first again */
+	struct fd_pb_chunk *c = a->cur;
+	while (c && c->size - c->used < size)
+		c = a->cur = c->next;
 	if (!c) {
 		size_t n = size > CHUNK_MIN ? size : CHUNK_MIN;
 		c = malloc(sizeof(*c) + n);
-		if (!c) {
-			a->failed = 1;
-			return NULL;
-		}
+		if (!c)
+			return NULL; /* protobuf-c fails the unpack */
 		c->size = n;
 		c->used = 0;
-		c->next = a->chunks;
-		a->chunks = c;
+		c->next = NULL;
+		if (a->last)
+			a->last->next = c;
+		else
+			a->chunks = c;
+		a->last = a->cur = c;
 	}
 	void *p = (char *)c->data + c->used;
 	c->used += size;
@@ -45,8 +46,7 @@ static void arena_free(void *ctx, void *p)
 
 void fd_pb_arena_init(struct fd_pb_arena *a)
 {
-	a->chunks = NULL;
-	a->failed = 0;
+	a->chunks = a->cur = a->last = NULL;
 	a->allocator.alloc = arena_alloc;
 	a->allocator.free = arena_free;
 	a->allocator.allocator_data = a;
@@ -56,7 +56,7 @@ void fd_pb_arena_reset(struct fd_pb_arena *a)
 {
 	for (struct fd_pb_chunk *c = a->chunks; c; c = c->next)
 		c->used = 0;
-	a->failed = 0;
+	a->cur = a->chunks;
 }
 
 void fd_pb_arena_free(struct fd_pb_arena *a)
@@ -67,5 +67,5 @@ void fd_pb_arena_free(struct fd_pb_arena *a)
 		free(c);
 		c = next;
 	}
-	a->chunks = NULL;
+	a->chunks = a->cur = a->last = NULL;
 }

@@ -14,9 +14,8 @@
 struct fd_pb_chunk;
 
 struct fd_pb_arena {
-	struct fd_pb_chunk *chunks; /* the current one first */
+	struct fd_pb_chunk *chunks, *cur, *last; /* in allocation order */
 	ProtobufCAllocator allocator;
-	int failed; /* an allocation failed since the last reset */
 };
 
 void fd_pb_arena_init(struct fd_pb_arena *a);
