@@ -67,8 +67,9 @@ static const struct mapping resource_map[] = {
 
 static const char *lookup(const struct mapping *map, size_t n, const char *key)
 {
+	/* first characters first: every attribute of every record comes here */
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(map[i].otel, key) == 0)
+		if (map[i].otel[0] == key[0] && strcmp(map[i].otel, key) == 0)
 			return map[i].ecs;
 	return NULL;
 }
@@ -182,7 +183,7 @@ struct doc {
 static bool claim(struct doc *d, const char *key)
 {
 	for (size_t i = 0; i < d->n_keys; i++)
-		if (strcmp(d->keys[i], key) == 0)
+		if (d->keys[i][0] == key[0] && strcmp(d->keys[i], key) == 0)
 			return false;
 	if (d->n_keys < sizeof(d->keys) / sizeof(d->keys[0]))
 		d->keys[d->n_keys++] = key;
