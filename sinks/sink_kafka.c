@@ -533,6 +533,27 @@ static void embedded_linger(struct kafka_sink *s)
 		notice(s, "embedded Kafka broker: linger interrupted");
 }
 
+/* Fetches the topics' metadata before the first message. Messages produced
+ * before it arrives wait in librdkafka's unassigned queue, and the leader's
+ * broker thread was seen to pick them up only at its next 1 s poll: every
+ * short replay took a second longer. Best effort: a broker that is not up
+ * yet costs at most this wait, and messages then wait for it as usual. */
+static void warm_up(struct kafka_sink *s)
+{
+	for (int sig = 0; sig < FD_SIGNAL_COUNT; sig++) {
+		rd_kafka_topic_t *rkt = rd_kafka_topic_new(s->rk, s->topic[sig], NULL);
+		if (!rkt)
+			continue;
+		const struct rd_kafka_metadata *md = NULL;
+		rd_kafka_resp_err_t e = rd_kafka_metadata(s->rk, 0, rkt, &md, 1000);
+		if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
+			rd_kafka_metadata_destroy(md);
+		rd_kafka_topic_destroy(rkt);
+		if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
+			break; /* no broker yet: one wait is enough */
+	}
+}
+
 /* ---- producing ---- */
 
 /* Hands one message to librdkafka. payload is malloc'd and passed with
@@ -1183,6 +1204,7 @@ int fd_sink_kafka_open(const char *uri, const char *rest, const struct fd_sink_c
 		rc = fd_error_set(err, FD_EINPUT, "sink '%s': Kafka producer: %s", uri, errstr);
 		goto fail;
 	}
+	warm_up(s);
 	*out = &s->base;
 	return 0;
 
