@@ -326,7 +326,7 @@ static const char *attr_string(KeyValue *const *kv, size_t n, const char *key)
 static int resource_parse(struct resource_info *ri, const struct fd_blob *b, struct fd_error *err)
 {
 	Opentelemetry__Proto__Resource__V1__Resource *r = (void *)fd_otlp_json_unpack(
-		&opentelemetry__proto__resource__v1__resource__descriptor, b->data, b->len);
+		&opentelemetry__proto__resource__v1__resource__descriptor, b->data, b->len, NULL);
 	if (!r)
 		return fd_error_set(err, FD_EINPUT, "metrics resource %u (%u bytes) does not decode as OTLP",
 				    b->id, b->len);
@@ -824,7 +824,7 @@ int fd_prom_conv_record(struct fd_prom_conv *c, const struct fd_record *rec,
 	if (!ri)
 		return -err->code;
 	Metric *m = (void *)fd_otlp_json_unpack(&opentelemetry__proto__metrics__v1__metric__descriptor,
-						rec->payload, rec->payload_len);
+						rec->payload, rec->payload_len, NULL);
 	if (!m)
 		return fd_error_set(err, FD_EINPUT, "a Metric payload of %zu bytes does not decode as OTLP",
 				    rec->payload_len);
