@@ -101,8 +101,7 @@ char *fd_otlp_hex(char *out, const uint8_t *p, size_t n)
 	return out;
 }
 
-/* "start_time_unix_nano" -> "startTimeUnixNano": protobuf's JSON name. */
-static void camel(char *out, size_t n, const char *name)
+void fd_otlp_json_name(char *out, size_t n, const char *name)
 {
 	size_t o = 0;
 	bool up = false;
@@ -119,7 +118,7 @@ static void camel(char *out, size_t n, const char *name)
 
 /* OTLP's ids (trace_id, span_id, parent_span_id in spans, links, logs and
  * exemplars) are the only bytes fields named *_id: hex, per the spec. */
-static bool is_id(const ProtobufCFieldDescriptor *f)
+bool fd_otlp_json_is_hex(const ProtobufCFieldDescriptor *f)
 {
 	size_t n = strlen(f->name);
 	return n >= 3 && strcmp(f->name + n - 3, "_id") == 0;
@@ -242,7 +241,7 @@ static void put_value(struct fd_json *j, const ProtobufCFieldDescriptor *f, cons
 		break;
 	}
 	case PROTOBUF_C_TYPE_BYTES:
-		if (is_id(f))
+		if (fd_otlp_json_is_hex(f))
 			put_hex(j, p);
 		else
 			put_base64(j, p);
@@ -320,14 +319,14 @@ static void put_message(struct fd_json *j, const ProtobufCMessage *m)
 			if (n == 0)
 				continue;
 			const char *arr = *(char *const *)(base + f->offset);
-			camel(key, sizeof(key), f->name);
+			fd_otlp_json_name(key, sizeof(key), f->name);
 			fd_json_key(j, key);
 			fd_json_array_begin(j);
 			for (size_t k = 0; k < n; k++)
 				put_value(j, f, arr + k * elem_size(f->type));
 			fd_json_array_end(j);
 		} else if (is_present(m, f)) {
-			camel(key, sizeof(key), f->name);
+			fd_otlp_json_name(key, sizeof(key), f->name);
 			fd_json_key(j, key);
 			put_value(j, f, base + f->offset);
 		}

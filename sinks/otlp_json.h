@@ -22,6 +22,7 @@
 #ifndef FD_OTLP_JSON_H
 #define FD_OTLP_JSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,6 +48,15 @@ int fd_otlp_json_export(enum fd_signal sig, const uint8_t *req, size_t len, stru
  * encoders. */
 ProtobufCMessage *fd_otlp_json_unpack(const ProtobufCMessageDescriptor *desc, const uint8_t *data,
 				      size_t len);
+
+/* The JSON name of a field: "start_time_unix_nano" -> "startTimeUnixNano"
+ * (protobuf's lowerCamelCase), truncated to n - 1 characters. Shared with
+ * the OTLP/JSON reader (sources/otlp_json_read.c). */
+void fd_otlp_json_name(char *out, size_t n, const char *proto_name);
+
+/* True for the bytes fields OTLP/JSON writes as hex instead of base64:
+ * trace_id, span_id, parent_span_id (every bytes field named *_id). */
+bool fd_otlp_json_is_hex(const ProtobufCFieldDescriptor *f);
 
 /* Lowercase hex of n bytes into out (2n + 1 bytes). Returns out. */
 char *fd_otlp_hex(char *out, const uint8_t *p, size_t n);
