@@ -32,9 +32,14 @@
 #define METADATA_TIMEOUT_MS 10000
 #define MAX_TOPICS 16
 
+/* One partition: the offsets read, and for the reorder watermark the
+ * latest record time it has delivered and whether it is at its end (a
+ * partition with nothing more to read must not hold the others back). */
 struct part {
 	char *topic;
 	int32_t partition;
+	int64_t time;
+	bool idle;
 	Firedrill__V1__PartitionRange meta;
 };
 
@@ -52,6 +57,7 @@ struct kafka_source {
 	int64_t start_time_ns;
 	struct part *parts;
 	size_t n_parts, cap_parts;
+	size_t cur; /* the partition of the message last handed out */
 	struct fd_error async_err; /* a fatal error seen in a callback */
 
 	Firedrill__V1__RecordSource meta;
@@ -141,6 +147,8 @@ static struct part *find_part(struct kafka_source *s, const char *topic, int32_t
 	if (!p->topic)
 		return NULL;
 	p->partition = partition;
+	p->time = INT64_MIN;
+	p->idle = false;
 	firedrill__v1__partition_range__init(&p->meta);
 	p->meta.topic = p->topic;
 	p->meta.partition = partition;
@@ -198,6 +206,11 @@ static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_part
 		else
 			rd_kafka_assign(rk, l);
 	} else {
+		for (int i = 0; i < l->cnt; i++) {
+			struct part *p = find_part(s, l->elems[i].topic, l->elems[i].partition, false);
+			if (p)
+				p->idle = true; /* another member's now */
+		}
 		if (cooperative)
 			rd_kafka_error_destroy(rd_kafka_incremental_unassign(rk, l));
 		else
@@ -272,9 +285,14 @@ static int kafka_next(struct fd_source *base, struct fd_source_msg *m, int timeo
 	if (msg->err) {
 		rd_kafka_resp_err_t e = msg->err;
 		int32_t partition = msg->partition;
-		rd_kafka_message_destroy(msg);
-		if (e == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+		if (e == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			struct part *p = find_part(s, topic, partition, true);
+			if (p)
+				p->idle = true;
+			rd_kafka_message_destroy(msg);
 			return FD_SOURCE_IDLE;
+		}
+		rd_kafka_message_destroy(msg);
 		char reason[256];
 		rd_kafka_resp_err_t fatal = rd_kafka_fatal_error(s->rk, reason, sizeof(reason));
 		if (fatal)
@@ -302,6 +320,8 @@ static int kafka_next(struct fd_source *base, struct fd_source_msg *m, int timeo
 		m->broken = "topic not asked for";
 	struct part *p = find_part(s, topic, msg->partition, true);
 	if (p) {
+		p->idle = false;
+		s->cur = (size_t)(p - s->parts);
 		if (p->meta.first_offset < 0 || msg->offset < p->meta.first_offset)
 			p->meta.first_offset = msg->offset;
 		if (msg->offset > p->meta.last_offset)
@@ -309,6 +329,26 @@ static int kafka_next(struct fd_source *base, struct fd_source_msg *m, int timeo
 		p->meta.messages++;
 	}
 	return 1;
+}
+
+static void kafka_done(struct fd_source *base, const struct fd_source_msg *m, int records,
+		       int64_t max_time, bool malformed)
+{
+	struct kafka_source *s = (struct kafka_source *)base;
+	(void)m;
+	(void)malformed;
+	if (s->cur < s->n_parts && records > 0 && max_time > s->parts[s->cur].time)
+		s->parts[s->cur].time = max_time;
+}
+
+static int64_t kafka_watermark(struct fd_source *base)
+{
+	struct kafka_source *s = (struct kafka_source *)base;
+	int64_t wm = INT64_MAX;
+	for (size_t i = 0; i < s->n_parts; i++)
+		if (!s->parts[i].idle && s->parts[i].time < wm)
+			wm = s->parts[i].time;
+	return wm;
 }
 
 static const Firedrill__V1__RecordSource *kafka_metadata(struct fd_source *base)
@@ -351,6 +391,8 @@ static void kafka_destroy(struct fd_source *base)
 static const struct fd_source_impl kafka_impl = {
 	.name = "kafka",
 	.next = kafka_next,
+	.done = kafka_done,
+	.watermark = kafka_watermark,
 	.metadata = kafka_metadata,
 	.destroy = kafka_destroy,
 };
