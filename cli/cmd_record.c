@@ -46,6 +46,12 @@ static void on_malformed(void *ctx, const char *where, const char *why)
 	fprintf(stderr, "firedrill: malformed message skipped: %s: %s\n", where, why);
 }
 
+static void on_notice(void *ctx, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "firedrill: %s\n", msg);
+}
+
 static void on_progress(void *ctx, const struct fd_capture_stats *st)
 {
 	struct report *r = ctx;
@@ -186,6 +192,7 @@ int cmd_record(const struct verb *v, int argc, char **argv)
 					  "kafka:// sources only");
 	so.kafka_props = props;
 	so.n_kafka_props = n_props;
+	so.notice = on_notice;
 
 	struct fd_error err = {0};
 	struct fd_source *src = NULL;

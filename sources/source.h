@@ -79,6 +79,11 @@ struct fd_source_options {
 	int64_t start_time_ns;      /* FD_START_TIME */
 	const char *const *kafka_props; /* -X key=value, borrowed */
 	size_t n_kafka_props;
+	/* What a user should know that is not an error: librdkafka's warnings
+	 * ("1/1 brokers are down"), which it retries through. May be called
+	 * from librdkafka's threads. NULL = dropped. */
+	void (*notice)(void *ctx, const char *msg);
+	void *notice_ctx;
 };
 
 /* Opens "kafka://HOST:PORT[,HOST:PORT...]", "dir:PATH" or "file:PATH".

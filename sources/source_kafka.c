@@ -59,6 +59,8 @@ struct kafka_source {
 	size_t n_parts, cap_parts;
 	size_t cur; /* the partition of the message last handed out */
 	struct fd_error async_err; /* a fatal error seen in a callback */
+	void (*notice)(void *ctx, const char *msg);
+	void *notice_ctx;
 
 	Firedrill__V1__RecordSource meta;
 	char *brokers_buf;
@@ -397,6 +399,19 @@ static const struct fd_source_impl kafka_impl = {
 	.destroy = kafka_destroy,
 };
 
+/* librdkafka's own log: warnings and worse become notices; the rest
+ * (connection chatter at debug levels) is dropped. */
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	(void)fac;
+	struct kafka_source *s = rd_kafka_opaque(rk);
+	if (level > 4 || !s || !s->notice)
+		return;
+	char msg[600];
+	snprintf(msg, sizeof(msg), "kafka: %s", buf);
+	s->notice(s->notice_ctx, msg);
+}
+
 static int set_conf(rd_kafka_conf_t *conf, const char *k, const char *v, struct fd_error *err)
 {
 	char why[256];
@@ -453,6 +468,8 @@ int fd_source_kafka_open(const char *uri, const char *brokers, const struct fd_s
 	s->format = o->format;
 	s->start = o->start;
 	s->start_time_ns = o->start_time_ns;
+	s->notice = o->notice;
+	s->notice_ctx = o->notice_ctx;
 	rd_kafka_conf_t *conf = NULL;
 	int rc = parse_topics(s, uri, o->topics, err);
 	if (rc == 0)
@@ -487,6 +504,7 @@ int fd_source_kafka_open(const char *uri, const char *brokers, const struct fd_s
 	if (rc < 0)
 		goto fail;
 	rd_kafka_conf_set_opaque(conf, s);
+	rd_kafka_conf_set_log_cb(conf, on_log);
 	if (o->group)
 		rd_kafka_conf_set_rebalance_cb(conf, rebalance);
 	char why[512];
