@@ -334,7 +334,7 @@ static void put_message(struct fd_json *j, const ProtobufCMessage *m)
 	fd_json_object_end(j);
 }
 
-static const ProtobufCMessageDescriptor *request_descriptor(enum fd_signal sig)
+const ProtobufCMessageDescriptor *fd_otlp_request_descriptor(enum fd_signal sig)
 {
 	switch (sig) {
 	case FD_SIGNAL_TRACES:
@@ -350,7 +350,7 @@ static const ProtobufCMessageDescriptor *request_descriptor(enum fd_signal sig)
 int fd_otlp_json_export(enum fd_signal sig, const uint8_t *req, size_t len, struct fd_json *out,
 			struct fd_error *err)
 {
-	const ProtobufCMessageDescriptor *d = request_descriptor(sig);
+	const ProtobufCMessageDescriptor *d = fd_otlp_request_descriptor(sig);
 	if (!d)
 		return fd_error_set(err, FD_EINPUT, "otlp_json: unknown signal %d", (int)sig);
 	ProtobufCMessage *m = fd_otlp_json_unpack(d, req, len);

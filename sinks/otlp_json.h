@@ -58,6 +58,10 @@ void fd_otlp_json_name(char *out, size_t n, const char *proto_name);
  * trace_id, span_id, parent_span_id (every bytes field named *_id). */
 bool fd_otlp_json_is_hex(const ProtobufCFieldDescriptor *f);
 
+/* The protobuf-c descriptor of signal sig's Export*ServiceRequest; NULL for
+ * an unknown signal. */
+const ProtobufCMessageDescriptor *fd_otlp_request_descriptor(enum fd_signal sig);
+
 /* Lowercase hex of n bytes into out (2n + 1 bytes). Returns out. */
 char *fd_otlp_hex(char *out, const uint8_t *p, size_t n);
 

@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include "intern.h"
-#include "opentelemetry/proto/collector/logs/v1/logs_service.pb-c.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 #include "otlp_json.h"
@@ -269,19 +268,6 @@ static int split(struct fd_otlp_decoder *d, enum fd_signal sig, const uint8_t *r
 	return count;
 }
 
-static const ProtobufCMessageDescriptor *request_desc(enum fd_signal s)
-{
-	switch (s) {
-	case FD_SIGNAL_TRACES:
-		return &opentelemetry__proto__collector__trace__v1__export_trace_service_request__descriptor;
-	case FD_SIGNAL_METRICS:
-		return &opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__descriptor;
-	case FD_SIGNAL_LOGS:
-		return &opentelemetry__proto__collector__logs__v1__export_logs_service_request__descriptor;
-	}
-	return NULL;
-}
-
 /* Is a decoded request of signal s plausible as that signal? The wire
  * shapes coincide, so protobuf-c may decode spans as metrics (a trace id
  * read as a name); the required parts of each payload tell them apart. */
@@ -348,7 +334,7 @@ int fd_otlp_decode(struct fd_otlp_decoder *d, const uint8_t *msg, size_t len,
 		return fd_error_set(err, FD_EINPUT, "unknown signal %d", signal);
 	bool ok = false;
 	for (int s = first; s <= last && !ok; s++) {
-		ProtobufCMessage *m = fd_otlp_json_unpack(request_desc((enum fd_signal)s), msg, len);
+		ProtobufCMessage *m = fd_otlp_json_unpack(fd_otlp_request_descriptor((enum fd_signal)s), msg, len);
 		if (m && (first == last || plausible((enum fd_signal)s, m))) {
 			ok = true;
 			sig = (enum fd_signal)s;

@@ -19,9 +19,6 @@
 
 #include <protobuf-c/protobuf-c.h>
 
-#include "opentelemetry/proto/collector/logs/v1/logs_service.pb-c.h"
-#include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 #include "otlp_json.h"
 
 /* Message nesting we follow. The same bound as the encoder's wire check
@@ -509,16 +506,13 @@ static int put_message(struct ctx *c, const ProtobufCMessageDescriptor *d, const
 	return 0;
 }
 
+/* The top-level key of each request type, in both spellings. */
 static const struct {
 	const char *camel, *proto;
-	const ProtobufCMessageDescriptor *desc;
 } requests[FD_SIGNAL_COUNT] = {
-	[FD_SIGNAL_TRACES] = {"resourceSpans", "resource_spans",
-			      &opentelemetry__proto__collector__trace__v1__export_trace_service_request__descriptor},
-	[FD_SIGNAL_METRICS] = {"resourceMetrics", "resource_metrics",
-			       &opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__descriptor},
-	[FD_SIGNAL_LOGS] = {"resourceLogs", "resource_logs",
-			    &opentelemetry__proto__collector__logs__v1__export_logs_service_request__descriptor},
+	[FD_SIGNAL_TRACES] = {"resourceSpans", "resource_spans"},
+	[FD_SIGNAL_METRICS] = {"resourceMetrics", "resource_metrics"},
+	[FD_SIGNAL_LOGS] = {"resourceLogs", "resource_logs"},
 };
 
 int fd_otlp_json_read(const char *text, size_t len, int expect, enum fd_signal *sig,
@@ -553,7 +547,7 @@ int fd_otlp_json_read(const char *text, size_t len, int expect, enum fd_signal *
 		found = expect;
 	}
 	*sig = (enum fd_signal)found;
-	rc = put_message(&c, requests[found].desc, root, 0);
+	rc = put_message(&c, fd_otlp_request_descriptor((enum fd_signal)found), root, 0);
 out:
 	json_decref(root);
 	return rc;

@@ -71,27 +71,9 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Replays a recording into a sink URI, as `firedrill replay --rebase none`. */
 static void replay_into(const char *fdr, const char *uri)
 {
-	struct fd_error err = {0};
-	struct fd_recording_reader *r;
-	if (fd_recording_reader_open(fdr, &r, &err) < 0)
-		fail_msg("%s", err.msg);
-	struct fd_sink_context ctx = {0};
-	struct fd_sink *s;
-	if (fd_sink_open(uri, &ctx, &s, &err) < 0)
-		fail_msg("%s: %s", uri, err.msg);
-	struct fd_record rec;
-	int rc;
-	while ((rc = fd_recording_reader_next(r, &rec, &err)) > 0)
-		if (fd_sink_write(s, &rec, &err) < 0)
-			fail_msg("write: %s", err.msg);
-	assert_int_equal(rc, 0);
-	if (fd_sink_close(s, &err) < 0)
-		fail_msg("close: %s", err.msg);
-	fd_sink_destroy(s);
-	fd_recording_reader_destroy(r);
+	assert_int_equal(recset_replay(fdr, uri), 0);
 }
 
 static void append(const char *path, const void *data, size_t len)
@@ -460,6 +442,20 @@ static void test_reorder(void **state)
 	assert_int_equal(o.n, 2);
 	assert_int_equal(o.t[0], 40);
 	assert_int_equal(fd_reorder_stats(r)->late, 0);
+	fd_reorder_destroy(r);
+
+	/* memory is bounded: past max_bytes of payload the oldest go early */
+	r = fd_reorder_create(1000000, 3);
+	o.n = 0;
+	for (int64_t t = 10; t < 16; t++) {
+		rec.time_ns = t;
+		assert_int_equal(fd_reorder_add(r, &rec, collect, &o, &err), 0);
+	}
+	assert_int_equal(o.n, 3);
+	assert_int_equal(o.t[0], 10);
+	assert_int_equal(o.t[2], 12);
+	assert_int_equal(fd_reorder_stats(r)->forced, 3);
+	assert_int_equal(fd_reorder_stats(r)->held, 3);
 	fd_reorder_destroy(r);
 }
 

@@ -110,22 +110,7 @@ static void make_topics(struct fixture *f, const char *prefix, char names[3][64]
 
 static void replay_into(const char *fdr, const char *uri)
 {
-	struct fd_error err = {0};
-	struct fd_recording_reader *r;
-	if (fd_recording_reader_open(fdr, &r, &err) < 0)
-		fail_msg("%s", err.msg);
-	struct fd_sink_context ctx = {0};
-	struct fd_sink *s;
-	if (fd_sink_open(uri, &ctx, &s, &err) < 0)
-		fail_msg("%s: %s", uri, err.msg);
-	struct fd_record rec;
-	while (fd_recording_reader_next(r, &rec, &err) > 0)
-		if (fd_sink_write(s, &rec, &err) < 0)
-			fail_msg("write: %s", err.msg);
-	if (fd_sink_close(s, &err) < 0)
-		fail_msg("close: %s", err.msg);
-	fd_sink_destroy(s);
-	fd_recording_reader_destroy(r);
+	assert_int_equal(recset_replay(fdr, uri), 0);
 }
 
 static void produce(struct fixture *f, const char *topic, int32_t partition, const void *v,

@@ -9,6 +9,7 @@
 #include "opentelemetry/proto/resource/v1/resource.pb-c.h"
 #include "opentelemetry/proto/trace/v1/trace.pb-c.h"
 #include "reader.h"
+#include "sink.h"
 
 static const ProtobufCMessageDescriptor *payload_desc(int sig)
 {
@@ -165,4 +166,25 @@ int recset_compare(const struct recset *a, const struct recset *b)
 			return -1;
 		}
 	return 0;
+}
+
+int recset_replay(const char *fdr, const char *uri)
+{
+	struct fd_error err = {0};
+	struct fd_recording_reader *r = NULL;
+	struct fd_sink *s = NULL;
+	struct fd_sink_context ctx = {0};
+	int rc = fd_recording_reader_open(fdr, &r, &err);
+	if (rc == 0)
+		rc = fd_sink_open(uri, &ctx, &s, &err);
+	struct fd_record rec;
+	while (rc == 0 && (rc = fd_recording_reader_next(r, &rec, &err)) > 0)
+		rc = fd_sink_write(s, &rec, &err) < 0 ? -1 : 0;
+	if (rc == 0)
+		rc = fd_sink_close(s, &err);
+	if (rc < 0)
+		fprintf(stderr, "recset_replay %s -> %s: %s\n", fdr, uri, err.msg);
+	fd_sink_destroy(s);
+	fd_recording_reader_destroy(r);
+	return rc < 0 ? -1 : 0;
 }

@@ -34,4 +34,9 @@ void recset_free(struct recset *s);
  * returns -1. */
 int recset_compare(const struct recset *a, const struct recset *b);
 
+/* Writes every record of a recording to the sink at uri, as `firedrill
+ * replay --rebase none --speed max` does. Returns 0, or -1 (message on
+ * stderr). */
+int recset_replay(const char *fdr, const char *uri);
+
 #endif
