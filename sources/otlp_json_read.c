@@ -215,20 +215,16 @@ static int read_bytes(struct ctx *c, const ProtobufCFieldDescriptor *f, const js
 	if (!p)
 		return fd_error_set(c->err, FD_ERUNTIME, "out of memory");
 	size_t o = 0;
-	if (fd_otlp_json_is_hex(f)) {
-		if (len % 2) {
-			free(p);
-			return fail(c, "hex id of odd length %zu", len);
-		}
-		for (size_t i = 0; i < len; i += 2) {
-			int hi = hexval((unsigned char)s[i]), lo = hexval((unsigned char)s[i + 1]);
-			if (hi < 0 || lo < 0) {
-				free(p);
-				return fail(c, "'%.40s' is not a hex id", s);
-			}
-			p[o++] = (uint8_t)(hi << 4 | lo);
-		}
+	bool hex = fd_otlp_json_is_hex(f) && len % 2 == 0;
+	for (size_t i = 0; hex && i < len; i++)
+		hex = hexval((unsigned char)s[i]) >= 0;
+	if (hex) {
+		for (size_t i = 0; i < len; i += 2)
+			p[o++] = (uint8_t)(hexval((unsigned char)s[i]) << 4 | hexval((unsigned char)s[i + 1]));
 	} else {
+		/* ids are hex in OTLP/JSON, but some exporters follow protobuf's
+		 * plain JSON mapping (base64): accepted when it gives a trace or
+		 * span id's length */
 		while (len && s[len - 1] == '=')
 			len--;
 		uint32_t acc = 0;
@@ -237,6 +233,8 @@ static int read_bytes(struct ctx *c, const ProtobufCFieldDescriptor *f, const js
 			int x = b64val((unsigned char)s[i]);
 			if (x < 0) {
 				free(p);
+				if (fd_otlp_json_is_hex(f))
+					return fail(c, "'%.40s' is not a hex id", s);
 				return fail(c, "not base64 (character %zu)", i + 1);
 			}
 			acc = acc << 6 | (uint32_t)x;
@@ -249,6 +247,10 @@ static int read_bytes(struct ctx *c, const ProtobufCFieldDescriptor *f, const js
 		if (bits >= 6) {
 			free(p);
 			return fail(c, "base64 of impossible length");
+		}
+		if (fd_otlp_json_is_hex(f) && o != 16 && o != 8) {
+			free(p);
+			return fail(c, "'%.40s' is not a hex id", s);
 		}
 	}
 	*out = p;

@@ -11,8 +11,10 @@
  *   - keys in lowerCamelCase (resourceSpans) or the proto names
  *     (resource_spans); unknown keys are ignored, as protobuf parsers skip
  *     unknown fields (newer OTLP versions add fields);
- *   - trace_id, span_id, parent_span_id as hex strings; other bytes values
- *     as base64 (standard or URL-safe, padding optional);
+ *   - trace_id, span_id, parent_span_id as hex strings (or, as some
+ *     exporters write them under protobuf's plain mapping, base64 of 16 or
+ *     8 bytes); other bytes values as base64 (standard or URL-safe, padding
+ *     optional);
  *   - 64-bit integers as decimal strings or as JSON numbers; 32-bit ones as
  *     numbers or strings; doubles as numbers or "NaN", "Infinity",
  *     "-Infinity"; enums as integers or by name; null as absent.

@@ -335,7 +335,7 @@ static void test_json_reader(void **state)
 	/* number forms, enum by name, snake_case keys, base64 bytes, NaN */
 	const char *json =
 		"{\"resource_spans\":[{\"resource\":{},\"scopeSpans\":[{\"scope\":{\"name\":\"s\"},"
-		"\"spans\":[{\"traceId\":\"0102030405060708090A0B0C0D0E0F10\",\"spanId\":\"0102030405060708\","
+		"\"spans\":[{\"traceId\":\"0102030405060708090A0B0C0D0E0F10\",\"spanId\":\"AQIDBAUGBwg=\","
 		"\"name\":\"GET /\",\"kind\":\"SPAN_KIND_SERVER\",\"startTimeUnixNano\":1000,"
 		"\"end_time_unix_nano\":\"1768482000000000001\",\"status\":{},"
 		"\"attributes\":[{\"key\":\"b\",\"value\":{\"bytesValue\":\"aGk\"}},"
@@ -349,6 +349,8 @@ static void test_json_reader(void **state)
 	Opentelemetry__Proto__Trace__V1__Span *sp = m->resource_spans[0]->scope_spans[0]->spans[0];
 	assert_int_equal(sp->trace_id.len, 16);
 	assert_int_equal(sp->trace_id.data[9], 0x0a);
+	assert_int_equal(sp->span_id.len, 8); /* base64, as protobuf's plain mapping */
+	assert_int_equal(sp->span_id.data[7], 8);
 	assert_int_equal(sp->kind, 2);
 	assert_int_equal(sp->start_time_unix_nano, 1000);
 	assert_true(sp->end_time_unix_nano == 1768482000000000001ULL);
