@@ -322,14 +322,14 @@ int fd_otlp_decode(struct fd_otlp_decoder *d, const uint8_t *msg, size_t len,
 		if (signal >= 0 && (int)sig != signal)
 			return fd_error_set(err, FD_EINPUT, "a %s request where %s were expected",
 					    fd_signal_name(sig), fd_signal_name((enum fd_signal)signal));
-		msg = d->json.buf;
-		len = d->json.len;
-		/* still validated below: the conversion checks types, protobuf-c
-		 * checks the result the same way as protobuf input */
+		/* No second check with protobuf-c: the conversion writes only
+		 * fields of the schema, typed by its descriptors, nested no
+		 * deeper than the wire check allows, so the bytes decode. */
+		if (found)
+			*found = sig;
+		return split(d, sig, d->json.buf, d->json.len, fallback_ns, fn, ctx, err);
 	}
 	int first = signal >= 0 ? signal : 0, last = signal >= 0 ? signal : FD_SIGNAL_COUNT - 1;
-	if (format == FD_OTLP_JSON)
-		first = last = (int)sig;
 	if (first < 0 || last >= FD_SIGNAL_COUNT)
 		return fd_error_set(err, FD_EINPUT, "unknown signal %d", signal);
 	bool ok = false;

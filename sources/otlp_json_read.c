@@ -26,47 +26,64 @@
  * nested AnyValue chain must not recurse without limit here either. */
 #define MAX_NEST 24
 
+/* The path to the value being read, kept as a stack of keys and indices
+ * and rendered only for an error message ("resourceSpans[0].scopeSpans[1]
+ * .spans[3].endTimeUnixNano"): formatting it for every value would cost
+ * more than the conversion. */
+#define MAX_PATH (2 * MAX_NEST + 8)
+
+struct step {
+	const char *key; /* NULL: an array index */
+	size_t index;
+};
+
 struct ctx {
 	struct pbw *w;
 	struct fd_error *err;
-	char path[512];
-	size_t plen;
+	struct step path[MAX_PATH];
+	size_t depth;
 };
 
 static int fail(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int fail(struct ctx *c, const char *fmt, ...)
 {
-	char msg[400];
+	char msg[400], where[512];
+	size_t n = 0;
+	where[0] = '\0';
+	for (size_t i = 0; i < c->depth && i < MAX_PATH && n < sizeof(where) - 1; i++) {
+		int k = c->path[i].key
+				? snprintf(where + n, sizeof(where) - n, "%s%s", i ? "." : "", c->path[i].key)
+				: snprintf(where + n, sizeof(where) - n, "[%zu]", c->path[i].index);
+		if (k > 0)
+			n += (size_t)k < sizeof(where) - n ? (size_t)k : sizeof(where) - n - 1;
+	}
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return fd_error_set(c->err, FD_EINPUT, "%s: %s", c->plen ? c->path : "(top level)", msg);
+	return fd_error_set(c->err, FD_EINPUT, "%s: %s", n ? where : "(top level)", msg);
 }
 
-/* The path of the value being read, for messages: resourceSpans[0].scopeSpans[1]... */
-static size_t push(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static size_t push(struct ctx *c, const char *fmt, ...)
+/* Steps deeper than MAX_PATH are counted, not stored: the message then
+ * shows the first MAX_PATH steps. */
+static void push_key(struct ctx *c, const char *key)
 {
-	size_t old = c->plen;
-	if (c->plen < sizeof(c->path) - 1) {
-		va_list ap;
-		va_start(ap, fmt);
-		int n = vsnprintf(c->path + c->plen, sizeof(c->path) - c->plen, fmt, ap);
-		va_end(ap);
-		if (n > 0)
-			c->plen += (size_t)n < sizeof(c->path) - c->plen ? (size_t)n
-								   : sizeof(c->path) - c->plen - 1;
-	}
-	return old;
+	if (c->depth < MAX_PATH)
+		c->path[c->depth] = (struct step){.key = key};
+	c->depth++;
 }
 
-static void pop(struct ctx *c, size_t old)
+static void push_index(struct ctx *c, size_t i)
 {
-	c->plen = old;
-	c->path[old] = '\0';
+	if (c->depth < MAX_PATH)
+		c->path[c->depth] = (struct step){.index = i};
+	c->depth++;
+}
+
+static void pop(struct ctx *c)
+{
+	c->depth--;
 }
 
 /* ---- scalars ---- */
@@ -363,7 +380,7 @@ static void put_number(struct pbw *w, ProtobufCType t, uint64_t bits)
 	}
 }
 
-static int put_message(struct ctx *c, const ProtobufCMessageDescriptor *d, const json_t *obj,
+static int put_message(struct ctx *c, const ProtobufCMessageDescriptor *d, json_t *obj,
 		       int depth);
 
 /* Fields the collector's marshaler writes as {} when absent (the encoder's
@@ -382,7 +399,7 @@ static bool empty_means_absent(const ProtobufCFieldDescriptor *f, const json_t *
 /* One value of field f (an element, for repeated fields). always: write it
  * even when it holds the default (oneof members, repeated elements,
  * proto3 optional). */
-static int put_value(struct ctx *c, const ProtobufCFieldDescriptor *f, const json_t *v,
+static int put_value(struct ctx *c, const ProtobufCFieldDescriptor *f, json_t *v,
 		     bool always, int depth)
 {
 	struct pbw *w = c->w;
@@ -425,43 +442,79 @@ static int put_value(struct ctx *c, const ProtobufCFieldDescriptor *f, const jso
 	return 0;
 }
 
-/* The JSON value of field f: its lowerCamelCase name, or its proto name. */
-static int lookup(struct ctx *c, const json_t *obj, const ProtobufCFieldDescriptor *f,
-		  char camel[64], const json_t **out, const char **key)
+/* "startTimeUnixNano" -> "start_time_unix_nano": the proto name a
+ * lowerCamelCase JSON key stands for. False when it does not fit. */
+static bool snake(const char *key, char *out, size_t n)
 {
-	fd_otlp_json_name(camel, 64, f->name);
-	const json_t *a = json_object_get(obj, camel);
-	const json_t *b = strcmp(camel, f->name) ? json_object_get(obj, f->name) : NULL;
-	if (a && b)
-		return fail(c, "both '%s' and '%s' are given", camel, f->name);
-	*out = a ? a : b;
-	*key = a ? camel : f->name;
-	if (*out && json_is_null(*out))
-		*out = NULL; /* proto3 JSON: null means the default */
+	size_t o = 0;
+	for (; *key; key++) {
+		if (o + 2 >= n)
+			return false;
+		if (*key >= 'A' && *key <= 'Z') {
+			out[o++] = '_';
+			out[o++] = (char)(*key - 'A' + 'a');
+		} else {
+			out[o++] = *key;
+		}
+	}
+	out[o] = '\0';
+	return true;
+}
+
+/* The values of an object's known fields, by field index. Keys are mapped
+ * onto fields (not fields looked up as keys) so that the cost follows the
+ * keys present; the fields are then written in descriptor order. */
+#define MAX_FIELDS 32
+
+static int collect_fields(struct ctx *c, const ProtobufCMessageDescriptor *d, json_t *obj,
+			  json_t *vals[MAX_FIELDS], const char *keys[MAX_FIELDS])
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach(obj, key, v) {
+		char name[64];
+		if (!snake(key, name, sizeof(name)))
+			continue;
+		const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(d, name);
+		if (!f)
+			continue; /* unknown: ignored, as OTLP/JSON requires */
+		size_t i = (size_t)(f - d->fields);
+		if (i >= MAX_FIELDS)
+			continue;
+		if (vals[i])
+			return fail(c, "both '%s' and '%s' are given", keys[i], key);
+		if (json_is_null(v))
+			continue; /* proto3 JSON: null means the default */
+		vals[i] = v;
+		keys[i] = key;
+	}
 	return 0;
 }
 
-static int put_message(struct ctx *c, const ProtobufCMessageDescriptor *d, const json_t *obj,
+static int put_message(struct ctx *c, const ProtobufCMessageDescriptor *d, json_t *obj,
 		       int depth)
 {
 	if (depth > MAX_NEST)
 		return fail(c, "nested deeper than %d messages", MAX_NEST);
 	if (!json_is_object(obj))
 		return fail(c, "expected an object (%s)", d->short_name);
+	if (d->n_fields > MAX_FIELDS) /* not in OTLP v1: a newer schema needs a larger table */
+		return fd_error_set(c->err, FD_ERUNTIME, "otlp_json: %s has more than %d fields",
+				    d->name, MAX_FIELDS);
+	json_t *vals[MAX_FIELDS] = {0};
+	const char *keys[MAX_FIELDS] = {0};
+	int rc = collect_fields(c, d, obj, vals, keys);
+	if (rc < 0)
+		return rc;
 	/* oneof members share a quantifier offset: at most one may be set */
 	unsigned oneof_seen[8];
 	size_t n_oneof = 0;
-	for (unsigned i = 0; i < d->n_fields; i++) {
+	for (unsigned i = 0; i < d->n_fields && i < MAX_FIELDS; i++) {
 		const ProtobufCFieldDescriptor *f = &d->fields[i];
-		const json_t *v;
-		const char *key;
-		char camel[64];
-		int rc = lookup(c, obj, f, camel, &v, &key);
-		if (rc < 0)
-			return rc;
+		json_t *v = vals[i];
 		if (!v)
 			continue;
-		size_t mark = push(c, "%s%s", c->plen ? "." : "", key);
+		push_key(c, keys[i]);
 		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
 			if (!json_is_array(v)) {
 				rc = fail(c, "expected an array");
@@ -471,9 +524,9 @@ static int put_message(struct ctx *c, const ProtobufCMessageDescriptor *d, const
 				for (size_t k = 0; rc == 0 && k < json_array_size(v); k++) {
 					uint64_t bits;
 					bool zero;
-					size_t at = push(c, "[%zu]", k);
+					push_index(c, k);
 					rc = read_number(c, f, json_array_get(v, k), &bits, &zero);
-					pop(c, at);
+					pop(c);
 					if (rc == 0)
 						put_number(c->w, f->type, bits);
 				}
@@ -481,9 +534,9 @@ static int put_message(struct ctx *c, const ProtobufCMessageDescriptor *d, const
 					pbw_end(c->w, m);
 			} else {
 				for (size_t k = 0; rc == 0 && k < json_array_size(v); k++) {
-					size_t at = push(c, "[%zu]", k);
+					push_index(c, k);
 					rc = put_value(c, f, json_array_get(v, k), true, depth);
-					pop(c, at);
+					pop(c);
 				}
 			}
 		} else {
@@ -499,7 +552,7 @@ static int put_message(struct ctx *c, const ProtobufCMessageDescriptor *d, const
 				rc = put_value(c, f, v, oneof || f->label == PROTOBUF_C_LABEL_OPTIONAL,
 					       depth);
 		}
-		pop(c, mark);
+		pop(c);
 		if (rc < 0)
 			return rc;
 	}
