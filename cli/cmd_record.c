@@ -98,7 +98,7 @@ int cmd_record(const struct verb *v, int argc, char **argv)
 	size_t n_props = 0;
 	struct fd_source_options so = {.format = FD_OTLP_DETECT, .start = FD_START_BEGINNING};
 	struct fd_capture_options co = {.window_ns = 5000000000LL, .stop = &stop_requested};
-	bool quiet = false, start_given = false;
+	bool quiet = false, start_given = false, format_given = false;
 	int c;
 	opterr = 0;
 	optind = 1;
@@ -113,6 +113,7 @@ int cmd_record(const struct verb *v, int argc, char **argv)
 			if (fd_otlp_format_parse(optarg, &so.format) < 0)
 				return cli_usage_error(v, "--format '%s': expected otlp_proto, otlp_json or detect",
 						       optarg);
+			format_given = true;
 			break;
 		case OPT_GROUP:
 			if (!*optarg)
@@ -187,9 +188,11 @@ int cmd_record(const struct verb *v, int argc, char **argv)
 	if (!output)
 		return cli_usage_error(v, "missing -o OUT.fdr");
 	bool kafka = !strncmp(from, "kafka://", 8);
-	if (!kafka && (so.topics || so.group || start_given || n_props))
-		return cli_usage_error(v, "--topics, --group, --start, --start-time and -X apply to "
-					  "kafka:// sources only");
+	/* files say their format by their first byte and their signal by
+	 * their name or content (docs/record.md) */
+	if (!kafka && (so.topics || so.group || start_given || n_props || format_given))
+		return cli_usage_error(v, "--topics, --format, --group, --start, --start-time and -X "
+					  "apply to kafka:// sources only");
 	so.kafka_props = props;
 	so.n_kafka_props = n_props;
 	so.notice = on_notice;
