@@ -21,6 +21,7 @@
 #include "otlp_decode.h"
 #include "otlp_json_read.h"
 #include "reader.h"
+#include "writer.h"
 #include "recset.h"
 #include "reorder.h"
 #include "sink.h"
@@ -393,6 +394,84 @@ static void test_json_reader(void **state)
 	assert_non_null(strstr(err.msg, "nested deeper"));
 }
 
+/* ---- rewriting the header in place (recording/writer.c) ---- */
+
+/* The padding must make up exactly the room left, whatever its size: one
+ * field of k bytes takes 1 + varint(k) + k, which misses some sizes (130:
+ * 129 or 131), where two fields are used. Each case is read back. */
+static void test_header_rewrite(void **state)
+{
+	struct fixture *f = *state;
+	char *path = tu_path(f->dir, "hdr.fdr");
+	static const size_t needs[] = {0, 2, 3, 127, 128, 129, 130, 131, 132, 133, 1000,
+				       16385, 16386, 16387, 16388};
+	char *text = malloc(40000);
+	memset(text, 'x', 40000);
+	size_t ran = 0;
+	bool ran_130 = false;
+	for (size_t i = 0; i < sizeof(needs) / sizeof(needs[0]); i++) {
+		Firedrill__V1__RecordingHeader h = FIREDRILL__V1__RECORDING_HEADER__INIT;
+		h.generator = "test";
+		struct fd_recording_writer_options wo = {.header_reserve = 20000, .single_thread = true};
+		struct fd_recording_writer *w;
+		struct fd_error err = {0};
+		assert_int_equal(fd_recording_writer_create(path, &h, &wo, &w, &err), 0);
+		size_t header_len = firedrill__v1__recording_header__get_packed_size(&h) + 20000;
+		/* a scenario_title of the length that leaves exactly needs[i] */
+		Firedrill__V1__RecordingHeader h2 = h;
+		h2.scenario_title = text;
+		size_t len = 0;
+		for (len = 0; len < 30000; len++) {
+			text[len] = '\0';
+			size_t n = firedrill__v1__recording_header__get_packed_size(&h2);
+			text[len] = 'x';
+			if (n + needs[i] >= header_len)
+				break;
+		}
+		text[len] = '\0';
+		size_t n = firedrill__v1__recording_header__get_packed_size(&h2);
+		if (n + needs[i] != header_len) { /* that size is skipped by the varint */
+			text[len] = 'x';
+			fd_recording_writer_destroy(w);
+			continue;
+		}
+		assert_int_equal(fd_recording_writer_set_header(w, &h2, &err), 0);
+		struct fd_record rec = {.time_ns = 5, .payload = (const uint8_t *)"x", .payload_len = 1};
+		assert_int_equal(fd_recording_writer_add(w, &rec, &err), 0);
+		if (fd_recording_writer_finish(w, &err) < 0)
+			fail_msg("need %zu: %s", needs[i], err.msg);
+		fd_recording_writer_destroy(w);
+		struct fd_recording_reader *r;
+		if (fd_recording_reader_open(path, &r, &err) < 0)
+			fail_msg("need %zu: %s", needs[i], err.msg);
+		assert_int_equal(strlen(fd_recording_reader_header(r)->scenario_title), len);
+		assert_int_equal(fd_recording_reader_header(r)->padding.len + 0 <= needs[i], 1);
+		struct fd_record got;
+		assert_int_equal(fd_recording_reader_next(r, &got, &err), 1);
+		assert_int_equal(got.time_ns, 5);
+		fd_recording_reader_destroy(r);
+		text[len] = 'x';
+		ran++;
+		ran_130 |= needs[i] == 130;
+	}
+	assert_true(ran >= 12);
+	assert_true(ran_130); /* the size one padding field cannot fill */
+	/* a header that does not fit is refused; the old one stays */
+	Firedrill__V1__RecordingHeader h = FIREDRILL__V1__RECORDING_HEADER__INIT;
+	struct fd_recording_writer_options wo = {.header_reserve = 100, .single_thread = true};
+	struct fd_recording_writer *w;
+	struct fd_error err = {0};
+	assert_int_equal(fd_recording_writer_create(path, &h, &wo, &w, &err), 0);
+	Firedrill__V1__RecordingHeader big = h;
+	text[1000] = '\0';
+	big.scenario_title = text;
+	assert_int_equal(fd_recording_writer_set_header(w, &big, &err), -FD_EINPUT);
+	assert_int_equal(fd_recording_writer_finish(w, &err), 0);
+	fd_recording_writer_destroy(w);
+	free(text);
+	free(path);
+}
+
 /* ---- the reorder window ---- */
 
 struct out {
@@ -466,6 +545,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_reader),
 		cmocka_unit_test(test_reorder),
+		cmocka_unit_test(test_header_rewrite),
 		cmocka_unit_test(test_dir_proto_roundtrip),
 		cmocka_unit_test(test_dir_json_roundtrip),
 		cmocka_unit_test(test_mixed_proto_file),
