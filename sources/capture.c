@@ -72,44 +72,49 @@ static void malformed(struct run *r, const char *where, const char *why)
 		r->o->malformed(r->o->ctx, where, why);
 }
 
-/* The header: the source's metadata as of now, plus the capture's counts. */
-static int set_header(struct run *r, struct fd_source *src, bool at_end, struct fd_error *err)
+/* The header: the source's metadata as of now, plus the capture's counts
+ * (zero at the start). h points into meta. */
+static void fill_header(const struct run *r, struct fd_source *src,
+			Firedrill__V1__RecordingHeader *h, Firedrill__V1__RecordSource *meta)
 {
-	Firedrill__V1__RecordingHeader h = FIREDRILL__V1__RECORDING_HEADER__INIT;
-	Firedrill__V1__RecordSource meta = *src->impl->metadata(src);
-	h.generator = (char *)(r->o->generator ? r->o->generator : "firedrill");
-	h.source_kind = (char *)(strcmp(src->impl->name, "kafka") ? "file" : "kafka");
-	meta.messages = r->st->messages;
-	meta.malformed = r->st->malformed;
-	meta.late = r->st->late;
-	meta.reorder_window_nano = (uint64_t)r->o->window_ns;
-	h.source = &meta;
-	if (!at_end)
-		return 0;
-	int rc = fd_recording_writer_set_header(r->w, &h, err);
-	if (rc == -FD_EINPUT) {
-		/* more partitions or files than the room reserved: keep the
-		 * totals, drop the per-partition and per-file detail */
-		meta.n_partitions = 0;
-		meta.n_files = 0;
-		rc = fd_recording_writer_set_header(r->w, &h, err);
-	}
-	return rc;
+	firedrill__v1__recording_header__init(h);
+	*meta = *src->impl->metadata(src);
+	h->generator = (char *)(r->o->generator ? r->o->generator : "firedrill");
+	h->source_kind = (char *)(strcmp(src->impl->name, "kafka") ? "file" : "kafka");
+	meta->messages = r->st->messages;
+	meta->malformed = r->st->malformed;
+	meta->late = r->st->late;
+	meta->reorder_window_nano = (uint64_t)r->o->window_ns;
+	h->source = meta;
 }
 
 static int create_writer(struct run *r, struct fd_source *src, const char *path,
 			 struct fd_error *err)
 {
-	Firedrill__V1__RecordingHeader h = FIREDRILL__V1__RECORDING_HEADER__INIT;
-	Firedrill__V1__RecordSource meta = *src->impl->metadata(src);
-	h.generator = (char *)(r->o->generator ? r->o->generator : "firedrill");
-	h.source_kind = (char *)(strcmp(src->impl->name, "kafka") ? "file" : "kafka");
-	h.source = &meta;
+	Firedrill__V1__RecordingHeader h;
+	Firedrill__V1__RecordSource meta;
+	fill_header(r, src, &h, &meta);
 	size_t entries = meta.n_partitions + meta.n_files + meta.n_topics;
 	struct fd_recording_writer_options wo = {
 		.header_reserve = HEADER_RESERVE_BASE + HEADER_RESERVE_PER_ENTRY * entries,
 	};
 	return fd_recording_writer_create(path, &h, &wo, &r->w, err);
+}
+
+static int final_header(struct run *r, struct fd_source *src, struct fd_error *err)
+{
+	Firedrill__V1__RecordingHeader h;
+	Firedrill__V1__RecordSource meta;
+	fill_header(r, src, &h, &meta);
+	int rc = fd_recording_writer_set_header(r->w, &h, err);
+	if (rc == -FD_EINPUT) {
+		/* more partitions (a group's rebalance added some) than the room
+		 * reserved: keep the totals, drop the per-partition detail */
+		meta.n_partitions = 0;
+		meta.n_files = 0;
+		rc = fd_recording_writer_set_header(r->w, &h, err);
+	}
+	return rc;
 }
 
 int fd_capture_run(struct fd_source *src, const char *path, const struct fd_capture_options *o,
@@ -197,7 +202,7 @@ int fd_capture_run(struct fd_source *src, const char *path, const struct fd_capt
 	st->late = rs->late;
 	st->max_late = rs->max_late;
 	st->resources = fd_otlp_decoder_resources(dec);
-	if ((rc = set_header(&r, src, true, err)) < 0)
+	if ((rc = final_header(&r, src, err)) < 0)
 		goto out;
 	rc = fd_recording_writer_finish(r.w, err);
 out:

@@ -201,8 +201,11 @@ static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_part
 				fd_error_set(&s->async_err, FD_ERUNTIME,
 					     "looking up offsets for --start-time: %s", rd_kafka_err2str(r));
 		}
-		for (int i = 0; i < l->cnt; i++)
-			find_part(s, l->elems[i].topic, l->elems[i].partition, true);
+		for (int i = 0; i < l->cnt; i++) {
+			struct part *p = find_part(s, l->elems[i].topic, l->elems[i].partition, true);
+			if (p)
+				p->idle = false; /* ours now: the watermark waits for it */
+		}
 		if (cooperative)
 			rd_kafka_error_destroy(rd_kafka_incremental_assign(rk, l));
 		else
@@ -220,10 +223,11 @@ static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_part
 	}
 }
 
-/* Every partition of every topic, from the cluster's metadata. */
-static int assign_all(struct kafka_source *s, const char *uri, struct fd_error *err)
+/* Every partition of every topic, from the cluster's metadata, into l and
+ * the partition table. */
+static int list_partitions(struct kafka_source *s, const char *uri,
+			   rd_kafka_topic_partition_list_t *l, struct fd_error *err)
 {
-	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(32);
 	int rc = 0;
 	for (size_t t = 0; t < s->n_topics && rc == 0; t++) {
 		rd_kafka_topic_t *rkt = rd_kafka_topic_new(s->rk, s->topics[t].name, NULL);
@@ -252,6 +256,13 @@ static int assign_all(struct kafka_source *s, const char *uri, struct fd_error *
 		if (rkt)
 			rd_kafka_topic_destroy(rkt);
 	}
+	return rc;
+}
+
+static int assign_all(struct kafka_source *s, const char *uri, struct fd_error *err)
+{
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(32);
+	int rc = list_partitions(s, uri, l, err);
 	if (rc == 0) {
 		rd_kafka_resp_err_t e = set_start(s, l);
 		if (e)
@@ -516,6 +527,16 @@ int fd_source_kafka_open(const char *uri, const char *brokers, const struct fd_s
 	conf = NULL; /* owned by rk now */
 	rd_kafka_poll_set_consumer(s->rk);
 	if (o->group) {
+		/* The partitions are listed although the group assigns them: so
+		 * the topics are known to exist, and the header gets room for
+		 * all of them. None counts for the watermark until assigned. */
+		rd_kafka_topic_partition_list_t *all = rd_kafka_topic_partition_list_new(32);
+		rc = list_partitions(s, uri, all, err);
+		rd_kafka_topic_partition_list_destroy(all);
+		if (rc < 0)
+			goto fail;
+		for (size_t i = 0; i < s->n_parts; i++)
+			s->parts[i].idle = true;
 		rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)s->n_topics);
 		for (size_t i = 0; i < s->n_topics; i++)
 			rd_kafka_topic_partition_list_add(l, s->topics[i].name, RD_KAFKA_PARTITION_UA);

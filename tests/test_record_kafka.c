@@ -276,6 +276,16 @@ static void test_group(void **state)
 	assert_int_equal(recset_compare(&a, &b), 0);
 	recset_free(&a);
 	recset_free(&b);
+	struct fd_recording_reader *r;
+	assert_int_equal(fd_recording_reader_open(out, &r, &err), 0);
+	const Firedrill__V1__RecordSource *src = fd_recording_reader_header(r)->source;
+	assert_string_equal(src->group, "firedrill-test");
+	assert_int_equal(src->n_partitions, 3 * PARTITIONS);
+	uint64_t msgs = 0;
+	for (size_t i = 0; i < src->n_partitions; i++)
+		msgs += src->partitions[i]->messages;
+	assert_int_equal(msgs, st.messages);
+	fd_recording_reader_destroy(r);
 	free(out);
 }
 
