@@ -223,6 +223,8 @@ static int split(struct fd_otlp_decoder *d, enum fd_signal sig, const uint8_t *r
 		 int64_t fallback, fd_otlp_record_fn fn, void *ctx, struct fd_error *err)
 {
 	int count = 0;
+	if (len == 0)
+		return 0; /* an empty request; req may be NULL (JSON "{}") */
 	const uint8_t *p = req, *end = req + len;
 	struct field rf;
 	while (next_field(&p, end, &rf)) {
