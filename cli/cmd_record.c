@@ -234,6 +234,11 @@ int cmd_record(const struct verb *v, int argc, char **argv)
 			n, st.records[0], st.records[1], st.records[2], st.messages,
 			fd_format_bytes(b, sizeof(b), st.bytes), st.resources, secs,
 			secs > 0 ? (double)n / secs : 0, end_reason(st.end));
+		for (int sig = 0; sig < FD_SIGNAL_COUNT; sig++)
+			if (st.records[sig])
+				fprintf(stderr, "  %-8s %10" PRIu64 " records %12s\n",
+					fd_signal_name((enum fd_signal)sig), st.records[sig],
+					fd_format_bytes(b, sizeof(b), st.payload_bytes[sig]));
 		fprintf(stderr, "  malformed messages skipped: %" PRIu64 "%s\n", st.malformed,
 			st.malformed > MAX_REPORTED ? " (the first 20 are listed above)" : "");
 		fprintf(stderr, "  records later than the reorder window: %" PRIu64 "%s%s%s\n", st.late,

@@ -43,8 +43,10 @@ static int write_record(void *ctx, const struct fd_record *rec, struct fd_error 
 {
 	struct run *r = ctx;
 	int rc = fd_recording_writer_add(r->w, rec, err);
-	if (rc == 0)
+	if (rc == 0) {
 		r->st->records[rec->signal]++;
+		r->st->payload_bytes[rec->signal] += rec->payload_len;
+	}
 	return rc;
 }
 

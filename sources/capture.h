@@ -35,6 +35,7 @@ struct fd_capture_stats {
 	uint64_t messages, bytes; /* messages read and their bytes */
 	uint64_t malformed;
 	uint64_t records[FD_SIGNAL_COUNT]; /* records written */
+	uint64_t payload_bytes[FD_SIGNAL_COUNT];
 	uint64_t late;     /* written out of order: later than the window */
 	int64_t max_late;  /* ns */
 	uint32_t resources;
