@@ -298,14 +298,17 @@ static int kafka_next(struct fd_source *base, struct fd_source_msg *m, int timeo
 	if (msg->err) {
 		rd_kafka_resp_err_t e = msg->err;
 		int32_t partition = msg->partition;
-		if (e == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+		char name[256]; /* the message holds the topic: copy before freeing it */
+		snprintf(name, sizeof(name), "%s", topic);
+		topic = name;
+		if (e == RD_KAFKA_RESP_ERR__PARTITION_EOF && msg->rkt) {
 			struct part *p = find_part(s, topic, partition, true);
 			if (p)
 				p->idle = true;
-			rd_kafka_message_destroy(msg);
-			return FD_SOURCE_IDLE;
 		}
 		rd_kafka_message_destroy(msg);
+		if (e == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+			return FD_SOURCE_IDLE;
 		char reason[256];
 		rd_kafka_resp_err_t fatal = rd_kafka_fatal_error(s->rk, reason, sizeof(reason));
 		if (fatal)
@@ -323,7 +326,7 @@ static int kafka_next(struct fd_source *base, struct fd_source_msg *m, int timeo
 	m->len = msg->len;
 	m->signal = signal_of(s, topic);
 	m->format = s->format;
-	m->time_ns = ts > 0 ? ts * 1000000 : 0;
+	m->time_ns = ts > 0 && ts < INT64_MAX / 1000000 ? ts * 1000000 : 0;
 	m->broken = NULL;
 	snprintf(m->where, sizeof(m->where), "%s/%" PRId32 "@%" PRId64, topic, msg->partition,
 		 msg->offset);
