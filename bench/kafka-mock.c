@@ -1,8 +1,8 @@
 /*
  * kafka-mock: librdkafka's mock cluster as a standalone broker for the
  * benchmarks, so firedrill and kcat produce to the same broker in one run.
- * Prints the bootstrap address on stdout, then serves until stdin closes
- * or SIGTERM/SIGINT.
+ * Prints the bootstrap address on stdout, then serves until SIGTERM or
+ * SIGINT.
  *
  * Usage: kafka-mock [BROKERS] [PARTITIONS]   (default 1 broker, 12 partitions)
  */
@@ -33,6 +33,8 @@ int main(int argc, char **argv)
 	}
 	char errstr[256];
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	/* no "bootstrap.servers not configured" warning: it is the cluster */
+	rd_kafka_conf_set(conf, "log_level", "3", NULL, 0);
 	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
 	if (!rk) {
 		fprintf(stderr, "kafka-mock: %s\n", errstr);

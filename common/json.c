@@ -7,9 +7,14 @@
 
 void fd_json_init(struct fd_json *j, FILE *f, bool pretty)
 {
-	memset(j, 0, sizeof(*j));
+	/* Not the 16 KiB buffer: writers are made per value in hot loops. */
 	j->f = f;
+	j->depth = 0;
+	memset(j->need_comma, 0, sizeof(j->need_comma));
+	j->after_key = false;
 	j->pretty = pretty;
+	j->error = 0;
+	j->blen = 0;
 }
 
 void fd_json_flush(struct fd_json *j)
@@ -74,7 +79,7 @@ static void before_value(struct fd_json *j)
 static void open_(struct fd_json *j, const char *c)
 {
 	before_value(j);
-	puts_(j, c);
+	put(j, c, 1);
 	if (j->depth < FD_JSON_MAX_DEPTH - 1)
 		j->depth++;
 	j->need_comma[j->depth] = false;
@@ -87,7 +92,7 @@ static void close_(struct fd_json *j, const char *c)
 		j->depth--;
 	if (had)
 		newline(j);
-	puts_(j, c);
+	put(j, c, 1);
 	if (j->depth == 0 && j->pretty)
 		put(j, "\n", 1);
 }
@@ -137,6 +142,11 @@ void fd_json_string_n(struct fd_json *j, const char *str, size_t n)
 	put(j, "\"", 1);
 	size_t start = 0, i = 0;
 	while (i < n) {
+		/* printable ASCII other than '"' and '\\' goes out as it is */
+		while (i < n && s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' && s[i] != '\\')
+			i++;
+		if (i == n)
+			break;
 		unsigned char c = s[i];
 		const char *esc = NULL;
 		char ubuf[8];
@@ -189,6 +199,15 @@ void fd_json_key(struct fd_json *j, const char *key)
 	j->after_key = true;
 }
 
+void fd_json_key_plain(struct fd_json *j, const char *key, size_t n)
+{
+	before_value(j);
+	put(j, "\"", 1);
+	put(j, key, n);
+	put(j, j->pretty ? "\": " : "\":", j->pretty ? 3 : 2);
+	j->after_key = true;
+}
+
 void fd_json_int(struct fd_json *j, int64_t v)
 {
 	char b[32];
@@ -221,6 +240,12 @@ char *fd_format_double(char buf[32], double v)
 	 * expect, and one rendering per value (le="1", never "1.0"). */
 	double a = fabs(v);
 	bool plain = a == 0 || (a >= 1e-4 && a < 1e16);
+	/* Fast path: any decimal of at most DBL_DIG (15) digits survives a
+	 * trip through double and back at 15 digits, so when %.15g round-trips
+	 * it is the shortest form already (%g drops trailing zeros). */
+	snprintf(buf, 32, "%.15g", v);
+	if (strtod(buf, NULL) == v && (!plain || !strchr(buf, 'e')))
+		return buf;
 	/* Round-tripping is monotonic in the precision: bisect for the
 	 * shortest (4-5 tries instead of up to 17). */
 	int lo = 1, hi = 17;

@@ -39,6 +39,8 @@ void fd_json_object_end(struct fd_json *j);
 void fd_json_array_begin(struct fd_json *j);
 void fd_json_array_end(struct fd_json *j);
 void fd_json_key(struct fd_json *j, const char *key);
+/* A key of n bytes that needs no escaping (an identifier): written as is. */
+void fd_json_key_plain(struct fd_json *j, const char *key, size_t n);
 void fd_json_string(struct fd_json *j, const char *s);
 void fd_json_string_n(struct fd_json *j, const char *s, size_t n);
 void fd_json_int(struct fd_json *j, int64_t v);

@@ -412,6 +412,33 @@ int sp_retry(struct sp *p, const struct yt_node *node, const char *key, struct f
 	return 0;
 }
 
+int sp_breaker(struct sp *p, const struct yt_node *node, const char *key, struct fd_breaker *out)
+{
+	static const char *const keys[] = {"failure_ratio", "window", "min_calls", "open_for", NULL};
+	struct fd_breaker b = {.failure_ratio = 0.5, .window_ns = 10 * SP_NS, .min_calls = 20,
+			       .open_ns = 30 * SP_NS};
+	const struct yt_node *v;
+	int rc;
+	if ((rc = sp_map(p, node, key, keys)) < 0)
+		return rc;
+	if ((v = yt_get(node, "failure_ratio"))) {
+		if ((rc = sp_fraction(p, v, "failure_ratio", &b.failure_ratio)) < 0)
+			return rc;
+		if (b.failure_ratio <= 0)
+			return bad_value(p, v, "failure_ratio", "must be above 0");
+	}
+	if ((v = yt_get(node, "window")) && (rc = sp_duration(p, v, "window", &b.window_ns)) < 0)
+		return rc;
+	if ((v = yt_get(node, "min_calls")) &&
+	    (rc = sp_int(p, v, "min_calls", 1, 10000, &b.min_calls)) < 0)
+		return rc;
+	if ((v = yt_get(node, "open_for")) && (rc = sp_duration(p, v, "open_for", &b.open_ns)) < 0)
+		return rc;
+	b.id = (int)p->s->n_breakers++;
+	*out = b;
+	return 0;
+}
+
 /* ---- references --------------------------------------------------------------- */
 
 static struct fd_pos pos_in(const struct yt_node *node, size_t off)

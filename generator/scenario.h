@@ -61,6 +61,19 @@ struct fd_retry {
 	int64_t max_backoff_ns;
 };
 
+/* A client-side circuit breaker on an HTTP call (Resilience4j-style, count
+ * based over a time window): once at least min_calls calls ended in the
+ * last window_ns and failure_ratio of them failed, calls are refused at once
+ * (fail fast, no network) for open_ns; then one probe call goes through and
+ * its outcome closes the breaker or opens it again. Per caller instance. */
+struct fd_breaker {
+	int id;               /* dense across the scenario */
+	double failure_ratio; /* 0.5 */
+	int64_t window_ns;    /* 10 s */
+	int min_calls;        /* 20 */
+	int64_t open_ns;      /* 30 s */
+};
+
 enum fd_runtime {
 	FD_RUNTIME_GO,
 	FD_RUNTIME_JAVA,
@@ -126,6 +139,8 @@ struct fd_call {
 	struct fd_retry retry;
 	bool has_latency;     /* else the target's default latency */
 	struct fd_dist latency; /* ns; for ENDPOINT calls: network time only */
+	bool has_breaker;     /* ENDPOINT and DEPENDENCY calls only */
+	struct fd_breaker breaker;
 
 	/* FD_CALL_ENDPOINT */
 	struct fd_endpoint *endpoint;
@@ -490,6 +505,7 @@ struct fd_scenario {
 	size_t n_queues;
 	struct fd_dependency *dependencies;
 	size_t n_dependencies;
+	size_t n_breakers;           /* calls with a circuit breaker */
 	struct fd_traffic *traffic;
 	size_t n_traffic;
 	struct fd_event *events;     /* time order */

@@ -46,6 +46,9 @@ int sp_fail(struct sp *p, struct fd_pos pos, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int sp_oom(struct sp *p);
 
+/* circuit_breaker: {failure_ratio, window, min_calls, open_for} (scenario.c) */
+int sp_breaker(struct sp *p, const struct yt_node *node, const char *key, struct fd_breaker *out);
+
 
 
 /* ---- shape checks ------------------------------------------------------------- */

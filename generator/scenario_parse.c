@@ -195,7 +195,8 @@ static int call_kind(struct sp *p, const struct yt_node *item, enum fd_call_kind
 		/* maybe a typo of one of them: let sp_map say so */
 		static const char *const all[] = {"service", "endpoint", "db", "query", "cache",
 						  "queue", "dependency", "probability", "repeat",
-						  "optional", "timeout", "retry", "latency", NULL};
+						  "optional", "timeout", "retry", "latency",
+						  "circuit_breaker", NULL};
 		int rc = sp_map(p, item, "call", all);
 		if (rc < 0)
 			return rc;
@@ -236,7 +237,8 @@ static int parse_call(struct sp *p, const struct yt_node *item, struct fd_servic
 		      int depth, struct fd_call *c)
 {
 	static const char *const k_endpoint[] = {"service", "endpoint", "probability", "repeat",
-						 "optional", "timeout", "retry", "latency", NULL};
+						 "optional", "timeout", "retry", "latency",
+						 "circuit_breaker", NULL};
 	static const char *const k_db[] = {"db", "query", "probability", "repeat", "optional",
 					   "timeout", "retry", "latency", NULL};
 	static const char *const k_cache[] = {"cache", "op", "key", "hit_ratio", "on_miss",
@@ -246,7 +248,7 @@ static int parse_call(struct sp *p, const struct yt_node *item, struct fd_servic
 					      "timeout", "retry", "latency", NULL};
 	static const char *const k_dep[] = {"dependency", "method", "route", "probability",
 					    "repeat", "optional", "timeout", "retry", "latency",
-					    NULL};
+					    "circuit_breaker", NULL};
 	const struct yt_node *v;
 	int rc;
 	(void)caller;
@@ -387,6 +389,11 @@ static int parse_call(struct sp *p, const struct yt_node *item, struct fd_servic
 		if ((rc = sp_dist(p, v, "latency", false, &c->latency)) < 0)
 			return rc;
 		c->has_latency = true;
+	}
+	if ((v = yt_get(item, "circuit_breaker"))) {
+		if ((rc = sp_breaker(p, v, "circuit_breaker", &c->breaker)) < 0)
+			return rc;
+		c->has_breaker = true;
 	}
 	return 0;
 }

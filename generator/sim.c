@@ -197,6 +197,22 @@ struct incarnation {
 
 struct svc;
 
+/* A circuit breaker's state in one caller instance (fd_breaker). Calls are
+ * simulated request by request, so outcomes arrive out of time order: the
+ * ring keeps the ends of recent calls and every decision at time t counts
+ * only those that had ended by t. */
+#define BREAKER_RING 512
+enum { BR_CLOSED, BR_OPEN, BR_HALF_OPEN };
+struct breaker {
+	int64_t end[BREAKER_RING];
+	bool failed[BREAKER_RING];
+	int n, head;
+	int state;
+	int64_t open_until; /* BR_OPEN */
+	int64_t probe_end;  /* BR_HALF_OPEN: when the probe call ended */
+	bool probe_failed;
+};
+
 struct inst {
 	struct svc *svc;
 	int idx;
@@ -215,6 +231,7 @@ struct inst {
 	struct series *series;
 	size_t n_series, cap_series;
 	struct pool *pools; /* by database id */
+	struct breaker *breakers; /* by fd_breaker id, allocated on first use */
 	int64_t restart_pending_at; /* scheduled restart (mitigation) or 0 */
 	/* crash loop: a deploy whose version fails at startup (crash_ev). The
 	 * instance stays in its callers' rotation, as one without a readiness
@@ -1186,6 +1203,75 @@ static int64_t backoff_for(const struct fd_retry *r, int attempt)
 	return (int64_t)b;
 }
 
+/* Whether a call through breaker b may go out at t; false: refuse it. A
+ * call let through while half-open is the probe (*probe). */
+static bool breaker_allows(struct fd_sim *s, struct inst *in, const struct fd_breaker *def,
+			   struct breaker *b, const char *target, int64_t t, bool *probe)
+{
+	*probe = false;
+	if (b->state == BR_HALF_OPEN) {
+		if (t < b->probe_end)
+			return false; /* one probe at a time */
+		if (b->probe_failed) {
+			b->state = BR_OPEN;
+			b->open_until = b->probe_end + def->open_ns;
+			logf_line(s, in, b->probe_end, SEV_WARN, NULL, NULL,
+				  "circuit breaker for %s: trial call failed, open again for %.0fs", target,
+				  (double)def->open_ns / 1e9);
+		} else {
+			b->state = BR_CLOSED;
+			b->n = b->head = 0;
+			logf_line(s, in, b->probe_end, SEV_INFO, NULL, NULL,
+				  "circuit breaker for %s closed: trial call succeeded", target);
+		}
+	}
+	if (b->state == BR_OPEN) {
+		if (t < b->open_until)
+			return false;
+		b->state = BR_HALF_OPEN;
+		b->probe_end = INT64_MAX; /* until breaker_record */
+		*probe = true;
+		logf_line(s, in, t, SEV_INFO, NULL, NULL,
+			  "circuit breaker for %s half-open: letting one trial call through", target);
+		return true;
+	}
+	int calls = 0, failures = 0;
+	for (int i = 0; i < b->n; i++) {
+		int64_t e = b->end[i];
+		if (e <= t && e > t - def->window_ns) {
+			calls++;
+			failures += b->failed[i];
+		}
+	}
+	if (calls >= def->min_calls && failures >= def->failure_ratio * calls) {
+		b->state = BR_OPEN;
+		b->open_until = t + def->open_ns;
+		logf_line(s, in, t, SEV_WARN, NULL, NULL,
+			  "circuit breaker for %s opened: %d of %d calls failed in the last %.0fs; "
+			  "failing fast for %.0fs",
+			  target, failures, calls, (double)def->window_ns / 1e9,
+			  (double)def->open_ns / 1e9);
+		return false;
+	}
+	return true;
+}
+
+static void breaker_record(struct breaker *b, bool probe, int64_t end, bool failed)
+{
+	if (probe) {
+		b->probe_end = end;
+		b->probe_failed = failed;
+		return;
+	}
+	if (b->state != BR_CLOSED)
+		return; /* a call let through before it opened: the window restarts */
+	b->end[b->head] = end;
+	b->failed[b->head] = failed;
+	b->head = (b->head + 1) % BREAKER_RING;
+	if (b->n < BREAKER_RING)
+		b->n++;
+}
+
 struct client_ctx {
 	const char *method, *route, *peer, *url;
 	int status;
@@ -1208,12 +1294,39 @@ static struct outcome call_http(struct fd_sim *s, struct req *rq, struct inst *i
 	const struct fd_blob *res = inc ? inc->res : current_inc(in)->res;
 	int64_t cur = t;
 	struct outcome last = {0};
+	struct breaker *br = call->has_breaker ? &in->breakers[call->breaker.id] : NULL;
+	char target[256] = "";
+	if (br)
+		snprintf(target, sizeof(target), "%s (%s %s)", peer, method, route);
 
 	for (int attempt = 0;; attempt++) {
 		struct span sp = {.trace_id = rq->trace_id, .parent = parent, .kind = SPAN_CLIENT,
 				  .start = cur};
 		if (rq->sampled)
 			random_id(s, sp.id, 8);
+		bool probe = false;
+		if (br && !breaker_allows(s, in, &call->breaker, br, target, cur, &probe)) {
+			/* refused in the client: no request, no retry, ~20 us */
+			int64_t end = cur + 20000;
+			if (rq->sampled) {
+				char name[160];
+				if (!callee)
+					snprintf(name, sizeof(name), "%s %s", method, route);
+				struct pbw *w = &s->w;
+				sp.end = end;
+				sp.error = true;
+				span_begin(w, &sp, callee ? callee->key : name);
+				otlp_attr_str(w, 9, "http.request.method", method);
+				otlp_attr_str(w, 9, "server.address", peer);
+				otlp_attr_str(w, 9, "url.template", route);
+				otlp_attr_str(w, 9, "error.type", "circuit_open");
+				sp.status_msg = "circuit breaker open";
+				sp.exception_type = "CircuitBreakerOpenException";
+				sp.exception_msg = "circuit breaker is open: call not permitted";
+				span_finish(s, w, &sp, res, "http.client.do");
+			}
+			return (struct outcome){.end = end, .status = 503, .error = "circuit_open"};
+		}
 		struct mods m;
 		mods_init(&m);
 		int64_t net = call->has_latency ? sample_dist(s, &call->latency) : 400000;
@@ -1243,6 +1356,8 @@ static struct outcome call_http(struct fd_sim *s, struct req *rq, struct inst *i
 			resp = cur + eff_timeout;
 			failed = timed_out = true;
 		}
+		if (br)
+			breaker_record(br, probe, resp, failed);
 		if (dep)
 			hop_add(s, rq, hop_dependency(s, dep), resp - cur);
 		if (dep) {
@@ -2626,7 +2741,8 @@ int fd_sim_create(const struct fd_scenario *sc, const struct fd_sim_options *opt
 				 suffix);
 			in->slots = calloc(s->nslots, sizeof(*in->slots));
 			in->pools = calloc(sc->n_databases ? sc->n_databases : 1, sizeof(*in->pools));
-			if (!in->slots || !in->pools)
+			in->breakers = calloc(sc->n_breakers ? sc->n_breakers : 1, sizeof(*in->breakers));
+			if (!in->slots || !in->pools || !in->breakers)
 				goto nomem;
 			in->exists = k < sv->count;
 			if (in->exists && add_inc(s, in, s->start, sv->def->version) < 0)
@@ -2899,6 +3015,7 @@ void fd_sim_destroy(struct fd_sim *s)
 					free(in->pools[d].slots);
 				}
 				free(in->pools);
+				free(in->breakers);
 			}
 			free(sv->inst);
 		}

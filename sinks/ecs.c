@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,8 +67,9 @@ static const struct mapping resource_map[] = {
 
 static const char *lookup(const struct mapping *map, size_t n, const char *key)
 {
+	/* first characters first: every attribute of every record comes here */
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(map[i].otel, key) == 0)
+		if (map[i].otel[0] == key[0] && strcmp(map[i].otel, key) == 0)
 			return map[i].ecs;
 	return NULL;
 }
@@ -130,8 +133,23 @@ static void plain_value(struct fd_json *j, const AnyValue *v)
 
 char *fd_ecs_value_text(const AnyValue *v)
 {
-	if (v && v->value_case == OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE)
+	char num[32];
+	switch (v ? v->value_case : OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE__NOT_SET) {
+	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE:
 		return strdup(v->string_value ? v->string_value : "");
+	/* Scalars, the common case, as plain_value writes them but without a
+	 * memory stream per value. */
+	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE:
+		snprintf(num, sizeof(num), "%" PRId64, v->int_value);
+		return strdup(num);
+	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE:
+		return strdup(isfinite(v->double_value) ? fd_format_double(num, v->double_value)
+							 : "null");
+	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE:
+		return strdup(v->bool_value ? "true" : "false");
+	default:
+		break;
+	}
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -165,7 +183,7 @@ struct doc {
 static bool claim(struct doc *d, const char *key)
 {
 	for (size_t i = 0; i < d->n_keys; i++)
-		if (strcmp(d->keys[i], key) == 0)
+		if (d->keys[i][0] == key[0] && strcmp(d->keys[i], key) == 0)
 			return false;
 	if (d->n_keys < sizeof(d->keys) / sizeof(d->keys[0]))
 		d->keys[d->n_keys++] = key;
@@ -316,22 +334,26 @@ static void write_doc(struct doc *d, const struct fd_record *rec, const LogRecor
 	fd_json_object_end(j);
 }
 
-int fd_ecs_log(const struct fd_record *rec, struct fd_json *out, struct fd_error *err)
+int fd_ecs_log(const struct fd_record *rec, struct fd_pb_arena *scratch, struct fd_json *out,
+	       struct fd_error *err)
 {
 	if (rec->signal != FD_SIGNAL_LOGS)
 		return fd_error_set(err, FD_EINPUT, "ecs: only log records have an ECS form, not %s",
 				    fd_signal_name(rec->signal) ? fd_signal_name(rec->signal) : "?");
+	if (scratch)
+		fd_pb_arena_reset(scratch);
 	LogRecord *lr = (LogRecord *)fd_otlp_json_unpack(
-		&opentelemetry__proto__logs__v1__log_record__descriptor, rec->payload, rec->payload_len);
+		&opentelemetry__proto__logs__v1__log_record__descriptor, rec->payload, rec->payload_len,
+		scratch);
 	Resource *res = rec->resource
 				? (Resource *)fd_otlp_json_unpack(
 					  &opentelemetry__proto__resource__v1__resource__descriptor,
-					  rec->resource->data, rec->resource->len)
+					  rec->resource->data, rec->resource->len, scratch)
 				: NULL;
 	Scope *scope = rec->scope
 			       ? (Scope *)fd_otlp_json_unpack(
 					 &opentelemetry__proto__common__v1__instrumentation_scope__descriptor,
-					 rec->scope->data, rec->scope->len)
+					 rec->scope->data, rec->scope->len, scratch)
 			       : NULL;
 	int rc = 0;
 	if (!lr || (rec->resource && !res) || (rec->scope && !scope)) {
@@ -351,10 +373,10 @@ int fd_ecs_log(const struct fd_record *rec, struct fd_json *out, struct fd_error
 			rc = fd_error_set(err, FD_ERUNTIME, "ecs: writing: %s", strerror(out->error));
 	}
 	if (lr)
-		protobuf_c_message_free_unpacked(&lr->base, NULL);
+		fd_otlp_json_unpacked_free(&lr->base, scratch);
 	if (res)
-		protobuf_c_message_free_unpacked(&res->base, NULL);
+		fd_otlp_json_unpacked_free(&res->base, scratch);
 	if (scope)
-		protobuf_c_message_free_unpacked(&scope->base, NULL);
+		fd_otlp_json_unpacked_free(&scope->base, scratch);
 	return rc;
 }

@@ -39,7 +39,10 @@
  * FD_SIGNAL_LOGS) to out, without a trailing newline. Returns 0,
  * -FD_EINPUT for a malformed payload/resource/scope (nothing written), or
  * -FD_ERUNTIME when out fails. */
-int fd_ecs_log(const struct fd_record *rec, struct fd_json *out, struct fd_error *err);
+struct fd_pb_arena;
+/* scratch: decoding memory, reset here (NULL: malloc). */
+int fd_ecs_log(const struct fd_record *rec, struct fd_pb_arena *scratch, struct fd_json *out,
+	       struct fd_error *err);
 
 /* The lowercase level for a severity: the text when given ("WARN" ->
  * "warn"), else the number's range (9..12 -> "info"); "" when neither. */

@@ -81,13 +81,19 @@ static bool wire_ok(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_
 }
 
 ProtobufCMessage *fd_otlp_json_unpack(const ProtobufCMessageDescriptor *desc, const uint8_t *data,
-				      size_t len)
+				      size_t len, struct fd_pb_arena *scratch)
 {
 	if (len && !data)
 		return NULL;
 	if (!wire_ok(desc, data, len, 0))
 		return NULL;
-	return protobuf_c_message_unpack(desc, NULL, len, data);
+	return protobuf_c_message_unpack(desc, scratch ? &scratch->allocator : NULL, len, data);
+}
+
+void fd_otlp_json_unpacked_free(ProtobufCMessage *m, struct fd_pb_arena *scratch)
+{
+	if (m && !scratch)
+		protobuf_c_message_free_unpacked(m, NULL);
 }
 
 char *fd_otlp_hex(char *out, const uint8_t *p, size_t n)
@@ -101,7 +107,9 @@ char *fd_otlp_hex(char *out, const uint8_t *p, size_t n)
 	return out;
 }
 
-void fd_otlp_json_name(char *out, size_t n, const char *name)
+/* "start_time_unix_nano" -> "startTimeUnixNano": protobuf's JSON name.
+ * Returns its length. */
+static size_t camel(char *out, size_t n, const char *name)
 {
 	size_t o = 0;
 	bool up = false;
@@ -114,6 +122,7 @@ void fd_otlp_json_name(char *out, size_t n, const char *name)
 		up = false;
 	}
 	out[o] = '\0';
+	return o;
 }
 
 /* OTLP's ids (trace_id, span_id, parent_span_id in spans, links, logs and
@@ -218,13 +227,13 @@ static void put_value(struct fd_json *j, const ProtobufCFieldDescriptor *f, cons
 	case PROTOBUF_C_TYPE_INT64:
 	case PROTOBUF_C_TYPE_SINT64:
 	case PROTOBUF_C_TYPE_SFIXED64:
-		snprintf(num, sizeof(num), "%lld", (long long)*(const int64_t *)p);
-		fd_json_string(j, num);
+		fd_json_string_n(j, num,
+				 (size_t)snprintf(num, sizeof(num), "%lld", (long long)*(const int64_t *)p));
 		break;
 	case PROTOBUF_C_TYPE_UINT64:
 	case PROTOBUF_C_TYPE_FIXED64:
-		snprintf(num, sizeof(num), "%llu", (unsigned long long)*(const uint64_t *)p);
-		fd_json_string(j, num);
+		fd_json_string_n(j, num, (size_t)snprintf(num, sizeof(num), "%llu",
+							  (unsigned long long)*(const uint64_t *)p));
 		break;
 	case PROTOBUF_C_TYPE_FLOAT:
 		put_double(j, *(const float *)p);
@@ -319,15 +328,13 @@ static void put_message(struct fd_json *j, const ProtobufCMessage *m)
 			if (n == 0)
 				continue;
 			const char *arr = *(char *const *)(base + f->offset);
-			fd_otlp_json_name(key, sizeof(key), f->name);
-			fd_json_key(j, key);
+			fd_json_key_plain(j, key, camel(key, sizeof(key), f->name));
 			fd_json_array_begin(j);
 			for (size_t k = 0; k < n; k++)
 				put_value(j, f, arr + k * elem_size(f->type));
 			fd_json_array_end(j);
 		} else if (is_present(m, f)) {
-			fd_otlp_json_name(key, sizeof(key), f->name);
-			fd_json_key(j, key);
+			fd_json_key_plain(j, key, camel(key, sizeof(key), f->name));
 			put_value(j, f, base + f->offset);
 		}
 	}
@@ -347,19 +354,21 @@ const ProtobufCMessageDescriptor *fd_otlp_request_descriptor(enum fd_signal sig)
 	return NULL;
 }
 
-int fd_otlp_json_export(enum fd_signal sig, const uint8_t *req, size_t len, struct fd_json *out,
-			struct fd_error *err)
+int fd_otlp_json_export(enum fd_signal sig, const uint8_t *req, size_t len,
+			struct fd_pb_arena *scratch, struct fd_json *out, struct fd_error *err)
 {
 	const ProtobufCMessageDescriptor *d = fd_otlp_request_descriptor(sig);
 	if (!d)
 		return fd_error_set(err, FD_EINPUT, "otlp_json: unknown signal %d", (int)sig);
-	ProtobufCMessage *m = fd_otlp_json_unpack(d, req, len);
+	if (scratch)
+		fd_pb_arena_reset(scratch);
+	ProtobufCMessage *m = fd_otlp_json_unpack(d, req, len, scratch);
 	if (!m)
 		return fd_error_set(err, FD_EINPUT,
 				    "otlp_json: %zu bytes are not a well-formed %s export request", len,
 				    fd_signal_name(sig));
 	put_message(out, m);
-	protobuf_c_message_free_unpacked(m, NULL);
+	fd_otlp_json_unpacked_free(m, scratch);
 	if (out->error)
 		return fd_error_set(err, FD_ERUNTIME, "otlp_json: writing: %s", strerror(out->error));
 	return 0;

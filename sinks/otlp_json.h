@@ -30,6 +30,7 @@
 
 #include "error.h"
 #include "json.h"
+#include "pb_arena.h"
 #include "record.h"
 
 /* Writes the request req[0..len) (protobuf, as fd_otlp_batch_encode makes
@@ -37,22 +38,20 @@
  * pretty; no trailing newline). Returns 0, or -FD_EINPUT when the bytes are
  * not a well-formed request (nothing is written then), -FD_ERUNTIME when
  * out fails or memory runs out. */
-int fd_otlp_json_export(enum fd_signal sig, const uint8_t *req, size_t len, struct fd_json *out,
-			struct fd_error *err);
+int fd_otlp_json_export(enum fd_signal sig, const uint8_t *req, size_t len,
+			struct fd_pb_arena *scratch, struct fd_json *out, struct fd_error *err);
 
 /* Decodes data as desc with protobuf-c after checking that the message
  * nests no deeper than the JSON writer can follow (protobuf-c recurses
- * without a limit, so hostile input could exhaust the stack). Returns the
- * message (free with protobuf_c_message_free_unpacked(m, NULL)) or NULL
- * when data is malformed or memory runs out. Shared with the ECS and text
- * encoders. */
+ * without a limit, so hostile input could exhaust the stack). With scratch
+ * NULL the message is malloc'd (free with protobuf_c_message_free_unpacked(m,
+ * NULL)); otherwise it lives in scratch until its next reset (no free).
+ * NULL when data is malformed or memory runs out. Shared with the ECS and
+ * text encoders. */
 ProtobufCMessage *fd_otlp_json_unpack(const ProtobufCMessageDescriptor *desc, const uint8_t *data,
-				      size_t len);
-
-/* The JSON name of a field: "start_time_unix_nano" -> "startTimeUnixNano"
- * (protobuf's lowerCamelCase), truncated to n - 1 characters. Shared with
- * the OTLP/JSON reader (sources/otlp_json_read.c). */
-void fd_otlp_json_name(char *out, size_t n, const char *proto_name);
+				      size_t len, struct fd_pb_arena *scratch);
+/* Frees m as unpacked by fd_otlp_json_unpack with the same scratch. */
+void fd_otlp_json_unpacked_free(ProtobufCMessage *m, struct fd_pb_arena *scratch);
 
 /* True for the bytes fields OTLP/JSON writes as hex instead of base64:
  * trace_id, span_id, parent_span_id (every bytes field named *_id). */

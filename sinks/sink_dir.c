@@ -87,6 +87,7 @@ struct files_sink {
 	struct output out[FD_SIGNAL_COUNT];
 	struct fd_otlp_batch *batch[FD_SIGNAL_COUNT];
 	struct pbw pb;
+	struct fd_pb_arena scratch; /* decoding, reset per record or request */
 	uint64_t skipped[FD_SIGNAL_COUNT];
 	void (*notice)(void *ctx, const char *msg);
 	void *notice_ctx;
@@ -335,7 +336,7 @@ static int flush_batch(struct files_sink *s, enum fd_signal sig, struct fd_error
 			return rc;
 		struct fd_json j;
 		fd_json_init(&j, u.f, false);
-		rc = fd_otlp_json_export(sig, s->pb.buf, s->pb.len, &j, err);
+		rc = fd_otlp_json_export(sig, s->pb.buf, s->pb.len, &s->scratch, &j, err);
 		rc = unit_end(s, sig, &u, rc, err);
 	}
 	fd_otlp_batch_reset(b);
@@ -391,6 +392,15 @@ static void text_put(FILE *f, const char *v, bool quote_if_needed)
 	if (quote)
 		fputc('"', f);
 	for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+		/* the plain run up to the next character to escape, in one write */
+		size_t run = 0;
+		while (p[run] >= 0x20 && p[run] != 0x7f && !(quote && (p[run] == '"' || p[run] == '\\')))
+			run++;
+		if (run) {
+			fwrite(p, 1, run, f);
+			p += run - 1;
+			continue;
+		}
 		if (*p == '\n')
 			fputs("\\n", f);
 		else if (*p == '\r')
@@ -440,11 +450,11 @@ static void text_head(FILE *f, const struct fd_record *rec, const char *kind)
 	text_put(f, svc, true);
 }
 
-static int text_log(FILE *f, const struct fd_record *rec)
+static int text_log(FILE *f, const struct fd_record *rec, struct fd_pb_arena *scratch)
 {
 	Opentelemetry__Proto__Logs__V1__LogRecord *lr = (void *)fd_otlp_json_unpack(
-		&opentelemetry__proto__logs__v1__log_record__descriptor, rec->payload,
-		rec->payload_len);
+		&opentelemetry__proto__logs__v1__log_record__descriptor, rec->payload, rec->payload_len,
+		scratch);
 	if (!lr)
 		return -1;
 	char buf[32], up[32];
@@ -463,14 +473,13 @@ static int text_log(FILE *f, const struct fd_record *rec)
 		free(body);
 		rc = text_attrs(f, lr->attributes, lr->n_attributes);
 	}
-	protobuf_c_message_free_unpacked(&lr->base, NULL);
+	fd_otlp_json_unpacked_free(&lr->base, scratch);
 	return rc;
 }
 
-static int text_span(FILE *f, const struct fd_record *rec)
+static int text_span(FILE *f, const struct fd_record *rec, struct fd_pb_arena *scratch)
 {
-	Opentelemetry__Proto__Trace__V1__Span *sp = (void *)fd_otlp_json_unpack(
-		&opentelemetry__proto__trace__v1__span__descriptor, rec->payload, rec->payload_len);
+	Opentelemetry__Proto__Trace__V1__Span *sp = (void *)fd_otlp_json_unpack(&opentelemetry__proto__trace__v1__span__descriptor, rec->payload, rec->payload_len, scratch);
 	if (!sp)
 		return -1;
 	double ms = (double)(int64_t)(sp->end_time_unix_nano - sp->start_time_unix_nano) / 1e6;
@@ -488,7 +497,7 @@ static int text_span(FILE *f, const struct fd_record *rec)
 		}
 	}
 	int rc = text_attrs(f, sp->attributes, sp->n_attributes);
-	protobuf_c_message_free_unpacked(&sp->base, NULL);
+	fd_otlp_json_unpacked_free(&sp->base, scratch);
 	return rc;
 }
 
@@ -551,10 +560,10 @@ static bool metric_point(const Metric *m, size_t i, char *v, size_t vn, KeyValue
 }
 
 /* One line per data point (a metric without points still gets one). */
-static int text_metric(FILE *f, const struct fd_record *rec)
+static int text_metric(FILE *f, const struct fd_record *rec, struct fd_pb_arena *scratch)
 {
 	Metric *m = (void *)fd_otlp_json_unpack(&opentelemetry__proto__metrics__v1__metric__descriptor,
-						rec->payload, rec->payload_len);
+						rec->payload, rec->payload_len, scratch);
 	if (!m)
 		return -1;
 	int rc = 0;
@@ -575,7 +584,7 @@ static int text_metric(FILE *f, const struct fd_record *rec)
 		fprintf(f, " %s", v);
 		rc = text_attrs(f, kv, n);
 	}
-	protobuf_c_message_free_unpacked(&m->base, NULL);
+	fd_otlp_json_unpacked_free(&m->base, scratch);
 	return rc;
 }
 
@@ -595,14 +604,15 @@ static int write_unit(struct files_sink *s, const struct fd_record *rec, struct 
 		fputs("{\"create\":{\"_index\":\"" BULK_INDEX "\"}}\n", u.f);
 		/* fall through */
 	case F_ECS:
-		rc = fd_ecs_log(rec, &j, err);
+		rc = fd_ecs_log(rec, &s->scratch, &j, err);
 		break;
 	default: {
-		int (*fn)(FILE *, const struct fd_record *) =
+		int (*fn)(FILE *, const struct fd_record *, struct fd_pb_arena *) =
 			rec->signal == FD_SIGNAL_TRACES ? text_span
 			: rec->signal == FD_SIGNAL_METRICS ? text_metric
 							   : text_log;
-		if (fn(u.f, rec) < 0)
+		fd_pb_arena_reset(&s->scratch);
+		if (fn(u.f, rec, &s->scratch) < 0)
 			rc = fd_error_set(err, FD_EINPUT, "text: malformed %s payload (%zu bytes)",
 					  what[rec->signal], rec->payload_len);
 		break;
@@ -701,6 +711,7 @@ static void files_destroy(struct fd_sink *sink)
 		free(o->final);
 		fd_otlp_batch_destroy(s->batch[i]);
 	}
+	fd_pb_arena_free(&s->scratch);
 	pbw_finish(&s->pb);
 	free(s->dir);
 	free(s);
@@ -733,6 +744,7 @@ int fd_files_sink_open(const char *uri, const char *dir, const char *format, con
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	}
 	s->format = F_OTLP_JSON;
+	fd_pb_arena_init(&s->scratch);
 	/* stdout: one record per request by default, so that the signals'
 	 * lines come out in record order, as a person watching expects. */
 	s->batch_records = dir ? 512 : 1;

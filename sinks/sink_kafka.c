@@ -59,7 +59,8 @@
  * kafka://embedded: an in-process librdkafka mock cluster (rdkafka_mock.h),
  * one broker on 127.0.0.1, topics created with `partitions` partitions. It
  * is announced through ctx->notice, lives until destroy (so after close a
- * CLI may still show it), and close keeps it up for ctx->linger_ns, sleeping
+ * CLI may still show it), and destroy (after a close) keeps it up for
+ * ctx->linger_ns first, sleeping
  * with nanosleep: a signal (SIGINT) interrupts the sleep and ends the
  * linger early, so the CLI needs no hook into the sink. The mock keeps only
  * the newest 5 MiB of message sets (and at most 100000 of them) per
@@ -138,8 +139,10 @@ struct kafka_sink {
 	rd_kafka_t *rk;
 	rd_kafka_t *mock_rk; /* embedded: the handle the mock cluster lives on */
 	rd_kafka_mock_cluster_t *mock;
+	struct fd_pb_arena scratch; /* decoding for format=otlp_json and ecs */
 	char *bootstrap; /* embedded: the mock's address */
 	int64_t delivery_timeout_ns, linger_ns;
+	bool close_called; /* destroy lingers only after a close */
 	int flush_ms; /* how long close waits for delivery reports */
 
 	struct pending pend[FD_SIGNAL_COUNT];
@@ -530,6 +533,27 @@ static void embedded_linger(struct kafka_sink *s)
 		notice(s, "embedded Kafka broker: linger interrupted");
 }
 
+/* Fetches the topics' metadata before the first message. Messages produced
+ * before it arrives wait in librdkafka's unassigned queue, and the leader's
+ * broker thread was seen to pick them up only at its next 1 s poll: every
+ * short replay took a second longer. Best effort: a broker that is not up
+ * yet costs at most this wait, and messages then wait for it as usual. */
+static void warm_up(struct kafka_sink *s)
+{
+	for (int sig = 0; sig < FD_SIGNAL_COUNT; sig++) {
+		rd_kafka_topic_t *rkt = rd_kafka_topic_new(s->rk, s->topic[sig], NULL);
+		if (!rkt)
+			continue;
+		const struct rd_kafka_metadata *md = NULL;
+		rd_kafka_resp_err_t e = rd_kafka_metadata(s->rk, 0, rkt, &md, 1000);
+		if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
+			rd_kafka_metadata_destroy(md);
+		rd_kafka_topic_destroy(rkt);
+		if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
+			break; /* no broker yet: one wait is enough */
+	}
+}
+
 /* ---- producing ---- */
 
 /* Hands one message to librdkafka. payload is malloc'd and passed with
@@ -631,7 +655,7 @@ static int emit(struct kafka_sink *s, enum fd_signal sig, const struct pend *v, 
 		if (!f)
 			return fd_error_set(err, FD_ERUNTIME, "out of memory");
 		fd_json_init(&s->json, f, false);
-		int rc = fd_otlp_json_export(sig, s->pb.buf, s->pb.len, &s->json, err);
+		int rc = fd_otlp_json_export(sig, s->pb.buf, s->pb.len, &s->scratch, &s->json, err);
 		if (fclose(f) != 0 && rc == 0)
 			rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
 		if (rc < 0) {
@@ -761,7 +785,8 @@ static int resource_key(struct kafka_sink *s, const struct fd_blob *res, uint8_t
 	uint64_t h = fd_hash64("", 0);
 	if (res && res->len) {
 		Opentelemetry__Proto__Resource__V1__Resource *r = (void *)fd_otlp_json_unpack(
-			&opentelemetry__proto__resource__v1__resource__descriptor, res->data, res->len);
+			&opentelemetry__proto__resource__v1__resource__descriptor, res->data, res->len,
+			NULL);
 		if (!r)
 			return fd_error_set(err, FD_EINPUT, "sink '%s': malformed resource (%u bytes)",
 					    s->base.uri, res->len);
@@ -895,7 +920,7 @@ static int write_ecs(struct kafka_sink *s, const struct fd_record *rec, struct f
 	if (!f)
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	fd_json_init(&s->json, f, false);
-	rc = fd_ecs_log(rec, &s->json, err);
+	rc = fd_ecs_log(rec, &s->scratch, &s->json, err);
 	if (fclose(f) != 0 && rc == 0)
 		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
 	if (rc < 0) {
@@ -966,7 +991,7 @@ static int kafka_close(struct fd_sink *sink, struct fd_error *err)
 		notice(s, "sink '%s': format=ecs writes logs only: skipped %" PRIu64 " spans and %" PRIu64
 			  " metrics",
 		       sink->uri, s->skipped[FD_SIGNAL_TRACES], s->skipped[FD_SIGNAL_METRICS]);
-	embedded_linger(s);
+	s->close_called = true;
 	uint64_t lost_msgs = s->stats.messages - s->stats.delivered;
 	uint64_t lost_recs = s->stats.records - s->stats.delivered_records;
 	if (lost_msgs == 0)
@@ -983,6 +1008,10 @@ static int kafka_close(struct fd_sink *sink, struct fd_error *err)
 static void kafka_destroy(struct fd_sink *sink)
 {
 	struct kafka_sink *s = (struct kafka_sink *)sink;
+	/* Here rather than in close, so that the run's summary is printed
+	 * (between close and destroy) before the wait. */
+	if (s->close_called)
+		embedded_linger(s);
 	if (s->rk) {
 		/* Not closed: drop what is queued instead of waiting for it. */
 		rd_kafka_purge(s->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT |
@@ -1000,6 +1029,7 @@ static void kafka_destroy(struct fd_sink *sink)
 		free(s->topic[i]);
 	}
 	fd_otlp_batch_destroy(s->batch);
+	fd_pb_arena_free(&s->scratch);
 	pbw_finish(&s->pb);
 	free(s->res_key);
 	free(s->res_key_set);
@@ -1087,6 +1117,7 @@ int fd_sink_kafka_open(const char *uri, const char *rest, const struct fd_sink_c
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	}
 	s->format = F_OTLP_PROTO;
+	fd_pb_arena_init(&s->scratch);
 	s->batch_bytes = DEFAULT_BATCH_BYTES;
 	s->batch_records = DEFAULT_BATCH_RECORDS;
 	s->batch_window = DEFAULT_BATCH_WINDOW;
@@ -1173,6 +1204,7 @@ int fd_sink_kafka_open(const char *uri, const char *rest, const struct fd_sink_c
 		rc = fd_error_set(err, FD_EINPUT, "sink '%s': Kafka producer: %s", uri, errstr);
 		goto fail;
 	}
+	warm_up(s);
 	*out = &s->base;
 	return 0;
 

@@ -19,11 +19,13 @@
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 #include "otlp_json.h"
 #include "otlp_json_read.h"
+#include "pb_arena.h"
 #include "pbwrite.h"
 
 struct fd_otlp_decoder {
 	struct fd_intern *resources, *scopes;
 	struct pbw json; /* a JSON message converted to protobuf; reused */
+	struct fd_pb_arena arena; /* protobuf-c's check of each request, reset after it */
 };
 
 int fd_otlp_format_parse(const char *name, enum fd_otlp_format *out)
@@ -49,6 +51,7 @@ struct fd_otlp_decoder *fd_otlp_decoder_create(void)
 	struct fd_otlp_decoder *d = calloc(1, sizeof(*d));
 	if (!d)
 		return NULL;
+	fd_pb_arena_init(&d->arena);
 	d->resources = fd_intern_create();
 	d->scopes = fd_intern_create();
 	if (!d->resources || !d->scopes) {
@@ -65,6 +68,7 @@ void fd_otlp_decoder_destroy(struct fd_otlp_decoder *d)
 	fd_intern_destroy(d->resources);
 	fd_intern_destroy(d->scopes);
 	pbw_finish(&d->json);
+	fd_pb_arena_free(&d->arena);
 	free(d);
 }
 
@@ -336,13 +340,13 @@ int fd_otlp_decode(struct fd_otlp_decoder *d, const uint8_t *msg, size_t len,
 		return fd_error_set(err, FD_EINPUT, "unknown signal %d", signal);
 	bool ok = false;
 	for (int s = first; s <= last && !ok; s++) {
-		ProtobufCMessage *m = fd_otlp_json_unpack(fd_otlp_request_descriptor((enum fd_signal)s), msg, len);
+		ProtobufCMessage *m =
+			fd_otlp_json_unpack(fd_otlp_request_descriptor((enum fd_signal)s), msg, len, &d->arena);
 		if (m && (first == last || plausible((enum fd_signal)s, m))) {
 			ok = true;
 			sig = (enum fd_signal)s;
 		}
-		if (m)
-			protobuf_c_message_free_unpacked(m, NULL);
+		fd_pb_arena_reset(&d->arena);
 	}
 	if (!ok) {
 		if (first == last)

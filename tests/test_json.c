@@ -182,6 +182,33 @@ static void emit_inf(struct fd_json *j) { fd_json_double(j, -INFINITY); }
 static void emit_tenth(struct fd_json *j) { fd_json_double(j, 0.1); }
 static void emit_one(struct fd_json *j) { fd_json_double(j, 1.0); }
 
+/* Significant digits of a rendering: mantissa digits without leading and
+ * trailing zeros. */
+static int sig_digits(const char *s)
+{
+	char d[40];
+	int n = 0;
+	for (; *s && *s != 'e'; s++)
+		if (*s >= '0' && *s <= '9' && (n || *s != '0'))
+			d[n++] = *s;
+	while (n && d[n - 1] == '0')
+		n--;
+	return n ? n : 1;
+}
+
+/* The fewest %.Ng digits that read back as v: the reference, by search. */
+static int shortest_digits(double v)
+{
+	char b[40];
+	for (int p = 1; p < 17; p++) {
+		snprintf(b, sizeof(b), "%.*g", p, v);
+		if (strtod(b, NULL) == v)
+			return sig_digits(b);
+	}
+	snprintf(b, sizeof(b), "%.17g", v);
+	return sig_digits(b);
+}
+
 static void test_numbers(void **state)
 {
 	(void)state;
@@ -219,6 +246,29 @@ static void test_numbers(void **state)
 		fd_format_double(b, v);
 		assert_true(strtod(b, NULL) == v);
 		assert_true(strlen(b) < 32);
+		assert_int_equal(sig_digits(b), shortest_digits(v));
+	}
+	/* and values with few digits, as measurements are: 1 to 17 digits at
+	 * every scale, where the fast %.15g path and the search must agree */
+	for (int i = 0; i < 20000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		int digits = 1 + (int)(x % 17), scale = (int)((x >> 8) % 40) - 20;
+		unsigned long long mod = 1;
+		for (int k = 0; k < digits; k++)
+			mod *= 10;
+		char dec[64];
+		snprintf(dec, sizeof(dec), "%llue%d", (unsigned long long)(x >> 16) % mod, scale);
+		double v = strtod(dec, NULL);
+		if (!isfinite(v))
+			continue;
+		fd_format_double(b, v);
+		assert_true(strtod(b, NULL) == v);
+		assert_int_equal(sig_digits(b), shortest_digits(v));
+		double a = fabs(v);
+		if (a == 0 || (a >= 1e-4 && a < 1e16))
+			assert_null(strchr(b, 'e'));
 	}
 }
 

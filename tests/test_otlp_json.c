@@ -35,7 +35,7 @@ static char *export(enum fd_signal sig, const uint8_t *req, size_t len, int *rc,
 	assert_non_null(f);
 	struct fd_json j;
 	fd_json_init(&j, f, false);
-	*rc = fd_otlp_json_export(sig, req, len, &j, err);
+	*rc = fd_otlp_json_export(sig, req, len, NULL, &j, err);
 	assert_int_equal(fclose(f), 0);
 	return buf;
 }
@@ -571,7 +571,7 @@ static void test_synth_read_back_by_python(void **state)
 			struct fd_json j;
 			fd_json_init(&j, json_f[s], false);
 			struct fd_error err = {0};
-			if (fd_otlp_json_export((enum fd_signal)s, w.buf, w.len, &j, &err) != 0)
+			if (fd_otlp_json_export((enum fd_signal)s, w.buf, w.len, NULL, &j, &err) != 0)
 				fail_msg("%s", err.msg);
 			fputc('\n', json_f[s]);
 			c_summary(want_f[s], (enum fd_signal)s, w.buf, w.len);

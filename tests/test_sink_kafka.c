@@ -810,10 +810,11 @@ static void test_embedded(void **state)
 	struct expect e = {0};
 	write_n(s, syn, 2000, &e);
 	close_ok(s);
-	assert_non_null(strstr(nt.text, "stays up"));
 	assert_null(strstr(nt.text, "no longer readable"));
 	check_topics(addr, &e, 1000000); /* still up after close, until destroy */
-	fd_sink_destroy(s);
+	assert_null(strstr(nt.text, "stays up"));
+	fd_sink_destroy(s); /* lingers 1 ms first */
+	assert_non_null(strstr(nt.text, "stays up"));
 	fd_synth_destroy(syn);
 	expect_free(&e);
 }
