@@ -274,6 +274,68 @@ static void test_mixed_proto_file(void **state)
 	free(d);
 }
 
+/* One JSON file with every signal (as the collector's file exporter writes
+ * it), records whose times go back further than the window: all kept,
+ * the late one counted in the stats and in the header. */
+static void test_file_json_mixed_late(void **state)
+{
+	struct fixture *f = *state;
+	char *in = tu_path(f->dir, "otlp-export.json"), *out = tu_path(f->dir, "late.fdr");
+	const char *lines =
+		"{\"resourceSpans\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":"
+		"{\"stringValue\":\"a\"}}]},\"scopeSpans\":[{\"spans\":[{\"traceId\":"
+		"\"0102030405060708090a0b0c0d0e0f10\",\"spanId\":\"0102030405060708\",\"name\":\"x\","
+		"\"endTimeUnixNano\":\"100000000000\"}]}]}]}\n"
+		"{\"resourceLogs\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":"
+		"{\"stringValue\":\"a\"}}]},\"scopeLogs\":[{\"logRecords\":[{\"timeUnixNano\":"
+		"\"200000000000\",\"body\":{\"stringValue\":\"later\"}}]}]}]}\n"
+		"{\"resourceLogs\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":"
+		"{\"stringValue\":\"a\"}}]},\"scopeLogs\":[{\"logRecords\":[{\"timeUnixNano\":"
+		"\"250000000000\",\"body\":{\"stringValue\":\"later still\"}}]}]}]}\n"
+		"{\"resourceMetrics\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":"
+		"{\"stringValue\":\"a\"}}]},\"scopeMetrics\":[{\"metrics\":[{\"name\":\"m\",\"gauge\":"
+		"{\"dataPoints\":[{\"timeUnixNano\":\"10000000000\",\"asInt\":\"3\"}]}}]}]}]}\n"
+		"{\"resourceLogs\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":"
+		"{\"stringValue\":\"a\"}}]},\"scopeLogs\":[{\"logRecords\":[{\"timeUnixNano\":"
+		"\"300000000000\",\"body\":{\"stringValue\":\"last\"}}]}]}]}\n";
+	assert_int_equal(tu_write_file(in, lines, strlen(lines)), 0);
+	char uri[4200];
+	snprintf(uri, sizeof(uri), "file:%s", in);
+	struct fd_capture_options o = {.window_ns = 1000000000LL};
+	struct fd_capture_stats st;
+	struct fd_error err = {0};
+	if (capture(uri, out, &o, &st, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(st.malformed, 0);
+	assert_int_equal(st.records[0], 1);
+	assert_int_equal(st.records[1], 1);
+	assert_int_equal(st.records[2], 3);
+	/* The watermark is the file's latest time as of the previous message:
+	 * 100 goes out when the 250 line comes (100 <= 200 - 1 s); the metric
+	 * at 10 then comes 90 s behind what was released. */
+	assert_int_equal(st.late, 1);
+	assert_true(st.max_late == 90000000000LL);
+	assert_int_equal(st.resources, 1);        /* one resource for all signals */
+	struct fd_recording_reader *r;
+	assert_int_equal(fd_recording_reader_open(out, &r, &err), 0);
+	assert_int_equal(fd_recording_reader_header(r)->source->late, 1);
+	assert_string_equal(fd_recording_reader_header(r)->source->files[0]->format, "otlp_json");
+	struct fd_record rec;
+	int64_t times[5];
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(fd_recording_reader_next(r, &rec, &err), 1);
+		times[i] = rec.time_ns;
+	}
+	assert_int_equal(fd_recording_reader_next(r, &rec, &err), 0);
+	/* written as released: in order, the late one where it came */
+	assert_true(times[0] == 100000000000LL && times[1] == 10000000000LL &&
+		    times[2] == 200000000000LL && times[3] == 250000000000LL &&
+		    times[4] == 300000000000LL);
+	fd_recording_reader_destroy(r);
+	free(in);
+	free(out);
+}
+
 static void test_max_records(void **state)
 {
 	struct fixture *f = *state;
@@ -549,6 +611,7 @@ int main(void)
 		cmocka_unit_test(test_dir_proto_roundtrip),
 		cmocka_unit_test(test_dir_json_roundtrip),
 		cmocka_unit_test(test_mixed_proto_file),
+		cmocka_unit_test(test_file_json_mixed_late),
 		cmocka_unit_test(test_max_records),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
