@@ -31,6 +31,6 @@ int cmd_generate(const struct verb *v, int argc, char **argv);
 int cmd_validate(const struct verb *v, int argc, char **argv);
 int cmd_list(const struct verb *v, int argc, char **argv);
 int cmd_replay(const struct verb *v, int argc, char **argv);
-int cmd_planned(const struct verb *v, int argc, char **argv);
+int cmd_record(const struct verb *v, int argc, char **argv);
 
 #endif

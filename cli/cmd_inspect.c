@@ -79,6 +79,121 @@ static const char *or_dash(const char *s)
 	return s && *s ? s : "-";
 }
 
+/* Where a captured recording came from (firedrill record). Partitions
+ * that delivered nothing are left out of the text; --json has them all. */
+static void print_capture_text(const Firedrill__V1__RecordSource *src)
+{
+	char a[64];
+	printf("from         %s (format %s", or_dash(src->uri), or_dash(src->format));
+	if (src->n_brokers)
+		printf(", start %s, %s%s", or_dash(src->start),
+		       src->group && *src->group ? "group " : "no group",
+		       src->group && *src->group ? src->group : "");
+	printf(")\n");
+	for (size_t i = 0; i < src->n_topics; i++)
+		printf("%-12s %s -> %s\n", i ? "" : "topics", src->topics[i]->topic,
+		       or_dash(fd_signal_name((enum fd_signal)src->topics[i]->signal)));
+	size_t shown = 0;
+	for (size_t i = 0; i < src->n_partitions; i++) {
+		const Firedrill__V1__PartitionRange *p = src->partitions[i];
+		if (!p->messages)
+			continue;
+		printf("%-12s %s/%" PRId32 " offsets %" PRId64 "..%" PRId64 " (%" PRIu64 " messages)\n",
+		       shown++ ? "" : "partitions", p->topic, p->partition, p->first_offset,
+		       p->last_offset, p->messages);
+	}
+	for (size_t i = 0; i < src->n_files; i++) {
+		const Firedrill__V1__SourceFile *f = src->files[i];
+		printf("%-12s %s (%s, %" PRIu64 " messages, %" PRIu64 " malformed)\n", i ? "" : "files",
+		       f->path, or_dash(f->format), f->messages, f->malformed);
+	}
+	printf("captured     %" PRIu64 " messages, %" PRIu64 " malformed skipped, %" PRIu64
+	       " records later than the %s reorder window\n",
+	       src->messages, src->malformed, src->late,
+	       fd_format_duration(a, sizeof(a), (int64_t)src->reorder_window_nano));
+}
+
+static void json_str_or_null(struct fd_json *j, const char *s)
+{
+	if (s)
+		fd_json_string(j, s);
+	else
+		fd_json_null(j);
+}
+
+static void print_capture_json(struct fd_json *j, const Firedrill__V1__RecordSource *src)
+{
+	char a[64];
+	fd_json_object_begin(j);
+	fd_json_key(j, "uri");
+	json_str_or_null(j, src->uri);
+	fd_json_key(j, "format");
+	json_str_or_null(j, src->format);
+	fd_json_key(j, "brokers");
+	fd_json_array_begin(j);
+	for (size_t i = 0; i < src->n_brokers; i++)
+		fd_json_string(j, src->brokers[i]);
+	fd_json_array_end(j);
+	fd_json_key(j, "group");
+	json_str_or_null(j, src->group);
+	fd_json_key(j, "start");
+	json_str_or_null(j, src->start);
+	fd_json_key(j, "topics");
+	fd_json_array_begin(j);
+	for (size_t i = 0; i < src->n_topics; i++) {
+		fd_json_object_begin(j);
+		fd_json_key(j, "topic");
+		fd_json_string(j, src->topics[i]->topic);
+		fd_json_key(j, "signal");
+		json_str_or_null(j, fd_signal_name((enum fd_signal)src->topics[i]->signal));
+		fd_json_object_end(j);
+	}
+	fd_json_array_end(j);
+	fd_json_key(j, "partitions");
+	fd_json_array_begin(j);
+	for (size_t i = 0; i < src->n_partitions; i++) {
+		const Firedrill__V1__PartitionRange *p = src->partitions[i];
+		fd_json_object_begin(j);
+		fd_json_key(j, "topic");
+		fd_json_string(j, p->topic);
+		fd_json_key(j, "partition");
+		fd_json_int(j, p->partition);
+		fd_json_key(j, "first_offset");
+		fd_json_int(j, p->first_offset);
+		fd_json_key(j, "last_offset");
+		fd_json_int(j, p->last_offset);
+		fd_json_key(j, "messages");
+		fd_json_uint(j, p->messages);
+		fd_json_object_end(j);
+	}
+	fd_json_array_end(j);
+	fd_json_key(j, "files");
+	fd_json_array_begin(j);
+	for (size_t i = 0; i < src->n_files; i++) {
+		const Firedrill__V1__SourceFile *f = src->files[i];
+		fd_json_object_begin(j);
+		fd_json_key(j, "path");
+		fd_json_string(j, f->path);
+		fd_json_key(j, "format");
+		json_str_or_null(j, f->format);
+		fd_json_key(j, "messages");
+		fd_json_uint(j, f->messages);
+		fd_json_key(j, "malformed");
+		fd_json_uint(j, f->malformed);
+		fd_json_object_end(j);
+	}
+	fd_json_array_end(j);
+	fd_json_key(j, "messages");
+	fd_json_uint(j, src->messages);
+	fd_json_key(j, "malformed");
+	fd_json_uint(j, src->malformed);
+	fd_json_key(j, "late_records");
+	fd_json_uint(j, src->late);
+	fd_json_key(j, "reorder_window");
+	fd_json_string(j, fd_format_duration(a, sizeof(a), (int64_t)src->reorder_window_nano));
+	fd_json_object_end(j);
+}
+
 static void print_text(const char *path, const struct fd_recording_reader *r, const struct facts *x)
 {
 	const Firedrill__V1__RecordingHeader *h = fd_recording_reader_header(r);
@@ -104,6 +219,8 @@ static void print_text(const char *path, const struct fd_recording_reader *r, co
 					  (int64_t)(h->end_time_unix_nano - h->start_time_unix_nano)));
 	for (size_t i = 0; i < h->n_properties; i++)
 		printf("%-12s %s\n", h->properties[i]->key, h->properties[i]->value);
+	if (h->source)
+		print_capture_text(h->source);
 	printf("records      %" PRIu64 " (traces %" PRIu64 ", metrics %" PRIu64 ", logs %" PRIu64 ")\n",
 	       n, x->records[0], x->records[1], x->records[2]);
 	if (x->have_range)
@@ -231,6 +348,11 @@ static int print_json(const char *path, const struct fd_recording_reader *r, con
 		fd_json_string(&j, h->properties[i]->value);
 	}
 	fd_json_object_end(&j);
+	fd_json_key(&j, "capture");
+	if (h->source)
+		print_capture_json(&j, h->source);
+	else
+		fd_json_null(&j);
 	fd_json_key(&j, "records");
 	fd_json_object_begin(&j);
 	fd_json_key(&j, "total");

@@ -67,6 +67,11 @@ struct fd_recording_writer {
 	Firedrill__V1__Figure **figures;
 	size_t nfigures;
 
+	/* The header as it is in the file (padding included), and its
+	 * replacement for finish to write over it; NULL when none. */
+	size_t header_len;
+	uint8_t *new_header;
+
 	/* Compression runs on a second thread, one block behind the caller:
 	 * generation and zstd overlap on two cores. The worker alone touches
 	 * the file, cctx, stored buffer, offset and block list until it is
@@ -292,6 +297,90 @@ static int flush_block(struct fd_recording_writer *w, struct fd_error *err)
 	return 0;
 }
 
+static size_t varint_len(uint64_t v)
+{
+	size_t n = 1;
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+/* Packs header into exactly len bytes: the message, then zero-filled
+ * `padding` fields (field 15) making up the rest. One field of k bytes
+ * costs 1 + varint_len(k) + k; some totals (1, 130...) have no such k, so
+ * the first field may be an empty one (2 bytes). A header that sets padding
+ * itself has it replaced. Returns -1 when out of memory or when len is too
+ * small. */
+static int pack_padded(const Firedrill__V1__RecordingHeader *header, uint8_t *out, size_t len)
+{
+	Firedrill__V1__RecordingHeader h = *header;
+	h.padding.len = 0;
+	h.padding.data = NULL;
+	size_t n = firedrill__v1__recording_header__get_packed_size(&h);
+	if (n > len)
+		return -1;
+	firedrill__v1__recording_header__pack(&h, out);
+	size_t need = len - n;
+	uint8_t *p = out + n;
+	while (need > 0) {
+		size_t k = need >= 2 ? need - 2 : 0;
+		while (k > 0 && 1 + varint_len(k) + k > need)
+			k--;
+		if (1 + varint_len(k) + k != need && need - (1 + varint_len(k) + k) < 2)
+			k = 0; /* an empty field first, then the rest */
+		if (need < 2)
+			return -1;
+		*p++ = 15 << 3 | 2;
+		size_t v = k;
+		while (v >= 0x80) {
+			*p++ = (uint8_t)(v | 0x80);
+			v >>= 7;
+		}
+		*p++ = (uint8_t)v;
+		memset(p, 0, k);
+		p += k;
+		need -= 1 + varint_len(k) + k;
+	}
+	return 0;
+}
+
+int fd_recording_writer_set_header(struct fd_recording_writer *w,
+				   const Firedrill__V1__RecordingHeader *header, struct fd_error *err)
+{
+	Firedrill__V1__RecordingHeader h = *header;
+	h.padding.len = 0;
+	h.padding.data = NULL;
+	size_t n = firedrill__v1__recording_header__get_packed_size(&h);
+	if (n > w->header_len || n + 1 == w->header_len) /* 1 byte cannot be padding */
+		return fd_error_set(err, FD_EINPUT,
+				    "the new header of '%s' needs %zu bytes; %zu were reserved", w->path, n,
+				    w->header_len);
+	uint8_t *p = malloc(w->header_len ? w->header_len : 1);
+	if (!p || pack_padded(&h, p, w->header_len) < 0) {
+		free(p);
+		return fd_error_set(err, FD_ERUNTIME, "out of memory");
+	}
+	free(w->new_header);
+	w->new_header = p;
+	return 0;
+}
+
+/* Writes the replacement header over the old one (same length). */
+static int rewrite_header(struct fd_recording_writer *w, struct fd_error *err)
+{
+	uint8_t crc[4];
+	fdr_put_u32(crc, fd_crc32c(0, w->new_header, w->header_len));
+	errno = 0;
+	if (fflush(w->f) != 0 ||
+	    pwrite(fileno(w->f), crc, 4, 16) != 4 ||
+	    pwrite(fileno(w->f), w->new_header, w->header_len, FDR_FILE_HEADER_LEN) !=
+		    (ssize_t)w->header_len)
+		return io_error(w, err, "writing");
+	return 0;
+}
+
 int fd_recording_writer_create(const char *path, const Firedrill__V1__RecordingHeader *header,
 			       const struct fd_recording_writer_options *opts,
 			       struct fd_recording_writer **out, struct fd_error *err)
@@ -335,12 +424,14 @@ int fd_recording_writer_create(const char *path, const Firedrill__V1__RecordingH
 	if (!header)
 		header = &empty;
 	size_t hlen = firedrill__v1__recording_header__get_packed_size(header);
-	if (hlen > FDR_MAX_HEADER_LEN) {
+	size_t reserve = opts ? opts->header_reserve : 0;
+	if (hlen > FDR_MAX_HEADER_LEN || reserve > FDR_MAX_HEADER_LEN - hlen) {
 		rc = fd_error_set(err, FD_EINPUT, "recording header of %zu bytes exceeds the limit of %u",
-				  hlen, FDR_MAX_HEADER_LEN);
+				  hlen + reserve, FDR_MAX_HEADER_LEN);
 		goto fail;
 	}
-	uint8_t *hbuf = malloc(FDR_FILE_HEADER_LEN + hlen);
+	w->header_len = hlen + reserve;
+	uint8_t *hbuf = malloc(FDR_FILE_HEADER_LEN + w->header_len);
 	if (!hbuf) {
 		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
 		goto fail;
@@ -348,10 +439,14 @@ int fd_recording_writer_create(const char *path, const Firedrill__V1__RecordingH
 	memcpy(hbuf, FDR_MAGIC, FDR_MAGIC_LEN);
 	fdr_put_u16(hbuf + 8, FDR_VERSION_MAJOR);
 	fdr_put_u16(hbuf + 10, FDR_VERSION_MINOR);
-	fdr_put_u32(hbuf + 12, (uint32_t)hlen);
-	firedrill__v1__recording_header__pack(header, hbuf + FDR_FILE_HEADER_LEN);
-	fdr_put_u32(hbuf + 16, fd_crc32c(0, hbuf + FDR_FILE_HEADER_LEN, hlen));
-	rc = write_all(w, hbuf, FDR_FILE_HEADER_LEN + hlen, err);
+	fdr_put_u32(hbuf + 12, (uint32_t)w->header_len);
+	if (pack_padded(header, hbuf + FDR_FILE_HEADER_LEN, w->header_len) < 0) {
+		free(hbuf);
+		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
+		goto fail;
+	}
+	fdr_put_u32(hbuf + 16, fd_crc32c(0, hbuf + FDR_FILE_HEADER_LEN, w->header_len));
+	rc = write_all(w, hbuf, FDR_FILE_HEADER_LEN + w->header_len, err);
 	free(hbuf);
 	if (rc < 0)
 		goto fail;
@@ -552,6 +647,8 @@ int fd_recording_writer_finish(struct fd_recording_writer *w, struct fd_error *e
 	stop_worker(w);
 	if (rc == 0)
 		rc = write_footer(w, err);
+	if (rc == 0 && w->new_header)
+		rc = rewrite_header(w, err);
 	if (rc == 0) {
 		errno = 0;
 		if (fflush(w->f) != 0 || fsync(fileno(w->f)) != 0)
@@ -600,6 +697,7 @@ void fd_recording_writer_destroy(struct fd_recording_writer *w)
 		free(f);
 	}
 	free(w->figures);
+	free(w->new_header);
 	free(w->blocks);
 	fd_intern_destroy(w->resources);
 	fd_intern_destroy(w->scopes);

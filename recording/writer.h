@@ -27,6 +27,10 @@ struct fd_recording_writer_options {
 	int zstd_level;    /* 0 = default (3); 1 is faster, 19 smaller */
 	bool single_thread; /* compress on the caller's thread (default: a
 			       second thread, one block behind; same bytes) */
+	/* Room for the header to grow, in bytes: the header is padded to its
+	 * size plus this (RecordingHeader.padding), so that
+	 * fd_recording_writer_set_header can rewrite it at close. 0: none. */
+	size_t header_reserve;
 };
 
 /* header: metadata written at the start (borrowed; copied into the file
@@ -46,6 +50,14 @@ int fd_recording_writer_add(struct fd_recording_writer *w, const struct fd_recor
  * summary. Copies the strings. */
 int fd_recording_writer_add_figure(struct fd_recording_writer *w, const Firedrill__V1__Figure *fig,
 				   struct fd_error *err);
+
+/* Replaces the header written at create, in place, when the file is
+ * finished (for metadata known only at the end: the Kafka offsets a capture
+ * read). The new header must fit in the space create reserved; the padding
+ * absorbs the difference, so no other byte of the file moves. Copies what
+ * it needs. Errors: FD_EINPUT when it does not fit (the old header stays). */
+int fd_recording_writer_set_header(struct fd_recording_writer *w,
+				   const Firedrill__V1__RecordingHeader *header, struct fd_error *err);
 
 /* Writes the last block and the footer index, syncs, and renames the file
  * into place. After it (successful or not) only destroy may be called. */

@@ -127,7 +127,7 @@ static size_t camel(char *out, size_t n, const char *name)
 
 /* OTLP's ids (trace_id, span_id, parent_span_id in spans, links, logs and
  * exemplars) are the only bytes fields named *_id: hex, per the spec. */
-static bool is_id(const ProtobufCFieldDescriptor *f)
+bool fd_otlp_json_is_hex(const ProtobufCFieldDescriptor *f)
 {
 	size_t n = strlen(f->name);
 	return n >= 3 && strcmp(f->name + n - 3, "_id") == 0;
@@ -250,7 +250,7 @@ static void put_value(struct fd_json *j, const ProtobufCFieldDescriptor *f, cons
 		break;
 	}
 	case PROTOBUF_C_TYPE_BYTES:
-		if (is_id(f))
+		if (fd_otlp_json_is_hex(f))
 			put_hex(j, p);
 		else
 			put_base64(j, p);
@@ -341,7 +341,7 @@ static void put_message(struct fd_json *j, const ProtobufCMessage *m)
 	fd_json_object_end(j);
 }
 
-static const ProtobufCMessageDescriptor *request_descriptor(enum fd_signal sig)
+const ProtobufCMessageDescriptor *fd_otlp_request_descriptor(enum fd_signal sig)
 {
 	switch (sig) {
 	case FD_SIGNAL_TRACES:
@@ -357,7 +357,7 @@ static const ProtobufCMessageDescriptor *request_descriptor(enum fd_signal sig)
 int fd_otlp_json_export(enum fd_signal sig, const uint8_t *req, size_t len,
 			struct fd_pb_arena *scratch, struct fd_json *out, struct fd_error *err)
 {
-	const ProtobufCMessageDescriptor *d = request_descriptor(sig);
+	const ProtobufCMessageDescriptor *d = fd_otlp_request_descriptor(sig);
 	if (!d)
 		return fd_error_set(err, FD_EINPUT, "otlp_json: unknown signal %d", (int)sig);
 	if (scratch)

@@ -22,6 +22,7 @@
 #ifndef FD_OTLP_JSON_H
 #define FD_OTLP_JSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,6 +52,14 @@ ProtobufCMessage *fd_otlp_json_unpack(const ProtobufCMessageDescriptor *desc, co
 				      size_t len, struct fd_pb_arena *scratch);
 /* Frees m as unpacked by fd_otlp_json_unpack with the same scratch. */
 void fd_otlp_json_unpacked_free(ProtobufCMessage *m, struct fd_pb_arena *scratch);
+
+/* True for the bytes fields OTLP/JSON writes as hex instead of base64:
+ * trace_id, span_id, parent_span_id (every bytes field named *_id). */
+bool fd_otlp_json_is_hex(const ProtobufCFieldDescriptor *f);
+
+/* The protobuf-c descriptor of signal sig's Export*ServiceRequest; NULL for
+ * an unknown signal. */
+const ProtobufCMessageDescriptor *fd_otlp_request_descriptor(enum fd_signal sig);
 
 /* Lowercase hex of n bytes into out (2n + 1 bytes). Returns out. */
 char *fd_otlp_hex(char *out, const uint8_t *p, size_t n);

@@ -6,7 +6,7 @@ const struct fd_sink_scheme fd_sink_schemes[] = {
 	{"kafka", fd_sink_kafka_open, NULL},
 	{"stdout", fd_sink_stdout_open, NULL},
 	{"prom-rw", fd_sink_prom_rw_open, NULL},
-	{"otlp-http", NULL, "planned: issue #6"},
+	{"otlp-http", NULL, "planned: OTLP/HTTP export, not scheduled yet"},
 	{"scrape", fd_sink_scrape_open, NULL},
 	{NULL, NULL, NULL},
 };
