@@ -328,6 +328,11 @@ struct fd_sim {
 	size_t n_queries; /* across databases */
 	int *query_base;   /* per database: global index of its first query */
 	char **query_summary; /* by global query index: "SELECT orders" */
+	/* by global query index: the first query of its database with the same
+	 * summary. Metrics are per summary, as OpenTelemetry's are: two
+	 * statements on one table make one series, not two points with the
+	 * same attributes (which a backend would reject or merge). */
+	int *query_series;
 	int64_t *cache_flushed_at;
 
 	struct heap heap;
@@ -1601,7 +1606,8 @@ static struct outcome call_db(struct fd_sim *s, struct req *rq, struct inst *in,
 	}
 	int inc_idx = 0;
 	if (inc_at(in, t, &inc_idx))
-		observe(s, in, SERIES_DB, inc_idx, s->query_base[db->id] + q->id, 0, NULL, out.end, lat);
+		observe(s, in, SERIES_DB, inc_idx, s->query_series[s->query_base[db->id] + q->id], 0,
+			NULL, out.end, lat);
 	uint8_t qspan[8] = {0};
 	if (rq->sampled) {
 		struct span sp = {.trace_id = rq->trace_id, .parent = parent, .kind = SPAN_CLIENT,
@@ -2669,6 +2675,19 @@ int fd_sim_create(const struct fd_scenario *sc, const struct fd_sim_options *opt
 			if (!(*slot = strdup(db_summary(&sc->databases[d].queries[q], buf, sizeof(buf)))))
 				goto nomem;
 		}
+	s->query_series = calloc(s->n_queries ? s->n_queries : 1, sizeof(int));
+	if (!s->query_series)
+		goto nomem;
+	for (size_t d = 0; d < sc->n_databases; d++)
+		for (size_t q = 0; q < sc->databases[d].n_queries; q++) {
+			int g = s->query_base[d] + (int)q, first = g;
+			for (int o = s->query_base[d]; o < g; o++)
+				if (strcmp(s->query_summary[o], s->query_summary[g]) == 0) {
+					first = o;
+					break;
+				}
+			s->query_series[g] = first;
+		}
 #define ALLOC_LIST(field, n) \
 	if (!(s->field = calloc((n) ? (n) : 1, sizeof(struct elist)))) \
 		goto nomem;
@@ -3042,6 +3061,7 @@ void fd_sim_destroy(struct fd_sim *s)
 	for (size_t q = 0; s->query_summary && q < s->n_queries; q++)
 		free(s->query_summary[q]);
 	free(s->query_summary);
+	free(s->query_series);
 	free(s->query_base);
 	free(s->cache_flushed_at);
 	if (s->meas)

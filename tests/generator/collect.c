@@ -74,6 +74,90 @@ static void instance_of(const struct fd_blob *res, char *out, size_t len)
 	opentelemetry__proto__resource__v1__resource__free_unpacked(r, NULL);
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A data point's attributes as "k=v,k=v" in key order. */
+static void attr_signature(Opentelemetry__Proto__Common__V1__KeyValue **kv, size_t n, char *out,
+			   size_t len)
+{
+	char items[32][128];
+	char *sorted[32];
+	size_t m = n < 32 ? n : 32;
+	for (size_t i = 0; i < m; i++) {
+		const Opentelemetry__Proto__Common__V1__AnyValue *v = kv[i]->value;
+		if (v && v->value_case == OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE)
+			snprintf(items[i], sizeof(items[i]), "%s=%s", kv[i]->key, v->string_value);
+		else if (v && v->value_case == OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE)
+			snprintf(items[i], sizeof(items[i]), "%s=%lld", kv[i]->key, (long long)v->int_value);
+		else if (v && v->value_case == OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE)
+			snprintf(items[i], sizeof(items[i]), "%s=%d", kv[i]->key, (int)v->bool_value);
+		else if (v && v->value_case == OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE)
+			snprintf(items[i], sizeof(items[i]), "%s=%.17g", kv[i]->key, v->double_value);
+		else
+			snprintf(items[i], sizeof(items[i]), "%s=?", kv[i]->key);
+		sorted[i] = items[i];
+	}
+	qsort(sorted, m, sizeof(sorted[0]), cmp_str);
+	size_t o = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < m && o < len; i++)
+		o += (size_t)snprintf(out + o, len - o, "%s%s", i ? "," : "", sorted[i]);
+}
+
+/* Counts points of m whose attributes repeat an earlier point's. */
+static void check_duplicates(struct collect *c, const Opentelemetry__Proto__Metrics__V1__Metric *m)
+{
+	size_t n = 0;
+	Opentelemetry__Proto__Common__V1__KeyValue ***attrs = NULL;
+	size_t *nattrs = NULL;
+	switch (m->data_case) {
+	case OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_GAUGE:
+	case OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_SUM: {
+		size_t np = m->data_case == OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_GAUGE
+				    ? m->gauge->n_data_points : m->sum->n_data_points;
+		Opentelemetry__Proto__Metrics__V1__NumberDataPoint **dp =
+			m->data_case == OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_GAUGE
+				? m->gauge->data_points : m->sum->data_points;
+		attrs = calloc(np + 1, sizeof(*attrs));
+		nattrs = calloc(np + 1, sizeof(*nattrs));
+		for (size_t i = 0; attrs && nattrs && i < np; i++, n++) {
+			attrs[i] = dp[i]->attributes;
+			nattrs[i] = dp[i]->n_attributes;
+		}
+		break;
+	}
+	case OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_HISTOGRAM: {
+		size_t np = m->histogram->n_data_points;
+		attrs = calloc(np + 1, sizeof(*attrs));
+		nattrs = calloc(np + 1, sizeof(*nattrs));
+		for (size_t i = 0; attrs && nattrs && i < np; i++, n++) {
+			attrs[i] = m->histogram->data_points[i]->attributes;
+			nattrs[i] = m->histogram->data_points[i]->n_attributes;
+		}
+		break;
+	}
+	default:
+		break;
+	}
+	char (*sig)[KEY_LEN] = n ? calloc(n, sizeof(*sig)) : NULL;
+	for (size_t i = 0; sig && i < n; i++) {
+		attr_signature(attrs[i], nattrs[i], sig[i], KEY_LEN);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(sig[i], sig[j]) == 0) {
+				if (!c->duplicate_points)
+					snprintf(c->duplicate_example, KEY_LEN, "%s{%s}", m->name, sig[i]);
+				c->duplicate_points++;
+				break;
+			}
+	}
+	free(sig);
+	free(attrs);
+	free(nattrs);
+}
+
 int collect_emit(void *ctx, const struct fd_record *rec, struct fd_error *err)
 {
 	(void)err;
@@ -147,6 +231,7 @@ int collect_emit(void *ctx, const struct fd_record *rec, struct fd_error *err)
 			c->decode_errors++;
 			return 0;
 		}
+		check_duplicates(c, m);
 		if (!strcmp(m->name, "http.server.request.duration") &&
 		    m->data_case == OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_HISTOGRAM) {
 			for (size_t i = 0; i < m->histogram->n_data_points; i++) {

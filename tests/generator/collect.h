@@ -46,6 +46,10 @@ struct collect {
 	uint64_t error_access_logs;  /* status >= 500 */
 	uint64_t server_spans_5xx;
 	int decode_errors;
+	/* data points of one Metric record with the same attributes: one
+	 * stream reported twice, which backends reject or silently merge */
+	uint64_t duplicate_points;
+	char duplicate_example[KEY_LEN];
 	uint8_t (*sorted)[16]; /* span trace ids, sorted on first lookup */
 	size_t n_sorted;
 };

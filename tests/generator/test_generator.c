@@ -125,6 +125,9 @@ static void stream_is_ordered_and_decodes(void **state)
 	struct collect *c = &small_run;
 	assert_false(c->out_of_order);
 	assert_int_equal(c->decode_errors, 0);
+	if (c->duplicate_points)
+		fail_msg("%llu data points repeat another's attributes in one metric, e.g. %s",
+			 (unsigned long long)c->duplicate_points, c->duplicate_example);
 	assert_true(c->records[FD_SIGNAL_TRACES] > 10000);
 	assert_true(c->records[FD_SIGNAL_METRICS] > 100);
 	assert_true(c->records[FD_SIGNAL_LOGS] > 10000);
@@ -319,6 +322,24 @@ static int count_emit(void *ctx, const struct fd_record *rec, struct fd_error *e
 	return 0;
 }
 
+/* No metric reports one stream twice in a scrape, in any built-in scenario:
+ * two statements with one db.query.summary are one series. */
+static void no_stream_reported_twice(void **state)
+{
+	(void)state;
+	for (const struct fd_builtin *b = fd_builtins; b->name; b++) {
+		struct collect c;
+		collect_init(&c);
+		struct fd_sim_options o = {.duration_ns = 15 * 60 * 1000000000LL}; /* crons from 10m */
+		assert_int_equal(run(b->text, b->len, &o, &c, NULL), 0);
+		if (c.duplicate_points)
+			fail_msg("%s: %llu data points repeat another's attributes in one metric, e.g. %s",
+				 b->name, (unsigned long long)c.duplicate_points, c.duplicate_example);
+		assert_true(c.records[FD_SIGNAL_METRICS] > 0);
+		collect_finish(&c);
+	}
+}
+
 static void latency_after_release_tells_its_story(void **state)
 {
 	(void)state;
@@ -372,6 +393,7 @@ int main(void)
 		cmocka_unit_test(same_seed_same_stream),
 	};
 	const struct CMUnitTest story[] = {
+		cmocka_unit_test(no_stream_reported_twice),
 		cmocka_unit_test(latency_after_release_tells_its_story),
 	};
 	int failed = cmocka_run_group_tests_name("consistency", consistency, setup_small, teardown_small);
