@@ -143,6 +143,7 @@ struct kafka_sink {
 	char *bootstrap; /* embedded: the mock's address */
 	int64_t delivery_timeout_ns, linger_ns;
 	bool close_called; /* destroy lingers only after a close */
+	bool warmed_up;    /* topics' metadata asked for, before the first message */
 	int flush_ms; /* how long close waits for delivery reports */
 
 	struct pending pend[FD_SIGNAL_COUNT];
@@ -533,7 +534,8 @@ static void embedded_linger(struct kafka_sink *s)
 		notice(s, "embedded Kafka broker: linger interrupted");
 }
 
-/* Fetches the topics' metadata before the first message. Messages produced
+/* Fetches the topics' metadata before the first message (not at open: a
+ * sink opened and never written to costs nothing). Messages produced
  * before it arrives wait in librdkafka's unassigned queue, and the leader's
  * broker thread was seen to pick them up only at its next 1 s poll: every
  * short replay took a second longer. Best effort: a broker that is not up
@@ -576,6 +578,10 @@ static int produce(struct kafka_sink *s, enum fd_signal sig, uint8_t *payload, s
 	s->stats.messages++;
 	s->stats.records += records;
 	s->stats.bytes += len;
+	if (!s->warmed_up) {
+		warm_up(s);
+		s->warmed_up = true;
+	}
 	rd_kafka_resp_err_t e;
 	for (;;) {
 		e = rd_kafka_producev(s->rk, RD_KAFKA_V_TOPIC(s->topic[sig]),
@@ -1204,7 +1210,6 @@ int fd_sink_kafka_open(const char *uri, const char *rest, const struct fd_sink_c
 		rc = fd_error_set(err, FD_EINPUT, "sink '%s': Kafka producer: %s", uri, errstr);
 		goto fail;
 	}
-	warm_up(s);
 	*out = &s->base;
 	return 0;
 
