@@ -433,8 +433,8 @@ static void test_json_reader(void **state)
 		"{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"name\":\"a\",\"traceId\":1}]}]}]}",
 		"{\"resourceSpans\":[],\"resourceLogs\":[]}",
 		"{\"foo\":1}",
-		"{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"attributes\":[{\"key\":\"k\",\"value\":"
-		"{\"stringValue\":\"a\",\"intValue\":\"1\"}}]}]}]}]}",
+		("{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"attributes\":[{\"key\":\"k\",\"value\":"
+		 "{\"stringValue\":\"a\",\"intValue\":\"1\"}}]}]}]}]}"),
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		fd_error_clear(&err);
