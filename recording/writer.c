@@ -1,11 +1,13 @@
 #include "writer.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -36,7 +38,8 @@ struct job {
 };
 
 struct fd_recording_writer {
-	char *path, *tmp_path;
+	char *path, *tmp_path; /* tmp_path NULL: writing to path itself (direct) */
+	bool direct;
 	FILE *f;
 	uint64_t offset;
 	bool finished, failed;
@@ -405,7 +408,24 @@ int fd_recording_writer_create(const char *path, const Firedrill__V1__RecordingH
 		goto fail;
 	}
 	snprintf(w->tmp_path, n, "%s.tmp-XXXXXX", path);
-	int fd = mkstemp(w->tmp_path);
+	/* An existing device or FIFO (-o /dev/null, a pipe) is written as it
+	 * is: renaming a temporary file onto it would replace the device node
+	 * (as root, /dev/null itself) with a regular file. */
+	struct stat st;
+	int fd;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		w->direct = true;
+		free(w->tmp_path);
+		w->tmp_path = NULL;
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0) {
+			rc = fd_error_set(err, FD_ERUNTIME, "cannot open '%s': %s", path,
+					  strerror(errno));
+			goto fail;
+		}
+	} else {
+		fd = mkstemp(w->tmp_path);
+	}
 	if (fd < 0) {
 		rc = fd_error_set(err, FD_ERUNTIME, "cannot create '%s': %s", w->tmp_path,
 				  strerror(errno));
@@ -416,7 +436,8 @@ int fd_recording_writer_create(const char *path, const Firedrill__V1__RecordingH
 	w->f = fdopen(fd, "wb");
 	if (!w->f) {
 		close(fd);
-		rc = fd_error_set(err, FD_ERUNTIME, "cannot open '%s': %s", w->tmp_path, strerror(errno));
+		rc = fd_error_set(err, FD_ERUNTIME, "cannot open '%s': %s",
+				  w->tmp_path ? w->tmp_path : w->path, strerror(errno));
 		goto fail;
 	}
 
@@ -651,7 +672,8 @@ int fd_recording_writer_finish(struct fd_recording_writer *w, struct fd_error *e
 		rc = rewrite_header(w, err);
 	if (rc == 0) {
 		errno = 0;
-		if (fflush(w->f) != 0 || fsync(fileno(w->f)) != 0)
+		/* fsync has no meaning for a device or a pipe (EINVAL) */
+		if (fflush(w->f) != 0 || (!w->direct && fsync(fileno(w->f)) != 0))
 			rc = io_error(w, err, "writing");
 	}
 	if (rc == 0) {
@@ -660,7 +682,7 @@ int fd_recording_writer_finish(struct fd_recording_writer *w, struct fd_error *e
 		if (crc != 0)
 			rc = io_error(w, err, "closing");
 	}
-	if (rc == 0 && rename(w->tmp_path, w->path) != 0)
+	if (rc == 0 && !w->direct && rename(w->tmp_path, w->path) != 0)
 		rc = fd_error_set(err, FD_ERUNTIME, "cannot rename '%s' to '%s': %s", w->tmp_path,
 				  w->path, strerror(errno));
 	if (rc < 0) {

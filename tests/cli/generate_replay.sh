@@ -105,6 +105,24 @@ grep -q "File too large" "$t/err" || { echo "FAIL: full-disk message: $(cat "$t/
 left=$(find "$t/full" -type f | wc -l)
 [ "$left" = 0 ] && echo "ok: no partial output on a full disk" || { echo "FAIL: $left files left on a full disk"; find "$t/full" -type f; fail=1; }
 
+# An existing FIFO or device (-o /dev/null) is written as it is, never
+# replaced by a renamed temporary file (as root that would turn /dev/null
+# into a regular file); here a FIFO with a reader behind it.
+mkfifo "$t/pipe"
+cat "$t/pipe" >"$t/piped.fdr" &
+reader=$!
+"$fd" generate latency-after-release --duration 1m -o "$t/pipe" -q; got=$? want=0
+check "generate into a FIFO"
+if [ -p "$t/pipe" ]; then
+	echo "ok: the FIFO is still a FIFO"
+	wait $reader
+else
+	echo "FAIL: the FIFO was replaced"; fail=1
+	kill $reader 2>/dev/null # it would wait for a writer forever
+fi
+"$fd" inspect --verify "$t/piped.fdr" >/dev/null 2>&1; got=$? want=0
+check "what came through the FIFO is a valid recording"
+
 # SIGINT mid-replay: stop reading, close the sinks, exit 130.
 "$fd" replay "$t/a.fdr" --to "file:$t/int.fdr" --speed realtime -q &
 pid=$!
