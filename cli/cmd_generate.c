@@ -320,6 +320,10 @@ int cmd_list(const struct verb *v, int argc, char **argv)
 	if (json)
 		fd_json_array_begin(&j);
 	int status = 0;
+	int width = 0; /* the longest name: the columns line up */
+	for (const struct fd_builtin *b = fd_builtins; b->name; b++)
+		if ((int)strlen(b->name) > width)
+			width = (int)strlen(b->name);
 	for (const struct fd_builtin *b = fd_builtins; b->name; b++) {
 		struct fd_error err = {0};
 		struct fd_scenario *sc = NULL;
@@ -343,7 +347,7 @@ int cmd_list(const struct verb *v, int argc, char **argv)
 			fd_json_uint(&j, sc->n_services);
 			fd_json_object_end(&j);
 		} else {
-			printf("%-24s %-6s %s\n", b->name, d, sc->title ? sc->title : "");
+			printf("%-*s %-6s %s\n", width, b->name, d, sc->title ? sc->title : "");
 		}
 		fd_scenario_destroy(sc);
 	}
