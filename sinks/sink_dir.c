@@ -56,6 +56,7 @@
 #include "otlp_json.h"
 #include "otlp_wire.h"
 #include "sink_files.h"
+#include "sink_options.h"
 #include "suggest.h"
 #include "timefmt.h"
 #include "units.h"
@@ -147,49 +148,20 @@ static int set_option(struct files_sink *s, const char *uri, const char *key, co
 	} else if (strcmp(key, "batch_window") == 0) {
 		if (fd_units_duration(val, &s->batch_window, &why) < 0)
 			return bad_value(uri, key, val, why, err);
-	} else {
-		const char *best = fd_suggest(key, option_names, N_OPTIONS);
-		return fd_error_set(err, FD_EINPUT,
-				    "sink '%s': unknown option '%s'%s%s%s (known: format, batch_records, "
-				    "batch_bytes, batch_window)",
-				    uri, key, best ? " (did you mean '" : "", best ? best : "",
-				    best ? "'?)" : "");
 	}
 	return 0;
 }
 
-/* "k=v&k=v": every key at most once, every key with a value. */
-static int parse_query(struct files_sink *s, const char *uri, const char *query,
-		       bool format_given, struct fd_error *err)
+struct option_ctx {
+	struct files_sink *s;
+	const char *uri;
+};
+
+static int on_option(void *ctx, size_t idx, const char *key, const char *val, struct fd_error *err)
 {
-	bool seen[N_OPTIONS + 1] = {false};
-	char *copy = strdup(query);
-	if (!copy)
-		return fd_error_set(err, FD_ERUNTIME, "out of memory");
-	int rc = 0;
-	char *save = NULL;
-	for (char *kv = strtok_r(copy, "&", &save); kv && rc == 0; kv = strtok_r(NULL, "&", &save)) {
-		char *eq = strchr(kv, '=');
-		if (eq)
-			*eq = '\0';
-		if (!eq || eq == kv || eq[1] == '\0') {
-			rc = fd_error_set(err, FD_EINPUT, "sink '%s': option '%s' needs KEY=VALUE", uri,
-					  kv);
-			break;
-		}
-		size_t idx = N_OPTIONS;
-		for (size_t i = 0; i < N_OPTIONS; i++)
-			if (strcmp(kv, option_names[i]) == 0)
-				idx = i;
-		if (idx < N_OPTIONS && (seen[idx] || (idx == 0 && format_given))) {
-			rc = fd_error_set(err, FD_EINPUT, "sink '%s': option '%s' given twice", uri, kv);
-			break;
-		}
-		seen[idx] = true;
-		rc = set_option(s, uri, kv, eq + 1, err);
-	}
-	free(copy);
-	return rc;
+	(void)idx;
+	struct option_ctx *c = ctx;
+	return set_option(c->s, c->uri, key, val, err);
 }
 
 /* ---- output files ---- */
@@ -760,8 +732,12 @@ int fd_files_sink_open(const char *uri, const char *dir, const char *format, con
 	int rc = 0;
 	if (format && *format)
 		rc = parse_format(uri, format, &s->format, err);
-	if (rc == 0 && query && *query)
-		rc = parse_query(s, uri, query, format && *format, err);
+	if (rc == 0) {
+		bool seen[N_OPTIONS] = {format && *format}; /* stdout:FORMAT names the format */
+		struct option_ctx c = {s, uri};
+		rc = fd_sink_options(uri, query, option_names, N_OPTIONS, seen, NULL, on_option, &c,
+				     err);
+	}
 	if (rc == 0 && dir) {
 		s->dir = strdup(dir);
 		rc = s->dir ? fd_files_make_dirs(uri, dir, err) : fd_error_set(err, FD_ERUNTIME, "out of memory");

@@ -87,6 +87,7 @@
 #include "otlp_json.h"
 #include "otlp_wire.h"
 #include "sink_kafka.h"
+#include "sink_options.h"
 #include "sink_registry.h"
 #include "suggest.h"
 #include "units.h"
@@ -350,47 +351,22 @@ static int set_option(struct kafka_sink *s, rd_kafka_conf_t *conf, const char *u
 		if (rd_kafka_conf_set(conf, "compression.codec", val, errstr, sizeof(errstr)) !=
 		    RD_KAFKA_CONF_OK)
 			return bad_value(uri, key, val, "expected none, gzip, snappy, lz4 or zstd", err);
-	} else {
-		return unknown_name(uri, "option", key, option_names, N_OPTIONS,
-				    "format, topic_traces, topic_metrics, topic_logs, batch_bytes, "
-				    "batch_records, batch_window, partition, timestamp, partitions, "
-				    "compression",
-				    err);
 	}
 	return 0;
 }
 
-static int parse_query(struct kafka_sink *s, rd_kafka_conf_t *conf, const char *uri,
-		       const char *query, bool embedded, struct fd_error *err)
+struct option_ctx {
+	struct kafka_sink *s;
+	rd_kafka_conf_t *conf;
+	const char *uri;
+	bool embedded;
+};
+
+static int on_option(void *ctx, size_t idx, const char *key, const char *val, struct fd_error *err)
 {
-	bool seen[N_OPTIONS] = {false};
-	char *copy = strdup(query);
-	if (!copy)
-		return fd_error_set(err, FD_ERUNTIME, "out of memory");
-	int rc = 0;
-	char *save = NULL;
-	for (char *kv = strtok_r(copy, "&", &save); kv && rc == 0; kv = strtok_r(NULL, "&", &save)) {
-		char *eq = strchr(kv, '=');
-		if (eq)
-			*eq = '\0';
-		if (!eq || eq == kv || eq[1] == '\0') {
-			rc = fd_error_set(err, FD_EINPUT, "sink '%s': option '%s' needs KEY=VALUE", uri,
-					  kv);
-			break;
-		}
-		for (size_t i = 0; i < N_OPTIONS; i++) {
-			if (strcmp(kv, option_names[i]) != 0)
-				continue;
-			if (seen[i])
-				rc = fd_error_set(err, FD_EINPUT, "sink '%s': option '%s' given twice",
-						  uri, kv);
-			seen[i] = true;
-		}
-		if (rc == 0)
-			rc = set_option(s, conf, uri, kv, eq + 1, embedded, err);
-	}
-	free(copy);
-	return rc;
+	(void)idx;
+	struct option_ctx *c = ctx;
+	return set_option(c->s, c->conf, c->uri, key, val, c->embedded, err);
 }
 
 /* Properties whose values must never reach a message or a log. */
@@ -1147,8 +1123,13 @@ int fd_sink_kafka_open(const char *uri, const char *rest, const struct fd_sink_c
 	 * replay read ten times more. compression= and -X still override. */
 	if (embedded && (rc = conf_set(conf, "compression.codec", "zstd", err)) < 0)
 		goto fail;
-	if (q && q[1] && (rc = parse_query(s, conf, uri, q + 1, embedded, err)) < 0)
-		goto fail;
+	{
+		bool seen[N_OPTIONS] = {false};
+		struct option_ctx c = {s, conf, uri, embedded};
+		if (q && (rc = fd_sink_options(uri, q + 1, option_names, N_OPTIONS, seen, NULL,
+					       on_option, &c, err)) < 0)
+			goto fail;
+	}
 
 	/* Our defaults first, so that -X can override any of them. */
 	int64_t timeout_ms = s->delivery_timeout_ns / 1000000;

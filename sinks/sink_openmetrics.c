@@ -42,6 +42,7 @@
 #include "json.h"
 #include "prom_series.h"
 #include "sink_files.h"
+#include "sink_options.h"
 #include "suggest.h"
 #include "units.h"
 
@@ -655,51 +656,41 @@ static const struct fd_sink_impl om_impl = {
 	.report = om_report,
 };
 
+struct om_options {
+	const char *uri;
+	size_t *buffer;
+};
+
+static int om_option(void *ctx, size_t idx, const char *key, const char *val, struct fd_error *err)
+{
+	struct om_options *o = ctx;
+	const char *why = NULL;
+	int64_t bytes;
+	(void)key;
+	if (idx == 0) /* format: this sink exists because it said openmetrics */
+		return strcmp(val, "openmetrics") == 0
+			       ? 0
+			       : fd_error_set(err, FD_EINPUT, "sink '%s': option 'format' given twice",
+					      o->uri);
+	if (fd_units_size(val, &bytes, &why) < 0)
+		return fd_error_set(err, FD_EINPUT, "sink '%s': option 'buffer': '%s': %s", o->uri, val,
+				    why);
+	if (bytes < 4096)
+		return fd_error_set(err, FD_EINPUT,
+				    "sink '%s': option 'buffer': '%s': must be at least 4KiB", o->uri,
+				    val);
+	*o->buffer = (size_t)bytes;
+	return 0;
+}
+
 static int parse_options(const char *uri, const char *query, bool format_given, size_t *buffer,
 			 struct fd_error *err)
 {
 	static const char *const names[] = {"format", "buffer"};
-	char *copy = strdup(query ? query : "");
-	if (!copy)
-		return fd_error_set(err, FD_ERUNTIME, "out of memory");
-	int rc = 0;
-	char *save = NULL;
-	for (char *kv = strtok_r(copy, "&", &save); kv && rc == 0; kv = strtok_r(NULL, "&", &save)) {
-		char *eq = strchr(kv, '=');
-		const char *why = NULL;
-		int64_t bytes;
-		if (!eq || eq == kv || !eq[1]) {
-			rc = fd_error_set(err, FD_EINPUT, "sink '%s': option '%s' needs KEY=VALUE", uri, kv);
-			break;
-		}
-		*eq = '\0';
-		const char *val = eq + 1;
-		if (strcmp(kv, "format") == 0) {
-			if (format_given || strcmp(val, "openmetrics") != 0)
-				rc = fd_error_set(err, FD_EINPUT, "sink '%s': option 'format' given twice",
-						  uri);
-			format_given = true;
-		} else if (strcmp(kv, "buffer") == 0) {
-			if (fd_units_size(val, &bytes, &why) < 0)
-				rc = fd_error_set(err, FD_EINPUT, "sink '%s': option 'buffer': '%s': %s", uri,
-						  val, why);
-			else if (bytes < 4096)
-				rc = fd_error_set(err, FD_EINPUT,
-						  "sink '%s': option 'buffer': '%s': must be at least 4KiB",
-						  uri, val);
-			else
-				*buffer = (size_t)bytes;
-		} else {
-			const char *best = fd_suggest(kv, names, 2);
-			rc = fd_error_set(err, FD_EINPUT,
-					  "sink '%s': unknown option '%s' for format=openmetrics%s%s%s "
-					  "(known: format, buffer)",
-					  uri, kv, best ? " (did you mean '" : "", best ? best : "",
-					  best ? "'?)" : "");
-		}
-	}
-	free(copy);
-	return rc;
+	bool seen[2] = {format_given, false};
+	struct om_options o = {uri, buffer};
+	return fd_sink_options(uri, query, names, 2, seen, " for format=openmetrics", om_option, &o,
+			       err);
 }
 
 int fd_om_sink_open(const char *uri, const char *dir, bool format_given, const char *query,

@@ -49,6 +49,7 @@
 #include "intern.h"
 #include "pbwrite.h"
 #include "prom_series.h"
+#include "sink_options.h"
 #include "sink_registry.h"
 #include "suggest.h"
 #include "units.h"
@@ -454,10 +455,11 @@ static const struct fd_sink_impl rw_impl = {
 	.report = rw_report,
 };
 
+static const char *const option_names[] = {"max_samples", "max_delay", "retries", "timeout"};
+
 static int set_option(struct rw_sink *r, const char *uri, const char *key, const char *val,
 		      struct fd_error *err)
 {
-	static const char *const names[] = {"max_samples", "max_delay", "retries", "timeout"};
 	const char *why = NULL;
 	long long n;
 	if (strcmp(key, "max_samples") == 0) {
@@ -478,17 +480,17 @@ static int set_option(struct rw_sink *r, const char *uri, const char *key, const
 			why = "must be at least 1ms";
 			goto bad;
 		}
-	} else {
-		const char *best = fd_suggest(key, names, sizeof(names) / sizeof(names[0]));
-		return fd_error_set(err, FD_EINPUT,
-				    "sink '%s': unknown option '%s'%s%s%s (known: max_samples, "
-				    "max_delay, retries, timeout)",
-				    uri, key, best ? " (did you mean '" : "", best ? best : "",
-				    best ? "'?)" : "");
 	}
 	return 0;
 bad:
 	return fd_error_set(err, FD_EINPUT, "sink '%s': option '%s': '%s': %s", uri, key, val, why);
+}
+
+static int on_option(void *ctx, size_t idx, const char *key, const char *val, struct fd_error *err)
+{
+	(void)idx;
+	struct rw_sink *r = ctx;
+	return set_option(r, r->base.uri, key, val, err);
 }
 
 static int parse(struct rw_sink *r, const char *uri, const char *rest, struct fd_error *err)
@@ -502,22 +504,8 @@ static int parse(struct rw_sink *r, const char *uri, const char *rest, struct fd
 				    uri);
 	if (!(r->url = strndup(rest, n)))
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
-	char *copy = strdup(q ? q + 1 : "");
-	if (!copy)
-		return fd_error_set(err, FD_ERUNTIME, "out of memory");
-	int rc = 0;
-	char *save = NULL;
-	for (char *kv = strtok_r(copy, "&", &save); kv && rc == 0; kv = strtok_r(NULL, "&", &save)) {
-		char *eq = strchr(kv, '=');
-		if (!eq || eq == kv || !eq[1]) {
-			rc = fd_error_set(err, FD_EINPUT, "sink '%s': option '%s' needs KEY=VALUE", uri, kv);
-			break;
-		}
-		*eq = '\0';
-		rc = set_option(r, uri, kv, eq + 1, err);
-	}
-	free(copy);
-	return rc;
+	bool seen[4] = {false};
+	return fd_sink_options(uri, q ? q + 1 : NULL, option_names, 4, seen, NULL, on_option, r, err);
 }
 
 int fd_sink_prom_rw_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,

@@ -35,6 +35,7 @@
 #include "intern.h"
 #include "json.h"
 #include "prom_series.h"
+#include "sink_options.h"
 #include "sink_registry.h"
 #include "suggest.h"
 #include "units.h"
@@ -303,6 +304,18 @@ static const struct fd_sink_impl scrape_impl = {
 };
 
 /* [HOST]:PORT?stale=D */
+/* stale=D: how long a series stays on the page after its last report */
+static int on_option(void *ctx, size_t idx, const char *key, const char *val, struct fd_error *err)
+{
+	(void)idx, (void)key;
+	struct scrape_sink *s = ctx;
+	const char *why = NULL;
+	if (fd_units_duration(val, &s->stale_ns, &why) < 0 || s->stale_ns == 0)
+		return fd_error_set(err, FD_EINPUT, "sink '%s': option 'stale': '%s': %s", s->base.uri,
+				    val, why ? why : "must be more than 0");
+	return 0;
+}
+
 static int parse(struct scrape_sink *s, const char *uri, const char *rest, struct sockaddr_in *sa,
 		 struct fd_error *err)
 {
@@ -342,28 +355,9 @@ static int parse(struct scrape_sink *s, const char *uri, const char *rest, struc
 				    "sink '%s': host '%s' is not an IPv4 address (or localhost; leave "
 				    "it empty for every interface)",
 				    uri, host);
-	for (const char *kv = q ? q + 1 : NULL; kv && *kv;) {
-		size_t len = strcspn(kv, "&");
-		char opt[128];
-		snprintf(opt, sizeof(opt), "%.*s", (int)len, kv);
-		kv += len + (kv[len] == '&');
-		char *eq = strchr(opt, '=');
-		static const char *const names[] = {"stale"};
-		if (!eq || eq == opt || !eq[1])
-			return fd_error_set(err, FD_EINPUT, "sink '%s': option '%s' needs KEY=VALUE", uri,
-					    opt);
-		*eq = '\0';
-		if (strcmp(opt, "stale") != 0) {
-			const char *best = fd_suggest(opt, names, 1);
-			return fd_error_set(err, FD_EINPUT, "sink '%s': unknown option '%s'%s%s%s (known: stale)",
-					    uri, opt, best ? " (did you mean '" : "", best ? best : "",
-					    best ? "'?)" : "");
-		}
-		if (fd_units_duration(eq + 1, &s->stale_ns, &why) < 0 || s->stale_ns == 0)
-			return fd_error_set(err, FD_EINPUT, "sink '%s': option 'stale': '%s': %s", uri,
-					    eq + 1, why ? why : "must be more than 0");
-	}
-	return 0;
+	static const char *const names[] = {"stale"};
+	bool seen[1] = {false};
+	return fd_sink_options(uri, q ? q + 1 : NULL, names, 1, seen, NULL, on_option, s, err);
 }
 
 int fd_sink_scrape_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,

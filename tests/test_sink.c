@@ -73,6 +73,12 @@ static void test_uri_errors(void **state)
 	expect_open_error("prom-rw:", FD_EINPUT, "needs an http:// or https:// URL");
 	expect_open_error("prom-rw:http://localhost:9090/api/v1/write?retris=3", FD_EINPUT,
 			  "unknown option 'retris' (did you mean 'retries'?)");
+	/* the same option rules as every sink (sinks/sink_options.c) */
+	expect_open_error("prom-rw:http://localhost:9090/api/v1/write?retries=1&retries=2", FD_EINPUT,
+			  "option 'retries' given twice");
+	expect_open_error("prom-rw:http://localhost:9090/api/v1/write?retries=1&&x", FD_EINPUT,
+			  "option 'x' needs KEY=VALUE");
+	expect_open_error("scrape::0?stale=1m&stale=2m", FD_EINPUT, "option 'stale' given twice");
 	expect_open_error("prom-rw:http://localhost:9090/api/v1/write?max_samples=0", FD_EINPUT,
 			  "option 'max_samples': '0'");
 	expect_open_error("prom-rw:http://localhost:9090/api/v1/write?timeout=0s", FD_EINPUT,
