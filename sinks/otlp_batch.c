@@ -10,6 +10,8 @@ struct group {
 	const struct fd_blob *resource, *scope;
 	size_t first, last; /* item indices; SIZE_MAX when empty */
 	size_t payload_bytes; /* sum over items of tag + length prefix + payload */
+	size_t slot;     /* index of the first group of this resource */
+	size_t res_body; /* in that first group: its Resource* body, all groups */
 };
 
 struct item {
@@ -26,6 +28,7 @@ struct fd_otlp_batch {
 	size_t arena_len, arena_cap;
 	int64_t first_time;
 	enum fd_signal signal;
+	size_t total; /* the encoded request's size, kept as records come */
 };
 
 static size_t field_len(size_t body)
@@ -61,7 +64,7 @@ void fd_otlp_batch_destroy(struct fd_otlp_batch *b)
 
 void fd_otlp_batch_reset(struct fd_otlp_batch *b)
 {
-	b->n_groups = b->n_items = b->arena_len = 0;
+	b->n_groups = b->n_items = b->arena_len = b->total = 0;
 }
 
 size_t fd_otlp_batch_count(const struct fd_otlp_batch *b)
@@ -93,67 +96,46 @@ static struct group *find_group(const struct fd_otlp_batch *b, const struct fd_b
 	return NULL;
 }
 
-/* Resource* body for all groups sharing g's resource: resource = 1, then one
- * Scope* per group. Groups of one resource are encoded together. */
-static size_t resource_body(const struct fd_otlp_batch *b, const struct fd_blob *res,
-			    const struct group *extra, size_t extra_payload)
+/* The first group of resource res (its slot), or SIZE_MAX. */
+static size_t slot_of(const struct fd_otlp_batch *b, const struct fd_blob *res)
 {
-	size_t n = field_len(blob_len(res));
-	bool extra_seen = false;
-	for (size_t i = 0; i < b->n_groups; i++) {
-		const struct group *g = &b->groups[i];
-		if (g->resource != res)
-			continue;
-		size_t body = scope_body(g);
-		if (g == extra) {
-			body += extra_payload;
-			extra_seen = true;
-		}
-		n += field_len(body);
-	}
-	(void)extra_seen;
-	return n;
+	for (size_t i = 0; i < b->n_groups; i++)
+		if (b->groups[i].resource == res)
+			return b->groups[i].slot;
+	return SIZE_MAX;
 }
 
-static size_t total_size(const struct fd_otlp_batch *b, const struct fd_blob *x_res,
-			 const struct fd_blob *x_scope, size_t x_payload)
+/* The request is one ResourceX per distinct resource, whose body is the
+ * resource and one ScopeX per group of it. Adding a record changes one
+ * group's ScopeX and so one resource's body: the size follows in O(1)
+ * from the body before and after, instead of summing every group again
+ * for every record. */
+static size_t size_after(const struct fd_otlp_batch *b, const struct fd_blob *res,
+			 const struct fd_blob *scope, size_t extra, size_t *new_res_body)
 {
-	/* Each distinct resource once, in first-appearance order. */
-	size_t n = 0;
-	const struct group *x = x_payload ? find_group(b, x_res, x_scope) : NULL;
-	bool x_res_seen = false;
-	for (size_t i = 0; i < b->n_groups; i++) {
-		const struct fd_blob *res = b->groups[i].resource;
-		bool first = true;
-		for (size_t k = 0; k < i; k++)
-			if (b->groups[k].resource == res) {
-				first = false;
-				break;
-			}
-		if (!first)
-			continue;
-		size_t body = resource_body(b, res, x, x_payload);
-		if (x_payload && !x && res == x_res) {
-			/* a new scope group under an existing resource */
-			body += field_len(field_len(blob_len(x_scope)) + x_payload);
-			x_res_seen = true;
-		}
-		n += field_len(body);
-	}
-	if (x_payload && !x && !x_res_seen)
-		n += field_len(field_len(blob_len(x_res)) +
-			       field_len(field_len(blob_len(x_scope)) + x_payload));
-	return n;
+	const struct group *g = find_group(b, res, scope);
+	size_t slot = g ? g->slot : slot_of(b, res);
+	size_t old_body = slot == SIZE_MAX ? 0 : b->groups[slot].res_body;
+	size_t body;
+	if (g)
+		body = old_body - field_len(scope_body(g)) + field_len(scope_body(g) + extra);
+	else if (slot != SIZE_MAX)
+		body = old_body + field_len(field_len(blob_len(scope)) + extra);
+	else
+		body = field_len(blob_len(res)) + field_len(field_len(blob_len(scope)) + extra);
+	if (new_res_body)
+		*new_res_body = body;
+	return b->total - (slot == SIZE_MAX ? 0 : field_len(old_body)) + field_len(body);
 }
 
 size_t fd_otlp_batch_size(const struct fd_otlp_batch *b)
 {
-	return total_size(b, NULL, NULL, 0);
+	return b->total;
 }
 
 size_t fd_otlp_batch_size_with(const struct fd_otlp_batch *b, const struct fd_record *rec)
 {
-	return total_size(b, rec->resource, rec->scope, field_len(rec->payload_len));
+	return size_after(b, rec->resource, rec->scope, field_len(rec->payload_len), NULL);
 }
 
 int fd_otlp_batch_add(struct fd_otlp_batch *b, const struct fd_record *rec)
@@ -164,8 +146,12 @@ int fd_otlp_batch_add(struct fd_otlp_batch *b, const struct fd_record *rec)
 	} else if (rec->time_ns < b->first_time) {
 		b->first_time = rec->time_ns;
 	}
+	size_t res_body;
+	size_t total = size_after(b, rec->resource, rec->scope, field_len(rec->payload_len),
+				  &res_body);
 	struct group *g = find_group(b, rec->resource, rec->scope);
 	if (!g) {
+		size_t slot = slot_of(b, rec->resource);
 		if (b->n_groups == b->cap_groups) {
 			size_t cap = b->cap_groups ? b->cap_groups * 2 : 16;
 			struct group *v = realloc(b->groups, cap * sizeof(*v));
@@ -174,9 +160,11 @@ int fd_otlp_batch_add(struct fd_otlp_batch *b, const struct fd_record *rec)
 			b->groups = v;
 			b->cap_groups = cap;
 		}
-		g = &b->groups[b->n_groups++];
+		size_t idx = b->n_groups++;
+		g = &b->groups[idx];
 		*g = (struct group){.resource = rec->resource, .scope = rec->scope,
-				    .first = SIZE_MAX, .last = SIZE_MAX};
+				    .first = SIZE_MAX, .last = SIZE_MAX,
+				    .slot = slot == SIZE_MAX ? idx : slot};
 	}
 	if (b->n_items == b->cap_items) {
 		size_t cap = b->cap_items ? b->cap_items * 2 : 256;
@@ -207,6 +195,8 @@ int fd_otlp_batch_add(struct fd_otlp_batch *b, const struct fd_record *rec)
 		b->items[g->last].next = idx;
 	g->last = idx;
 	g->payload_bytes += field_len(rec->payload_len);
+	b->groups[g->slot].res_body = res_body;
+	b->total = total;
 	return 0;
 }
 

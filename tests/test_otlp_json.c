@@ -739,10 +739,53 @@ static void test_garbage(void **state)
 	fd_synth_destroy(syn);
 }
 
+/* sinks/otlp_batch: the size it predicts before each record and reports
+ * after it is the encoded request's, byte for byte, with many resources
+ * and scopes interleaved (the sinks split requests on it). */
+static void test_batch_size_exact(void **state)
+{
+	(void)state;
+	struct fd_synth_options o = {.seed = 7, .services = 9, .instances = 4};
+	struct fd_synth *syn = fd_synth_create(&o);
+	struct fd_otlp_batch *b[FD_SIGNAL_COUNT];
+	for (int i = 0; i < FD_SIGNAL_COUNT; i++)
+		b[i] = fd_otlp_batch_create();
+	/* a second scope, so that resources have several ScopeX groups */
+	static const uint8_t scope2_bytes[] = {0x0a, 0x05, 'o', 't', 'h', 'e', 'r', 0x12, 0x01, '2'};
+	const struct fd_blob scope2 = {.id = 1000, .len = sizeof(scope2_bytes), .data = scope2_bytes};
+	struct pbw w = {0};
+	for (int i = 0; i < 3000; i++) {
+		struct fd_record rec;
+		assert_int_equal(fd_synth_next(syn, &rec), 0);
+		if (i % 3 == 1)
+			rec.scope = &scope2;
+		struct fd_otlp_batch *x = b[rec.signal];
+		size_t predicted = fd_otlp_batch_size_with(x, &rec);
+		assert_int_equal(fd_otlp_batch_add(x, &rec), 0);
+		assert_int_equal(fd_otlp_batch_size(x), predicted);
+		if (i % 7 == 0) {
+			w.len = 0;
+			assert_int_equal(fd_otlp_batch_encode(x, &w), 0);
+			assert_int_equal(w.len, fd_otlp_batch_size(x));
+		}
+		if (i % 500 == 499)
+			fd_otlp_batch_reset(x);
+	}
+	for (int i = 0; i < FD_SIGNAL_COUNT; i++) {
+		w.len = 0;
+		assert_int_equal(fd_otlp_batch_encode(b[i], &w), 0);
+		assert_int_equal(w.len, fd_otlp_batch_size(b[i]));
+		fd_otlp_batch_destroy(b[i]);
+	}
+	pbw_finish(&w);
+	fd_synth_destroy(syn);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_traces_exact),
+		cmocka_unit_test(test_batch_size_exact),
 		cmocka_unit_test(test_metrics_exact),
 		cmocka_unit_test(test_logs_exact),
 		cmocka_unit_test(test_synth_read_back_by_python),
