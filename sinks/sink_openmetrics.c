@@ -38,6 +38,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "intern.h"
 #include "json.h"
 #include "prom_series.h"
@@ -123,19 +124,6 @@ static long intern(struct fd_intern *t, const char *text, bool *added)
 	return (long)b->id;
 }
 
-static bool grow(void **v, size_t *cap, size_t n, size_t size)
-{
-	if (n < *cap)
-		return true;
-	size_t c = *cap ? *cap * 2 : 64;
-	void *p = realloc(*v, c * size);
-	if (!p)
-		return false;
-	*v = p;
-	*cap = c;
-	return true;
-}
-
 static const char *type_name(enum fd_prom_type t)
 {
 	static const char *const names[] = {"gauge", "counter", "histogram", "info"};
@@ -152,7 +140,7 @@ static long family_of(struct om_sink *o, const struct fd_prom_sample *s)
 		return -1;
 	if (!added)
 		return o->fam[id].type == s->type ? id : -2;
-	if (!grow((void **)&o->fam, &o->cap_fam, o->n_fam, sizeof(*o->fam)))
+	if (!fd_grow((void **)&o->fam, &o->cap_fam, o->n_fam, sizeof(*o->fam)))
 		return -1; /* the table stays one ahead: out of memory is final */
 	struct family *f = &o->fam[o->n_fam];
 	f->name = (const char *)fd_intern_get(o->fam_names, (uint32_t)id)->data;
@@ -188,7 +176,7 @@ static long metric_of(struct om_sink *o, const struct fd_prom_sample *s, uint32_
 	free(k);
 	if (id < 0 || !added)
 		return id;
-	if (!grow((void **)&o->met, &o->cap_met, o->n_met, sizeof(*o->met)))
+	if (!fd_grow((void **)&o->met, &o->cap_met, o->n_met, sizeof(*o->met)))
 		return -1;
 	o->met[o->n_met++] =
 		(struct metric){fam, (const char *)fd_intern_get(o->met_keys, (uint32_t)id)->data};
@@ -207,7 +195,7 @@ static long series_of(struct om_sink *o, const struct fd_prom_sample *s)
 	if (fam < 0)
 		return fam;
 	long met = metric_of(o, s, (uint32_t)fam);
-	if (met < 0 || !grow((void **)&o->ser, &o->cap_ser, o->n_ser, sizeof(*o->ser)))
+	if (met < 0 || !fd_grow((void **)&o->ser, &o->cap_ser, o->n_ser, sizeof(*o->ser)))
 		return -1;
 	o->ser[o->n_ser++] = (struct series){(uint32_t)met, s->sub,
 					     (const char *)fd_intern_get(o->ser_texts, (uint32_t)id)->data};

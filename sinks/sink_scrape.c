@@ -32,6 +32,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "grow.h"
 #include "intern.h"
 #include "json.h"
 #include "prom_series.h"
@@ -73,19 +74,6 @@ struct scrape_sink {
 	uint64_t scrapes, skipped_other;
 };
 
-static bool grow(void **v, size_t *cap, size_t n, size_t size)
-{
-	if (n < *cap)
-		return true;
-	size_t c = *cap ? *cap * 2 : 64;
-	void *p = realloc(*v, c * size);
-	if (!p)
-		return false;
-	*v = p;
-	*cap = c;
-	return true;
-}
-
 static const char *type_name(enum fd_prom_type t)
 {
 	/* the 0.0.4 text format has no info type: target_info is a gauge */
@@ -105,7 +93,7 @@ static long family_of(struct scrape_sink *s, const struct fd_prom_sample *x)
 		return -1;
 	if (fd_intern_count(s->fam_names) == before)
 		return (long)b->id;
-	if (!grow((void **)&s->fam, &s->cap_fam, s->n_fam, sizeof(*s->fam)))
+	if (!fd_grow((void **)&s->fam, &s->cap_fam, s->n_fam, sizeof(*s->fam)))
 		return -1;
 	s->fam[s->n_fam++] = (struct family){(const char *)b->data, strdup(x->help), x->type};
 	return s->fam[s->n_fam - 1].help ? (long)b->id : -1;
@@ -123,7 +111,7 @@ static int on_sample(void *ctx, const struct fd_prom_sample *x, struct fd_error 
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	if (fd_intern_count(s->ser_texts) != before) {
 		long fam = family_of(s, x);
-		if (fam < 0 || !grow((void **)&s->ser, &s->cap_ser, s->n_ser, sizeof(*s->ser)))
+		if (fam < 0 || !fd_grow((void **)&s->ser, &s->cap_ser, s->n_ser, sizeof(*s->ser)))
 			return fd_error_set(err, FD_ERUNTIME, "out of memory");
 		s->ser[s->n_ser++] = (struct series){(uint32_t)fam, (const char *)b->data, 0, 0};
 	}
