@@ -25,28 +25,7 @@
 #define T0 1768482000000000000LL /* 2026-01-15T13:00:00Z */
 #define S 1000000000LL
 
-struct fixture {
-	char *dir;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	f->dir = tu_mkdtemp();
-	if (!f->dir)
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	tu_rmtree(f->dir);
-	free(f->dir);
-	free(f);
-	return 0;
-}
+/* a fresh temporary directory per test: tu_dir_setup / tu_dir_teardown */
 
 /* ---- building OTLP metrics ---- */
 
@@ -411,7 +390,7 @@ static char *read_om(const char *dir)
 
 static void test_openmetrics_file(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_dir_fixture *f = *state;
 	char uri[600];
 	char *d1 = tu_path(f->dir, "mem"), *d2 = tu_path(f->dir, "spill");
 	snprintf(uri, sizeof(uri), "dir:%s?format=openmetrics", d1);
@@ -456,7 +435,7 @@ static void test_openmetrics_file(void **state)
 
 static void test_bad_payload(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_dir_fixture *f = *state;
 	char uri[600];
 	char *d = tu_path(f->dir, "bad");
 	snprintf(uri, sizeof(uri), "dir:%s?format=openmetrics", d);
@@ -613,8 +592,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names_and_labels),
 		cmocka_unit_test(test_histogram),
-		cmocka_unit_test_setup_teardown(test_openmetrics_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_payload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_openmetrics_file, tu_dir_setup, tu_dir_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_payload, tu_dir_setup, tu_dir_teardown),
 		cmocka_unit_test(test_scrape),
 		cmocka_unit_test(test_scrape_bad_uris),
 	};

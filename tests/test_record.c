@@ -36,14 +36,6 @@ struct fixture {
 	char *orig; /* the synthetic recording */
 };
 
-static void rm_rf(const char *path)
-{
-	char cmd[4200];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", path);
-}
-
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
@@ -65,7 +57,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	rm_rf(f->dir);
+	tu_rmtree(f->dir);
 	free(f->dir);
 	free(f->orig);
 	free(f);

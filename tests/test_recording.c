@@ -31,27 +31,7 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-struct fixture {
-	char *dir;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	if (!f || !(f->dir = tu_mkdtemp()))
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	tu_rmtree(f->dir);
-	free(f->dir);
-	free(f);
-	return 0;
-}
+/* a fresh temporary directory per test: tu_dir_setup / tu_dir_teardown */
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
 
@@ -214,7 +194,7 @@ static uint8_t *copy_bytes(const uint8_t *p, size_t n)
 
 static void test_roundtrip(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_dir_fixture *f = *state;
 	char *path = tu_path(f->dir, "rt.fdr");
 	struct tu_recs want = {0}, got = {0};
 	write_synth(path, 5000, 11, 4096, &want);
@@ -314,7 +294,7 @@ static void test_roundtrip(void **state)
 
 static void test_synth_recording_figures(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_dir_fixture *f = *state;
 	char *path = tu_path(f->dir, "fig.fdr");
 	struct fd_synth_options so = {.seed = 4, .services = 5, .instances = 3};
 	struct fd_synth_result res;
@@ -340,7 +320,7 @@ static void test_synth_recording_figures(void **state)
 
 static void test_empty(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_dir_fixture *f = *state;
 	char *path = tu_path(f->dir, "empty.fdr");
 	write_synth(path, 0, 1, 0, NULL);
 	struct fd_recording_reader *r = open_path(path);
@@ -391,7 +371,7 @@ static void test_empty(void **state)
  * larger than a block, resources given by different pointers. */
 static void test_extremes(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_dir_fixture *f = *state;
 	char *path = tu_path(f->dir, "extreme.fdr");
 	static uint8_t big[300000];
 	for (size_t i = 0; i < sizeof(big); i++)
@@ -566,7 +546,7 @@ static void seek_suite(const char *path, const struct tu_recs *want)
 
 static void test_seek(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_dir_fixture *f = *state;
 	char *path = tu_path(f->dir, "seek.fdr");
 	struct tu_recs want = {0};
 	write_synth(path, 2000, 5, 4096, &want);
@@ -584,7 +564,7 @@ static void test_seek(void **state)
  * dictionary blocks it jumps over. Runs of equal times span blocks. */
 static void test_seek_dictionary(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_dir_fixture *f = *state;
 	char *path = tu_path(f->dir, "dict.fdr");
 	enum { N = 2400, NRES = 12 };
 	char resname[NRES][64];
@@ -634,7 +614,7 @@ static void test_seek_dictionary(void **state)
 
 static void test_truncation_every_byte(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_dir_fixture *f = *state;
 	char *path = tu_path(f->dir, "trunc.fdr");
 	struct tu_recs want = {0};
 	write_synth(path, 40, 9, 1024, &want);
@@ -851,7 +831,7 @@ static void check_damaged(const uint8_t *bytes, size_t len, const struct layout 
 
 static void test_corruption_every_byte(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_dir_fixture *f = *state;
 	char *path = tu_path(f->dir, "flip.fdr");
 	struct tu_recs want = {0};
 	write_synth(path, 40, 21, 1024, &want);
@@ -896,7 +876,7 @@ static int cmp_size(const void *a, const void *b)
 
 static void test_corruption_random(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_dir_fixture *f = *state;
 	char *path = tu_path(f->dir, "rand.fdr");
 	struct tu_recs want = {0};
 	write_synth(path, 150, 33, 2048, &want);
@@ -1400,7 +1380,7 @@ static void test_made_by_hand(void **state)
 
 static void test_resources_deduplicated(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_dir_fixture *f = *state;
 	char *path = tu_path(f->dir, "dedup.fdr");
 	enum { N = 10000, NRES = 5, RES_LEN = 2000, PAYLOAD = 40 };
 	/* five large, incompressible resources, each also handed out through a
@@ -1482,7 +1462,7 @@ static void test_resources_deduplicated(void **state)
 
 static void test_no_partial_file(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_dir_fixture *f = *state;
 	char *path = tu_path(f->dir, "out.fdr");
 	struct fd_synth *s = fd_synth_create(NULL);
 	struct fd_recording_writer *w;
@@ -1550,7 +1530,7 @@ static void test_no_partial_file(void **state)
 
 static void test_large_answer_key(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_dir_fixture *f = *state;
 	char *path = tu_path(f->dir, "key.fdr");
 	enum { LINES = 3000, FIGS = 200, PROPS = 100 };
 	Firedrill__V1__RecordingHeader h = FIREDRILL__V1__RECORDING_HEADER__INIT;
@@ -1725,7 +1705,7 @@ static const char *attr_str(Opentelemetry__Proto__Common__V1__KeyValue **kv, siz
  * logs whose times are the record times, logs carrying real trace ids. */
 static void test_synth_payloads_are_otlp(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_dir_fixture *f = *state;
 	char *path = tu_path(f->dir, "otlp.fdr");
 	write_synth(path, 3000, 8, 0, NULL);
 	struct fd_recording_reader *r = open_path(path);
@@ -1845,7 +1825,7 @@ static void test_synth_payloads_are_otlp(void **state)
 
 static void test_deterministic(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_dir_fixture *f = *state;
 	char *a = tu_path(f->dir, "a.fdr"), *b = tu_path(f->dir, "b.fdr"), *c = tu_path(f->dir, "c.fdr");
 	write_synth(a, 3000, 42, 8192, NULL);
 	write_synth(b, 3000, 42, 8192, NULL);
@@ -1882,7 +1862,7 @@ static void test_deterministic(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, tu_dir_setup, tu_dir_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_roundtrip),
 		T(test_synth_recording_figures),

@@ -15,28 +15,7 @@
 #include "synth.h"
 #include "testutil.h"
 
-struct fixture {
-	char *dir;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	f->dir = tu_mkdtemp();
-	if (!f->dir)
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	tu_rmtree(f->dir);
-	free(f->dir);
-	free(f);
-	return 0;
-}
+/* a fresh temporary directory per test: tu_dir_setup / tu_dir_teardown */
 
 /* Opening uri fails with code, and the message names the URI and says why. */
 static void expect_open_error(const char *uri, int code, const char *why)
@@ -122,7 +101,7 @@ static void check_recording(const char *path, const uint64_t counts[3], const ch
 
 static void test_file_sink(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_dir_fixture *f = *state;
 	char *path = tu_path(f->dir, "a.fdr");
 	char uri[600];
 	snprintf(uri, sizeof(uri), "file:%s", path);
@@ -156,7 +135,7 @@ static void test_file_sink(void **state)
 
 static void test_bare_path(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_dir_fixture *f = *state;
 	char *path = tu_path(f->dir, "bare.fdr");
 	struct fd_sink *s;
 	struct fd_error err = {0};
@@ -173,7 +152,7 @@ static void test_bare_path(void **state)
 
 static void test_destroy_without_close_leaves_nothing(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_dir_fixture *f = *state;
 	char *path = tu_path(f->dir, "partial.fdr");
 	struct fd_sink *s;
 	struct fd_error err = {0};
@@ -190,7 +169,7 @@ static void test_destroy_without_close_leaves_nothing(void **state)
 
 static void test_file_sink_runtime_errors(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_dir_fixture *f = *state;
 	/* a directory that does not exist: the sink cannot be created */
 	char *path = tu_path(f->dir, "missing/x.fdr");
 	struct fd_sink *s = (struct fd_sink *)1;
@@ -342,10 +321,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_uri_errors),
-		cmocka_unit_test_setup_teardown(test_file_sink, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bare_path, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_destroy_without_close_leaves_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_file_sink_runtime_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_file_sink, tu_dir_setup, tu_dir_teardown),
+		cmocka_unit_test_setup_teardown(test_bare_path, tu_dir_setup, tu_dir_teardown),
+		cmocka_unit_test_setup_teardown(test_destroy_without_close_leaves_nothing, tu_dir_setup, tu_dir_teardown),
+		cmocka_unit_test_setup_teardown(test_file_sink_runtime_errors, tu_dir_setup, tu_dir_teardown),
 		cmocka_unit_test(test_sticky_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,48 +23,7 @@
 #include "synth.h"
 #include "testutil.h"
 
-struct fixture {
-	char *dir;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	f->dir = tu_mkdtemp();
-	if (!f->dir)
-		return -1;
-	*state = f;
-	return 0;
-}
-
-/* tu_rmtree is not recursive: the tests' sinks write a level or two down. */
-static void rm_rf(const char *path)
-{
-	DIR *d = opendir(path);
-	if (!d) {
-		unlink(path);
-		return;
-	}
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		char *p = tu_path(path, e->d_name);
-		rm_rf(p);
-		free(p);
-	}
-	closedir(d);
-	rmdir(path);
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	rm_rf(f->dir);
-	free(f->dir);
-	free(f);
-	return 0;
-}
+/* a fresh temporary directory per test: tu_dir_setup / tu_dir_teardown */
 
 static struct fd_sink *open_ok(const char *uri, const struct fd_sink_context *ctx)
 {
@@ -271,7 +230,7 @@ static bool python_check(const char *mode, const char *path, char out[64])
 
 static void test_otlp_batching(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_dir_fixture *f = *state;
 	const char *opts = "batch_records=100&batch_bytes=20000&batch_window=50ms";
 	char uri_json[600], uri_proto[600];
 	char *dj = tu_path(f->dir, "json"), *dp = tu_path(f->dir, "a/b/proto"); /* mkdir -p */
@@ -318,7 +277,7 @@ static void test_otlp_batching(void **state)
 
 static void test_batch_bytes_tight(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_dir_fixture *f = *state;
 	/* so small that most requests hold a single record, some alone over it */
 	char *d = tu_path(f->dir, "tight");
 	char uri[600];
@@ -339,7 +298,7 @@ static void test_batch_bytes_tight(void **state)
 
 static void test_default_options(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_dir_fixture *f = *state;
 	char *d = tu_path(f->dir, "default");
 	char uri[600];
 	snprintf(uri, sizeof(uri), "dir:%s", d);
@@ -374,7 +333,7 @@ static void on_notice(void *ctx, const char *msg)
 
 static void test_log_formats(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_dir_fixture *f = *state;
 	static const struct {
 		const char *format, *file, *mode;
 	} cases[] = {{"ecs", "logs.ndjson", "ecs"}, {"bulk", "logs.bulk.ndjson", "bulk"}};
@@ -407,7 +366,7 @@ static void test_log_formats(void **state)
 
 static void test_text(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_dir_fixture *f = *state;
 	char *d = tu_path(f->dir, "text");
 	char uri[600];
 	snprintf(uri, sizeof(uri), "dir:%s?format=text", d);
@@ -458,7 +417,7 @@ static void expect_open_error(const char *uri, int code, const char *why)
 
 static void test_bad_uris(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_dir_fixture *f = *state;
 	char uri[700];
 	static const struct {
 		const char *query, *why;
@@ -514,7 +473,7 @@ static void test_bad_uris(void **state)
 
 static void test_destroy_without_close(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_dir_fixture *f = *state;
 	static const char *const formats[] = {"otlp_json", "otlp_proto", "ecs", "bulk", "text"};
 	for (size_t i = 0; i < 5; i++) {
 		char *d = tu_path(f->dir, formats[i]);
@@ -535,7 +494,7 @@ static void test_destroy_without_close(void **state)
 
 static void test_bad_records(void **state)
 {
-	struct fixture *f = *state;
+	struct tu_dir_fixture *f = *state;
 	char *d = tu_path(f->dir, "bad");
 	char uri[600];
 	static const char *const formats[] = {"otlp_json", "ecs", "text"};
@@ -632,14 +591,14 @@ static void test_stdout(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_otlp_batching, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_batch_bytes_tight, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_default_options, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_log_formats, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_text, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_uris, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_destroy_without_close, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_records, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_otlp_batching, tu_dir_setup, tu_dir_teardown),
+		cmocka_unit_test_setup_teardown(test_batch_bytes_tight, tu_dir_setup, tu_dir_teardown),
+		cmocka_unit_test_setup_teardown(test_default_options, tu_dir_setup, tu_dir_teardown),
+		cmocka_unit_test_setup_teardown(test_log_formats, tu_dir_setup, tu_dir_teardown),
+		cmocka_unit_test_setup_teardown(test_text, tu_dir_setup, tu_dir_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_uris, tu_dir_setup, tu_dir_teardown),
+		cmocka_unit_test_setup_teardown(test_destroy_without_close, tu_dir_setup, tu_dir_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_records, tu_dir_setup, tu_dir_teardown),
 		cmocka_unit_test(test_stdout),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,22 +29,44 @@ char *tu_mkdtemp(void)
 	return p;
 }
 
-void tu_rmtree(const char *dir)
+void tu_rmtree(const char *path)
 {
-	DIR *d = opendir(dir);
-	if (d) {
-		struct dirent *e;
-		while ((e = readdir(d))) {
-			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-				continue;
-			char *p = tu_path(dir, e->d_name);
-			if (p)
-				unlink(p);
-			free(p);
-		}
-		closedir(d);
+	DIR *d = opendir(path);
+	if (!d) {
+		unlink(path);
+		return;
 	}
-	rmdir(dir);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		char *p = tu_path(path, e->d_name);
+		if (p)
+			tu_rmtree(p);
+		free(p);
+	}
+	closedir(d);
+	rmdir(path);
+}
+
+int tu_dir_setup(void **state)
+{
+	struct tu_dir_fixture *f = calloc(1, sizeof(*f));
+	if (!f || !(f->dir = tu_mkdtemp())) {
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+int tu_dir_teardown(void **state)
+{
+	struct tu_dir_fixture *f = *state;
+	tu_rmtree(f->dir);
+	free(f->dir);
+	free(f);
+	return 0;
 }
 
 char *tu_path(const char *dir, const char *name)

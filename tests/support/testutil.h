@@ -14,8 +14,16 @@
 
 /* A fresh directory under $TMPDIR (or /tmp); NULL on failure. */
 char *tu_mkdtemp(void);
-/* Removes every file in dir (not recursive), then dir. */
-void tu_rmtree(const char *dir);
+/* Removes path and, for a directory, everything below it. */
+void tu_rmtree(const char *path);
+
+/* cmocka setup/teardown: *state is a struct tu_dir_fixture with a fresh
+ * temporary directory, removed with everything in it afterwards. */
+struct tu_dir_fixture {
+	char *dir;
+};
+int tu_dir_setup(void **state);
+int tu_dir_teardown(void **state);
 /* dir + "/" + name, malloc'd. */
 char *tu_path(const char *dir, const char *name);
 /* Number of entries in dir (without . and ..) whose name starts with prefix. */
