@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "reader.h"
+#include "recording/reader.h"
 
 static void put_le(unsigned char *p, unsigned long long v, int n)
 {

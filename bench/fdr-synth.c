@@ -12,8 +12,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "synth.h"
-#include "timefmt.h"
+#include "tests/support/synth.h"
+#include "common/timefmt.h"
 
 static const char usage[] =
 	"Usage: fdr-synth -o OUT.fdr -n N [options]\n"

@@ -6,7 +6,7 @@
 #ifndef FD_CLI_H
 #define FD_CLI_H
 
-#include "error.h"
+#include "common/error.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2

@@ -11,15 +11,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "builtin.h"
-#include "cli.h"
+#include "generator/builtin.h"
+#include "cli/cli.h"
 #include "fd_config.h"
-#include "json.h"
-#include "scenario.h"
-#include "sim.h"
-#include "sink.h"
-#include "timefmt.h"
-#include "units.h"
+#include "common/json.h"
+#include "generator/scenario.h"
+#include "generator/sim.h"
+#include "sinks/sink.h"
+#include "common/timefmt.h"
+#include "common/units.h"
 
 /* A scenario argument is a file when one exists at that path, else the name
  * of a built-in scenario. */

@@ -8,11 +8,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "json.h"
-#include "reader.h"
-#include "scenario.h"
-#include "timefmt.h"
+#include "cli/cli.h"
+#include "common/json.h"
+#include "recording/reader.h"
+#include "generator/scenario.h"
+#include "common/timefmt.h"
 
 struct facts {
 	uint64_t records[FD_SIGNAL_COUNT], payload[FD_SIGNAL_COUNT];

@@ -11,12 +11,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "capture.h"
-#include "cli.h"
+#include "sources/capture.h"
+#include "cli/cli.h"
 #include "fd_config.h"
-#include "source.h"
-#include "timefmt.h"
-#include "units.h"
+#include "sources/source.h"
+#include "common/timefmt.h"
+#include "common/units.h"
 
 /* Malformed messages printed one by one; the rest are only counted. */
 #define MAX_REPORTED 20

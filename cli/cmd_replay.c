@@ -10,12 +10,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "reader.h"
-#include "replay.h"
-#include "sink.h"
-#include "timefmt.h"
-#include "units.h"
+#include "cli/cli.h"
+#include "recording/reader.h"
+#include "replay/replay.h"
+#include "sinks/sink.h"
+#include "common/timefmt.h"
+#include "common/units.h"
 
 static volatile int stop_requested;
 

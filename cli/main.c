@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 #include "fd_config.h"
 
 static int cmd_help(const struct verb *v, int argc, char **argv);

@@ -1,4 +1,4 @@
-#include "grow.h"
+#include "common/grow.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-#include "suggest.h"
+#include "common/suggest.h"
 
 #include <stdint.h>
 #include <string.h>

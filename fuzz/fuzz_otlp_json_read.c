@@ -4,8 +4,8 @@
  * out-of-bounds payload shows under ASan. */
 #include <stdint.h>
 
-#include "fuzz.h"
-#include "otlp_decode.h"
+#include "fuzz/fuzz.h"
+#include "otlp/decode.h"
 
 static int touch(void *ctx, const struct fd_record *rec, struct fd_error *err)
 {

@@ -3,9 +3,9 @@
  * then seeks back into the middle and reads again. */
 #include <stdio.h>
 
-#include "error.h"
-#include "fuzz.h"
-#include "reader.h"
+#include "common/error.h"
+#include "fuzz/fuzz.h"
+#include "recording/reader.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

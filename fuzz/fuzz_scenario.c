@@ -1,7 +1,7 @@
 /* Scenario parser: any bytes give a model or a positioned error. */
-#include "error.h"
-#include "fuzz.h"
-#include "scenario.h"
+#include "common/error.h"
+#include "fuzz/fuzz.h"
+#include "generator/scenario.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -18,8 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fuzz.h"
-#include "sink.h"
+#include "fuzz/fuzz.h"
+#include "sinks/sink.h"
 
 #define MAX_PROPS 16
 

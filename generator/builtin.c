@@ -1,4 +1,4 @@
-#include "builtin.h"
+#include "generator/builtin.h"
 
 #include <string.h>
 

@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "scenario_internal.h"
-#include "suggest.h"
-#include "units.h"
+#include "common/error.h"
+#include "generator/scenario_internal.h"
+#include "common/suggest.h"
+#include "common/units.h"
 
 /* A scenario is a few hundred lines; anything this big is a mistake (or an
  * attempt to exhaust memory). */

@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "scenario.h"
-#include "yaml_tree.h"
+#include "generator/scenario.h"
+#include "generator/yaml_tree.h"
 
 #define SP_NS 1000000000LL
 #define SP_MS 1000000LL

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scenario_internal.h"
-#include "suggest.h"
-#include "units.h"
+#include "generator/scenario_internal.h"
+#include "common/suggest.h"
+#include "common/units.h"
 
 /* Deeper chains of cache misses calling caches are surely a mistake, and
  * the recursion of the parse stays bounded. */

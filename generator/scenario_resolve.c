@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scenario_internal.h"
-#include "suggest.h"
+#include "generator/scenario_internal.h"
+#include "common/suggest.h"
 
 /* ---- queries ------------------------------------------------------------------ */
 

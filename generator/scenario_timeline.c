@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scenario_internal.h"
-#include "suggest.h"
+#include "generator/scenario_internal.h"
+#include "common/suggest.h"
 
 /* ---- targets ------------------------------------------------------------------ */
 

@@ -26,7 +26,7 @@
  * deploy restarts the process, its counters start again from zero with a
  * new start time, as a real exporter's would.
  */
-#include "sim.h"
+#include "generator/sim.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -35,10 +35,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "intern.h"
-#include "pbwrite.h"
+#include "stream/intern.h"
+#include "otlp/pbwrite.h"
 #include "fd_config.h"
-#include "rng.h"
+#include "generator/rng.h"
 
 #define NS 1000000000LL
 #define MS 1000000LL

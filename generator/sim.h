@@ -14,10 +14,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "common/error.h"
 #include "firedrill/v1/firedrill.pb-c.h"
-#include "record.h"
-#include "scenario.h"
+#include "stream/record.h"
+#include "generator/scenario.h"
 
 struct fd_sim;
 

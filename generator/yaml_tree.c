@@ -1,4 +1,4 @@
-#include "yaml_tree.h"
+#include "generator/yaml_tree.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "error.h"
+#include "common/error.h"
 
 /* ---- arena ---------------------------------------------------------------- */
 

@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "scenario.h"
+#include "generator/scenario.h"
 
 struct fd_error;
 

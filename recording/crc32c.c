@@ -1,4 +1,4 @@
-#include "crc32c.h"
+#include "recording/crc32c.h"
 
 #include <pthread.h>
 

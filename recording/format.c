@@ -1,6 +1,6 @@
-#include "format.h"
+#include "recording/format.h"
 
-#include "crc32c.h"
+#include "recording/crc32c.h"
 
 void fdr_block_header_encode(uint8_t out[FDR_BLOCK_HEADER_LEN], const struct fdr_block_header *h)
 {

@@ -1,13 +1,13 @@
-#include "reader.h"
+#include "recording/reader.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zstd.h>
 
-#include "crc32c.h"
-#include "format.h"
-#include "intern.h"
+#include "recording/crc32c.h"
+#include "recording/format.h"
+#include "stream/intern.h"
 
 struct buf {
 	uint8_t *data;

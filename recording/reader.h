@@ -21,9 +21,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "error.h"
+#include "common/error.h"
 #include "firedrill/v1/firedrill.pb-c.h"
-#include "record.h"
+#include "stream/record.h"
 
 struct fd_recording_reader;
 

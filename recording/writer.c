@@ -1,4 +1,4 @@
-#include "writer.h"
+#include "recording/writer.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,9 +11,9 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#include "crc32c.h"
-#include "format.h"
-#include "intern.h"
+#include "recording/crc32c.h"
+#include "recording/format.h"
+#include "stream/intern.h"
 
 #define DEFAULT_BLOCK_SIZE (1u << 20)
 #define DEFAULT_ZSTD_LEVEL 3

@@ -16,9 +16,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "error.h"
+#include "common/error.h"
 #include "firedrill/v1/firedrill.pb-c.h"
-#include "record.h"
+#include "stream/record.h"
 
 struct fd_recording_writer;
 

@@ -1,4 +1,4 @@
-#include "pace.h"
+#include "replay/pace.h"
 
 #include <errno.h>
 #include <math.h>

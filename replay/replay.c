@@ -1,11 +1,11 @@
-#include "replay.h"
+#include "replay/replay.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "intern.h"
-#include "otlp_wire.h"
+#include "stream/intern.h"
+#include "otlp/wire.h"
 
 unsigned fd_replay_shard_of(const struct fd_record *rec, unsigned n)
 {

@@ -15,10 +15,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "error.h"
-#include "pace.h"
-#include "reader.h"
-#include "sink.h"
+#include "common/error.h"
+#include "replay/pace.h"
+#include "recording/reader.h"
+#include "sinks/sink.h"
 
 enum fd_rebase_mode {
 	FD_REBASE_START_NOW, /* the first replayed record is stamped now */

@@ -1,4 +1,4 @@
-#include "ecs.h"
+#include "sinks/ecs.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -11,8 +11,8 @@
 
 #include "opentelemetry/proto/logs/v1/logs.pb-c.h"
 #include "opentelemetry/proto/resource/v1/resource.pb-c.h"
-#include "otlp_json.h"
-#include "timefmt.h"
+#include "otlp/json.h"
+#include "common/timefmt.h"
 
 typedef Opentelemetry__Proto__Common__V1__AnyValue AnyValue;
 typedef Opentelemetry__Proto__Common__V1__KeyValue KeyValue;

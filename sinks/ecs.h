@@ -28,10 +28,10 @@
 #ifndef FD_ECS_H
 #define FD_ECS_H
 
-#include "error.h"
-#include "json.h"
+#include "common/error.h"
+#include "common/json.h"
 #include "opentelemetry/proto/common/v1/common.pb-c.h"
-#include "record.h"
+#include "stream/record.h"
 
 #define FD_ECS_VERSION "8.11.0"
 

@@ -4,18 +4,18 @@
  * every string built for one record lives in a pool freed when the record
  * is done.
  */
-#include "prom_series.h"
+#include "sinks/prom_series.h"
 
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ecs.h"
-#include "json.h"
+#include "sinks/ecs.h"
+#include "common/json.h"
 #include "opentelemetry/proto/metrics/v1/metrics.pb-c.h"
 #include "opentelemetry/proto/resource/v1/resource.pb-c.h"
-#include "otlp_json.h"
+#include "otlp/json.h"
 
 typedef Opentelemetry__Proto__Common__V1__KeyValue KeyValue;
 typedef Opentelemetry__Proto__Metrics__V1__Metric Metric;

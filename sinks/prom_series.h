@@ -49,8 +49,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "error.h"
-#include "record.h"
+#include "common/error.h"
+#include "stream/record.h"
 
 enum fd_prom_type {
 	FD_PROM_GAUGE,

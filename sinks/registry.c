@@ -1,4 +1,4 @@
-#include "sink_registry.h"
+#include "sinks/registry.h"
 
 const struct fd_sink_scheme fd_sink_schemes[] = {
 	{"file", fd_sink_file_open, NULL},

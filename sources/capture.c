@@ -3,15 +3,15 @@
  * Single-threaded: the Kafka consumer has its own threads, the writer
  * compresses on its own; this loop only moves records between them.
  */
-#include "capture.h"
+#include "sources/capture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "reorder.h"
-#include "writer.h"
+#include "sources/reorder.h"
+#include "recording/writer.h"
 
 /* Poll interval: how quickly SIGINT, --duration and --until-idle are seen. */
 #define POLL_MS 100

@@ -19,9 +19,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "error.h"
-#include "record.h"
-#include "source.h"
+#include "common/error.h"
+#include "stream/record.h"
+#include "sources/source.h"
 
 enum fd_capture_end {
 	FD_CAPTURE_END_OF_INPUT, /* files read to the end */

@@ -1,4 +1,4 @@
-#include "reorder.h"
+#include "sources/reorder.h"
 
 #include <stdlib.h>
 #include <string.h>

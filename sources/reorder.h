@@ -25,9 +25,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
-#include "otlp_decode.h"
-#include "record.h"
+#include "common/error.h"
+#include "otlp/decode.h"
+#include "stream/record.h"
 
 struct fd_reorder;
 

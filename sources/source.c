@@ -1,7 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "source.h"
+#include "sources/source.h"
 
 int fd_source_open(const char *uri, const struct fd_source_options *o, struct fd_source **out,
 		   struct fd_error *err)

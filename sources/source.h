@@ -17,10 +17,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "common/error.h"
 #include "firedrill/v1/firedrill.pb-c.h"
-#include "otlp_decode.h"
-#include "record.h"
+#include "otlp/decode.h"
+#include "stream/record.h"
 
 #define FD_SOURCE_IDLE 2 /* next(): nothing arrived within the timeout */
 

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "recset.h"
+#include "tests/support/recset.h"
 
 int main(int argc, char **argv)
 {

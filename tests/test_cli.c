@@ -15,11 +15,11 @@
 #include <cmocka.h>
 
 #include "fd_config.h"
-#include "format.h"
-#include "reader.h"
-#include "synth.h"
-#include "testutil.h"
-#include "writer.h"
+#include "recording/format.h"
+#include "recording/reader.h"
+#include "tests/support/synth.h"
+#include "tests/support/testutil.h"
+#include "recording/writer.h"
 
 static const char *const verbs[] = {"list", "validate", "generate", "inspect",
 				    "replay", "record", "help", "version"};

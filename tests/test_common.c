@@ -8,8 +8,8 @@
 
 #include <cmocka.h>
 
-#include "error.h"
-#include "timefmt.h"
+#include "common/error.h"
+#include "common/timefmt.h"
 
 static void test_error_set(void **state)
 {

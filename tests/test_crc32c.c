@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "crc32c.h"
+#include "recording/crc32c.h"
 
 static uint32_t reference(uint32_t crc, const uint8_t *p, size_t n)
 {

@@ -8,8 +8,8 @@
 
 #include <cmocka.h>
 
-#include "crc32c.h"
-#include "format.h"
+#include "recording/crc32c.h"
+#include "recording/format.h"
 
 static void test_varint_values(void **state)
 {

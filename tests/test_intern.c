@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "intern.h"
-#include "record.h"
+#include "stream/intern.h"
+#include "stream/record.h"
 
 static void test_add_dedups(void **state)
 {

@@ -11,7 +11,7 @@
 #include <cmocka.h>
 #include <math.h>
 
-#include "json.h"
+#include "common/json.h"
 
 struct cap {
 	char *buf;

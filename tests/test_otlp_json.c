@@ -17,10 +17,10 @@
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb-c.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
-#include "otlp_batch.h"
-#include "otlp_json.h"
-#include "synth.h"
-#include "testutil.h"
+#include "otlp/batch.h"
+#include "otlp/json.h"
+#include "tests/support/synth.h"
+#include "tests/support/testutil.h"
 
 typedef Opentelemetry__Proto__Common__V1__KeyValue KeyValue;
 typedef Opentelemetry__Proto__Common__V1__AnyValue AnyValue;

@@ -16,11 +16,11 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 
-#include "json.h"
-#include "pbwrite.h"
-#include "prom_series.h"
-#include "sink.h"
-#include "testutil.h"
+#include "common/json.h"
+#include "otlp/pbwrite.h"
+#include "sinks/prom_series.h"
+#include "sinks/sink.h"
+#include "tests/support/testutil.h"
 
 #define T0 1768482000000000000LL /* 2026-01-15T13:00:00Z */
 #define S 1000000000LL

@@ -16,18 +16,18 @@
 #include <cmocka.h>
 #include <unistd.h>
 
-#include "capture.h"
+#include "sources/capture.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
-#include "otlp_decode.h"
-#include "otlp_json_read.h"
-#include "reader.h"
-#include "writer.h"
-#include "recset.h"
-#include "reorder.h"
-#include "sink.h"
-#include "source.h"
-#include "synth.h"
-#include "testutil.h"
+#include "otlp/decode.h"
+#include "otlp/json_read.h"
+#include "recording/reader.h"
+#include "recording/writer.h"
+#include "tests/support/recset.h"
+#include "sources/reorder.h"
+#include "sinks/sink.h"
+#include "sources/source.h"
+#include "tests/support/synth.h"
+#include "tests/support/testutil.h"
 
 #define N_RECORDS 20000
 

@@ -19,13 +19,13 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
-#include "capture.h"
-#include "reader.h"
-#include "recset.h"
-#include "sink.h"
-#include "source.h"
-#include "synth.h"
-#include "testutil.h"
+#include "sources/capture.h"
+#include "recording/reader.h"
+#include "tests/support/recset.h"
+#include "sinks/sink.h"
+#include "sources/source.h"
+#include "tests/support/synth.h"
+#include "tests/support/testutil.h"
 
 #define N_RECORDS 6000
 #define PARTITIONS 4

@@ -18,16 +18,16 @@
 #include <cmocka.h>
 #include <zstd.h>
 
-#include "crc32c.h"
-#include "format.h"
+#include "recording/crc32c.h"
+#include "recording/format.h"
 #include "opentelemetry/proto/logs/v1/logs.pb-c.h"
 #include "opentelemetry/proto/metrics/v1/metrics.pb-c.h"
 #include "opentelemetry/proto/resource/v1/resource.pb-c.h"
 #include "opentelemetry/proto/trace/v1/trace.pb-c.h"
-#include "reader.h"
-#include "synth.h"
-#include "testutil.h"
-#include "writer.h"
+#include "recording/reader.h"
+#include "tests/support/synth.h"
+#include "tests/support/testutil.h"
+#include "recording/writer.h"
 
 /* ---------------------------------------------------------------- helpers */
 

@@ -12,17 +12,17 @@
 
 #include <cmocka.h>
 
-#include "intern.h"
+#include "stream/intern.h"
 #include "opentelemetry/proto/logs/v1/logs.pb-c.h"
 #include "opentelemetry/proto/metrics/v1/metrics.pb-c.h"
 #include "opentelemetry/proto/trace/v1/trace.pb-c.h"
-#include "otlp_wire.h"
-#include "pace.h"
-#include "reader.h"
-#include "replay.h"
-#include "sink.h"
-#include "synth.h"
-#include "testutil.h"
+#include "otlp/wire.h"
+#include "replay/pace.h"
+#include "recording/reader.h"
+#include "replay/replay.h"
+#include "sinks/sink.h"
+#include "tests/support/synth.h"
+#include "tests/support/testutil.h"
 
 /* ---- a fake clock ---------------------------------------------------- */
 

@@ -10,10 +10,10 @@
 
 #include <cmocka.h>
 
-#include "reader.h"
-#include "sink.h"
-#include "synth.h"
-#include "testutil.h"
+#include "recording/reader.h"
+#include "sinks/sink.h"
+#include "tests/support/synth.h"
+#include "tests/support/testutil.h"
 
 /* a fresh temporary directory per test: tu_dir_setup / tu_dir_teardown */
 

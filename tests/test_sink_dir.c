@@ -19,9 +19,9 @@
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb-c.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
-#include "sink.h"
-#include "synth.h"
-#include "testutil.h"
+#include "sinks/sink.h"
+#include "tests/support/synth.h"
+#include "tests/support/testutil.h"
 
 /* a fresh temporary directory per test: tu_dir_setup / tu_dir_teardown */
 

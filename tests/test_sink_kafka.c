@@ -33,15 +33,15 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
-#include "intern.h"
+#include "stream/intern.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb-c.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
-#include "pbwrite.h"
-#include "sink.h"
-#include "sink_kafka.h"
-#include "synth.h"
-#include "testutil.h"
+#include "otlp/pbwrite.h"
+#include "sinks/sink.h"
+#include "sinks/kafka.h"
+#include "tests/support/synth.h"
+#include "tests/support/testutil.h"
 
 static const char *const topics[3] = {"otlp_spans", "otlp_metrics", "otlp_logs"};
 

@@ -16,7 +16,7 @@ check() { # description, then the command's status must be $want
 }
 fd=$FIREDRILL
 
-"$fd" validate "$SOURCE_ROOT/fixtures/latency-after-release.yaml" >"$t/out" 2>&1; got=$? want=0
+"$fd" validate "$SOURCE_ROOT/scenarios/latency-after-release.yaml" >"$t/out" 2>&1; got=$? want=0
 check "validate the built-in fixture"
 grep -q ': ok: latency-after-release' "$t/out" || { echo "FAIL: validate output"; fail=1; }
 

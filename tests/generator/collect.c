@@ -1,11 +1,11 @@
-#include "collect.h"
+#include "tests/generator/collect.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "intern.h"
+#include "common/error.h"
+#include "stream/intern.h"
 #include "opentelemetry/proto/logs/v1/logs.pb-c.h"
 #include "opentelemetry/proto/metrics/v1/metrics.pb-c.h"
 #include "opentelemetry/proto/resource/v1/resource.pb-c.h"

@@ -9,8 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "error.h"
-#include "record.h"
+#include "common/error.h"
+#include "stream/record.h"
 
 #define KEY_LEN 256
 

@@ -20,11 +20,11 @@
 
 #include <cmocka.h>
 
-#include "builtin.h"
-#include "collect.h"
-#include "error.h"
-#include "scenario.h"
-#include "sim.h"
+#include "generator/builtin.h"
+#include "tests/generator/collect.h"
+#include "common/error.h"
+#include "generator/scenario.h"
+#include "generator/sim.h"
 
 static const char small[] =
 	"name: consistency\n"

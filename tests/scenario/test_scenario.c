@@ -20,8 +20,8 @@
 
 #include <cmocka.h>
 
-#include "error.h"
-#include "scenario.h"
+#include "common/error.h"
+#include "generator/scenario.h"
 
 #define NS 1000000000LL
 #define MS 1000000LL
@@ -90,7 +90,7 @@ static const struct fd_event *event_named(const struct fd_scenario *s, const cha
 static void test_fixture_header(void **state)
 {
 	(void)state;
-	struct fd_scenario *s = load_fixture("fixtures/latency-after-release.yaml");
+	struct fd_scenario *s = load_fixture("scenarios/latency-after-release.yaml");
 	assert_string_equal(s->name, "latency-after-release");
 	assert_non_null(strstr(s->title, "p95 200 ms"));
 	assert_non_null(s->description);
@@ -107,7 +107,7 @@ static void test_fixture_header(void **state)
 static void test_fixture_services(void **state)
 {
 	(void)state;
-	struct fd_scenario *s = load_fixture("fixtures/latency-after-release.yaml");
+	struct fd_scenario *s = load_fixture("scenarios/latency-after-release.yaml");
 	assert_int_equal(s->n_services, 6);
 	struct fd_service *gw = fd_scenario_find_service(s, "gateway");
 	struct fd_service *co = fd_scenario_find_service(s, "checkout");
@@ -208,7 +208,7 @@ static void test_fixture_services(void **state)
 static void test_fixture_queries(void **state)
 {
 	(void)state;
-	struct fd_scenario *s = load_fixture("fixtures/latency-after-release.yaml");
+	struct fd_scenario *s = load_fixture("scenarios/latency-after-release.yaml");
 	const struct fd_database *db = db_named(s, "orders-db");
 	assert_non_null(db);
 	assert_string_equal(db->system, "postgresql");
@@ -254,7 +254,7 @@ static void test_fixture_queries(void **state)
 static void test_fixture_timeline(void **state)
 {
 	(void)state;
-	struct fd_scenario *s = load_fixture("fixtures/latency-after-release.yaml");
+	struct fd_scenario *s = load_fixture("scenarios/latency-after-release.yaml");
 	assert_int_equal(s->n_events, 2);
 	/* time order, not file order */
 	assert_string_equal(s->events[0].name, "payments-log-level");
@@ -303,7 +303,7 @@ static void test_fixture_timeline(void **state)
 static void test_fixture_traffic_noise(void **state)
 {
 	(void)state;
-	struct fd_scenario *s = load_fixture("fixtures/latency-after-release.yaml");
+	struct fd_scenario *s = load_fixture("scenarios/latency-after-release.yaml");
 	assert_true(s->n_traffic >= 1);
 	const struct fd_traffic *t = &s->traffic[0];
 	assert_string_equal(t->entry->key, "POST /checkout");

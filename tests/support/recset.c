@@ -1,4 +1,4 @@
-#include "recset.h"
+#include "tests/support/recset.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,8 +8,8 @@
 #include "opentelemetry/proto/metrics/v1/metrics.pb-c.h"
 #include "opentelemetry/proto/resource/v1/resource.pb-c.h"
 #include "opentelemetry/proto/trace/v1/trace.pb-c.h"
-#include "reader.h"
-#include "sink.h"
+#include "recording/reader.h"
+#include "sinks/sink.h"
 
 static const ProtobufCMessageDescriptor *payload_desc(int sig)
 {

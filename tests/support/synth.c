@@ -1,11 +1,11 @@
-#include "synth.h"
+#include "tests/support/synth.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fd_config.h"
-#include "intern.h"
+#include "stream/intern.h"
 #include "opentelemetry/proto/common/v1/common.pb-c.h"
 #include "opentelemetry/proto/logs/v1/logs.pb-c.h"
 #include "opentelemetry/proto/metrics/v1/metrics.pb-c.h"

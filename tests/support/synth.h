@@ -13,10 +13,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "common/error.h"
 #include "firedrill/v1/firedrill.pb-c.h"
-#include "record.h"
-#include "writer.h"
+#include "stream/record.h"
+#include "recording/writer.h"
 
 #define FD_SYNTH_DEFAULT_START 1768482000000000000LL /* 2026-01-15T13:00:00Z */
 

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "record.h"
+#include "stream/record.h"
 
 /* A fresh directory under $TMPDIR (or /tmp); NULL on failure. */
 char *tu_mkdtemp(void);

@@ -1,0 +1,582 @@
+/*
+ * prom-rw:URL[?options] — the metrics of the stream sent to a Prometheus
+ * remote write 1.0 receiver (Prometheus with
+ * --web.enable-remote-write-receiver at /api/v1/write, Mimir, Thanos
+ * receive, VictoriaMetrics...). Spans and logs are counted and skipped.
+ *
+ * The protocol (prometheus/prompb, remote write spec 1.0): an HTTP POST of
+ * a protobuf WriteRequest { repeated TimeSeries timeseries = 1; } where
+ * TimeSeries { repeated Label labels = 1; repeated Sample samples = 2; },
+ * Label { string name = 1; string value = 2; } and Sample { double value =
+ * 1; int64 timestamp = 2; } (milliseconds), compressed with snappy's block
+ * format (not the framed one), with Content-Encoding: snappy,
+ * Content-Type: application/x-protobuf and
+ * X-Prometheus-Remote-Write-Version: 0.1.0. The message is small enough to
+ * encode by hand (pbwrite.h): each series' labels, __name__ included and
+ * sorted by name as the spec requires, are encoded once and reused.
+ *
+ * Batching: samples wait in a batch until it holds max_samples (2000),
+ * until max_delay (1s) of wall-clock time has passed since its first
+ * sample, or until flush and close. The delay is watched by a timer thread,
+ * so that a live replay's last scrape does not wait for the next record;
+ * the batch, the HTTP handle and the counters are shared with it under one
+ * mutex, and a failure in the thread is returned by the next call. A request carries the
+ * batch grouped by series, each series' samples in time order (the stream
+ * is in time order and the grouping is stable). Batches go out in order,
+ * so a receiver sees every series move forward in time.
+ *
+ * Answers: 2xx is delivered. 5xx and 429 are retried with exponential
+ * backoff (100 ms doubling to 5 s, retries= times, default 10), and so
+ * are connection failures. Prometheus rejects a whole request for one
+ * sample it cannot take — "out of order sample", "out of bounds",
+ * "duplicate sample for timestamp" (400) and, beyond the out-of-order
+ * window, "too old sample" (500) — and retrying cannot change that: such a
+ * request's samples are dropped and counted, and close fails with the
+ * count (exit status 1). Any other 4xx is an error naming the status and
+ * the body.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <snappy-c.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fd_config.h"
+#include "stream/intern.h"
+#include "otlp/pbwrite.h"
+#include "sinks/prom_series.h"
+#include "sinks/options.h"
+#include "sinks/registry.h"
+#include "common/suggest.h"
+#include "common/units.h"
+
+struct rw_series {
+	uint8_t *labels; /* encoded repeated Label (field 1 of TimeSeries) */
+	size_t len;
+};
+
+struct rw_sample {
+	uint32_t series;
+	int64_t t_ms;
+	double v;
+};
+
+struct rw_sink {
+	struct fd_sink base;
+	char *url;
+	size_t max_samples;
+	int64_t max_delay_ns;
+	long retries;
+	int64_t timeout_ns;
+
+	CURL *curl;
+	struct curl_slist *headers;
+	struct fd_prom_conv *conv;
+	struct fd_intern *texts; /* series text -> dense id */
+	struct rw_series *ser;
+	size_t n_ser, cap_ser;
+
+	struct rw_sample *batch, *sorted;
+	size_t n_batch;
+	uint32_t *counts; /* by series, for grouping a batch */
+	size_t cap_counts;
+	int64_t batch_start; /* monotonic ns of the batch's first sample */
+
+	struct pbw pb;
+	char *snappy;
+	size_t snappy_cap;
+	char *text;
+	size_t text_cap;
+	char body[512]; /* the start of the last response body */
+	size_t body_len;
+
+	uint64_t sent, dropped, requests, bytes, skipped_other;
+	char first_drop[700];
+
+	pthread_mutex_t lock; /* guards all of the above once the timer runs */
+	pthread_cond_t wake;
+	pthread_t timer;
+	bool timer_running, stopping;
+	struct fd_error timer_err; /* the timer's failure, for the next call */
+};
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void sleep_ns(int64_t ns)
+{
+	struct timespec ts = {(time_t)(ns / 1000000000), (long)(ns % 1000000000)};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* ---- series ---- */
+
+static int label_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct fd_prom_label *)a)->name, ((const struct fd_prom_label *)b)->name);
+}
+
+/* The series id of s; a new series gets its labels encoded. -1: OOM. */
+static long series_of(struct rw_sink *r, const struct fd_prom_sample *s)
+{
+	if (!fd_prom_series_render(s, &r->text, &r->text_cap))
+		return -1;
+	uint32_t before = fd_intern_count(r->texts);
+	const struct fd_blob *b =
+		fd_intern_add(r->texts, (const uint8_t *)r->text, strlen(r->text) + 1);
+	if (!b)
+		return -1;
+	if (fd_intern_count(r->texts) == before)
+		return (long)b->id;
+	if (r->n_ser == r->cap_ser) {
+		size_t cap = r->cap_ser ? r->cap_ser * 2 : 256;
+		struct rw_series *v = realloc(r->ser, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		r->ser = v;
+		r->cap_ser = cap;
+	}
+	struct fd_prom_label *l = malloc((s->n_labels + 2) * sizeof(*l));
+	if (!l)
+		return -1;
+	size_t n = 0;
+	l[n++] = (struct fd_prom_label){"__name__", s->name};
+	memcpy(l + n, s->labels, s->n_labels * sizeof(*l));
+	n += s->n_labels;
+	if (s->le)
+		l[n++] = (struct fd_prom_label){"le", s->le};
+	qsort(l, n, sizeof(*l), label_cmp);
+	struct pbw w = {0};
+	for (size_t i = 0; i < n; i++) {
+		size_t m = pbw_begin(&w, 1);
+		pbw_string(&w, 1, l[i].name);
+		pbw_string(&w, 2, l[i].value);
+		pbw_end(&w, m);
+	}
+	free(l);
+	if (w.oom) {
+		pbw_finish(&w);
+		return -1;
+	}
+	r->ser[r->n_ser++] = (struct rw_series){w.buf, w.len};
+	return (long)b->id;
+}
+
+/* ---- sending ---- */
+
+static size_t on_body(char *p, size_t size, size_t n, void *ctx)
+{
+	struct rw_sink *r = ctx;
+	size_t k = size * n, room = sizeof(r->body) - 1 - r->body_len;
+	memcpy(r->body + r->body_len, p, k < room ? k : room);
+	r->body_len += k < room ? k : room;
+	r->body[r->body_len] = '\0';
+	return k;
+}
+
+/* Prometheus' answers for a request it will never take as it is. */
+static bool permanent_rejection(const char *body)
+{
+	return strstr(body, "too old sample") || strstr(body, "out of bounds") ||
+	       strstr(body, "out of order sample") || strstr(body, "duplicate sample for timestamp");
+}
+
+/* One line of the body, for messages. */
+static const char *body_line(struct rw_sink *r)
+{
+	char *nl = strchr(r->body, '\n');
+	if (nl)
+		*nl = '\0';
+	return r->body_len ? r->body : "(empty body)";
+}
+
+/* Encodes the batch as a WriteRequest, grouped by series. */
+static int encode(struct rw_sink *r)
+{
+	if (r->cap_counts < r->n_ser + 1) {
+		uint32_t *c = realloc(r->counts, (r->n_ser + 1) * sizeof(*c));
+		if (!c)
+			return -1;
+		r->counts = c;
+		r->cap_counts = r->n_ser + 1;
+	}
+	/* a counting sort by series: stable, so each series keeps time order */
+	memset(r->counts, 0, (r->n_ser + 1) * sizeof(*r->counts));
+	for (size_t i = 0; i < r->n_batch; i++)
+		r->counts[r->batch[i].series + 1]++;
+	for (size_t i = 1; i <= r->n_ser; i++)
+		r->counts[i] += r->counts[i - 1];
+	for (size_t i = 0; i < r->n_batch; i++)
+		r->sorted[r->counts[r->batch[i].series]++] = r->batch[i];
+	pbw_reset(&r->pb);
+	for (size_t i = 0; i < r->n_batch;) {
+		uint32_t id = r->sorted[i].series;
+		size_t ts = pbw_begin(&r->pb, 1);
+		if (pbw_room(&r->pb, r->ser[id].len)) {
+			memcpy(r->pb.buf + r->pb.len, r->ser[id].labels, r->ser[id].len);
+			r->pb.len += r->ser[id].len;
+		}
+		for (; i < r->n_batch && r->sorted[i].series == id; i++) {
+			size_t m = pbw_begin(&r->pb, 2);
+			pbw_double(&r->pb, 1, r->sorted[i].v);
+			pbw_varint(&r->pb, 2, (uint64_t)r->sorted[i].t_ms);
+			pbw_end(&r->pb, m);
+		}
+		pbw_end(&r->pb, ts);
+	}
+	if (r->pb.oom)
+		return -1;
+	size_t need = snappy_max_compressed_length(r->pb.len);
+	if (need > r->snappy_cap) {
+		char *p = realloc(r->snappy, need);
+		if (!p)
+			return -1;
+		r->snappy = p;
+		r->snappy_cap = need;
+	}
+	return 0;
+}
+
+static int send_batch(struct rw_sink *r, struct fd_error *err)
+{
+	if (r->n_batch == 0)
+		return 0;
+	if (encode(r) < 0)
+		return fd_error_set(err, FD_ERUNTIME, "out of memory");
+	size_t clen = r->snappy_cap;
+	if (snappy_compress((const char *)r->pb.buf, r->pb.len, r->snappy, &clen) != SNAPPY_OK)
+		return fd_error_set(err, FD_ERUNTIME, "sink '%s': snappy compression failed",
+				    r->base.uri);
+	curl_easy_setopt(r->curl, CURLOPT_POSTFIELDS, r->snappy);
+	curl_easy_setopt(r->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)clen);
+	int64_t backoff = 100000000;
+	for (long attempt = 0;; attempt++) {
+		r->body_len = 0;
+		r->body[0] = '\0';
+		CURLcode cc = curl_easy_perform(r->curl);
+		long status = 0;
+		char why[700];
+		if (cc == CURLE_OK) {
+			curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &status);
+			if (status >= 200 && status < 300) {
+				r->sent += r->n_batch;
+				r->requests++;
+				r->bytes += clen;
+				break;
+			}
+			snprintf(why, sizeof(why), "HTTP %ld: %s", status, body_line(r));
+			if (permanent_rejection(r->body)) {
+				if (!r->dropped)
+					snprintf(r->first_drop, sizeof(r->first_drop), "%s", why);
+				r->dropped += r->n_batch;
+				r->requests++;
+				break;
+			}
+			if (status < 500 && status != 429)
+				return fd_error_set(err, FD_ERUNTIME, "sink '%s': %s rejected the request: %s",
+						    r->base.uri, r->url, why);
+		} else {
+			snprintf(why, sizeof(why), "%s", curl_easy_strerror(cc));
+		}
+		if (attempt >= r->retries)
+			return fd_error_set(err, FD_ERUNTIME, "sink '%s': %s: %s (gave up after %ld attempts)",
+					    r->base.uri, r->url, why, attempt + 1);
+		sleep_ns(backoff);
+		backoff = backoff * 2 > 5000000000 ? 5000000000 : backoff * 2;
+	}
+	r->n_batch = 0;
+	return 0;
+}
+
+/* ---- the sink ---- */
+
+static int on_sample(void *ctx, const struct fd_prom_sample *s, struct fd_error *err)
+{
+	struct rw_sink *r = ctx;
+	long id = series_of(r, s);
+	if (id < 0)
+		return fd_error_set(err, FD_ERUNTIME, "out of memory");
+	if (r->n_batch == r->max_samples) {
+		int rc = send_batch(r, err);
+		if (rc < 0)
+			return rc;
+	}
+	if (r->n_batch == 0)
+		r->batch_start = mono_ns();
+	r->batch[r->n_batch++] = (struct rw_sample){(uint32_t)id, s->time_ms, s->value};
+	return 0;
+}
+
+static bool batch_due(const struct rw_sink *r)
+{
+	return r->n_batch && mono_ns() - r->batch_start >= r->max_delay_ns;
+}
+
+/* Sends the batch once it is max_delay old, between records. */
+static void *timer_main(void *arg)
+{
+	struct rw_sink *r = arg;
+	pthread_mutex_lock(&r->lock);
+	while (!r->stopping) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += 100000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&r->wake, &r->lock, &ts);
+		if (!r->stopping && !r->timer_err.code && batch_due(r))
+			send_batch(r, &r->timer_err);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
+static void stop_timer(struct rw_sink *r)
+{
+	if (!r->timer_running)
+		return;
+	pthread_mutex_lock(&r->lock);
+	r->stopping = true;
+	pthread_cond_signal(&r->wake);
+	pthread_mutex_unlock(&r->lock);
+	pthread_join(r->timer, NULL);
+	r->timer_running = false;
+}
+
+/* The timer's failure, if any; call with the lock held. */
+static int timer_failed(struct rw_sink *r, struct fd_error *err)
+{
+	if (!r->timer_err.code)
+		return 0;
+	if (err)
+		*err = r->timer_err;
+	return -r->timer_err.code;
+}
+
+static int rw_write(struct fd_sink *sink, const struct fd_record *rec, struct fd_error *err)
+{
+	struct rw_sink *r = (struct rw_sink *)sink;
+	if (rec->signal != FD_SIGNAL_METRICS) {
+		r->skipped_other++; /* only this thread touches it */
+		return 0;
+	}
+	pthread_mutex_lock(&r->lock);
+	int rc = timer_failed(r, err);
+	if (rc == 0 && batch_due(r))
+		rc = send_batch(r, err);
+	if (rc == 0)
+		rc = fd_prom_conv_record(r->conv, rec, on_sample, r, err);
+	pthread_mutex_unlock(&r->lock);
+	if (rc < 0 && err->code == FD_EINPUT && !strstr(err->msg, sink->uri))
+		fd_error_prefix(err, "sink '%s'", sink->uri);
+	return rc;
+}
+
+static int rw_flush(struct fd_sink *sink, struct fd_error *err)
+{
+	struct rw_sink *r = (struct rw_sink *)sink;
+	pthread_mutex_lock(&r->lock);
+	int rc = timer_failed(r, err);
+	if (rc == 0)
+		rc = send_batch(r, err);
+	pthread_mutex_unlock(&r->lock);
+	return rc;
+}
+
+static int rw_close(struct fd_sink *sink, struct fd_error *err)
+{
+	struct rw_sink *r = (struct rw_sink *)sink;
+	stop_timer(r);
+	int rc = timer_failed(r, err);
+	if (rc == 0)
+		rc = send_batch(r, err);
+	if (rc < 0)
+		return rc;
+	if (r->dropped)
+		return fd_error_set(err, FD_ERUNTIME,
+				    "sink '%s': %llu of %llu samples rejected by %s and dropped (first: "
+				    "%s)",
+				    sink->uri, (unsigned long long)r->dropped,
+				    (unsigned long long)(r->dropped + r->sent), r->url, r->first_drop);
+	return 0;
+}
+
+static void rw_report(struct fd_sink *sink, char *buf, size_t n)
+{
+	struct rw_sink *r = (struct rw_sink *)sink;
+	snprintf(buf, n, "%llu samples of %zu series sent in %llu requests (%llu bytes), %llu rejected",
+		 (unsigned long long)r->sent, r->n_ser, (unsigned long long)r->requests,
+		 (unsigned long long)r->bytes, (unsigned long long)r->dropped);
+}
+
+static void rw_destroy(struct fd_sink *sink)
+{
+	struct rw_sink *r = (struct rw_sink *)sink;
+	stop_timer(r);
+	pthread_cond_destroy(&r->wake);
+	pthread_mutex_destroy(&r->lock);
+	if (r->curl)
+		curl_easy_cleanup(r->curl);
+	curl_slist_free_all(r->headers);
+	fd_prom_conv_destroy(r->conv);
+	if (r->texts)
+		fd_intern_destroy(r->texts);
+	for (size_t i = 0; i < r->n_ser; i++)
+		free(r->ser[i].labels);
+	free(r->ser);
+	free(r->batch);
+	free(r->sorted);
+	free(r->counts);
+	pbw_finish(&r->pb);
+	free(r->snappy);
+	free(r->text);
+	free(r->url);
+	free(r);
+	curl_global_cleanup();
+}
+
+static const struct fd_sink_impl rw_impl = {
+	.name = "prom-rw",
+	.write = rw_write,
+	.flush = rw_flush,
+	.close = rw_close,
+	.destroy = rw_destroy,
+	.report = rw_report,
+};
+
+static const char *const option_names[] = {"max_samples", "max_delay", "retries", "timeout"};
+
+static int set_option(struct rw_sink *r, const char *uri, const char *key, const char *val,
+		      struct fd_error *err)
+{
+	const char *why = NULL;
+	long long n;
+	if (strcmp(key, "max_samples") == 0) {
+		if (fd_units_integer(val, 1, 1000000, &n, &why) < 0)
+			goto bad;
+		r->max_samples = (size_t)n;
+	} else if (strcmp(key, "retries") == 0) {
+		if (fd_units_integer(val, 0, 1000, &n, &why) < 0)
+			goto bad;
+		r->retries = (long)n;
+	} else if (strcmp(key, "max_delay") == 0) {
+		if (fd_units_duration(val, &r->max_delay_ns, &why) < 0)
+			goto bad;
+	} else if (strcmp(key, "timeout") == 0) {
+		if (fd_units_duration(val, &r->timeout_ns, &why) < 0)
+			goto bad;
+		if (r->timeout_ns < 1000000) {
+			why = "must be at least 1ms";
+			goto bad;
+		}
+	}
+	return 0;
+bad:
+	return fd_error_set(err, FD_EINPUT, "sink '%s': option '%s': '%s': %s", uri, key, val, why);
+}
+
+static int on_option(void *ctx, size_t idx, const char *key, const char *val, struct fd_error *err)
+{
+	(void)idx;
+	struct rw_sink *r = ctx;
+	return set_option(r, r->base.uri, key, val, err);
+}
+
+static int parse(struct rw_sink *r, const char *uri, const char *rest, struct fd_error *err)
+{
+	const char *q = strchr(rest, '?');
+	size_t n = q ? (size_t)(q - rest) : strlen(rest);
+	if (!((n > 7 && strncmp(rest, "http://", 7) == 0) || (n > 8 && strncmp(rest, "https://", 8) == 0)))
+		return fd_error_set(err, FD_EINPUT,
+				    "sink '%s': prom-rw: needs an http:// or https:// URL, e.g. "
+				    "prom-rw:http://localhost:9090/api/v1/write",
+				    uri);
+	if (!(r->url = strndup(rest, n)))
+		return fd_error_set(err, FD_ERUNTIME, "out of memory");
+	bool seen[4] = {false};
+	return fd_sink_options(uri, q ? q + 1 : NULL, option_names, 4, seen, NULL, on_option, r, err);
+}
+
+int fd_sink_prom_rw_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
+			 struct fd_sink **out, struct fd_error *err)
+{
+	(void)ctx;
+	*out = NULL;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return fd_error_set(err, FD_ERUNTIME, "sink '%s': cannot initialize libcurl", uri);
+	struct rw_sink *r = calloc(1, sizeof(*r));
+	if (!r || fd_sink_init(&r->base, &rw_impl, uri) < 0) {
+		free(r);
+		curl_global_cleanup();
+		return fd_error_set(err, FD_ERUNTIME, "out of memory");
+	}
+	r->max_samples = 2000;
+	r->max_delay_ns = 1000000000;
+	r->retries = 10;
+	r->timeout_ns = 30000000000;
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&r->wake, &ca);
+	pthread_condattr_destroy(&ca);
+	int rc = parse(r, uri, rest, err);
+	if (rc == 0) {
+		r->batch = malloc(r->max_samples * sizeof(*r->batch));
+		r->sorted = malloc(r->max_samples * sizeof(*r->sorted));
+		r->conv = fd_prom_conv_create();
+		r->texts = fd_intern_create();
+		r->curl = curl_easy_init();
+		struct curl_slist *h = NULL, *next;
+		static const char *const headers[] = {
+			"Content-Encoding: snappy",
+			"Content-Type: application/x-protobuf",
+			"X-Prometheus-Remote-Write-Version: 0.1.0",
+		};
+		for (size_t i = 0; i < 3; i++) {
+			if (!(next = curl_slist_append(h, headers[i]))) {
+				curl_slist_free_all(h);
+				h = NULL;
+				break;
+			}
+			h = next;
+		}
+		r->headers = h;
+		if (!r->batch || !r->sorted || !r->conv || !r->texts || !r->curl || !r->headers)
+			rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
+	}
+	if (rc == 0) {
+		curl_easy_setopt(r->curl, CURLOPT_URL, r->url);
+		curl_easy_setopt(r->curl, CURLOPT_HTTPHEADER, r->headers);
+		curl_easy_setopt(r->curl, CURLOPT_USERAGENT, "firedrill/" FD_VERSION);
+		curl_easy_setopt(r->curl, CURLOPT_WRITEFUNCTION, on_body);
+		curl_easy_setopt(r->curl, CURLOPT_WRITEDATA, r);
+		curl_easy_setopt(r->curl, CURLOPT_TIMEOUT_MS, (long)(r->timeout_ns / 1000000));
+		curl_easy_setopt(r->curl, CURLOPT_NOSIGNAL, 1L);
+	}
+	if (rc == 0) {
+		if (pthread_create(&r->timer, NULL, timer_main, r) != 0)
+			rc = fd_error_set(err, FD_ERUNTIME, "sink '%s': cannot start a thread", uri);
+		else
+			r->timer_running = true;
+	}
+	if (rc < 0) {
+		char *u = r->base.uri;
+		rw_destroy(&r->base);
+		free(u);
+		return rc;
+	}
+	*out = &r->base;
+	return 0;
+}

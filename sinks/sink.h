@@ -1,0 +1,107 @@
+/*
+ * The sink interface: where a record stream goes.
+ *
+ * A sink is one module (one file in sinks/) that fills in a
+ * struct fd_sink_impl and embeds a struct fd_sink at the start of its own
+ * state. Callers use only the fd_sink_* wrappers, which count records and
+ * bytes per signal, keep the first error sticky (after a failed write every
+ * later call fails with the same message, so a pipeline reports the cause,
+ * not the echo), and handle the optional operations.
+ *
+ * Lifecycle:
+ *   fd_sink_open(uri)  -> write* -> [flush] -> close -> destroy
+ * close commits the output (the recording is renamed into place, Kafka
+ * deliveries are awaited) and is where delivery failures surface. destroy
+ * frees the sink; called without a successful close it discards what can be
+ * discarded (a temporary file is removed), so a failed run leaves no partial
+ * output behind.
+ */
+#ifndef FD_SINK_H
+#define FD_SINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+#include "stream/record.h"
+
+struct fd_sink;
+struct Firedrill__V1__Figure;
+struct Firedrill__V1__RecordingHeader;
+
+struct fd_sink_impl {
+	const char *name; /* URI scheme: "file", "dir", "kafka"... */
+	/* Required. Takes the record; it may keep copies, never the pointers. */
+	int (*write)(struct fd_sink *sink, const struct fd_record *rec, struct fd_error *err);
+	/* Optional: push buffered data out (a time-window boundary). */
+	int (*flush)(struct fd_sink *sink, struct fd_error *err);
+	/* Optional: an answer-key figure measured from the stream, known only
+	 * at its end (a recording stores it in its footer). */
+	int (*add_figure)(struct fd_sink *sink, const struct Firedrill__V1__Figure *fig,
+			  struct fd_error *err);
+	/* Required: finish and commit. Called at most once. */
+	int (*close)(struct fd_sink *sink, struct fd_error *err);
+	/* Required: free everything; discard uncommitted output. */
+	void (*destroy)(struct fd_sink *sink);
+	/* Optional: one line for the run's summary, after close ("412
+	 * messages, 3.1 MB, 412 delivered, 0 failed"). */
+	void (*report)(struct fd_sink *sink, char *buf, size_t n);
+};
+
+struct fd_sink_stats {
+	uint64_t records[FD_SIGNAL_COUNT];
+	uint64_t bytes[FD_SIGNAL_COUNT]; /* payload bytes handed to the sink */
+};
+
+struct fd_sink {
+	const struct fd_sink_impl *impl;
+	char *uri; /* as given, for messages; owned */
+	struct fd_sink_stats stats;
+	struct fd_error sticky; /* first failure; code 0 while healthy */
+	bool closed;
+};
+
+/* What a sink may need to know about the stream besides its records. */
+struct fd_sink_context {
+	/* Recording metadata (scenario, seed, answer key); NULL when the
+	 * source has none. Borrowed for the duration of fd_sink_open. */
+	const struct Firedrill__V1__RecordingHeader *header;
+	/* -X key=value pass-through properties for kafka:// sinks (librdkafka
+	 * configuration), in command-line order; borrowed. */
+	const char *const *kafka_props;
+	size_t n_kafka_props;
+	/* How long close may wait for deliveries (kafka://); 0 = the sink's
+	 * default. */
+	int64_t delivery_timeout_ns;
+	/* kafka://embedded: keep the broker up this long after close, so that
+	 * consumers can attach; 0 = shut down at close. */
+	int64_t linger_ns;
+	/* Where a sink reports what a user should know but is not an error
+	 * (the embedded broker's address, a retention warning). NULL = drop.
+	 * Called from the thread that calls the sink. */
+	void (*notice)(void *notice_ctx, const char *msg);
+	void *notice_ctx;
+};
+
+/* Opens the sink a URI names: "file:OUT.fdr" (or a bare path ending in
+ * .fdr). Later sinks (dir:, kafka://, stdout:) register here. Errors:
+ * FD_EINPUT for a malformed URI or an unknown scheme or option (the message
+ * names it), FD_ERUNTIME when the sink cannot be created. */
+int fd_sink_open(const char *uri, const struct fd_sink_context *ctx, struct fd_sink **out,
+		 struct fd_error *err);
+
+int fd_sink_write(struct fd_sink *sink, const struct fd_record *rec, struct fd_error *err);
+int fd_sink_flush(struct fd_sink *sink, struct fd_error *err);
+int fd_sink_add_figure(struct fd_sink *sink, const struct Firedrill__V1__Figure *fig,
+		       struct fd_error *err);
+int fd_sink_close(struct fd_sink *sink, struct fd_error *err);
+void fd_sink_destroy(struct fd_sink *sink); /* accepts NULL */
+
+/* The sink's report line, or "" when it has none. */
+void fd_sink_report(struct fd_sink *sink, char *buf, size_t n);
+
+/* For sink modules: set up the embedded base. Returns -1 when out of memory. */
+int fd_sink_init(struct fd_sink *sink, const struct fd_sink_impl *impl, const char *uri);
+
+#endif

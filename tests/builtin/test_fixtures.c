@@ -1,0 +1,640 @@
+/*
+ * Every built-in fixture tells its story in the data (issue #4): the defining
+ * signal moves by the intended amount at the intended time and stays put
+ * outside the window, the red herrings are there, and where the fixture
+ * mitigates, the signal comes back. Figures come from the telemetry itself
+ * (access logs, metrics, log lines decoded by observe.c) and from the
+ * simulation's measured answer key.
+ *
+ * Times are offsets from the scenario start, in seconds. Windows skip the
+ * minutes right after a change (rollouts, ramps, drains) so the checks do
+ * not depend on exactly when a transition completes.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "generator/builtin.h"
+#include "tests/builtin/observe.h"
+
+#define MIN 60.0
+
+static void show(const char *what, struct obs_stats s)
+{
+	fprintf(stderr, "  %-44s n %6zu p50 %8.1f ms p95 %8.1f ms p99 %8.1f ms err %.2f%%\n", what, s.n,
+		s.p50 * 1e3, s.p95 * 1e3, s.p99 * 1e3, s.error_rate * 100);
+}
+
+static struct obs_stats window(const struct obs *o, const char *key, double t0, double t1)
+{
+	struct obs_stats s = obs_window(o, key, t0, t1, NULL);
+	char what[128];
+	snprintf(what, sizeof(what), "%s [%.0fm,%.0fm)", key, t0 / MIN, t1 / MIN);
+	show(what, s);
+	assert_true(s.n > 100);
+	return s;
+}
+
+static double metric(const struct obs *o, const char *name, const char *filter, double t0, double t1,
+		     enum obs_agg agg)
+{
+	double v = obs_metric(o, name, filter, t0, t1, agg);
+	fprintf(stderr, "  %s{%s} [%.0fm,%.0fm) = %.4g\n", name, filter ? filter : "", t0 / MIN, t1 / MIN, v);
+	assert_false(isnan(v));
+	return v;
+}
+
+static size_t logs(const struct obs *o, const char *who, const char *text, double t0, double t1)
+{
+	size_t n = obs_logs(o, who, text, t0, t1);
+	fprintf(stderr, "  logs '%s' [%.0fm,%.0fm) = %zu\n", text, t0 / MIN, t1 / MIN, n);
+	return n;
+}
+
+static void run(struct obs *o, const char *name, double duration_s, const char *const *metrics)
+{
+	fprintf(stderr, "%s:\n", name);
+	assert_int_equal(obs_run(o, name, (int64_t)(duration_s * 1e9), metrics), 0);
+	assert_int_equal(o->decode_errors, 0);
+}
+
+/* ---- every built-in scenario parses, has an interviewer's brief ---------- */
+
+static void every_fixture_has_a_brief(void **state)
+{
+	(void)state;
+	static const char *const keys[] = {"prompt:", "root_cause:", "trigger:", "mitigation:",
+					   "verification:", "investigation:", "red_herrings:",
+					   "evidence:"};
+	size_t n = 0;
+	for (const struct fd_builtin *b = fd_builtins; b->name; b++, n++) {
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			if (!strstr(b->text, keys[k]))
+				fail_msg("%s has no %s in its answer", b->name, keys[k]);
+	}
+	assert_true(n >= 5);
+}
+
+/* ---- pool-exhaustion ----------------------------------------------------------- */
+
+static void pool_exhaustion(void **state)
+{
+	(void)state;
+	static const char *const m[] = {"db.client.connection.pending_requests", "db.client.connection.max",
+					NULL};
+	struct obs o;
+	run(&o, "pool-exhaustion", 0, m);
+	const char *k = "gateway POST /checkout";
+	struct obs_stats before = window(&o, k, 10 * MIN, 60 * MIN);
+	struct obs_stats during = window(&o, k, 65 * MIN, 100 * MIN);
+	struct obs_stats after = window(&o, k, 105 * MIN, 120 * MIN);
+	assert_true(before.p95 < 0.4);
+	assert_true(during.p95 > 3.0);            /* ~5 s: waits up to connectionTimeout */
+	assert_true(during.error_rate > 0.02 && during.error_rate < 0.15);
+	assert_true(before.error_rate < 0.005);
+	assert_true(after.p95 < 0.4);             /* the rollback restores it */
+	assert_true(after.error_rate < 0.005);
+	/* the control group stays put */
+	struct obs_stats sb = window(&o, "gateway GET /search", 10 * MIN, 60 * MIN);
+	struct obs_stats sd = window(&o, "gateway GET /search", 65 * MIN, 100 * MIN);
+	assert_true(fabs(sd.p95 - sb.p95) < 0.2 * sb.p95);
+	/* saturation: requests wait for an orders-db connection, only during */
+	assert_true(metric(&o, "db.client.connection.pending_requests", "orders-db", 0, 60 * MIN, OBS_MAX) < 0.5);
+	assert_true(metric(&o, "db.client.connection.pending_requests", "orders-db", 65 * MIN, 100 * MIN, OBS_MEAN) > 20);
+	assert_true(metric(&o, "db.client.connection.pending_requests", "orders-db", 105 * MIN, 120 * MIN, OBS_MAX) < 0.5);
+	/* the pool maximum shows the config change: 2 x 40 -> 2 x 2 */
+	assert_true(metric(&o, "db.client.connection.max", "orders-db", 0, 60 * MIN, OBS_MIN) == 80);
+	assert_true(metric(&o, "db.client.connection.max", "orders-db", 65 * MIN, 100 * MIN, OBS_MAX) == 4);
+	/* the added time is pool wait, not the database */
+	double wait = obs_figure(&o, "added_time", "orders-db connection pool wait", "during");
+	fprintf(stderr, "  added pool wait %.3f s\n", wait);
+	assert_true(wait > 2.0);
+	for (size_t i = 0; i < o.n_figs; i++)
+		if (!strcmp(o.figs[i].name, "added_time") && strstr(o.figs[i].subject, "query"))
+			assert_true(o.figs[i].value < 0.05 * wait);
+	assert_true(logs(&o, "orders", "connection pool orders-db exhausted", 0, 60 * MIN) == 0);
+	assert_true(logs(&o, "orders", "connection pool orders-db exhausted", 65 * MIN, 100 * MIN) > 100);
+	assert_true(logs(&o, "orders", "PoolTimeoutError", 65 * MIN, 100 * MIN) > 500);
+	/* red herrings */
+	assert_true(logs(&o, "orders", "replication lag", 0, 60 * MIN) > 100);
+	assert_true(logs(&o, "orders", "cron job orders-db-vacuum started", 69 * MIN, 71 * MIN) == 1);
+	obs_free(&o);
+}
+
+/* ---- cache-stampede ------------------------------------------------------------ */
+
+static void cache_stampede(void **state)
+{
+	(void)state;
+	static const char *const m[] = {"db.client.connection.count", "process.cpu.utilization", NULL};
+	struct obs o;
+	run(&o, "cache-stampede", 90 * MIN, m);
+	const char *k = "gateway GET /products/{id}";
+	struct obs_stats before = window(&o, k, 10 * MIN, 60 * MIN);
+	struct obs_stats peak = window(&o, k, 60 * MIN, 64 * MIN);
+	struct obs_stats after = window(&o, k, 72 * MIN, 90 * MIN);
+	assert_true(before.p95 < 0.1);
+	assert_true(peak.p95 > 5 * before.p95);   /* ~75 ms -> ~0.7 s */
+	assert_true(peak.p99 > 0.6);
+	assert_true(after.p95 < 1.2 * before.p95); /* warmed up again, nothing done */
+	assert_true(peak.error_rate < 0.01);
+	/* the database took the misses: catalog-db connections in use */
+	double used_before = metric(&o, "db.client.connection.count", "catalog-db,db.client.connection.state=used",
+				    10 * MIN, 60 * MIN, OBS_MEAN);
+	double used_peak = metric(&o, "db.client.connection.count", "catalog-db,db.client.connection.state=used",
+				  60 * MIN, 64 * MIN, OBS_MEAN);
+	double used_after = metric(&o, "db.client.connection.count", "catalog-db,db.client.connection.state=used",
+				   72 * MIN, 90 * MIN, OBS_MEAN);
+	assert_true(used_peak > 30 * used_before);
+	assert_true(used_after < 2 * used_before);
+	assert_true(logs(&o, NULL, "cache flushed (FLUSHALL)", 59 * MIN, 61 * MIN) == 1);
+	/* the measured answer key sees the spike and the recovery */
+	assert_true(obs_figure(&o, "p95", k, "during") > 4 * obs_figure(&o, "p95", k, "before"));
+	assert_true(obs_figure(&o, "p95", k, "after") < 1.2 * obs_figure(&o, "p95", k, "before"));
+	/* red herrings: pricing's CPU blip at 1:02, the stale feature store warnings */
+	double cpu_before = metric(&o, "process.cpu.utilization", "pricing", 10 * MIN, 60 * MIN, OBS_MEAN);
+	double cpu_blip = metric(&o, "process.cpu.utilization", "pricing", 62 * MIN, 65 * MIN, OBS_MEAN);
+	assert_true(cpu_blip > 2 * cpu_before);
+	assert_true(logs(&o, "recommendations", "feature store stale", 0, 60 * MIN) > 100);
+	obs_free(&o);
+}
+
+/* ---- memory-leak-oom ----------------------------------------------------------- */
+
+static void memory_leak_oom(void **state)
+{
+	(void)state;
+	static const char *const m[] = {"process.memory.usage", "process.restart.count",
+					"process.runtime.gc.pause.time", NULL};
+	struct obs o;
+	run(&o, "memory-leak-oom", 0, m);
+	const char *k = "gateway POST /cart/items";
+	/* memory: flat before, a saw-tooth up to the 1 GiB limit during */
+	double mib = 1048576.0;
+	double base = metric(&o, "process.memory.usage", "cart", 0, 30 * MIN, OBS_MAX) / 3;
+	assert_true(base < 400 * mib);
+	/* summed over the 3 instances: at its peak one of them is near its
+	 * 1 GiB limit while the others are part-way up their own tooth */
+	double high = metric(&o, "process.memory.usage", "cart", 40 * MIN, 90 * MIN, OBS_MAX);
+	assert_true(high > 3 * base + 900 * mib);
+	double after = metric(&o, "process.memory.usage", "cart", 95 * MIN, 110 * MIN, OBS_MAX) / 3;
+	assert_true(after < 400 * mib);
+	/* OOM kills: none before, several per instance during, none after */
+	assert_true(metric(&o, "process.restart.count", "cart", 0, 30 * MIN, OBS_MAX) == 0);
+	double r_mid = metric(&o, "process.restart.count", "cart", 60 * MIN, 62 * MIN, OBS_MAX);
+	double r_end = metric(&o, "process.restart.count", "cart", 88 * MIN, 90 * MIN, OBS_MAX);
+	double r_last = metric(&o, "process.restart.count", "cart", 105 * MIN, 110 * MIN, OBS_MAX);
+	assert_true(r_mid >= 2 && r_end >= 6 && r_end > r_mid); /* a saw-tooth, again and again */
+	assert_true(r_last == r_end); /* no more kills after the rollback */
+	size_t kills = logs(&o, "cart", "OOMKilled", 30 * MIN, 95 * MIN);
+	assert_true(kills >= 6 && kills <= 15);
+	assert_true(logs(&o, "cart", "OOMKilled", 95 * MIN, 110 * MIN) == 0);
+	/* GC and latency creep up as the heap fills */
+	struct obs_stats before = window(&o, k, 5 * MIN, 30 * MIN);
+	struct obs_stats during = window(&o, k, 40 * MIN, 90 * MIN);
+	struct obs_stats recovered = window(&o, k, 95 * MIN, 110 * MIN);
+	assert_true(during.p99 > 1.8 * before.p99);
+	assert_true(during.error_rate > 0 && before.error_rate == 0); /* killed in flight: 502 */
+	assert_true(recovered.p99 < 1.3 * before.p99);
+	/* red herring: the cleanup cron runs on schedule */
+	assert_true(logs(&o, "cart", "cron job abandoned-cart-cleanup started", 0, 110 * MIN) == 2);
+	obs_free(&o);
+}
+
+/* ---- queue-backlog ------------------------------------------------------------- */
+
+static void queue_backlog(void **state)
+{
+	(void)state;
+	static const char *const m[] = {"messaging.kafka.consumer.lag", "process.cpu.utilization", NULL};
+	struct obs o;
+	run(&o, "queue-backlog", 0, m);
+	const char *lag = "messaging.kafka.consumer.lag";
+	assert_true(metric(&o, lag, "order-events", 0, 40 * MIN, OBS_MAX) < 100);
+	double at60 = metric(&o, lag, "order-events", 58 * MIN, 60 * MIN, OBS_MEAN);
+	double at85 = metric(&o, lag, "order-events", 83 * MIN, 85 * MIN, OBS_MEAN);
+	double peak = metric(&o, lag, "order-events", 40 * MIN, 120 * MIN, OBS_MAX);
+	/* ~10 messages/s of backlog: grows steadily until the scale-out */
+	assert_true(at60 > 8000 && at85 > at60 + 10000);
+	assert_true(peak > 20000);
+	/* drains after the scale out at 1:30 */
+	assert_true(metric(&o, lag, "order-events", 110 * MIN, 120 * MIN, OBS_MAX) < 100);
+	assert_true(logs(&o, "fulfillment", "is behind", 60 * MIN, 90 * MIN) > 100);
+	assert_true(logs(&o, "fulfillment", "is behind", 0, 40 * MIN) == 0);
+	/* the API looks healthy throughout */
+	struct obs_stats before = window(&o, "gateway POST /checkout", 5 * MIN, 40 * MIN);
+	struct obs_stats during = window(&o, "gateway POST /checkout", 45 * MIN, 90 * MIN);
+	assert_true(fabs(during.p95 - before.p95) < 0.15 * before.p95);
+	assert_true(during.error_rate < 0.001);
+	/* red herring: search reindex CPU blip at 0:50 */
+	double cpu_b = metric(&o, "process.cpu.utilization", "search", 5 * MIN, 40 * MIN, OBS_MEAN);
+	double cpu_h = metric(&o, "process.cpu.utilization", "search", 51 * MIN, 55 * MIN, OBS_MEAN);
+	assert_true(cpu_h > 2 * cpu_b);
+	obs_free(&o);
+}
+
+/* ---- dependency-outage -------------------------------------------------------- */
+
+static void dependency_outage(void **state)
+{
+	(void)state;
+	struct obs o;
+	run(&o, "dependency-outage", 95 * MIN, NULL);
+	const char *k = "gateway POST /checkout";
+	struct obs_stats before = window(&o, k, 5 * MIN, 60 * MIN);
+	struct obs_stats during = window(&o, k, 61 * MIN, 85 * MIN);
+	struct obs_stats after = window(&o, k, 87 * MIN, 95 * MIN);
+	assert_true(before.p95 < 0.3 && before.error_rate < 0.005);
+	assert_true(during.p50 > 5.5 && during.p50 < 7.0); /* 2 x 3 s timeouts + backoff */
+	assert_true(during.error_rate > 0.9);
+	assert_true(after.p95 < 0.3 && after.error_rate < 0.005); /* the provider recovered */
+	/* only the callers of the dependency suffer */
+	struct obs_stats sb = window(&o, "gateway GET /search", 5 * MIN, 60 * MIN);
+	struct obs_stats sd = window(&o, "gateway GET /search", 61 * MIN, 85 * MIN);
+	assert_true(fabs(sd.p95 - sb.p95) < 0.2 * sb.p95 && sd.error_rate == 0);
+	assert_true(logs(&o, "payments", "api.cardprocessor.example/v1/charges failed (timeout), retrying", 61 * MIN, 85 * MIN) > 10000);
+	assert_true(logs(&o, "payments", "failed (timeout), retrying", 0, 60 * MIN) == 0);
+	/* the measured answer key: after is measured past the outage's end */
+	assert_true(obs_figure(&o, "error_rate", k, "during") > 0.9);
+	assert_true(obs_figure(&o, "error_rate", k, "after") < 0.005);
+	/* red herring */
+	assert_true(logs(&o, "notifier", "429 Too Many Requests", 0, 60 * MIN) > 100);
+	obs_free(&o);
+}
+
+/* ---- dependency-outage-breaker ------------------------------------------------ */
+
+static void dependency_outage_breaker(void **state)
+{
+	(void)state;
+	struct obs o;
+	run(&o, "dependency-outage-breaker", 95 * MIN, NULL);
+	const char *k = "gateway POST /checkout";
+	struct obs_stats before = window(&o, k, 5 * MIN, 60 * MIN);
+	struct obs_stats during = window(&o, k, 61 * MIN, 85 * MIN);
+	struct obs_stats after = window(&o, k, 87 * MIN, 95 * MIN);
+	assert_true(before.p95 < 0.3 && before.error_rate < 0.005);
+	/* as many failures as without the breaker, but fast: most charges are
+	 * refused in payments at once; only trial calls (and the calls
+	 * already in flight when it opened) wait out the 3 s timeout */
+	assert_true(during.error_rate > 0.9);
+	assert_true(during.p50 < 0.3 && during.p95 < 0.3); /* vs ~6 s without the breaker */
+	assert_true(after.p95 < 0.3 && after.error_rate < 0.005);
+	const char *cb = "circuit breaker for api.cardprocessor.example (POST /v1/charges)";
+	char opened[160], retrial[160], closed[160];
+	snprintf(opened, sizeof(opened), "%s opened", cb);
+	snprintf(retrial, sizeof(retrial), "%s: trial call failed, open again", cb);
+	snprintf(closed, sizeof(closed), "%s closed: trial call succeeded", cb);
+	/* each payments instance (2) opens its own breaker within seconds */
+	assert_int_equal(logs(&o, "payments", opened, 60 * MIN, 61 * MIN), 2);
+	assert_int_equal(logs(&o, "payments", opened, 0, 60 * MIN), 0);
+	/* a trial about every 23 s (20 s open + 3 s timeout) per instance */
+	size_t trials = logs(&o, "payments", retrial, 60 * MIN, 85 * MIN);
+	assert_true(trials > 2 * 55 && trials < 2 * 70);
+	assert_int_equal(logs(&o, "payments", closed, 85 * MIN, 86 * MIN), 2);
+	assert_int_equal(logs(&o, "payments", closed, 0, 85 * MIN), 0);
+	/* the breaker replaces most of the timeouts and retries */
+	assert_true(logs(&o, "payments", "failed (timeout), retrying", 61 * MIN, 85 * MIN) < 1000);
+	/* red herring */
+	assert_true(logs(&o, "notifier", "429 Too Many Requests", 0, 60 * MIN) > 100);
+	obs_free(&o);
+}
+
+/* ---- traffic-spike ------------------------------------------------------------- */
+
+static void traffic_spike(void **state)
+{
+	(void)state;
+	static const char *const m[] = {"process.cpu.utilization", NULL};
+	struct obs o;
+	run(&o, "traffic-spike", 0, m);
+	const char *k = "gateway GET /products/{id}";
+	struct obs_stats before = window(&o, k, 5 * MIN, 30 * MIN);
+	struct obs_stats early = window(&o, k, 34 * MIN, 37 * MIN);
+	struct obs_stats late = window(&o, k, 45 * MIN, 60 * MIN);
+	struct obs_stats after = window(&o, k, 65 * MIN, 80 * MIN);
+	/* the load itself: ~5x the requests per minute once ramped */
+	assert_true(late.n / 15.0 > 4 * before.n / 25.0);
+	/* only the tail at first: catalog at 60-75% busy */
+	assert_true(early.p99 > 2 * before.p99);
+	assert_true(early.p50 < 1.3 * before.p50);
+	/* then everything: saturated, the median is many times normal */
+	assert_true(late.p50 > 5 * before.p50);
+	assert_true(late.p99 > 10 * before.p99);
+	assert_true(late.error_rate < 0.01); /* slow, not failing */
+	/* the scale-out brings it back at the new rate */
+	assert_true(after.n / 15.0 > 4 * before.n / 25.0);
+	assert_true(after.p99 < 1.3 * before.p99 && after.p50 < 1.1 * before.p50);
+	/* the control group stays put */
+	struct obs_stats sb = window(&o, "gateway GET /search", 5 * MIN, 30 * MIN);
+	struct obs_stats sl = window(&o, "gateway GET /search", 45 * MIN, 60 * MIN);
+	assert_true(fabs(sl.p95 - sb.p95) < 0.15 * sb.p95);
+	/* saturation: catalog's 3 instances go from ~25% to 100% CPU, then
+	 * 8 instances at ~50% */
+	const char *cpu = "process.cpu.utilization";
+	assert_true(metric(&o, cpu, "catalog", 5 * MIN, 30 * MIN, OBS_MAX) < 3 * 0.35);
+	assert_true(metric(&o, cpu, "catalog", 45 * MIN, 60 * MIN, OBS_MEAN) > 3 * 0.97);
+	double after_cpu = metric(&o, cpu, "catalog", 65 * MIN, 80 * MIN, OBS_MEAN) / 8;
+	assert_true(after_cpu > 0.35 && after_cpu < 0.6);
+	/* the added time is catalog's own (the render), per the answer key */
+	assert_true(obs_figure(&o, "added_time", "catalog GET /products/{id} (own time)", "during") > 0.2);
+	/* red herring: search's reindex CPU spike at 0:32 */
+	double sc_b = metric(&o, cpu, "search", 5 * MIN, 30 * MIN, OBS_MEAN);
+	double sc_h = metric(&o, cpu, "search", 33 * MIN, 36 * MIN, OBS_MEAN);
+	assert_true(sc_h > 2.5 * sc_b);
+	assert_true(logs(&o, "recommendations", "model cache miss", 0, 30 * MIN) > 100);
+	obs_free(&o);
+}
+
+/* ---- noisy-neighbor ------------------------------------------------------------ */
+
+static void noisy_neighbor(void **state)
+{
+	(void)state;
+	static const char *const m[] = {"process.cpu.utilization", NULL};
+	struct obs o;
+	run(&o, "noisy-neighbor", 0, m);
+	const char *k = "gateway POST /checkout";
+	struct obs_stats before = window(&o, k, 5 * MIN, 40 * MIN);
+	struct obs_stats during = window(&o, k, 41 * MIN, 75 * MIN);
+	struct obs_stats after = window(&o, k, 76 * MIN, 90 * MIN);
+	/* aggregate: the tail moves, the median hardly */
+	assert_true(during.p99 > 4 * before.p99);
+	assert_true(during.p95 > 2 * before.p95);
+	assert_true(during.p50 < 1.15 * before.p50);
+	assert_true(during.error_rate < 0.005);
+	assert_true(after.p99 < 1.2 * before.p99);
+	/* per instance: exactly one checkout instance is slow and busy, the
+	 * five others look as they did before */
+	int slow = 0, seen = 0;
+	for (size_t i = 0; i < o.n_res; i++) {
+		const struct obs_res *r = &o.res[i];
+		bool dup = false;
+		for (size_t j = 0; j < i; j++)
+			dup = dup || !strcmp(o.res[j].instance, r->instance);
+		if (dup || strcmp(r->service, "checkout"))
+			continue;
+		seen++;
+		struct obs_stats ib = obs_window(&o, "checkout POST /checkout", 5 * MIN, 40 * MIN, r->instance);
+		struct obs_stats id = obs_window(&o, "checkout POST /checkout", 41 * MIN, 75 * MIN, r->instance);
+		double cb = obs_metric(&o, "process.cpu.utilization", r->instance, 5 * MIN, 40 * MIN, OBS_MEAN);
+		double cd = obs_metric(&o, "process.cpu.utilization", r->instance, 41 * MIN, 75 * MIN, OBS_MEAN);
+		fprintf(stderr, "  %-28s p95 %6.1f -> %6.1f ms, n %5zu -> %5zu, cpu %.2f -> %.2f\n", r->instance,
+			ib.p95 * 1e3, id.p95 * 1e3, ib.n, id.n, cb, cd);
+		assert_true(cb < 0.35);
+		if (id.p95 > 3 * ib.p95) {
+			slow++;
+			assert_true(cd > 0.7); /* only its own metrics say why */
+		} else {
+			assert_true(id.p95 < 1.2 * ib.p95);
+			assert_true(fabs(cd - cb) < 0.05);
+		}
+		/* the same share of requests everywhere: not a balancing problem */
+		assert_true(id.n > 0.8 * ib.n * 34.0 / 35.0);
+	}
+	assert_int_equal(seen, 6);
+	assert_int_equal(slow, 1);
+	/* red herrings: search instance #1's CPU spike, the archive cron */
+	double sb = metric(&o, "process.cpu.utilization", "search", 5 * MIN, 40 * MIN, OBS_MEAN);
+	double sh = metric(&o, "process.cpu.utilization", "search", 43 * MIN, 46 * MIN, OBS_MEAN);
+	assert_true(sh > 1.5 * sb);
+	assert_true(logs(&o, "orders", "cron job orders-archive started", 44 * MIN, 46 * MIN) == 1);
+	obs_free(&o);
+}
+
+/* ---- lock-contention ----------------------------------------------------------- */
+
+static void lock_contention(void **state)
+{
+	(void)state;
+	static const char *const m[] = {"process.cpu.utilization", NULL};
+	struct obs o;
+	run(&o, "lock-contention", 0, m);
+	const char *k = "gateway POST /checkout";
+	struct obs_stats before = window(&o, k, 5 * MIN, 30 * MIN);
+	struct obs_stats during = window(&o, k, 31 * MIN, 60 * MIN);
+	struct obs_stats after = window(&o, k, 62 * MIN, 80 * MIN);
+	/* only some requests wait: p99 far worse than p50 */
+	assert_true(during.p99 > 5 * before.p99);
+	assert_true(during.p99 > 15 * during.p50);
+	assert_true(during.p50 < 1.1 * before.p50);
+	assert_true(during.error_rate < 0.005);
+	/* the backfill ends at 1:00: back to normal */
+	assert_true(after.p99 < 1.2 * before.p99);
+	/* the time is in the UPDATE stock statement, by the answer key */
+	assert_true(obs_figure(&o, "added_time", "inventory-db query: UPDATE stock", "during") > 0.05);
+	assert_true(obs_figure(&o, "p99", k, "during") > 5 * obs_figure(&o, "p99", k, "before"));
+	/* slow-query warnings: only while the locks are held */
+	assert_true(logs(&o, "inventory", "slow query on inventory-db", 0, 30 * MIN) == 0);
+	assert_true(logs(&o, "inventory", "slow query on inventory-db", 31 * MIN, 60 * MIN) > 1000);
+	assert_true(logs(&o, "inventory", "slow query on inventory-db", 62 * MIN, 80 * MIN) == 0);
+	/* control group */
+	struct obs_stats sb = window(&o, "gateway GET /search", 5 * MIN, 30 * MIN);
+	struct obs_stats sd = window(&o, "gateway GET /search", 31 * MIN, 60 * MIN);
+	assert_true(fabs(sd.p99 - sb.p99) < 0.2 * sb.p99);
+	/* red herrings: orders CPU spike at 0:35, the vacuum cron at 0:40 */
+	double ob = metric(&o, "process.cpu.utilization", "orders", 5 * MIN, 30 * MIN, OBS_MEAN);
+	double oh = metric(&o, "process.cpu.utilization", "orders", 36 * MIN, 39 * MIN, OBS_MEAN);
+	assert_true(oh > 2 * ob);
+	assert_true(logs(&o, "orders", "cron job orders-vacuum started", 39 * MIN, 41 * MIN) == 1);
+	obs_free(&o);
+}
+
+/* ---- bad-deploy-errors --------------------------------------------------------- */
+
+static void bad_deploy_errors(void **state)
+{
+	(void)state;
+	static const char *const m[] = {"process.restart.count", "service.version.info", NULL};
+	struct obs o;
+	run(&o, "bad-deploy-errors", 0, m);
+	const char *k = "gateway POST /checkout";
+	struct obs_stats before = window(&o, k, 5 * MIN, 30 * MIN);
+	assert_true(before.error_rate < 0.005);
+	/* one instance of four crash-loops every 2 minutes: 5xx in steps */
+	static const double expect[] = {0.25, 0.5, 0.75};
+	for (int i = 0; i < 3; i++) {
+		struct obs_stats w = window(&o, k, (32.3 + 2 * i) * MIN, (33.9 + 2 * i) * MIN);
+		assert_true(fabs(w.error_rate - expect[i]) < 0.06);
+	}
+	struct obs_stats all = window(&o, k, 39 * MIN, 45 * MIN);
+	assert_true(all.error_rate > 0.95);
+	/* the rollback at 0:45 (2 minutes) restores it */
+	struct obs_stats after = window(&o, k, 48 * MIN, 60 * MIN);
+	assert_true(after.error_rate < 0.005);
+	assert_true(logs(&o, "checkout", "upstream connect error", 0, 30 * MIN) == 0);
+	assert_true(logs(&o, "checkout", "upstream connect error", 32 * MIN, 45 * MIN) > 5000);
+	/* the crash loop: fatal config errors with a growing back-off */
+	assert_true(logs(&o, "payments", "FATAL: config: PAYMENTS_PROVIDER_URL", 0, 30 * MIN) == 0);
+	size_t fatal = logs(&o, "payments", "FATAL: config: PAYMENTS_PROVIDER_URL", 30 * MIN, 47 * MIN);
+	/* 10 s, 20 s, 40 s, 80 s, 160 s...: ~6 per instance in 13 minutes, not 78 */
+	assert_true(fatal >= 12 && fatal <= 30);
+	assert_true(logs(&o, "payments", "CrashLoopBackOff", 30 * MIN, 47 * MIN) == fatal);
+	assert_true(logs(&o, "payments", "FATAL", 48 * MIN, 60 * MIN) == 0);
+	const char *rc = "process.restart.count";
+	assert_true(metric(&o, rc, "payments", 0, 30 * MIN, OBS_MAX) == 0);
+	double r40 = metric(&o, rc, "payments", 40 * MIN, 41 * MIN, OBS_MAX);
+	double r44 = metric(&o, rc, "payments", 44 * MIN, 45 * MIN, OBS_MAX);
+	assert_true(r40 >= 8 && r44 > r40);
+	assert_true(metric(&o, rc, "payments", 50 * MIN, 60 * MIN, OBS_MAX) ==
+		    metric(&o, rc, "payments", 50 * MIN, 60 * MIN, OBS_MIN)); /* climbs no more */
+	/* the version shows the rollout and the rollback */
+	assert_true(metric(&o, "service.version.info", "service.version=v4.2.0", 41 * MIN, 44 * MIN, OBS_MIN) == 4);
+	assert_true(isnan(obs_metric(&o, "service.version.info", "service.version=v4.2.0", 50 * MIN, 60 * MIN, OBS_MAX)));
+	/* the answer key measures the rollout's damage and the recovery */
+	assert_true(obs_figure(&o, "error_rate", k, "during") > 0.95);
+	assert_true(obs_figure(&o, "error_rate", k, "after") < 0.005);
+	/* control group and red herrings */
+	struct obs_stats sd = window(&o, "gateway GET /search", 39 * MIN, 45 * MIN);
+	assert_true(sd.error_rate == 0);
+	assert_true(logs(&o, "notifier", "429 Too Many Requests", 0, 30 * MIN) > 100);
+	obs_free(&o);
+}
+
+/* ---- pipeline-stall ------------------------------------------------------------ */
+
+static void pipeline_stall(void **state)
+{
+	(void)state;
+	static const char *const m[] = {"messaging.client.consumed.messages", "messaging.kafka.consumer.lag",
+					NULL};
+	struct obs o;
+	run(&o, "pipeline-stall", 0, m);
+	const char *consumed = "messaging.client.consumed.messages", *lag = "messaging.kafka.consumer.lag";
+	/* consumption: ~20 messages/s before, a flat line during */
+	double c5 = metric(&o, consumed, "order-events", 5 * MIN, 6 * MIN, OBS_MIN);
+	double c29 = metric(&o, consumed, "order-events", 29 * MIN, 30 * MIN, OBS_MAX);
+	assert_true((c29 - c5) / (24 * MIN) > 15);
+	double d0 = metric(&o, consumed, "order-events", 31 * MIN, 60 * MIN, OBS_MIN);
+	double d1 = metric(&o, consumed, "order-events", 31 * MIN, 60 * MIN, OBS_MAX);
+	assert_true(d1 == d0);
+	/* resumes after the restart, and catches up */
+	assert_true(metric(&o, consumed, "order-events", 75 * MIN, 80 * MIN, OBS_MAX) > d1 + 30000);
+	assert_true(metric(&o, lag, "order-events", 0, 30 * MIN, OBS_MAX) < 100);
+	double l45 = metric(&o, lag, "order-events", 44 * MIN, 45 * MIN, OBS_MEAN);
+	double l59 = metric(&o, lag, "order-events", 58 * MIN, 59 * MIN, OBS_MEAN);
+	assert_true(l45 > 15000 && l59 > l45 + 14000); /* ~20/s */
+	assert_true(metric(&o, lag, "order-events", 68 * MIN, 80 * MIN, OBS_MAX) < 100);
+	/* its logs stop: not an error, not a word, from the aggregator */
+	assert_true(logs(&o, "revenue-aggregator", "processed batch", 0, 30 * MIN) > 1500);
+	assert_true(logs(&o, "revenue-aggregator", "", 30.1 * MIN, 60 * MIN) == 0);
+	assert_true(logs(&o, "revenue-aggregator", "processed batch", 62 * MIN, 80 * MIN) > 1000);
+	/* nothing errors: the shop is healthy throughout */
+	struct obs_stats before = window(&o, "gateway POST /checkout", 5 * MIN, 30 * MIN);
+	struct obs_stats during = window(&o, "gateway POST /checkout", 31 * MIN, 60 * MIN);
+	assert_true(during.error_rate < 0.002 && fabs(during.p95 - before.p95) < 0.1 * before.p95);
+	/* the other consumer carries on; red herrings */
+	assert_true(logs(&o, "notifier", "processed batch", 31 * MIN, 60 * MIN) > 1500);
+	assert_true(logs(&o, "notifier", "429 Too Many Requests", 0, 30 * MIN) > 100);
+	obs_free(&o);
+}
+
+/* ---- retry-storm --------------------------------------------------------------- */
+
+static void retry_storm(void **state)
+{
+	(void)state;
+	static const char *const m[] = {"db.client.connection.pending_requests", NULL};
+	struct obs o;
+	run(&o, "retry-storm", 0, m);
+	const char *k = "gateway GET /products/{id}", *p = "pricing GET /prices/{sku}";
+	struct obs_stats before = window(&o, k, 5 * MIN, 30 * MIN);
+	struct obs_stats blip = window(&o, k, 30.2 * MIN, 32 * MIN);
+	struct obs_stats storm = window(&o, k, 35 * MIN, 60 * MIN);
+	struct obs_stats after = window(&o, k, 63 * MIN, 75 * MIN);
+	assert_true(before.error_rate < 0.002 && before.p95 < 0.2);
+	assert_true(blip.error_rate > 0.9);
+	/* the database is fast again from 0:32, the outage goes on: the load
+	 * is the retries */
+	assert_true(storm.error_rate > 0.8);
+	assert_true(storm.p50 > 1.2); /* 5 attempts of ~300 ms */
+	struct obs_stats pb = window(&o, p, 5 * MIN, 30 * MIN);
+	struct obs_stats ps = window(&o, p, 35 * MIN, 60 * MIN);
+	assert_true(ps.n > 4 * pb.n && ps.n < 5.2 * pb.n); /* 5x the calls, same user traffic */
+	assert_true(storm.n < 1.1 * before.n);
+	assert_true(logs(&o, "product-api", "failed (timeout), retrying", 0, 30 * MIN) < 10);
+	assert_true(logs(&o, "product-api", "failed (timeout), retrying", 35 * MIN, 60 * MIN) > 100000);
+	/* pricing's pool: idle before, a queue during the storm */
+	const char *pend = "db.client.connection.pending_requests";
+	assert_true(metric(&o, pend, "pricing-db", 5 * MIN, 30 * MIN, OBS_MEAN) < 0.1);
+	assert_true(metric(&o, pend, "pricing-db", 35 * MIN, 60 * MIN, OBS_MEAN) > 50);
+	/* the scale-out at 1:00 breaks the loop: back to 1x load and no errors */
+	assert_true(after.error_rate < 0.002 && after.p95 < 1.2 * before.p95);
+	struct obs_stats pa = window(&o, p, 63 * MIN, 75 * MIN);
+	assert_true(pa.n < 1.1 * pb.n * 12.0 / 25.0);
+	assert_true(logs(&o, "product-api", "retrying", 63 * MIN, 75 * MIN) < 10);
+	assert_true(obs_figure(&o, "error_rate", k, "during") > 0.8);
+	/* red herring: the reviews release at 0:31 */
+	assert_true(logs(&o, "reviews", "deploy of reviews started", 30 * MIN, 32 * MIN) == 1);
+	assert_true(logs(&o, "pricing", "currency rates cache refresh", 0, 30 * MIN) > 10);
+	struct obs_stats search = window(&o, "gateway GET /search", 35 * MIN, 60 * MIN);
+	assert_true(search.error_rate == 0);
+	obs_free(&o);
+}
+
+/* ---- red-herring --------------------------------------------------------------- */
+
+static void red_herring(void **state)
+{
+	(void)state;
+	static const char *const m[] = {"process.cpu.utilization", "db.client.connection.count", NULL};
+	struct obs o;
+	run(&o, "red-herring", 0, m);
+	const char *k = "gateway GET /products/{id}", *sk = "gateway GET /search";
+	struct obs_stats before = window(&o, k, 5 * MIN, 30 * MIN);
+	struct obs_stats during = window(&o, k, 32 * MIN, 60 * MIN);
+	struct obs_stats after = window(&o, k, 62 * MIN, 75 * MIN);
+	/* the real cause: product pages ~3x slower, no errors, back after
+	 * the flag goes off */
+	assert_true(during.p95 > 2.5 * before.p95);
+	assert_true(during.error_rate < 0.001);
+	assert_true(after.p95 < 1.15 * before.p95);
+	/* catalog-db does the cache's work: connections in use ~10x */
+	const char *used = "catalog-db,db.client.connection.state=used";
+	double ub = metric(&o, "db.client.connection.count", used, 5 * MIN, 30 * MIN, OBS_MEAN);
+	double ud = metric(&o, "db.client.connection.count", used, 32 * MIN, 60 * MIN, OBS_MEAN);
+	double ua = metric(&o, "db.client.connection.count", used, 62 * MIN, 75 * MIN, OBS_MEAN);
+	assert_true(ud > 8 * ub && ua < 1.3 * ub);
+	assert_true(obs_figure(&o, "added_time", "catalog-db query", "during") > 0.02);
+	/* the loud one, in the same minute: an ERROR flood and a CPU spike on
+	 * search... */
+	assert_true(logs(&o, "search", "index_not_found_exception", 0, 30 * MIN) == 0);
+	assert_true(logs(&o, "search", "index_not_found_exception", 30 * MIN, 50 * MIN) > 3000);
+	assert_true(logs(&o, "search", "index_not_found_exception", 50.1 * MIN, 75 * MIN) == 0);
+	assert_true(logs(&o, "search", "deploy of search started", 29.9 * MIN, 30.1 * MIN) == 1);
+	double cb = metric(&o, "process.cpu.utilization", "search", 5 * MIN, 30 * MIN, OBS_MEAN);
+	double cs = metric(&o, "process.cpu.utilization", "search", 31 * MIN, 40 * MIN, OBS_MEAN);
+	assert_true(cs > 3 * cb);
+	/* ...which is harmless: search answers as before */
+	struct obs_stats sb = window(&o, sk, 5 * MIN, 30 * MIN);
+	struct obs_stats sd = window(&o, sk, 32 * MIN, 60 * MIN);
+	assert_true(fabs(sd.p95 - sb.p95) < 0.1 * sb.p95 && sd.error_rate == 0);
+	obs_free(&o);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(every_fixture_has_a_brief),
+		cmocka_unit_test(pool_exhaustion),
+		cmocka_unit_test(cache_stampede),
+		cmocka_unit_test(memory_leak_oom),
+		cmocka_unit_test(queue_backlog),
+		cmocka_unit_test(dependency_outage),
+		cmocka_unit_test(dependency_outage_breaker),
+		cmocka_unit_test(traffic_spike),
+		cmocka_unit_test(noisy_neighbor),
+		cmocka_unit_test(lock_contention),
+		cmocka_unit_test(bad_deploy_errors),
+		cmocka_unit_test(pipeline_stall),
+		cmocka_unit_test(retry_storm),
+		cmocka_unit_test(red_herring),
+	};
+	return cmocka_run_group_tests_name("fixtures", tests, NULL, NULL);
+}
