@@ -1088,7 +1088,7 @@ int fd_sink_kafka_open(const char *uri, const char *rest, const struct fd_sink_c
 	size_t bn = q ? (size_t)(q - brokers) : strlen(brokers);
 	bool embedded = bn == 8 && strncmp(brokers, "embedded", 8) == 0;
 	if (!embedded && check_brokers(uri, brokers, bn, err) < 0)
-		return -err->code;
+		return -FD_EINPUT; /* err may be NULL */
 
 	struct kafka_sink *s = calloc(1, sizeof(*s));
 	rd_kafka_conf_t *conf = NULL;

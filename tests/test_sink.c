@@ -66,6 +66,25 @@ static void test_uri_errors(void **state)
 			  "option 'max_delay' needs KEY=VALUE");
 }
 
+/* fd_error_set accepts a NULL err, so every open path must too: the code is
+ * still returned (kafka:// once read err->code back after a failed check). */
+static void test_uri_errors_without_err(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {
+		"bogus:foo", "file:", "dir:", "stdout:nope", "kafka:", "kafka://", "kafka://a b",
+		"kafka://a,,b", "prom-rw:", "scrape:x",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct fd_sink *s = (struct fd_sink *)1;
+		int rc = fd_sink_open(bad[i], NULL, &s, NULL);
+		if (rc != -FD_EINPUT)
+			fail_msg("opening '%s' without an error struct: %d, want %d", bad[i], rc,
+				 -FD_EINPUT);
+		assert_null(s);
+	}
+}
+
 static void write_some(struct fd_sink *s, struct fd_synth *syn, int n, uint64_t counts[3])
 {
 	for (int i = 0; i < n; i++) {
@@ -321,6 +340,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_uri_errors),
+		cmocka_unit_test(test_uri_errors_without_err),
 		cmocka_unit_test_setup_teardown(test_file_sink, tu_dir_setup, tu_dir_teardown),
 		cmocka_unit_test_setup_teardown(test_bare_path, tu_dir_setup, tu_dir_teardown),
 		cmocka_unit_test_setup_teardown(test_destroy_without_close_leaves_nothing, tu_dir_setup, tu_dir_teardown),
