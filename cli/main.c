@@ -156,6 +156,25 @@ const struct verb verbs[] = {
 	 "1 runtime failure (nothing is left under FILE), 2 bad usage or input,\n"
 	 "130 interrupted (FILE holds everything read until then).\n",
 	 cmd_record},
+	{"compare", "what a pipeline lost, duplicated, reordered or changed",
+	 "Usage: firedrill compare SENT.fdr RECEIVED.fdr [--json]\n"
+	 "\n"
+	 "The verdict of a pipeline test: SENT.fdr is what was replayed into the\n"
+	 "pipeline, RECEIVED.fdr what `firedrill record` captured behind it.\n"
+	 "Records are matched by identity (spans by trace and span id, logs by\n"
+	 "service, time, severity, trace context and body, metrics by service,\n"
+	 "instance, name and time) and counted per signal and per service: lost,\n"
+	 "duplicated, unexpected, reordered, changed; for changed records, each\n"
+	 "field the pipeline dropped, rewrote or added.\n"
+	 "\n"
+	 "Options:\n"
+	 "  --json        print the same as one JSON object\n"
+	 "  -h, --help    show this help\n"
+	 "\n"
+	 "Exit status: 0 every record arrived once and unchanged (reordering\n"
+	 "allowed), 1 something was lost, duplicated, unexpected or changed,\n"
+	 "2 bad usage or a bad recording.\n",
+	 cmd_compare},
 	{"help", "show help for a command",
 	 "Usage: firedrill help [COMMAND]\n"
 	 "\n"
