@@ -34,7 +34,18 @@ static void notice(void *ctx, const char *msg)
 struct progress_ctx {
 	int64_t first, length;
 	int64_t t0;
+	int64_t last_t;       /* previous progress call, for the rate over the last interval */
+	uint64_t last_records;
 };
+
+/* With --rate: how far behind the rate's schedule the replay is now (ns). */
+static int64_t behind(const struct fd_pacer *p, int64_t now)
+{
+	if (p->rate.rate <= 0 || !p->started)
+		return 0;
+	int64_t due = p->wall0 + fd_rate_due(&p->rate, p->paced);
+	return now > due ? now - due : 0;
+}
 
 static void progress(void *ctx, const struct fd_pacer *p, int64_t record_time, uint64_t records,
 		     uint64_t bytes)
@@ -44,6 +55,20 @@ static void progress(void *ctx, const struct fd_pacer *p, int64_t record_time, u
 	double secs = (double)(now - pc->t0) / 1e9;
 	char pos[32], late[32];
 	fd_format_duration(pos, sizeof(pos), record_time - pc->first);
+	if (p->rate.rate > 0) {
+		double dt = (double)(now - (pc->last_t ? pc->last_t : pc->t0)) / 1e9;
+		double now_rate = dt > 0 ? (double)(records - pc->last_records) / dt : 0;
+		int64_t lag = behind(p, now);
+		fd_format_duration(late, sizeof(late), lag);
+		fprintf(stderr, "\rreplaying: at %s of the recording, %" PRIu64 " records, target %.0f/s, "
+				"achieved %.0f/s, %.1f MB/s%s%s   ",
+			pos, records, fd_rate_at(&p->rate, now - p->wall0), now_rate,
+			secs > 0 ? (double)bytes / secs / 1e6 : 0,
+			lag > 1000000000 ? ", BEHIND by " : "", lag > 1000000000 ? late : "");
+		pc->last_t = now;
+		pc->last_records = records;
+		return;
+	}
 	fd_format_duration(late, sizeof(late), p->max_late);
 	fprintf(stderr, "\rreplaying: at %s of the recording, %" PRIu64 " records, %.0f records/s, "
 			"%.1f MB/s, max lateness %s   ",
@@ -69,10 +94,12 @@ static int parse_point(const char *s, int64_t origin, int64_t *out, const char *
 int cmd_replay(const struct verb *v, int argc, char **argv)
 {
 	enum { OPT_TO = 256, OPT_SPEED, OPT_REBASE, OPT_FROM, OPT_UNTIL, OPT_LOOP, OPT_SIGNALS,
-	       OPT_SERVICE, OPT_SHARD, OPT_DELIVERY, OPT_LINGER };
+	       OPT_SERVICE, OPT_SHARD, OPT_DELIVERY, OPT_LINGER, OPT_RATE, OPT_RAMP };
 	static const struct option options[] = {
 		{"to", required_argument, NULL, OPT_TO},
 		{"speed", required_argument, NULL, OPT_SPEED},
+		{"rate", required_argument, NULL, OPT_RATE},
+		{"ramp", required_argument, NULL, OPT_RAMP},
 		{"rebase", required_argument, NULL, OPT_REBASE},
 		{"from", required_argument, NULL, OPT_FROM},
 		{"until", required_argument, NULL, OPT_UNTIL},
@@ -90,7 +117,8 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 	size_t n_to = 0, n_props = 0;
 	struct fd_replay_options o = {.speed = 1, .stop = &stop_requested};
 	struct fd_sink_context ctx = {.notice = notice};
-	bool quiet = false;
+	bool quiet = false, have_speed = false;
+	int64_t ramp_ns = 0;
 	int c;
 	opterr = 0;
 	optind = 1;
@@ -114,6 +142,16 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 			if (fd_pace_parse_speed(optarg, &o.speed) < 0)
 				return cli_usage_error(v, "--speed '%s': expected realtime, max or a factor like 10x",
 						       optarg);
+			have_speed = true;
+			break;
+		case OPT_RATE:
+			if (fd_rate_parse(optarg, &o.rate, &why) < 0)
+				return cli_usage_error(v, "--rate '%s': %s", optarg, why);
+			break;
+		case OPT_RAMP:
+			if (fd_units_duration(optarg, &ramp_ns, &why) < 0 || ramp_ns <= 0)
+				return cli_usage_error(v, "--ramp '%s': %s", optarg,
+						       why ? why : "must be positive");
 			break;
 		case OPT_REBASE: rebase = optarg; break;
 		case OPT_FROM: from = optarg; break;
@@ -171,6 +209,14 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 		return cli_usage_error(v, optind >= argc ? "missing FILE.fdr" : "expected one FILE.fdr");
 	if (!n_to)
 		return cli_usage_error(v, "nothing to send to: give --to SINK (e.g. dir:out, kafka://HOST:9092)");
+	if (o.rate.rate > 0 && have_speed)
+		return cli_usage_error(v, "--rate and --speed both set the pace: give one");
+	if (ramp_ns && o.rate.from_rate == o.rate.rate)
+		return cli_usage_error(v, "--ramp needs a ramp in --rate, such as --rate 10k/s..200k/s");
+	if (o.rate.from_rate != o.rate.rate && !ramp_ns)
+		return cli_usage_error(v, "--rate '%.0f/s..%.0f/s' is a ramp: give its duration with --ramp D",
+				       o.rate.from_rate, o.rate.rate);
+	o.rate.ramp_ns = ramp_ns;
 	ctx.kafka_props = props;
 	ctx.n_kafka_props = n_props;
 
@@ -274,7 +320,18 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 			fd_sink_report(sinks[i], line, sizeof(line));
 			fprintf(stderr, "  %s%s%s\n", sinks[i]->uri, line[0] ? ": " : "", line);
 		}
-		if (o.speed > 0)
+		if (o.rate.rate > 0) {
+			fprintf(stderr, "rate: target %.0f records/s%s, achieved %.0f records/s overall\n",
+				o.rate.rate, o.rate.ramp_ns ? " after the ramp" : "",
+				secs > 0 ? (double)n / secs : 0);
+			if (st.pacer.max_late > 1000000000)
+				fprintf(stderr,
+					"firedrill: warning: fell behind the rate by up to %.1f s: the sinks did "
+					"not keep up (p99 lateness %.3f s)\n",
+					(double)st.pacer.max_late / 1e9,
+					(double)fd_pacer_quantile(&st.pacer, 0.99) / 1e9);
+		}
+		if (o.speed > 0 || o.rate.rate > 0)
 			fprintf(stderr, "lateness behind schedule: p50 %.3f ms, p99 %.3f ms, max %.3f ms\n",
 				(double)fd_pacer_quantile(&st.pacer, 0.5) / 1e6,
 				(double)fd_pacer_quantile(&st.pacer, 0.99) / 1e6,

@@ -31,6 +31,45 @@ void fd_pacer_init(struct fd_pacer *p, const struct fd_clock *clock, double spee
 	p->speed = speed;
 }
 
+void fd_pacer_init_rate(struct fd_pacer *p, const struct fd_clock *clock, const struct fd_rate *rate)
+{
+	memset(p, 0, sizeof(*p));
+	p->clock = clock;
+	p->speed = 1; /* not "max": waits happen */
+	p->rate = *rate;
+}
+
+/*
+ * The ramp is linear in rate, so the count is quadratic in time:
+ * N(t) = r0 t + (r1 - r0) t^2 / 2T for t <= T, then N(T) + r1 (t - T).
+ * Solving N(t) = k in closed form keeps every due time exact against the
+ * origin, so no error accumulates over millions of records.
+ */
+int64_t fd_rate_due(const struct fd_rate *r, uint64_t k)
+{
+	double n = (double)k, r0 = r->from_rate, r1 = r->rate;
+	double T = (double)r->ramp_ns / 1e9;
+	if (T > 0 && r0 != r1) {
+		double nT = (r0 + r1) / 2 * T;
+		if (n <= nT) {
+			double a = (r1 - r0) / (2 * T);
+			/* a t^2 + r0 t - n = 0, the root in [0, T], written to avoid
+			 * cancellation when a is small */
+			double t = 2 * n / (r0 + sqrt(r0 * r0 + 4 * a * n));
+			return (int64_t)(t * 1e9);
+		}
+		return (int64_t)((T + (n - nT) / r1) * 1e9);
+	}
+	return (int64_t)(n / r1 * 1e9);
+}
+
+double fd_rate_at(const struct fd_rate *r, int64_t t)
+{
+	if (r->ramp_ns > 0 && t < r->ramp_ns)
+		return r->from_rate + (r->rate - r->from_rate) * (double)t / (double)r->ramp_ns;
+	return r->rate;
+}
+
 static void record_late(struct fd_pacer *p, int64_t late)
 {
 	int64_t us = late / 1000;
@@ -53,8 +92,11 @@ int64_t fd_pacer_wait(struct fd_pacer *p, int64_t record_time, volatile int *sto
 		p->wall0 = now;
 		p->rec0 = record_time;
 	}
-	double offset = (double)(record_time - p->rec0) / p->speed;
-	int64_t due = p->wall0 + (int64_t)offset;
+	int64_t due;
+	if (p->rate.rate > 0)
+		due = p->wall0 + fd_rate_due(&p->rate, p->paced++);
+	else
+		due = p->wall0 + (int64_t)((double)(record_time - p->rec0) / p->speed);
 	while (now < due) {
 		if (stop && *stop)
 			return -1;
@@ -105,5 +147,46 @@ int fd_pace_parse_speed(const char *s, double *speed)
 	if (*end)
 		return -1;
 	*speed = v;
+	return 0;
+}
+
+static int parse_one_rate(const char *s, const char *end, double *out)
+{
+	char buf[64];
+	size_t n = (size_t)(end - s);
+	if (n == 0 || n >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = 0;
+	char *e;
+	errno = 0;
+	double v = strtod(buf, &e);
+	if (e == buf || errno || !isfinite(v) || v <= 0)
+		return -1;
+	if (*e == 'k' || *e == 'K')
+		v *= 1e3, e++;
+	else if (*e == 'M' || *e == 'm')
+		v *= 1e6, e++;
+	if (strcmp(e, "/s") != 0 || v > 1e9 || v < 0.001)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int fd_rate_parse(const char *s, struct fd_rate *out, const char **why)
+{
+	const char *dots = strstr(s, "..");
+	struct fd_rate r = {0};
+	*why = "expected records per second such as 100k/s, or a ramp such as 10k/s..200k/s";
+	if (dots) {
+		if (parse_one_rate(s, dots, &r.from_rate) < 0 ||
+		    parse_one_rate(dots + 2, dots + 2 + strlen(dots + 2), &r.rate) < 0)
+			return -1;
+	} else {
+		if (parse_one_rate(s, s + strlen(s), &r.rate) < 0)
+			return -1;
+		r.from_rate = r.rate;
+	}
+	*out = r;
 	return 0;
 }

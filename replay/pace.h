@@ -26,9 +26,18 @@ extern const struct fd_clock fd_clock_monotonic;
 
 #define FD_PACE_LATE_BUCKETS 64
 
+/* A target rate in records per second, optionally ramped linearly from
+ * from_rate to rate over ramp_ns (from the first record), then held. */
+struct fd_rate {
+	double from_rate, rate; /* records/s; rate 0 = no rate pacing */
+	int64_t ramp_ns;        /* 0 = rate from the start */
+};
+
 struct fd_pacer {
 	const struct fd_clock *clock;
 	double speed;     /* records per record-second; 0 = as fast as possible */
+	struct fd_rate rate; /* when rate.rate > 0 it replaces speed */
+	uint64_t paced;   /* records paced so far (the rate schedule's position) */
 	bool started;
 	int64_t wall0, rec0;
 	/* lateness, in power-of-two microsecond buckets */
@@ -38,10 +47,17 @@ struct fd_pacer {
 };
 
 void fd_pacer_init(struct fd_pacer *p, const struct fd_clock *clock, double speed);
+/* Paces by count instead of record time: record k (from 0) is due when the
+ * rate's integral from the first record reaches k. */
+void fd_pacer_init_rate(struct fd_pacer *p, const struct fd_clock *clock, const struct fd_rate *rate);
+/* The schedule: ns after the first record at which record k is due. */
+int64_t fd_rate_due(const struct fd_rate *r, uint64_t k);
+/* The target rate (records/s) at ns after the first record. */
+double fd_rate_at(const struct fd_rate *r, int64_t t);
 
-/* Waits until the record with this (rebased) time is due and returns how
- * late it is then (ns, >= 0). The first call sets the origin. Returns at
- * once with speed 0. stop, when non-NULL and set, cuts a wait short
+/* Waits until the record with this (rebased) time is due — or, pacing by
+ * rate, the next record by count — and returns how late it is then (ns,
+ * >= 0). The first call sets the origin. Returns at once with speed 0. stop, when non-NULL and set, cuts a wait short
  * (returns -1). */
 int64_t fd_pacer_wait(struct fd_pacer *p, int64_t record_time, volatile int *stop);
 
@@ -51,5 +67,9 @@ int64_t fd_pacer_quantile(const struct fd_pacer *p, double q);
 /* Parses "realtime", "max", "10x", "0.5x", "10". Returns 0 and sets *speed
  * (0 for max), or -1. */
 int fd_pace_parse_speed(const char *s, double *speed);
+/* Parses "100k/s", "2500/s", "1.5M/s" or a ramp "10k/s..200k/s" (the ramp's
+ * duration is set apart). Sets from_rate = rate when there is no ramp.
+ * Returns 0, or -1 with *why. */
+int fd_rate_parse(const char *s, struct fd_rate *out, const char **why);
 
 #endif

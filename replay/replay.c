@@ -78,7 +78,11 @@ int fd_replay_run(struct fd_recording_reader *r, struct fd_sink **sinks, size_t 
 		  struct fd_error *err)
 {
 	memset(st, 0, sizeof(*st));
-	fd_pacer_init(&st->pacer, o->clock ? o->clock : &fd_clock_monotonic, o->speed);
+	const struct fd_clock *clock = o->clock ? o->clock : &fd_clock_monotonic;
+	if (o->rate.rate > 0)
+		fd_pacer_init_rate(&st->pacer, clock, &o->rate);
+	else
+		fd_pacer_init(&st->pacer, clock, o->speed);
 	int64_t lo, hi;
 	window(r, o, &lo, &hi);
 	st->first_time = lo;

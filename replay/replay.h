@@ -29,6 +29,7 @@ enum fd_rebase_mode {
 
 struct fd_replay_options {
 	double speed; /* 1 = realtime, 10 = 10x, 0 = max */
+	struct fd_rate rate; /* rate.rate > 0: pace by records/s instead of speed */
 	enum fd_rebase_mode rebase;
 	int64_t rebase_at;     /* FD_REBASE_AT: unix ns */
 	int64_t wall_now;      /* unix ns "now" for START_NOW/END_NOW; 0 = the real clock */

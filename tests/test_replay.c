@@ -107,6 +107,80 @@ static void speed_parsing(void **state)
 	assert_int_equal(fd_pace_parse_speed("10xx", &s), -1);
 }
 
+/* --rate: 100k records/s held for a minute on the fake clock, with a sink
+ * that keeps up: every second holds the target within 1%, whatever the
+ * records' own timestamps (here all equal). */
+static void rate_holds_over_a_minute(void **state)
+{
+	(void)state;
+	struct fake_clock fc = {.now = 5};
+	struct fd_clock clock = {fake_now, fake_sleep, &fc};
+	struct fd_pacer p;
+	struct fd_rate r = {.from_rate = 100000, .rate = 100000};
+	fd_pacer_init_rate(&p, &clock, &r);
+	uint64_t per_second[60] = {0};
+	for (uint64_t k = 0; k < 6000000; k++) {
+		fd_pacer_wait(&p, 42, NULL);
+		int64_t sec = (fc.now - 5) / 1000000000;
+		assert_true(sec < 60);
+		per_second[sec]++;
+	}
+	for (int s = 0; s < 60; s++)
+		assert_true(per_second[s] >= 99000 && per_second[s] <= 101000);
+	assert_int_equal(p.max_late, 0);
+	/* the schedule is exact against the origin: record k due at k/rate */
+	assert_int_equal(fd_rate_due(&r, 6000000), 60000000000LL);
+}
+
+/* A ramp 10k/s..200k/s over 10 s: each second holds the mean of the rate
+ * over it (the rate at its middle), then 200k/s is held; a slow sink makes
+ * records late without moving the schedule. */
+static void rate_ramp_shape(void **state)
+{
+	(void)state;
+	struct fake_clock fc = {.now = 0};
+	struct fd_clock clock = {fake_now, fake_sleep, &fc};
+	struct fd_pacer p;
+	struct fd_rate r = {.from_rate = 10000, .rate = 200000, .ramp_ns = 10000000000LL};
+	fd_pacer_init_rate(&p, &clock, &r);
+	uint64_t per_second[13] = {0};
+	for (;;) {
+		fd_pacer_wait(&p, 0, NULL);
+		int64_t sec = fc.now / 1000000000;
+		if (sec >= 13)
+			break;
+		per_second[sec]++;
+	}
+	for (int s = 0; s < 13; s++) {
+		double want = s < 10 ? fd_rate_at(&r, (int64_t)(s * 1e9 + 5e8)) : 200000;
+		assert_true(per_second[s] >= want * 0.99 && per_second[s] <= want * 1.01 + 1);
+	}
+	assert_true(fd_rate_at(&r, 0) == 10000 && fd_rate_at(&r, 5000000000LL) == 105000);
+
+	/* behind: a sink at 1 ms per record cannot hold 10k/s */
+	struct fd_rate slow = {.from_rate = 10000, .rate = 10000};
+	fd_pacer_init_rate(&p, &clock, &slow);
+	fc.now = 0;
+	fc.extra = 1000000;
+	for (int k = 0; k < 1000; k++)
+		fd_pacer_wait(&p, 0, NULL);
+	fc.extra = 0;
+	assert_true(p.max_late > 800000000); /* ~0.9 s behind after 1000 records */
+
+	struct fd_rate parsed;
+	const char *why;
+	assert_int_equal(fd_rate_parse("100k/s", &parsed, &why), 0);
+	assert_true(parsed.rate == 100000 && parsed.from_rate == 100000);
+	assert_int_equal(fd_rate_parse("10k/s..1.5M/s", &parsed, &why), 0);
+	assert_true(parsed.from_rate == 10000 && parsed.rate == 1500000);
+	assert_int_equal(fd_rate_parse("2500/s", &parsed, &why), 0);
+	assert_true(parsed.rate == 2500);
+	assert_int_equal(fd_rate_parse("100k", &parsed, &why), -1);
+	assert_int_equal(fd_rate_parse("0/s", &parsed, &why), -1);
+	assert_int_equal(fd_rate_parse("10k/s..", &parsed, &why), -1);
+	assert_int_equal(fd_rate_parse("fast/s", &parsed, &why), -1);
+}
+
 /* ---- rebase of payloads ---------------------------------------------- */
 
 static void rebase_shifts_every_timestamp(void **state)
@@ -427,6 +501,8 @@ int main(void)
 	const struct CMUnitTest pure[] = {
 		cmocka_unit_test(pacer_follows_schedule_without_drift),
 		cmocka_unit_test(speed_parsing),
+		cmocka_unit_test(rate_holds_over_a_minute),
+		cmocka_unit_test(rate_ramp_shape),
 		cmocka_unit_test(rebase_shifts_every_timestamp),
 	};
 	const struct CMUnitTest pipeline[] = {
