@@ -16,6 +16,12 @@
 
 #include <stddef.h>
 
+/* A place in a text file (a scenario, a rules file) that an error names. */
+struct fd_pos {
+	int line; /* 1-based */
+	int col;  /* 1-based */
+};
+
 enum fd_error_code {
 	FD_OK = 0,
 	FD_EINPUT = 2,   /* bad input or usage: exit status 2 */

@@ -27,16 +27,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/error.h"
+
 struct fd_error;
 
 /* "Never ends": the end of an effect that lasts until the scenario ends or a
  * mitigation undoes it. */
 #define FD_FOREVER INT64_MAX
 
-struct fd_pos {
-	int line; /* 1-based */
-	int col;  /* 1-based */
-};
 
 /* A log-normal distribution fitted to percentiles. Latencies are in ns,
  * payload sizes in bytes.

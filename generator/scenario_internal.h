@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "generator/scenario.h"
-#include "generator/yaml_tree.h"
+#include "common/yaml_tree.h"
 
 #define SP_NS 1000000000LL
 #define SP_MS 1000000LL

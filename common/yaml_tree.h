@@ -1,7 +1,8 @@
 /*
  * A YAML document as a small tree of scalars, sequences and mappings, each
  * node marked with its line and column, plus the bump allocator the scenario
- * parser builds its model in.
+ * parser builds its model in. Shared by every YAML input: scenarios, rewrite
+ * rules, briefs.
  *
  * libyaml's own document API would do, but it gives no control over alias
  * expansion (a "billion laughs" file would make every later walk
@@ -14,7 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "generator/scenario.h"
+#include "common/error.h"
 
 struct fd_error;
 

@@ -1,4 +1,4 @@
-#include "generator/yaml_tree.h"
+#include "common/yaml_tree.h"
 
 #include <stdarg.h>
 #include <stdint.h>
