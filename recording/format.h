@@ -23,6 +23,19 @@
 #define FDR_BLOCK_HEADER_LEN 44
 #define FDR_MAX_RAW_LEN (64u << 20) /* a reader never allocates more per block */
 
+/* The dictionary is held whole while reading, so its size is bounded too:
+ * the sum over entries of their length plus a fixed charge for the entry
+ * itself (what the intern table spends on it), whatever the compression. */
+#define FDR_MAX_DICT_BYTES (256u << 20)
+#define FDR_DICT_ENTRY_COST(len) ((uint64_t)(len) + 128)
+
+/* Memory a reader grants protobuf-c to unpack the header metadata (per byte
+ * of it) and the footer index (per entry, plus a share for the summary). */
+#define FDR_HEADER_MEM_BASE (1u << 20)
+#define FDR_HEADER_MEM_PER_BYTE 8
+#define FDR_INDEX_MEM_BASE (4u << 20)
+#define FDR_INDEX_MEM_PER_ENTRY 256
+
 enum fdr_block_type {
 	FDR_BLOCK_DICTIONARY = 1,
 	FDR_BLOCK_RECORDS = 2,

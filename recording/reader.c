@@ -1,6 +1,7 @@
 #include "recording/reader.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zstd.h>
@@ -14,6 +15,60 @@ struct buf {
 	size_t cap;
 };
 
+/* protobuf-c allocates one struct per repeated element it meets, so a few
+ * bytes on the wire (an empty BlockRef is 2) can cost a hundred in memory,
+ * and a zstd-compressed index turns a small file into gigabytes. Every
+ * unpack of file data therefore goes through an allocator with a budget
+ * fixed beforehand from what the file can legitimately hold; past it the
+ * allocation fails and the message does not decode. */
+struct pb_budget {
+	ProtobufCAllocator alloc;
+	size_t used, limit;
+	bool exceeded;
+};
+
+union pb_chunk {
+	size_t size;
+	max_align_t align;
+};
+
+static void *pb_budget_alloc(void *data, size_t size)
+{
+	struct pb_budget *b = data;
+	/* what malloc really takes: our prefix and its own bookkeeping */
+	size_t cost = size + sizeof(union pb_chunk) + 16;
+	if (cost < size || cost > b->limit - b->used) {
+		b->exceeded = true;
+		return NULL;
+	}
+	union pb_chunk *c = malloc(sizeof(*c) + size);
+	if (!c)
+		return NULL;
+	c->size = cost;
+	b->used += cost;
+	return c + 1;
+}
+
+static void pb_budget_free(void *data, void *p)
+{
+	struct pb_budget *b = data;
+	if (!p)
+		return;
+	union pb_chunk *c = (union pb_chunk *)p - 1;
+	b->used -= c->size;
+	free(c);
+}
+
+static void pb_budget_init(struct pb_budget *b, size_t limit)
+{
+	b->alloc.alloc = pb_budget_alloc;
+	b->alloc.free = pb_budget_free;
+	b->alloc.allocator_data = b;
+	b->used = 0;
+	b->limit = limit;
+	b->exceeded = false;
+}
+
 struct fd_recording_reader {
 	FILE *f;
 	char *name;
@@ -21,6 +76,7 @@ struct fd_recording_reader {
 	unsigned major, minor;
 	Firedrill__V1__RecordingHeader *header;
 	Firedrill__V1__BlockIndex *index; /* NULL when the footer is missing */
+	struct pb_budget header_mem, index_mem; /* allocators of the two above */
 
 	uint64_t data_start; /* first block */
 	uint64_t data_end;   /* the index block, or the end of the file */
@@ -40,6 +96,7 @@ struct fd_recording_reader {
 	 * dictionary block before dict_until has been loaded. */
 	struct fd_intern *resources, *scopes;
 	uint64_t dict_until;
+	uint64_t dict_bytes; /* charged against FDR_MAX_DICT_BYTES */
 
 	bool seeking;
 	int64_t seek_time;
@@ -92,22 +149,30 @@ static void cut_short(struct fd_recording_reader *r, uint64_t off, const char *r
 static int load_block_data(struct fd_recording_reader *r, uint64_t block_no, uint64_t off,
 			   const struct fdr_block_header *h, struct fd_error *err)
 {
-	if (buf_reserve(&r->stored, h->stored_len ? h->stored_len : 1) < 0 ||
-	    buf_reserve(&r->raw, h->raw_len ? h->raw_len : 1) < 0)
+	/* stored_len was checked against the file by the caller; raw_len is
+	 * allocated only once the checksum and the frame's own size agree. */
+	if (buf_reserve(&r->stored, h->stored_len ? h->stored_len : 1) < 0)
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	int rc = read_at(r, off + FDR_BLOCK_HEADER_LEN, r->stored.data, h->stored_len, err);
 	if (rc < 0)
 		return rc;
 	if (fd_crc32c(0, r->stored.data, h->stored_len) != h->data_crc)
 		return corrupt(r, err, block_no, off, "data checksum mismatch");
+	unsigned long long content = 0;
+	if (h->compression != FDR_COMPRESSION_NONE) {
+		content = ZSTD_getFrameContentSize(r->stored.data, h->stored_len);
+		if (content == ZSTD_CONTENTSIZE_ERROR ||
+		    (content != ZSTD_CONTENTSIZE_UNKNOWN && content != h->raw_len))
+			return corrupt(r, err, block_no, off,
+				       "compressed data does not match the block's size");
+	}
+	if (buf_reserve(&r->raw, h->raw_len ? h->raw_len : 1) < 0)
+		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	if (h->compression == FDR_COMPRESSION_NONE) {
 		if (h->raw_len)
 			memcpy(r->raw.data, r->stored.data, h->raw_len);
 		return 0;
 	}
-	unsigned long long content = ZSTD_getFrameContentSize(r->stored.data, h->stored_len);
-	if (content == ZSTD_CONTENTSIZE_ERROR || (content != ZSTD_CONTENTSIZE_UNKNOWN && content != h->raw_len))
-		return corrupt(r, err, block_no, off, "compressed data does not match the block's size");
 	size_t n = ZSTD_decompressDCtx(r->dctx, r->raw.data, h->raw_len, r->stored.data, h->stored_len);
 	if (ZSTD_isError(n)) {
 		char msg[128];
@@ -141,6 +206,15 @@ static int load_dictionary(struct fd_recording_reader *r, uint64_t block_no, uin
 		struct fd_intern *t = kind == FDR_DICT_RESOURCE ? r->resources : r->scopes;
 		if (id != fd_intern_count(t))
 			return corrupt(r, err, block_no, off, "dictionary entry id out of sequence");
+		/* Entries are held until the end: their total is bounded by
+		 * the format, not by what a compressed block can unfold to. */
+		r->dict_bytes += FDR_DICT_ENTRY_COST(n);
+		if (r->dict_bytes > FDR_MAX_DICT_BYTES) {
+			char msg[128];
+			snprintf(msg, sizeof(msg), "the dictionary grows past the format's limit of %u MiB",
+				 FDR_MAX_DICT_BYTES >> 20);
+			return corrupt(r, err, block_no, off, msg);
+		}
 		if (!fd_intern_add_with_id(t, (uint32_t)id, p + i, (size_t)n))
 			return fd_error_set(err, FD_ERUNTIME, "out of memory");
 		i += (size_t)n;
@@ -362,11 +436,25 @@ static int load_index(struct fd_recording_reader *r, struct fd_error *err)
 	    off + FDR_BLOCK_HEADER_LEN + h.stored_len != r->size - FDR_TAIL_LEN)
 		return fd_error_set(err, FD_EINPUT, "%s: index block at byte offset %llu: invalid header",
 				    r->name, (unsigned long long)off);
+	/* Every entry stands for a block of at least a header before the
+	 * index: that bounds the count, and the count bounds the memory the
+	 * unpacked index may take (the summary's figures get a fixed share). */
+	uint64_t most = (off - r->data_start) / FDR_BLOCK_HEADER_LEN;
+	if (h.count > most) {
+		char msg[160];
+		snprintf(msg, sizeof(msg), "index claims %u entries where the file has room for %llu blocks",
+			 h.count, (unsigned long long)most);
+		return corrupt(r, err, h.count, off, msg);
+	}
 	if ((rc = load_block_data(r, h.count, off, &h, err)) < 0)
 		return rc;
-	Firedrill__V1__BlockIndex *ix = firedrill__v1__block_index__unpack(NULL, h.raw_len, r->raw.data);
+	pb_budget_init(&r->index_mem, FDR_INDEX_MEM_BASE + (size_t)h.count * FDR_INDEX_MEM_PER_ENTRY);
+	Firedrill__V1__BlockIndex *ix =
+		firedrill__v1__block_index__unpack(&r->index_mem.alloc, h.raw_len, r->raw.data);
 	if (!ix)
-		return corrupt(r, err, h.count, off, "index does not decode");
+		return corrupt(r, err, h.count, off,
+			       r->index_mem.exceeded ? "index needs more memory than its entry count allows"
+						     : "index does not decode");
 	const char *why = NULL;
 	uint64_t prev_end = r->data_start;
 	if (ix->n_blocks != h.count)
@@ -389,7 +477,7 @@ static int load_index(struct fd_recording_reader *r, struct fd_error *err)
 	if (!why && !ix->summary)
 		why = "index has no summary";
 	if (why) {
-		firedrill__v1__block_index__free_unpacked(ix, NULL);
+		firedrill__v1__block_index__free_unpacked(ix, &r->index_mem.alloc);
 		return corrupt(r, err, h.count, off, why);
 	}
 	r->index = ix;
@@ -468,9 +556,11 @@ int fd_recording_reader_open_file(FILE *f, const char *name, struct fd_recording
 		rc = fd_error_set(err, FD_EINPUT, "%s: header checksum mismatch (byte offset 0)", name);
 		goto fail;
 	}
-	r->header = firedrill__v1__recording_header__unpack(NULL, hlen, r->raw.data);
+	pb_budget_init(&r->header_mem, FDR_HEADER_MEM_BASE + (size_t)hlen * FDR_HEADER_MEM_PER_BYTE);
+	r->header = firedrill__v1__recording_header__unpack(&r->header_mem.alloc, hlen, r->raw.data);
 	if (!r->header) {
-		rc = fd_error_set(err, FD_EINPUT, "%s: header metadata does not decode", name);
+		rc = fd_error_set(err, FD_EINPUT, "%s: header metadata does not decode%s", name,
+				  r->header_mem.exceeded ? " in the memory its size allows" : "");
 		goto fail;
 	}
 	r->data_start = FDR_FILE_HEADER_LEN + (uint64_t)hlen;
@@ -580,9 +670,9 @@ void fd_recording_reader_destroy(struct fd_recording_reader *r)
 	if (r->f)
 		fclose(r->f);
 	if (r->header)
-		firedrill__v1__recording_header__free_unpacked(r->header, NULL);
+		firedrill__v1__recording_header__free_unpacked(r->header, &r->header_mem.alloc);
 	if (r->index)
-		firedrill__v1__block_index__free_unpacked(r->index, NULL);
+		firedrill__v1__block_index__free_unpacked(r->index, &r->index_mem.alloc);
 	ZSTD_freeDCtx(r->dctx);
 	fd_intern_destroy(r->resources);
 	fd_intern_destroy(r->scopes);

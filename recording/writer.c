@@ -57,6 +57,7 @@ struct fd_recording_writer {
 	 * blocks written just before the first record block that uses them. */
 	struct fd_intern *resources, *scopes;
 	uint32_t resources_written, scopes_written;
+	uint64_t dict_bytes; /* readers refuse more than FDR_MAX_DICT_BYTES */
 	struct blob_cache {
 		const struct fd_blob *in, *out;
 	} res_cache[256], scope_cache[256];
@@ -519,10 +520,24 @@ int fd_recording_writer_add(struct fd_recording_writer *w, const struct fd_recor
 	if (rec->payload_len > FDR_MAX_RAW_LEN / 2)
 		return fd_error_set(err, FD_EINPUT, "record of %zu bytes is larger than a block may be",
 				    rec->payload_len);
+	uint32_t nres = fd_intern_count(w->resources), nscopes = fd_intern_count(w->scopes);
 	const struct fd_blob *res = map_blob(w->resources, rec->resource, w->res_cache);
 	const struct fd_blob *scope = map_blob(w->scopes, rec->scope, w->scope_cache);
 	if (!res || !scope)
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
+	if (fd_intern_count(w->resources) != nres)
+		w->dict_bytes += FDR_DICT_ENTRY_COST(res->len);
+	if (fd_intern_count(w->scopes) != nscopes)
+		w->dict_bytes += FDR_DICT_ENTRY_COST(scope->len);
+	if (w->dict_bytes > FDR_MAX_DICT_BYTES) {
+		/* what was added stays in the table: no record may use it */
+		w->failed = true;
+		return fd_error_set(err, FD_EINPUT,
+				    "recording '%s': %u resources and %u scopes exceed the format's "
+				    "dictionary limit of %u MiB",
+				    w->path, fd_intern_count(w->resources), fd_intern_count(w->scopes),
+				    FDR_MAX_DICT_BYTES >> 20);
+	}
 
 	/* A block's first record must be its earliest: readers decode the first
 	 * time delta from the block's min_time. A record older than the block

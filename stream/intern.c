@@ -1,5 +1,6 @@
 #include "stream/intern.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,24 +34,49 @@ void fd_intern_destroy(struct fd_intern *t)
 	free(t);
 }
 
+static const struct fd_blob *find(const struct fd_intern *t, uint64_t h, const uint8_t *data,
+				  size_t len)
+{
+	if (!t->nslots)
+		return NULL;
+	for (uint32_t i = (uint32_t)h & (t->nslots - 1); t->slots[i]; i = (i + 1) & (t->nslots - 1)) {
+		uint32_t id = t->slots[i] - 1;
+		const struct fd_blob *b = t->blobs[id];
+		if (t->hashes[id] == h && b->len == len && (len == 0 || memcmp(b->data, data, len) == 0))
+			return b;
+	}
+	return NULL;
+}
+
+static void insert(struct fd_intern *t, uint32_t id)
+{
+	uint32_t i = (uint32_t)t->hashes[id] & (t->nslots - 1);
+	while (t->slots[i])
+		i = (i + 1) & (t->nslots - 1);
+	t->slots[i] = id + 1;
+}
+
 static int rehash(struct fd_intern *t, uint32_t nslots)
 {
 	uint32_t *slots = calloc(nslots, sizeof(*slots));
 	if (!slots)
 		return -1;
-	for (uint32_t id = 0; id < t->count; id++) {
-		uint32_t i = (uint32_t)t->hashes[id] & (nslots - 1);
-		while (slots[i])
-			i = (i + 1) & (nslots - 1);
-		slots[i] = id + 1;
-	}
 	free(t->slots);
 	t->slots = slots;
 	t->nslots = nslots;
+	for (uint32_t id = 0; id < t->count; id++) {
+		const struct fd_blob *b = t->blobs[id];
+		/* a repeat stays out of the slots, as when it was added */
+		if (!find(t, t->hashes[id], b->data, b->len))
+			insert(t, id);
+	}
 	return 0;
 }
 
-static struct fd_blob *append(struct fd_intern *t, uint64_t h, const uint8_t *data, size_t len)
+/* Adds a blob with the next id. indexed: also make it findable by content
+ * (false for a repeat of bytes already findable, see add_with_id). */
+static struct fd_blob *append(struct fd_intern *t, uint64_t h, const uint8_t *data, size_t len,
+			      bool indexed)
 {
 	if (len > UINT32_MAX || t->count == UINT32_MAX - 1)
 		return NULL;
@@ -82,33 +108,17 @@ static struct fd_blob *append(struct fd_intern *t, uint64_t h, const uint8_t *da
 	b->data = copy;
 	t->blobs[t->count] = b;
 	t->hashes[t->count] = h;
-	uint32_t i = (uint32_t)h & (t->nslots - 1);
-	while (t->slots[i])
-		i = (i + 1) & (t->nslots - 1);
-	t->slots[i] = t->count + 1;
+	if (indexed)
+		insert(t, t->count);
 	t->count++;
 	return b;
-}
-
-static const struct fd_blob *find(const struct fd_intern *t, uint64_t h, const uint8_t *data,
-				  size_t len)
-{
-	if (!t->nslots)
-		return NULL;
-	for (uint32_t i = (uint32_t)h & (t->nslots - 1); t->slots[i]; i = (i + 1) & (t->nslots - 1)) {
-		uint32_t id = t->slots[i] - 1;
-		const struct fd_blob *b = t->blobs[id];
-		if (t->hashes[id] == h && b->len == len && (len == 0 || memcmp(b->data, data, len) == 0))
-			return b;
-	}
-	return NULL;
 }
 
 const struct fd_blob *fd_intern_add(struct fd_intern *t, const uint8_t *data, size_t len)
 {
 	uint64_t h = fd_hash64(data, len);
 	const struct fd_blob *b = find(t, h, data, len);
-	return b ? b : append(t, h, data, len);
+	return b ? b : append(t, h, data, len, true);
 }
 
 const struct fd_blob *fd_intern_add_with_id(struct fd_intern *t, uint32_t id, const uint8_t *data,
@@ -117,8 +127,12 @@ const struct fd_blob *fd_intern_add_with_id(struct fd_intern *t, uint32_t id, co
 	if (id != t->count)
 		return NULL;
 	/* Duplicates are allowed here: a recording may (wastefully) define the
-	 * same bytes twice, and the ids must still line up. */
-	return append(t, fd_hash64(data, len), data, len);
+	 * same bytes twice, and the ids must still line up. A repeat gets its
+	 * id but no slot: the first copy is what fd_intern_add finds, and
+	 * identical entries never pile up in one probe run (n repeats would
+	 * cost n^2 comparisons). */
+	uint64_t h = fd_hash64(data, len);
+	return append(t, h, data, len, find(t, h, data, len) == NULL);
 }
 
 const struct fd_blob *fd_intern_get(const struct fd_intern *t, uint32_t id)

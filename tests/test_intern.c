@@ -115,6 +115,37 @@ static void test_add_with_id(void **state)
 	fd_intern_destroy(t);
 }
 
+/* A recording may repeat one dictionary entry many times (issue 20: 400k
+ * repeats in a 1.3 MB file took 70 s, all in one probe run). Repeats must
+ * cost O(1) each: with a quadratic table this test runs for minutes and
+ * meson's timeout fails it; the lookups below check nothing was lost. */
+static void test_many_repeats(void **state)
+{
+	(void)state;
+	enum { N = 400000 };
+	struct fd_intern *t = fd_intern_create();
+	const uint8_t same[] = "service.name=checkout,host.name=a";
+	for (uint32_t i = 0; i < N; i++) {
+		const struct fd_blob *b = fd_intern_add_with_id(t, i, same, sizeof(same));
+		assert_non_null(b);
+		assert_int_equal(b->id, i);
+		if (i % 1000 == 0) { /* distinct entries in between still dedupe */
+			char other[32];
+			int n = snprintf(other, sizeof(other), "other-%u", i);
+			const struct fd_blob *o = fd_intern_add(t, (const uint8_t *)other, (size_t)n);
+			assert_non_null(o);
+			assert_ptr_equal(fd_intern_add(t, (const uint8_t *)other, (size_t)n), o);
+			i++;
+			assert_int_equal(o->id, i);
+		}
+	}
+	assert_int_equal(fd_intern_count(t), N);
+	assert_ptr_equal(fd_intern_add(t, same, sizeof(same)), fd_intern_get(t, 0));
+	assert_int_equal(fd_intern_count(t), N);
+	assert_int_equal(fd_intern_get(t, N - 1)->len, sizeof(same));
+	fd_intern_destroy(t);
+}
+
 static void test_hash_is_stable(void **state)
 {
 	(void)state;
@@ -175,6 +206,7 @@ int main(void)
 		cmocka_unit_test(test_add_dedups),
 		cmocka_unit_test(test_growth_keeps_pointers),
 		cmocka_unit_test(test_add_with_id),
+		cmocka_unit_test(test_many_repeats),
 		cmocka_unit_test(test_hash_is_stable),
 		cmocka_unit_test(test_signal_names),
 	};

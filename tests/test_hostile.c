@@ -1,0 +1,291 @@
+/*
+ * recording/: crafted recordings (issue 20). Every count and length a file
+ * gives is checked against what the file can hold before memory is spent on
+ * it, so reading stays in bounded memory for any input; repeated dictionary
+ * entries cost O(1) each.
+ *
+ * The crafted files are made here from docs/recording-format.md, with valid
+ * checksums so that the damage reaches the parser. `test_hostile --write DIR`
+ * writes small versions of them (the fuzz corpus in fuzz/corpus/recording/
+ * holds them).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "recording/crc32c.h"
+#include "recording/format.h"
+#include "recording/reader.h"
+#include "tests/support/fdrbuild.h"
+#include "tests/support/testutil.h"
+
+/* ---------------------------------------------------------- crafted files */
+
+/* A dictionary, two records, and a compressed footer index whose raw data is
+ * `entries` empty BlockRefs (2 bytes each: 64 MiB of them unpacked naively is
+ * 4 GB) while its block header says `count`. */
+static void craft_index_bomb(struct bb *b, uint32_t entries, uint32_t count)
+{
+	bb_file_header(b, 1);
+	bb_dict(b);
+	bb_good_records(b);
+	struct bb raw = {0};
+	for (uint32_t i = 0; i < entries; i++)
+		bb_put(&raw, "\x0a\x00", 2); /* field 1 (blocks), length 0 */
+	uint64_t io = bb_block(b, FDR_BLOCK_INDEX, &raw, count, 100, 150, true);
+	bb_tail(b, io);
+	free(raw.p);
+}
+
+/* One dictionary block defining the same resource n times (ids 0..n-1), a
+ * scope, then a record that uses the last id. No footer. */
+static void craft_dict_repeats(struct bb *b, uint32_t n)
+{
+	bb_file_header(b, 1);
+	struct bb raw = {0};
+	for (uint32_t i = 0; i < n; i++)
+		raw_entry(&raw, FDR_DICT_RESOURCE, i, "service.name=checkout");
+	raw_entry(&raw, FDR_DICT_SCOPE, 0, "scope");
+	bb_block(b, FDR_BLOCK_DICTIONARY, &raw, n + 1, 0, 0, true);
+	raw.n = 0;
+	raw_record(&raw, 0, 0, n - 1, 0, "span");
+	bb_block(b, FDR_BLOCK_RECORDS, &raw, 1, 100, 100, false);
+	free(raw.p);
+}
+
+/* Dictionary blocks of `per_block` resources of `len` zero bytes each,
+ * `blocks` of them: small compressed, gigabytes held if nothing bounds them. */
+static void craft_dict_bomb(struct bb *b, uint32_t per_block, uint32_t blocks, size_t len)
+{
+	bb_file_header(b, 1);
+	struct bb raw = {0};
+	uint32_t id = 0;
+	uint8_t *zeros = calloc(1, len + 1);
+	assert_non_null(zeros);
+	for (uint32_t k = 0; k < blocks; k++) {
+		raw.n = 0;
+		for (uint32_t i = 0; i < per_block; i++) {
+			bb_u8(&raw, FDR_DICT_RESOURCE);
+			bb_varint(&raw, id++);
+			bb_varint(&raw, len);
+			bb_put(&raw, zeros, len);
+		}
+		bb_block(b, FDR_BLOCK_DICTIONARY, &raw, per_block, 0, 0, true);
+	}
+	free(zeros);
+	free(raw.p);
+}
+
+/* A file header whose metadata is `props` empty properties (2 bytes each). */
+static void craft_header_bomb(struct bb *b, uint32_t props)
+{
+	uint8_t h[FDR_FILE_HEADER_LEN];
+	struct bb meta = {0};
+	for (uint32_t i = 0; i < props; i++)
+		bb_put(&meta, "\x52\x00", 2); /* field 10 (properties), length 0 */
+	memcpy(h, FDR_MAGIC, 8);
+	fdr_put_u16(h + 8, 1);
+	fdr_put_u16(h + 10, 0);
+	fdr_put_u32(h + 12, (uint32_t)meta.n);
+	fdr_put_u32(h + 16, fd_crc32c(0, meta.p, meta.n));
+	bb_put(b, h, sizeof(h));
+	bb_put(b, meta.p, meta.n);
+	bb_dict(b);
+	bb_good_records(b);
+	free(meta.p);
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+static long peak_rss_kb(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_maxrss;
+}
+
+/* What reading a crafted file gave: the first error (or 0) with its
+ * message, the records read, and how far the peak RSS grew meanwhile. */
+struct outcome {
+	int rc;
+	uint64_t records;
+	long grown_kb;
+	struct fd_error err;
+};
+
+/* Opens b from memory and reads it to the end, in a child process: the peak
+ * RSS is per process, so each file is measured on its own. */
+static struct outcome read_crafted(const struct bb *b)
+{
+	struct outcome o = {0};
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(fds[0]);
+		long before = peak_rss_kb();
+		FILE *mf = tu_memfile(b->p, b->n);
+		struct fd_recording_reader *r = NULL;
+		o.rc = mf ? fd_recording_reader_open_file(mf, "crafted.fdr", &r, &o.err) : -FD_ERUNTIME;
+		if (o.rc == 0) {
+			struct fd_record rec;
+			while ((o.rc = fd_recording_reader_next(r, &rec, &o.err)) > 0)
+				o.records++;
+			fd_recording_reader_destroy(r);
+		}
+		o.grown_kb = peak_rss_kb() - before;
+		_exit(write(fds[1], &o, sizeof(o)) == (ssize_t)sizeof(o) ? 0 : 1);
+	}
+	close(fds[1]);
+	ssize_t got = read(fds[0], &o, sizeof(o));
+	close(fds[0]);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (got != (ssize_t)sizeof(o) || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("the reading process died (status %#x)", status);
+	return o;
+}
+
+/* Peak RSS may grow by at most this while reading a crafted file: a block
+ * (64 MiB), what protobuf-c is granted, and a little. Without the bounds
+ * each file here costs gigabytes. */
+#define BOUNDED_KB (160 * 1024)
+
+static void assert_outcome(const struct outcome *o, long bound_kb, const char *needle,
+			   const char *what)
+{
+	if (o->grown_kb > bound_kb)
+		fail_msg("%s: peak RSS grew by %ld MB", what, o->grown_kb / 1024);
+	if (needle && (o->rc != -FD_EINPUT || !strstr(o->err.msg, needle)))
+		fail_msg("%s: expected an input error saying \"%s\", got %d: %s", what, needle, o->rc,
+			 o->err.msg);
+	if (!needle && o->rc != 0)
+		fail_msg("%s: %s", what, o->err.msg);
+}
+
+/* ------------------------------------------------------------------ tests */
+
+/* The 397 KB file of issue 20: an index of 32 Mi empty entries. */
+static void test_index_bomb(void **state)
+{
+	(void)state;
+	struct bb b = {0};
+	craft_index_bomb(&b, 32u << 20, 2);
+	struct outcome o = read_crafted(&b);
+	assert_outcome(&o, BOUNDED_KB, "index needs more memory than its entry count allows",
+		       "index bomb");
+	/* a block header claiming them all is refused before decompressing */
+	b.n = 0;
+	craft_index_bomb(&b, 1u << 20, 1u << 20);
+	o = read_crafted(&b);
+	assert_outcome(&o, BOUNDED_KB,
+		       "index claims 1048576 entries where the file has room for 2 blocks",
+		       "index bomb with its count");
+	free(b.p);
+}
+
+static void test_header_bomb(void **state)
+{
+	(void)state;
+	struct bb b = {0};
+	craft_header_bomb(&b, FDR_MAX_HEADER_LEN / 2); /* 8 Mi properties */
+	struct outcome o = read_crafted(&b);
+	/* the 16 MiB file itself is in the reading process twice */
+	assert_outcome(&o, BOUNDED_KB + 32 * 1024,
+		       "header metadata does not decode in the memory its size allows", "header bomb");
+	/* a header of a few properties still reads */
+	b.n = 0;
+	craft_header_bomb(&b, 1000);
+	o = read_crafted(&b);
+	assert_outcome(&o, BOUNDED_KB, NULL, "small header");
+	assert_int_equal(o.records, 2);
+	free(b.p);
+}
+
+static void test_dictionary_bomb(void **state)
+{
+	(void)state;
+	struct bb b = {0};
+	/* empty entries charged 128 bytes each: over the 256 MiB limit in the
+	 * third block (unbounded, every further block would add 100 MB) */
+	craft_dict_bomb(&b, 1u << 20, 12, 0);
+	struct outcome o = read_crafted(&b);
+	assert_outcome(&o, 2 * BOUNDED_KB, "the dictionary grows past the format's limit of 256 MiB",
+		       "dictionary bomb");
+	assert_non_null(strstr(o.err.msg, "block 2 at byte offset"));
+	/* few big entries: the bytes count (300 MiB from a few kilobytes) */
+	b.n = 0;
+	craft_dict_bomb(&b, 60, 5, 1u << 20);
+	o = read_crafted(&b);
+	assert_outcome(&o, 256 * 1024 + BOUNDED_KB,
+		       "the dictionary grows past the format's limit of 256 MiB", "big entries");
+	assert_non_null(strstr(o.err.msg, "block 4 at byte offset"));
+	free(b.p);
+}
+
+/* Issue 20: 400k repeats of one entry took 70 s (quadratic); now O(1)
+ * each, and every id still resolves. Slow without the fix: meson's timeout
+ * fails it. */
+static void test_dictionary_repeats(void **state)
+{
+	(void)state;
+	struct bb b = {0};
+	craft_dict_repeats(&b, 400000);
+	struct outcome o = read_crafted(&b);
+	assert_outcome(&o, BOUNDED_KB, NULL, "repeated entries");
+	assert_int_equal(o.records, 1);
+	free(b.p);
+}
+
+/* ------------------------------------------------------------------- main */
+
+static int write_corpus(const char *dir)
+{
+	struct {
+		const char *name;
+		struct bb b;
+	} files[] = {{"index-bomb.fdr", {0}}, {"dict-repeats.fdr", {0}}, {"dict-bomb.fdr", {0}},
+		     {"header-bomb.fdr", {0}}};
+	/* small versions: the fuzzers take at most 64 KB */
+	craft_index_bomb(&files[0].b, 8u << 20, 2);
+	craft_dict_repeats(&files[1].b, 20000);
+	craft_dict_bomb(&files[2].b, 60, 5, 1u << 20);
+	craft_header_bomb(&files[3].b, 20000);
+	int status = 0;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char *p = tu_path(dir, files[i].name);
+		if (!p || tu_write_file(p, files[i].b.p, files[i].b.n) != 0) {
+			fprintf(stderr, "cannot write %s\n", p ? p : files[i].name);
+			status = 1;
+		} else {
+			printf("%s: %zu bytes\n", p, files[i].b.n);
+		}
+		free(p);
+		free(files[i].b.p);
+	}
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "--write"))
+		return write_corpus(argv[2]);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_index_bomb),
+		cmocka_unit_test(test_header_bomb),
+		cmocka_unit_test(test_dictionary_bomb),
+		cmocka_unit_test(test_dictionary_repeats),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
