@@ -340,9 +340,7 @@ static int write_batched(struct files_sink *s, const struct fd_record *rec, stru
 	struct fd_otlp_batch **b = &s->batch[rec->signal];
 	if (!*b && !(*b = fd_otlp_batch_create()))
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
-	if (fd_otlp_batch_count(*b) &&
-	    (fd_otlp_batch_size_with(*b, rec) > s->batch_bytes ||
-	     rec->time_ns - fd_otlp_batch_first_time(*b) > s->batch_window)) {
+	if (fd_otlp_batch_cut_before(*b, rec, s->batch_bytes, s->batch_window)) {
 		int rc = flush_batch(s, rec->signal, err);
 		if (rc < 0)
 			return rc;

@@ -6,7 +6,8 @@ const struct fd_sink_scheme fd_sink_schemes[] = {
 	{"kafka", fd_sink_kafka_open, NULL},
 	{"stdout", fd_sink_stdout_open, NULL},
 	{"prom-rw", fd_sink_prom_rw_open, NULL},
-	{"otlp-http", NULL, "planned: OTLP/HTTP export, not scheduled yet"},
+	{"otlp-http", fd_sink_otlp_http_open, NULL},
+	{"otlp-https", fd_sink_otlp_https_open, NULL},
 	{"scrape", fd_sink_scrape_open, NULL},
 	{NULL, NULL, NULL},
 };

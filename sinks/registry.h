@@ -44,4 +44,11 @@ int fd_sink_prom_rw_open(const char *uri, const char *rest, const struct fd_sink
 int fd_sink_scrape_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
 			struct fd_sink **out, struct fd_error *err);
 
+/* sinks/otlp_http.c: otlp-http://HOST:PORT[/PREFIX][?options], OTLP/HTTP
+ * export; otlp-https:// over TLS. */
+int fd_sink_otlp_http_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
+			   struct fd_sink **out, struct fd_error *err);
+int fd_sink_otlp_https_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
+			    struct fd_sink **out, struct fd_error *err);
+
 #endif

@@ -122,6 +122,6 @@ int fd_sink_open(const char *uri, const struct fd_sink_context *ctx, struct fd_s
 	}
 	return fd_error_set(err, FD_EINPUT,
 			    "sink '%s': unknown scheme '%.*s' (known: file, dir, kafka, stdout, "
-			    "prom-rw, otlp-http, scrape)",
+			    "prom-rw, otlp-http, otlp-https, scrape)",
 			    uri, (int)n, uri);
 }

@@ -97,6 +97,37 @@ static int cmp_item(const void *pa, const void *pb)
 	return a->key_len < b->key_len ? -1 : a->key_len > b->key_len;
 }
 
+int recset_add(struct recset *s, bool canonical, int signal, int64_t time, const uint8_t *resource,
+	       size_t resource_len, const uint8_t *scope, size_t scope_len, const uint8_t *payload,
+	       size_t payload_len)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 1024;
+		s->items = realloc(s->items, s->cap * sizeof(*s->items));
+	}
+	struct recset_item *it = &s->items[s->n++];
+	memset(it, 0, sizeof(*it));
+	it->signal = signal;
+	it->time = time;
+	size_t kcap = 0;
+	if (put(&it->key, &it->key_len, &kcap,
+		canonical ? &opentelemetry__proto__resource__v1__resource__descriptor : NULL,
+		resource, resource_len) < 0 ||
+	    put(&it->key, &it->key_len, &kcap,
+		canonical ? &opentelemetry__proto__common__v1__instrumentation_scope__descriptor : NULL,
+		scope, scope_len) < 0 ||
+	    put(&it->key, &it->key_len, &kcap, canonical ? payload_desc(signal) : NULL, payload,
+		payload_len) < 0)
+		return -1;
+	return 0;
+}
+
+void recset_sort(struct recset *s)
+{
+	if (s->n)
+		qsort(s->items, s->n, sizeof(*s->items), cmp_item);
+}
+
 int recset_load(const char *path, bool canonical, struct recset *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -106,28 +137,12 @@ int recset_load(const char *path, bool canonical, struct recset *out)
 		fprintf(stderr, "recset: %s\n", err.msg);
 		return -1;
 	}
-	size_t cap = 0;
 	struct fd_record rec;
 	int rc;
 	while ((rc = fd_recording_reader_next(r, &rec, &err)) > 0) {
-		if (out->n == cap) {
-			cap = cap ? 2 * cap : 1024;
-			out->items = realloc(out->items, cap * sizeof(*out->items));
-		}
-		struct recset_item *it = &out->items[out->n++];
-		memset(it, 0, sizeof(*it));
-		it->signal = rec.signal;
-		it->time = rec.time_ns;
-		size_t kcap = 0;
-		if (put(&it->key, &it->key_len, &kcap,
-			canonical ? &opentelemetry__proto__resource__v1__resource__descriptor : NULL,
-			rec.resource->data, rec.resource->len) < 0 ||
-		    put(&it->key, &it->key_len, &kcap,
-			canonical ? &opentelemetry__proto__common__v1__instrumentation_scope__descriptor
-				  : NULL,
-			rec.scope->data, rec.scope->len) < 0 ||
-		    put(&it->key, &it->key_len, &kcap, canonical ? payload_desc(rec.signal) : NULL,
-			rec.payload, rec.payload_len) < 0) {
+		if (recset_add(out, canonical, rec.signal, rec.time_ns, rec.resource->data,
+			       rec.resource->len, rec.scope->data, rec.scope->len, rec.payload,
+			       rec.payload_len) < 0) {
 			fprintf(stderr, "recset: %s: record %zu does not decode\n", path, out->n);
 			rc = -1;
 			break;
@@ -140,7 +155,7 @@ int recset_load(const char *path, bool canonical, struct recset *out)
 		recset_free(out);
 		return -1;
 	}
-	qsort(out->items, out->n, sizeof(*out->items), cmp_item);
+	recset_sort(out);
 	return 0;
 }
 

@@ -23,12 +23,20 @@ struct recset_item {
 
 struct recset {
 	struct recset_item *items;
-	size_t n;
+	size_t n, cap;
 };
 
 /* Loads and sorts; returns 0, or -1 (message on stderr). */
 int recset_load(const char *path, bool canonical, struct recset *out);
 void recset_free(struct recset *s);
+
+/* Adds one record given by its parts (for records that arrive some other
+ * way than in a recording: a test receiver's); sort before comparing.
+ * Returns 0, or -1 when a part does not decode (canonical). */
+int recset_add(struct recset *s, bool canonical, int signal, int64_t time, const uint8_t *resource,
+	       size_t resource_len, const uint8_t *scope, size_t scope_len, const uint8_t *payload,
+	       size_t payload_len);
+void recset_sort(struct recset *s);
 
 /* 0 when equal; otherwise prints the first difference to stderr and
  * returns -1. */

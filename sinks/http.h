@@ -1,0 +1,135 @@
+/*
+ * What the sinks that POST to a receiver share (otlp-http://, es://,
+ * loki://, prom-rw:): their connection options, and a pool of requests in
+ * flight with the retry policy of the OTLP specification.
+ *
+ * Options (URI query; each sink lists fd_http_option_names among its own):
+ *   header=NAME:VALUE   an extra request header; repeatable (Authorization,
+ *                       X-Scope-OrgID, API keys). Values never appear in
+ *                       messages: the sink's URI is redacted (fd_http_redact).
+ *   user= password=     HTTP basic authentication.
+ *   ca=PATH             CA bundle to verify the server with.
+ *   cert=PATH key=PATH  client certificate and key (PEM).
+ *   insecure=true       do not verify the server's certificate or name.
+ *   timeout=D           one attempt's limit, connection included (10s).
+ *   concurrency=N       requests in flight at once (4), so that a remote
+ *                       receiver's round trip does not bound throughput.
+ *   retry_initial=D retry_max=D retry_elapsed=D   backoff: the first wait
+ *                       (1s), the longest (30s), and how long a request may
+ *                       be retried in all (5m; 0 = never retried), as the
+ *                       collector's retry_on_failure.
+ *
+ * The pool (fd_http_pool): the caller thread hands over request bodies;
+ * one I/O thread drives libcurl's multi interface, at most `concurrency`
+ * requests outstanding (in flight or waiting to be retried; a further
+ * submit waits for one to end, which bounds memory). Connection failures,
+ * timeouts and HTTP 429, 502, 503 and 504 are retried after an exponential
+ * backoff with jitter (the wait doubles from retry_initial up to
+ * retry_max, each wait drawn between half and all of it), or after the
+ * answer's Retry-After when it has one; any other answer is final. Every
+ * request gets exactly one outcome through the done callback: its final
+ * answer, or that it was given up or cancelled.
+ */
+#ifndef FD_SINK_HTTP_H
+#define FD_SINK_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
+
+#include "common/error.h"
+
+struct fd_http_options {
+	struct curl_slist *headers; /* header= values, "NAME: VALUE" */
+	char *user, *password;
+	char *ca, *cert, *key;
+	bool insecure;
+	int64_t timeout_ns;
+	unsigned concurrency;
+	int64_t retry_initial_ns, retry_max_ns, retry_elapsed_ns;
+};
+
+extern const char *const fd_http_option_names[];
+extern const size_t fd_http_option_count;
+
+/* Defaults as above. */
+void fd_http_options_init(struct fd_http_options *o);
+void fd_http_options_finish(struct fd_http_options *o);
+
+/* Applies key=val when key is one of fd_http_option_names: returns 1, or
+ * -FD_EINPUT for a bad value (the message names uri, which should be the
+ * redacted URI, and never quotes a header's or password's value). Returns
+ * 0 for a key that is not ours. */
+int fd_http_option(struct fd_http_options *o, const char *uri, const char *key, const char *val,
+		   struct fd_error *err);
+
+/* Sets TLS, authentication and the timeout on an easy handle. */
+void fd_http_apply(const struct fd_http_options *o, CURL *h);
+
+/* A copy of uri fit to print: the values of header=, password= and
+ * api_key= and a password in the URL's user information replaced by ***
+ * (header names are kept). NULL when out of memory. */
+char *fd_http_redact(const char *uri);
+
+/* gzip (RFC 1952) of in[0..len) into a malloc'd *out. Returns 0, or -1
+ * when out of memory. */
+int fd_http_gzip(const uint8_t *in, size_t len, uint8_t **out, size_t *out_len);
+
+/* ---- the pool ---- */
+
+struct fd_http_outcome {
+	long status;      /* HTTP status of the last answer; 0 when there was none */
+	const char *body; /* its body, the first max_body bytes, NUL-terminated */
+	size_t body_len;
+	/* Why the request did not succeed: "HTTP 400: <body's first line>",
+	 * a connection error, "gave up after 5 attempts in 5m0s: ...",
+	 * "cancelled: ..."; NULL for a 2xx answer. */
+	const char *why;
+	unsigned attempts;
+	bool cancelled; /* never finished: the pool stopped first */
+};
+
+/* The final outcome of the request submitted with tag. Called from the I/O
+ * thread with the pool's lock held (or from fd_http_pool_destroy), one
+ * request at a time. A negative return (err set) stops the pool: the
+ * requests still outstanding are cancelled and submit and drain return
+ * the error (a receiver answering 401 will answer every request so). */
+typedef int (*fd_http_done_fn)(void *ctx, uint64_t tag, const struct fd_http_outcome *o,
+			       struct fd_error *err);
+
+struct fd_http_pool_stats {
+	uint64_t requests; /* submitted */
+	uint64_t attempts; /* requests sent, retries included */
+	uint64_t retries;
+	uint64_t bytes; /* request bodies sent, retries included */
+};
+
+struct fd_http_pool;
+
+/* o is borrowed and must outlive the pool. max_body: how much of each
+ * answer's body to keep for done. Returns NULL when out of memory. */
+struct fd_http_pool *fd_http_pool_create(const struct fd_http_options *o, size_t max_body,
+					 fd_http_done_fn done, void *ctx);
+
+/* Queues a POST of body[0..len) to url with headers (both borrowed: they
+ * must outlive the pool). body is malloc'd and owned by the pool from the
+ * call on, also when it fails. Waits while `concurrency` requests are
+ * outstanding. Returns 0, or the error that stopped the pool (then the
+ * request was not taken and done is not called for it). */
+int fd_http_pool_submit(struct fd_http_pool *p, const char *url, const struct curl_slist *headers,
+			uint8_t *body, size_t len, uint64_t tag, struct fd_error *err);
+
+/* Waits until every submitted request has had its outcome. Returns 0, or
+ * the error that stopped the pool. */
+int fd_http_pool_drain(struct fd_http_pool *p, struct fd_error *err);
+
+/* Counters so far (consistent after drain). */
+void fd_http_pool_stats(struct fd_http_pool *p, struct fd_http_pool_stats *out);
+
+/* Cancels what is outstanding (done is called for each, cancelled) and
+ * frees the pool. Accepts NULL. */
+void fd_http_pool_destroy(struct fd_http_pool *p);
+
+#endif

@@ -1,0 +1,550 @@
+/*
+ * otlp-http://HOST:PORT[/PREFIX][?options] and otlp-https://: the record
+ * stream exported over OTLP/HTTP (opentelemetry-proto
+ * docs/specification.md, "OTLP/HTTP"), as an SDK or the collector's
+ * otlphttp exporter does: a POST of one Export{Trace,Metrics,Logs}
+ * ServiceRequest to PREFIX/v1/traces, /v1/metrics or /v1/logs.
+ *
+ * Options (besides the connection options of sinks/http.h):
+ *   encoding=proto|json  Content-Type application/x-protobuf (the default)
+ *                    or application/json (OTLP/JSON, otlp/json.h).
+ *   compression=gzip|none  Content-Encoding of the body (default gzip, as
+ *                    the collector's exporter).
+ *   batch_records= batch_bytes= batch_window=  as the Kafka sink: a request
+ *                    holds at most batch_records records (1000), at most
+ *                    batch_bytes bytes before compression in the encoding
+ *                    sent (1000000; a single larger record goes alone), and
+ *                    records at most batch_window apart in record time (1s).
+ *
+ * Answers (the specification's "Failures" and "Throttling"): 2xx is
+ * accepted, and its body, an Export*ServiceResponse in the request's
+ * encoding, may carry a partial success: so many spans, data points or log
+ * records rejected, with a message; they are counted as rejected. 429, 502,
+ * 503, 504 and connection failures are retried by the pool (sinks/http.h),
+ * honouring Retry-After. Any other answer is final: the request's records
+ * are counted as failed, and the export goes on, except for 401 and 403,
+ * which every later request would get too: they stop the stream.
+ *
+ * Accounting: every record written is, at close, in one of accepted,
+ * rejected (partial success: spans and log records by count; for metrics
+ * the receiver counts data points, reported as such) or failed (a final
+ * error, given up after retries, or never sent). close fails when any
+ * record was not accepted, with the counts and the first reason of each
+ * kind: a run that lost data exits with status 1.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "common/units.h"
+#include "opentelemetry/proto/collector/logs/v1/logs_service.pb-c.h"
+#include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
+#include "otlp/batch.h"
+#include "otlp/request.h"
+#include "sinks/http.h"
+#include "sinks/options.h"
+#include "sinks/registry.h"
+
+#define DEFAULT_BATCH_RECORDS 1000
+#define DEFAULT_BATCH_BYTES 1000000
+#define DEFAULT_BATCH_WINDOW 1000000000LL
+#define MAX_ANSWER 65536 /* an answer's body kept for partial success */
+
+static const char *const signal_path[FD_SIGNAL_COUNT] = {"/v1/traces", "/v1/metrics", "/v1/logs"};
+/* what a partial success counts, per signal */
+static const char *const rejected_unit[FD_SIGNAL_COUNT] = {"spans", "data points",
+							   "log records"};
+
+struct counts {
+	uint64_t records;  /* handed to the pool */
+	uint64_t accepted; /* in requests answered 2xx (rejections not subtracted) */
+	uint64_t rejected; /* in the receiver's unit: spans, data points, log records */
+	uint64_t failed;
+};
+
+struct otlp_http_sink {
+	struct fd_sink base; /* first: the interface casts between them */
+	enum fd_otlp_encoding encoding;
+	bool gzip;
+	size_t batch_records, batch_bytes;
+	int64_t batch_window;
+	struct fd_http_options http;
+	char *url[FD_SIGNAL_COUNT];
+	struct curl_slist *headers;
+
+	struct fd_otlp_batch *batch[FD_SIGNAL_COUNT];
+	struct fd_otlp_encoder *encoder;
+	struct fd_http_pool *pool;
+	uint64_t body_bytes; /* encoded, before compression */
+
+	/* Written by done() on the pool's thread under its lock; read after
+	 * fd_http_pool_drain. */
+	struct counts count[FD_SIGNAL_COUNT];
+	uint64_t answered, failed_requests;
+	char first_rejection[512], first_failure[700];
+};
+
+/* ---- answers ---- */
+
+static uint64_t tag_of(size_t records, enum fd_signal sig)
+{
+	return (uint64_t)records << 2 | (uint64_t)sig;
+}
+
+/* The partial success in a 2xx answer's body: rejected count and message.
+ * An empty body, or one that is not a response, counts as full success
+ * (the specification: a client must accept an empty response). */
+static void partial_success(const struct otlp_http_sink *s, enum fd_signal sig,
+			    const struct fd_http_outcome *o, int64_t *rejected, char *msg,
+			    size_t n)
+{
+	*rejected = 0;
+	msg[0] = '\0';
+	if (o->body_len == 0)
+		return;
+	if (s->encoding == FD_OTLP_ENCODING_JSON) {
+		static const char *const keys[FD_SIGNAL_COUNT] = {"rejectedSpans", "rejectedDataPoints",
+								  "rejectedLogRecords"};
+		json_t *root = json_loadb(o->body, o->body_len, 0, NULL);
+		json_t *ps = root ? json_object_get(root, "partialSuccess") : NULL;
+		json_t *r = ps ? json_object_get(ps, keys[sig]) : NULL;
+		json_t *m = ps ? json_object_get(ps, "errorMessage") : NULL;
+		if (json_is_integer(r))
+			*rejected = json_integer_value(r);
+		else if (json_is_string(r))
+			*rejected = strtoll(json_string_value(r), NULL, 10); /* int64 as a string */
+		if (json_is_string(m))
+			snprintf(msg, n, "%s", json_string_value(m));
+		json_decref(root);
+		return;
+	}
+	const uint8_t *b = (const uint8_t *)o->body;
+	if (sig == FD_SIGNAL_TRACES) {
+		Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceResponse *r =
+			opentelemetry__proto__collector__trace__v1__export_trace_service_response__unpack(
+				NULL, o->body_len, b);
+		if (r && r->partial_success) {
+			*rejected = r->partial_success->rejected_spans;
+			snprintf(msg, n, "%s", r->partial_success->error_message);
+		}
+		if (r)
+			protobuf_c_message_free_unpacked(&r->base, NULL);
+	} else if (sig == FD_SIGNAL_METRICS) {
+		Opentelemetry__Proto__Collector__Metrics__V1__ExportMetricsServiceResponse *r =
+			opentelemetry__proto__collector__metrics__v1__export_metrics_service_response__unpack(
+				NULL, o->body_len, b);
+		if (r && r->partial_success) {
+			*rejected = r->partial_success->rejected_data_points;
+			snprintf(msg, n, "%s", r->partial_success->error_message);
+		}
+		if (r)
+			protobuf_c_message_free_unpacked(&r->base, NULL);
+	} else {
+		Opentelemetry__Proto__Collector__Logs__V1__ExportLogsServiceResponse *r =
+			opentelemetry__proto__collector__logs__v1__export_logs_service_response__unpack(
+				NULL, o->body_len, b);
+		if (r && r->partial_success) {
+			*rejected = r->partial_success->rejected_log_records;
+			snprintf(msg, n, "%s", r->partial_success->error_message);
+		}
+		if (r)
+			protobuf_c_message_free_unpacked(&r->base, NULL);
+	}
+}
+
+static int on_done(void *ctx, uint64_t tag, const struct fd_http_outcome *o, struct fd_error *err)
+{
+	struct otlp_http_sink *s = ctx;
+	enum fd_signal sig = (enum fd_signal)(tag & 3);
+	uint64_t records = tag >> 2;
+	struct counts *c = &s->count[sig];
+	if (o->why) {
+		c->failed += records;
+		s->failed_requests++;
+		if (!s->first_failure[0])
+			snprintf(s->first_failure, sizeof(s->first_failure), "%s: %s", s->url[sig],
+				 o->why);
+		if (!o->cancelled && (o->status == 401 || o->status == 403))
+			return fd_error_set(err, FD_ERUNTIME,
+					    "sink '%s': %s refused the export: %s (stopped: every "
+					    "request would be refused; check header= or user=/password=)",
+					    s->base.uri, s->url[sig], o->why);
+		return 0;
+	}
+	s->answered++;
+	c->accepted += records;
+	int64_t rejected;
+	char msg[400];
+	partial_success(s, sig, o, &rejected, msg, sizeof(msg));
+	if (rejected > 0) {
+		c->rejected += (uint64_t)rejected;
+		if (!s->first_rejection[0])
+			snprintf(s->first_rejection, sizeof(s->first_rejection), "%" PRId64 " %s: %s",
+				 rejected, rejected_unit[sig], msg[0] ? msg : "(no message)");
+	}
+	return 0;
+}
+
+/* ---- sending ---- */
+
+static int send_request(void *ctx, enum fd_signal sig, uint8_t *body, size_t len, size_t records,
+			int64_t first_time, struct fd_error *err)
+{
+	(void)first_time;
+	struct otlp_http_sink *s = ctx;
+	s->body_bytes += len;
+	if (s->gzip) {
+		uint8_t *z;
+		size_t zlen;
+		int rc = fd_http_gzip(body, len, &z, &zlen);
+		free(body);
+		if (rc < 0)
+			return fd_error_set(err, FD_ERUNTIME, "out of memory");
+		body = z;
+		len = zlen;
+	}
+	int rc = fd_http_pool_submit(s->pool, s->url[sig], s->headers, body, len,
+				     tag_of(records, sig), err);
+	if (rc == 0)
+		s->count[sig].records += records;
+	return rc;
+}
+
+static int flush_batch(struct otlp_http_sink *s, enum fd_signal sig, struct fd_error *err)
+{
+	struct fd_otlp_batch *b = s->batch[sig];
+	if (!b || fd_otlp_batch_count(b) == 0)
+		return 0;
+	int rc = fd_otlp_encoder_emit(s->encoder, b, s->encoding, s->batch_bytes, send_request, s,
+				      err);
+	fd_otlp_batch_reset(b);
+	if (rc == -FD_EINPUT)
+		fd_error_prefix(err, "sink '%s'", s->base.uri);
+	return rc;
+}
+
+static int flush_all(struct otlp_http_sink *s, struct fd_error *err)
+{
+	for (int i = 0; i < FD_SIGNAL_COUNT; i++) {
+		int rc = flush_batch(s, (enum fd_signal)i, err);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int oh_write(struct fd_sink *sink, const struct fd_record *rec, struct fd_error *err)
+{
+	struct otlp_http_sink *s = (struct otlp_http_sink *)sink;
+	if ((unsigned)rec->signal >= FD_SIGNAL_COUNT)
+		return fd_error_set(err, FD_EINPUT, "sink '%s': unknown signal %d", sink->uri,
+				    (int)rec->signal);
+	struct fd_otlp_batch **b = &s->batch[rec->signal];
+	if (!*b && !(*b = fd_otlp_batch_create()))
+		return fd_error_set(err, FD_ERUNTIME, "out of memory");
+	if (fd_otlp_batch_cut_before(*b, rec, s->batch_bytes, s->batch_window)) {
+		int rc = flush_batch(s, rec->signal, err);
+		if (rc < 0)
+			return rc;
+	}
+	if (fd_otlp_batch_add(*b, rec) < 0)
+		return fd_error_set(err, FD_ERUNTIME, "out of memory");
+	if (fd_otlp_batch_count(*b) >= s->batch_records)
+		return flush_batch(s, rec->signal, err);
+	return 0;
+}
+
+static int oh_flush(struct fd_sink *sink, struct fd_error *err)
+{
+	return flush_all((struct otlp_http_sink *)sink, err);
+}
+
+static struct counts sum(const struct otlp_http_sink *s)
+{
+	struct counts t = {0};
+	for (int i = 0; i < FD_SIGNAL_COUNT; i++) {
+		t.records += s->count[i].records;
+		t.accepted += s->count[i].accepted;
+		t.rejected += s->count[i].rejected;
+		t.failed += s->count[i].failed;
+	}
+	return t;
+}
+
+static int oh_close(struct fd_sink *sink, struct fd_error *err)
+{
+	struct otlp_http_sink *s = (struct otlp_http_sink *)sink;
+	int rc = flush_all(s, err);
+	struct fd_error derr = {0};
+	int drc = fd_http_pool_drain(s->pool, &derr);
+	if (rc < 0)
+		return rc;
+	if (drc < 0) {
+		*err = derr;
+		return drc;
+	}
+	uint64_t written = 0;
+	for (int i = 0; i < FD_SIGNAL_COUNT; i++)
+		written += sink->stats.records[i];
+	struct counts t = sum(s);
+	if (!t.failed && !t.rejected)
+		return 0;
+	char rej[512] = "";
+	if (t.rejected)
+		snprintf(rej, sizeof(rej), "; rejected by the receiver (partial success): %" PRIu64
+			 " spans, %" PRIu64 " data points, %" PRIu64 " log records (first: %.300s)",
+			 s->count[0].rejected, s->count[1].rejected, s->count[2].rejected,
+			 s->first_rejection);
+	char fail[512] = "";
+	if (t.failed)
+		snprintf(fail, sizeof(fail), "; %" PRIu64 " records failed in %" PRIu64
+			 " requests (first: %.400s)",
+			 t.failed, s->failed_requests, s->first_failure);
+	return fd_error_set(err, FD_ERUNTIME, "sink '%s': not every record was accepted: of %" PRIu64
+			    " records, %" PRIu64 " in accepted requests%.400s%.400s",
+			    sink->uri, written, t.accepted, rej, fail);
+}
+
+static void oh_report(struct fd_sink *sink, char *buf, size_t n)
+{
+	struct otlp_http_sink *s = (struct otlp_http_sink *)sink;
+	struct fd_http_pool_stats ps;
+	fd_http_pool_stats(s->pool, &ps);
+	struct counts t = sum(s);
+	snprintf(buf, n,
+		 "%" PRIu64 " requests (%.1f MB encoded, %.1f MB sent), %" PRIu64 " records accepted, "
+		 "%" PRIu64 " rejected%s, %" PRIu64 " failed, %" PRIu64 " retries",
+		 ps.requests, (double)s->body_bytes / 1e6, (double)ps.bytes / 1e6,
+		 t.accepted - s->count[0].rejected - s->count[2].rejected, t.rejected,
+		 s->count[1].rejected ? " (metrics: data points)" : "", t.failed, ps.retries);
+}
+
+static void oh_destroy(struct fd_sink *sink)
+{
+	struct otlp_http_sink *s = (struct otlp_http_sink *)sink;
+	fd_http_pool_destroy(s->pool); /* first: its callbacks use the rest */
+	for (int i = 0; i < FD_SIGNAL_COUNT; i++) {
+		fd_otlp_batch_destroy(s->batch[i]);
+		free(s->url[i]);
+	}
+	fd_otlp_encoder_destroy(s->encoder);
+	curl_slist_free_all(s->headers);
+	fd_http_options_finish(&s->http);
+	free(s);
+	curl_global_cleanup();
+}
+
+static const struct fd_sink_impl otlp_http_impl = {
+	.name = "otlp-http",
+	.write = oh_write,
+	.flush = oh_flush,
+	.close = oh_close,
+	.destroy = oh_destroy,
+	.report = oh_report,
+};
+
+/* ---- options ---- */
+
+static const char *const own_options[] = {"encoding", "compression", "batch_records",
+					  "batch_bytes", "batch_window"};
+#define N_OWN (sizeof(own_options) / sizeof(own_options[0]))
+#define N_ALL (N_OWN + 12)
+
+struct option_ctx {
+	struct otlp_http_sink *s;
+	bool seen[N_ALL];
+};
+
+static int bad_value(const char *uri, const char *key, const char *val, const char *why,
+		     struct fd_error *err)
+{
+	return fd_error_set(err, FD_EINPUT, "sink '%s': option '%s': '%s': %s", uri, key, val, why);
+}
+
+static int on_option(void *ctx, size_t idx, const char *key, const char *val, struct fd_error *err)
+{
+	struct option_ctx *c = ctx;
+	struct otlp_http_sink *s = c->s;
+	const char *uri = s->base.uri, *why = NULL;
+	/* every option once, except the repeatable header= */
+	if (strcmp(key, "header") != 0) {
+		if (c->seen[idx])
+			return fd_error_set(err, FD_EINPUT, "sink '%s': option '%s' given twice", uri,
+					    key);
+		c->seen[idx] = true;
+	}
+	if (idx >= N_OWN) {
+		int rc = fd_http_option(&s->http, uri, key, val, err);
+		return rc < 0 ? rc : 0;
+	}
+	if (!strcmp(key, "encoding")) {
+		if (!strcmp(val, "proto") || !strcmp(val, "protobuf"))
+			s->encoding = FD_OTLP_ENCODING_PROTO;
+		else if (!strcmp(val, "json"))
+			s->encoding = FD_OTLP_ENCODING_JSON;
+		else
+			return bad_value(uri, key, val, "expected proto or json", err);
+	} else if (!strcmp(key, "compression")) {
+		if (!strcmp(val, "gzip"))
+			s->gzip = true;
+		else if (!strcmp(val, "none"))
+			s->gzip = false;
+		else
+			return bad_value(uri, key, val, "expected gzip or none", err);
+	} else if (!strcmp(key, "batch_records")) {
+		long long n;
+		if (fd_units_integer(val, 1, 10000000, &n, &why) < 0)
+			return bad_value(uri, key, val, why, err);
+		s->batch_records = (size_t)n;
+	} else if (!strcmp(key, "batch_bytes")) {
+		int64_t n;
+		if (fd_units_size(val, &n, &why) < 0)
+			return bad_value(uri, key, val, why, err);
+		if (n < 1 || n > 1000000000)
+			return bad_value(uri, key, val, "must be between 1 and 1000000000 bytes", err);
+		s->batch_bytes = (size_t)n;
+	} else if (!strcmp(key, "batch_window")) {
+		if (fd_units_duration(val, &s->batch_window, &why) < 0)
+			return bad_value(uri, key, val, why, err);
+	}
+	return 0;
+}
+
+/* HOST:PORT[/PREFIX]: a host (name, IPv4, or [IPv6]) and a port, then an
+ * optional path prefix; nothing libcurl would read as something else. */
+static int check_authority(const char *uri, const char *a, size_t n, struct fd_error *err)
+{
+	size_t i = 0;
+	for (; i < n && a[i] != '/'; i++) {
+		unsigned char c = (unsigned char)a[i];
+		if (c <= ' ' || c >= 0x7f || c == '@' || c == '#' || c == '\\')
+			return fd_error_set(err, FD_EINPUT, "sink '%s': unexpected '%c' in the address",
+					    uri, c > ' ' && c < 0x7f ? c : '?');
+	}
+	if (i == 0)
+		return fd_error_set(err, FD_EINPUT,
+				    "sink '%s': expected otlp-http://HOST:PORT[/PREFIX], e.g. "
+				    "otlp-http://localhost:4318",
+				    uri);
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)a[i];
+		if (c <= ' ' || c >= 0x7f || c == '#' || c == '\\')
+			return fd_error_set(err, FD_EINPUT, "sink '%s': unexpected character in the path",
+					    uri);
+	}
+	return 0;
+}
+
+static int open_sink(const char *uri, const char *rest, bool tls, struct fd_sink **out,
+		     struct fd_error *err)
+{
+	*out = NULL;
+	char *shown = fd_http_redact(uri);
+	if (!shown)
+		return fd_error_set(err, FD_ERUNTIME, "out of memory");
+	if (strncmp(rest, "//", 2) != 0) {
+		int rc = fd_error_set(err, FD_EINPUT,
+				      "sink '%s': expected %s://HOST:PORT[/PREFIX], e.g. %s://localhost:4318",
+				      shown, tls ? "otlp-https" : "otlp-http",
+				      tls ? "otlp-https" : "otlp-http");
+		free(shown);
+		return rc;
+	}
+	const char *addr = rest + 2, *q = strchr(addr, '?');
+	size_t an = q ? (size_t)(q - addr) : strlen(addr);
+	if (check_authority(shown, addr, an, err) < 0) {
+		free(shown);
+		return -FD_EINPUT;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		int rc = fd_error_set(err, FD_ERUNTIME, "sink '%s': cannot initialize libcurl", shown);
+		free(shown);
+		return rc;
+	}
+	struct otlp_http_sink *s = calloc(1, sizeof(*s));
+	if (!s || fd_sink_init(&s->base, &otlp_http_impl, shown) < 0) {
+		free(s);
+		free(shown);
+		curl_global_cleanup();
+		return fd_error_set(err, FD_ERUNTIME, "out of memory");
+	}
+	free(shown);
+	s->encoding = FD_OTLP_ENCODING_PROTO;
+	s->gzip = true;
+	s->batch_records = DEFAULT_BATCH_RECORDS;
+	s->batch_bytes = DEFAULT_BATCH_BYTES;
+	s->batch_window = DEFAULT_BATCH_WINDOW;
+	fd_http_options_init(&s->http);
+	int rc = 0;
+	if (q) {
+		const char *names[N_ALL];
+		for (size_t i = 0; i < N_OWN; i++)
+			names[i] = own_options[i];
+		for (size_t i = 0; i < fd_http_option_count && N_OWN + i < N_ALL; i++)
+			names[N_OWN + i] = fd_http_option_names[i];
+		struct option_ctx c = {.s = s};
+		rc = fd_sink_options(s->base.uri, q + 1, names, N_ALL, NULL, NULL, on_option, &c, err);
+	}
+	/* trailing slashes of the prefix go: PREFIX/v1/traces, never //v1 */
+	while (rc == 0 && an > 0 && addr[an - 1] == '/')
+		an--;
+	for (int i = 0; rc == 0 && i < FD_SIGNAL_COUNT; i++) {
+		size_t len = an + strlen(signal_path[i]) + 16;
+		if (!(s->url[i] = malloc(len)))
+			rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
+		else
+			snprintf(s->url[i], len, "%s://%.*s%s", tls ? "https" : "http", (int)an, addr,
+				 signal_path[i]);
+	}
+	if (rc == 0) {
+		const char *fixed[] = {
+			s->encoding == FD_OTLP_ENCODING_JSON ? "Content-Type: application/json"
+							     : "Content-Type: application/x-protobuf",
+			s->gzip ? "Content-Encoding: gzip" : NULL,
+			"Expect:", /* no 100-continue round trip before large bodies */
+		};
+		for (size_t i = 0; i < 3 && rc == 0; i++) {
+			struct curl_slist *h = fixed[i] ? curl_slist_append(s->headers, fixed[i]) : s->headers;
+			if (!h)
+				rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
+			else
+				s->headers = h;
+		}
+		for (struct curl_slist *u = s->http.headers; u && rc == 0; u = u->next) {
+			struct curl_slist *h = curl_slist_append(s->headers, u->data);
+			if (!h)
+				rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
+			else
+				s->headers = h;
+		}
+	}
+	if (rc == 0 && (!(s->encoder = fd_otlp_encoder_create()) ||
+			!(s->pool = fd_http_pool_create(&s->http, MAX_ANSWER, on_done, s))))
+		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
+	if (rc < 0) {
+		char *u = s->base.uri;
+		oh_destroy(&s->base);
+		free(u);
+		return rc;
+	}
+	*out = &s->base;
+	return 0;
+}
+
+int fd_sink_otlp_http_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
+			   struct fd_sink **out, struct fd_error *err)
+{
+	(void)ctx;
+	return open_sink(uri, rest, false, out, err);
+}
+
+int fd_sink_otlp_https_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
+			    struct fd_sink **out, struct fd_error *err)
+{
+	(void)ctx;
+	return open_sink(uri, rest, true, out, err);
+}
