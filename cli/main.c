@@ -123,7 +123,7 @@ const struct verb verbs[] = {
 	 "Exit status: 0 all delivered, 1 records not delivered (count printed),\n"
 	 "2 bad usage or input, 130 interrupted (what was read is flushed).\n",
 	 cmd_replay},
-	{"record", "capture OTLP telemetry from Kafka or files into a recording",
+	{"record", "capture OTLP telemetry from Kafka, files or OTLP/HTTP into a recording",
 	 "Usage: firedrill record --from SOURCE -o OUT.fdr [options]\n"
 	 "\n"
 	 "Capture real telemetry into a recording that replays like a generated one.\n"
@@ -135,6 +135,8 @@ const struct verb verbs[] = {
 	 "SOURCE: kafka://HOST:PORT[,HOST:PORT...]\n"
 	 "        dir:PATH   its *.jsonl, *.json, *.ndjson and *.pb files, by name\n"
 	 "        file:PATH  one file\n"
+	 "        otlp-http://HOST:PORT   listen as an OTLP/HTTP receiver (HOST\n"
+	 "                   empty: every interface; PORT 0: any, printed)\n"
 	 "Files: OTLP JSON lines or length-delimited protobuf (4-byte big-endian\n"
 	 "length before each request), as the collector's file exporter writes\n"
 	 "them; the signal comes from the file name (traces*, metrics*, logs*) or\n"
@@ -150,7 +152,7 @@ const struct verb verbs[] = {
 	 "                        ones are kept out of order and counted\n"
 	 "  -q, --quiet           no progress line and no summary\n"
 	 "  -h, --help            show this help\n"
-	 "Kafka (without a stop option, it records until Ctrl-C):\n"
+	 "Kafka and otlp-http (without a stop option, record until Ctrl-C):\n"
 	 "  --topics LIST         topics and their signals, comma-separated:\n"
 	 "                        otlp_spans, otlp_metrics, otlp_logs (the default\n"
 	 "                        three) or SIGNAL=TOPIC, e.g. traces=my_spans\n"

@@ -9,5 +9,8 @@ const struct fd_sink_scheme fd_sink_schemes[] = {
 	{"otlp-http", fd_sink_otlp_http_open, NULL},
 	{"otlp-https", fd_sink_otlp_https_open, NULL},
 	{"scrape", fd_sink_scrape_open, NULL},
+	{"es", NULL, "planned: Elasticsearch _bulk, issue 15"},
+	{"loki", NULL, "planned: Loki push API, issue 15"},
+	{"otlp-grpc", NULL, "planned: OTLP/gRPC export, issue 15"},
 	{NULL, NULL, NULL},
 };

@@ -82,7 +82,10 @@ static void fill_header(const struct run *r, struct fd_source *src,
 	firedrill__v1__recording_header__init(h);
 	*meta = *src->impl->metadata(src);
 	h->generator = (char *)(r->o->generator ? r->o->generator : "firedrill");
-	h->source_kind = (char *)(strcmp(src->impl->name, "kafka") ? "file" : "kafka");
+	/* "file" for dir: and file:, else the source's own name */
+	h->source_kind = (char *)(strcmp(src->impl->name, "kafka") && strcmp(src->impl->name, "otlp-http")
+					  ? "file"
+					  : src->impl->name);
 	meta->messages = r->st->messages;
 	meta->malformed = r->st->malformed;
 	meta->late = r->st->late;

@@ -7,8 +7,8 @@
  * when configured, a timestamp, and its place for error messages. Decoding
  * them into records is otlp_decode.h's job, not the source's.
  *
- * Sources (one file each): kafka://BROKERS (source_kafka.c), dir:PATH and
- * file:PATH (source_file.c).
+ * Sources (one file each): kafka://BROKERS (kafka.c), dir:PATH and
+ * file:PATH (file.c), otlp-http://HOST:PORT (otlp_http.c: a receiver).
  */
 #ifndef FD_SOURCE_H
 #define FD_SOURCE_H
@@ -99,5 +99,9 @@ int fd_source_file_open(const char *uri, const char *path, bool is_dir,
 			struct fd_error *err);
 int fd_source_kafka_open(const char *uri, const char *brokers, const struct fd_source_options *o,
 			 struct fd_source **out, struct fd_error *err);
+/* rest: the URI after "otlp-http:" (sources/otlp_http.c, an OTLP/HTTP
+ * receiver). */
+int fd_source_otlp_http_open(const char *uri, const char *rest, const struct fd_source_options *o,
+			     struct fd_source **out, struct fd_error *err);
 
 #endif

@@ -44,10 +44,14 @@ static void test_uri_errors(void **state)
 	expect_open_error("file:x.fdr?level=3", FD_EINPUT, "takes no options");
 	/* planned schemes say so instead of pretending */
 	static const char *const planned[] = {
-		"otlp-http:http://localhost:4318",
+		"es://localhost:9200",
+		"loki://localhost:3100",
+		"otlp-grpc://localhost:4317",
 	};
 	for (size_t i = 0; i < sizeof(planned) / sizeof(planned[0]); i++)
 		expect_open_error(planned[i], FD_EINPUT, "not implemented yet");
+	expect_open_error("otlp-http:http://localhost:4318", FD_EINPUT,
+			  "expected otlp-http://HOST:PORT[/PREFIX]");
 	expect_open_error("prom-rw:localhost:9090", FD_EINPUT, "needs an http:// or https:// URL");
 	expect_open_error("prom-rw:", FD_EINPUT, "needs an http:// or https:// URL");
 	expect_open_error("prom-rw:http://localhost:9090/api/v1/write?retris=3", FD_EINPUT,
@@ -73,7 +77,8 @@ static void test_uri_errors_without_err(void **state)
 	(void)state;
 	static const char *const bad[] = {
 		"bogus:foo", "file:", "dir:", "stdout:nope", "kafka:", "kafka://", "kafka://a b",
-		"kafka://a,,b", "prom-rw:", "scrape:x",
+		"kafka://a,,b", "prom-rw:", "scrape:x", "otlp-http:", "otlp-http://a b",
+		"otlp-https://h:1?bogus=1", "otlp-http://h:1?header=x",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct fd_sink *s = (struct fd_sink *)1;
