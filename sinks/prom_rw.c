@@ -28,9 +28,10 @@
  * Answers: 2xx is delivered. 5xx and 429 are retried with exponential
  * backoff (100 ms doubling to 5 s, retries= times, default 10), and so
  * are connection failures. Prometheus rejects a whole request for one
- * sample it cannot take — "out of order sample", "out of bounds",
- * "duplicate sample for timestamp" (400) and, beyond the out-of-order
- * window, "too old sample" (500) — and retrying cannot change that: such a
+ * sample it cannot take — "out of order sample", "out of bounds" (older
+ * than its head allows, without an out-of-order window), "duplicate sample
+ * for timestamp" (400) and, with a window, "too old sample" beyond it
+ * (500) — and retrying cannot change that: such a
  * request's samples are dropped and counted, and close fails with the
  * count (exit status 1). Any other 4xx is an error naming the status and
  * the body.
@@ -45,10 +46,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "fd_config.h"
 #include "stream/intern.h"
 #include "otlp/pbwrite.h"
 #include "sinks/prom_series.h"
+#include "sinks/http.h"
 #include "sinks/options.h"
 #include "sinks/registry.h"
 #include "common/suggest.h"
@@ -68,6 +69,7 @@ struct rw_sample {
 struct rw_sink {
 	struct fd_sink base;
 	char *url;
+	char *url_shown; /* url redacted, for messages */
 	size_t max_samples;
 	int64_t max_delay_ns;
 	long retries;
@@ -75,6 +77,7 @@ struct rw_sink {
 
 	CURL *curl;
 	struct curl_slist *headers;
+	struct fd_http_options http; /* header=, basic auth, TLS */
 	struct fd_prom_conv *conv;
 	struct fd_intern *texts; /* series text -> dense id */
 	struct rw_series *ser;
@@ -283,13 +286,13 @@ static int send_batch(struct rw_sink *r, struct fd_error *err)
 			}
 			if (status < 500 && status != 429)
 				return fd_error_set(err, FD_ERUNTIME, "sink '%s': %s rejected the request: %s",
-						    r->base.uri, r->url, why);
+						    r->base.uri, r->url_shown, why);
 		} else {
 			snprintf(why, sizeof(why), "%s", curl_easy_strerror(cc));
 		}
 		if (attempt >= r->retries)
 			return fd_error_set(err, FD_ERUNTIME, "sink '%s': %s: %s (gave up after %ld attempts)",
-					    r->base.uri, r->url, why, attempt + 1);
+					    r->base.uri, r->url_shown, why, attempt + 1);
 		sleep_ns(backoff);
 		backoff = backoff * 2 > 5000000000 ? 5000000000 : backoff * 2;
 	}
@@ -408,7 +411,7 @@ static int rw_close(struct fd_sink *sink, struct fd_error *err)
 				    "sink '%s': %llu of %llu samples rejected by %s and dropped (first: "
 				    "%s)",
 				    sink->uri, (unsigned long long)r->dropped,
-				    (unsigned long long)(r->dropped + r->sent), r->url, r->first_drop);
+				    (unsigned long long)(r->dropped + r->sent), r->url_shown, r->first_drop);
 	return 0;
 }
 
@@ -442,6 +445,8 @@ static void rw_destroy(struct fd_sink *sink)
 	free(r->snappy);
 	free(r->text);
 	free(r->url);
+	free(r->url_shown);
+	fd_http_options_finish(&r->http);
 	free(r);
 	curl_global_cleanup();
 }
@@ -455,7 +460,12 @@ static const struct fd_sink_impl rw_impl = {
 	.report = rw_report,
 };
 
-static const char *const option_names[] = {"max_samples", "max_delay", "retries", "timeout"};
+/* Ours, then the connection options shared with the other HTTP sinks
+ * (sinks/http.h) that apply to a single connection. */
+static const char *const option_names[] = {"max_samples", "max_delay", "retries", "timeout",
+					   "header", "user", "password", "ca", "cert", "key",
+					   "insecure"};
+#define N_OPTIONS (sizeof(option_names) / sizeof(option_names[0]))
 
 static int set_option(struct rw_sink *r, const char *uri, const char *key, const char *val,
 		      struct fd_error *err)
@@ -486,11 +496,71 @@ bad:
 	return fd_error_set(err, FD_EINPUT, "sink '%s': option '%s': '%s': %s", uri, key, val, why);
 }
 
+struct option_ctx {
+	struct rw_sink *r;
+	bool seen[N_OPTIONS];
+};
+
 static int on_option(void *ctx, size_t idx, const char *key, const char *val, struct fd_error *err)
 {
-	(void)idx;
-	struct rw_sink *r = ctx;
+	struct option_ctx *c = ctx;
+	struct rw_sink *r = c->r;
+	if (strcmp(key, "header") != 0) { /* header= is repeatable */
+		if (c->seen[idx])
+			return fd_error_set(err, FD_EINPUT, "sink '%s': option '%s' given twice",
+					    r->base.uri, key);
+		c->seen[idx] = true;
+	}
+	if (idx >= 4) {
+		int rc = fd_http_option(&r->http, r->base.uri, key, val, err);
+		return rc < 0 ? rc : 0;
+	}
 	return set_option(r, r->base.uri, key, val, err);
+}
+
+/* A URL may have a query string of its own (a tenant, a token); the query
+ * after prom-rw:URL holds both. Entries named as our options, or so close
+ * to one that they are surely a typo, are ours; the others stay in the
+ * URL. Fills *url (malloc'd) and *ours (malloc'd, "" when none). */
+static int split_query(const char *base, size_t base_len, const char *query, char **url,
+		       char **ours)
+{
+	size_t qn = query ? strlen(query) : 0;
+	*url = malloc(base_len + qn + 2);
+	*ours = malloc(qn + 1);
+	if (!*url || !*ours)
+		return -1;
+	memcpy(*url, base, base_len);
+	size_t u = base_len, o = 0;
+	char *copy = strndup(query ? query : "", qn);
+	if (!copy)
+		return -1;
+	char *save = NULL;
+	for (char *kv = strtok_r(copy, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
+		size_t kn = strcspn(kv, "=");
+		char key[64];
+		snprintf(key, sizeof(key), "%.*s", (int)(kn < 63 ? kn : 63), kv);
+		bool mine = kn < sizeof(key) && (fd_suggest(key, option_names, N_OPTIONS) ||
+						 kv[kn] == '\0');
+		for (size_t i = 0; i < N_OPTIONS && !mine; i++)
+			mine = kn == strlen(option_names[i]) && !strncmp(kv, option_names[i], kn);
+		size_t len = strlen(kv);
+		if (mine) {
+			if (o)
+				(*ours)[o++] = '&';
+			memcpy(*ours + o, kv, len);
+			o += len;
+		} else {
+			char sep = u == base_len ? '?' : '&';
+			(*url)[u++] = sep;
+			memcpy(*url + u, kv, len);
+			u += len;
+		}
+	}
+	free(copy);
+	(*url)[u] = '\0';
+	(*ours)[o] = '\0';
+	return 0;
 }
 
 static int parse(struct rw_sink *r, const char *uri, const char *rest, struct fd_error *err)
@@ -502,10 +572,17 @@ static int parse(struct rw_sink *r, const char *uri, const char *rest, struct fd
 				    "sink '%s': prom-rw: needs an http:// or https:// URL, e.g. "
 				    "prom-rw:http://localhost:9090/api/v1/write",
 				    uri);
-	if (!(r->url = strndup(rest, n)))
+	char *ours = NULL;
+	if (split_query(rest, n, q ? q + 1 : NULL, &r->url, &ours) < 0 ||
+	    !(r->url_shown = fd_http_redact(r->url))) {
+		free(ours);
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
-	bool seen[4] = {false};
-	return fd_sink_options(uri, q ? q + 1 : NULL, option_names, 4, seen, NULL, on_option, r, err);
+	}
+	struct option_ctx c = {.r = r};
+	int rc = fd_sink_options(r->base.uri, ours, option_names, N_OPTIONS, NULL, NULL, on_option,
+				 &c, err);
+	free(ours);
+	return rc;
 }
 
 int fd_sink_prom_rw_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
@@ -515,12 +592,17 @@ int fd_sink_prom_rw_open(const char *uri, const char *rest, const struct fd_sink
 	*out = NULL;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return fd_error_set(err, FD_ERUNTIME, "sink '%s': cannot initialize libcurl", uri);
-	struct rw_sink *r = calloc(1, sizeof(*r));
-	if (!r || fd_sink_init(&r->base, &rw_impl, uri) < 0) {
+	/* the sink's name, printed in messages and the summary: no secrets */
+	char *shown = fd_http_redact(uri);
+	struct rw_sink *r = shown ? calloc(1, sizeof(*r)) : NULL;
+	if (!r || fd_sink_init(&r->base, &rw_impl, shown) < 0) {
 		free(r);
+		free(shown);
 		curl_global_cleanup();
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	}
+	free(shown);
+	fd_http_options_init(&r->http);
 	r->max_samples = 2000;
 	r->max_delay_ns = 1000000000;
 	r->retries = 10;
@@ -531,7 +613,7 @@ int fd_sink_prom_rw_open(const char *uri, const char *rest, const struct fd_sink
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&r->wake, &ca);
 	pthread_condattr_destroy(&ca);
-	int rc = parse(r, uri, rest, err);
+	int rc = parse(r, r->base.uri, rest, err);
 	if (rc == 0) {
 		r->batch = malloc(r->max_samples * sizeof(*r->batch));
 		r->sorted = malloc(r->max_samples * sizeof(*r->sorted));
@@ -552,22 +634,31 @@ int fd_sink_prom_rw_open(const char *uri, const char *rest, const struct fd_sink
 			}
 			h = next;
 		}
+		for (struct curl_slist *u = r->http.headers; u && h; u = u->next) {
+			if (!(next = curl_slist_append(h, u->data))) {
+				curl_slist_free_all(h);
+				h = NULL;
+				break;
+			}
+			h = next;
+		}
 		r->headers = h;
 		if (!r->batch || !r->sorted || !r->conv || !r->texts || !r->curl || !r->headers)
 			rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
 	}
 	if (rc == 0) {
+		/* TLS, basic auth, user agent, the timeout (ours: 30s) */
+		r->http.timeout_ns = r->timeout_ns;
+		fd_http_apply(&r->http, r->curl);
 		curl_easy_setopt(r->curl, CURLOPT_URL, r->url);
 		curl_easy_setopt(r->curl, CURLOPT_HTTPHEADER, r->headers);
-		curl_easy_setopt(r->curl, CURLOPT_USERAGENT, "firedrill/" FD_VERSION);
 		curl_easy_setopt(r->curl, CURLOPT_WRITEFUNCTION, on_body);
 		curl_easy_setopt(r->curl, CURLOPT_WRITEDATA, r);
-		curl_easy_setopt(r->curl, CURLOPT_TIMEOUT_MS, (long)(r->timeout_ns / 1000000));
-		curl_easy_setopt(r->curl, CURLOPT_NOSIGNAL, 1L);
 	}
 	if (rc == 0) {
 		if (pthread_create(&r->timer, NULL, timer_main, r) != 0)
-			rc = fd_error_set(err, FD_ERUNTIME, "sink '%s': cannot start a thread", uri);
+			rc = fd_error_set(err, FD_ERUNTIME, "sink '%s': cannot start a thread",
+					  r->base.uri);
 		else
 			r->timer_running = true;
 	}
