@@ -123,7 +123,7 @@ const struct verb verbs[] = {
 	 "Exit status: 0 all delivered, 1 records not delivered (count printed),\n"
 	 "2 bad usage or input, 130 interrupted (what was read is flushed).\n",
 	 cmd_replay},
-	{"record", "capture OTLP telemetry from Kafka, files or OTLP/HTTP into a recording",
+	{"record", "capture OTLP from Kafka, files or an OTLP/HTTP receiver",
 	 "Usage: firedrill record --from SOURCE -o OUT.fdr [options]\n"
 	 "\n"
 	 "Capture real telemetry into a recording that replays like a generated one.\n"
