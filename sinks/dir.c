@@ -17,9 +17,13 @@
  *               so that files from either tool read the same way.
  *   ecs         logs.ndjson: one Elastic Common Schema document per line
  *               (ecs.h), for Filebeat or Logstash.
- *   bulk        logs.bulk.ndjson: an Elasticsearch _bulk request body,
+ *   bulk        logs.bulk.000001.ndjson, logs.bulk.000002.ndjson...:
+ *               Elasticsearch _bulk request bodies, each at most
+ *               batch_bytes (default 5MB, Elastic's advice; its
+ *               http.max_content_length is 100MB), of
  *               {"create":{"_index":"logs-firedrill-default"}} then the ECS
- *               document, ready for curl --data-binary @... to _bulk. create
+ *               document with event.dataset and data_stream.* of that data
+ *               stream, ready for curl --data-binary @... to _bulk. create
  *               because the index is a data stream (logs-*-* matches the
  *               built-in logs template), whose only accepted op is create.
  *   text        logs.log (and traces.log, metrics.log): one human-readable
@@ -32,8 +36,10 @@
  *
  * Batching (the OTLP formats): each signal has its own batch, written out as
  * one request when it holds batch_records records (default 512), when the
- * next record would push it over batch_bytes (default 1 MiB; a request is
- * larger only when one record alone is), when the next record's time is
+ * next record would push it over batch_bytes (default 1 MiB, in the format
+ * written: an otlp_json request whose JSON line comes out longer is split,
+ * otlp/request.h; a request is larger only when one record alone is), when
+ * the next record's time is
  * more than batch_window (default 1s) after the batch's oldest, on flush
  * and on close.
  *
@@ -53,6 +59,7 @@
 #include "opentelemetry/proto/metrics/v1/metrics.pb-c.h"
 #include "opentelemetry/proto/trace/v1/trace.pb-c.h"
 #include "otlp/batch.h"
+#include "otlp/request.h"
 #include "otlp/json.h"
 #include "otlp/wire.h"
 #include "sinks/files.h"
@@ -70,16 +77,29 @@ static const struct {
 	[F_OTLP_JSON] = {"otlp_json", {"traces.jsonl", "metrics.jsonl", "logs.jsonl"}},
 	[F_OTLP_PROTO] = {"otlp_proto", {"traces.pb", "metrics.pb", "logs.pb"}},
 	[F_ECS] = {"ecs", {NULL, NULL, "logs.ndjson"}},
-	[F_BULK] = {"bulk", {NULL, NULL, "logs.bulk.ndjson"}},
+	[F_BULK] = {"bulk", {NULL, NULL, "logs.bulk.ndjson"}}, /* numbered: see output() */
 	[F_TEXT] = {"text", {"traces.log", "metrics.log", "logs.log"}},
 };
 #define N_FORMATS (sizeof(formats) / sizeof(formats[0]))
 
 #define BULK_INDEX "logs-firedrill-default"
+#define BULK_DATASET "firedrill"
+#define BULK_NAMESPACE "default"
+#define BULK_BATCH_BYTES 5000000
+
+/* A file written and closed, waiting for close to rename it into place
+ * (format=bulk writes several per signal). */
+struct done_file {
+	char *tmp, *final;
+};
 
 struct output {
 	FILE *f;
 	char *tmp, *final; /* dir: only; tmp is NULL once renamed */
+	uint64_t bytes;    /* in the file being written */
+	unsigned seq;      /* numbered files: the current one's number */
+	struct done_file *done;
+	size_t n_done;
 };
 
 struct files_sink {
@@ -90,6 +110,8 @@ struct files_sink {
 	char *dir; /* NULL: standard output */
 	struct output out[FD_SIGNAL_COUNT];
 	struct fd_otlp_batch *batch[FD_SIGNAL_COUNT];
+	struct fd_otlp_encoder *encoder;
+	bool batch_bytes_given;
 	struct pbw pb;
 	struct fd_pb_arena scratch; /* decoding, reset per record or request */
 	uint64_t skipped[FD_SIGNAL_COUNT];
@@ -145,6 +167,7 @@ static int set_option(struct files_sink *s, const char *uri, const char *key, co
 		if (n < 1 || n > (int64_t)UINT32_MAX) /* the proto framing has 32 bits */
 			return bad_value(uri, key, val, "must be between 1 and 4294967295 bytes", err);
 		s->batch_bytes = (size_t)n;
+		s->batch_bytes_given = true;
 	} else if (strcmp(key, "batch_window") == 0) {
 		if (fd_units_duration(val, &s->batch_window, &why) < 0)
 			return bad_value(uri, key, val, why, err);
@@ -214,7 +237,14 @@ static FILE *output(struct files_sink *s, enum fd_signal sig, struct fd_error *e
 		o->f = stdout;
 		return o->f;
 	}
-	o->final = join(s->dir, "/", formats[s->format].file[sig]);
+	char name[64];
+	o->seq++;
+	if (s->format == F_BULK)
+		snprintf(name, sizeof(name), "logs.bulk.%06u.ndjson", o->seq);
+	else
+		snprintf(name, sizeof(name), "%s", formats[s->format].file[sig]);
+	o->final = join(s->dir, "/", name);
+	o->bytes = 0;
 	o->tmp = o->final ? join(o->final, ".tmp-XXXXXX", "") : NULL;
 	if (!o->tmp) {
 		fd_error_set(err, FD_ERUNTIME, "out of memory");
@@ -252,6 +282,28 @@ static int put_bytes(struct files_sink *s, enum fd_signal sig, const void *p, si
 	if (n && fwrite(p, 1, n, f) != n)
 		return fd_error_set(err, FD_ERUNTIME, "sink '%s': writing %s: %s", s->base.uri,
 				    s->dir ? s->out[sig].tmp : "standard output", strerror(errno));
+	s->out[sig].bytes += n;
+	return 0;
+}
+
+/* format=bulk: the current file is done when the next unit would take it
+ * past batch_bytes; it is closed now and renamed into place by close. */
+static int rotate(struct files_sink *s, enum fd_signal sig, size_t next, struct fd_error *err)
+{
+	struct output *o = &s->out[sig];
+	if (s->format != F_BULK || !s->dir || !o->f || !o->bytes || o->bytes + next <= s->batch_bytes)
+		return 0;
+	struct done_file *d = realloc(o->done, (o->n_done + 1) * sizeof(*d));
+	if (!d)
+		return fd_error_set(err, FD_ERUNTIME, "out of memory");
+	o->done = d;
+	d[o->n_done++] = (struct done_file){o->tmp, o->final};
+	o->tmp = o->final = NULL;
+	FILE *f = o->f;
+	o->f = NULL;
+	if (fclose(f) != 0)
+		return fd_error_set(err, FD_ERUNTIME, "sink '%s': writing %s: %s", s->base.uri,
+				    d[o->n_done - 1].tmp, strerror(errno));
 	return 0;
 }
 
@@ -280,6 +332,8 @@ static int unit_end(struct files_sink *s, enum fd_signal sig, struct unit *u, in
 	if (fclose(u->f) != 0 && rc == 0)
 		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
 	if (rc == 0)
+		rc = rotate(s, sig, u->len, err);
+	if (rc == 0)
 		rc = put_bytes(s, sig, u->buf, u->len, err);
 	free(u->buf);
 	return rc;
@@ -287,30 +341,40 @@ static int unit_end(struct files_sink *s, enum fd_signal sig, struct unit *u, in
 
 /* ---- OTLP batches ---- */
 
+/* One encoded request: a length-prefixed frame or a JSON line. */
+static int put_request(void *ctx, enum fd_signal sig, uint8_t *body, size_t len, size_t records,
+		       int64_t first_time, struct fd_error *err)
+{
+	(void)records, (void)first_time;
+	struct files_sink *s = ctx;
+	int rc;
+	if (s->format == F_OTLP_PROTO) {
+		uint32_t n = (uint32_t)len;
+		uint8_t prefix[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8),
+				     (uint8_t)n};
+		rc = put_bytes(s, sig, prefix, 4, err);
+		if (rc == 0)
+			rc = put_bytes(s, sig, body, len, err);
+	} else {
+		rc = put_bytes(s, sig, body, len, err);
+		if (rc == 0)
+			rc = put_bytes(s, sig, "\n", 1, err);
+	}
+	free(body);
+	return rc;
+}
+
 static int flush_batch(struct files_sink *s, enum fd_signal sig, struct fd_error *err)
 {
 	struct fd_otlp_batch *b = s->batch[sig];
 	if (!b || fd_otlp_batch_count(b) == 0)
 		return 0;
-	if (fd_otlp_batch_encode(b, &s->pb) < 0)
+	if (!s->encoder && !(s->encoder = fd_otlp_encoder_create()))
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
-	int rc;
-	if (s->format == F_OTLP_PROTO) {
-		uint32_t n = (uint32_t)s->pb.len;
-		uint8_t prefix[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8),
-				     (uint8_t)n};
-		rc = put_bytes(s, sig, prefix, 4, err);
-		if (rc == 0)
-			rc = put_bytes(s, sig, s->pb.buf, s->pb.len, err);
-	} else {
-		struct unit u;
-		if ((rc = unit_begin(&u, err)) < 0)
-			return rc;
-		struct fd_json j;
-		fd_json_init(&j, u.f, false);
-		rc = fd_otlp_json_export(sig, s->pb.buf, s->pb.len, &s->scratch, &j, err);
-		rc = unit_end(s, sig, &u, rc, err);
-	}
+	int rc = fd_otlp_encoder_emit(s->encoder, b,
+				      s->format == F_OTLP_PROTO ? FD_OTLP_ENCODING_PROTO
+								: FD_OTLP_ENCODING_JSON,
+				      s->batch_bytes, put_request, s, err);
 	fd_otlp_batch_reset(b);
 	return rc;
 }
@@ -572,7 +636,8 @@ static int write_unit(struct files_sink *s, const struct fd_record *rec, struct 
 	switch (s->format) {
 	case F_BULK:
 		fputs("{\"create\":{\"_index\":\"" BULK_INDEX "\"}}\n", u.f);
-		/* fall through */
+		rc = fd_ecs_log_stream(rec, &s->scratch, &j, BULK_DATASET, BULK_NAMESPACE, err);
+		break;
 	case F_ECS:
 		rc = fd_ecs_log(rec, &s->scratch, &j, err);
 		break;
@@ -650,9 +715,18 @@ static int files_close(struct fd_sink *sink, struct fd_error *err)
 	int rc = files_flush(sink, err);
 	if (rc < 0)
 		return rc;
-	for (int i = 0; i < FD_SIGNAL_COUNT; i++) {
+	for (int i = 0; i < FD_SIGNAL_COUNT && s->dir; i++) {
 		struct output *o = &s->out[i];
-		if (!o->f || !s->dir)
+		for (size_t k = 0; k < o->n_done; k++) {
+			if (!o->done[k].tmp)
+				continue;
+			if (rename(o->done[k].tmp, o->done[k].final) < 0)
+				return fd_error_set(err, FD_ERUNTIME, "sink '%s': writing %s: %s",
+						    sink->uri, o->done[k].final, strerror(errno));
+			free(o->done[k].tmp);
+			o->done[k].tmp = NULL;
+		}
+		if (!o->f)
 			continue;
 		int e = fclose(o->f) != 0 ? errno : 0;
 		o->f = NULL;
@@ -679,9 +753,17 @@ static void files_destroy(struct fd_sink *sink)
 			unlink(o->tmp); /* not committed: no partial output */
 		free(o->tmp);
 		free(o->final);
+		for (size_t k = 0; k < o->n_done; k++) {
+			if (o->done[k].tmp)
+				unlink(o->done[k].tmp);
+			free(o->done[k].tmp);
+			free(o->done[k].final);
+		}
+		free(o->done);
 		fd_otlp_batch_destroy(s->batch[i]);
 	}
 	fd_pb_arena_free(&s->scratch);
+	fd_otlp_encoder_destroy(s->encoder);
 	pbw_finish(&s->pb);
 	free(s->dir);
 	free(s);
@@ -736,6 +818,8 @@ int fd_files_sink_open(const char *uri, const char *dir, const char *format, con
 		rc = fd_sink_options(uri, query, option_names, N_OPTIONS, seen, NULL, on_option, &c,
 				     err);
 	}
+	if (rc == 0 && s->format == F_BULK && !s->batch_bytes_given)
+		s->batch_bytes = BULK_BATCH_BYTES;
 	if (rc == 0 && dir) {
 		s->dir = strdup(dir);
 		rc = s->dir ? fd_files_make_dirs(uri, dir, err) : fd_error_set(err, FD_ERUNTIME, "out of memory");

@@ -274,7 +274,7 @@ static void put_ids(struct doc *d, const LogRecord *lr)
 }
 
 static void write_doc(struct doc *d, const struct fd_record *rec, const LogRecord *lr,
-		      const Resource *res, const Scope *scope)
+		      const Resource *res, const Scope *scope, const char *ds, const char *ns)
 {
 	struct fd_json *j = d->j;
 	char buf[64];
@@ -301,7 +301,12 @@ static void write_doc(struct doc *d, const struct fd_record *rec, const LogRecor
 	if (res)
 		mapped_fields(d, res->attributes, res->n_attributes, resource_map, N_MAP(resource_map));
 	const char *service = resource_string(res, "service.name");
-	if (service && *service) {
+	if (ds) {
+		field_str(d, "event.dataset", ds);
+		field_str(d, "data_stream.type", "logs");
+		field_str(d, "data_stream.dataset", ds);
+		field_str(d, "data_stream.namespace", ns);
+	} else if (service && *service) {
 		char *dataset = malloc(strlen(service) + 5);
 		d->oom |= !dataset;
 		if (dataset) {
@@ -337,6 +342,12 @@ static void write_doc(struct doc *d, const struct fd_record *rec, const LogRecor
 int fd_ecs_log(const struct fd_record *rec, struct fd_pb_arena *scratch, struct fd_json *out,
 	       struct fd_error *err)
 {
+	return fd_ecs_log_stream(rec, scratch, out, NULL, NULL, err);
+}
+
+int fd_ecs_log_stream(const struct fd_record *rec, struct fd_pb_arena *scratch,
+		      struct fd_json *out, const char *ds, const char *ns, struct fd_error *err)
+{
 	if (rec->signal != FD_SIGNAL_LOGS)
 		return fd_error_set(err, FD_EINPUT, "ecs: only log records have an ECS form, not %s",
 				    fd_signal_name(rec->signal) ? fd_signal_name(rec->signal) : "?");
@@ -361,7 +372,7 @@ int fd_ecs_log(const struct fd_record *rec, struct fd_pb_arena *scratch, struct 
 				  !lr ? "LogRecord payload" : !res && rec->resource ? "resource" : "scope");
 	} else {
 		struct doc d = {.j = out};
-		write_doc(&d, rec, lr, res, scope);
+		write_doc(&d, rec, lr, res, scope, ds, ns);
 		for (size_t i = 0; i < d.n_labels; i++) {
 			free(d.labels[i].key);
 			free(d.labels[i].val);

@@ -44,6 +44,15 @@ struct fd_pb_arena;
 int fd_ecs_log(const struct fd_record *rec, struct fd_pb_arena *scratch, struct fd_json *out,
 	       struct fd_error *err);
 
+/* The same document for a data stream logs-DATASET-NAMESPACE: event.dataset
+ * is DATASET (not "<service.name>.log": the ECS reference asks that a
+ * document's event.dataset equal its data stream's dataset), and
+ * data_stream.type, .dataset and .namespace are written. With dataset NULL
+ * it is fd_ecs_log. */
+int fd_ecs_log_stream(const struct fd_record *rec, struct fd_pb_arena *scratch,
+		      struct fd_json *out, const char *dataset, const char *ns,
+		      struct fd_error *err);
+
 /* The lowercase level for a severity: the text when given ("WARN" ->
  * "warn"), else the number's range (9..12 -> "info"); "" when neither. */
 const char *fd_ecs_level(int severity_number, const char *text, char buf[32]);

@@ -51,4 +51,11 @@ int fd_sink_otlp_http_open(const char *uri, const char *rest, const struct fd_si
 int fd_sink_otlp_https_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
 			    struct fd_sink **out, struct fd_error *err);
 
+/* sinks/es.c: es://HOST:PORT[/PREFIX][?options], logs as ECS documents
+ * through Elasticsearch's _bulk API; es+https:// over TLS. */
+int fd_sink_es_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
+		    struct fd_sink **out, struct fd_error *err);
+int fd_sink_es_https_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
+			  struct fd_sink **out, struct fd_error *err);
+
 #endif

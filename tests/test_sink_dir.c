@@ -61,18 +61,31 @@ static void close_ok(struct fd_sink *s, struct fd_synth *syn)
 	fd_synth_destroy(syn);
 }
 
-static size_t count_lines(const char *path)
+/* Lines in a file, and the longest one's length (without its newline). */
+static size_t count_lines_max(const char *path, size_t *longest)
 {
-	size_t len, n = 0;
+	size_t len, n = 0, start = 0, max = 0;
 	uint8_t *data = tu_read_file(path, &len);
 	if (!data)
 		fail_msg("cannot read %s", path);
 	for (size_t i = 0; i < len; i++)
-		n += data[i] == '\n';
+		if (data[i] == '\n') {
+			n++;
+			if (i - start > max)
+				max = i - start;
+			start = i + 1;
+		}
 	if (len)
 		assert_int_equal(data[len - 1], '\n');
 	free(data);
+	if (longest)
+		*longest = max;
 	return n;
+}
+
+static size_t count_lines(const char *path)
+{
+	return count_lines_max(path, NULL);
 }
 
 /* ---- reading requests back ---- */
@@ -178,11 +191,12 @@ static const char py_check[] =
 	"lines = lines[:-1]\n"
 	"HEX32 = re.compile('^[0-9a-f]{32}$')\n"
 	"TS = re.compile('^\\\\d{4}-\\\\d\\\\d-\\\\d\\\\dT\\\\d\\\\d:\\\\d\\\\d:\\\\d\\\\d\\\\.\\\\d{3}Z$')\n"
-	"def ecs(d):\n"
+	"def ecs(d, dataset=None):\n"
 	"    assert list(d)[:4] == ['@timestamp', 'log.level', 'message', 'ecs.version'], list(d)\n"
 	"    assert TS.match(d['@timestamp']), d['@timestamp']\n"
 	"    assert d['log.level'] in ('info', 'warn', 'error'), d\n"
-	"    assert d['event.dataset'] == d['service.name'] + '.log'\n"
+	"    assert d['event.dataset'] == (dataset or d['service.name'] + '.log')\n"
+	"    if dataset: assert d['data_stream.dataset'] == dataset and d['data_stream.namespace'] == 'default'\n"
 	"    assert HEX32.match(d['trace.id']) and len(d['span.id']) == 16\n"
 	"    assert d['service.environment'] == 'production' and d['service.node.name']\n"
 	"    assert all(isinstance(v, str) and '.' not in k for k, v in d['labels'].items())\n"
@@ -202,7 +216,7 @@ static const char py_check[] =
 	"    assert len(lines) % 2 == 0\n"
 	"    for i in range(0, len(lines), 2):\n"
 	"        assert json.loads(lines[i]) == {'create': {'_index': 'logs-firedrill-default'}}\n"
-	"        ecs(json.loads(lines[i + 1]))\n"
+	"        ecs(json.loads(lines[i + 1]), 'firedrill')\n"
 	"    print(len(lines) // 2)\n";
 
 /* Runs py_check; false when there is no python3 (the caller skips). */
@@ -259,14 +273,56 @@ static void test_otlp_batching(void **state)
 		assert_int_equal(records, counts[s]);
 		/* the limits did cut: more requests than records / 100 */
 		assert_true(frames >= (counts[s] + 99) / 100);
-		/* both formats cut at the same places: one JSON line per request */
-		assert_int_equal(count_lines(pj), frames);
+		/* batch_bytes limits each format's own encoding: a JSON line may
+		 * be cut further than its protobuf (test_json_batch_bytes) */
+		size_t longest, lines = count_lines_max(pj, &longest);
+		assert_true(lines >= frames);
+		assert_true(longest <= 20000);
 		char out[64], want[64];
 		if (have_python && python_check("otlp", pj, out)) {
-			snprintf(want, sizeof(want), "%zu %llu", frames, (unsigned long long)counts[s]);
+			snprintf(want, sizeof(want), "%zu %llu", lines, (unsigned long long)counts[s]);
 			assert_string_equal(out, want);
 		} else {
 			have_python = false;
+		}
+		free(pj);
+		free(pp);
+	}
+	free(dj);
+	free(dp);
+}
+
+/* otlp_json: batch_bytes limits the JSON line, not the protobuf it comes
+ * from (which is two to three times smaller). */
+static void test_json_batch_bytes(void **state)
+{
+	struct tu_dir_fixture *f = *state;
+	const char *opts = "batch_records=100000&batch_bytes=64KiB&batch_window=1h";
+	char uri_json[600], uri_proto[600];
+	char *dj = tu_path(f->dir, "json"), *dp = tu_path(f->dir, "proto");
+	snprintf(uri_json, sizeof(uri_json), "dir:%s?%s", dj, opts);
+	snprintf(uri_proto, sizeof(uri_proto), "dir:%s?format=otlp_proto&%s", dp, opts);
+	struct fd_sink *sj = open_ok(uri_json, NULL), *sp = open_ok(uri_proto, NULL);
+	uint64_t counts[3] = {0}, counts2[3] = {0};
+	struct fd_synth *yj = write_synth(sj, 20000, 5, counts);
+	struct fd_synth *yp = write_synth(sp, 20000, 5, counts2);
+	close_ok(sj, yj);
+	close_ok(sp, yp);
+	static const char *const json_files[] = {"traces.jsonl", "metrics.jsonl", "logs.jsonl"};
+	static const char *const proto_files[] = {"traces.pb", "metrics.pb", "logs.pb"};
+	for (int s = 0; s < 3; s++) {
+		char *pj = tu_path(dj, json_files[s]), *pp = tu_path(dp, proto_files[s]);
+		uint64_t records;
+		size_t frames = check_proto_file(pp, (enum fd_signal)s, 100000, 65536, INT64_MAX,
+						 &records);
+		size_t longest, lines = count_lines_max(pj, &longest);
+		assert_true(longest <= 65536);
+		assert_true(longest > 32768);
+		assert_true(lines > frames);
+		char out[64], want[64];
+		if (python_check("otlp", pj, out)) {
+			snprintf(want, sizeof(want), "%zu %llu", lines, (unsigned long long)counts[s]);
+			assert_string_equal(out, want);
 		}
 		free(pj);
 		free(pp);
@@ -336,7 +392,7 @@ static void test_log_formats(void **state)
 	struct tu_dir_fixture *f = *state;
 	static const struct {
 		const char *format, *file, *mode;
-	} cases[] = {{"ecs", "logs.ndjson", "ecs"}, {"bulk", "logs.bulk.ndjson", "bulk"}};
+	} cases[] = {{"ecs", "logs.ndjson", "ecs"}, {"bulk", "logs.bulk.000001.ndjson", "bulk"}};
 	for (size_t c = 0; c < 2; c++) {
 		char *d = tu_path(f->dir, cases[c].format);
 		char uri[600];
@@ -362,6 +418,45 @@ static void test_log_formats(void **state)
 		free(p);
 		free(d);
 	}
+}
+
+/* format=bulk honours batch_bytes: numbered files, each a whole _bulk body
+ * within the limit, all the logs among them. */
+static void test_bulk_files(void **state)
+{
+	struct tu_dir_fixture *f = *state;
+	char *d = tu_path(f->dir, "bulk");
+	char uri[600];
+	snprintf(uri, sizeof(uri), "dir:%s?format=bulk&batch_bytes=100KB", d);
+	struct fd_sink *s = open_ok(uri, NULL);
+	uint64_t counts[3] = {0};
+	close_ok(s, write_synth(s, 20000, 4, counts));
+	int files = tu_count_entries(d, "logs.bulk.");
+	assert_int_equal(tu_count_entries(d, ""), files);
+	assert_true(files > 3);
+	uint64_t docs = 0;
+	for (int i = 1; i <= files; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "logs.bulk.%06d.ndjson", i);
+		char *p = tu_path(d, name);
+		size_t len;
+		uint8_t *data = tu_read_file(p, &len);
+		assert_non_null(data);
+		assert_true(len <= 100000);
+		assert_true(len > 90000 || i == files);
+		size_t lines = count_lines(p);
+		assert_int_equal(lines % 2, 0);
+		docs += lines / 2;
+		char out[64], want[64];
+		if (python_check("bulk", p, out)) {
+			snprintf(want, sizeof(want), "%zu", lines / 2);
+			assert_string_equal(out, want);
+		}
+		free(data);
+		free(p);
+	}
+	assert_int_equal(docs, counts[2]);
+	free(d);
 }
 
 static void test_text(void **state)
@@ -595,6 +690,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_batch_bytes_tight, tu_dir_setup, tu_dir_teardown),
 		cmocka_unit_test_setup_teardown(test_default_options, tu_dir_setup, tu_dir_teardown),
 		cmocka_unit_test_setup_teardown(test_log_formats, tu_dir_setup, tu_dir_teardown),
+		cmocka_unit_test_setup_teardown(test_bulk_files, tu_dir_setup, tu_dir_teardown),
+		cmocka_unit_test_setup_teardown(test_json_batch_bytes, tu_dir_setup, tu_dir_teardown),
 		cmocka_unit_test_setup_teardown(test_text, tu_dir_setup, tu_dir_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_uris, tu_dir_setup, tu_dir_teardown),
 		cmocka_unit_test_setup_teardown(test_destroy_without_close, tu_dir_setup, tu_dir_teardown),

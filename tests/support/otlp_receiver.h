@@ -1,15 +1,12 @@
 /*
- * An OTLP/HTTP receiver for tests, in process: libmicrohttpd on 127.0.0.1
- * at a free port, a thread per connection. Every request to /v1/traces,
+ * An OTLP/HTTP receiver for tests, in process (tests/support/http_receiver.h:
+ * libmicrohttpd on 127.0.0.1, scripted faults). Every request to /v1/traces,
  * /v1/metrics or /v1/logs is decoded with the schema (gunzip when
  * Content-Encoding says gzip; protobuf-c for application/x-protobuf,
  * fd_otlp_json_read then protobuf-c for application/json), and the records
  * of each accepted request are kept, canonical, in a recset (times 0).
- *
- * Faults are scripted: each request takes the next scripted answer, in
- * order of arrival; when the script is used up, requests are accepted. A
- * request answered with anything but 2xx, or whose connection is reset,
- * is not kept, as a receiver that refused it would not have it.
+ * A request a scripted fault refuses is not kept; rcv_answer.rejected
+ * answers 200 with a partial success of that many.
  */
 #ifndef FD_TEST_OTLP_RECEIVER_H
 #define FD_TEST_OTLP_RECEIVER_H
@@ -17,16 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "tests/support/http_receiver.h"
 #include "tests/support/recset.h"
-
-struct rcv_answer {
-	int status;        /* 0: 200 */
-	int retry_after;   /* seconds, sent as Retry-After when > 0 */
-	int delay_ms;      /* wait before answering */
-	bool reset;        /* close the connection without answering */
-	int64_t rejected;  /* 200 with a partial success of this many */
-	const char *body;  /* the body of a non-2xx answer (NULL: a short text) */
-};
 
 struct rcv_stats {
 	uint64_t requests;  /* every request that arrived whole */
