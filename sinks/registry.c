@@ -11,7 +11,8 @@ const struct fd_sink_scheme fd_sink_schemes[] = {
 	{"scrape", fd_sink_scrape_open, NULL},
 	{"es", fd_sink_es_open, NULL},
 	{"es+https", fd_sink_es_https_open, NULL},
-	{"loki", NULL, "planned: Loki push API, issue 15"},
+	{"loki", fd_sink_loki_open, NULL},
+	{"loki+https", fd_sink_loki_https_open, NULL},
 	{"otlp-grpc", NULL, "planned: OTLP/gRPC export, issue 15"},
 	{NULL, NULL, NULL},
 };

@@ -58,4 +58,11 @@ int fd_sink_es_open(const char *uri, const char *rest, const struct fd_sink_cont
 int fd_sink_es_https_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
 			  struct fd_sink **out, struct fd_error *err);
 
+/* sinks/loki.c: loki://HOST:PORT[/PREFIX][?options], logs through Loki's
+ * push API; loki+https:// over TLS. */
+int fd_sink_loki_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
+		      struct fd_sink **out, struct fd_error *err);
+int fd_sink_loki_https_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
+			    struct fd_sink **out, struct fd_error *err);
+
 #endif

@@ -44,7 +44,6 @@ static void test_uri_errors(void **state)
 	expect_open_error("file:x.fdr?level=3", FD_EINPUT, "takes no options");
 	/* planned schemes say so instead of pretending */
 	static const char *const planned[] = {
-		"loki://localhost:3100",
 		"otlp-grpc://localhost:4317",
 	};
 	for (size_t i = 0; i < sizeof(planned) / sizeof(planned[0]); i++)
