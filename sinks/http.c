@@ -302,6 +302,13 @@ struct slot {
 	size_t resp_len, max;
 	int64_t retry_after_ns; /* -1: none */
 	char errbuf[CURL_ERROR_SIZE];
+	/* gRPC's status, from the headers or the trailers (libcurl hands
+	 * HTTP/2 trailers to the header callback) */
+	int grpc_status;
+	char grpc_message[512];
+	uint8_t grpc_details[2048];
+	size_t grpc_details_len;
+	bool fresh; /* h2c: a new connection per request (fd_http_pool_grpc) */
 };
 
 struct fd_http_pool {
@@ -321,6 +328,7 @@ struct fd_http_pool {
 	struct req *waiting;            /* to be retried at their next_ns */
 	unsigned outstanding;
 	bool stopping;            /* destroy: the thread ends */
+	fd_http_classify_fn classify;
 	struct fd_error stop_err; /* a done callback stopped the pool */
 	struct fd_http_pool_stats stats;
 	uint64_t rng;
@@ -345,11 +353,89 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 	return k;
 }
 
+/* A header's value without surrounding blanks, into out (truncated). */
+static size_t header_value(const char *p, size_t k, size_t name_len, char *out, size_t n)
+{
+	size_t a = name_len, b = k;
+	while (a < b && (p[a] == ' ' || p[a] == '\t'))
+		a++;
+	while (b > a && (p[b - 1] == '\r' || p[b - 1] == '\n' || p[b - 1] == ' '))
+		b--;
+	size_t len = b - a < n - 1 ? b - a : n - 1;
+	memcpy(out, p + a, len);
+	out[len] = '\0';
+	return len;
+}
+
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* grpc-message is percent-encoded (gRPC over HTTP/2, "Responses"). */
+static void percent_decode(char *s)
+{
+	char *o = s;
+	for (char *p = s; *p; p++) {
+		if (*p == '%' && hex_digit(p[1]) >= 0 && hex_digit(p[2]) >= 0) {
+			*o++ = (char)(hex_digit(p[1]) * 16 + hex_digit(p[2]));
+			p += 2;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = '\0';
+}
+
+/* Base64 as gRPC's -bin headers carry it (padding optional). */
+static size_t base64_decode(const char *in, uint8_t *out, size_t n)
+{
+	uint32_t acc = 0;
+	int bits = 0;
+	size_t o = 0;
+	for (const char *p = in; *p && o < n; p++) {
+		const char *abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+		const char *c = strchr(abc, *p);
+		if (!c || *p == '\0') {
+			if (*p == '-' || *p == '_')
+				c = abc + (*p == '-' ? 62 : 63);
+			else
+				continue; /* '=' and anything else */
+		}
+		acc = acc << 6 | (uint32_t)(c - abc);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (uint8_t)(acc >> bits);
+		}
+	}
+	return o;
+}
+
+static void grpc_header(struct slot *s, const char *p, size_t k)
+{
+	char v[2800];
+	if (k > 12 && !strncasecmp(p, "grpc-status:", 12)) {
+		header_value(p, k, 12, v, sizeof(v));
+		s->grpc_status = atoi(v);
+	} else if (k > 13 && !strncasecmp(p, "grpc-message:", 13)) {
+		header_value(p, k, 13, s->grpc_message, sizeof(s->grpc_message));
+		percent_decode(s->grpc_message);
+	} else if (k > 24 && !strncasecmp(p, "grpc-status-details-bin:", 24)) {
+		header_value(p, k, 24, v, sizeof(v));
+		s->grpc_details_len = base64_decode(v, s->grpc_details, sizeof(s->grpc_details));
+	}
+}
+
 /* Retry-After: delay-seconds or an HTTP-date (RFC 9110 10.2.3). */
 static size_t on_header(char *p, size_t size, size_t n, void *ctx)
 {
 	struct slot *s = ctx;
 	size_t k = size * n;
+	if (k > 5 && !strncasecmp(p, "grpc-", 5)) {
+		grpc_header(s, p, k);
+		return k;
+	}
 	if (k <= 12 || strncasecmp(p, "Retry-After:", 12) != 0)
 		return k;
 	char v[128];
@@ -423,12 +509,17 @@ static void start(struct fd_http_pool *p, struct slot *s, struct req *r)
 	s->resp[0] = '\0';
 	s->errbuf[0] = '\0';
 	s->retry_after_ns = -1;
+	s->grpc_status = -1;
+	s->grpc_message[0] = '\0';
+	s->grpc_details_len = 0;
 	r->attempts++;
 	p->stats.attempts++;
 	p->stats.bytes += r->len;
 	if (r->attempts > 1)
 		p->stats.retries++;
 	curl_easy_setopt(s->h, CURLOPT_URL, r->url);
+	if (s->fresh)
+		curl_easy_setopt(s->h, CURLOPT_FORBID_REUSE, (long)!strncmp(r->url, "http:", 5));
 	curl_easy_setopt(s->h, CURLOPT_HTTPHEADER, r->headers);
 	curl_easy_setopt(s->h, CURLOPT_POSTFIELDS, r->body);
 	curl_easy_setopt(s->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->len);
@@ -436,10 +527,11 @@ static void start(struct fd_http_pool *p, struct slot *s, struct req *r)
 }
 
 /* The request's one outcome; frees it. Lock held. */
-static void finish(struct fd_http_pool *p, struct req *r, long status, const char *body,
-		   size_t body_len, const char *why, bool cancelled)
+static void finish(struct fd_http_pool *p, struct req *r, long status, int grpc_status,
+		   const char *body, size_t body_len, const char *why, bool cancelled)
 {
-	struct fd_http_outcome o = {.status = status, .body = body ? body : "",
+	struct fd_http_outcome o = {.status = status, .grpc_status = grpc_status,
+				    .body = body ? body : "",
 				    .body_len = body ? body_len : 0, .why = why,
 				    .attempts = r->attempts, .cancelled = cancelled};
 	struct fd_error e = {0};
@@ -462,13 +554,13 @@ static void cancel_all(struct fd_http_pool *p, const char *reason)
 		curl_multi_remove_handle(p->multi, s->h);
 		struct req *r = s->r;
 		s->r = NULL;
-		finish(p, r, 0, NULL, 0, why, true);
+		finish(p, r, 0, -1, NULL, 0, why, true);
 	}
 	for (struct req **list = &p->queue; list; list = list == &p->queue ? &p->waiting : NULL)
 		while (*list) {
 			struct req *r = *list;
 			*list = r->next;
-			finish(p, r, 0, NULL, 0, why, true);
+			finish(p, r, 0, -1, NULL, 0, why, true);
 		}
 	p->queue_tail = NULL;
 }
@@ -497,10 +589,26 @@ static void ended(struct fd_http_pool *p, struct slot *s, CURLcode cc)
 	curl_multi_remove_handle(p->multi, s->h);
 	long status = 0;
 	bool retry;
-	if (cc == CURLE_OK) {
+	if (cc == CURLE_OK && p->classify) {
+		curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &status);
+		struct fd_http_answer a = {.status = status, .body = s->resp, .body_len = s->resp_len,
+					   .grpc_status = s->grpc_status,
+					   .grpc_message = s->grpc_message,
+					   .grpc_details = s->grpc_details,
+					   .grpc_details_len = s->grpc_details_len};
+		int64_t delay = -1;
+		enum fd_http_verdict v = p->classify(&a, &delay, r->why, sizeof(r->why));
+		if (v == FD_HTTP_ACCEPTED) {
+			finish(p, r, status, s->grpc_status, s->resp, s->resp_len, NULL, false);
+			return;
+		}
+		retry = v == FD_HTTP_RETRY;
+		if (retry && delay >= 0)
+			s->retry_after_ns = delay;
+	} else if (cc == CURLE_OK) {
 		curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &status);
 		if (status >= 200 && status < 300) {
-			finish(p, r, status, s->resp, s->resp_len, NULL, false);
+			finish(p, r, status, -1, s->resp, s->resp_len, NULL, false);
 			return;
 		}
 		char line[320];
@@ -512,7 +620,7 @@ static void ended(struct fd_http_pool *p, struct slot *s, CURLcode cc)
 		retry = true;
 	}
 	if (!retry) {
-		finish(p, r, status, s->resp, s->resp_len, r->why, false);
+		finish(p, r, status, s->grpc_status, s->resp, s->resp_len, r->why, false);
 		return;
 	}
 	int64_t now = mono_ns(), delay;
@@ -533,7 +641,7 @@ static void ended(struct fd_http_pool *p, struct slot *s, CURLcode cc)
 		fd_format_duration(took, sizeof(took), now - r->first_ns);
 		snprintf(why, sizeof(why), "gave up after %u attempt%s in %s: %s", r->attempts,
 			 r->attempts == 1 ? "" : "s", took, r->why);
-		finish(p, r, status, s->resp, s->resp_len, why, false);
+		finish(p, r, status, s->grpc_status, s->resp, s->resp_len, why, false);
 		return;
 	}
 	r->next_ns = now + delay;
@@ -603,6 +711,25 @@ static void *io_main(void *arg)
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
+}
+
+void fd_http_pool_grpc(struct fd_http_pool *p, fd_http_classify_fn classify)
+{
+	p->classify = classify;
+	/* libcurl before 8.0 breaks a prior-knowledge HTTP/2 connection it
+	 * reuses ("Error in the HTTP2 framing layer" on the second request:
+	 * curl issue 10634, fixed by pull request 10643 after 7.88.1, which
+	 * Debian 12 ships): with such a libcurl each call over plain http://
+	 * gets a connection of its own, and calls are not multiplexed. */
+	curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+	bool old = v && v->version_num < 0x080000;
+	if (old) /* nor may a call join a connection in use: no multiplexing */
+		curl_multi_setopt(p->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING);
+	for (unsigned i = 0; i < p->n_slots; i++) {
+		curl_easy_setopt(p->slots[i].h, CURLOPT_HTTP_VERSION,
+				 (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+		p->slots[i].fresh = old;
+	}
 }
 
 int fd_http_pool_submit(struct fd_http_pool *p, const char *url, const struct curl_slist *headers,

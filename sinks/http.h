@@ -81,6 +81,7 @@ int fd_http_gzip(const uint8_t *in, size_t len, uint8_t **out, size_t *out_len);
 
 struct fd_http_outcome {
 	long status;      /* HTTP status of the last answer; 0 when there was none */
+	int grpc_status;  /* its grpc-status; -1 when it had none */
 	const char *body; /* its body, the first max_body bytes, NUL-terminated */
 	size_t body_len;
 	/* Why the request did not succeed: "HTTP 400: <body's first line>",
@@ -112,6 +113,31 @@ struct fd_http_pool;
  * answer's body to keep for done. Returns NULL when out of memory. */
 struct fd_http_pool *fd_http_pool_create(const struct fd_http_options *o, size_t max_body,
 					 fd_http_done_fn done, void *ctx);
+
+/* ---- gRPC: HTTP/2 and answers judged by their trailers ---- */
+
+/* What an answer said, for a classify callback. */
+struct fd_http_answer {
+	long status;
+	const char *body;
+	size_t body_len;
+	int grpc_status;          /* -1: no grpc-status header or trailer */
+	const char *grpc_message; /* percent-decoded; "" when absent */
+	const uint8_t *grpc_details; /* grpc-status-details-bin, base64-decoded */
+	size_t grpc_details_len;
+};
+
+enum fd_http_verdict { FD_HTTP_ACCEPTED, FD_HTTP_RETRY, FD_HTTP_REFUSED };
+
+/* Judges an answer in place of the HTTP rules above. For FD_HTTP_RETRY,
+ * *delay_ns may be set to the server's wish (-1: the backoff's); for
+ * RETRY and REFUSED, why gets the reason. Called on the I/O thread. */
+typedef enum fd_http_verdict (*fd_http_classify_fn)(const struct fd_http_answer *a,
+						    int64_t *delay_ns, char *why, size_t n);
+
+/* Before the first submit: speak HTTP/2 (prior knowledge over http://,
+ * ALPN h2 over https://, as gRPC does) and judge answers with classify. */
+void fd_http_pool_grpc(struct fd_http_pool *p, fd_http_classify_fn classify);
 
 /* Queues a POST of body[0..len) to url with headers (both borrowed: they
  * must outlive the pool). body is malloc'd and owned by the pool from the

@@ -1,6 +1,7 @@
 /*
- * otlp-http://HOST:PORT[/PREFIX][?options] and otlp-https://: the record
- * stream exported over OTLP/HTTP (opentelemetry-proto
+ * otlp-http://HOST:PORT[/PREFIX][?options] and otlp-https://, and
+ * otlp-grpc://HOST:PORT and otlp-grpcs:// (below): the record stream
+ * exported over OTLP/HTTP (opentelemetry-proto
  * docs/specification.md, "OTLP/HTTP"), as an SDK or the collector's
  * otlphttp exporter does: a POST of one Export{Trace,Metrics,Logs}
  * ServiceRequest to PREFIX/v1/traces, /v1/metrics or /v1/logs.
@@ -31,6 +32,26 @@
  * error, given up after retries, or never sent). close fails when any
  * record was not accepted, with the counts and the first reason of each
  * kind: a run that lost data exits with status 1.
+ *
+ * OTLP/gRPC: the same requests as unary calls of the collector services'
+ * Export (/opentelemetry.proto.collector.trace.v1.TraceService/Export...),
+ * framed as gRPC over HTTP/2 says (a byte for compression, 4 bytes of
+ * length, the message; Content-Type application/grpc, TE: trailers;
+ * grpc-encoding gzip for compression=gzip). libcurl speaks the HTTP/2
+ * (nghttp2 underneath: prior knowledge over otlp-grpc://, ALPN over
+ * otlp-grpcs://), multiplexing up to `concurrency` calls on one
+ * connection, and the shared pool does the rest; header= entries go as
+ * metadata. Why not gRPC's C core (Debian's libgrpc-dev): its API is the
+ * one the language bindings wrap, not one for applications, and it would
+ * bring a second I/O stack, retry and TLS configuration beside the
+ * libcurl one the other push sinks share; the gRPC wire protocol for a
+ * unary call is small enough to speak directly. The status comes in the
+ * grpc-status trailer: the OTLP specification's retryable codes
+ * (CANCELLED, DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE, UNAVAILABLE,
+ * DATA_LOSS) are retried, RESOURCE_EXHAUSTED only when the status details
+ * carry a google.rpc.RetryInfo, whose delay is then honoured;
+ * UNAUTHENTICATED and PERMISSION_DENIED stop the stream like 401 and 403;
+ * other codes are final. A partial success comes in the response message.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -40,6 +61,7 @@
 #include <jansson.h>
 
 #include "common/units.h"
+#include "google/rpc/status.pb-c.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb-c.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
@@ -55,6 +77,11 @@
 #define MAX_ANSWER 65536 /* an answer's body kept for partial success */
 
 static const char *const signal_path[FD_SIGNAL_COUNT] = {"/v1/traces", "/v1/metrics", "/v1/logs"};
+static const char *const grpc_path[FD_SIGNAL_COUNT] = {
+	"/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+	"/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+	"/opentelemetry.proto.collector.logs.v1.LogsService/Export",
+};
 /* what a partial success counts, per signal */
 static const char *const rejected_unit[FD_SIGNAL_COUNT] = {"spans", "data points",
 							   "log records"};
@@ -68,6 +95,7 @@ struct counts {
 
 struct otlp_http_sink {
 	struct fd_sink base; /* first: the interface casts between them */
+	bool grpc;
 	enum fd_otlp_encoding encoding;
 	bool gzip;
 	size_t batch_records, batch_bytes;
@@ -104,6 +132,20 @@ static void partial_success(const struct otlp_http_sink *s, enum fd_signal sig,
 {
 	*rejected = 0;
 	msg[0] = '\0';
+	struct fd_http_outcome un = *o;
+	if (s->grpc) {
+		/* one length-prefixed message; a compressed one (flag 1) only
+		 * when we had asked for it, which we do not */
+		if (o->body_len < 5 || o->body[0] != 0)
+			return;
+		const uint8_t *b = (const uint8_t *)o->body;
+		size_t len = (size_t)b[1] << 24 | (size_t)b[2] << 16 | (size_t)b[3] << 8 | b[4];
+		if (len > o->body_len - 5)
+			return;
+		un.body = o->body + 5;
+		un.body_len = len;
+		o = &un;
+	}
 	if (o->body_len == 0)
 		return;
 	if (s->encoding == FD_OTLP_ENCODING_JSON) {
@@ -168,7 +210,9 @@ static int on_done(void *ctx, uint64_t tag, const struct fd_http_outcome *o, str
 		if (!s->first_failure[0])
 			snprintf(s->first_failure, sizeof(s->first_failure), "%s: %s", s->url[sig],
 				 o->why);
-		if (!o->cancelled && (o->status == 401 || o->status == 403))
+		/* gRPC: 16 UNAUTHENTICATED, 7 PERMISSION_DENIED */
+		if (!o->cancelled && (o->status == 401 || o->status == 403 || o->grpc_status == 16 ||
+				      o->grpc_status == 7))
 			return fd_error_set(err, FD_ERUNTIME,
 					    "sink '%s': %s refused the export: %s (stopped: every "
 					    "request would be refused; check header= or user=/password=)",
@@ -191,12 +235,113 @@ static int on_done(void *ctx, uint64_t tag, const struct fd_http_outcome *o, str
 
 /* ---- sending ---- */
 
+/* ---- gRPC ---- */
+
+/* The gRPC status codes the OTLP specification retries. */
+static bool grpc_retryable(int code)
+{
+	return code == 1 || code == 4 || code == 10 || code == 11 || code == 14 || code == 15;
+}
+
+/* The RetryInfo delay among a google.rpc.Status's details; -1 when none. */
+static int64_t retry_info(const uint8_t *details, size_t len)
+{
+	int64_t delay = -1;
+	Google__Rpc__Status *st = len ? google__rpc__status__unpack(NULL, len, details) : NULL;
+	for (size_t i = 0; st && i < st->n_details && delay < 0; i++) {
+		const char *t = st->details[i]->type_url;
+		size_t tl = t ? strlen(t) : 0;
+		if (tl < 20 || strcmp(t + tl - 20, "google.rpc.RetryInfo") != 0)
+			continue;
+		Google__Rpc__RetryInfo *ri = google__rpc__retry_info__unpack(
+			NULL, st->details[i]->value.len, st->details[i]->value.data);
+		if (ri && ri->retry_delay && ri->retry_delay->seconds >= 0 &&
+		    ri->retry_delay->seconds < 86400)
+			delay = ri->retry_delay->seconds * 1000000000LL + ri->retry_delay->nanos;
+		if (ri)
+			google__rpc__retry_info__free_unpacked(ri, NULL);
+	}
+	if (st)
+		google__rpc__status__free_unpacked(st, NULL);
+	return delay;
+}
+
+static enum fd_http_verdict grpc_classify(const struct fd_http_answer *a, int64_t *delay_ns,
+					  char *why, size_t n)
+{
+	if (a->status != 200) {
+		/* not from a gRPC server's handler: a proxy, or no such service */
+		size_t k = strcspn(a->body, "\r\n");
+		snprintf(why, n, "HTTP %ld: %.*s", a->status, (int)(k > 300 ? 300 : k), a->body);
+		return a->status == 429 || a->status == 502 || a->status == 503 || a->status == 504
+			       ? FD_HTTP_RETRY
+			       : FD_HTTP_REFUSED;
+	}
+	if (a->grpc_status == 0)
+		return FD_HTTP_ACCEPTED;
+	if (a->grpc_status < 0) {
+		snprintf(why, n, "no grpc-status in the answer (not a gRPC server?)");
+		return FD_HTTP_REFUSED;
+	}
+	static const char *const names[] = {
+		"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
+		"ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+		"ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
+		"UNAUTHENTICATED",
+	};
+	int c = a->grpc_status;
+	snprintf(why, n, "gRPC %s: %.400s", c < 17 ? names[c] : "status", a->grpc_message);
+	int64_t delay = retry_info(a->grpc_details, a->grpc_details_len);
+	if (grpc_retryable(c) || (c == 8 && delay >= 0)) {
+		*delay_ns = delay;
+		return FD_HTTP_RETRY;
+	}
+	return FD_HTTP_REFUSED;
+}
+
+/* One unary call: the message behind gRPC's 5-byte prefix. */
+static int send_grpc(struct otlp_http_sink *s, enum fd_signal sig, uint8_t *msg, size_t len,
+		     size_t records, struct fd_error *err)
+{
+	uint8_t flag = 0;
+	if (s->gzip) {
+		uint8_t *z;
+		size_t zlen;
+		int rc = fd_http_gzip(msg, len, &z, &zlen);
+		free(msg);
+		if (rc < 0)
+			return fd_error_set(err, FD_ERUNTIME, "out of memory");
+		msg = z;
+		len = zlen;
+		flag = 1;
+	}
+	uint8_t *body = len <= UINT32_MAX ? malloc(len + 5) : NULL;
+	if (!body) {
+		free(msg);
+		return fd_error_set(err, FD_ERUNTIME, "out of memory");
+	}
+	body[0] = flag;
+	body[1] = (uint8_t)(len >> 24);
+	body[2] = (uint8_t)(len >> 16);
+	body[3] = (uint8_t)(len >> 8);
+	body[4] = (uint8_t)len;
+	memcpy(body + 5, msg, len);
+	free(msg);
+	int rc = fd_http_pool_submit(s->pool, s->url[sig], s->headers, body, len + 5,
+				     tag_of(records, sig), err);
+	if (rc == 0)
+		s->count[sig].records += records;
+	return rc;
+}
+
 static int send_request(void *ctx, enum fd_signal sig, uint8_t *body, size_t len, size_t records,
 			int64_t first_time, struct fd_error *err)
 {
 	(void)first_time;
 	struct otlp_http_sink *s = ctx;
 	s->body_bytes += len;
+	if (s->grpc)
+		return send_grpc(s, sig, body, len, records, err);
 	if (s->gzip) {
 		uint8_t *z;
 		size_t zlen;
@@ -439,18 +584,18 @@ static int check_authority(const char *uri, const char *a, size_t n, struct fd_e
 	return 0;
 }
 
-static int open_sink(const char *uri, const char *rest, bool tls, struct fd_sink **out,
+static int open_sink(const char *uri, const char *rest, bool grpc, bool tls, struct fd_sink **out,
 		     struct fd_error *err)
 {
 	*out = NULL;
+	const char *scheme = grpc ? (tls ? "otlp-grpcs" : "otlp-grpc") : (tls ? "otlp-https" : "otlp-http");
 	char *shown = fd_http_redact(uri);
 	if (!shown)
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	if (strncmp(rest, "//", 2) != 0) {
 		int rc = fd_error_set(err, FD_EINPUT,
-				      "sink '%s': expected %s://HOST:PORT[/PREFIX], e.g. %s://localhost:4318",
-				      shown, tls ? "otlp-https" : "otlp-http",
-				      tls ? "otlp-https" : "otlp-http");
+				      "sink '%s': expected %s://HOST:PORT%s, e.g. %s://localhost:%s",
+				      shown, scheme, grpc ? "" : "[/PREFIX]", scheme, grpc ? "4317" : "4318");
 		free(shown);
 		return rc;
 	}
@@ -473,6 +618,7 @@ static int open_sink(const char *uri, const char *rest, bool tls, struct fd_sink
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	}
 	free(shown);
+	s->grpc = grpc;
 	s->encoding = FD_OTLP_ENCODING_PROTO;
 	s->gzip = true;
 	s->batch_records = DEFAULT_BATCH_RECORDS;
@@ -489,25 +635,33 @@ static int open_sink(const char *uri, const char *rest, bool tls, struct fd_sink
 		struct option_ctx c = {.s = s};
 		rc = fd_sink_options(s->base.uri, q + 1, names, N_ALL, NULL, NULL, on_option, &c, err);
 	}
+	if (rc == 0 && grpc && s->encoding == FD_OTLP_ENCODING_JSON)
+		rc = fd_error_set(err, FD_EINPUT, "sink '%s': OTLP/gRPC is protobuf only (encoding=json "
+				  "is for otlp-http://)", s->base.uri);
+	if (rc == 0 && grpc && memchr(addr, '/', an) && an - strcspn(addr, "/") > 1)
+		rc = fd_error_set(err, FD_EINPUT, "sink '%s': a gRPC address takes no path", s->base.uri);
 	/* trailing slashes of the prefix go: PREFIX/v1/traces, never //v1 */
 	while (rc == 0 && an > 0 && addr[an - 1] == '/')
 		an--;
 	for (int i = 0; rc == 0 && i < FD_SIGNAL_COUNT; i++) {
-		size_t len = an + strlen(signal_path[i]) + 16;
+		const char *path = grpc ? grpc_path[i] : signal_path[i];
+		size_t len = an + strlen(path) + 16;
 		if (!(s->url[i] = malloc(len)))
 			rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
 		else
 			snprintf(s->url[i], len, "%s://%.*s%s", tls ? "https" : "http", (int)an, addr,
-				 signal_path[i]);
+				 path);
 	}
 	if (rc == 0) {
 		const char *fixed[] = {
-			s->encoding == FD_OTLP_ENCODING_JSON ? "Content-Type: application/json"
-							     : "Content-Type: application/x-protobuf",
-			s->gzip ? "Content-Encoding: gzip" : NULL,
+			grpc ? "Content-Type: application/grpc"
+			: s->encoding == FD_OTLP_ENCODING_JSON ? "Content-Type: application/json"
+							       : "Content-Type: application/x-protobuf",
+			s->gzip ? (grpc ? "grpc-encoding: gzip" : "Content-Encoding: gzip") : NULL,
 			"Expect:", /* no 100-continue round trip before large bodies */
+			grpc ? "TE: trailers" : NULL,
 		};
-		for (size_t i = 0; i < 3 && rc == 0; i++) {
+		for (size_t i = 0; i < 4 && rc == 0; i++) {
 			struct curl_slist *h = fixed[i] ? curl_slist_append(s->headers, fixed[i]) : s->headers;
 			if (!h)
 				rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
@@ -525,6 +679,8 @@ static int open_sink(const char *uri, const char *rest, bool tls, struct fd_sink
 	if (rc == 0 && (!(s->encoder = fd_otlp_encoder_create()) ||
 			!(s->pool = fd_http_pool_create(&s->http, MAX_ANSWER, on_done, s))))
 		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
+	if (rc == 0 && grpc)
+		fd_http_pool_grpc(s->pool, grpc_classify);
 	if (rc < 0) {
 		char *u = s->base.uri;
 		oh_destroy(&s->base);
@@ -539,12 +695,26 @@ int fd_sink_otlp_http_open(const char *uri, const char *rest, const struct fd_si
 			   struct fd_sink **out, struct fd_error *err)
 {
 	(void)ctx;
-	return open_sink(uri, rest, false, out, err);
+	return open_sink(uri, rest, false, false, out, err);
 }
 
 int fd_sink_otlp_https_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
 			    struct fd_sink **out, struct fd_error *err)
 {
 	(void)ctx;
-	return open_sink(uri, rest, true, out, err);
+	return open_sink(uri, rest, false, true, out, err);
+}
+
+int fd_sink_otlp_grpc_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
+			   struct fd_sink **out, struct fd_error *err)
+{
+	(void)ctx;
+	return open_sink(uri, rest, true, false, out, err);
+}
+
+int fd_sink_otlp_grpcs_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
+			    struct fd_sink **out, struct fd_error *err)
+{
+	(void)ctx;
+	return open_sink(uri, rest, true, true, out, err);
 }

@@ -13,6 +13,7 @@ const struct fd_sink_scheme fd_sink_schemes[] = {
 	{"es+https", fd_sink_es_https_open, NULL},
 	{"loki", fd_sink_loki_open, NULL},
 	{"loki+https", fd_sink_loki_https_open, NULL},
-	{"otlp-grpc", NULL, "planned: OTLP/gRPC export, issue 15"},
+	{"otlp-grpc", fd_sink_otlp_grpc_open, NULL},
+	{"otlp-grpcs", fd_sink_otlp_grpcs_open, NULL},
 	{NULL, NULL, NULL},
 };

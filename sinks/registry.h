@@ -50,6 +50,12 @@ int fd_sink_otlp_http_open(const char *uri, const char *rest, const struct fd_si
 			   struct fd_sink **out, struct fd_error *err);
 int fd_sink_otlp_https_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
 			    struct fd_sink **out, struct fd_error *err);
+/* the same module: otlp-grpc://HOST:PORT[?options], OTLP/gRPC export;
+ * otlp-grpcs:// over TLS. */
+int fd_sink_otlp_grpc_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
+			   struct fd_sink **out, struct fd_error *err);
+int fd_sink_otlp_grpcs_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
+			    struct fd_sink **out, struct fd_error *err);
 
 /* sinks/es.c: es://HOST:PORT[/PREFIX][?options], logs as ECS documents
  * through Elasticsearch's _bulk API; es+https:// over TLS. */

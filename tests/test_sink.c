@@ -42,12 +42,6 @@ static void test_uri_errors(void **state)
 	expect_open_error(".fdr", FD_EINPUT, "expected SCHEME:");
 	expect_open_error("file:", FD_EINPUT, "needs a path");
 	expect_open_error("file:x.fdr?level=3", FD_EINPUT, "takes no options");
-	/* planned schemes say so instead of pretending */
-	static const char *const planned[] = {
-		"otlp-grpc://localhost:4317",
-	};
-	for (size_t i = 0; i < sizeof(planned) / sizeof(planned[0]); i++)
-		expect_open_error(planned[i], FD_EINPUT, "not implemented yet");
 	expect_open_error("otlp-http:http://localhost:4318", FD_EINPUT,
 			  "expected otlp-http://HOST:PORT[/PREFIX]");
 	expect_open_error("prom-rw:localhost:9090", FD_EINPUT, "needs an http:// or https:// URL");
