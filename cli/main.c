@@ -178,6 +178,35 @@ const struct verb verbs[] = {
 	 "allowed), 1 something was lost, duplicated, unexpected or changed,\n"
 	 "2 bad usage or a bad recording.\n",
 	 cmd_compare},
+	{"rewrite", "rename, scrub, shift or cut a recording; --check for personal data",
+	 "Usage: firedrill rewrite IN.fdr -o OUT.fdr [--rules RULES.yaml] [--rule R...]\n"
+	 "       firedrill rewrite --check IN.fdr [--rules RULES.yaml]\n"
+	 "\n"
+	 "Turn a recorded incident into a drill that can leave the company:\n"
+	 "rename services, hosts, pods and namespaces everywhere they occur,\n"
+	 "hash (keyed) or replace personal data and secrets, shift time, cut a\n"
+	 "window, drop services or signals. Trace and span ids are kept, so\n"
+	 "traces stay whole and logs keep pointing at their spans. The header\n"
+	 "records the rewrite and its rule names, never the values.\n"
+	 "\n"
+	 "Options:\n"
+	 "  -o, --output FILE   the rewritten recording\n"
+	 "  --rules FILE        rules in YAML (docs/rewrite.md)\n"
+	 "  --rule R            one rule, repeatable: builtin (hash every kind\n"
+	 "                      below), email, ipv4, ipv6, card, jwt, bearer,\n"
+	 "                      uuid, rename:OLD=NEW, hash:KEY, drop:KEY,\n"
+	 "                      replace:KEY=VALUE, drop-service:NAME,\n"
+	 "                      drop-signal:SIGNAL, regex:ERE (KEY is a glob)\n"
+	 "  --shift D           move every timestamp by D (-30d, 2h)\n"
+	 "  --from T, --until T keep this window (RFC 3339, or offset like 10m)\n"
+	 "  --check             list what still looks like personal data or a\n"
+	 "                      secret, with a masked example; exit 1 if any\n"
+	 "  -q, --quiet         no summary\n"
+	 "  -h, --help          show this help\n"
+	 "\n"
+	 "Hashing needs a secret key: FIREDRILL_REWRITE_KEY, or key_env: or\n"
+	 "key_file: in the rules. The same value always gets the same pseudonym.\n",
+	 cmd_rewrite},
 	{"help", "show help for a command",
 	 "Usage: firedrill help [COMMAND]\n"
 	 "\n"
