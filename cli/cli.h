@@ -34,5 +34,6 @@ int cmd_replay(const struct verb *v, int argc, char **argv);
 int cmd_record(const struct verb *v, int argc, char **argv);
 int cmd_compare(const struct verb *v, int argc, char **argv);
 int cmd_rewrite(const struct verb *v, int argc, char **argv);
+int cmd_annotate(const struct verb *v, int argc, char **argv);
 
 #endif

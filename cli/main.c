@@ -207,6 +207,22 @@ const struct verb verbs[] = {
 	 "Hashing needs a secret key: FIREDRILL_REWRITE_KEY, or key_env: or\n"
 	 "key_file: in the rules. The same value always gets the same pseudonym.\n",
 	 cmd_rewrite},
+	{"annotate", "attach a brief and a measured answer key to a recording",
+	 "Usage: firedrill annotate IN.fdr --brief BRIEF.yaml -o OUT.fdr\n"
+	 "\n"
+	 "Turn a recorded incident into a drill: the brief (prompt, root cause,\n"
+	 "trigger and its time, mitigation, verification, investigation steps,\n"
+	 "red herrings, evidence, key endpoints) becomes the answer key, and the\n"
+	 "figures are measured from the recorded spans: requests, p50, p95, p99\n"
+	 "and error rate of each endpoint before, during and after, and where\n"
+	 "the added time went. See docs/rewrite.md.\n"
+	 "\n"
+	 "Options:\n"
+	 "  -b, --brief FILE    the brief (YAML)\n"
+	 "  -o, --output FILE   the annotated recording\n"
+	 "  -q, --quiet         no summary\n"
+	 "  -h, --help          show this help\n",
+	 cmd_annotate},
 	{"help", "show help for a command",
 	 "Usage: firedrill help [COMMAND]\n"
 	 "\n"
