@@ -1,6 +1,7 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -62,35 +63,8 @@ const struct verb verbs[] = {
 	 "Usage: firedrill replay FILE.fdr --to SINK [--to SINK...] [options]\n"
 	 "\n"
 	 "Stream a recording into one or more sinks with its original timing.\n"
-	 "SINK: file:OUT.fdr, dir:PATH[?format=...], kafka://HOST:PORT[,...],\n"
-	 "      kafka://embedded, stdout:[FORMAT], prom-rw:URL, scrape:[HOST]:PORT\n"
-	 "kafka://embedded runs an in-process broker (librdkafka's mock cluster);\n"
-	 "it keeps only the newest 5 MiB of each partition, so a consumer that\n"
-	 "attaches late sees the end of a long replay only: give it more\n"
-	 "partitions (?partitions=N, default 12) and a warning says when\n"
-	 "messages were already dropped.\n"
-	 "\n"
-	 "Kafka options (in the URI, kafka://HOST:PORT?k=v&k=v):\n"
-	 "  format=otlp_proto|otlp_json|ecs   message encoding (otlp_proto)\n"
-	 "  topic_traces= topic_metrics= topic_logs=\n"
-	 "                          topics (otlp_spans, otlp_metrics, otlp_logs)\n"
-	 "  partition=trace_id|resource|trace_id,resource\n"
-	 "                          key spans by trace id, metrics and logs by\n"
-	 "                          resource (default: no key, as the collector)\n"
-	 "  batch_bytes=N           largest message value (1000000)\n"
-	 "  batch_records=N         records per message (1000)\n"
-	 "  batch_window=D          record time one message may span (1s)\n"
-	 "  timestamp=produce|record   Kafka message timestamp (produce)\n"
-	 "  compression=none|gzip|snappy|lz4|zstd\n"
-	 "Defaults: acks=all, idempotent producer; -X overrides any of them.\n"
-	 "\n"
-	 "Prometheus (docs/prometheus-grafana.md):\n"
-	 "  dir:PATH?format=openmetrics   metrics.om for promtool's backfill\n"
-	 "                          (buffer=SIZE before spilling to disk, 64MiB)\n"
-	 "  prom-rw:URL[?k=v&...]   remote write: max_samples=N (2000),\n"
-	 "                          max_delay=D (1s), retries=N (10), timeout=D (30s)\n"
-	 "  scrape:[HOST]:PORT[?stale=D]   /metrics endpoint; series unreported\n"
-	 "                          for D of stream time go stale (1m); port 0: any\n"
+	 "A SINK is a URI with its options in its query: SINK?k=v&k=v (the\n"
+	 "sinks and their options are listed below).\n"
 	 "\n"
 	 "Options:\n"
 	 "  --to SINK               where to send records (repeatable)\n"
@@ -105,8 +79,9 @@ const struct verb verbs[] = {
 	 "  --service NAME          only this service's records\n"
 	 "  --shard I/N             only shard I of N (traces by trace id,\n"
 	 "                          metrics and logs by resource)\n"
-	 "  -X KEY=VALUE            librdkafka property for kafka:// sinks\n"
-	 "  --delivery-timeout D    wait at most D for Kafka deliveries (30s)\n"
+	 "  -X KEY=VALUE            librdkafka property for every kafka:// sink\n"
+	 "                          (in one sink's URI: X.KEY=VALUE)\n"
+	 "  --delivery-timeout D    delivery_timeout=D for every kafka:// sink\n"
 	 "  --linger D              keep kafka://embedded and scrape: up D after\n"
 	 "                          the replay\n"
 	 "  -q, --quiet             no progress line and no summary\n"
@@ -114,7 +89,7 @@ const struct verb verbs[] = {
 	 "\n"
 	 "Exit status: 0 all delivered, 1 records not delivered (count printed),\n"
 	 "2 bad usage or input, 130 interrupted (what was read is flushed).\n",
-	 cmd_replay},
+	 cmd_replay, cli_sinks_usage},
 	{"record", "capture OTLP telemetry from Kafka or files into a recording",
 	 "Usage: firedrill record --from SOURCE -o OUT.fdr [options]\n"
 	 "\n"
@@ -123,10 +98,8 @@ const struct verb verbs[] = {
 	 "request; it is split into records, resources are stored once, and records\n"
 	 "are put in time order within --reorder-window. A malformed message is\n"
 	 "reported with its place (topic/partition@offset, file:line) and skipped.\n"
-	 "\n"
-	 "SOURCE: kafka://HOST:PORT[,HOST:PORT...]\n"
-	 "        dir:PATH   its *.jsonl, *.json, *.ndjson and *.pb files, by name\n"
-	 "        file:PATH  one file\n"
+	 "A SOURCE is a URI with its options in its query: SOURCE?k=v&k=v (the\n"
+	 "sources and their options are listed below).\n"
 	 "Files: OTLP JSON lines or length-delimited protobuf (4-byte big-endian\n"
 	 "length before each request), as the collector's file exporter writes\n"
 	 "them; the signal comes from the file name (traces*, metrics*, logs*) or\n"
@@ -142,23 +115,18 @@ const struct verb verbs[] = {
 	 "                        ones are kept out of order and counted\n"
 	 "  -q, --quiet           no progress line and no summary\n"
 	 "  -h, --help            show this help\n"
-	 "Kafka (without a stop option, it records until Ctrl-C):\n"
-	 "  --topics LIST         topics and their signals, comma-separated:\n"
-	 "                        otlp_spans, otlp_metrics, otlp_logs (the default\n"
-	 "                        three) or SIGNAL=TOPIC, e.g. traces=my_spans\n"
-	 "  --format F            otlp_proto, otlp_json or detect (default: per\n"
-	 "                        message, by its first byte)\n"
-	 "  --group NAME          join consumer group NAME (default: read every\n"
-	 "                        partition directly, commit nothing)\n"
-	 "  --start beginning|end where to start (beginning)\n"
-	 "  --start-time T        start at the first message at or after T (RFC\n"
-	 "                        3339, or a duration ago such as 10m)\n"
-	 "  -X KEY=VALUE          librdkafka consumer property\n"
+	 "Flags for the kafka:// source's options (the same as in its URI):\n"
+	 "  --topics LIST         topics=LIST\n"
+	 "  --format F            format=F\n"
+	 "  --group NAME          group=NAME\n"
+	 "  --start beginning|end start=beginning|end\n"
+	 "  --start-time T        start_time=T\n"
+	 "  -X KEY=VALUE          X.KEY=VALUE (a librdkafka consumer property)\n"
 	 "\n"
 	 "Exit status: 0 recorded (malformed messages are counted, not fatal),\n"
 	 "1 runtime failure (nothing is left under FILE), 2 bad usage or input,\n"
 	 "130 interrupted (FILE holds everything read until then).\n",
-	 cmd_record},
+	 cmd_record, cli_sources_usage},
 	{"compare", "what a pipeline lost, duplicated, reordered or changed",
 	 "Usage: firedrill compare SENT.fdr RECEIVED.fdr [--json]\n"
 	 "\n"
@@ -233,7 +201,7 @@ const struct verb verbs[] = {
 	 "\n"
 	 "Print firedrill's version and the recording format it writes.\n",
 	 cmd_version},
-	{NULL, NULL, NULL, NULL},
+	{NULL, NULL, NULL, NULL, NULL},
 };
 
 static void main_usage(FILE *out)
@@ -248,6 +216,26 @@ static void main_usage(FILE *out)
 		fprintf(out, "  %-10s %s\n", v->name, v->summary);
 	fprintf(out, "\nRun 'firedrill COMMAND --help' for a command's options.\n"
 		     "Exit status: 0 success, 1 runtime failure, 2 bad usage or input.\n");
+}
+
+void cli_print_usage(const struct verb *v, FILE *out)
+{
+	fputs(v->usage, out);
+	if (v->usage_more)
+		v->usage_more(out);
+}
+
+char *cli_option(const char *prefix, const char *key, size_t kn, const char *value)
+{
+	size_t pn = strlen(prefix), vn = strlen(value);
+	char *kv = malloc(pn + kn + vn + 2);
+	if (!kv)
+		return NULL;
+	memcpy(kv, prefix, pn);
+	memcpy(kv + pn, key, kn);
+	kv[pn + kn] = '=';
+	memcpy(kv + pn + kn + 1, value, vn + 1);
+	return kv;
 }
 
 int cli_fail(const struct fd_error *err)
@@ -282,7 +270,7 @@ static int cmd_help(const struct verb *v, int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		fputs(v->usage, stdout);
+		cli_print_usage(v, stdout);
 		return 0;
 	}
 	const struct verb *w = find_verb(argv[1]);
@@ -290,7 +278,7 @@ static int cmd_help(const struct verb *v, int argc, char **argv)
 		fprintf(stderr, "firedrill help: unknown command '%s'\n", argv[1]);
 		return EXIT_USAGE;
 	}
-	fputs(w->usage, stdout);
+	cli_print_usage(w, stdout);
 	return 0;
 }
 

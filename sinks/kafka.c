@@ -237,11 +237,11 @@ static void no_log(const rd_kafka_t *rk, int level, const char *fac, const char 
 /* ---- options ---- */
 
 static const char *const option_names[] = {
-	"format",	"topic_traces", "topic_metrics", "topic_logs", "batch_bytes",
-	"batch_records", "batch_window", "partition",	  "timestamp",	"partitions",
-	"compression",
+	"format",      "topic_traces",	   "topic_metrics", "topic_logs", "batch_bytes",
+	"batch_records", "batch_window",   "partition",	    "timestamp",  "partitions",
+	"compression", "delivery_timeout", "X.*",	    NULL,
 };
-#define N_OPTIONS (sizeof(option_names) / sizeof(option_names[0]))
+#define N_OPTIONS (sizeof(option_names) / sizeof(option_names[0]) - 1)
 
 static int bad_value(const char *uri, const char *key, const char *val, const char *why,
 		     struct fd_error *err)
@@ -351,6 +351,11 @@ static int set_option(struct kafka_sink *s, rd_kafka_conf_t *conf, const char *u
 		if (rd_kafka_conf_set(conf, "compression.codec", val, errstr, sizeof(errstr)) !=
 		    RD_KAFKA_CONF_OK)
 			return bad_value(uri, key, val, "expected none, gzip, snappy, lz4 or zstd", err);
+	} else if (strcmp(key, "delivery_timeout") == 0) {
+		if (fd_units_duration(val, &s->delivery_timeout_ns, &why) < 0)
+			return bad_value(uri, key, val, why, err);
+		if (s->delivery_timeout_ns < 1000000)
+			return bad_value(uri, key, val, "must be at least 1ms", err);
 	}
 	return 0;
 }
@@ -360,12 +365,30 @@ struct option_ctx {
 	rd_kafka_conf_t *conf;
 	const char *uri;
 	bool embedded;
+	/* X.KEY=VALUE: librdkafka properties, applied after our defaults so
+	 * that they override them; "KEY=VALUE" each, owned */
+	char **props;
+	size_t n_props;
 };
 
 static int on_option(void *ctx, size_t idx, const char *key, const char *val, struct fd_error *err)
 {
 	(void)idx;
 	struct option_ctx *c = ctx;
+	if (strncmp(key, "X.", 2) == 0) {
+		size_t kn = strlen(key + 2), vn = strlen(val);
+		char **v = realloc(c->props, (c->n_props + 1) * sizeof(*v));
+		if (!v)
+			return fd_error_set(err, FD_ERUNTIME, "out of memory");
+		c->props = v;
+		if (!(v[c->n_props] = malloc(kn + vn + 2)))
+			return fd_error_set(err, FD_ERUNTIME, "out of memory");
+		memcpy(v[c->n_props], key + 2, kn);
+		v[c->n_props][kn] = '=';
+		memcpy(v[c->n_props] + kn + 1, val, vn + 1);
+		c->n_props++;
+		return 0;
+	}
 	return set_option(c->s, c->conf, c->uri, key, val, c->embedded, err);
 }
 
@@ -402,15 +425,14 @@ static int set_prop(rd_kafka_conf_t *conf, const char *uri, const char *prop,
 }
 
 /* Blanks out, in text, every value given to a secret -X property. */
-static void redact(char *text, const struct fd_sink_context *ctx)
+static void redact(char *text, char *const *props, size_t n)
 {
-	for (size_t i = 0; i < ctx->n_kafka_props; i++) {
-		const char *eq = strchr(ctx->kafka_props[i], '=');
+	for (size_t i = 0; i < n; i++) {
+		const char *eq = strchr(props[i], '=');
 		if (!eq || eq[1] == '\0')
 			continue;
 		char key[256];
-		snprintf(key, sizeof(key), "%.*s", (int)(eq - ctx->kafka_props[i]),
-			 ctx->kafka_props[i]);
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - props[i]), props[i]);
 		if (!is_secret(key))
 			continue;
 		size_t vl = strlen(eq + 1);
@@ -1074,8 +1096,15 @@ static int check_brokers(const char *uri, const char *b, size_t n, struct fd_err
 	return 0;
 }
 
-int fd_sink_kafka_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
-		       struct fd_sink **out, struct fd_error *err)
+static void free_props(struct option_ctx *c)
+{
+	for (size_t i = 0; i < c->n_props; i++)
+		free(c->props[i]);
+	free(c->props);
+}
+
+static int kafka_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
+		      struct fd_sink **out, struct fd_error *err)
 {
 	*out = NULL;
 	if (strncmp(rest, "//", 2) != 0)
@@ -1087,13 +1116,14 @@ int fd_sink_kafka_open(const char *uri, const char *rest, const struct fd_sink_c
 	const char *q = strchr(brokers, '?');
 	size_t bn = q ? (size_t)(q - brokers) : strlen(brokers);
 	bool embedded = bn == 8 && strncmp(brokers, "embedded", 8) == 0;
-	if (!embedded && check_brokers(uri, brokers, bn, err) < 0)
-		return -FD_EINPUT; /* err may be NULL */
+	int rc = embedded ? 0 : check_brokers(uri, brokers, bn, err);
+	if (rc < 0)
+		return rc; /* err may be NULL */
 
 	struct kafka_sink *s = calloc(1, sizeof(*s));
 	rd_kafka_conf_t *conf = NULL;
-	int rc = 0;
 	char errstr[512], num[32];
+	struct option_ctx c = {s, NULL, uri, embedded, NULL, 0};
 	if (!s || fd_sink_init(&s->base, &kafka_impl, uri) < 0) {
 		free(s);
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
@@ -1107,8 +1137,7 @@ int fd_sink_kafka_open(const char *uri, const char *rest, const struct fd_sink_c
 	s->notice = ctx->notice;
 	s->notice_ctx = ctx->notice_ctx;
 	s->linger_ns = embedded ? ctx->linger_ns : 0;
-	s->delivery_timeout_ns =
-		ctx->delivery_timeout_ns > 0 ? ctx->delivery_timeout_ns : DEFAULT_DELIVERY_TIMEOUT_NS;
+	s->delivery_timeout_ns = DEFAULT_DELIVERY_TIMEOUT_NS;
 	for (int i = 0; i < FD_SIGNAL_COUNT; i++)
 		if (!(s->topic[i] = strdup(default_topics[i]))) {
 			rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
@@ -1125,9 +1154,9 @@ int fd_sink_kafka_open(const char *uri, const char *rest, const struct fd_sink_c
 		goto fail;
 	{
 		bool seen[N_OPTIONS] = {false};
-		struct option_ctx c = {s, conf, uri, embedded};
-		if (q && (rc = fd_sink_options(uri, q + 1, option_names, N_OPTIONS, seen, NULL,
-					       on_option, &c, err)) < 0)
+		c.conf = conf;
+		if ((rc = fd_sink_options(uri, q ? q + 1 : NULL, option_names, N_OPTIONS, seen, NULL,
+					  on_option, &c, ctx, err)) < 0)
 			goto fail;
 	}
 
@@ -1164,8 +1193,8 @@ int fd_sink_kafka_open(const char *uri, const char *rest, const struct fd_sink_c
 		if (rc < 0)
 			goto fail;
 	}
-	for (size_t i = 0; i < ctx->n_kafka_props; i++)
-		if ((rc = set_prop(conf, uri, ctx->kafka_props[i], err)) < 0)
+	for (size_t i = 0; i < c.n_props; i++)
+		if ((rc = set_prop(conf, uri, c.props[i], err)) < 0)
 			goto fail;
 	/* close waits message.timeout.ms (as finally configured) plus a margin
 	 * for the expiry scan and the last delivery reports */
@@ -1187,20 +1216,44 @@ int fd_sink_kafka_open(const char *uri, const char *rest, const struct fd_sink_c
 	/* rd_kafka_new owns conf once it succeeds; on failure it is still ours */
 	s->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
 	if (!s->rk) {
-		redact(errstr, ctx);
+		redact(errstr, c.props, c.n_props);
 		rc = fd_error_set(err, FD_EINPUT, "sink '%s': Kafka producer: %s", uri, errstr);
 		goto fail;
 	}
 	*out = &s->base;
+	free_props(&c);
 	return 0;
 
 fail:
 	if (conf)
 		rd_kafka_conf_destroy(conf);
-	{
-		char *u = s->base.uri;
-		kafka_destroy(&s->base);
-		free(u);
-	}
+	free_props(&c);
+	fd_sink_destroy(&s->base);
 	return rc;
 }
+
+const struct fd_sink_descriptor fd_sink_kafka_descriptor = {
+	.scheme = "kafka",
+	.synopsis = "kafka://HOST:PORT[,HOST:PORT...][?options], kafka://embedded[?options]",
+	.summary = "Kafka messages, as the collector's Kafka exporter writes them",
+	.options = option_names,
+	.help = "      kafka://embedded runs an in-process broker (librdkafka's mock\n"
+		"      cluster); it keeps only the newest 5 MiB of each partition, so a\n"
+		"      consumer that attaches late sees the end of a long replay only: give\n"
+		"      it more partitions (partitions=N, default 12); a warning says when\n"
+		"      messages were already dropped.\n"
+		"      format=otlp_proto|otlp_json|ecs   message encoding (otlp_proto)\n"
+		"      topic_traces= topic_metrics= topic_logs=\n"
+		"                 topics (otlp_spans, otlp_metrics, otlp_logs)\n"
+		"      partition=trace_id|resource|trace_id,resource\n"
+		"                 key spans by trace id, metrics and logs by resource\n"
+		"                 (default: no key, as the collector)\n"
+		"      batch_bytes=N (1000000), batch_records=N (1000), batch_window=D (1s):\n"
+		"                 the largest message, records and record time per message\n"
+		"      timestamp=produce|record   Kafka message timestamp (produce)\n"
+		"      compression=none|gzip|snappy|lz4|zstd\n"
+		"      delivery_timeout=D   wait at most D for deliveries (30s)\n"
+		"      X.KEY=VALUE  librdkafka property KEY; defaults acks=all and the\n"
+		"                 idempotent producer; secret values are never shown\n",
+	.open = kafka_open,
+};

@@ -455,7 +455,8 @@ static const struct fd_sink_impl rw_impl = {
 	.report = rw_report,
 };
 
-static const char *const option_names[] = {"max_samples", "max_delay", "retries", "timeout"};
+static const char *const option_names[] = {"max_samples", "max_delay", "retries", "timeout",
+					   NULL};
 
 static int set_option(struct rw_sink *r, const char *uri, const char *key, const char *val,
 		      struct fd_error *err)
@@ -493,7 +494,8 @@ static int on_option(void *ctx, size_t idx, const char *key, const char *val, st
 	return set_option(r, r->base.uri, key, val, err);
 }
 
-static int parse(struct rw_sink *r, const char *uri, const char *rest, struct fd_error *err)
+static int parse(struct rw_sink *r, const char *uri, const char *rest,
+		 const struct fd_sink_context *ctx, struct fd_error *err)
 {
 	const char *q = strchr(rest, '?');
 	size_t n = q ? (size_t)(q - rest) : strlen(rest);
@@ -505,13 +507,13 @@ static int parse(struct rw_sink *r, const char *uri, const char *rest, struct fd
 	if (!(r->url = strndup(rest, n)))
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	bool seen[4] = {false};
-	return fd_sink_options(uri, q ? q + 1 : NULL, option_names, 4, seen, NULL, on_option, r, err);
+	return fd_sink_options(uri, q ? q + 1 : NULL, option_names, 4, seen, NULL, on_option, r, ctx,
+			       err);
 }
 
-int fd_sink_prom_rw_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
-			 struct fd_sink **out, struct fd_error *err)
+static int prom_rw_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
+			struct fd_sink **out, struct fd_error *err)
 {
-	(void)ctx;
 	*out = NULL;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return fd_error_set(err, FD_ERUNTIME, "sink '%s': cannot initialize libcurl", uri);
@@ -531,7 +533,7 @@ int fd_sink_prom_rw_open(const char *uri, const char *rest, const struct fd_sink
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&r->wake, &ca);
 	pthread_condattr_destroy(&ca);
-	int rc = parse(r, uri, rest, err);
+	int rc = parse(r, uri, rest, ctx, err);
 	if (rc == 0) {
 		r->batch = malloc(r->max_samples * sizeof(*r->batch));
 		r->sorted = malloc(r->max_samples * sizeof(*r->sorted));
@@ -572,11 +574,19 @@ int fd_sink_prom_rw_open(const char *uri, const char *rest, const struct fd_sink
 			r->timer_running = true;
 	}
 	if (rc < 0) {
-		char *u = r->base.uri;
-		rw_destroy(&r->base);
-		free(u);
+		fd_sink_destroy(&r->base);
 		return rc;
 	}
 	*out = &r->base;
 	return 0;
 }
+
+const struct fd_sink_descriptor fd_sink_prom_rw_descriptor = {
+	.scheme = "prom-rw",
+	.synopsis = "prom-rw:URL[?options]",
+	.summary = "Prometheus remote write (docs/prometheus-grafana.md)",
+	.options = option_names,
+	.help = "      max_samples=N (2000), max_delay=D (1s), retries=N (10),\n"
+		"      timeout=D (30s)\n",
+	.open = prom_rw_open,
+};

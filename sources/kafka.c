@@ -16,20 +16,35 @@
  *     every assigned partition is moved to that time in the rebalance
  *     callback. Offsets are committed as librdkafka does by default.
  * The offsets read are kept per partition for the recording header.
+ *
+ * Options (URI query, k=v&k=v; `record`'s flags --topics, --format,
+ * --group, --start, --start-time and -X K=V are the same options):
+ *   topics=LIST       NAME (otlp_spans, otlp_metrics, otlp_logs) or
+ *                     SIGNAL=NAME, comma-separated (default: the three)
+ *   format=otlp_proto|otlp_json|detect   (detect: per message)
+ *   group=NAME        join consumer group NAME
+ *   start=beginning|end, or start_time=T (RFC 3339, or a duration ago)
+ *   X.KEY=VALUE       librdkafka consumer property KEY
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <librdkafka/rdkafka.h>
 
+#include "common/uri_options.h"
+#include "common/units.h"
+#include "sources/registry.h"
 #include "sources/source.h"
 #include "common/suggest.h"
 #include "common/timefmt.h"
 
 #define METADATA_TIMEOUT_MS 10000
+
+enum start { FD_START_BEGINNING, FD_START_END, FD_START_TIME };
 #define MAX_TOPICS 16
 
 /* One partition: the offsets read, and for the reorder watermark the
@@ -72,6 +87,18 @@ struct kafka_source {
 static const char *const default_topics[FD_SIGNAL_COUNT] = {"otlp_spans", "otlp_metrics",
 							     "otlp_logs"};
 
+/* What the URI and the flags ask for, before the consumer exists. */
+struct options {
+	const char *uri;
+	char *topics, *group; /* owned; NULL: not given */
+	enum fd_otlp_format format;
+	enum start start;
+	int64_t start_time_ns;
+	bool start_given; /* start or start_time */
+	char **props; /* X.KEY=VALUE as "KEY=VALUE", owned */
+	size_t n_props;
+};
+
 /* "otlp_spans,metrics=my_metrics" -> topic/signal pairs. */
 static int parse_topics(struct kafka_source *s, const char *uri, const char *list,
 			struct fd_error *err)
@@ -89,9 +116,9 @@ static int parse_topics(struct kafka_source *s, const char *uri, const char *lis
 			name = eq + 1;
 			if (fd_signal_parse(tok, &sig) < 0 || !*name) {
 				rc = fd_error_set(err, FD_EINPUT,
-						  "--topics: '%s=%s': expected SIGNAL=TOPIC with SIGNAL "
-						  "traces, metrics or logs",
-						  tok, name);
+						  "source '%s': topics: '%s=%s': expected SIGNAL=TOPIC "
+						  "with SIGNAL traces, metrics or logs",
+						  uri, tok, name);
 				break;
 			}
 		} else {
@@ -102,9 +129,9 @@ static int parse_topics(struct kafka_source *s, const char *uri, const char *lis
 			if (found < 0) {
 				const char *best = fd_suggest(tok, default_topics, FD_SIGNAL_COUNT);
 				rc = fd_error_set(err, FD_EINPUT,
-						  "--topics: which signal does topic '%s' carry? Write "
-						  "traces=%s, metrics=%s or logs=%s%s%s%s",
-						  tok, tok, tok, tok, best ? " (or did you mean '" : "",
+						  "source '%s': topics: which signal does topic '%s' "
+						  "carry? Write traces=%s, metrics=%s or logs=%s%s%s%s",
+						  uri, tok, tok, tok, tok, best ? " (or did you mean '" : "",
 						  best ? best : "", best ? "'?)" : "");
 				break;
 			}
@@ -112,9 +139,12 @@ static int parse_topics(struct kafka_source *s, const char *uri, const char *lis
 		}
 		for (size_t i = 0; i < s->n_topics; i++)
 			if (!strcmp(s->topics[i].name, name))
-				rc = fd_error_set(err, FD_EINPUT, "--topics: topic '%s' is given twice", name);
+				rc = fd_error_set(err, FD_EINPUT,
+						  "source '%s': topics: topic '%s' is given twice", uri,
+						  name);
 		if (rc == 0 && s->n_topics == MAX_TOPICS)
-			rc = fd_error_set(err, FD_EINPUT, "--topics: at most %d topics", MAX_TOPICS);
+			rc = fd_error_set(err, FD_EINPUT, "source '%s': topics: at most %d topics", uri,
+					  MAX_TOPICS);
 		if (rc == 0) {
 			s->topics[s->n_topics].name = strdup(name);
 			s->topics[s->n_topics].signal = sig;
@@ -434,8 +464,90 @@ static int set_conf(rd_kafka_conf_t *conf, const char *k, const char *v, struct 
 	return 0;
 }
 
+static const char *const option_names[] = {"topics", "format",	   "group",
+					   "start",  "start_time", "X.*", NULL};
+enum { O_TOPICS, O_FORMAT, O_GROUP, O_START, O_START_TIME, O_PROP, N_OPTIONS };
+
+static int bad_value(const char *uri, const char *key, const char *val, const char *why,
+		     struct fd_error *err)
+{
+	return fd_error_set(err, FD_EINPUT, "source '%s': option '%s': '%s': %s", uri, key, val, why);
+}
+
+static int on_option(void *ctx, size_t idx, const char *key, const char *val, struct fd_error *err)
+{
+	struct options *o = ctx;
+	const char *why = NULL;
+	switch (idx) {
+	case O_TOPICS:
+		return (o->topics = strdup(val)) ? 0 : fd_error_set(err, FD_ERUNTIME, "out of memory");
+	case O_FORMAT:
+		if (fd_otlp_format_parse(val, &o->format) < 0)
+			return bad_value(o->uri, key, val, "expected otlp_proto, otlp_json or detect", err);
+		return 0;
+	case O_GROUP:
+		return (o->group = strdup(val)) ? 0 : fd_error_set(err, FD_ERUNTIME, "out of memory");
+	case O_START:
+		if (o->start_given)
+			break;
+		o->start_given = true;
+		if (!strcmp(val, "beginning"))
+			o->start = FD_START_BEGINNING;
+		else if (!strcmp(val, "end"))
+			o->start = FD_START_END;
+		else
+			return bad_value(o->uri, key, val,
+					 "expected beginning or end (or start_time=TIME)", err);
+		return 0;
+	case O_START_TIME: {
+		int64_t t, ago;
+		if (o->start_given)
+			break;
+		o->start_given = true;
+		if (fd_units_timestamp(val, &t, &why) == 0) {
+			o->start_time_ns = t;
+		} else if (fd_units_duration(val, &ago, &why) == 0) {
+			struct timespec now;
+			clock_gettime(CLOCK_REALTIME, &now);
+			o->start_time_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec - ago;
+		} else {
+			return bad_value(o->uri, key, val,
+					 "expected an RFC 3339 time (2026-01-15T13:00:00Z) or a "
+					 "duration ago (10m)",
+					 err);
+		}
+		o->start = FD_START_TIME;
+		return 0;
+	}
+	default: { /* X.KEY */
+		char **v = realloc(o->props, (o->n_props + 1) * sizeof(*v));
+		if (!v)
+			return fd_error_set(err, FD_ERUNTIME, "out of memory");
+		o->props = v;
+		size_t kn = strlen(key + 2), vn = strlen(val);
+		if (!(v[o->n_props] = malloc(kn + vn + 2)))
+			return fd_error_set(err, FD_ERUNTIME, "out of memory");
+		memcpy(v[o->n_props], key + 2, kn);
+		v[o->n_props][kn] = '=';
+		memcpy(v[o->n_props] + kn + 1, val, vn + 1);
+		o->n_props++;
+		return 0;
+	}
+	}
+	return fd_error_set(err, FD_EINPUT, "source '%s': give one of start and start_time", o->uri);
+}
+
+static void options_free(struct options *o)
+{
+	free(o->topics);
+	free(o->group);
+	for (size_t i = 0; i < o->n_props; i++)
+		free(o->props[i]);
+	free(o->props);
+}
+
 static int fill_meta(struct kafka_source *s, const char *uri, const char *brokers,
-		     const struct fd_source_options *o, struct fd_error *err)
+		     const struct options *o, struct fd_error *err)
 {
 	firedrill__v1__record_source__init(&s->meta);
 	s->meta.uri = strdup(uri);
@@ -466,15 +578,11 @@ static int fill_meta(struct kafka_source *s, const char *uri, const char *broker
 	return 0;
 }
 
-int fd_source_kafka_open(const char *uri, const char *brokers, const struct fd_source_options *o,
-			 struct fd_source **out, struct fd_error *err)
+/* The consumer for brokers, as o asks. */
+static int consumer_open(const char *uri, const char *brokers, const struct options *o,
+			 const struct fd_source_context *ctx, struct fd_source **out,
+			 struct fd_error *err)
 {
-	*out = NULL;
-	if (!*brokers || strchr(brokers, '?') || strchr(brokers, '/'))
-		return fd_error_set(err, FD_EINPUT,
-				    "source '%s': expected kafka://HOST:PORT[,HOST:PORT...] (options "
-				    "are command-line flags: --topics, --group, -X)",
-				    uri);
 	struct kafka_source *s = calloc(1, sizeof(*s));
 	if (!s)
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
@@ -482,8 +590,8 @@ int fd_source_kafka_open(const char *uri, const char *brokers, const struct fd_s
 	s->format = o->format;
 	s->start = o->start;
 	s->start_time_ns = o->start_time_ns;
-	s->notice = o->notice;
-	s->notice_ctx = o->notice_ctx;
+	s->notice = ctx->notice;
+	s->notice_ctx = ctx->notice_ctx;
 	rd_kafka_conf_t *conf = NULL;
 	int rc = parse_topics(s, uri, o->topics, err);
 	if (rc == 0)
@@ -504,8 +612,8 @@ int fd_source_kafka_open(const char *uri, const char *brokers, const struct fd_s
 			      o->start == FD_START_END ? "latest" : "earliest", err);
 	if (rc == 0)
 		rc = set_conf(conf, "enable.partition.eof", "true", err);
-	for (size_t i = 0; rc == 0 && i < o->n_kafka_props; i++) {
-		const char *kv = o->kafka_props[i], *eq = strchr(kv, '=');
+	for (size_t i = 0; rc == 0 && i < o->n_props; i++) {
+		const char *kv = o->props[i], *eq = strchr(kv, '=');
 		char key[256];
 		if (!eq || (size_t)(eq - kv) >= sizeof(key)) {
 			rc = fd_error_set(err, FD_EINPUT, "-X '%s': expected KEY=VALUE", kv);
@@ -561,3 +669,48 @@ fail:
 	kafka_destroy(&s->base);
 	return rc;
 }
+
+static int kafka_open(const char *uri, const char *rest, const struct fd_source_context *ctx,
+		      struct fd_source **out, struct fd_error *err)
+{
+	*out = NULL;
+	const char *q = strchr(rest, '?');
+	size_t bn = q ? (size_t)(q - rest) : strlen(rest);
+	if (strncmp(rest, "//", 2) != 0 || bn == 2 || memchr(rest + 2, '/', bn - 2))
+		return fd_error_set(err, FD_EINPUT,
+				    "source '%s': expected kafka://HOST:PORT[,HOST:PORT...][?options]",
+				    uri);
+	struct options o = {.uri = uri, .format = FD_OTLP_DETECT, .start = FD_START_BEGINNING};
+	bool seen[N_OPTIONS] = {false};
+	struct fd_uri_options spec = {"source", uri, option_names, N_OPTIONS, seen, NULL, on_option, &o};
+	int rc = fd_uri_options_parse(&spec, q ? q + 1 : NULL, err);
+	if (rc == 0)
+		rc = fd_uri_options_extra(&spec, ctx->options, ctx->n_options, err);
+	char *brokers = rc == 0 ? strndup(rest + 2, bn - 2) : NULL;
+	if (rc == 0 && !brokers)
+		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
+	if (rc == 0)
+		rc = consumer_open(uri, brokers, &o, ctx, out, err);
+	free(brokers);
+	options_free(&o);
+	return rc;
+}
+
+const struct fd_source_descriptor fd_source_kafka_descriptor = {
+	.scheme = "kafka",
+	.synopsis = "kafka://HOST:PORT[,HOST:PORT...][?options]",
+	.summary = "a Kafka consumer; without a stop option it records until Ctrl-C",
+	.options = option_names,
+	.help = "      topics=LIST   topics and their signals, comma-separated: otlp_spans,\n"
+		"                    otlp_metrics, otlp_logs (the default three) or\n"
+		"                    SIGNAL=TOPIC, e.g. traces=my_spans\n"
+		"      format=F      otlp_proto, otlp_json or detect (default: per\n"
+		"                    message, by its first byte)\n"
+		"      group=NAME    join consumer group NAME (default: read every\n"
+		"                    partition directly, commit nothing)\n"
+		"      start=beginning|end   where to start (beginning)\n"
+		"      start_time=T  start at the first message at or after T (RFC\n"
+		"                    3339, or a duration ago such as 10m)\n"
+		"      X.KEY=VALUE   librdkafka consumer property KEY\n",
+	.open = kafka_open,
+};

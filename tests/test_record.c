@@ -100,9 +100,8 @@ static void on_malformed(void *ctx, const char *where, const char *why)
 static int capture(const char *uri, const char *out, struct fd_capture_options *o,
 		   struct fd_capture_stats *st, struct fd_error *err)
 {
-	struct fd_source_options so = {.format = FD_OTLP_DETECT};
 	struct fd_source *src;
-	int rc = fd_source_open(uri, &so, &src, err);
+	int rc = fd_source_open(uri, NULL, &src, err);
 	if (rc < 0)
 		return rc;
 	rc = fd_capture_run(src, out, o, st, err);

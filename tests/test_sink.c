@@ -36,6 +36,18 @@ static void test_uri_errors(void **state)
 {
 	(void)state;
 	expect_open_error("bogus:foo", FD_EINPUT, "unknown scheme 'bogus'");
+	/* the known schemes and the did-you-mean come from the descriptors */
+	expect_open_error("kafak://x:1", FD_EINPUT, "unknown scheme 'kafak' (did you mean 'kafka'?)");
+	struct fd_error err = {0};
+	struct fd_sink *s = NULL;
+	assert_int_equal(fd_sink_open("bogus:foo", NULL, &s, &err), -FD_EINPUT);
+	for (const struct fd_sink_descriptor *const *d = fd_sink_descriptors; *d; d++) {
+		char name[64];
+		snprintf(name, sizeof(name), " %s", (*d)->scheme);
+		if (!strstr(err.msg, name))
+			fail_msg("'%s' not among the known schemes: %s", (*d)->scheme, err.msg);
+		assert_ptr_equal(fd_sink_descriptor_find((*d)->scheme), *d);
+	}
 	expect_open_error("file", FD_EINPUT, "expected SCHEME:");
 	expect_open_error("out.txt", FD_EINPUT, "expected SCHEME:");
 	expect_open_error("", FD_EINPUT, "expected SCHEME:");
