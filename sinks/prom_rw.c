@@ -51,6 +51,7 @@
 #include "sinks/prom_series.h"
 #include "sinks/options.h"
 #include "sinks/registry.h"
+#include "common/redact.h"
 #include "common/suggest.h"
 #include "common/units.h"
 
@@ -68,6 +69,7 @@ struct rw_sample {
 struct rw_sink {
 	struct fd_sink base;
 	char *url;
+	char url_shown[1024]; /* for messages: user info's password hidden */
 	size_t max_samples;
 	int64_t max_delay_ns;
 	long retries;
@@ -283,13 +285,13 @@ static int send_batch(struct rw_sink *r, struct fd_error *err)
 			}
 			if (status < 500 && status != 429)
 				return fd_error_set(err, FD_ERUNTIME, "sink '%s': %s rejected the request: %s",
-						    r->base.uri, r->url, why);
+						    r->base.uri, r->url_shown, why);
 		} else {
 			snprintf(why, sizeof(why), "%s", curl_easy_strerror(cc));
 		}
 		if (attempt >= r->retries)
 			return fd_error_set(err, FD_ERUNTIME, "sink '%s': %s: %s (gave up after %ld attempts)",
-					    r->base.uri, r->url, why, attempt + 1);
+					    r->base.uri, r->url_shown, why, attempt + 1);
 		sleep_ns(backoff);
 		backoff = backoff * 2 > 5000000000 ? 5000000000 : backoff * 2;
 	}
@@ -408,7 +410,7 @@ static int rw_close(struct fd_sink *sink, struct fd_error *err)
 				    "sink '%s': %llu of %llu samples rejected by %s and dropped (first: "
 				    "%s)",
 				    sink->uri, (unsigned long long)r->dropped,
-				    (unsigned long long)(r->dropped + r->sent), r->url, r->first_drop);
+				    (unsigned long long)(r->dropped + r->sent), r->url_shown, r->first_drop);
 	return 0;
 }
 
@@ -506,6 +508,7 @@ static int parse(struct rw_sink *r, const char *uri, const char *rest,
 				    uri);
 	if (!(r->url = strndup(rest, n)))
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
+	fd_redact_uri(r->url, r->url_shown, sizeof(r->url_shown));
 	bool seen[4] = {false};
 	return fd_sink_options(uri, q ? q + 1 : NULL, option_names, 4, seen, NULL, on_option, r, ctx,
 			       err);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/redact.h"
 #include "common/suggest.h"
 #include "common/uri_options.h"
 
@@ -124,20 +125,26 @@ int fd_sink_open(const char *uri, const struct fd_sink_context *ctx, struct fd_s
 	if (!ctx)
 		ctx = &no_context;
 	*out = NULL;
+	/* Sinks see the URI with its secrets hidden, for their messages,
+	 * their report and the summary; only rest is the real thing. */
+	const char *real = uri;
+	char shown[2048];
+	fd_redact_uri(real, shown, sizeof(shown));
+	uri = shown;
 	char scheme[64];
-	const char *rest = fd_uri_scheme(uri, scheme, sizeof(scheme));
+	const char *rest = fd_uri_scheme(real, scheme, sizeof(scheme));
 	const struct fd_sink_descriptor *d = rest ? fd_sink_descriptor_find(scheme) : NULL;
 	if (d && !d->open)
 		return fd_error_set(err, FD_EINPUT, "sink '%s': the %s sink is not implemented yet (%s)",
 				    uri, d->scheme, d->summary);
 	if (d)
 		return d->open(uri, rest, ctx, out, err);
-	const char *colon = strchr(uri, ':');
-	size_t n = colon ? (size_t)(colon - uri) : 0;
-	size_t len = strlen(uri);
-	if ((!colon || n == 0) && len > 4 && strcmp(uri + len - 4, ".fdr") == 0 &&
+	const char *colon = strchr(real, ':');
+	size_t n = colon ? (size_t)(colon - real) : 0;
+	size_t len = strlen(real);
+	if ((!colon || n == 0) && len > 4 && strcmp(real + len - 4, ".fdr") == 0 &&
 	    (d = fd_sink_descriptor_find("file")))
-		return d->open(uri, uri, ctx, out, err);
+		return d->open(uri, real, ctx, out, err);
 	char known[256];
 	const char *names[64];
 	size_t count;

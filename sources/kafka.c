@@ -36,6 +36,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "common/uri_options.h"
+#include "kafka/conf.h"
 #include "common/units.h"
 #include "sources/registry.h"
 #include "sources/source.h"
@@ -82,6 +83,7 @@ struct kafka_source {
 	char **brokers;
 	Firedrill__V1__TopicSignal topic_meta[MAX_TOPICS], *topic_ptrs[MAX_TOPICS];
 	Firedrill__V1__PartitionRange **part_ptrs;
+	struct fd_kafka_props props; /* X.KEY=VALUE; kept to redact librdkafka's logs */
 };
 
 static const char *const default_topics[FD_SIGNAL_COUNT] = {"otlp_spans", "otlp_metrics",
@@ -95,8 +97,7 @@ struct options {
 	enum start start;
 	int64_t start_time_ns;
 	bool start_given; /* start or start_time */
-	char **props; /* X.KEY=VALUE as "KEY=VALUE", owned */
-	size_t n_props;
+	struct fd_kafka_props props; /* X.KEY=VALUE */
 };
 
 /* "otlp_spans,metrics=my_metrics" -> topic/signal pairs. */
@@ -431,6 +432,7 @@ static void kafka_destroy(struct fd_source *base)
 	free(s->meta.uri);
 	free(s->meta.group);
 	free(s->meta.start);
+	fd_kafka_props_finish(&s->props);
 	free(s);
 }
 
@@ -453,15 +455,8 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
 		return;
 	char msg[600];
 	snprintf(msg, sizeof(msg), "kafka: %s", buf);
+	fd_kafka_redact(msg, &s->props);
 	s->notice(s->notice_ctx, msg);
-}
-
-static int set_conf(rd_kafka_conf_t *conf, const char *k, const char *v, struct fd_error *err)
-{
-	char why[256];
-	if (rd_kafka_conf_set(conf, k, v, why, sizeof(why)) != RD_KAFKA_CONF_OK)
-		return fd_error_set(err, FD_EINPUT, "-X %s=%s: %s", k, v, why);
-	return 0;
 }
 
 static const char *const option_names[] = {"topics", "format",	   "group",
@@ -519,20 +514,8 @@ static int on_option(void *ctx, size_t idx, const char *key, const char *val, st
 		o->start = FD_START_TIME;
 		return 0;
 	}
-	default: { /* X.KEY */
-		char **v = realloc(o->props, (o->n_props + 1) * sizeof(*v));
-		if (!v)
-			return fd_error_set(err, FD_ERUNTIME, "out of memory");
-		o->props = v;
-		size_t kn = strlen(key + 2), vn = strlen(val);
-		if (!(v[o->n_props] = malloc(kn + vn + 2)))
-			return fd_error_set(err, FD_ERUNTIME, "out of memory");
-		memcpy(v[o->n_props], key + 2, kn);
-		v[o->n_props][kn] = '=';
-		memcpy(v[o->n_props] + kn + 1, val, vn + 1);
-		o->n_props++;
-		return 0;
-	}
+	default: /* X.KEY */
+		return fd_kafka_props_add(&o->props, key + 2, val, err);
 	}
 	return fd_error_set(err, FD_EINPUT, "source '%s': give one of start and start_time", o->uri);
 }
@@ -541,9 +524,7 @@ static void options_free(struct options *o)
 {
 	free(o->topics);
 	free(o->group);
-	for (size_t i = 0; i < o->n_props; i++)
-		free(o->props[i]);
-	free(o->props);
+	fd_kafka_props_finish(&o->props);
 }
 
 static int fill_meta(struct kafka_source *s, const char *uri, const char *brokers,
@@ -579,7 +560,7 @@ static int fill_meta(struct kafka_source *s, const char *uri, const char *broker
 }
 
 /* The consumer for brokers, as o asks. */
-static int consumer_open(const char *uri, const char *brokers, const struct options *o,
+static int consumer_open(const char *uri, const char *brokers, struct options *o,
 			 const struct fd_source_context *ctx, struct fd_source **out,
 			 struct fd_error *err)
 {
@@ -592,47 +573,41 @@ static int consumer_open(const char *uri, const char *brokers, const struct opti
 	s->start_time_ns = o->start_time_ns;
 	s->notice = ctx->notice;
 	s->notice_ctx = ctx->notice_ctx;
+	/* the properties move to the source, to redact librdkafka's logs */
+	s->props = o->props;
+	o->props = (struct fd_kafka_props){0};
 	rd_kafka_conf_t *conf = NULL;
 	int rc = parse_topics(s, uri, o->topics, err);
 	if (rc == 0)
 		rc = fill_meta(s, uri, brokers, o, err);
+	if (rc == 0 && !(conf = fd_kafka_conf_new(on_log)))
+		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
 	if (rc < 0)
 		goto fail;
-	conf = rd_kafka_conf_new();
 	/* Without a group, a group.id is still set (librdkafka wants one for
 	 * a consumer) but nothing is committed and no group is joined:
 	 * rd_kafka_assign never talks to the coordinator. */
-	rc = set_conf(conf, "bootstrap.servers", brokers, err);
+	rc = fd_kafka_conf_set(conf, "bootstrap.servers", brokers, err);
 	if (rc == 0)
-		rc = set_conf(conf, "group.id", o->group ? o->group : "firedrill-record", err);
+		rc = fd_kafka_conf_set(conf, "group.id", o->group ? o->group : "firedrill-record", err);
 	if (rc == 0 && !o->group)
-		rc = set_conf(conf, "enable.auto.commit", "false", err);
+		rc = fd_kafka_conf_set(conf, "enable.auto.commit", "false", err);
 	if (rc == 0)
-		rc = set_conf(conf, "auto.offset.reset",
+		rc = fd_kafka_conf_set(conf, "auto.offset.reset",
 			      o->start == FD_START_END ? "latest" : "earliest", err);
 	if (rc == 0)
-		rc = set_conf(conf, "enable.partition.eof", "true", err);
-	for (size_t i = 0; rc == 0 && i < o->n_props; i++) {
-		const char *kv = o->props[i], *eq = strchr(kv, '=');
-		char key[256];
-		if (!eq || (size_t)(eq - kv) >= sizeof(key)) {
-			rc = fd_error_set(err, FD_EINPUT, "-X '%s': expected KEY=VALUE", kv);
-			break;
-		}
-		memcpy(key, kv, (size_t)(eq - kv));
-		key[eq - kv] = '\0';
-		rc = set_conf(conf, key, eq + 1, err);
-	}
+		rc = fd_kafka_conf_set(conf, "enable.partition.eof", "true", err);
+	char what[600];
+	snprintf(what, sizeof(what), "source '%s'", uri);
+	if (rc == 0)
+		rc = fd_kafka_conf_apply(conf, what, &s->props, err);
 	if (rc < 0)
 		goto fail;
 	rd_kafka_conf_set_opaque(conf, s);
-	rd_kafka_conf_set_log_cb(conf, on_log);
 	if (o->group)
 		rd_kafka_conf_set_rebalance_cb(conf, rebalance);
-	char why[512];
-	s->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why));
-	if (!s->rk) {
-		rc = fd_error_set(err, FD_EINPUT, "source '%s': %s", uri, why);
+	if (!(s->rk = fd_kafka_new(RD_KAFKA_CONSUMER, conf, what, &s->props, err))) {
+		rc = -FD_EINPUT;
 		goto fail;
 	}
 	conf = NULL; /* owned by rk now */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/redact.h"
 #include "common/suggest.h"
 #include "common/uri_options.h"
 
@@ -22,8 +23,14 @@ int fd_source_open(const char *uri, const struct fd_source_context *ctx, struct 
 	if (!ctx)
 		ctx = &no_context;
 	*out = NULL;
+	/* Sources see the URI with its secrets hidden, for their messages and
+	 * the recording header; only rest is the real thing. */
+	const char *real = uri;
+	char shown[2048];
+	fd_redact_uri(real, shown, sizeof(shown));
+	uri = shown;
 	char scheme[64];
-	const char *rest = fd_uri_scheme(uri, scheme, sizeof(scheme));
+	const char *rest = fd_uri_scheme(real, scheme, sizeof(scheme));
 	const struct fd_source_descriptor *d = rest ? fd_source_descriptor_find(scheme) : NULL;
 	if (d)
 		return d->open(uri, rest, ctx, out, err);

@@ -920,6 +920,18 @@ static void test_bad_options(void **state)
 	const char *late[] = {"X.security.protocol=sasl_plaintext", "X.sasl.mechanisms=BOGUS",
 			      "X.sasl.password=hunter2"};
 	expect_open_error("kafka://a:1", late, 3, FD_EINPUT, "Kafka producer", "hunter2");
+	/* nor when its name is a typo, and then a did-you-mean helps */
+	const char *typo[] = {"X.sasl.pasword=hunter2"};
+	expect_open_error("kafka://a:1", typo, 1, FD_EINPUT, "did you mean 'sasl.password'", "hunter2");
+	expect_open_error("kafka://a:1?X.sasl.pasword=hunter2", NULL, 0, FD_EINPUT,
+			  "did you mean 'sasl.password'", "hunter2");
+	const char *refused[] = {"X.sasl.oauthbearer.client.secret=hunter2"};
+	struct fd_sink *r = NULL;
+	struct fd_error re = {0};
+	struct fd_sink_context rctx = {.options = refused, .n_options = 1};
+	if (fd_sink_open("kafka://a:1", &rctx, &r, &re) < 0 && strstr(re.msg, "hunter2"))
+		fail_msg("refused secret shown: %s", re.msg);
+	fd_sink_destroy(r);
 	/* --delivery-timeout is delivery_timeout=; given both ways, twice */
 	const char *timeout[] = {"delivery_timeout=0s"};
 	expect_open_error("kafka://a:1", timeout, 1, FD_EINPUT, "option 'delivery_timeout'", NULL);
