@@ -6,6 +6,8 @@
 #ifndef FD_CLI_H
 #define FD_CLI_H
 
+#include <stdio.h>
+
 #include "common/error.h"
 
 #define EXIT_RUNTIME 1
@@ -16,6 +18,9 @@ struct verb {
 	const char *summary; /* one line for `firedrill --help` */
 	const char *usage;   /* full help for `firedrill VERB --help`, <= 80 columns */
 	int (*run)(const struct verb *v, int argc, char **argv);
+	/* Optional: prints more help after usage, made at run time (the
+	 * sinks and sources, from their descriptors). */
+	void (*usage_more)(FILE *out);
 };
 
 extern const struct verb verbs[];
@@ -33,5 +38,19 @@ int cmd_list(const struct verb *v, int argc, char **argv);
 int cmd_replay(const struct verb *v, int argc, char **argv);
 int cmd_record(const struct verb *v, int argc, char **argv);
 int cmd_compare(const struct verb *v, int argc, char **argv);
+int cmd_rewrite(const struct verb *v, int argc, char **argv);
+int cmd_annotate(const struct verb *v, int argc, char **argv);
+
+/* v's whole help: usage, then usage_more. */
+void cli_print_usage(const struct verb *v, FILE *out);
+
+/* The sinks' and the sources' help, from their descriptors. */
+void cli_sinks_usage(FILE *out);
+void cli_sources_usage(FILE *out);
+
+/* A flag that stands for a sink's or source's URI option (-X K=V is
+ * X.K=V): "PREFIXKEY=VALUE" (key: kn bytes), malloc'd; NULL when out of
+ * memory. */
+char *cli_option(const char *prefix, const char *key, size_t kn, const char *value);
 
 #endif

@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "fd_config.h"
 #include "common/json.h"
+#include "firedrill/v1/firedrill.pb-c.h"
 #include "generator/scenario.h"
 #include "generator/sim.h"
 #include "sinks/sink.h"
@@ -238,12 +239,20 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 	}
 	if (fan.progress)
 		fprintf(stderr, "\r%*s\r", 79, "");
-	const Firedrill__V1__Figure *const *figs;
+	const struct fd_sim_figure *figs;
 	size_t n_figs = fd_sim_figures(sim, &figs);
 	for (size_t i = 0; i < n_sinks; i++) {
-		for (size_t f = 0; f < n_figs; f++)
-			if (fd_sink_add_figure(sinks[i], figs[f], &err) < 0)
+		for (size_t f = 0; f < n_figs; f++) {
+			/* the recording header's type; the sink copies it */
+			Firedrill__V1__Figure pf = FIREDRILL__V1__FIGURE__INIT;
+			pf.name = (char *)figs[f].name;
+			pf.subject = (char *)figs[f].subject;
+			pf.phase = (char *)figs[f].phase;
+			pf.unit = (char *)figs[f].unit;
+			pf.value = figs[f].value;
+			if (fd_sink_add_figure(sinks[i], &pf, &err) < 0)
 				break;
+		}
 		if (err.code || fd_sink_close(sinks[i], &err) < 0) {
 			status = cli_fail(&err);
 			goto out;

@@ -535,6 +535,17 @@ static int print_answer_key(const struct fd_recording_reader *r, const struct fa
 	printf("trigger        %s\n", or_dash(k->trigger));
 	printf("mitigation     %s\n", or_dash(k->mitigation));
 	printf("verification   %s\n", or_dash(k->verification));
+	if (k->trigger_time_unix_nano) {
+		char t[64];
+		fd_format_time(t, sizeof(t), (int64_t)k->trigger_time_unix_nano);
+		printf("trigger at     %s\n", t);
+	}
+	if (k->mitigation_time_unix_nano) {
+		char t[64];
+		fd_format_time(t, sizeof(t), (int64_t)k->mitigation_time_unix_nano);
+		printf("mitigated at   %s\n", t);
+	}
+	print_lines("endpoints", k->endpoints, k->n_endpoints);
 	print_lines("investigation", k->investigation, k->n_investigation);
 	print_lines("red herrings", k->red_herrings, k->n_red_herrings);
 	print_lines("evidence", k->evidence, k->n_evidence);

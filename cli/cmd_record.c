@@ -14,6 +14,7 @@
 #include "sources/capture.h"
 #include "cli/cli.h"
 #include "fd_config.h"
+#include "common/uri_options.h"
 #include "sources/source.h"
 #include "common/timefmt.h"
 #include "common/units.h"
@@ -74,6 +75,35 @@ static const char *end_reason(enum fd_capture_end e)
 	return "?";
 }
 
+void cli_sources_usage(FILE *out)
+{
+	fprintf(out, "\nSources:\n");
+	for (const struct fd_source_descriptor *const *d = fd_source_descriptors; *d; d++) {
+		fprintf(out, "  %s\n      %s\n", (*d)->synopsis, (*d)->summary);
+		if ((*d)->help)
+			fputs((*d)->help, out);
+	}
+}
+
+/* A flag the source does not take is a usage error: files say their
+ * format by their first byte and have no topics. */
+static int check_taken(const struct verb *v, const char *from, char *const *opts,
+		       const char *const *flags, size_t n)
+{
+	char scheme[64];
+	const struct fd_source_descriptor *d =
+		fd_uri_scheme(from, scheme, sizeof(scheme)) ? fd_source_descriptor_find(scheme) : NULL;
+	if (!d)
+		return 0; /* fd_source_open says what is wrong with it */
+	for (size_t i = 0; i < n; i++) {
+		char key[256];
+		snprintf(key, sizeof(key), "%.*s", (int)strcspn(opts[i], "="), opts[i]);
+		if (fd_uri_options_find(d->options, SIZE_MAX, key) < 0)
+			return cli_usage_error(v, "%s applies to kafka:// sources only", flags[i]);
+	}
+	return 0;
+}
+
 int cmd_record(const struct verb *v, int argc, char **argv)
 {
 	enum { OPT_FROM = 256, OPT_TOPICS, OPT_FORMAT, OPT_GROUP, OPT_START, OPT_START_TIME,
@@ -94,11 +124,14 @@ int cmd_record(const struct verb *v, int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *from = NULL, *output = NULL, *props[64];
-	size_t n_props = 0;
-	struct fd_source_options so = {.format = FD_OTLP_DETECT, .start = FD_START_BEGINNING};
+	const char *from = NULL, *output = NULL;
+	/* Flags that are source options (--topics L is topics=L, -X K=V is
+	 * X.K=V): each as given and its key, then as "KEY=VALUE" (owned). */
+	const char *flag_args[70], *flags[70];
+	char *opts[70] = {0};
+	size_t n_flag_opts = 0;
 	struct fd_capture_options co = {.window_ns = 5000000000LL, .stop = &stop_requested};
-	bool quiet = false, start_given = false, format_given = false;
+	bool quiet = false;
 	int c;
 	opterr = 0;
 	optind = 1;
@@ -108,48 +141,24 @@ int cmd_record(const struct verb *v, int argc, char **argv)
 		switch (c) {
 		case OPT_FROM: from = optarg; break;
 		case 'o': output = optarg; break;
-		case OPT_TOPICS: so.topics = optarg; break;
+		case OPT_TOPICS:
 		case OPT_FORMAT:
-			if (fd_otlp_format_parse(optarg, &so.format) < 0)
-				return cli_usage_error(v, "--format '%s': expected otlp_proto, otlp_json or detect",
-						       optarg);
-			format_given = true;
-			break;
 		case OPT_GROUP:
-			if (!*optarg)
-				return cli_usage_error(v, "--group: empty name");
-			so.group = optarg;
-			break;
 		case OPT_START:
-			if (start_given)
-				return cli_usage_error(v, "give one of --start and --start-time");
-			start_given = true;
-			if (!strcmp(optarg, "beginning"))
-				so.start = FD_START_BEGINNING;
-			else if (!strcmp(optarg, "end"))
-				so.start = FD_START_END;
-			else
-				return cli_usage_error(v, "--start '%s': expected beginning or end (or use "
-							  "--start-time TIME)", optarg);
+		case OPT_START_TIME:
+		case 'X':
+			if (c == 'X' && (optarg[0] == '=' || !strchr(optarg, '=')))
+				return cli_usage_error(v, "-X: expected KEY=VALUE");
+			if (n_flag_opts == sizeof(flags) / sizeof(flags[0]))
+				return cli_usage_error(v, "too many -X properties");
+			flags[n_flag_opts] = c == 'X'		? "-X"
+					     : c == OPT_TOPICS	? "--topics"
+					     : c == OPT_FORMAT	? "--format"
+					     : c == OPT_GROUP	? "--group"
+					     : c == OPT_START	? "--start"
+								: "--start-time";
+			flag_args[n_flag_opts++] = optarg;
 			break;
-		case OPT_START_TIME: {
-			if (start_given)
-				return cli_usage_error(v, "give one of --start and --start-time");
-			start_given = true;
-			int64_t t, ago;
-			if (fd_units_timestamp(optarg, &t, &why) == 0) {
-				so.start_time_ns = t;
-			} else if (fd_units_duration(optarg, &ago, &why) == 0) {
-				struct timespec now;
-				clock_gettime(CLOCK_REALTIME, &now);
-				so.start_time_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec - ago;
-			} else {
-				return cli_usage_error(v, "--start-time '%s': expected an RFC 3339 time "
-							  "(2026-01-15T13:00:00Z) or a duration ago (10m)", optarg);
-			}
-			so.start = FD_START_TIME;
-			break;
-		}
 		case OPT_DURATION:
 			if (fd_units_duration(optarg, &co.duration_ns, &why) < 0 || co.duration_ns <= 0)
 				return cli_usage_error(v, "--duration '%s': %s", optarg, why ? why : "must be positive");
@@ -168,15 +177,8 @@ int cmd_record(const struct verb *v, int argc, char **argv)
 				return cli_usage_error(v, "--reorder-window '%s': %s", optarg,
 						       why ? why : "must not be negative");
 			break;
-		case 'X':
-			if (!strchr(optarg, '=') || optarg[0] == '=')
-				return cli_usage_error(v, "-X '%s': expected KEY=VALUE", optarg);
-			if (n_props == sizeof(props) / sizeof(props[0]))
-				return cli_usage_error(v, "too many -X properties");
-			props[n_props++] = optarg;
-			break;
 		case 'q': quiet = true; break;
-		case 'h': fputs(v->usage, stdout); return 0;
+		case 'h': cli_print_usage(v, stdout); return 0;
 		case ':': return cli_usage_error(v, "option '%s' needs a value", argv[optind - 1]);
 		default: return cli_usage_error(v, "unknown option '%s'", argv[optind - 1]);
 		}
@@ -188,20 +190,37 @@ int cmd_record(const struct verb *v, int argc, char **argv)
 					  "otlp-http://HOST:PORT)");
 	if (!output)
 		return cli_usage_error(v, "missing -o OUT.fdr");
-	bool kafka = !strncmp(from, "kafka://", 8);
-	/* files say their format by their first byte and their signal by
-	 * their name or content (docs/record.md) */
-	if (!kafka && (so.topics || so.group || start_given || n_props || format_given))
-		return cli_usage_error(v, "--topics, --format, --group, --start, --start-time and -X "
-					  "apply to kafka:// sources only");
-	so.kafka_props = props;
-	so.n_kafka_props = n_props;
-	so.notice = on_notice;
+
+	int status = 0;
+	struct fd_source_context sc = {.notice = on_notice};
+	for (size_t i = 0; i < n_flag_opts && status == 0; i++) {
+		const char *a = flag_args[i];
+		if (flags[i][1] == 'X') {
+			size_t kn = strcspn(a, "=");
+			opts[i] = cli_option("X.", a, kn, a + kn + 1);
+		} else {
+			/* --start-time is start_time= */
+			char key[32];
+			snprintf(key, sizeof(key), "%s", flags[i] + 2);
+			for (char *p = key; *p; p++)
+				*p = *p == '-' ? '_' : *p;
+			opts[i] = cli_option("", key, strlen(key), a);
+		}
+		if (!opts[i])
+			status = EXIT_RUNTIME;
+	}
+	status = status ? status : check_taken(v, from, opts, flags, n_flag_opts);
+	if (status)
+		goto out;
+	sc.options = (const char *const *)opts;
+	sc.n_options = n_flag_opts;
 
 	struct fd_error err = {0};
 	struct fd_source *src = NULL;
-	if (fd_source_open(from, &so, &src, &err) < 0)
-		return cli_fail(&err);
+	if (fd_source_open(from, &sc, &src, &err) < 0) {
+		status = cli_fail(&err);
+		goto out;
+	}
 
 	struct sigaction sa = {.sa_handler = on_sigint};
 	sigemptyset(&sa.sa_mask);
@@ -222,8 +241,10 @@ int cmd_record(const struct verb *v, int argc, char **argv)
 	if (rep.progress_shown)
 		fprintf(stderr, "\r%*s\r", 100, "");
 	fd_source_destroy(src);
-	if (rc < 0)
-		return cli_fail(&err);
+	if (rc < 0) {
+		status = cli_fail(&err);
+		goto out;
+	}
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	uint64_t n = st.records[0] + st.records[1] + st.records[2];
 	if (!quiet) {
@@ -247,5 +268,9 @@ int cmd_record(const struct verb *v, int argc, char **argv)
 			st.late ? fd_format_duration(late, sizeof(late), st.max_late) : "",
 			st.late ? ")" : "");
 	}
-	return st.end == FD_CAPTURE_STOPPED ? 130 : 0;
+	status = st.end == FD_CAPTURE_STOPPED ? 130 : 0;
+out:
+	for (size_t i = 0; i < n_flag_opts; i++)
+		free(opts[i]);
+	return status;
 }

@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "recording/reader.h"
 #include "replay/replay.h"
+#include "common/uri_options.h"
 #include "sinks/sink.h"
 #include "common/timefmt.h"
 #include "common/units.h"
@@ -91,6 +92,48 @@ static int parse_point(const char *s, int64_t origin, int64_t *out, const char *
 	return -1;
 }
 
+void cli_sinks_usage(FILE *out)
+{
+	fprintf(out, "\nSinks:\n");
+	for (const struct fd_sink_descriptor *const *d = fd_sink_descriptors; *d; d++) {
+		if (!(*d)->open)
+			continue; /* planned */
+		fprintf(out, "  %s\n      %s\n", (*d)->synopsis, (*d)->summary);
+		if ((*d)->help)
+			fputs((*d)->help, out);
+	}
+}
+
+/* The sink URI's descriptor, or NULL (fd_sink_open reports it). */
+static const struct fd_sink_descriptor *descriptor_of(const char *uri)
+{
+	char scheme[64];
+	if (fd_uri_scheme(uri, scheme, sizeof(scheme)))
+		return fd_sink_descriptor_find(scheme);
+	size_t len = strlen(uri);
+	return len > 4 && !strcmp(uri + len - 4, ".fdr") ? fd_sink_descriptor_find("file") : NULL;
+}
+
+/* An option from a flag that no --to sink takes is a mistake, not a
+ * no-op (-X with no kafka:// sink). */
+static int check_taken(const struct verb *v, char *const *opts, const char *const *flags,
+		       size_t n_opts, const char *const *to, size_t n_to)
+{
+	for (size_t i = 0; i < n_opts; i++) {
+		char key[256];
+		snprintf(key, sizeof(key), "%.*s", (int)strcspn(opts[i], "="), opts[i]);
+		bool taken = false;
+		for (size_t j = 0; j < n_to && !taken; j++) {
+			const struct fd_sink_descriptor *d = descriptor_of(to[j]);
+			taken = d && fd_uri_options_find(d->options, SIZE_MAX, key) >= 0;
+		}
+		if (!taken)
+			return cli_usage_error(v, "%s applies to kafka:// sinks only, and no --to is one",
+					       flags[i]);
+	}
+	return 0;
+}
+
 int cmd_replay(const struct verb *v, int argc, char **argv)
 {
 	enum { OPT_TO = 256, OPT_SPEED, OPT_REBASE, OPT_FROM, OPT_UNTIL, OPT_LOOP, OPT_SIGNALS,
@@ -113,8 +156,12 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *to[16], *props[64], *from = NULL, *until = NULL, *rebase = "start-now";
-	size_t n_to = 0, n_props = 0;
+	const char *to[16], *from = NULL, *until = NULL, *rebase = "start-now";
+	/* Flags that are sink options (-X K=V is X.K=V): each as given and
+	 * the flag, then as "KEY=VALUE" for the context (owned). */
+	const char *flag_args[65], *flags[65];
+	char *opts[65] = {0};
+	size_t n_to = 0, n_flag_opts = 0;
 	struct fd_replay_options o = {.speed = 1, .stop = &stop_requested};
 	struct fd_sink_context ctx = {.notice = notice};
 	bool quiet = false, have_speed = false;
@@ -132,11 +179,13 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 			to[n_to++] = optarg;
 			break;
 		case 'X':
-			if (!strchr(optarg, '=') || optarg[0] == '=')
-				return cli_usage_error(v, "-X '%s': expected KEY=VALUE", optarg);
-			if (n_props == sizeof(props) / sizeof(props[0]))
+		case OPT_DELIVERY:
+			if (c == 'X' && (optarg[0] == '=' || !strchr(optarg, '=')))
+				return cli_usage_error(v, "-X: expected KEY=VALUE");
+			if (n_flag_opts == sizeof(flags) / sizeof(flags[0]))
 				return cli_usage_error(v, "too many -X properties");
-			props[n_props++] = optarg;
+			flags[n_flag_opts] = c == 'X' ? "-X" : "--delivery-timeout";
+			flag_args[n_flag_opts++] = optarg;
 			break;
 		case OPT_SPEED:
 			if (fd_pace_parse_speed(optarg, &o.speed) < 0)
@@ -189,18 +238,12 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 			o.shards = total;
 			break;
 		}
-		case OPT_DELIVERY:
-			if (fd_units_duration(optarg, &ctx.delivery_timeout_ns, &why) < 0 ||
-			    ctx.delivery_timeout_ns <= 0)
-				return cli_usage_error(v, "--delivery-timeout '%s': %s", optarg,
-						       why ? why : "must be positive");
-			break;
 		case OPT_LINGER:
 			if (fd_units_duration(optarg, &ctx.linger_ns, &why) < 0)
 				return cli_usage_error(v, "--linger '%s': %s", optarg, why);
 			break;
 		case 'q': quiet = true; break;
-		case 'h': fputs(v->usage, stdout); return 0;
+		case 'h': cli_print_usage(v, stdout); return 0;
 		case ':': return cli_usage_error(v, "option '%s' needs a value", argv[optind - 1]);
 		default: return cli_usage_error(v, "unknown option '%s'", argv[optind - 1]);
 		}
@@ -217,16 +260,30 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 		return cli_usage_error(v, "--rate '%.0f/s..%.0f/s' is a ramp: give its duration with --ramp D",
 				       o.rate.from_rate, o.rate.rate);
 	o.rate.ramp_ns = ramp_ns;
-	ctx.kafka_props = props;
-	ctx.n_kafka_props = n_props;
 
 	struct fd_error err = {0};
 	struct fd_recording_reader *r = NULL;
 	struct fd_sink *sinks[16] = {0};
 	size_t n_sinks = 0;
 	int status = 0;
-	if (fd_recording_reader_open(argv[optind], &r, &err) < 0)
-		return cli_fail(&err);
+	for (size_t i = 0; i < n_flag_opts && status == 0; i++) {
+		const char *a = flag_args[i];
+		size_t kn = strcspn(a, "=");
+		opts[i] = flags[i][1] == 'X' ? cli_option("X.", a, kn, a + kn + 1)
+					      : cli_option("delivery_timeout", "", 0, a);
+		if (!opts[i])
+			status = EXIT_RUNTIME;
+	}
+	if (status == 0)
+		status = check_taken(v, opts, flags, n_flag_opts, to, n_to);
+	if (status)
+		goto out;
+	ctx.options = (const char *const *)opts;
+	ctx.n_options = n_flag_opts;
+	if (fd_recording_reader_open(argv[optind], &r, &err) < 0) {
+		status = cli_fail(&err);
+		goto out;
+	}
 	const Firedrill__V1__RecordingHeader *h = fd_recording_reader_header(r);
 	const Firedrill__V1__BlockIndex *ix = fd_recording_reader_index(r);
 	int64_t origin = h->start_time_unix_nano ? (int64_t)h->start_time_unix_nano
@@ -343,5 +400,7 @@ out:
 	for (size_t i = 0; i < n_sinks; i++)
 		fd_sink_destroy(sinks[i]);
 	fd_recording_reader_destroy(r);
+	for (size_t i = 0; i < n_flag_opts; i++)
+		free(opts[i]);
 	return status;
 }

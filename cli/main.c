@@ -1,6 +1,7 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -62,51 +63,8 @@ const struct verb verbs[] = {
 	 "Usage: firedrill replay FILE.fdr --to SINK [--to SINK...] [options]\n"
 	 "\n"
 	 "Stream a recording into one or more sinks with its original timing.\n"
-	 "SINK: file:OUT.fdr, dir:PATH[?format=...], kafka://HOST:PORT[,...],\n"
-	 "      kafka://embedded, stdout:[FORMAT], prom-rw:URL, scrape:[HOST]:PORT,\n"
-	 "      otlp-http://HOST:PORT[/PREFIX], otlp-https://..., es://HOST:PORT,\n"
-	 "      es+https://..., loki://HOST:PORT, loki+https://...,\n"
-	 "      otlp-grpc://HOST:PORT, otlp-grpcs://...\n"
-	 "kafka://embedded runs an in-process broker (librdkafka's mock cluster);\n"
-	 "it keeps only the newest 5 MiB of each partition, so a consumer that\n"
-	 "attaches late sees the end of a long replay only: give it more\n"
-	 "partitions (?partitions=N, default 12) and a warning says when\n"
-	 "messages were already dropped.\n"
-	 "\n"
-	 "Kafka options (in the URI, kafka://HOST:PORT?k=v&k=v):\n"
-	 "  format=otlp_proto|otlp_json|ecs   message encoding (otlp_proto)\n"
-	 "  topic_traces= topic_metrics= topic_logs=\n"
-	 "                          topics (otlp_spans, otlp_metrics, otlp_logs)\n"
-	 "  partition=trace_id|resource|trace_id,resource\n"
-	 "                          key spans by trace id, metrics and logs by\n"
-	 "                          resource (default: no key, as the collector)\n"
-	 "  batch_bytes=N           largest message value (1000000)\n"
-	 "  batch_records=N         records per message (1000)\n"
-	 "  batch_window=D          record time one message may span (1s)\n"
-	 "  timestamp=produce|record   Kafka message timestamp (produce)\n"
-	 "  compression=none|gzip|snappy|lz4|zstd\n"
-	 "Defaults: acks=all, idempotent producer; -X overrides any of them.\n"
-	 "\n"
-	 "Prometheus (docs/prometheus-grafana.md):\n"
-	 "  dir:PATH?format=openmetrics   metrics.om for promtool's backfill\n"
-	 "                          (buffer=SIZE before spilling to disk, 64MiB)\n"
-	 "  prom-rw:URL[?k=v&...]   remote write: max_samples=N (2000),\n"
-	 "                          max_delay=D (1s), retries=N (10), timeout=D (30s)\n"
-	 "  scrape:[HOST]:PORT[?stale=D]   /metrics endpoint; series unreported\n"
-	 "                          for D of stream time go stale (1m); port 0: any\n"
-	 "\n"
-	 "OTLP push (docs/backends.md), otlp-http://HOST:PORT?k=v&k=v (and\n"
-	 "otlp-grpc://, protobuf only; header= entries go as metadata):\n"
-	 "  encoding=proto|json  compression=gzip|none   (proto, gzip)\n"
-	 "  header=NAME:VALUE       extra header, repeatable; never printed\n"
-	 "  user= password= ca= cert= key= insecure=true   auth and TLS\n"
-	 "  timeout=D (10s)  concurrency=N (4)  retry_elapsed=D (5m)\n"
-	 "  batch_records= batch_bytes= batch_window=   as for Kafka\n"
-	 "Elasticsearch _bulk, logs as ECS (es://HOST:PORT?k=v&k=v):\n"
-	 "  index=NAME (logs-firedrill-default)  batch_bytes=N (5MB)\n"
-	 "  batch_docs=N (10000)  api_key=KEY  and the OTLP/HTTP connection options\n"
-	 "Loki push, logs (loki://HOST:PORT?k=v&k=v): encoding=proto|json,\n"
-	 "  tenant=NAME (X-Scope-OrgID), batch_records= batch_bytes= batch_window=\n"
+	 "A SINK is a URI with its options in its query: SINK?k=v&k=v (the\n"
+	 "sinks and their options are listed below).\n"
 	 "\n"
 	 "Options:\n"
 	 "  --to SINK               where to send records (repeatable)\n"
@@ -121,8 +79,9 @@ const struct verb verbs[] = {
 	 "  --service NAME          only this service's records\n"
 	 "  --shard I/N             only shard I of N (traces by trace id,\n"
 	 "                          metrics and logs by resource)\n"
-	 "  -X KEY=VALUE            librdkafka property for kafka:// sinks\n"
-	 "  --delivery-timeout D    wait at most D for Kafka deliveries (30s)\n"
+	 "  -X KEY=VALUE            librdkafka property for every kafka:// sink\n"
+	 "                          (in one sink's URI: X.KEY=VALUE)\n"
+	 "  --delivery-timeout D    delivery_timeout=D for every kafka:// sink\n"
 	 "  --linger D              keep kafka://embedded and scrape: up D after\n"
 	 "                          the replay\n"
 	 "  -q, --quiet             no progress line and no summary\n"
@@ -130,7 +89,7 @@ const struct verb verbs[] = {
 	 "\n"
 	 "Exit status: 0 all delivered, 1 records not delivered (count printed),\n"
 	 "2 bad usage or input, 130 interrupted (what was read is flushed).\n",
-	 cmd_replay},
+	 cmd_replay, cli_sinks_usage},
 	{"record", "capture OTLP from Kafka, files or an OTLP/HTTP receiver",
 	 "Usage: firedrill record --from SOURCE -o OUT.fdr [options]\n"
 	 "\n"
@@ -139,12 +98,8 @@ const struct verb verbs[] = {
 	 "request; it is split into records, resources are stored once, and records\n"
 	 "are put in time order within --reorder-window. A malformed message is\n"
 	 "reported with its place (topic/partition@offset, file:line) and skipped.\n"
-	 "\n"
-	 "SOURCE: kafka://HOST:PORT[,HOST:PORT...]\n"
-	 "        dir:PATH   its *.jsonl, *.json, *.ndjson and *.pb files, by name\n"
-	 "        file:PATH  one file\n"
-	 "        otlp-http://HOST:PORT   listen as an OTLP/HTTP receiver (HOST\n"
-	 "                   empty: every interface; PORT 0: any, printed)\n"
+	 "A SOURCE is a URI with its options in its query: SOURCE?k=v&k=v (the\n"
+	 "sources and their options are listed below).\n"
 	 "Files: OTLP JSON lines or length-delimited protobuf (4-byte big-endian\n"
 	 "length before each request), as the collector's file exporter writes\n"
 	 "them; the signal comes from the file name (traces*, metrics*, logs*) or\n"
@@ -160,23 +115,18 @@ const struct verb verbs[] = {
 	 "                        ones are kept out of order and counted\n"
 	 "  -q, --quiet           no progress line and no summary\n"
 	 "  -h, --help            show this help\n"
-	 "Kafka and otlp-http (without a stop option, record until Ctrl-C):\n"
-	 "  --topics LIST         topics and their signals, comma-separated:\n"
-	 "                        otlp_spans, otlp_metrics, otlp_logs (the default\n"
-	 "                        three) or SIGNAL=TOPIC, e.g. traces=my_spans\n"
-	 "  --format F            otlp_proto, otlp_json or detect (default: per\n"
-	 "                        message, by its first byte)\n"
-	 "  --group NAME          join consumer group NAME (default: read every\n"
-	 "                        partition directly, commit nothing)\n"
-	 "  --start beginning|end where to start (beginning)\n"
-	 "  --start-time T        start at the first message at or after T (RFC\n"
-	 "                        3339, or a duration ago such as 10m)\n"
-	 "  -X KEY=VALUE          librdkafka consumer property\n"
+	 "Flags for the kafka:// source's options (the same as in its URI):\n"
+	 "  --topics LIST         topics=LIST\n"
+	 "  --format F            format=F\n"
+	 "  --group NAME          group=NAME\n"
+	 "  --start beginning|end start=beginning|end\n"
+	 "  --start-time T        start_time=T\n"
+	 "  -X KEY=VALUE          X.KEY=VALUE (a librdkafka consumer property)\n"
 	 "\n"
 	 "Exit status: 0 recorded (malformed messages are counted, not fatal),\n"
 	 "1 runtime failure (nothing is left under FILE), 2 bad usage or input,\n"
 	 "130 interrupted (FILE holds everything read until then).\n",
-	 cmd_record},
+	 cmd_record, cli_sources_usage},
 	{"compare", "what a pipeline lost, duplicated, reordered or changed",
 	 "Usage: firedrill compare SENT.fdr RECEIVED.fdr [--json]\n"
 	 "\n"
@@ -196,6 +146,51 @@ const struct verb verbs[] = {
 	 "allowed), 1 something was lost, duplicated, unexpected or changed,\n"
 	 "2 bad usage or a bad recording.\n",
 	 cmd_compare},
+	{"rewrite", "rename, scrub, shift or cut a recording; --check for personal data",
+	 "Usage: firedrill rewrite IN.fdr -o OUT.fdr [--rules RULES.yaml] [--rule R...]\n"
+	 "       firedrill rewrite --check IN.fdr [--rules RULES.yaml]\n"
+	 "\n"
+	 "Turn a recorded incident into a drill that can leave the company:\n"
+	 "rename services, hosts, pods and namespaces everywhere they occur,\n"
+	 "hash (keyed) or replace personal data and secrets, shift time, cut a\n"
+	 "window, drop services or signals. Trace and span ids are kept, so\n"
+	 "traces stay whole and logs keep pointing at their spans. The header\n"
+	 "records the rewrite and its rule names, never the values.\n"
+	 "\n"
+	 "Options:\n"
+	 "  -o, --output FILE   the rewritten recording\n"
+	 "  --rules FILE        rules in YAML (docs/rewrite.md)\n"
+	 "  --rule R            one rule, repeatable: builtin (hash every kind\n"
+	 "                      below), email, ipv4, ipv6, card, jwt, bearer,\n"
+	 "                      uuid, rename:OLD=NEW, hash:KEY, drop:KEY,\n"
+	 "                      replace:KEY=VALUE, drop-service:NAME,\n"
+	 "                      drop-signal:SIGNAL, regex:ERE (KEY is a glob)\n"
+	 "  --shift D           move every timestamp by D (-30d, 2h)\n"
+	 "  --from T, --until T keep this window (RFC 3339, or offset like 10m)\n"
+	 "  --check             list what still looks like personal data or a\n"
+	 "                      secret, with a masked example; exit 1 if any\n"
+	 "  -q, --quiet         no summary\n"
+	 "  -h, --help          show this help\n"
+	 "\n"
+	 "Hashing needs a secret key: FIREDRILL_REWRITE_KEY, or key_env: or\n"
+	 "key_file: in the rules. The same value always gets the same pseudonym.\n",
+	 cmd_rewrite},
+	{"annotate", "attach a brief and a measured answer key to a recording",
+	 "Usage: firedrill annotate IN.fdr --brief BRIEF.yaml -o OUT.fdr\n"
+	 "\n"
+	 "Turn a recorded incident into a drill: the brief (prompt, root cause,\n"
+	 "trigger and its time, mitigation, verification, investigation steps,\n"
+	 "red herrings, evidence, key endpoints) becomes the answer key, and the\n"
+	 "figures are measured from the recorded spans: requests, p50, p95, p99\n"
+	 "and error rate of each endpoint before, during and after, and where\n"
+	 "the added time went. See docs/rewrite.md.\n"
+	 "\n"
+	 "Options:\n"
+	 "  -b, --brief FILE    the brief (YAML)\n"
+	 "  -o, --output FILE   the annotated recording\n"
+	 "  -q, --quiet         no summary\n"
+	 "  -h, --help          show this help\n",
+	 cmd_annotate},
 	{"help", "show help for a command",
 	 "Usage: firedrill help [COMMAND]\n"
 	 "\n"
@@ -206,7 +201,7 @@ const struct verb verbs[] = {
 	 "\n"
 	 "Print firedrill's version and the recording format it writes.\n",
 	 cmd_version},
-	{NULL, NULL, NULL, NULL},
+	{NULL, NULL, NULL, NULL, NULL},
 };
 
 static void main_usage(FILE *out)
@@ -221,6 +216,26 @@ static void main_usage(FILE *out)
 		fprintf(out, "  %-10s %s\n", v->name, v->summary);
 	fprintf(out, "\nRun 'firedrill COMMAND --help' for a command's options.\n"
 		     "Exit status: 0 success, 1 runtime failure, 2 bad usage or input.\n");
+}
+
+void cli_print_usage(const struct verb *v, FILE *out)
+{
+	fputs(v->usage, out);
+	if (v->usage_more)
+		v->usage_more(out);
+}
+
+char *cli_option(const char *prefix, const char *key, size_t kn, const char *value)
+{
+	size_t pn = strlen(prefix), vn = strlen(value);
+	char *kv = malloc(pn + kn + vn + 2);
+	if (!kv)
+		return NULL;
+	memcpy(kv, prefix, pn);
+	memcpy(kv + pn, key, kn);
+	kv[pn + kn] = '=';
+	memcpy(kv + pn + kn + 1, value, vn + 1);
+	return kv;
 }
 
 int cli_fail(const struct fd_error *err)
@@ -255,7 +270,7 @@ static int cmd_help(const struct verb *v, int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		fputs(v->usage, stdout);
+		cli_print_usage(v, stdout);
 		return 0;
 	}
 	const struct verb *w = find_verb(argv[1]);
@@ -263,7 +278,7 @@ static int cmd_help(const struct verb *v, int argc, char **argv)
 		fprintf(stderr, "firedrill help: unknown command '%s'\n", argv[1]);
 		return EXIT_USAGE;
 	}
-	fputs(w->usage, stdout);
+	cli_print_usage(w, stdout);
 	return 0;
 }
 

@@ -67,27 +67,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = '\0';
-	const char *props[MAX_PROPS + 1];
+	/* each -X line is the option X.LINE, as the CLI passes -X */
+	char *props[MAX_PROPS + 2];
 	size_t n = 0;
 	char *uri = text, *nl = strchr(text, '\n');
 	while (nl && n < MAX_PROPS) {
 		*nl = '\0';
-		props[n++] = nl + 1;
-		nl = strchr(nl + 1, '\n');
+		char *line = nl + 1;
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		props[n] = malloc(strlen(line) + 3);
+		if (props[n])
+			sprintf(props[n++], "X.%s", line);
+		if (nl)
+			*nl = '\n';
 	}
 	if (nl)
 		*nl = '\0';
-	props[n++] = "bootstrap.servers=127.0.0.1:1";
+	props[n++] = strdup("X.bootstrap.servers=127.0.0.1:1");
+	props[n++] = strdup("delivery_timeout=1ms");
 	char *open_uri = sandboxed(uri, sandbox);
-	if (open_uri) {
-		struct fd_sink_context ctx = {.kafka_props = props, .n_kafka_props = n,
-					      .delivery_timeout_ns = 1000000};
+	if (open_uri && props[n - 1] && props[n - 2]) {
+		struct fd_sink_context ctx = {.options = (const char *const *)props, .n_options = n};
 		struct fd_sink *s = NULL;
 		struct fd_error err = {0};
 		if (fd_sink_open(open_uri, &ctx, &s, &err) == 0)
 			fd_sink_destroy(s);
-		free(open_uri);
 	}
+	free(open_uri);
+	for (size_t i = 0; i < n; i++)
+		free(props[i]);
 	free(text);
 	return 0;
 }

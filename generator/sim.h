@@ -15,7 +15,6 @@
 #include <stdint.h>
 
 #include "common/error.h"
-#include "firedrill/v1/firedrill.pb-c.h"
 #include "stream/record.h"
 #include "generator/scenario.h"
 
@@ -39,11 +38,20 @@ int fd_sim_create(const struct fd_scenario *scenario, const struct fd_sim_option
 
 int fd_sim_run(struct fd_sim *sim, fd_sim_emit_fn emit, void *ctx, struct fd_error *err);
 
+/* One answer-key figure: "p95" of "gateway POST /checkout" "during" = 4.1 "s". */
+struct fd_sim_figure {
+	const char *name;    /* trigger_at, requests, p50, p95, p99, error_rate, added_time */
+	const char *subject; /* the endpoint, hop or event it is about */
+	const char *phase;   /* before, during, after; "" for trigger_at */
+	const char *unit;    /* s, 1, ratio */
+	double value;
+};
+
 /* After a run: the answer-key figures measured from the simulated requests
  * (percentiles and error rates per entry endpoint before / during / after
- * the incident, the hop that gained the added time, the trigger). The array
- * and its strings belong to the simulation. */
-size_t fd_sim_figures(const struct fd_sim *sim, const Firedrill__V1__Figure *const **out);
+ * the incident, the hops that gained the added time, the trigger). The
+ * array and its strings belong to the simulation. */
+size_t fd_sim_figures(const struct fd_sim *sim, const struct fd_sim_figure **out);
 
 /* The simulated time range. */
 int64_t fd_sim_start(const struct fd_sim *sim);

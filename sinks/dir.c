@@ -64,6 +64,7 @@
 #include "otlp/wire.h"
 #include "sinks/files.h"
 #include "sinks/options.h"
+#include "sinks/registry.h"
 #include "common/suggest.h"
 #include "common/timefmt.h"
 #include "common/units.h"
@@ -121,9 +122,12 @@ struct files_sink {
 
 /* ---- options ---- */
 
-static const char *const option_names[] = {"format", "batch_records", "batch_bytes",
-					   "batch_window"};
-#define N_OPTIONS (sizeof(option_names) / sizeof(option_names[0]))
+/* The OTLP and text formats' options: the first N_OPTIONS of these; buffer
+ * is openmetrics.c's. */
+const char *const fd_files_option_names[] = {"format", "batch_records", "batch_bytes",
+					     "batch_window", "buffer", NULL};
+#define option_names fd_files_option_names
+#define N_OPTIONS 4
 
 static int parse_format(const char *uri, const char *name, enum format *out, struct fd_error *err)
 {
@@ -816,7 +820,7 @@ int fd_files_sink_open(const char *uri, const char *dir, const char *format, con
 		bool seen[N_OPTIONS] = {format && *format}; /* stdout:FORMAT names the format */
 		struct option_ctx c = {s, uri};
 		rc = fd_sink_options(uri, query, option_names, N_OPTIONS, seen, NULL, on_option, &c,
-				     err);
+				     ctx, err);
 	}
 	if (rc == 0 && s->format == F_BULK && !s->batch_bytes_given)
 		s->batch_bytes = BULK_BATCH_BYTES;
@@ -825,17 +829,15 @@ int fd_files_sink_open(const char *uri, const char *dir, const char *format, con
 		rc = s->dir ? fd_files_make_dirs(uri, dir, err) : fd_error_set(err, FD_ERUNTIME, "out of memory");
 	}
 	if (rc < 0) {
-		char *u = s->base.uri;
-		files_destroy(&s->base);
-		free(u);
+		fd_sink_destroy(&s->base);
 		return rc;
 	}
 	*out = &s->base;
 	return 0;
 }
 
-int fd_sink_dir_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
-		     struct fd_sink **out, struct fd_error *err)
+static int dir_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
+		    struct fd_sink **out, struct fd_error *err)
 {
 	*out = NULL;
 	const char *q = strchr(rest, '?');
@@ -849,3 +851,16 @@ int fd_sink_dir_open(const char *uri, const char *rest, const struct fd_sink_con
 	free(path);
 	return rc;
 }
+
+const struct fd_sink_descriptor fd_sink_dir_descriptor = {
+	.scheme = "dir",
+	.synopsis = "dir:PATH[?options]",
+	.summary = "one file per signal in PATH, as the collector's file exporter",
+	.options = fd_files_option_names,
+	.help = "      format=otlp_json|otlp_proto|ecs|bulk|text|openmetrics (otlp_json)\n"
+		"      batch_records=N (512), batch_bytes=SIZE (1MiB), batch_window=D (1s):\n"
+		"                 the most records, bytes and record time per request\n"
+		"      format=openmetrics: metrics.om for promtool's backfill;\n"
+		"                 buffer=SIZE before spilling to disk (64MiB)\n",
+	.open = dir_open,
+};

@@ -316,7 +316,10 @@ static const struct fd_sink_impl es_impl = {
 static const char *const own_options[] = {"index", "batch_bytes", "batch_docs", "api_key",
 					  "compression"};
 #define N_OWN (sizeof(own_options) / sizeof(own_options[0]))
-#define N_ALL (N_OWN + 12)
+#define N_ALL (N_OWN + FD_HTTP_OPTION_COUNT)
+/* the descriptor's list: ours, then the connection options */
+static const char *const all_options[] = {"index", "batch_bytes", "batch_docs", "api_key",
+					  "compression", FD_HTTP_OPTION_NAMES, NULL};
 
 struct option_ctx {
 	struct es_sink *s;
@@ -423,7 +426,7 @@ static int open_sink(const char *uri, const char *rest, bool tls, const struct f
 {
 	*out = NULL;
 	const char *scheme = tls ? "es+https" : "es";
-	char *shown = fd_http_redact(uri);
+	char *shown = strdup(uri);
 	if (!shown)
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	bool slashes = strncmp(rest, "//", 2) == 0;
@@ -458,13 +461,9 @@ static int open_sink(const char *uri, const char *rest, bool tls, const struct f
 	s->notice_ctx = ctx ? ctx->notice_ctx : NULL;
 	int rc = (s->index = strdup(DEFAULT_INDEX)) ? 0 : fd_error_set(err, FD_ERUNTIME, "out of memory");
 	if (rc == 0 && q) {
-		const char *names[N_ALL];
-		for (size_t i = 0; i < N_OWN; i++)
-			names[i] = own_options[i];
-		for (size_t i = 0; i < fd_http_option_count && N_OWN + i < N_ALL; i++)
-			names[N_OWN + i] = fd_http_option_names[i];
 		struct option_ctx c = {.s = s};
-		rc = fd_sink_options(s->base.uri, q + 1, names, N_ALL, NULL, NULL, on_option, &c, err);
+		rc = fd_sink_options(s->base.uri, q + 1, all_options, N_ALL, NULL, NULL, on_option, &c, ctx,
+				     err);
 	}
 	if (rc == 0 && split_stream(s) < 0)
 		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
@@ -499,14 +498,36 @@ static int open_sink(const char *uri, const char *rest, bool tls, const struct f
 	return 0;
 }
 
-int fd_sink_es_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
-		    struct fd_sink **out, struct fd_error *err)
+static int plain_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
+		      struct fd_sink **out, struct fd_error *err)
 {
 	return open_sink(uri, rest, false, ctx, out, err);
 }
 
-int fd_sink_es_https_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
-			  struct fd_sink **out, struct fd_error *err)
+static int tls_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
+		    struct fd_sink **out, struct fd_error *err)
 {
 	return open_sink(uri, rest, true, ctx, out, err);
 }
+
+const struct fd_sink_descriptor fd_sink_es_descriptor = {
+	.scheme = "es",
+	.synopsis = "es://HOST:PORT[/PREFIX][?options]",
+	.summary = "logs as ECS documents through Elasticsearch _bulk into a data stream",
+	.options = all_options,
+	.help = "      index=NAME (logs-firedrill-default), batch_bytes=N (5MB),\n"
+		"      batch_docs=N (10000), api_key=KEY, compression=gzip|none (none),\n"
+		"      and as every HTTP sink (docs/backends.md):\n"
+		"      header=NAME:VALUE (repeatable; never printed), user= password=,\n"
+		"      ca= cert= key= insecure=true, timeout=D (10s), concurrency=N (4),\n"
+		"      retry_initial=D (1s) retry_max=D (30s) retry_elapsed=D (5m)\n",
+	.open = plain_open,
+};
+
+const struct fd_sink_descriptor fd_sink_es_https_descriptor = {
+	.scheme = "es+https",
+	.synopsis = "es+https://HOST:PORT[/PREFIX][?options]",
+	.summary = "the same over TLS (options as es)",
+	.options = all_options,
+	.open = tls_open,
+};

@@ -46,8 +46,8 @@ static const struct fd_sink_impl file_impl = {
 	.destroy = file_destroy,
 };
 
-int fd_sink_file_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
-		      struct fd_sink **out, struct fd_error *err)
+static int file_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
+		     struct fd_sink **out, struct fd_error *err)
 {
 	*out = NULL;
 	if (rest[0] == '\0')
@@ -61,10 +61,19 @@ int fd_sink_file_open(const char *uri, const char *rest, const struct fd_sink_co
 	}
 	int rc = fd_recording_writer_create(rest, ctx->header, NULL, &s->writer, err);
 	if (rc < 0) {
-		free(s->base.uri);
-		free(s);
+		fd_sink_destroy(&s->base);
 		return rc;
 	}
 	*out = &s->base;
 	return 0;
 }
+
+static const char *const option_names[] = {NULL};
+
+const struct fd_sink_descriptor fd_sink_file_descriptor = {
+	.scheme = "file",
+	.synopsis = "file:OUT.fdr",
+	.summary = "a recording (a bare path ending in .fdr is one too)",
+	.options = option_names,
+	.open = file_open,
+};

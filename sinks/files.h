@@ -18,6 +18,10 @@ int fd_files_sink_open(const char *uri, const char *dir, const char *format, con
 		       const struct fd_sink_context *ctx, struct fd_sink **out,
 		       struct fd_error *err);
 
+/* The options dir: and stdout: take, NULL-terminated: the batch options
+ * and, for format=openmetrics, buffer=. */
+extern const char *const fd_files_option_names[];
+
 /* mkdir -p path, for the sink named uri (in messages). */
 int fd_files_make_dirs(const char *uri, const char *path, struct fd_error *err);
 

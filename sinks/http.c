@@ -15,11 +15,6 @@
 
 /* ---- options ---- */
 
-const char *const fd_http_option_names[] = {
-	"header", "user", "password", "ca", "cert", "key", "insecure", "timeout", "concurrency",
-	"retry_initial", "retry_max", "retry_elapsed",
-};
-const size_t fd_http_option_count = sizeof(fd_http_option_names) / sizeof(fd_http_option_names[0]);
 
 void fd_http_options_init(struct fd_http_options *o)
 {
@@ -174,79 +169,6 @@ void fd_http_apply(const struct fd_http_options *o, CURL *h)
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
-}
-
-/* ---- redaction ---- */
-
-static bool secret_key(const char *k, size_t n)
-{
-	return (n == 8 && !strncmp(k, "password", 8)) || (n == 7 && !strncmp(k, "api_key", 7));
-}
-
-char *fd_http_redact(const char *uri)
-{
-	size_t len = strlen(uri);
-	/* *** is never longer than what it hides by more than 3 bytes per secret */
-	char *out = malloc(len * 2 + 16);
-	if (!out)
-		return NULL;
-	size_t o = 0;
-	const char *q = strchr(uri, '?');
-	const char *end = q ? q : uri + len;
-	/* user information: scheme://user:password@host */
-	const char *auth = strstr(uri, "://");
-	auth = auth && auth < end ? auth + 3 : NULL;
-	const char *at = NULL, *colon = NULL;
-	if (auth) {
-		const char *slash = memchr(auth, '/', (size_t)(end - auth));
-		const char *hend = slash ? slash : end;
-		for (const char *p = auth; p < hend; p++)
-			if (*p == '@')
-				at = p;
-		if (at)
-			colon = memchr(auth, ':', (size_t)(at - auth));
-	}
-	if (colon) {
-		memcpy(out, uri, (size_t)(colon + 1 - uri));
-		o = (size_t)(colon + 1 - uri);
-		memcpy(out + o, "***", 3);
-		o += 3;
-		memcpy(out + o, at, (size_t)(end - at));
-		o += (size_t)(end - at);
-	} else {
-		memcpy(out, uri, (size_t)(end - uri));
-		o = (size_t)(end - uri);
-	}
-	if (q) {
-		/* each KEY=VALUE between '&': secrets keep their key */
-		const char *p = q;
-		while (*p) {
-			out[o++] = *p++; /* '?' or '&' */
-			const char *amp = strchr(p, '&');
-			const char *e = amp ? amp : p + strlen(p);
-			const char *eq = memchr(p, '=', (size_t)(e - p));
-			size_t kn = eq ? (size_t)(eq - p) : 0;
-			if (eq && kn == 6 && !strncmp(p, "header", 6)) {
-				const char *c = memchr(eq, ':', (size_t)(e - eq));
-				size_t keep = c ? (size_t)(c + 1 - p) : kn + 1;
-				memcpy(out + o, p, keep);
-				o += keep;
-				memcpy(out + o, "***", 3);
-				o += 3;
-			} else if (eq && secret_key(p, kn)) {
-				memcpy(out + o, p, kn + 1);
-				o += kn + 1;
-				memcpy(out + o, "***", 3);
-				o += 3;
-			} else {
-				memcpy(out + o, p, (size_t)(e - p));
-				o += (size_t)(e - p);
-			}
-			p = e;
-		}
-	}
-	out[o] = '\0';
-	return out;
 }
 
 /* ---- gzip ---- */

@@ -6,7 +6,8 @@
  * Options (URI query; each sink lists fd_http_option_names among its own):
  *   header=NAME:VALUE   an extra request header; repeatable (Authorization,
  *                       X-Scope-OrgID, API keys). Values never appear in
- *                       messages: the sink's URI is redacted (fd_http_redact).
+ *                       messages: fd_sink_open hands sinks their URI
+ *                       redacted (common/redact.h).
  *   user= password=     HTTP basic authentication.
  *   ca=PATH             CA bundle to verify the server with.
  *   cert=PATH key=PATH  client certificate and key (PEM).
@@ -51,8 +52,11 @@ struct fd_http_options {
 	int64_t retry_initial_ns, retry_max_ns, retry_elapsed_ns;
 };
 
-extern const char *const fd_http_option_names[];
-extern const size_t fd_http_option_count;
+/* The names above, for a sink's list of option names (its descriptor's). */
+#define FD_HTTP_OPTION_NAMES                                                                    \
+	"header", "user", "password", "ca", "cert", "key", "insecure", "timeout", "concurrency", \
+		"retry_initial", "retry_max", "retry_elapsed"
+#define FD_HTTP_OPTION_COUNT 12
 
 /* Defaults as above. */
 void fd_http_options_init(struct fd_http_options *o);
@@ -67,11 +71,6 @@ int fd_http_option(struct fd_http_options *o, const char *uri, const char *key, 
 
 /* Sets TLS, authentication and the timeout on an easy handle. */
 void fd_http_apply(const struct fd_http_options *o, CURL *h);
-
-/* A copy of uri fit to print: the values of header=, password= and
- * api_key= and a password in the URL's user information replaced by ***
- * (header names are kept). NULL when out of memory. */
-char *fd_http_redact(const char *uri);
 
 /* gzip (RFC 1952) of in[0..len) into a malloc'd *out. Returns 0, or -1
  * when out of memory. */

@@ -80,6 +80,7 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include "kafka/conf.h"
 #include "sinks/ecs.h"
 #include "stream/intern.h"
 #include "opentelemetry/proto/resource/v1/resource.pb-c.h"
@@ -158,6 +159,8 @@ struct kafka_sink {
 	bool *res_key_set;
 	size_t n_res_key;
 
+	struct fd_kafka_props props; /* X.KEY=VALUE; kept to redact librdkafka's texts */
+
 	struct fd_kafka_stats stats;
 	uint64_t skipped[FD_SIGNAL_COUNT];
 	char first_error[512];
@@ -224,24 +227,17 @@ static void on_error(rd_kafka_t *rk, int code, const char *reason, void *opaque)
 	(void)code;
 	struct kafka_sink *s = opaque;
 	snprintf(s->last_broker_error, sizeof(s->last_broker_error), "%s", reason);
-}
-
-static void no_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-	(void)rk;
-	(void)level;
-	(void)fac;
-	(void)buf;
+	fd_kafka_redact(s->last_broker_error, &s->props);
 }
 
 /* ---- options ---- */
 
 static const char *const option_names[] = {
-	"format",	"topic_traces", "topic_metrics", "topic_logs", "batch_bytes",
-	"batch_records", "batch_window", "partition",	  "timestamp",	"partitions",
-	"compression",
+	"format",      "topic_traces",	   "topic_metrics", "topic_logs", "batch_bytes",
+	"batch_records", "batch_window",   "partition",	    "timestamp",  "partitions",
+	"compression", "delivery_timeout", "X.*",	    NULL,
 };
-#define N_OPTIONS (sizeof(option_names) / sizeof(option_names[0]))
+#define N_OPTIONS (sizeof(option_names) / sizeof(option_names[0]) - 1)
 
 static int bad_value(const char *uri, const char *key, const char *val, const char *why,
 		     struct fd_error *err)
@@ -351,6 +347,11 @@ static int set_option(struct kafka_sink *s, rd_kafka_conf_t *conf, const char *u
 		if (rd_kafka_conf_set(conf, "compression.codec", val, errstr, sizeof(errstr)) !=
 		    RD_KAFKA_CONF_OK)
 			return bad_value(uri, key, val, "expected none, gzip, snappy, lz4 or zstd", err);
+	} else if (strcmp(key, "delivery_timeout") == 0) {
+		if (fd_units_duration(val, &s->delivery_timeout_ns, &why) < 0)
+			return bad_value(uri, key, val, why, err);
+		if (s->delivery_timeout_ns < 1000000)
+			return bad_value(uri, key, val, "must be at least 1ms", err);
 	}
 	return 0;
 }
@@ -366,73 +367,11 @@ static int on_option(void *ctx, size_t idx, const char *key, const char *val, st
 {
 	(void)idx;
 	struct option_ctx *c = ctx;
+	/* X.KEY: a librdkafka property, applied after our defaults so that
+	 * it overrides them */
+	if (strncmp(key, "X.", 2) == 0)
+		return fd_kafka_props_add(&c->s->props, key + 2, val, err);
 	return set_option(c->s, c->conf, c->uri, key, val, c->embedded, err);
-}
-
-/* Properties whose values must never reach a message or a log. */
-static bool is_secret(const char *key)
-{
-	return strstr(key, "password") || strstr(key, "secret") || strstr(key, "sasl.jaas") ||
-	       strstr(key, "oauthbearer.config") || strstr(key, "ssl.key.pem") ||
-	       strstr(key, "ssl_key");
-}
-
-/* One -X key=value into conf. librdkafka's error text may quote the value;
- * for a secret property the text is left out. */
-static int set_prop(rd_kafka_conf_t *conf, const char *uri, const char *prop,
-		    struct fd_error *err)
-{
-	const char *eq = strchr(prop, '=');
-	if (!eq || eq == prop)
-		return fd_error_set(err, FD_EINPUT, "sink '%s': -X '%.*s': expected key=value", uri,
-				    eq ? 0 : 200, eq ? "" : prop);
-	char key[256];
-	size_t kn = (size_t)(eq - prop);
-	if (kn >= sizeof(key))
-		return fd_error_set(err, FD_EINPUT, "sink '%s': -X property name too long", uri);
-	memcpy(key, prop, kn);
-	key[kn] = '\0';
-	char errstr[512];
-	if (rd_kafka_conf_set(conf, key, eq + 1, errstr, sizeof(errstr)) == RD_KAFKA_CONF_OK)
-		return 0;
-	if (is_secret(key))
-		return fd_error_set(err, FD_EINPUT, "sink '%s': -X %s: rejected by librdkafka (value not shown)",
-				    uri, key);
-	return fd_error_set(err, FD_EINPUT, "sink '%s': -X %s: %s", uri, key, errstr);
-}
-
-/* Blanks out, in text, every value given to a secret -X property. */
-static void redact(char *text, const struct fd_sink_context *ctx)
-{
-	for (size_t i = 0; i < ctx->n_kafka_props; i++) {
-		const char *eq = strchr(ctx->kafka_props[i], '=');
-		if (!eq || eq[1] == '\0')
-			continue;
-		char key[256];
-		snprintf(key, sizeof(key), "%.*s", (int)(eq - ctx->kafka_props[i]),
-			 ctx->kafka_props[i]);
-		if (!is_secret(key))
-			continue;
-		size_t vl = strlen(eq + 1);
-		for (char *p = strstr(text, eq + 1); p; p = strstr(p + vl, eq + 1))
-			memset(p, '*', vl);
-	}
-}
-
-static int conf_set(rd_kafka_conf_t *conf, const char *key, const char *val, struct fd_error *err)
-{
-	char errstr[512];
-	if (rd_kafka_conf_set(conf, key, val, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
-		return fd_error_set(err, FD_ERUNTIME, "librdkafka: %s=%s: %s", key, val, errstr);
-	return 0;
-}
-
-static rd_kafka_conf_t *quiet_conf(void)
-{
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	if (conf)
-		rd_kafka_conf_set_log_cb(conf, no_log);
-	return conf;
 }
 
 /* ---- the embedded broker ---- */
@@ -440,7 +379,7 @@ static rd_kafka_conf_t *quiet_conf(void)
 static int embedded_start(struct kafka_sink *s, struct fd_error *err)
 {
 	char errstr[512];
-	rd_kafka_conf_t *conf = quiet_conf();
+	rd_kafka_conf_t *conf = fd_kafka_conf_new(NULL);
 	if (!conf)
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	/* The mock cluster needs a client handle to run on; this one never
@@ -1016,6 +955,7 @@ static void kafka_destroy(struct fd_sink *sink)
 	free(s->res_key);
 	free(s->res_key_set);
 	free(s->bootstrap);
+	fd_kafka_props_finish(&s->props);
 	free(s);
 }
 
@@ -1074,8 +1014,8 @@ static int check_brokers(const char *uri, const char *b, size_t n, struct fd_err
 	return 0;
 }
 
-int fd_sink_kafka_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
-		       struct fd_sink **out, struct fd_error *err)
+static int kafka_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
+		      struct fd_sink **out, struct fd_error *err)
 {
 	*out = NULL;
 	if (strncmp(rest, "//", 2) != 0)
@@ -1087,13 +1027,14 @@ int fd_sink_kafka_open(const char *uri, const char *rest, const struct fd_sink_c
 	const char *q = strchr(brokers, '?');
 	size_t bn = q ? (size_t)(q - brokers) : strlen(brokers);
 	bool embedded = bn == 8 && strncmp(brokers, "embedded", 8) == 0;
-	if (!embedded && check_brokers(uri, brokers, bn, err) < 0)
-		return -FD_EINPUT; /* err may be NULL */
+	int rc = embedded ? 0 : check_brokers(uri, brokers, bn, err);
+	if (rc < 0)
+		return rc; /* err may be NULL */
 
 	struct kafka_sink *s = calloc(1, sizeof(*s));
 	rd_kafka_conf_t *conf = NULL;
-	int rc = 0;
-	char errstr[512], num[32];
+	char num[32];
+	struct option_ctx c = {s, NULL, uri, embedded};
 	if (!s || fd_sink_init(&s->base, &kafka_impl, uri) < 0) {
 		free(s);
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
@@ -1107,27 +1048,26 @@ int fd_sink_kafka_open(const char *uri, const char *rest, const struct fd_sink_c
 	s->notice = ctx->notice;
 	s->notice_ctx = ctx->notice_ctx;
 	s->linger_ns = embedded ? ctx->linger_ns : 0;
-	s->delivery_timeout_ns =
-		ctx->delivery_timeout_ns > 0 ? ctx->delivery_timeout_ns : DEFAULT_DELIVERY_TIMEOUT_NS;
+	s->delivery_timeout_ns = DEFAULT_DELIVERY_TIMEOUT_NS;
 	for (int i = 0; i < FD_SIGNAL_COUNT; i++)
 		if (!(s->topic[i] = strdup(default_topics[i]))) {
 			rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
 			goto fail;
 		}
-	if (!(s->batch = fd_otlp_batch_create()) || !(conf = quiet_conf())) {
+	if (!(s->batch = fd_otlp_batch_create()) || !(conf = fd_kafka_conf_new(NULL))) {
 		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
 		goto fail;
 	}
 	/* The mock's retention counts stored (compressed) bytes, and OTLP
 	 * compresses about tenfold: zstd lets a consumer attaching after the
 	 * replay read ten times more. compression= and -X still override. */
-	if (embedded && (rc = conf_set(conf, "compression.codec", "zstd", err)) < 0)
+	if (embedded && (rc = fd_kafka_conf_set(conf, "compression.codec", "zstd", err)) < 0)
 		goto fail;
 	{
 		bool seen[N_OPTIONS] = {false};
-		struct option_ctx c = {s, conf, uri, embedded};
-		if (q && (rc = fd_sink_options(uri, q + 1, option_names, N_OPTIONS, seen, NULL,
-					       on_option, &c, err)) < 0)
+		c.conf = conf;
+		if ((rc = fd_sink_options(uri, q ? q + 1 : NULL, option_names, N_OPTIONS, seen, NULL,
+					  on_option, &c, ctx, err)) < 0)
 			goto fail;
 	}
 
@@ -1138,20 +1078,20 @@ int fd_sink_kafka_open(const char *uri, const char *rest, const struct fd_sink_c
 	if (timeout_ms > INT32_MAX)
 		timeout_ms = INT32_MAX;
 	snprintf(num, sizeof(num), "%" PRId64, timeout_ms);
-	if ((rc = conf_set(conf, "enable.idempotence", "true", err)) < 0 ||
-	    (rc = conf_set(conf, "acks", "all", err)) < 0 ||
-	    (rc = conf_set(conf, "message.timeout.ms", num, err)) < 0)
+	if ((rc = fd_kafka_conf_set(conf, "enable.idempotence", "true", err)) < 0 ||
+	    (rc = fd_kafka_conf_set(conf, "acks", "all", err)) < 0 ||
+	    (rc = fd_kafka_conf_set(conf, "message.timeout.ms", num, err)) < 0)
 		goto fail;
 	/* A message may be batch_bytes plus its key and record overhead; a
 	 * larger single record fails on its own (counted undelivered). */
 	snprintf(num, sizeof(num), "%zu",
 		 s->batch_bytes + 1024 > 1000000 ? s->batch_bytes + 1024 : (size_t)1000000);
-	if ((rc = conf_set(conf, "message.max.bytes", num, err)) < 0)
+	if ((rc = fd_kafka_conf_set(conf, "message.max.bytes", num, err)) < 0)
 		goto fail;
 	/* The mock keeps 5 MiB per partition: spreading unkeyed messages over
 	 * every partition (instead of librdkafka's sticky batches) keeps the
 	 * most for a consumer attaching after the replay. */
-	if (embedded && (rc = conf_set(conf, "sticky.partitioning.linger.ms", "0", err)) < 0)
+	if (embedded && (rc = fd_kafka_conf_set(conf, "sticky.partitioning.linger.ms", "0", err)) < 0)
 		goto fail;
 	if (!embedded) {
 		char *b = strndup(brokers, bn);
@@ -1159,14 +1099,15 @@ int fd_sink_kafka_open(const char *uri, const char *rest, const struct fd_sink_c
 			rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
 			goto fail;
 		}
-		rc = conf_set(conf, "bootstrap.servers", b, err);
+		rc = fd_kafka_conf_set(conf, "bootstrap.servers", b, err);
 		free(b);
 		if (rc < 0)
 			goto fail;
 	}
-	for (size_t i = 0; i < ctx->n_kafka_props; i++)
-		if ((rc = set_prop(conf, uri, ctx->kafka_props[i], err)) < 0)
-			goto fail;
+	char what[600];
+	snprintf(what, sizeof(what), "sink '%s'", uri);
+	if ((rc = fd_kafka_conf_apply(conf, what, &s->props, err)) < 0)
+		goto fail;
 	/* close waits message.timeout.ms (as finally configured) plus a margin
 	 * for the expiry scan and the last delivery reports */
 	size_t vlen = sizeof(num);
@@ -1178,17 +1119,15 @@ int fd_sink_kafka_open(const char *uri, const char *rest, const struct fd_sink_c
 	if (embedded) {
 		if ((rc = embedded_start(s, err)) < 0)
 			goto fail;
-		if ((rc = conf_set(conf, "bootstrap.servers", s->bootstrap, err)) < 0)
+		if ((rc = fd_kafka_conf_set(conf, "bootstrap.servers", s->bootstrap, err)) < 0)
 			goto fail;
 	}
 	rd_kafka_conf_set_opaque(conf, s);
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
 	rd_kafka_conf_set_error_cb(conf, on_error);
-	/* rd_kafka_new owns conf once it succeeds; on failure it is still ours */
-	s->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
-	if (!s->rk) {
-		redact(errstr, ctx);
-		rc = fd_error_set(err, FD_EINPUT, "sink '%s': Kafka producer: %s", uri, errstr);
+	/* fd_kafka_new owns conf once it succeeds; on failure it is still ours */
+	if (!(s->rk = fd_kafka_new(RD_KAFKA_PRODUCER, conf, what, &s->props, err))) {
+		rc = -FD_EINPUT;
 		goto fail;
 	}
 	*out = &s->base;
@@ -1197,10 +1136,32 @@ int fd_sink_kafka_open(const char *uri, const char *rest, const struct fd_sink_c
 fail:
 	if (conf)
 		rd_kafka_conf_destroy(conf);
-	{
-		char *u = s->base.uri;
-		kafka_destroy(&s->base);
-		free(u);
-	}
+	fd_sink_destroy(&s->base);
 	return rc;
 }
+
+const struct fd_sink_descriptor fd_sink_kafka_descriptor = {
+	.scheme = "kafka",
+	.synopsis = "kafka://HOST:PORT[,HOST:PORT...][?options], kafka://embedded[?options]",
+	.summary = "Kafka messages, as the collector's Kafka exporter writes them",
+	.options = option_names,
+	.help = "      kafka://embedded runs an in-process broker (librdkafka's mock\n"
+		"      cluster); it keeps only the newest 5 MiB of each partition, so a\n"
+		"      consumer that attaches late sees the end of a long replay only: give\n"
+		"      it more partitions (partitions=N, default 12); a warning says when\n"
+		"      messages were already dropped.\n"
+		"      format=otlp_proto|otlp_json|ecs   message encoding (otlp_proto)\n"
+		"      topic_traces= topic_metrics= topic_logs=\n"
+		"                 topics (otlp_spans, otlp_metrics, otlp_logs)\n"
+		"      partition=trace_id|resource|trace_id,resource\n"
+		"                 key spans by trace id, metrics and logs by resource\n"
+		"                 (default: no key, as the collector)\n"
+		"      batch_bytes=N (1000000), batch_records=N (1000), batch_window=D (1s):\n"
+		"                 the largest message, records and record time per message\n"
+		"      timestamp=produce|record   Kafka message timestamp (produce)\n"
+		"      compression=none|gzip|snappy|lz4|zstd\n"
+		"      delivery_timeout=D   wait at most D for deliveries (30s)\n"
+		"      X.KEY=VALUE  librdkafka property KEY; defaults acks=all and the\n"
+		"                 idempotent producer; secret values are never shown\n",
+	.open = kafka_open,
+};

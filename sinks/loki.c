@@ -633,7 +633,10 @@ static const struct fd_sink_impl loki_impl = {
 static const char *const own_options[] = {"encoding",	   "compression",  "tenant",
 					  "batch_records", "batch_bytes", "batch_window"};
 #define N_OWN (sizeof(own_options) / sizeof(own_options[0]))
-#define N_ALL (N_OWN + 12)
+#define N_ALL (N_OWN + FD_HTTP_OPTION_COUNT)
+/* the descriptor's list: ours, then the connection options */
+static const char *const all_options[] = {"encoding",	   "compression",  "tenant",
+					  "batch_records", "batch_bytes", "batch_window", FD_HTTP_OPTION_NAMES, NULL};
 
 struct option_ctx {
 	struct loki_sink *s;
@@ -715,7 +718,7 @@ static int open_sink(const char *uri, const char *rest, bool tls, const struct f
 {
 	*out = NULL;
 	const char *scheme = tls ? "loki+https" : "loki";
-	char *shown = fd_http_redact(uri);
+	char *shown = strdup(uri);
 	if (!shown)
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	bool slashes = strncmp(rest, "//", 2) == 0;
@@ -751,13 +754,9 @@ static int open_sink(const char *uri, const char *rest, bool tls, const struct f
 	s->notice_ctx = ctx ? ctx->notice_ctx : NULL;
 	int rc = 0;
 	if (q) {
-		const char *names[N_ALL];
-		for (size_t i = 0; i < N_OWN; i++)
-			names[i] = own_options[i];
-		for (size_t i = 0; i < fd_http_option_count && N_OWN + i < N_ALL; i++)
-			names[N_OWN + i] = fd_http_option_names[i];
 		struct option_ctx c = {.s = s};
-		rc = fd_sink_options(s->base.uri, q + 1, names, N_ALL, NULL, NULL, on_option, &c, err);
+		rc = fd_sink_options(s->base.uri, q + 1, all_options, N_ALL, NULL, NULL, on_option, &c, ctx,
+				     err);
 	}
 	if (rc == 0 && s->gzip && !s->json)
 		rc = fd_error_set(err, FD_EINPUT,
@@ -795,14 +794,36 @@ static int open_sink(const char *uri, const char *rest, bool tls, const struct f
 	return 0;
 }
 
-int fd_sink_loki_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
+static int plain_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
 		      struct fd_sink **out, struct fd_error *err)
 {
 	return open_sink(uri, rest, false, ctx, out, err);
 }
 
-int fd_sink_loki_https_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
-			    struct fd_sink **out, struct fd_error *err)
+static int tls_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
+		    struct fd_sink **out, struct fd_error *err)
 {
 	return open_sink(uri, rest, true, ctx, out, err);
 }
+
+const struct fd_sink_descriptor fd_sink_loki_descriptor = {
+	.scheme = "loki",
+	.synopsis = "loki://HOST:PORT[/PREFIX][?options]",
+	.summary = "logs through Loki's push API",
+	.options = all_options,
+	.help = "      encoding=proto|json (proto+snappy), compression=gzip|none (json only),\n"
+		"      tenant=NAME, batch_records=N (10000) batch_bytes=N (1MB)\n"
+		"      batch_window=D (1s), and as every HTTP sink (docs/backends.md):\n"
+		"      header=NAME:VALUE (repeatable; never printed), user= password=,\n"
+		"      ca= cert= key= insecure=true, timeout=D (10s), concurrency=N (4),\n"
+		"      retry_initial=D (1s) retry_max=D (30s) retry_elapsed=D (5m)\n",
+	.open = plain_open,
+};
+
+const struct fd_sink_descriptor fd_sink_loki_https_descriptor = {
+	.scheme = "loki+https",
+	.synopsis = "loki+https://HOST:PORT[/PREFIX][?options]",
+	.summary = "the same over TLS (options as loki)",
+	.options = all_options,
+	.open = tls_open,
+};

@@ -672,13 +672,13 @@ static int om_option(void *ctx, size_t idx, const char *key, const char *val, st
 }
 
 static int parse_options(const char *uri, const char *query, bool format_given, size_t *buffer,
-			 struct fd_error *err)
+			 const struct fd_sink_context *ctx, struct fd_error *err)
 {
 	static const char *const names[] = {"format", "buffer"};
 	bool seen[2] = {format_given, false};
 	struct om_options o = {uri, buffer};
 	return fd_sink_options(uri, query, names, 2, seen, " for format=openmetrics", om_option, &o,
-			       err);
+			       ctx, err);
 }
 
 int fd_om_sink_open(const char *uri, const char *dir, bool format_given, const char *query,
@@ -696,7 +696,7 @@ int fd_om_sink_open(const char *uri, const char *dir, bool format_given, const c
 		o->notice_ctx = ctx->notice_ctx;
 	}
 	size_t buffer = 64u << 20;
-	int rc = parse_options(uri, query, format_given, &buffer, err);
+	int rc = parse_options(uri, query, format_given, &buffer, ctx, err);
 	if (rc == 0) {
 		/* the merge sort needs as much scratch as the run it sorts */
 		o->cap_buf = buffer / (2 * sizeof(struct tuple));
@@ -714,9 +714,7 @@ int fd_om_sink_open(const char *uri, const char *dir, bool format_given, const c
 	if (rc == 0 && dir)
 		rc = fd_files_make_dirs(uri, dir, err);
 	if (rc < 0) {
-		char *u = o->base.uri;
-		om_destroy(&o->base);
-		free(u);
+		fd_sink_destroy(&o->base);
 		return rc;
 	}
 	*out = &o->base;

@@ -497,7 +497,10 @@ static const struct fd_sink_impl otlp_http_impl = {
 static const char *const own_options[] = {"encoding", "compression", "batch_records",
 					  "batch_bytes", "batch_window"};
 #define N_OWN (sizeof(own_options) / sizeof(own_options[0]))
-#define N_ALL (N_OWN + 12)
+#define N_ALL (N_OWN + FD_HTTP_OPTION_COUNT)
+/* the descriptor's list: ours, then the connection options */
+static const char *const all_options[] = {"encoding", "compression", "batch_records",
+					  "batch_bytes", "batch_window", FD_HTTP_OPTION_NAMES, NULL};
 
 struct option_ctx {
 	struct otlp_http_sink *s;
@@ -584,12 +587,12 @@ static int check_authority(const char *uri, const char *a, size_t n, struct fd_e
 	return 0;
 }
 
-static int open_sink(const char *uri, const char *rest, bool grpc, bool tls, struct fd_sink **out,
-		     struct fd_error *err)
+static int open_sink(const char *uri, const char *rest, bool grpc, bool tls,
+		     const struct fd_sink_context *ctx, struct fd_sink **out, struct fd_error *err)
 {
 	*out = NULL;
 	const char *scheme = grpc ? (tls ? "otlp-grpcs" : "otlp-grpc") : (tls ? "otlp-https" : "otlp-http");
-	char *shown = fd_http_redact(uri);
+	char *shown = strdup(uri);
 	if (!shown)
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	if (strncmp(rest, "//", 2) != 0) {
@@ -627,13 +630,9 @@ static int open_sink(const char *uri, const char *rest, bool grpc, bool tls, str
 	fd_http_options_init(&s->http);
 	int rc = 0;
 	if (q) {
-		const char *names[N_ALL];
-		for (size_t i = 0; i < N_OWN; i++)
-			names[i] = own_options[i];
-		for (size_t i = 0; i < fd_http_option_count && N_OWN + i < N_ALL; i++)
-			names[N_OWN + i] = fd_http_option_names[i];
 		struct option_ctx c = {.s = s};
-		rc = fd_sink_options(s->base.uri, q + 1, names, N_ALL, NULL, NULL, on_option, &c, err);
+		rc = fd_sink_options(s->base.uri, q + 1, all_options, N_ALL, NULL, NULL, on_option, &c, ctx,
+				     err);
 	}
 	if (rc == 0 && grpc && s->encoding == FD_OTLP_ENCODING_JSON)
 		rc = fd_error_set(err, FD_EINPUT, "sink '%s': OTLP/gRPC is protobuf only (encoding=json "
@@ -691,30 +690,67 @@ static int open_sink(const char *uri, const char *rest, bool grpc, bool tls, str
 	return 0;
 }
 
-int fd_sink_otlp_http_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
-			   struct fd_sink **out, struct fd_error *err)
+static int http_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
+		     struct fd_sink **out, struct fd_error *err)
 {
-	(void)ctx;
-	return open_sink(uri, rest, false, false, out, err);
+	return open_sink(uri, rest, false, false, ctx, out, err);
 }
 
-int fd_sink_otlp_https_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
-			    struct fd_sink **out, struct fd_error *err)
+static int https_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
+		      struct fd_sink **out, struct fd_error *err)
 {
-	(void)ctx;
-	return open_sink(uri, rest, false, true, out, err);
+	return open_sink(uri, rest, false, true, ctx, out, err);
 }
 
-int fd_sink_otlp_grpc_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
-			   struct fd_sink **out, struct fd_error *err)
+static int grpc_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
+		     struct fd_sink **out, struct fd_error *err)
 {
-	(void)ctx;
-	return open_sink(uri, rest, true, false, out, err);
+	return open_sink(uri, rest, true, false, ctx, out, err);
 }
 
-int fd_sink_otlp_grpcs_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
-			    struct fd_sink **out, struct fd_error *err)
+static int grpcs_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
+		      struct fd_sink **out, struct fd_error *err)
 {
-	(void)ctx;
-	return open_sink(uri, rest, true, true, out, err);
+	return open_sink(uri, rest, true, true, ctx, out, err);
 }
+
+static const char otlp_help[] =
+	"      encoding=proto|json (proto; otlp-grpc: proto only), compression=gzip|none\n"
+	"      (gzip), batch_records=N (1000) batch_bytes=N (1000000) batch_window=D\n"
+	"      (1s), and as every HTTP sink (docs/backends.md):\n"
+	"      header=NAME:VALUE (repeatable; never printed), user= password=,\n"
+	"      ca= cert= key= insecure=true, timeout=D (10s), concurrency=N (4),\n"
+	"      retry_initial=D (1s) retry_max=D (30s) retry_elapsed=D (5m)\n";
+
+const struct fd_sink_descriptor fd_sink_otlp_http_descriptor = {
+	.scheme = "otlp-http",
+	.synopsis = "otlp-http://HOST:PORT[/PREFIX][?options]",
+	.summary = "OTLP/HTTP export: POST /v1/traces, /v1/metrics, /v1/logs",
+	.options = all_options,
+	.help = otlp_help,
+	.open = http_open,
+};
+
+const struct fd_sink_descriptor fd_sink_otlp_https_descriptor = {
+	.scheme = "otlp-https",
+	.synopsis = "otlp-https://HOST:PORT[/PREFIX][?options]",
+	.summary = "OTLP/HTTP export over TLS (options as otlp-http)",
+	.options = all_options,
+	.open = https_open,
+};
+
+const struct fd_sink_descriptor fd_sink_otlp_grpc_descriptor = {
+	.scheme = "otlp-grpc",
+	.synopsis = "otlp-grpc://HOST:PORT[?options]",
+	.summary = "OTLP/gRPC export: the collector services' Export (options as otlp-http)",
+	.options = all_options,
+	.open = grpc_open,
+};
+
+const struct fd_sink_descriptor fd_sink_otlp_grpcs_descriptor = {
+	.scheme = "otlp-grpcs",
+	.synopsis = "otlp-grpcs://HOST:PORT[?options]",
+	.summary = "OTLP/gRPC export over TLS (options as otlp-http)",
+	.options = all_options,
+	.open = grpcs_open,
+};

@@ -52,6 +52,7 @@
 #include "sinks/http.h"
 #include "sinks/options.h"
 #include "sinks/registry.h"
+#include "common/redact.h"
 #include "common/suggest.h"
 #include "common/units.h"
 
@@ -69,7 +70,7 @@ struct rw_sample {
 struct rw_sink {
 	struct fd_sink base;
 	char *url;
-	char *url_shown; /* url redacted, for messages */
+	char url_shown[1024]; /* for messages: user info's password hidden */
 	size_t max_samples;
 	int64_t max_delay_ns;
 	long retries;
@@ -445,7 +446,6 @@ static void rw_destroy(struct fd_sink *sink)
 	free(r->snappy);
 	free(r->text);
 	free(r->url);
-	free(r->url_shown);
 	fd_http_options_finish(&r->http);
 	free(r);
 	curl_global_cleanup();
@@ -464,8 +464,8 @@ static const struct fd_sink_impl rw_impl = {
  * (sinks/http.h) that apply to a single connection. */
 static const char *const option_names[] = {"max_samples", "max_delay", "retries", "timeout",
 					   "header", "user", "password", "ca", "cert", "key",
-					   "insecure"};
-#define N_OPTIONS (sizeof(option_names) / sizeof(option_names[0]))
+					   "insecure", NULL};
+#define N_OPTIONS (sizeof(option_names) / sizeof(option_names[0]) - 1)
 
 static int set_option(struct rw_sink *r, const char *uri, const char *key, const char *val,
 		      struct fd_error *err)
@@ -563,7 +563,8 @@ static int split_query(const char *base, size_t base_len, const char *query, cha
 	return 0;
 }
 
-static int parse(struct rw_sink *r, const char *uri, const char *rest, struct fd_error *err)
+static int parse(struct rw_sink *r, const char *uri, const char *rest,
+		 const struct fd_sink_context *ctx, struct fd_error *err)
 {
 	const char *q = strchr(rest, '?');
 	size_t n = q ? (size_t)(q - rest) : strlen(rest);
@@ -573,35 +574,30 @@ static int parse(struct rw_sink *r, const char *uri, const char *rest, struct fd
 				    "prom-rw:http://localhost:9090/api/v1/write",
 				    uri);
 	char *ours = NULL;
-	if (split_query(rest, n, q ? q + 1 : NULL, &r->url, &ours) < 0 ||
-	    !(r->url_shown = fd_http_redact(r->url))) {
+	if (split_query(rest, n, q ? q + 1 : NULL, &r->url, &ours) < 0) {
 		free(ours);
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	}
+	fd_redact_uri(r->url, r->url_shown, sizeof(r->url_shown));
 	struct option_ctx c = {.r = r};
-	int rc = fd_sink_options(r->base.uri, ours, option_names, N_OPTIONS, NULL, NULL, on_option,
-				 &c, err);
+	int rc = fd_sink_options(uri, ours, option_names, N_OPTIONS, NULL, NULL, on_option, &c, ctx,
+				 err);
 	free(ours);
 	return rc;
 }
 
-int fd_sink_prom_rw_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
-			 struct fd_sink **out, struct fd_error *err)
+static int prom_rw_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
+			struct fd_sink **out, struct fd_error *err)
 {
-	(void)ctx;
 	*out = NULL;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return fd_error_set(err, FD_ERUNTIME, "sink '%s': cannot initialize libcurl", uri);
-	/* the sink's name, printed in messages and the summary: no secrets */
-	char *shown = fd_http_redact(uri);
-	struct rw_sink *r = shown ? calloc(1, sizeof(*r)) : NULL;
-	if (!r || fd_sink_init(&r->base, &rw_impl, shown) < 0) {
+	struct rw_sink *r = calloc(1, sizeof(*r));
+	if (!r || fd_sink_init(&r->base, &rw_impl, uri) < 0) {
 		free(r);
-		free(shown);
 		curl_global_cleanup();
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	}
-	free(shown);
 	fd_http_options_init(&r->http);
 	r->max_samples = 2000;
 	r->max_delay_ns = 1000000000;
@@ -613,7 +609,7 @@ int fd_sink_prom_rw_open(const char *uri, const char *rest, const struct fd_sink
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&r->wake, &ca);
 	pthread_condattr_destroy(&ca);
-	int rc = parse(r, r->base.uri, rest, err);
+	int rc = parse(r, uri, rest, ctx, err);
 	if (rc == 0) {
 		r->batch = malloc(r->max_samples * sizeof(*r->batch));
 		r->sorted = malloc(r->max_samples * sizeof(*r->sorted));
@@ -663,11 +659,20 @@ int fd_sink_prom_rw_open(const char *uri, const char *rest, const struct fd_sink
 			r->timer_running = true;
 	}
 	if (rc < 0) {
-		char *u = r->base.uri;
-		rw_destroy(&r->base);
-		free(u);
+		fd_sink_destroy(&r->base);
 		return rc;
 	}
 	*out = &r->base;
 	return 0;
 }
+
+const struct fd_sink_descriptor fd_sink_prom_rw_descriptor = {
+	.scheme = "prom-rw",
+	.synopsis = "prom-rw:URL[?options]",
+	.summary = "Prometheus remote write (docs/prometheus-grafana.md)",
+	.options = option_names,
+	.help = "      max_samples=N (2000), max_delay=D (1s), retries=N (10),\n"
+		"      timeout=D (30s); header=, user=, password=, ca=, cert=, key=,\n"
+		"      insecure= as for otlp-http; other query entries stay in the URL\n",
+	.open = prom_rw_open,
+};

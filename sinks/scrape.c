@@ -304,8 +304,10 @@ static int on_option(void *ctx, size_t idx, const char *key, const char *val, st
 	return 0;
 }
 
+static const char *const option_names[] = {"stale", NULL};
+
 static int parse(struct scrape_sink *s, const char *uri, const char *rest, struct sockaddr_in *sa,
-		 struct fd_error *err)
+		 const struct fd_sink_context *ctx, struct fd_error *err)
 {
 	const char *q = strchr(rest, '?');
 	size_t n = q ? (size_t)(q - rest) : strlen(rest);
@@ -343,13 +345,13 @@ static int parse(struct scrape_sink *s, const char *uri, const char *rest, struc
 				    "sink '%s': host '%s' is not an IPv4 address (or localhost; leave "
 				    "it empty for every interface)",
 				    uri, host);
-	static const char *const names[] = {"stale"};
 	bool seen[1] = {false};
-	return fd_sink_options(uri, q ? q + 1 : NULL, names, 1, seen, NULL, on_option, s, err);
+	return fd_sink_options(uri, q ? q + 1 : NULL, option_names, 1, seen, NULL, on_option, s, ctx,
+			       err);
 }
 
-int fd_sink_scrape_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
-			struct fd_sink **out, struct fd_error *err)
+static int scrape_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
+		       struct fd_sink **out, struct fd_error *err)
 {
 	*out = NULL;
 	struct scrape_sink *s = calloc(1, sizeof(*s));
@@ -362,7 +364,7 @@ int fd_sink_scrape_open(const char *uri, const char *rest, const struct fd_sink_
 	s->linger_ns = ctx ? ctx->linger_ns : 0;
 	s->now_ns = INT64_MIN;
 	struct sockaddr_in sa;
-	int rc = parse(s, uri, rest, &sa, err);
+	int rc = parse(s, uri, rest, &sa, ctx, err);
 	if (rc == 0) {
 		s->conv = fd_prom_conv_create();
 		s->fam_names = fd_intern_create();
@@ -396,11 +398,18 @@ int fd_sink_scrape_open(const char *uri, const char *rest, const struct fd_sink_
 		}
 	}
 	if (rc < 0) {
-		char *u = s->base.uri;
-		scrape_destroy(&s->base);
-		free(u);
+		fd_sink_destroy(&s->base);
 		return rc;
 	}
 	*out = &s->base;
 	return 0;
 }
+
+const struct fd_sink_descriptor fd_sink_scrape_descriptor = {
+	.scheme = "scrape",
+	.synopsis = "scrape:[HOST]:PORT[?stale=D]",
+	.summary = "a /metrics endpoint for a Prometheus scrape job (port 0: any)",
+	.options = option_names,
+	.help = "      stale=D    series unreported for D of stream time go stale (1m)\n",
+	.open = scrape_open,
+};

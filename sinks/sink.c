@@ -1,9 +1,12 @@
 #include "sinks/sink.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sinks/registry.h"
+#include "common/redact.h"
+#include "common/suggest.h"
+#include "common/uri_options.h"
 
 int fd_sink_init(struct fd_sink *sink, const struct fd_sink_impl *impl, const char *uri)
 {
@@ -90,6 +93,28 @@ void fd_sink_destroy(struct fd_sink *sink)
 	free(uri);
 }
 
+const struct fd_sink_descriptor *fd_sink_descriptor_find(const char *scheme)
+{
+	for (const struct fd_sink_descriptor *const *d = fd_sink_descriptors; *d; d++)
+		if (strcmp((*d)->scheme, scheme) == 0)
+			return *d;
+	return NULL;
+}
+
+/* "file, dir, kafka, ..." from the descriptors, for messages. */
+static void known_schemes(char *buf, size_t n, const char **names, size_t *count)
+{
+	size_t off = 0;
+	*count = 0;
+	buf[0] = '\0';
+	for (const struct fd_sink_descriptor *const *d = fd_sink_descriptors; *d; d++) {
+		if (off < n)
+			off += (size_t)snprintf(buf + off, n - off, "%s%s", off ? ", " : "", (*d)->scheme);
+		if (*count < 64)
+			names[(*count)++] = (*d)->scheme;
+	}
+}
+
 /* A URI is SCHEME:REST. A bare path is taken as a recording when it ends in
  * .fdr, since that is what `-o out.fdr` users type; anything else must name
  * its scheme so that a typo never silently becomes a file. */
@@ -100,28 +125,37 @@ int fd_sink_open(const char *uri, const struct fd_sink_context *ctx, struct fd_s
 	if (!ctx)
 		ctx = &no_context;
 	*out = NULL;
-	const char *colon = strchr(uri, ':');
-	size_t n = colon ? (size_t)(colon - uri) : 0;
-	if (!colon || n == 0) {
-		size_t len = strlen(uri);
-		if (len > 4 && strcmp(uri + len - 4, ".fdr") == 0)
-			return fd_sink_file_open(uri, uri, ctx, out, err);
+	/* Sinks see the URI with its secrets hidden, for their messages,
+	 * their report and the summary; only rest is the real thing. */
+	const char *real = uri;
+	char shown[2048];
+	fd_redact_uri(real, shown, sizeof(shown));
+	uri = shown;
+	char scheme[64];
+	const char *rest = fd_uri_scheme(real, scheme, sizeof(scheme));
+	const struct fd_sink_descriptor *d = rest ? fd_sink_descriptor_find(scheme) : NULL;
+	if (d && !d->open)
+		return fd_error_set(err, FD_EINPUT, "sink '%s': the %s sink is not implemented yet (%s)",
+				    uri, d->scheme, d->summary);
+	if (d)
+		return d->open(uri, rest, ctx, out, err);
+	const char *colon = strchr(real, ':');
+	size_t n = colon ? (size_t)(colon - real) : 0;
+	size_t len = strlen(real);
+	if ((!colon || n == 0) && len > 4 && strcmp(real + len - 4, ".fdr") == 0 &&
+	    (d = fd_sink_descriptor_find("file")))
+		return d->open(uri, real, ctx, out, err);
+	char known[256];
+	const char *names[64];
+	size_t count;
+	known_schemes(known, sizeof(known), names, &count);
+	if (!colon || n == 0)
 		return fd_error_set(err, FD_EINPUT,
-				    "sink '%s': expected SCHEME:..., e.g. file:out.fdr, dir:PATH, "
-				    "kafka://HOST:PORT, stdout:",
-				    uri);
-	}
-	for (const struct fd_sink_scheme *s = fd_sink_schemes; s->scheme; s++) {
-		if (strlen(s->scheme) == n && strncmp(uri, s->scheme, n) == 0) {
-			if (!s->open)
-				return fd_error_set(err, FD_EINPUT,
-						    "sink '%s': the %s sink is not implemented yet (%s)",
-						    uri, s->scheme, s->note);
-			return s->open(uri, colon + 1, ctx, out, err);
-		}
-	}
-	return fd_error_set(err, FD_EINPUT,
-			    "sink '%s': unknown scheme '%.*s' (known: file, dir, kafka, stdout, "
-			    "prom-rw, otlp-http, otlp-https, scrape)",
-			    uri, (int)n, uri);
+				    "sink '%s': expected SCHEME:... (known: %s), e.g. file:out.fdr, "
+				    "dir:PATH, kafka://HOST:PORT, stdout:",
+				    uri, known);
+	const char *best = rest ? fd_suggest(scheme, names, count) : NULL;
+	return fd_error_set(err, FD_EINPUT, "sink '%s': unknown scheme '%.*s'%s%s%s (known: %s)", uri,
+			    (int)n, uri, best ? " (did you mean '" : "", best ? best : "",
+			    best ? "'?)" : "", known);
 }

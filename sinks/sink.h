@@ -56,7 +56,7 @@ struct fd_sink_stats {
 
 struct fd_sink {
 	const struct fd_sink_impl *impl;
-	char *uri; /* as given, for messages; owned */
+	char *uri; /* as given, secrets redacted: for messages; owned */
 	struct fd_sink_stats stats;
 	struct fd_error sticky; /* first failure; code 0 while healthy */
 	bool closed;
@@ -67,15 +67,15 @@ struct fd_sink_context {
 	/* Recording metadata (scenario, seed, answer key); NULL when the
 	 * source has none. Borrowed for the duration of fd_sink_open. */
 	const struct Firedrill__V1__RecordingHeader *header;
-	/* -X key=value pass-through properties for kafka:// sinks (librdkafka
-	 * configuration), in command-line order; borrowed. */
-	const char *const *kafka_props;
-	size_t n_kafka_props;
-	/* How long close may wait for deliveries (kafka://); 0 = the sink's
-	 * default. */
-	int64_t delivery_timeout_ns;
-	/* kafka://embedded: keep the broker up this long after close, so that
-	 * consumers can attach; 0 = shut down at close. */
+	/* Options from command-line flags, "KEY=VALUE" each, applied to every
+	 * sink whose descriptor names KEY as if they were in its URI (-X K=V
+	 * is "X.K=V" for kafka://, --delivery-timeout D is
+	 * "delivery_timeout=D"); a sink that does not know a key ignores it.
+	 * In command-line order; borrowed. */
+	const char *const *options;
+	size_t n_options;
+	/* kafka://embedded and scrape:: keep serving this long after close,
+	 * so that consumers can attach; 0 = stop at close. */
 	int64_t linger_ns;
 	/* Where a sink reports what a user should know but is not an error
 	 * (the embedded broker's address, a retention warning). NULL = drop.
@@ -84,10 +84,38 @@ struct fd_sink_context {
 	void *notice_ctx;
 };
 
-/* Opens the sink a URI names: "file:OUT.fdr" (or a bare path ending in
- * .fdr). Later sinks (dir:, kafka://, stdout:) register here. Errors:
- * FD_EINPUT for a malformed URI or an unknown scheme or option (the message
- * names it), FD_ERUNTIME when the sink cannot be created. */
+/* rest: the URI after "scheme:" (for kafka://, it starts with "//"). uri:
+ * the whole URI as messages show it, with secrets redacted. On error *out
+ * is NULL and nothing is left allocated. */
+typedef int (*fd_sink_open_fn)(const char *uri, const char *rest,
+			       const struct fd_sink_context *ctx, struct fd_sink **out,
+			       struct fd_error *err);
+
+/* What a sink is, for fd_sink_open and for the help and did-you-mean
+ * texts. Each sink module defines one; sinks/registry.c lists them all. */
+struct fd_sink_descriptor {
+	const char *scheme;   /* the URI's part before ':': "kafka" */
+	const char *synopsis; /* "kafka://HOST:PORT[,HOST:PORT...][?options]" */
+	const char *summary;  /* one line: what it writes where */
+	/* The names its URI query takes, NULL-terminated ("X.*": a family,
+	 * see common/uri_options.h). */
+	const char *const *options;
+	/* More lines for `replay --help` (options, defaults), each indented
+	 * by 6 and at most 80 columns, ending in a newline; or NULL. */
+	const char *help;
+	fd_sink_open_fn open; /* NULL: planned, not built yet */
+};
+
+/* Every sink, in the order help lists them; NULL-terminated. */
+extern const struct fd_sink_descriptor *const fd_sink_descriptors[];
+
+/* The descriptor of scheme, or NULL. */
+const struct fd_sink_descriptor *fd_sink_descriptor_find(const char *scheme);
+
+/* Opens the sink a URI names: SCHEME:... of one of fd_sink_descriptors, or
+ * a bare path ending in .fdr (a recording). Errors: FD_EINPUT for a
+ * malformed URI or an unknown scheme or option (the message names it, with
+ * secrets redacted), FD_ERUNTIME when the sink cannot be created. */
 int fd_sink_open(const char *uri, const struct fd_sink_context *ctx, struct fd_sink **out,
 		 struct fd_error *err);
 
@@ -96,12 +124,16 @@ int fd_sink_flush(struct fd_sink *sink, struct fd_error *err);
 int fd_sink_add_figure(struct fd_sink *sink, const struct Firedrill__V1__Figure *fig,
 		       struct fd_error *err);
 int fd_sink_close(struct fd_sink *sink, struct fd_error *err);
-void fd_sink_destroy(struct fd_sink *sink); /* accepts NULL */
+/* Accepts NULL, and a sink its open function is still building (after
+ * fd_sink_init, whatever else failed): every sink's destroy frees what is
+ * there, so open's error paths just call this. */
+void fd_sink_destroy(struct fd_sink *sink);
 
 /* The sink's report line, or "" when it has none. */
 void fd_sink_report(struct fd_sink *sink, char *buf, size_t n);
 
-/* For sink modules: set up the embedded base. Returns -1 when out of memory. */
+/* For sink modules: set up the embedded base; uri as messages show it. On
+ * failure (-1, out of memory) the base is still fit for fd_sink_destroy. */
 int fd_sink_init(struct fd_sink *sink, const struct fd_sink_impl *impl, const char *uri);
 
 #endif

@@ -12,9 +12,10 @@
 #include <string.h>
 
 #include "sinks/files.h"
+#include "sinks/registry.h"
 
-int fd_sink_stdout_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
-			struct fd_sink **out, struct fd_error *err)
+static int stdout_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
+		       struct fd_sink **out, struct fd_error *err)
 {
 	*out = NULL;
 	char format[32];
@@ -27,3 +28,13 @@ int fd_sink_stdout_open(const char *uri, const char *rest, const struct fd_sink_
 	format[n] = '\0';
 	return fd_files_sink_open(uri, NULL, format, q ? q + 1 : NULL, ctx, out, err);
 }
+
+const struct fd_sink_descriptor fd_sink_stdout_descriptor = {
+	.scheme = "stdout",
+	.synopsis = "stdout:[FORMAT][?options]",
+	.summary = "the dir: formats on standard output; stdout:text is for people",
+	.options = fd_files_option_names,
+	.help = "      the dir: options; batch_records=1 by default, so that records come\n"
+		"      out in order\n",
+	.open = stdout_open,
+};

@@ -80,12 +80,9 @@ static void fill_header(const struct run *r, struct fd_source *src,
 			Firedrill__V1__RecordingHeader *h, Firedrill__V1__RecordSource *meta)
 {
 	firedrill__v1__recording_header__init(h);
-	*meta = *src->impl->metadata(src);
+	*meta = *fd_source_metadata(src);
 	h->generator = (char *)(r->o->generator ? r->o->generator : "firedrill");
-	/* "file" for dir: and file:, else the source's own name */
-	h->source_kind = (char *)(strcmp(src->impl->name, "kafka") && strcmp(src->impl->name, "otlp-http")
-					  ? "file"
-					  : src->impl->name);
+	h->source_kind = (char *)fd_source_kind(src);
 	meta->messages = r->st->messages;
 	meta->malformed = r->st->malformed;
 	meta->late = r->st->late;
@@ -164,7 +161,7 @@ int fd_capture_run(struct fd_source *src, const char *path, const struct fd_capt
 		}
 		struct fd_source_msg m;
 		memset(&m, 0, sizeof(m));
-		rc = src->impl->next(src, &m, POLL_MS, err);
+		rc = fd_source_next(src, &m, POLL_MS, err);
 		if (rc < 0)
 			goto out;
 		if (rc == 0) {
@@ -196,10 +193,8 @@ int fd_capture_run(struct fd_source *src, const char *path, const struct fd_capt
 				goto out;
 			}
 		}
-		if (src->impl->done)
-			src->impl->done(src, &m, n, r.msg_time, bad);
-		if (src->impl->watermark)
-			fd_reorder_set_watermark(r.reorder, src->impl->watermark(src));
+		fd_source_done(src, &m, n, r.msg_time, bad);
+		fd_reorder_set_watermark(r.reorder, fd_source_watermark(src));
 	}
 	if ((rc = fd_reorder_flush(r.reorder, write_record, &r, err)) < 0)
 		goto out;

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "sources/registry.h"
 #include "sources/source.h"
 
 #define MAX_FRAME (64u << 20)
@@ -364,11 +365,9 @@ static const struct fd_source_impl file_impl = {
 	.destroy = file_destroy,
 };
 
-int fd_source_file_open(const char *uri, const char *path, bool is_dir,
-			const struct fd_source_options *o, struct fd_source **out,
-			struct fd_error *err)
+static int open_files(const char *uri, const char *path, bool is_dir, struct fd_source **out,
+		      struct fd_error *err)
 {
-	(void)o;
 	*out = NULL;
 	if (!*path)
 		return fd_error_set(err, FD_EINPUT, "source '%s': no path", uri);
@@ -402,3 +401,37 @@ int fd_source_file_open(const char *uri, const char *path, bool is_dir,
 	*out = &s->base;
 	return 0;
 }
+
+/* Files say their format by their first byte and their signal by their
+ * name or content (docs/record.md): no options. A path may hold a '?'. */
+static int dir_open(const char *uri, const char *rest, const struct fd_source_context *ctx,
+		    struct fd_source **out, struct fd_error *err)
+{
+	(void)ctx;
+	return open_files(uri, rest, true, out, err);
+}
+
+static int file_open(const char *uri, const char *rest, const struct fd_source_context *ctx,
+		     struct fd_source **out, struct fd_error *err)
+{
+	(void)ctx;
+	return open_files(uri, rest, false, out, err);
+}
+
+static const char *const no_options[] = {NULL};
+
+const struct fd_source_descriptor fd_source_dir_descriptor = {
+	.scheme = "dir",
+	.synopsis = "dir:PATH",
+	.summary = "its *.jsonl, *.json, *.ndjson and *.pb files, by name",
+	.options = no_options,
+	.open = dir_open,
+};
+
+const struct fd_source_descriptor fd_source_file_descriptor = {
+	.scheme = "file",
+	.synopsis = "file:PATH",
+	.summary = "one file",
+	.options = no_options,
+	.open = file_open,
+};

@@ -16,20 +16,36 @@
  *     every assigned partition is moved to that time in the rebalance
  *     callback. Offsets are committed as librdkafka does by default.
  * The offsets read are kept per partition for the recording header.
+ *
+ * Options (URI query, k=v&k=v; `record`'s flags --topics, --format,
+ * --group, --start, --start-time and -X K=V are the same options):
+ *   topics=LIST       NAME (otlp_spans, otlp_metrics, otlp_logs) or
+ *                     SIGNAL=NAME, comma-separated (default: the three)
+ *   format=otlp_proto|otlp_json|detect   (detect: per message)
+ *   group=NAME        join consumer group NAME
+ *   start=beginning|end, or start_time=T (RFC 3339, or a duration ago)
+ *   X.KEY=VALUE       librdkafka consumer property KEY
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <librdkafka/rdkafka.h>
 
+#include "common/uri_options.h"
+#include "kafka/conf.h"
+#include "common/units.h"
+#include "sources/registry.h"
 #include "sources/source.h"
 #include "common/suggest.h"
 #include "common/timefmt.h"
 
 #define METADATA_TIMEOUT_MS 10000
+
+enum start { FD_START_BEGINNING, FD_START_END, FD_START_TIME };
 #define MAX_TOPICS 16
 
 /* One partition: the offsets read, and for the reorder watermark the
@@ -67,10 +83,22 @@ struct kafka_source {
 	char **brokers;
 	Firedrill__V1__TopicSignal topic_meta[MAX_TOPICS], *topic_ptrs[MAX_TOPICS];
 	Firedrill__V1__PartitionRange **part_ptrs;
+	struct fd_kafka_props props; /* X.KEY=VALUE; kept to redact librdkafka's logs */
 };
 
 static const char *const default_topics[FD_SIGNAL_COUNT] = {"otlp_spans", "otlp_metrics",
 							     "otlp_logs"};
+
+/* What the URI and the flags ask for, before the consumer exists. */
+struct options {
+	const char *uri;
+	char *topics, *group; /* owned; NULL: not given */
+	enum fd_otlp_format format;
+	enum start start;
+	int64_t start_time_ns;
+	bool start_given; /* start or start_time */
+	struct fd_kafka_props props; /* X.KEY=VALUE */
+};
 
 /* "otlp_spans,metrics=my_metrics" -> topic/signal pairs. */
 static int parse_topics(struct kafka_source *s, const char *uri, const char *list,
@@ -89,9 +117,9 @@ static int parse_topics(struct kafka_source *s, const char *uri, const char *lis
 			name = eq + 1;
 			if (fd_signal_parse(tok, &sig) < 0 || !*name) {
 				rc = fd_error_set(err, FD_EINPUT,
-						  "--topics: '%s=%s': expected SIGNAL=TOPIC with SIGNAL "
-						  "traces, metrics or logs",
-						  tok, name);
+						  "source '%s': topics: '%s=%s': expected SIGNAL=TOPIC "
+						  "with SIGNAL traces, metrics or logs",
+						  uri, tok, name);
 				break;
 			}
 		} else {
@@ -102,9 +130,9 @@ static int parse_topics(struct kafka_source *s, const char *uri, const char *lis
 			if (found < 0) {
 				const char *best = fd_suggest(tok, default_topics, FD_SIGNAL_COUNT);
 				rc = fd_error_set(err, FD_EINPUT,
-						  "--topics: which signal does topic '%s' carry? Write "
-						  "traces=%s, metrics=%s or logs=%s%s%s%s",
-						  tok, tok, tok, tok, best ? " (or did you mean '" : "",
+						  "source '%s': topics: which signal does topic '%s' "
+						  "carry? Write traces=%s, metrics=%s or logs=%s%s%s%s",
+						  uri, tok, tok, tok, tok, best ? " (or did you mean '" : "",
 						  best ? best : "", best ? "'?)" : "");
 				break;
 			}
@@ -112,9 +140,12 @@ static int parse_topics(struct kafka_source *s, const char *uri, const char *lis
 		}
 		for (size_t i = 0; i < s->n_topics; i++)
 			if (!strcmp(s->topics[i].name, name))
-				rc = fd_error_set(err, FD_EINPUT, "--topics: topic '%s' is given twice", name);
+				rc = fd_error_set(err, FD_EINPUT,
+						  "source '%s': topics: topic '%s' is given twice", uri,
+						  name);
 		if (rc == 0 && s->n_topics == MAX_TOPICS)
-			rc = fd_error_set(err, FD_EINPUT, "--topics: at most %d topics", MAX_TOPICS);
+			rc = fd_error_set(err, FD_EINPUT, "source '%s': topics: at most %d topics", uri,
+					  MAX_TOPICS);
 		if (rc == 0) {
 			s->topics[s->n_topics].name = strdup(name);
 			s->topics[s->n_topics].signal = sig;
@@ -401,6 +432,7 @@ static void kafka_destroy(struct fd_source *base)
 	free(s->meta.uri);
 	free(s->meta.group);
 	free(s->meta.start);
+	fd_kafka_props_finish(&s->props);
 	free(s);
 }
 
@@ -423,19 +455,80 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
 		return;
 	char msg[600];
 	snprintf(msg, sizeof(msg), "kafka: %s", buf);
+	fd_kafka_redact(msg, &s->props);
 	s->notice(s->notice_ctx, msg);
 }
 
-static int set_conf(rd_kafka_conf_t *conf, const char *k, const char *v, struct fd_error *err)
+static const char *const option_names[] = {"topics", "format",	   "group",
+					   "start",  "start_time", "X.*", NULL};
+enum { O_TOPICS, O_FORMAT, O_GROUP, O_START, O_START_TIME, O_PROP, N_OPTIONS };
+
+static int bad_value(const char *uri, const char *key, const char *val, const char *why,
+		     struct fd_error *err)
 {
-	char why[256];
-	if (rd_kafka_conf_set(conf, k, v, why, sizeof(why)) != RD_KAFKA_CONF_OK)
-		return fd_error_set(err, FD_EINPUT, "-X %s=%s: %s", k, v, why);
-	return 0;
+	return fd_error_set(err, FD_EINPUT, "source '%s': option '%s': '%s': %s", uri, key, val, why);
+}
+
+static int on_option(void *ctx, size_t idx, const char *key, const char *val, struct fd_error *err)
+{
+	struct options *o = ctx;
+	const char *why = NULL;
+	switch (idx) {
+	case O_TOPICS:
+		return (o->topics = strdup(val)) ? 0 : fd_error_set(err, FD_ERUNTIME, "out of memory");
+	case O_FORMAT:
+		if (fd_otlp_format_parse(val, &o->format) < 0)
+			return bad_value(o->uri, key, val, "expected otlp_proto, otlp_json or detect", err);
+		return 0;
+	case O_GROUP:
+		return (o->group = strdup(val)) ? 0 : fd_error_set(err, FD_ERUNTIME, "out of memory");
+	case O_START:
+		if (o->start_given)
+			break;
+		o->start_given = true;
+		if (!strcmp(val, "beginning"))
+			o->start = FD_START_BEGINNING;
+		else if (!strcmp(val, "end"))
+			o->start = FD_START_END;
+		else
+			return bad_value(o->uri, key, val,
+					 "expected beginning or end (or start_time=TIME)", err);
+		return 0;
+	case O_START_TIME: {
+		int64_t t, ago;
+		if (o->start_given)
+			break;
+		o->start_given = true;
+		if (fd_units_timestamp(val, &t, &why) == 0) {
+			o->start_time_ns = t;
+		} else if (fd_units_duration(val, &ago, &why) == 0) {
+			struct timespec now;
+			clock_gettime(CLOCK_REALTIME, &now);
+			o->start_time_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec - ago;
+		} else {
+			return bad_value(o->uri, key, val,
+					 "expected an RFC 3339 time (2026-01-15T13:00:00Z) or a "
+					 "duration ago (10m)",
+					 err);
+		}
+		o->start = FD_START_TIME;
+		return 0;
+	}
+	default: /* X.KEY */
+		return fd_kafka_props_add(&o->props, key + 2, val, err);
+	}
+	return fd_error_set(err, FD_EINPUT, "source '%s': give one of start and start_time", o->uri);
+}
+
+static void options_free(struct options *o)
+{
+	free(o->topics);
+	free(o->group);
+	fd_kafka_props_finish(&o->props);
 }
 
 static int fill_meta(struct kafka_source *s, const char *uri, const char *brokers,
-		     const struct fd_source_options *o, struct fd_error *err)
+		     const struct options *o, struct fd_error *err)
 {
 	firedrill__v1__record_source__init(&s->meta);
 	s->meta.uri = strdup(uri);
@@ -466,15 +559,11 @@ static int fill_meta(struct kafka_source *s, const char *uri, const char *broker
 	return 0;
 }
 
-int fd_source_kafka_open(const char *uri, const char *brokers, const struct fd_source_options *o,
-			 struct fd_source **out, struct fd_error *err)
+/* The consumer for brokers, as o asks. */
+static int consumer_open(const char *uri, const char *brokers, struct options *o,
+			 const struct fd_source_context *ctx, struct fd_source **out,
+			 struct fd_error *err)
 {
-	*out = NULL;
-	if (!*brokers || strchr(brokers, '?') || strchr(brokers, '/'))
-		return fd_error_set(err, FD_EINPUT,
-				    "source '%s': expected kafka://HOST:PORT[,HOST:PORT...] (options "
-				    "are command-line flags: --topics, --group, -X)",
-				    uri);
 	struct kafka_source *s = calloc(1, sizeof(*s));
 	if (!s)
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
@@ -482,49 +571,43 @@ int fd_source_kafka_open(const char *uri, const char *brokers, const struct fd_s
 	s->format = o->format;
 	s->start = o->start;
 	s->start_time_ns = o->start_time_ns;
-	s->notice = o->notice;
-	s->notice_ctx = o->notice_ctx;
+	s->notice = ctx->notice;
+	s->notice_ctx = ctx->notice_ctx;
+	/* the properties move to the source, to redact librdkafka's logs */
+	s->props = o->props;
+	o->props = (struct fd_kafka_props){0};
 	rd_kafka_conf_t *conf = NULL;
 	int rc = parse_topics(s, uri, o->topics, err);
 	if (rc == 0)
 		rc = fill_meta(s, uri, brokers, o, err);
+	if (rc == 0 && !(conf = fd_kafka_conf_new(on_log)))
+		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
 	if (rc < 0)
 		goto fail;
-	conf = rd_kafka_conf_new();
 	/* Without a group, a group.id is still set (librdkafka wants one for
 	 * a consumer) but nothing is committed and no group is joined:
 	 * rd_kafka_assign never talks to the coordinator. */
-	rc = set_conf(conf, "bootstrap.servers", brokers, err);
+	rc = fd_kafka_conf_set(conf, "bootstrap.servers", brokers, err);
 	if (rc == 0)
-		rc = set_conf(conf, "group.id", o->group ? o->group : "firedrill-record", err);
+		rc = fd_kafka_conf_set(conf, "group.id", o->group ? o->group : "firedrill-record", err);
 	if (rc == 0 && !o->group)
-		rc = set_conf(conf, "enable.auto.commit", "false", err);
+		rc = fd_kafka_conf_set(conf, "enable.auto.commit", "false", err);
 	if (rc == 0)
-		rc = set_conf(conf, "auto.offset.reset",
+		rc = fd_kafka_conf_set(conf, "auto.offset.reset",
 			      o->start == FD_START_END ? "latest" : "earliest", err);
 	if (rc == 0)
-		rc = set_conf(conf, "enable.partition.eof", "true", err);
-	for (size_t i = 0; rc == 0 && i < o->n_kafka_props; i++) {
-		const char *kv = o->kafka_props[i], *eq = strchr(kv, '=');
-		char key[256];
-		if (!eq || (size_t)(eq - kv) >= sizeof(key)) {
-			rc = fd_error_set(err, FD_EINPUT, "-X '%s': expected KEY=VALUE", kv);
-			break;
-		}
-		memcpy(key, kv, (size_t)(eq - kv));
-		key[eq - kv] = '\0';
-		rc = set_conf(conf, key, eq + 1, err);
-	}
+		rc = fd_kafka_conf_set(conf, "enable.partition.eof", "true", err);
+	char what[600];
+	snprintf(what, sizeof(what), "source '%s'", uri);
+	if (rc == 0)
+		rc = fd_kafka_conf_apply(conf, what, &s->props, err);
 	if (rc < 0)
 		goto fail;
 	rd_kafka_conf_set_opaque(conf, s);
-	rd_kafka_conf_set_log_cb(conf, on_log);
 	if (o->group)
 		rd_kafka_conf_set_rebalance_cb(conf, rebalance);
-	char why[512];
-	s->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why));
-	if (!s->rk) {
-		rc = fd_error_set(err, FD_EINPUT, "source '%s': %s", uri, why);
+	if (!(s->rk = fd_kafka_new(RD_KAFKA_CONSUMER, conf, what, &s->props, err))) {
+		rc = -FD_EINPUT;
 		goto fail;
 	}
 	conf = NULL; /* owned by rk now */
@@ -561,3 +644,48 @@ fail:
 	kafka_destroy(&s->base);
 	return rc;
 }
+
+static int kafka_open(const char *uri, const char *rest, const struct fd_source_context *ctx,
+		      struct fd_source **out, struct fd_error *err)
+{
+	*out = NULL;
+	const char *q = strchr(rest, '?');
+	size_t bn = q ? (size_t)(q - rest) : strlen(rest);
+	if (strncmp(rest, "//", 2) != 0 || bn == 2 || memchr(rest + 2, '/', bn - 2))
+		return fd_error_set(err, FD_EINPUT,
+				    "source '%s': expected kafka://HOST:PORT[,HOST:PORT...][?options]",
+				    uri);
+	struct options o = {.uri = uri, .format = FD_OTLP_DETECT, .start = FD_START_BEGINNING};
+	bool seen[N_OPTIONS] = {false};
+	struct fd_uri_options spec = {"source", uri, option_names, N_OPTIONS, seen, NULL, on_option, &o};
+	int rc = fd_uri_options_parse(&spec, q ? q + 1 : NULL, err);
+	if (rc == 0)
+		rc = fd_uri_options_extra(&spec, ctx->options, ctx->n_options, err);
+	char *brokers = rc == 0 ? strndup(rest + 2, bn - 2) : NULL;
+	if (rc == 0 && !brokers)
+		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
+	if (rc == 0)
+		rc = consumer_open(uri, brokers, &o, ctx, out, err);
+	free(brokers);
+	options_free(&o);
+	return rc;
+}
+
+const struct fd_source_descriptor fd_source_kafka_descriptor = {
+	.scheme = "kafka",
+	.synopsis = "kafka://HOST:PORT[,HOST:PORT...][?options]",
+	.summary = "a Kafka consumer; without a stop option it records until Ctrl-C",
+	.options = option_names,
+	.help = "      topics=LIST   topics and their signals, comma-separated: otlp_spans,\n"
+		"                    otlp_metrics, otlp_logs (the default three) or\n"
+		"                    SIGNAL=TOPIC, e.g. traces=my_spans\n"
+		"      format=F      otlp_proto, otlp_json or detect (default: per\n"
+		"                    message, by its first byte)\n"
+		"      group=NAME    join consumer group NAME (default: read every\n"
+		"                    partition directly, commit nothing)\n"
+		"      start=beginning|end   where to start (beginning)\n"
+		"      start_time=T  start at the first message at or after T (RFC\n"
+		"                    3339, or a duration ago such as 10m)\n"
+		"      X.KEY=VALUE   librdkafka consumer property KEY\n",
+	.open = kafka_open,
+};

@@ -33,6 +33,7 @@
 #include <zlib.h>
 
 #include "otlp/pbwrite.h"
+#include "sources/registry.h"
 #include "sources/source.h"
 
 #define MAX_BODY (64u << 20) /* before and after decompression */
@@ -476,8 +477,8 @@ static int parse_address(const char *uri, const char *rest, struct sockaddr_in *
 	return 0;
 }
 
-int fd_source_otlp_http_open(const char *uri, const char *rest, const struct fd_source_options *o,
-			     struct fd_source **out, struct fd_error *err)
+static int http_open(const char *uri, const char *rest, const struct fd_source_context *o,
+		     struct fd_source **out, struct fd_error *err)
 {
 	*out = NULL;
 	struct sockaddr_in sa;
@@ -525,3 +526,15 @@ int fd_source_otlp_http_open(const char *uri, const char *rest, const struct fd_
 	*out = &s->base;
 	return 0;
 }
+
+static const char *const no_options[] = {NULL};
+
+const struct fd_source_descriptor fd_source_otlp_http_descriptor = {
+	.scheme = "otlp-http",
+	.synopsis = "otlp-http://HOST:PORT",
+	.summary = "listen as an OTLP/HTTP receiver (HOST empty: every interface; PORT 0: any)",
+	.options = no_options,
+	.help = "      POST /v1/traces, /v1/metrics, /v1/logs; protobuf or JSON, gzip;\n"
+		"      without a stop option, records until Ctrl-C\n",
+	.open = http_open,
+};

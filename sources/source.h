@@ -7,8 +7,9 @@
  * when configured, a timestamp, and its place for error messages. Decoding
  * them into records is otlp_decode.h's job, not the source's.
  *
- * Sources (one file each): kafka://BROKERS (kafka.c), dir:PATH and
- * file:PATH (file.c), otlp-http://HOST:PORT (otlp_http.c: a receiver).
+ * Sources (one module each): kafka://BROKERS (sources/kafka.c), dir:PATH
+ * and file:PATH (sources/file.c), otlp-http://HOST:PORT (sources/
+ * otlp_http.c, a receiver); sources/registry.c lists their descriptors.
  */
 #ifndef FD_SOURCE_H
 #define FD_SOURCE_H
@@ -39,7 +40,7 @@ struct fd_source_msg {
 struct fd_source;
 
 struct fd_source_impl {
-	const char *name;
+	const char *name; /* the kind of input: "kafka", "file" */
 	/* Required. Returns 1 with *msg filled, 0 at the end of the input,
 	 * FD_SOURCE_IDLE when nothing came within timeout_ms, or a negative
 	 * error (the input cannot be read at all). */
@@ -67,18 +68,14 @@ struct fd_source {
 	const struct fd_source_impl *impl;
 };
 
-/* How to read a source; what does not apply to a source is ignored. */
-struct fd_source_options {
-	/* Kafka topics and their signals: "NAME" (the collector's default
-	 * names otlp_spans, otlp_metrics, otlp_logs) or "SIGNAL=NAME",
-	 * comma-separated. NULL: the three defaults. */
-	const char *topics;
-	enum fd_otlp_format format;
-	const char *group;          /* consumer group; NULL: assign every partition */
-	enum { FD_START_BEGINNING, FD_START_END, FD_START_TIME } start;
-	int64_t start_time_ns;      /* FD_START_TIME */
-	const char *const *kafka_props; /* -X key=value, borrowed */
-	size_t n_kafka_props;
+/* What a source may need besides its URI. */
+struct fd_source_context {
+	/* Options from command-line flags, "KEY=VALUE" each, applied as if
+	 * they were in the URI's query when the source's descriptor names KEY
+	 * (--topics L is "topics=L", -X K=V is "X.K=V"); the others are
+	 * ignored. In command-line order; borrowed. */
+	const char *const *options;
+	size_t n_options;
 	/* What a user should know that is not an error: librdkafka's warnings
 	 * ("1/1 brokers are down"), which it retries through. May be called
 	 * from librdkafka's threads. NULL = dropped. */
@@ -86,22 +83,52 @@ struct fd_source_options {
 	void *notice_ctx;
 };
 
-/* Opens "kafka://HOST:PORT[,HOST:PORT...]", "dir:PATH" or "file:PATH".
- * Errors: FD_EINPUT for a malformed URI or option (the message names it),
- * FD_ERUNTIME when the input cannot be opened or reached. */
-int fd_source_open(const char *uri, const struct fd_source_options *o, struct fd_source **out,
-		   struct fd_error *err);
-void fd_source_destroy(struct fd_source *s);
+/* rest: the URI after "scheme:" (for kafka://, it starts with "//"); uri:
+ * the whole URI as messages show it. On error *out is NULL. */
+typedef int (*fd_source_open_fn)(const char *uri, const char *rest,
+				 const struct fd_source_context *ctx, struct fd_source **out,
+				 struct fd_error *err);
 
-/* The per-scheme constructors fd_source_open dispatches to. */
-int fd_source_file_open(const char *uri, const char *path, bool is_dir,
-			const struct fd_source_options *o, struct fd_source **out,
-			struct fd_error *err);
-int fd_source_kafka_open(const char *uri, const char *brokers, const struct fd_source_options *o,
-			 struct fd_source **out, struct fd_error *err);
-/* rest: the URI after "otlp-http:" (sources/otlp_http.c, an OTLP/HTTP
- * receiver). */
-int fd_source_otlp_http_open(const char *uri, const char *rest, const struct fd_source_options *o,
-			     struct fd_source **out, struct fd_error *err);
+/* What a source is, for fd_source_open and for the help and did-you-mean
+ * texts. Each source module defines its own; sources/registry.c lists
+ * them. */
+struct fd_source_descriptor {
+	const char *scheme;   /* the URI's part before ':': "kafka" */
+	const char *synopsis; /* "kafka://HOST:PORT[,HOST:PORT...][?options]" */
+	const char *summary;  /* one line */
+	/* The names its URI query takes, NULL-terminated ("X.*": a family,
+	 * see common/uri_options.h). */
+	const char *const *options;
+	/* More lines for `record --help`, each indented by 6 and at most 80
+	 * columns, ending in a newline; or NULL. */
+	const char *help;
+	fd_source_open_fn open;
+};
+
+/* Every source, in the order help lists them; NULL-terminated. */
+extern const struct fd_source_descriptor *const fd_source_descriptors[];
+
+/* The descriptor of scheme, or NULL. */
+const struct fd_source_descriptor *fd_source_descriptor_find(const char *scheme);
+
+/* Opens SCHEME:... of one of fd_source_descriptors: kafka://HOST:PORT
+ * [,HOST:PORT...][?options], dir:PATH, file:PATH. Errors: FD_EINPUT for a
+ * malformed URI or option (the message names it), FD_ERUNTIME when the
+ * input cannot be opened or reached. */
+int fd_source_open(const char *uri, const struct fd_source_context *ctx, struct fd_source **out,
+		   struct fd_error *err);
+
+/* The operations of fd_source_impl, for callers; see there. */
+int fd_source_next(struct fd_source *s, struct fd_source_msg *msg, int timeout_ms,
+		   struct fd_error *err);
+void fd_source_done(struct fd_source *s, const struct fd_source_msg *msg, int records,
+		    int64_t max_time, bool malformed);
+/* INT64_MAX (no limit) for a source without a watermark. */
+int64_t fd_source_watermark(struct fd_source *s);
+const Firedrill__V1__RecordSource *fd_source_metadata(struct fd_source *s);
+/* What kind of input: "kafka", "file" (the recording header's
+ * source_kind). */
+const char *fd_source_kind(const struct fd_source *s);
+void fd_source_destroy(struct fd_source *s); /* accepts NULL */
 
 #endif

@@ -20,6 +20,8 @@
 #include "tests/support/synth.h"
 #include "tests/support/testutil.h"
 #include "recording/writer.h"
+#include "sinks/sink.h"
+#include "sources/source.h"
 
 static const char *const verbs[] = {"list", "validate", "generate", "inspect",
 				    "replay", "record", "help", "version"};
@@ -191,6 +193,16 @@ static void test_verb_help(void **state)
 		out_free(&h);
 		out_free(&help);
 	}
+	/* the sinks and sources come from their descriptors */
+	struct out r = run("replay", "--help");
+	for (const struct fd_sink_descriptor *const *d = fd_sink_descriptors; *d; d++)
+		if ((*d)->open)
+			assert_has(r.out, (*d)->synopsis, "replay --help");
+	out_free(&r);
+	r = run("record", "--help");
+	for (const struct fd_source_descriptor *const *d = fd_source_descriptors; *d; d++)
+		assert_has(r.out, (*d)->synopsis, "record --help");
+	out_free(&r);
 	/* every option inspect has is described */
 	struct out o = run("inspect", "--help");
 	assert_has(o.out, "--json", "inspect --help");
@@ -225,6 +237,12 @@ static void test_usage_errors(void **state)
 			   "unexpected argument 'extra'");
 	expect_usage_error("help for an unknown command", run("help", "frobnicate"),
 			   "unknown command 'frobnicate'");
+	/* a flag for an option no sink or source takes */
+	expect_usage_error("-X without a kafka:// sink", run("replay", "x.fdr", "--to", "dir:o", "-X", "acks=1"),
+			   "-X applies to kafka:// sinks only");
+	expect_usage_error("--group with a file source",
+			   run("record", "--from", "dir:o", "-o", "x.fdr", "--group", "g"),
+			   "--group applies to kafka:// sources only");
 	/* a usage error points at the help */
 	o = run("inspect", "--bogus", "x.fdr");
 	assert_has(o.err, "firedrill inspect --help", "usage error");

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "common/error.h"
+#include "common/redact.h"
 #include "common/timefmt.h"
 
 static void test_error_set(void **state)
@@ -129,6 +130,76 @@ static void test_format_bytes(void **state)
 	assert_string_equal(fd_format_bytes(b, sizeof(b), 1ULL << 50), "1024.0 TiB");
 }
 
+/* ---- redaction (common/redact.h) ---- */
+
+static void test_redact_keys(void **state)
+{
+	(void)state;
+	static const char *const secret[] = {
+		"sasl.password", "X.sasl.password", "sasl.pasword", /* a typo is still one */
+		"ssl.key.password", "ssl.keystore.password", "sasl.oauthbearer.client.secret",
+		"sasl.oauthbearer.client.secrt", "sasl.jaas.config", "sasl.oauthbearer.config",
+		"ssl.key.pem", "my_password", "api_key", "token", "header", "headers",
+		"Authorization", "ssl.key.passphrase",
+	};
+	static const char *const plain[] = {
+		"acks", "bootstrap.servers", "sasl.username", "sasl.mechanisms", "security.protocol",
+		"format", "topic_logs", "batch_bytes", "partition", "linger.ms", "compression",
+		"ssl.ca.location", "timestamp", "max_samples",
+	};
+	for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++)
+		if (!fd_redact_secret_key(secret[i]))
+			fail_msg("'%s' should be a secret", secret[i]);
+	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+		if (fd_redact_secret_key(plain[i]))
+			fail_msg("'%s' should not be a secret", plain[i]);
+}
+
+static void test_redact_uri(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{"prom-rw:http://user:hunter2@host:9090/api/v1/write",
+		 "prom-rw:http://user:***@host:9090/api/v1/write"},
+		{"prom-rw:https://u:p%40ss@h/w?retries=3", "prom-rw:https://u:***@h/w?retries=3"},
+		{"prom-rw:http://user@host/w", "prom-rw:http://user@host/w"}, /* no password */
+		{"prom-rw:http://host/w?x=a@b:c", "prom-rw:http://host/w?x=a@b:c"},
+		{"kafka://b:9092?X.sasl.password=hunter2&format=ecs",
+		 "kafka://b:9092?X.sasl.password=***&format=ecs"},
+		{"kafka://b:9092?X.sasl.pasword=hunter2", "kafka://b:9092?X.sasl.pasword=***"},
+		{"otlp-http:http://h:4318?header=Authorization: Bearer hunter2&timeout=1s",
+		 "otlp-http:http://h:4318?header=Authorization:***&timeout=1s"},
+		{"otlp-http:http://h?headers=hunter2", "otlp-http:http://h?headers=***"},
+		{"dir:out?format=text", "dir:out?format=text"},
+		{"file:a@b:c.fdr", "file:a@b:c.fdr"},
+		{"x.fdr", "x.fdr"},
+		{"", ""},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char out[256];
+		fd_redact_uri(cases[i].in, out, sizeof(out));
+		if (strcmp(out, cases[i].out) != 0)
+			fail_msg("redact '%s': '%s', want '%s'", cases[i].in, out, cases[i].out);
+	}
+	/* cut short, always terminated */
+	char small[12];
+	fd_redact_uri("prom-rw:http://user:hunter2@host/", small, sizeof(small));
+	assert_string_equal(small, "prom-rw:htt");
+	fd_redact_uri("prom-rw:http://user:hunter2@host/", small, 1);
+	assert_string_equal(small, "");
+}
+
+static void test_redact_values(void **state)
+{
+	(void)state;
+	char text[] = "Invalid value \"hunter2\" for hunter2; ok";
+	const char *values[] = {"hunter2", "ok", NULL};
+	fd_redact_values(text, values, 3);
+	assert_string_equal(text, "Invalid value \"*******\" for *******; ok");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -137,6 +208,9 @@ int main(void)
 		cmocka_unit_test(test_format_time),
 		cmocka_unit_test(test_format_duration),
 		cmocka_unit_test(test_format_bytes),
+		cmocka_unit_test(test_redact_keys),
+		cmocka_unit_test(test_redact_uri),
+		cmocka_unit_test(test_redact_values),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,6 +26,7 @@
 #include "sources/source.h"
 #include "tests/support/synth.h"
 #include "tests/support/testutil.h"
+#include "common/timefmt.h"
 
 #define N_RECORDS 6000
 #define PARTITIONS 4
@@ -144,13 +145,14 @@ static bool any_contains(const struct seen *s, const char *needle)
 	return false;
 }
 
-static int record(struct fixture *f, struct fd_source_options *so, const char *out,
+/* query: the source URI's options, k=v&k=v */
+static int record(struct fixture *f, const char *query, const char *out,
 		  struct fd_capture_options *o, struct fd_capture_stats *st, struct fd_error *err)
 {
-	char uri[300];
-	snprintf(uri, sizeof(uri), "kafka://%s", f->addr);
+	char uri[1024];
+	snprintf(uri, sizeof(uri), "kafka://%s?%s", f->addr, query);
 	struct fd_source *src;
-	int rc = fd_source_open(uri, so, &src, err);
+	int rc = fd_source_open(uri, NULL, &src, err);
 	if (rc < 0)
 		return rc;
 	rc = fd_capture_run(src, out, o, st, err);
@@ -176,17 +178,16 @@ static void roundtrip(void **state, const char *format, const char *prefix)
 		"{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"timeUnixNano\":[]}]}]}]}";
 	produce(f, names[2], 0, bad_time, sizeof(bad_time) - 1);
 	produce(f, names[2], 3, NULL, 0);                                   /* no value */
-	snprintf(topics_opt, sizeof(topics_opt), "traces=%s,metrics=%s,logs=%s", names[0], names[1],
-		 names[2]);
+	snprintf(topics_opt, sizeof(topics_opt), "topics=traces=%s,metrics=%s,logs=%s", names[0],
+		 names[1], names[2]);
 
 	char *out = tu_path(f->dir, prefix);
-	struct fd_source_options so = {.topics = topics_opt, .format = FD_OTLP_DETECT};
 	struct seen seen = {0};
 	struct fd_capture_options o = {.window_ns = 2000000000LL, .idle_ns = 3000000000LL,
 				       .malformed = on_malformed, .ctx = &seen};
 	struct fd_capture_stats st;
 	struct fd_error err = {0};
-	if (record(f, &so, out, &o, &st, &err) < 0)
+	if (record(f, topics_opt, out, &o, &st, &err) < 0)
 		fail_msg("%s", err.msg);
 	for (size_t i = 0; i < seen.n; i++)
 		fprintf(stderr, "  malformed: %s\n", seen.text[i]);
@@ -259,14 +260,13 @@ static void test_group(void **state)
 	snprintf(uri, sizeof(uri), "kafka://%s?topic_traces=%s&topic_metrics=%s&topic_logs=%s",
 		 f->addr, names[0], names[1], names[2]);
 	replay_into(f->orig, uri);
-	snprintf(topics_opt, sizeof(topics_opt), "traces=%s,metrics=%s,logs=%s", names[0], names[1],
-		 names[2]);
+	snprintf(topics_opt, sizeof(topics_opt), "topics=traces=%s,metrics=%s,logs=%s&group=firedrill-test",
+		 names[0], names[1], names[2]);
 	char *out = tu_path(f->dir, "group.fdr");
-	struct fd_source_options so = {.topics = topics_opt, .group = "firedrill-test"};
 	struct fd_capture_options o = {.window_ns = 2000000000LL, .idle_ns = 6000000000LL};
 	struct fd_capture_stats st;
 	struct fd_error err = {0};
-	if (record(f, &so, out, &o, &st, &err) < 0)
+	if (record(f, topics_opt, out, &o, &st, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(st.malformed, 0);
 	assert_int_equal(st.records[0] + st.records[1] + st.records[2], N_RECORDS);
@@ -305,15 +305,15 @@ static void test_start_end_and_time(void **state)
 		char *out = tu_path(f->dir, i ? "time.fdr" : "end.fdr");
 		struct timespec now;
 		clock_gettime(CLOCK_REALTIME, &now);
-		struct fd_source_options so = {
-			.topics = topics_opt,
-			.start = i ? FD_START_TIME : FD_START_END,
-			.start_time_ns = ((int64_t)now.tv_sec + 3600) * 1000000000,
-		};
+		/* an hour from now: no message is that late */
+		char query[512], when[64];
+		fd_format_time(when, sizeof(when), ((int64_t)now.tv_sec + 3600) * 1000000000);
+		snprintf(query, sizeof(query), "topics=%s&%s%s", topics_opt, i ? "start_time=" : "start=end",
+			 i ? when : "");
 		struct fd_capture_options o = {.idle_ns = 1500000000LL};
 		struct fd_capture_stats st;
 		struct fd_error err = {0};
-		if (record(f, &so, out, &o, &st, &err) < 0)
+		if (record(f, query, out, &o, &st, &err) < 0)
 			fail_msg("%s", err.msg);
 		assert_int_equal(st.messages, 0);
 		struct fd_recording_reader *r;
@@ -335,17 +335,27 @@ static void test_bad_topics(void **state)
 	struct fd_capture_options o = {.idle_ns = 1000000000LL};
 	struct fd_capture_stats st;
 	struct fd_error err = {0};
-	struct fd_source_options so = {.topics = "spans_topic"};
-	assert_int_equal(record(f, &so, out, &o, &st, &err), -FD_EINPUT);
+	assert_int_equal(record(f, "topics=spans_topic", out, &o, &st, &err), -FD_EINPUT);
 	assert_non_null(strstr(err.msg, "traces=spans_topic"));
-	so.topics = "otlp_spnas";
-	assert_int_equal(record(f, &so, out, &o, &st, &err), -FD_EINPUT);
+	assert_int_equal(record(f, "topics=otlp_spnas", out, &o, &st, &err), -FD_EINPUT);
 	assert_non_null(strstr(err.msg, "did you mean 'otlp_spans'"));
-	so.topics = "traces=a,logs=a";
-	assert_int_equal(record(f, &so, out, &o, &st, &err), -FD_EINPUT);
+	assert_int_equal(record(f, "topics=traces=a,logs=a", out, &o, &st, &err), -FD_EINPUT);
 	assert_non_null(strstr(err.msg, "given twice"));
-	so.topics = "events=x";
-	assert_int_equal(record(f, &so, out, &o, &st, &err), -FD_EINPUT);
+	assert_int_equal(record(f, "topics=events=x", out, &o, &st, &err), -FD_EINPUT);
+	/* options in the URI follow the rules of every URI */
+	assert_int_equal(record(f, "topic=otlp_spans", out, &o, &st, &err), -FD_EINPUT);
+	assert_non_null(strstr(err.msg, "did you mean 'topics'"));
+	assert_int_equal(record(f, "start=end&start_time=1h", out, &o, &st, &err), -FD_EINPUT);
+	assert_non_null(strstr(err.msg, "one of start and start_time"));
+	/* the flags are the same options: given in both, they are given twice */
+	const char *flag[] = {"group=x"};
+	struct fd_source_context ctx = {.options = flag, .n_options = 1};
+	struct fd_source *src = NULL;
+	char uri[300];
+	snprintf(uri, sizeof(uri), "kafka://%s?group=y", f->addr);
+	assert_int_equal(fd_source_open(uri, &ctx, &src, &err), -FD_EINPUT);
+	assert_null(src);
+	assert_non_null(strstr(err.msg, "option 'group' given twice"));
 	assert_false(tu_exists(out));
 	free(out);
 }

@@ -36,6 +36,18 @@ static void test_uri_errors(void **state)
 {
 	(void)state;
 	expect_open_error("bogus:foo", FD_EINPUT, "unknown scheme 'bogus'");
+	/* the known schemes and the did-you-mean come from the descriptors */
+	expect_open_error("kafak://x:1", FD_EINPUT, "unknown scheme 'kafak' (did you mean 'kafka'?)");
+	struct fd_error err = {0};
+	struct fd_sink *s = NULL;
+	assert_int_equal(fd_sink_open("bogus:foo", NULL, &s, &err), -FD_EINPUT);
+	for (const struct fd_sink_descriptor *const *d = fd_sink_descriptors; *d; d++) {
+		char name[64];
+		snprintf(name, sizeof(name), " %s", (*d)->scheme);
+		if (!strstr(err.msg, name))
+			fail_msg("'%s' not among the known schemes: %s", (*d)->scheme, err.msg);
+		assert_ptr_equal(fd_sink_descriptor_find((*d)->scheme), *d);
+	}
 	expect_open_error("file", FD_EINPUT, "expected SCHEME:");
 	expect_open_error("out.txt", FD_EINPUT, "expected SCHEME:");
 	expect_open_error("", FD_EINPUT, "expected SCHEME:");
@@ -333,6 +345,48 @@ static void test_sticky_errors(void **state)
 	assert_int_equal(destroyed, 3);
 }
 
+/* A password in a sink's URL never shows: not in the error, not in the
+ * URI the summary prints, not in the report line. */
+static void test_secrets_not_shown(void **state)
+{
+	(void)state;
+	struct fd_sink *s = NULL;
+	struct fd_error err = {0};
+	/* nobody listens on port 1: refused at once, and retries=0 */
+	const char *uri = "prom-rw:http://user:hunter2@127.0.0.1:1/api/v1/write?retries=0&timeout=2s";
+	if (fd_sink_open(uri, NULL, &s, &err) < 0)
+		fail_msg("open: %s", err.msg);
+	assert_null(strstr(s->uri, "hunter2"));
+	assert_non_null(strstr(s->uri, "user:***@127.0.0.1:1"));
+	struct fd_synth *syn = fd_synth_create(NULL);
+	int rc = 0;
+	for (int i = 0; i < 200 && rc == 0; i++) {
+		struct fd_record rec;
+		assert_int_equal(fd_synth_next(syn, &rec), 0);
+		rc = fd_sink_write(s, &rec, &err);
+	}
+	if (rc == 0)
+		rc = fd_sink_close(s, &err);
+	assert_int_equal(rc, -FD_ERUNTIME);
+	if (strstr(err.msg, "hunter2") || !strstr(err.msg, "user:***@"))
+		fail_msg("the error shows the password: %s", err.msg);
+	char line[512];
+	fd_sink_report(s, line, sizeof(line));
+	assert_null(strstr(line, "hunter2"));
+	fd_sink_destroy(s);
+	fd_synth_destroy(syn);
+
+	/* an error at open names the URI with its secrets hidden */
+	assert_int_equal(fd_sink_open("prom-rw:http://u:hunter2@h/w?retris=1", NULL, &s, &err),
+			 -FD_EINPUT);
+	if (strstr(err.msg, "hunter2") || !strstr(err.msg, "u:***@h"))
+		fail_msg("open error: %s", err.msg);
+	assert_int_equal(fd_sink_open("kafka://h:1?X.sasl.password=hunter2&formt=x", NULL, &s, &err),
+			 -FD_EINPUT);
+	if (strstr(err.msg, "hunter2"))
+		fail_msg("open error: %s", err.msg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -343,6 +397,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_destroy_without_close_leaves_nothing, tu_dir_setup, tu_dir_teardown),
 		cmocka_unit_test_setup_teardown(test_file_sink_runtime_errors, tu_dir_setup, tu_dir_teardown),
 		cmocka_unit_test(test_sticky_errors),
+		cmocka_unit_test(test_secrets_not_shown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

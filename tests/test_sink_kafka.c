@@ -727,7 +727,8 @@ static void test_broker_gone(void **state)
 	struct fixture *f = *state;
 	char uri[512];
 	snprintf(uri, sizeof(uri), "kafka://%s?batch_bytes=10000", f->addr);
-	struct fd_sink_context ctx = {.delivery_timeout_ns = 2000000000LL};
+	const char *timeout[] = {"delivery_timeout=2s"}; /* as --delivery-timeout 2s */
+	struct fd_sink_context ctx = {.options = timeout, .n_options = 1};
 	struct fd_sink *s = open_ok(uri, &ctx);
 	struct fd_synth *syn = fd_synth_create(NULL);
 	write_n(s, syn, 700, NULL);
@@ -860,7 +861,7 @@ static void test_embedded_retention(void **state)
 static void expect_open_error(const char *uri, const char *const *props, size_t n, int code,
 			      const char *want, const char *never)
 {
-	struct fd_sink_context ctx = {.kafka_props = props, .n_kafka_props = n};
+	struct fd_sink_context ctx = {.options = props, .n_options = n};
 	struct fd_sink *s = NULL;
 	struct fd_error err = {0};
 	int rc = fd_sink_open(uri, &ctx, &s, &err);
@@ -903,25 +904,53 @@ static void test_bad_options(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		expect_open_error(cases[i].uri, NULL, 0, FD_EINPUT, cases[i].want, NULL);
 
-	const char *noeq[] = {"acks"};
-	expect_open_error("kafka://a:1", noeq, 1, FD_EINPUT, "-X 'acks': expected key=value", NULL);
-	const char *unknown[] = {"acks=all", "no.such.property=1"};
+	/* -X K=V reaches the sink as the option X.K=V */
+	const char *noeq[] = {"X.acks"};
+	expect_open_error("kafka://a:1", noeq, 1, FD_EINPUT, "option 'X.acks' needs KEY=VALUE", NULL);
+	const char *unknown[] = {"X.acks=all", "X.no.such.property=1"};
 	expect_open_error("kafka://a:1", unknown, 2, FD_EINPUT, "-X no.such.property", NULL);
-	const char *badval[] = {"acks=some"};
+	const char *badval[] = {"X.acks=some"};
 	expect_open_error("kafka://a:1", badval, 1, FD_EINPUT, "-X acks", NULL);
+	expect_open_error("kafka://a:1?X.acks=some", NULL, 0, FD_EINPUT, "-X acks", NULL);
 	/* a secret's value never shows, even when librdkafka quotes it */
-	const char *secret[] = {"my.password=hunter2"};
+	const char *secret[] = {"X.my.password=hunter2"};
 	expect_open_error("kafka://a:1", secret, 1, FD_EINPUT, "-X my.password", "hunter2");
 	/* properties librdkafka only checks together, when the producer is
 	 * created; the secret among them still does not show */
-	const char *late[] = {"security.protocol=sasl_plaintext", "sasl.mechanisms=BOGUS",
-			      "sasl.password=hunter2"};
+	const char *late[] = {"X.security.protocol=sasl_plaintext", "X.sasl.mechanisms=BOGUS",
+			      "X.sasl.password=hunter2"};
 	expect_open_error("kafka://a:1", late, 3, FD_EINPUT, "Kafka producer", "hunter2");
+	/* nor when its name is a typo, and then a did-you-mean helps */
+	const char *typo[] = {"X.sasl.pasword=hunter2"};
+	expect_open_error("kafka://a:1", typo, 1, FD_EINPUT, "did you mean 'sasl.password'", "hunter2");
+	expect_open_error("kafka://a:1?X.sasl.pasword=hunter2", NULL, 0, FD_EINPUT,
+			  "did you mean 'sasl.password'", "hunter2");
+	const char *refused[] = {"X.sasl.oauthbearer.client.secret=hunter2"};
+	struct fd_sink *r = NULL;
+	struct fd_error re = {0};
+	struct fd_sink_context rctx = {.options = refused, .n_options = 1};
+	if (fd_sink_open("kafka://a:1", &rctx, &r, &re) < 0 && strstr(re.msg, "hunter2"))
+		fail_msg("refused secret shown: %s", re.msg);
+	fd_sink_destroy(r);
+	/* --delivery-timeout is delivery_timeout=; given both ways, twice */
+	const char *timeout[] = {"delivery_timeout=0s"};
+	expect_open_error("kafka://a:1", timeout, 1, FD_EINPUT, "option 'delivery_timeout'", NULL);
+	const char *timeout2[] = {"delivery_timeout=2s"};
+	expect_open_error("kafka://a:1?delivery_timeout=1s", timeout2, 1, FD_EINPUT,
+			  "option 'delivery_timeout' given twice", NULL);
+	/* options from flags that belong to other sinks are not this one's */
+	const char *other[] = {"stale=1m", "buffer=1MiB"};
+	struct fd_sink *o = NULL;
+	struct fd_error oe = {0};
+	struct fd_sink_context octx = {.options = other, .n_options = 2};
+	if (fd_sink_open("kafka://127.0.0.1:1", &octx, &o, &oe))
+		fail_msg("open: %s", oe.msg);
+	fd_sink_destroy(o);
 
 	/* good -X properties pass, including overriding our defaults */
-	const char *good[] = {"enable.idempotence=false", "acks=1", "sasl.password=hunter2",
-			      "linger.ms=1"};
-	struct fd_sink_context ctx = {.kafka_props = good, .n_kafka_props = 4};
+	const char *good[] = {"X.enable.idempotence=false", "X.acks=1", "X.sasl.password=hunter2",
+			      "X.linger.ms=1"};
+	struct fd_sink_context ctx = {.options = good, .n_options = 4};
 	struct fd_sink *s = NULL;
 	struct fd_error err = {0};
 	if (fd_sink_open("kafka://127.0.0.1:1?compression=zstd&topic_traces=t.1", &ctx, &s, &err))

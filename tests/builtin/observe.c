@@ -233,14 +233,14 @@ int obs_run_text(struct obs *o, const char *name, const char *text, size_t len, 
 		rc = fd_sim_run(sim, emit, o, &err);
 	}
 	if (rc == 0) {
-		const Firedrill__V1__Figure *const *f;
+		const struct fd_sim_figure *f;
 		o->n_figs = fd_sim_figures(sim, &f);
 		o->figs = calloc(o->n_figs ? o->n_figs : 1, sizeof(*o->figs));
 		for (size_t i = 0; i < o->n_figs; i++) {
-			snprintf(o->figs[i].name, sizeof(o->figs[i].name), "%s", f[i]->name);
-			snprintf(o->figs[i].subject, sizeof(o->figs[i].subject), "%s", f[i]->subject);
-			snprintf(o->figs[i].phase, sizeof(o->figs[i].phase), "%s", f[i]->phase);
-			o->figs[i].value = f[i]->value;
+			snprintf(o->figs[i].name, sizeof(o->figs[i].name), "%s", f[i].name);
+			snprintf(o->figs[i].subject, sizeof(o->figs[i].subject), "%s", f[i].subject);
+			snprintf(o->figs[i].phase, sizeof(o->figs[i].phase), "%s", f[i].phase);
+			o->figs[i].value = f[i].value;
 		}
 	}
 	if (rc < 0)

@@ -294,13 +294,13 @@ static void same_seed_same_stream(void **state)
 
 /* ---- the first built-in scenario --------------------------------------- */
 
-static double figure(const Firedrill__V1__Figure *const *f, size_t n, const char *name,
+static double figure(const struct fd_sim_figure *f, size_t n, const char *name,
 		     const char *subject, const char *phase)
 {
 	for (size_t i = 0; i < n; i++)
-		if (!strcmp(f[i]->name, name) && strstr(f[i]->subject, subject) &&
-		    !strcmp(f[i]->phase, phase))
-			return f[i]->value;
+		if (!strcmp(f[i].name, name) && strstr(f[i].subject, subject) &&
+		    !strcmp(f[i].phase, phase))
+			return f[i].value;
 	fail_msg("no figure %s %s %s", name, subject, phase);
 	return NAN;
 }
@@ -354,7 +354,7 @@ static void latency_after_release_tells_its_story(void **state)
 	assert_int_equal(fd_sim_run(sim, count_emit, &cnt, &err), 0);
 	assert_true(cnt.n > 100000);
 	assert_false(cnt.out_of_order); /* deploys, lifecycle lines and all */
-	const Firedrill__V1__Figure *const *f;
+	const struct fd_sim_figure *f;
 	size_t nf = fd_sim_figures(sim, &f);
 	const char *checkout = "gateway POST /checkout", *products = "gateway GET /products";
 	double p95_before = figure(f, nf, "p95", checkout, "before");
@@ -372,9 +372,9 @@ static void latency_after_release_tells_its_story(void **state)
 	assert_true(fabs(pd - pb) < 0.2 * pb);
 	/* the added time sits in the slow query */
 	for (size_t i = 0; i < nf; i++)
-		if (!strcmp(f[i]->name, "added_time")) {
-			assert_non_null(strstr(f[i]->subject, "customer_id"));
-			assert_true(f[i]->value > 0.5);
+		if (!strcmp(f[i].name, "added_time")) {
+			assert_non_null(strstr(f[i].subject, "customer_id"));
+			assert_true(f[i].value > 0.5);
 			break;
 		}
 	assert_true(figure(f, nf, "trigger_at", "orders-release", "") == 3600);

@@ -1,0 +1,415 @@
+/*
+ * Instances and their lifecycle. An instance lives as a series of
+ * incarnations (one process each: a deploy, an OOM kill or a restart
+ * starts a new one, with its own resource and counters). The state that
+ * depends only on time — rollouts, restarts, crash loops, memory leaks and
+ * OOM kills, queue consumers — is stepped ahead of the arrivals (see
+ * sim.c), so a request knows whether its instance dies while serving it.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "generator/sim_internal.h"
+
+/* ---- incarnations ------------------------------------------------------ */
+
+struct incarnation *sim_inc_at(struct inst *in, int64_t t, int *idx)
+{
+	for (size_t i = in->n_incs; i-- > 0;) {
+		struct incarnation *c = &in->incs[i];
+		if (c->start <= t) {
+			if (t < c->end) {
+				if (idx)
+					*idx = (int)i;
+				return c;
+			}
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+struct incarnation *sim_current_inc(struct inst *in)
+{
+	return in->n_incs ? &in->incs[in->n_incs - 1] : NULL;
+}
+
+int sim_add_inc(struct fd_sim *s, struct inst *in, int64_t start, const char *version)
+{
+	if (in->n_incs == in->cap_incs) {
+		size_t cap = in->cap_incs ? in->cap_incs * 2 : 4;
+		struct incarnation *v = realloc(in->incs, cap * sizeof(*v));
+		if (!v)
+			return sim_oom(s);
+		in->incs = v;
+		in->cap_incs = cap;
+	}
+	const struct fd_blob *res = sim_make_resource(s, in, version);
+	if (!res)
+		return sim_oom(s);
+	in->incs[in->n_incs++] = (struct incarnation){
+		.start = start, .end = INT64_MAX, .version = version, .res = res,
+	};
+	in->version = version;
+	in->leaked = 0;
+	in->cpu_cum_ns = in->gc_cum_ns = 0;
+	return 0;
+}
+
+static void end_inc(struct inst *in, int64_t t, bool killed)
+{
+	struct incarnation *c = sim_current_inc(in);
+	if (c && c->end > t) {
+		c->end = t;
+		c->killed = killed;
+	}
+}
+
+/* ---- instances ------------------------------------------------------- */
+
+struct inst *sim_pick_instance(struct fd_sim *s, struct svc *sv, int64_t t)
+{
+	for (int k = 0; k < sv->n_inst; k++) {
+		struct inst *in = &sv->inst[(sv->rr + (unsigned)k) % (unsigned)sv->n_inst];
+		if (sim_inc_at(in, t, NULL) || (in->crashing && in->exists)) {
+			sv->rr = (sv->rr + (unsigned)k + 1) % (unsigned)sv->n_inst;
+			return in;
+		}
+	}
+	(void)s;
+	return NULL;
+}
+
+/* CPU saturation: below half load a request is not slowed. Above, the
+ * mean slowdown is 0.5 / (1 - rho) (capped at 20x), but not every request
+ * waits: a share 2 (rho - 0.5) of them queue, for an exponentially
+ * distributed time, so that the tail moves first (p99 at 60-70% busy) and
+ * the median only as the instance nears saturation. */
+double sim_cpu_factor(struct fd_sim *s, const struct inst *in)
+{
+	double rho = in->rho;
+	if (rho <= 0.5)
+		return 1;
+	if (rho > 0.975)
+		rho = 0.975;
+	double mean = 0.5 / (1 - rho);
+	double q = fmin(1.0, 2 * (rho - 0.5));
+	if (!fd_rng_chance(&s->rng, q))
+		return 1;
+	return 1 + (mean - 1) / q * fd_rng_exp(&s->rng, 1.0);
+}
+
+void sim_account_cpu(struct fd_sim *s, struct inst *in, int64_t t, double cpu_ns)
+{
+	if (t - in->cpu_win_start >= NS) {
+		double cores = in->svc->def->resources.cpu_cores > 0 ? in->svc->def->resources.cpu_cores : 1;
+		int64_t span = t - in->cpu_win_start;
+		in->rho = span < 2 * NS ? in->cpu_win_ns / ((double)NS * cores) : 0;
+		in->cpu_win_start = t - (t - s->start) % NS;
+		in->cpu_win_ns = 0;
+	}
+	in->cpu_win_ns += cpu_ns;
+	in->slots[sim_slot_of(s, t)].cpu_ns += cpu_ns;
+	in->cpu_cum_ns += cpu_ns;
+}
+
+/* ---- queues ---------------------------------------------------------------- */
+
+void sim_queue_step(struct fd_sim *s, int64_t t)
+{
+	for (size_t i = 0; i < s->sc->n_queues; i++) {
+		struct queue_state *qs = &s->queues[i];
+		const struct fd_queue *q = qs->def;
+		if (!q->consumer) {
+			qs->depth_slots[sim_slot_of(s, t)] = qs->depth;
+			qs->consumed_slots[sim_slot_of(s, t)] = qs->consumed;
+			continue;
+		}
+		struct svc *sv = &s->svcs[q->consumer->id];
+		int up = 0;
+		for (int k = 0; k < sv->n_inst; k++)
+			up += sim_inc_at(&sv->inst[k], t, NULL) != NULL;
+		struct mods m;
+		sim_mods_init(&m);
+		sim_apply_effects(s, &s->by_queue[i], NULL, NULL, t, &m);
+		double capacity = (double)up * q->throughput * m.thr * (double)STEP_NS / (double)NS;
+		double take = fmin(qs->depth, capacity);
+		uint64_t n = (uint64_t)take;
+		qs->depth -= (double)n;
+		qs->consumed += n;
+		/* Messages are handled one after another within the step. */
+		for (uint64_t k = 0; k < n && !s->failed; k++) {
+			int64_t at = t + (int64_t)((double)STEP_NS * (double)k / (double)(n ? n : 1));
+			struct req rq = {.phase = -1};
+			struct qmsg msg = {0};
+			bool have = qs->n > 0;
+			if (have) {
+				msg = qs->ring[qs->head];
+				qs->head = (qs->head + 1) % qs->cap;
+				qs->n--;
+			}
+			if (have && msg.sampled) {
+				memcpy(rq.trace_id, msg.trace_id, 16);
+				rq.sampled = true;
+			} else {
+				sim_random_id(s, rq.trace_id, 16);
+				rq.sampled = fd_rng_chance(&s->rng, s->sc->trace_sampling);
+			}
+			if (q->handler) {
+				struct span link = {0};
+				if (have && msg.sampled) {
+					link.link_trace = msg.trace_id;
+					link.link_span = msg.span_id;
+				}
+				sim_serve(s, &rq, q->handler, at, have && msg.sampled ? msg.span_id : NULL, 1, &link);
+			}
+			if (have && at - msg.time > 60 * NS && k == 0 && sv->n_inst > 0)
+				sim_logf_line(s, &sv->inst[0], at, SEV_WARN, NULL, NULL,
+					  "consumer of %s is behind: processing a message produced %.0fs ago "
+					  "(lag %.0f messages)",
+					  q->name, (double)(at - msg.time) / 1e9, qs->depth);
+		}
+		/* The handler reports each batch (a step's messages), so a
+		 * consumer that stops consuming goes quiet in its logs too. */
+		if (n > 0 && sv->n_inst > 0) {
+			int64_t done = t + STEP_NS - MS;
+			for (int k = 0; k < sv->n_inst; k++) {
+				struct inst *in = &sv->inst[((t - s->start) / STEP_NS + k) % sv->n_inst];
+				if (in->exists && sim_inc_at(in, done, NULL)) {
+					sim_logf_line(s, in, done, SEV_INFO, NULL, NULL,
+						  "processed batch of %" PRIu64 " messages from %s (consumer group %s)",
+						  n, q->name, sv->def->name);
+					break;
+				}
+			}
+		}
+		qs->depth_slots[sim_slot_of(s, t)] = qs->depth;
+		qs->consumed_slots[sim_slot_of(s, t)] = qs->consumed;
+	}
+}
+
+/* ---- instance state (runs ahead of arrivals) -------------------------------- */
+
+void sim_lifecycle(struct fd_sim *s, struct inst *in, int64_t t, int sev, const char *fmt, ...)
+{
+	char body[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(body, sizeof(body), fmt, ap);
+	va_end(ap);
+	sim_log_line(s, in, t, sev, body, NULL, NULL, NULL, NULL);
+}
+
+static void restart_instance(struct fd_sim *s, struct inst *in, int64_t t, bool killed,
+			     const char *version, int64_t downtime)
+{
+	end_inc(in, t, killed);
+	if (sim_add_inc(s, in, t + downtime, version) < 0)
+		return;
+	sim_lifecycle(s, in, t + downtime, SEV_INFO, "started %s %s on %s (%s runtime)", in->svc->def->name,
+		  version, in->id, in->svc->def->runtime_name);
+}
+
+/* One start attempt of a crash-looping instance at `at`: the process comes
+ * up, fails on its configuration CRASH_UP_NS later and is restarted after a
+ * doubling backoff. Each attempt is a short incarnation ended by a kill, so
+ * process.restart.count counts it. */
+static void crash_attempt(struct fd_sim *s, struct inst *in, int64_t at)
+{
+	const struct fd_event *ev = in->crash_ev;
+	if (sim_add_inc(s, in, at, ev->version) < 0)
+		return;
+	int64_t die = at + CRASH_UP_NS;
+	end_inc(in, die, true);
+	in->crash_n++;
+	int64_t backoff = CRASH_BACKOFF_NS;
+	for (int i = 1; i < in->crash_n && backoff < CRASH_BACKOFF_MAX_NS; i++)
+		backoff *= 2;
+	if (backoff > CRASH_BACKOFF_MAX_NS)
+		backoff = CRASH_BACKOFF_MAX_NS;
+	in->crash_next = die + backoff;
+	sim_lifecycle(s, in, at, SEV_INFO, "starting %s %s on %s (%s runtime)", in->svc->def->name, ev->version,
+		  in->id, in->svc->def->runtime_name);
+	sim_lifecycle(s, in, die, SEV_ERROR, "FATAL: %s; exiting with status 1",
+		  ev->crash_error ? ev->crash_error : "invalid configuration");
+	sim_lifecycle(s, in, die, SEV_WARN,
+		  "back-off restarting failed container %s (CrashLoopBackOff): restart #%d, next attempt in %.0fs",
+		  in->id, in->crash_n, (double)backoff / 1e9);
+}
+
+static void apply_event(struct fd_sim *s, const struct fd_event *ev, int64_t t)
+{
+	struct svc *sv = ev->service ? &s->svcs[ev->service->id] : NULL;
+	struct inst *first = sv && sv->n_inst ? &sv->inst[0] : NULL;
+	switch (ev->kind) {
+	case FD_EVENT_DEPLOY:
+	case FD_EVENT_ROLLBACK:
+		if (!sv || !ev->version)
+			break;
+		sv->target_version = ev->version;
+		sv->rollout_start = t;
+		sv->rollout_ns = ev->rollout_ns;
+		sv->rollout_done = 0;
+		sv->rollout_event = ev;
+		sim_lifecycle(s, first, t, SEV_INFO, "%s of %s started: %s -> %s, rolling over %d instances in %.0fs",
+			  ev->kind == FD_EVENT_DEPLOY ? "deploy" : "rollback", sv->def->name,
+			  ev->previous_version ? ev->previous_version : first->version, ev->version, sv->count,
+			  (double)ev->rollout_ns / 1e9);
+		break;
+	case FD_EVENT_SCALE_OUT:
+		if (!sv)
+			break;
+		for (int i = sv->count; i < ev->instances && i < sv->n_inst; i++) {
+			struct inst *in = &sv->inst[i];
+			in->exists = true;
+			const char *v = sv->inst[0].version;
+			if (sim_add_inc(s, in, t + sv->def->resources.startup_ns, v) == 0)
+				sim_lifecycle(s, in, t + sv->def->resources.startup_ns, SEV_INFO,
+					  "started %s %s on %s (scale out)", sv->def->name, v, in->id);
+		}
+		if (ev->instances > sv->count) {
+			sim_lifecycle(s, first, t, SEV_INFO, "scaling %s out from %d to %d instances",
+				  sv->def->name, sv->count, ev->instances);
+			sv->count = ev->instances < sv->n_inst ? ev->instances : sv->n_inst;
+		}
+		break;
+	case FD_EVENT_RESTART:
+		if (!sv)
+			break;
+		for (int i = 0; i < sv->count; i++) {
+			if (ev->instance >= 0 && i != ev->instance)
+				continue;
+			struct inst *in = &sv->inst[i];
+			if (in->lost)
+				continue;
+			in->restart_pending_at = t + (sv->count > 1 && ev->instance < 0
+						      ? ev->rollout_ns * i / sv->count : 0);
+		}
+		break;
+	case FD_EVENT_INSTANCE_LOSS:
+		if (!sv)
+			break;
+		for (int i = 0; i < sv->count; i++) {
+			if (ev->instance >= 0 && i != ev->instance)
+				continue;
+			struct inst *in = &sv->inst[i];
+			end_inc(in, t, true);
+			in->lost = true;
+			sim_lifecycle(s, in, t, SEV_ERROR, "node of %s became unreachable: instance lost",
+				  in->id);
+			if (ev->instance < 0)
+				break; /* "an instance": the first */
+		}
+		break;
+	case FD_EVENT_CACHE_FLUSH:
+		if (ev->cache)
+			s->cache_flushed_at[ev->cache->id] = t;
+		if (s->sc->n_services)
+			sim_log_line(s, &s->svcs[0].inst[0], t, SEV_WARN, "cache flushed (FLUSHALL)", NULL,
+				 NULL, NULL, NULL);
+		break;
+	case FD_EVENT_FEATURE_FLAG:
+	case FD_EVENT_FLAG_OFF:
+		if (first)
+			sim_lifecycle(s, first, t, SEV_INFO, "feature flag %s turned %s", ev->flag ? ev->flag : "?",
+				  ev->kind == FD_EVENT_FEATURE_FLAG && ev->flag_on ? "on" : "off");
+		break;
+	case FD_EVENT_CONFIG_CHANGE:
+		if (first)
+			sim_lifecycle(s, first, t, SEV_INFO, "configuration changed: %s = %s",
+				  ev->config_key ? ev->config_key : "(config)",
+				  ev->config_value ? ev->config_value : "");
+		break;
+	default:
+		if (first && ev->description)
+			sim_lifecycle(s, first, t, SEV_INFO, "%s", ev->description);
+		break;
+	}
+}
+
+void sim_state_step(struct fd_sim *s, int64_t t, size_t *next_event)
+{
+	const struct fd_scenario *sc = s->sc;
+	while (*next_event < sc->n_events && s->start + sc->events[*next_event].at_ns <= t) {
+		apply_event(s, &sc->events[*next_event], s->start + sc->events[*next_event].at_ns);
+		(*next_event)++;
+	}
+	for (size_t i = 0; i < sc->n_services; i++) {
+		struct svc *sv = &s->svcs[i];
+		const struct fd_resources *r = &sv->def->resources;
+		/* rollouts: instance k switches at start + rollout * (k+1)/n */
+		while (sv->target_version && sv->rollout_done < sv->count) {
+			int k = sv->rollout_done;
+			int64_t at = sv->rollout_start + sv->rollout_ns * (k + 1) / sv->count;
+			if (at > t)
+				break;
+			struct inst *in = &sv->inst[k];
+			const struct fd_event *rev = sv->rollout_event;
+			if (!in->lost && strcmp(in->version, sv->target_version) != 0) {
+				if (rev->kind == FD_EVENT_DEPLOY && rev->crash_on_start) {
+					end_inc(in, at, false);
+					in->crashing = true;
+					in->crash_ev = rev;
+					in->crash_n = 0;
+					crash_attempt(s, in, at);
+				} else {
+					in->crashing = false;
+					restart_instance(s, in, at, false, sv->target_version, 0);
+				}
+			}
+			sv->rollout_done++;
+			if (sv->rollout_done == sv->count)
+				sim_lifecycle(s, &sv->inst[0], at, SEV_INFO, "%s of %s %s finished",
+					  sv->rollout_event->kind == FD_EVENT_DEPLOY ? "deploy" : "rollback",
+					  sv->def->name, sv->target_version);
+		}
+		for (int k = 0; k < sv->n_inst; k++) {
+			struct inst *in = &sv->inst[k];
+			if (!in->exists || in->lost)
+				continue;
+			if (in->restart_pending_at && in->restart_pending_at <= t) {
+				int64_t at = in->restart_pending_at;
+				in->restart_pending_at = 0;
+				sim_lifecycle(s, in, at, SEV_INFO, "restarting %s (operator restart)", in->id);
+				restart_instance(s, in, at, false, in->version, r->startup_ns);
+			}
+			if (in->crashing && in->crash_next <= t)
+				crash_attempt(s, in, in->crash_next);
+			struct incarnation *c = sim_inc_at(in, t, NULL);
+			if (!c)
+				continue;
+			struct mods m;
+			sim_mods_init(&m);
+			sim_apply_effects(s, &s->by_service[i], NULL, in, t, &m);
+			in->leaked += m.leak * (double)STEP_NS / (double)NS;
+			struct slot *sl = &in->slots[sim_slot_of(s, t)];
+			sl->leaked = in->leaked;
+			sl->leaked_set = true;
+			if (r->gc_interval_ns > 0 && r->memory_limit > 0) {
+				double pressure = ((double)r->memory_baseline + in->leaked) / (double)r->memory_limit;
+				if (pressure > 0.98)
+					pressure = 0.98;
+				double interval = (double)r->gc_interval_ns * pow(1 - pressure, 2) / 0.49;
+				if (interval < 50 * MS)
+					interval = 50 * MS;
+				double pause = (double)r->gc_pause.p50 * (1 + 2 * pressure);
+				sl->gc_ns += (double)STEP_NS / interval * pause;
+				in->gc_cum_ns += (double)STEP_NS / interval * pause;
+			}
+			if (r->memory_limit > 0 && (double)r->memory_baseline + in->leaked >= (double)r->memory_limit) {
+				in->restarts++;
+				char lim[32];
+				snprintf(lim, sizeof(lim), "%.0f MiB", (double)r->memory_limit / 1048576.0);
+				sim_lifecycle(s, in, t, SEV_ERROR,
+					  "OOMKilled: %s exceeded its memory limit of %s; restarting (restart #%" PRIu64 ")",
+					  in->id, lim, in->restarts);
+				restart_instance(s, in, t, true, in->version, r->startup_ns);
+			}
+		}
+	}
+}
+

@@ -1,0 +1,465 @@
+/*
+ * The simulation's private header: the state the modules of the engine
+ * share. Only generator/sim*.c include it; the public interface is
+ * generator/sim.h.
+ *
+ * The modules, in the order a request meets them:
+ *   sim.c           create, the run loop, destroy
+ *   sim_traffic.c   arrivals (rate, daily shape, bursts, noise), noise lines, cron jobs
+ *   sim_request.c   the request path: serve, calls, retries, breakers, pools, caches, queues
+ *   sim_effects.c   what the timeline's effects do to a draw, and the index of effects by target
+ *   sim_instance.c  instances: incarnations, rollouts, crash loops, restarts, queue consumers
+ *   sim_metrics.c   histogram series per instance and the scrapes
+ *   sim_otlp.c      OTLP encoding of resources, spans, log records and metrics
+ *   sim_pending.c   the heap of records waiting for their time, and the drain
+ *   sim_answer.c    the answer key: measured figures per phase and the hops that gained time
+ */
+#ifndef FD_SIM_INTERNAL_H
+#define FD_SIM_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+#include "otlp/fields.h"
+#include "otlp/pbwrite.h"
+#include "stream/intern.h"
+#include "stream/record.h"
+#include "generator/rng.h"
+#include "generator/scenario.h"
+#include "generator/sim.h"
+
+#define NS 1000000000LL
+#define MS 1000000LL
+#define HORIZON_NS (120 * NS)
+#define LOOKAHEAD_NS (60 * NS)
+#define STEP_NS NS
+#define MAX_DIMS 8
+#define MAX_DEPTH 16
+#define NBOUNDS 14
+#define NBUCKETS (NBOUNDS + 1)
+#define QUEUE_CTX_MAX (1u << 20)
+#define SLOW_QUERY_NS (500 * MS)
+/* A crash-looping process dies this long after each start (it reads its
+ * configuration first), then waits 10 s, 20 s, 40 s... up to 5 min before
+ * the next attempt, as Kubernetes' CrashLoopBackOff does. */
+#define CRASH_UP_NS (2 * NS)
+#define CRASH_BACKOFF_NS (10 * NS)
+#define CRASH_BACKOFF_MAX_NS (300 * NS)
+
+enum {
+	SPAN_INTERNAL = OTLP_SPAN_KIND_INTERNAL,
+	SPAN_SERVER = OTLP_SPAN_KIND_SERVER,
+	SPAN_CLIENT = OTLP_SPAN_KIND_CLIENT,
+	SPAN_PRODUCER = OTLP_SPAN_KIND_PRODUCER,
+	SPAN_CONSUMER = OTLP_SPAN_KIND_CONSUMER,
+};
+enum {
+	SEV_DEBUG = OTLP_SEVERITY_DEBUG,
+	SEV_INFO = OTLP_SEVERITY_INFO,
+	SEV_WARN = OTLP_SEVERITY_WARN,
+	SEV_ERROR = OTLP_SEVERITY_ERROR,
+};
+
+/* ---- pending records ------------------------------------------------- */
+
+struct pending {
+	int64_t time;
+	uint64_t seq;
+	const struct fd_blob *res;
+	uint8_t *payload;
+	uint32_t len;
+	uint8_t signal;
+};
+
+struct heap {
+	struct pending *v;
+	size_t n, cap;
+};
+/* ---- metric series ----------------------------------------------------- */
+
+struct hist {
+	uint64_t counts[NBUCKETS];
+	uint64_t count;
+	double sum;
+};
+
+enum series_kind { SERIES_HTTP, SERIES_DB, SERIES_HTTP_CLIENT };
+
+/* One histogram series of one instance incarnation. */
+struct series {
+	enum series_kind kind;
+	int inc;
+	int sub;    /* endpoint id, query global index or dependency id */
+	int status; /* HTTP status; 0 for db */
+	const struct fd_traffic *tr; /* request dimensions: traffic entry and */
+	int combo;                   /* mixed-radix index of its values */
+	struct hist cum;
+	struct hist *slots; /* per pending scrape interval */
+};
+
+/* Per-instance accounting of one scrape interval. */
+struct slot {
+	double busy_ns; /* integral of in-flight requests */
+	double cpu_ns;
+	double gc_ns;
+	double leaked;  /* bytes leaked at the last state step in the slot */
+	bool leaked_set;
+};
+
+struct pool_slot {
+	double used_ns;
+	double wait_ns;
+};
+
+/* A connection's reservations, in time order. Requests are simulated whole
+ * at arrival, so a request can book a connection seconds ahead (its INSERT
+ * after a slow SELECT) while the next arrival needs one now: keeping the
+ * intervals, not just "free at", lets the next arrival use the gap. */
+#define CONN_SLOTS 16
+struct conn {
+	int n;
+	int64_t start[CONN_SLOTS], end[CONN_SLOTS];
+};
+
+struct pool {
+	struct conn *conns;
+	int size;          /* connections allocated */
+	int max;           /* the pool size in force at the last query (a
+	                      `pool` effect changes it), for the metrics */
+	int64_t last_warn;
+	struct pool_slot *slots;
+};
+
+struct incarnation {
+	int64_t start, end; /* end = INT64_MAX while alive */
+	bool killed;        /* ended by a kill, not gracefully */
+	const char *version;
+	const struct fd_blob *res;
+};
+
+struct svc;
+
+/* A circuit breaker's state in one caller instance (fd_breaker). Calls are
+ * simulated request by request, so outcomes arrive out of time order: the
+ * ring keeps the ends of recent calls and every decision at time t counts
+ * only those that had ended by t. */
+#define BREAKER_RING 512
+enum { BR_CLOSED, BR_OPEN, BR_HALF_OPEN };
+struct breaker {
+	int64_t end[BREAKER_RING];
+	bool failed[BREAKER_RING];
+	int n, head;
+	int state;
+	int64_t open_until; /* BR_OPEN */
+	int64_t probe_end;  /* BR_HALF_OPEN: when the probe call ended */
+	bool probe_failed;
+};
+
+struct inst {
+	struct svc *svc;
+	int idx;
+	char id[96];
+	const char *version;
+	struct incarnation *incs;
+	size_t n_incs, cap_incs;
+	bool exists;        /* within the service's current instance count */
+	bool lost;
+	double leaked;      /* bytes, current incarnation, at the last step */
+	uint64_t restarts;
+	double cpu_cum_ns, gc_cum_ns;
+	int64_t cpu_win_start;
+	double cpu_win_ns, rho;
+	struct slot *slots;
+	struct series *series;
+	size_t n_series, cap_series;
+	struct pool *pools; /* by database id */
+	struct breaker *breakers; /* by fd_breaker id, allocated on first use */
+	int64_t restart_pending_at; /* scheduled restart (mitigation) or 0 */
+	/* crash loop: a deploy whose version fails at startup (crash_ev). The
+	 * instance stays in its callers' rotation, as one without a readiness
+	 * probe does, so its share of calls is refused. */
+	bool crashing;
+	int crash_n;              /* attempts so far */
+	int64_t crash_next;       /* next start attempt */
+	const struct fd_event *crash_ev;
+	/* cumulative values as of the last scrape, for the incarnation
+	 * rep_inc: arrivals and state steps run ahead of scrapes */
+	int rep_inc;
+	double cpu_rep_ns, gc_rep_ns;
+};
+
+struct svc {
+	const struct fd_service *def;
+	struct inst *inst;
+	int n_inst;   /* allocated */
+	int count;    /* current instance count */
+	unsigned rr;
+	/* a rollout in progress: instance i switches at switch_at[i] */
+	const char *target_version;
+	int64_t rollout_start, rollout_ns;
+	int rollout_done;
+	const struct fd_event *rollout_event;
+	int64_t rollout_finish_logged;
+};
+
+struct qmsg {
+	uint8_t trace_id[16];
+	uint8_t span_id[8];
+	int64_t time;
+	bool sampled;
+};
+
+struct queue_state {
+	const struct fd_queue *def;
+	double depth;  /* messages waiting */
+	uint64_t produced, consumed;
+	struct qmsg *ring;
+	size_t head, n, cap;
+	double *depth_slots;
+	uint64_t *consumed_slots; /* cumulative consumed at each queue step */
+};
+
+/* ---- answer-key measurement ------------------------------------------- */
+
+#define LOGH_BUCKETS 2400 /* 1 us .. ~1000 s at 1% resolution */
+
+struct logh {
+	uint32_t *b;
+	uint64_t n, errors;
+};
+
+enum { PHASE_BEFORE, PHASE_DURING, PHASE_AFTER, NPHASES };
+
+struct hop {
+	char *name;
+	double *ns; /* [n_traffic][NPHASES]: time per traffic entry and phase */
+};
+
+/* ---- the simulation ---------------------------------------------------- */
+
+struct elist {
+	const struct fd_effect **v;
+	size_t n;
+};
+
+struct event_state {
+	int64_t undo_at;   /* INT64_MAX: never undone */
+	int64_t undo_ramp;
+	double damping;
+};
+
+struct fd_sim {
+	const struct fd_scenario *sc;
+	struct fd_rng rng;
+	uint64_t seed;
+	int64_t start, end, offset; /* offset: our start - the scenario's */
+	int64_t scrape;
+	size_t nslots;
+
+	struct fd_intern *blobs;
+	const struct fd_blob *scope;
+	struct svc *svcs;
+	struct queue_state *queues;
+	struct event_state *evs;
+
+	/* effects by what they target */
+	struct elist *by_endpoint, *by_service, *by_query, *by_database, *by_cache,
+		*by_dependency, *by_traffic, *by_queue;
+	struct elist traffic_all;
+	size_t n_queries; /* across databases */
+	int *query_base;   /* per database: global index of its first query */
+	char **query_summary; /* by global query index: "SELECT orders" */
+	/* by global query index: the first query of its database with the same
+	 * summary. Metrics are per summary, as OpenTelemetry's are: two
+	 * statements on one table make one series, not two points with the
+	 * same attributes (which a backend would reject or merge). */
+	int *query_series;
+	int64_t *cache_flushed_at;
+
+	struct heap heap;
+	uint64_t seq;
+	int64_t now; /* arrival time of the work being simulated */
+	bool above_p95; /* the last sample_dist draw was in the tail (z > p95) */
+	struct pbw w, aux;
+	fd_sim_emit_fn emit;
+	void *emit_ctx;
+	struct fd_error *err;
+	int failed;
+
+	/* measurement */
+	int64_t trigger_at, settle_at, mitigate_at, recovered_at;
+	const struct fd_event *trigger;
+	struct logh *meas; /* [n_traffic][NPHASES] */
+	struct hop *hops;
+	size_t n_hops;
+	uint64_t entry_requests;
+	struct fd_sim_figure *figs;
+	char **fig_text; /* per figure: its four strings in one block */
+	size_t n_figs;
+};
+
+/* ---- one request ------------------------------------------------------- */
+
+struct req {
+	const struct fd_traffic *tr;
+	int dims[MAX_DIMS];
+	int combo; /* mixed-radix index of dims, for metric series */
+	int64_t payload;
+	uint8_t trace_id[16];
+	bool sampled;
+	int phase; /* measurement phase, -1 outside the windows */
+};
+
+struct mods {
+	double mult;
+	int64_t add;
+	double err_level, err_p;
+	int err_status;
+	double hit_level, hit;
+	double pool_level;
+	int pool;
+	double thr, rate, cpu, leak;
+	double tail; /* multiplies draws above p95 only */
+	int64_t timeout;
+};
+
+/* ---- spans and outcomes ------------------------------------------------ */
+
+struct span {
+	const uint8_t *trace_id;
+	uint8_t id[8];
+	const uint8_t *parent; /* NULL for a root */
+	const uint8_t *link_trace, *link_span; /* a link (consumer to producer) */
+	int kind;
+	int64_t start, end;
+	bool error;
+	const char *status_msg;
+	const char *exception_type, *exception_msg; /* an exception event */
+};
+
+struct outcome {
+	int64_t end;
+	int status;   /* HTTP-like; >= 500 failed */
+	bool timeout;
+	const char *error; /* short error.type */
+};
+
+struct traffic_state {
+	int64_t next;
+	double noise;       /* current multiplicative noise factor */
+	int64_t noise_until;
+};
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static inline void sim_random_id(struct fd_sim *s, uint8_t *out, size_t n)
+{
+	do {
+		for (size_t i = 0; i < n; i += 8) {
+			uint64_t v = fd_rng_u64(&s->rng);
+			for (size_t k = 0; k < 8 && i + k < n; k++)
+				out[i + k] = (uint8_t)(v >> (8 * k));
+		}
+	} while (out[0] == 0 && out[n - 1] == 0); /* never all-zero (invalid) */
+}
+
+/* The scrape interval a time falls in, as an index into the per-interval
+ * slots (a ring of nslots). */
+static inline size_t sim_slot_of(const struct fd_sim *s, int64_t t)
+{
+	int64_t rel = t - s->start;
+	if (rel <= 0)
+		return 1 % s->nslots;
+	int64_t k = (rel + s->scrape - 1) / s->scrape;
+	return (size_t)(k % (int64_t)s->nslots);
+}
+
+/* sim_traffic.c */
+double sim_traffic_rate(struct fd_sim *s, const struct fd_traffic *tr, struct traffic_state *ts,
+			   int64_t t);
+void sim_arrival(struct fd_sim *s, const struct fd_traffic *tr, int64_t t);
+void sim_noise_line(struct fd_sim *s, const struct fd_noise_log *nl, int64_t t);
+void sim_cron_run(struct fd_sim *s, const struct fd_noise_cron *cr, int64_t t);
+
+/* sim_otlp.c */
+const struct fd_blob *sim_make_resource(struct fd_sim *s, const struct inst *in,
+					   const char *version);
+void sim_log_line(struct fd_sim *s, struct inst *in, int64_t t, int severity, const char *body,
+		     const uint8_t *trace_id, const uint8_t *span_id,
+		     void (*attrs)(struct pbw *w, const void *ctx), const void *ctx);
+void sim_logf_line(struct fd_sim *s, struct inst *in, int64_t t, int severity,
+		      const uint8_t *trace_id, const uint8_t *span_id, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
+void sim_span_begin(struct pbw *w, const struct span *sp, const char *name);
+void sim_span_finish(struct fd_sim *s, struct pbw *w, const struct span *sp,
+			const struct fd_blob *res, const char *stack_frame);
+void sim_dims_attrs(struct pbw *w, unsigned field, const struct req *rq);
+size_t sim_metric_begin(struct pbw *w, const char *name, const char *desc, const char *unit,
+			   unsigned data_field);
+void sim_metric_end(struct fd_sim *s, struct pbw *w, size_t mark, unsigned data_field,
+		       bool monotonic, int64_t t, const struct fd_blob *res);
+void sim_number_point(struct pbw *w, int64_t start, int64_t t, double v, bool is_int,
+			 const char *k1, const char *v1, const char *k2, const char *v2);
+
+/* sim_request.c */
+struct outcome sim_serve(struct fd_sim *s, struct req *rq, const struct fd_endpoint *ep,
+			    int64_t t, const uint8_t *parent, int depth, const struct span *consumer);
+const char *sim_db_summary(const struct fd_query *q, char *buf, size_t n);
+struct outcome sim_run_calls(struct fd_sim *s, struct req *rq, struct inst *in,
+				const struct fd_endpoint *ep, const struct fd_call *calls, size_t n,
+				int64_t t, const uint8_t *parent, int depth);
+
+/* sim_effects.c */
+int64_t sim_sample_dist(struct fd_sim *s, const struct fd_dist *d);
+void sim_mods_init(struct mods *m);
+void sim_apply_effects(const struct fd_sim *s, const struct elist *l, const struct req *rq,
+			  struct inst *in, int64_t t, struct mods *m);
+double sim_mix(double base, double level, double target);
+int64_t sim_modify_latency(const struct fd_sim *s, int64_t v, const struct mods *m);
+/* Files every effect of the timeline under what it targets (s->by_*). */
+int sim_effects_index(struct fd_sim *s);
+void sim_effects_free(struct fd_sim *s);
+
+/* sim_metrics.c */
+void sim_observe(struct fd_sim *s, struct inst *in, enum series_kind kind, int inc, int sub,
+		    int status, const struct req *rq, int64_t end, int64_t dur_ns);
+void sim_scrape(struct fd_sim *s, int64_t t);
+
+/* sim_answer.c */
+int sim_phase_of(const struct fd_sim *s, int64_t t);
+void sim_logh_add(struct logh *h, int64_t ns, bool error);
+void sim_hop_add(struct fd_sim *s, const struct req *rq, size_t hop, int64_t ns);
+size_t sim_hop_query(const struct fd_sim *s, const struct fd_query *q);
+size_t sim_hop_pool(const struct fd_sim *s, const struct fd_database *d);
+size_t sim_hop_dependency(const struct fd_sim *s, const struct fd_dependency *d);
+size_t sim_hop_cache(const struct fd_sim *s, const struct fd_cache *c);
+size_t sim_hop_queue(const struct fd_sim *s, const struct fd_queue *q);
+/* Finds the trigger and the phases, names the hops; before the run. */
+int sim_answer_init(struct fd_sim *s);
+/* After the run: the figures (s->figs). */
+int sim_answer_measure(struct fd_sim *s);
+void sim_answer_free(struct fd_sim *s);
+
+/* sim_instance.c */
+struct incarnation *sim_inc_at(struct inst *in, int64_t t, int *idx);
+struct incarnation *sim_current_inc(struct inst *in);
+int sim_add_inc(struct fd_sim *s, struct inst *in, int64_t start, const char *version);
+struct inst *sim_pick_instance(struct fd_sim *s, struct svc *sv, int64_t t);
+double sim_cpu_factor(struct fd_sim *s, const struct inst *in);
+void sim_account_cpu(struct fd_sim *s, struct inst *in, int64_t t, double cpu_ns);
+void sim_queue_step(struct fd_sim *s, int64_t t);
+void sim_lifecycle(struct fd_sim *s, struct inst *in, int64_t t, int sev, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+void sim_state_step(struct fd_sim *s, int64_t t, size_t *next_event);
+
+/* sim_pending.c */
+int sim_oom(struct fd_sim *s);
+void sim_push_record(struct fd_sim *s, int64_t t, enum fd_signal sig, const struct fd_blob *res,
+			struct pbw *w);
+void sim_drain(struct fd_sim *s, int64_t t);
+/* Frees the records still waiting (a run that stopped early). */
+void sim_pending_free(struct fd_sim *s);
+
+#endif
