@@ -423,7 +423,8 @@ static int record_fields(struct compare *c, const struct fd_record *rec, const c
 	}
 	}
 	if (rc == 0)
-		qsort(fv->v + start, fv->n - start, sizeof(struct field), cmp_field);
+		if (fv->n - start > 1)
+			qsort(fv->v + start, fv->n - start, sizeof(struct field), cmp_field);
 	return rc;
 }
 
@@ -499,7 +500,8 @@ static int resource_of(struct compare *c, struct side *sd, const struct fd_recor
 		if (rc < 0)
 			return -1;
 		ri->n_fields = (uint32_t)(sd->fields.n - ri->fields_off);
-		qsort(sd->fields.v + ri->fields_off, ri->n_fields, sizeof(struct field), cmp_field);
+		if (ri->n_fields > 1)
+			qsort(sd->fields.v + ri->fields_off, ri->n_fields, sizeof(struct field), cmp_field);
 		ri->content = fields_hash(sd->fields.v + ri->fields_off, ri->n_fields);
 		ri->known = true;
 	}
@@ -793,8 +795,10 @@ int fd_compare_run(struct fd_recording_reader *sent, struct fd_recording_reader 
 		sc->reordered = sc->matched - c.tails[k].n;
 		res->total[k % FD_SIGNAL_COUNT].reordered += sc->reordered;
 	}
-	qsort(res->fields, res->n_fields, sizeof(*res->fields), cmp_fate);
-	qsort(res->services, res->n_services, sizeof(*res->services), cmp_service);
+	if (res->n_fields > 1)
+		qsort(res->fields, res->n_fields, sizeof(*res->fields), cmp_fate);
+	if (res->n_services > 1)
+		qsort(res->services, res->n_services, sizeof(*res->services), cmp_service);
 	rc = 0;
 out:
 	for (size_t k = 0; k < c.n_tails; k++)

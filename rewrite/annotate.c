@@ -407,7 +407,8 @@ static int add_figures(struct measure *m, struct fd_recording_writer *w, int64_t
 			struct samples *s = &m->ep[e][p];
 			if (!s->n)
 				continue;
-			qsort(s->v, s->n, sizeof(double), cmp_double);
+			if (s->n > 1)
+				qsort(s->v, s->n, sizeof(double), cmp_double);
 			const char *ep = b->endpoints[e], *ph = phase_names[p];
 			rc = figure(w, "requests", ep, ph, (double)s->n, "1", st, err);
 			if (rc == 0)

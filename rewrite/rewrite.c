@@ -714,7 +714,8 @@ int fd_rewrite_check(struct fd_recording_reader *in, const struct fd_rewrite_rul
 	free(w.buf);
 	if (w.failed && rc >= 0)
 		rc = fd_error_set(err, FD_ERUNTIME, "out of memory checking a recording");
-	qsort(out->v, out->n, sizeof(*out->v), cmp_finding);
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), cmp_finding);
 	return rc < 0 ? rc : 0;
 }
 
