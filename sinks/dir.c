@@ -30,12 +30,12 @@
  * ecs and bulk have no form for spans and metrics: those are counted and
  * skipped, and close says so through the context's notice.
  *
- * Batching (the OTLP formats): each signal has its own batch, written out as
- * one request when it holds batch_records records (default 512), when the
- * next record would push it over batch_bytes (default 1 MiB; a request is
- * larger only when one record alone is), when the next record's time is
- * more than batch_window (default 1s) after the batch's oldest, on flush
- * and on close.
+ * Batching (the OTLP formats, sinks/batcher.h, the same policy as
+ * kafka://): each signal has its own requests, written out when one holds
+ * batch_records records (default 512), when the next record would push it
+ * over batch_bytes (default 1 MiB; a request is larger only when one record
+ * alone is), when the next record's time is more than batch_window
+ * (default 1s) after the request's oldest, on flush and on close.
  *
  * Files are written as NAME.tmp-XXXXXX and renamed into place by close;
  * destroy without close removes them, so a failed run leaves no partial
@@ -53,6 +53,7 @@
 #include "opentelemetry/proto/metrics/v1/metrics.pb-c.h"
 #include "opentelemetry/proto/trace/v1/trace.pb-c.h"
 #include "otlp/batch.h"
+#include "sinks/batcher.h"
 #include "otlp/json.h"
 #include "otlp/wire.h"
 #include "sinks/files.h"
@@ -90,7 +91,7 @@ struct files_sink {
 	int64_t batch_window;
 	char *dir; /* NULL: standard output */
 	struct output out[FD_SIGNAL_COUNT];
-	struct fd_otlp_batch *batch[FD_SIGNAL_COUNT];
+	struct fd_batcher *batcher; /* the OTLP formats */
 	struct pbw pb;
 	struct fd_pb_arena scratch; /* decoding, reset per record or request */
 	uint64_t skipped[FD_SIGNAL_COUNT];
@@ -291,11 +292,12 @@ static int unit_end(struct files_sink *s, enum fd_signal sig, struct unit *u, in
 
 /* ---- OTLP batches ---- */
 
-static int flush_batch(struct files_sink *s, enum fd_signal sig, struct fd_error *err)
+/* One request of the batcher (sinks/batcher.h), written out. */
+static int emit_request(void *ctx, enum fd_signal sig, const struct fd_otlp_batch *b,
+			const uint8_t *key, size_t keylen, struct fd_error *err)
 {
-	struct fd_otlp_batch *b = s->batch[sig];
-	if (!b || fd_otlp_batch_count(b) == 0)
-		return 0;
+	(void)key, (void)keylen;
+	struct files_sink *s = ctx;
 	if (fd_otlp_batch_encode(b, &s->pb) < 0)
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	int rc;
@@ -315,47 +317,7 @@ static int flush_batch(struct files_sink *s, enum fd_signal sig, struct fd_error
 		rc = fd_otlp_json_export(sig, s->pb.buf, s->pb.len, &s->scratch, &j, err);
 		rc = unit_end(s, sig, &u, rc, err);
 	}
-	fd_otlp_batch_reset(b);
 	return rc;
-}
-
-/* All pending batches, oldest first, so that stdout stays in time order. */
-static int flush_all(struct files_sink *s, struct fd_error *err)
-{
-	for (;;) {
-		int next = -1;
-		for (int i = 0; i < FD_SIGNAL_COUNT; i++) {
-			struct fd_otlp_batch *b = s->batch[i];
-			if (b && fd_otlp_batch_count(b) &&
-			    (next < 0 ||
-			     fd_otlp_batch_first_time(b) < fd_otlp_batch_first_time(s->batch[next])))
-				next = i;
-		}
-		if (next < 0)
-			return 0;
-		int rc = flush_batch(s, (enum fd_signal)next, err);
-		if (rc < 0)
-			return rc;
-	}
-}
-
-static int write_batched(struct files_sink *s, const struct fd_record *rec, struct fd_error *err)
-{
-	struct fd_otlp_batch **b = &s->batch[rec->signal];
-	if (!*b && !(*b = fd_otlp_batch_create()))
-		return fd_error_set(err, FD_ERUNTIME, "out of memory");
-	if (fd_otlp_batch_count(*b) &&
-	    (fd_otlp_batch_size_with(*b, rec) > s->batch_bytes ||
-	     rec->time_ns - fd_otlp_batch_first_time(*b) > s->batch_window)) {
-		int rc = flush_batch(s, rec->signal, err);
-		if (rc < 0)
-			return rc;
-	}
-	if (fd_otlp_batch_add(*b, rec) < 0)
-		return fd_error_set(err, FD_ERUNTIME, "out of memory");
-	if (fd_otlp_batch_count(*b) >= s->batch_records)
-		return flush_batch(s, rec->signal, err);
-	return 0;
 }
 
 /* ---- text ---- */
@@ -613,7 +575,7 @@ static int files_write(struct fd_sink *sink, const struct fd_record *rec, struct
 		return 0;
 	}
 	if (s->format == F_OTLP_JSON || s->format == F_OTLP_PROTO) {
-		int rc = write_batched(s, rec, err);
+		int rc = fd_batcher_add(s->batcher, rec, NULL, 0, err);
 		if (rc < 0 && err && err->code == FD_EINPUT)
 			fd_error_prefix(err, "sink '%s'", sink->uri);
 		return rc;
@@ -627,7 +589,7 @@ static int files_flush(struct fd_sink *sink, struct fd_error *err)
 	if (!err)
 		err = &local; /* the helpers read err->code */
 	struct files_sink *s = (struct files_sink *)sink;
-	int rc = flush_all(s, err);
+	int rc = s->batcher ? fd_batcher_flush(s->batcher, err) : 0;
 	for (int i = 0; rc == 0 && i < FD_SIGNAL_COUNT; i++)
 		if (s->out[i].f && fflush(s->out[i].f) != 0)
 			rc = fd_error_set(err, FD_ERUNTIME, "sink '%s': writing: %s", sink->uri,
@@ -685,8 +647,8 @@ static void files_destroy(struct fd_sink *sink)
 			unlink(o->tmp); /* not committed: no partial output */
 		free(o->tmp);
 		free(o->final);
-		fd_otlp_batch_destroy(s->batch[i]);
 	}
+	fd_batcher_destroy(s->batcher);
 	fd_pb_arena_free(&s->scratch);
 	pbw_finish(&s->pb);
 	free(s->dir);
@@ -741,6 +703,11 @@ int fd_files_sink_open(const char *uri, const char *dir, const char *format, con
 		struct option_ctx c = {s, uri};
 		rc = fd_sink_options(uri, query, option_names, N_OPTIONS, seen, NULL, on_option, &c,
 				     ctx, err);
+	}
+	if (rc == 0 && (s->format == F_OTLP_JSON || s->format == F_OTLP_PROTO)) {
+		struct fd_batcher_limits l = {s->batch_records, s->batch_bytes, s->batch_window};
+		if (!(s->batcher = fd_batcher_create(&l, emit_request, s)))
+			rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
 	}
 	if (rc == 0 && dir) {
 		s->dir = strdup(dir);
