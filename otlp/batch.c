@@ -17,7 +17,7 @@ struct group {
 struct item {
 	size_t off, len; /* in the arena */
 	size_t next;     /* next item of the same group */
-	size_t group;    /* its group, for fd_otlp_batch_split */
+	size_t group;    /* its group, for fd_otlp_batch_get */
 	int64_t time;
 };
 
@@ -208,6 +208,15 @@ int fd_otlp_batch_add(struct fd_otlp_batch *b, const struct fd_record *rec)
 	b->groups[g->slot].res_body = res_body;
 	b->total = total;
 	return 0;
+}
+
+void fd_otlp_batch_get(const struct fd_otlp_batch *b, size_t i, struct fd_record *out)
+{
+	const struct item *it = &b->items[i];
+	const struct group *g = &b->groups[it->group];
+	*out = (struct fd_record){.time_ns = it->time, .signal = b->signal, .resource = g->resource,
+				  .scope = g->scope, .payload = b->arena + it->off,
+				  .payload_len = it->len};
 }
 
 static void put_blob(struct pbw *w, unsigned field, const struct fd_blob *blob)

@@ -52,6 +52,11 @@ enum fd_signal fd_otlp_batch_signal(const struct fd_otlp_batch *b); /* of the fi
  * empty. */
 const struct fd_blob *fd_otlp_batch_resource(const struct fd_otlp_batch *b);
 
+/* The i-th record added (i < fd_otlp_batch_count), as it was added; its
+ * payload points into the batch, valid until the next add, reset or
+ * destroy. For a sink that re-batches records it holds here. */
+void fd_otlp_batch_get(const struct fd_otlp_batch *b, size_t i, struct fd_record *out);
+
 /* Encodes the export request into out (which is reset first). Returns 0, or
  * -1 when out of memory. */
 int fd_otlp_batch_encode(const struct fd_otlp_batch *b, struct pbw *out);

@@ -34,14 +34,13 @@
  * ecs and bulk have no form for spans and metrics: those are counted and
  * skipped, and close says so through the context's notice.
  *
- * Batching (the OTLP formats): each signal has its own batch, written out as
- * one request when it holds batch_records records (default 512), when the
- * next record would push it over batch_bytes (default 1 MiB, in the format
- * written: an otlp_json request whose JSON line comes out longer is split,
- * otlp/request.h; a request is larger only when one record alone is), when
- * the next record's time is
- * more than batch_window (default 1s) after the batch's oldest, on flush
- * and on close.
+ * Batching (the OTLP formats, sinks/batcher.h, the same policy as
+ * kafka://): each signal has its own requests, written out when one holds
+ * batch_records records (default 512), when the next record would push it
+ * over batch_bytes (default 1 MiB, in the format written: an otlp_json
+ * request whose JSON line comes out longer is split in halves; a request is
+ * larger only when one record alone is), when the next record's time is more than batch_window
+ * (default 1s) after the request's oldest, on flush and on close.
  *
  * Files are written as NAME.tmp-XXXXXX and renamed into place by close;
  * destroy without close removes them, so a failed run leaves no partial
@@ -59,7 +58,7 @@
 #include "opentelemetry/proto/metrics/v1/metrics.pb-c.h"
 #include "opentelemetry/proto/trace/v1/trace.pb-c.h"
 #include "otlp/batch.h"
-#include "otlp/request.h"
+#include "sinks/batcher.h"
 #include "otlp/json.h"
 #include "otlp/wire.h"
 #include "sinks/files.h"
@@ -110,8 +109,7 @@ struct files_sink {
 	int64_t batch_window;
 	char *dir; /* NULL: standard output */
 	struct output out[FD_SIGNAL_COUNT];
-	struct fd_otlp_batch *batch[FD_SIGNAL_COUNT];
-	struct fd_otlp_encoder *encoder;
+	struct fd_batcher *batcher; /* the OTLP formats */
 	bool batch_bytes_given;
 	struct pbw pb;
 	struct fd_pb_arena scratch; /* decoding, reset per record or request */
@@ -345,79 +343,42 @@ static int unit_end(struct files_sink *s, enum fd_signal sig, struct unit *u, in
 
 /* ---- OTLP batches ---- */
 
-/* One encoded request: a length-prefixed frame or a JSON line. */
-static int put_request(void *ctx, enum fd_signal sig, uint8_t *body, size_t len, size_t records,
-		       int64_t first_time, struct fd_error *err)
+/* One request of the batcher (sinks/batcher.h), written out. */
+static int emit_request(void *ctx, enum fd_signal sig, const struct fd_otlp_batch *b,
+			const uint8_t *key, size_t keylen, struct fd_error *err)
 {
-	(void)records, (void)first_time;
+	(void)key, (void)keylen;
 	struct files_sink *s = ctx;
+	if (fd_otlp_batch_encode(b, &s->pb) < 0)
+		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	int rc;
 	if (s->format == F_OTLP_PROTO) {
-		uint32_t n = (uint32_t)len;
+		uint32_t n = (uint32_t)s->pb.len;
 		uint8_t prefix[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8),
 				     (uint8_t)n};
 		rc = put_bytes(s, sig, prefix, 4, err);
 		if (rc == 0)
-			rc = put_bytes(s, sig, body, len, err);
+			rc = put_bytes(s, sig, s->pb.buf, s->pb.len, err);
 	} else {
-		rc = put_bytes(s, sig, body, len, err);
-		if (rc == 0)
-			rc = put_bytes(s, sig, "\n", 1, err);
-	}
-	free(body);
-	return rc;
-}
-
-static int flush_batch(struct files_sink *s, enum fd_signal sig, struct fd_error *err)
-{
-	struct fd_otlp_batch *b = s->batch[sig];
-	if (!b || fd_otlp_batch_count(b) == 0)
-		return 0;
-	if (!s->encoder && !(s->encoder = fd_otlp_encoder_create()))
-		return fd_error_set(err, FD_ERUNTIME, "out of memory");
-	int rc = fd_otlp_encoder_emit(s->encoder, b,
-				      s->format == F_OTLP_PROTO ? FD_OTLP_ENCODING_PROTO
-								: FD_OTLP_ENCODING_JSON,
-				      s->batch_bytes, put_request, s, err);
-	fd_otlp_batch_reset(b);
-	return rc;
-}
-
-/* All pending batches, oldest first, so that stdout stays in time order. */
-static int flush_all(struct files_sink *s, struct fd_error *err)
-{
-	for (;;) {
-		int next = -1;
-		for (int i = 0; i < FD_SIGNAL_COUNT; i++) {
-			struct fd_otlp_batch *b = s->batch[i];
-			if (b && fd_otlp_batch_count(b) &&
-			    (next < 0 ||
-			     fd_otlp_batch_first_time(b) < fd_otlp_batch_first_time(s->batch[next])))
-				next = i;
+		struct unit u;
+		if ((rc = unit_begin(&u, err)) < 0)
+			return rc;
+		struct fd_json j;
+		fd_json_init(&j, u.f, false);
+		rc = fd_otlp_json_export(sig, s->pb.buf, s->pb.len, &s->scratch, &j, err);
+		/* batch_bytes limits the line written, not the protobuf the
+		 * batcher counts: a longer line goes again in halves */
+		if (rc == 0 && fd_otlp_batch_count(b) > 1) {
+			fflush(u.f);
+			if (u.len + 1 > s->batch_bytes) {
+				fclose(u.f);
+				free(u.buf);
+				return FD_BATCHER_SPLIT;
+			}
 		}
-		if (next < 0)
-			return 0;
-		int rc = flush_batch(s, (enum fd_signal)next, err);
-		if (rc < 0)
-			return rc;
+		rc = unit_end(s, sig, &u, rc, err);
 	}
-}
-
-static int write_batched(struct files_sink *s, const struct fd_record *rec, struct fd_error *err)
-{
-	struct fd_otlp_batch **b = &s->batch[rec->signal];
-	if (!*b && !(*b = fd_otlp_batch_create()))
-		return fd_error_set(err, FD_ERUNTIME, "out of memory");
-	if (fd_otlp_batch_cut_before(*b, rec, s->batch_bytes, s->batch_window)) {
-		int rc = flush_batch(s, rec->signal, err);
-		if (rc < 0)
-			return rc;
-	}
-	if (fd_otlp_batch_add(*b, rec) < 0)
-		return fd_error_set(err, FD_ERUNTIME, "out of memory");
-	if (fd_otlp_batch_count(*b) >= s->batch_records)
-		return flush_batch(s, rec->signal, err);
-	return 0;
+	return rc;
 }
 
 /* ---- text ---- */
@@ -676,7 +637,7 @@ static int files_write(struct fd_sink *sink, const struct fd_record *rec, struct
 		return 0;
 	}
 	if (s->format == F_OTLP_JSON || s->format == F_OTLP_PROTO) {
-		int rc = write_batched(s, rec, err);
+		int rc = fd_batcher_add(s->batcher, rec, NULL, 0, err);
 		if (rc < 0 && err && err->code == FD_EINPUT)
 			fd_error_prefix(err, "sink '%s'", sink->uri);
 		return rc;
@@ -690,7 +651,7 @@ static int files_flush(struct fd_sink *sink, struct fd_error *err)
 	if (!err)
 		err = &local; /* the helpers read err->code */
 	struct files_sink *s = (struct files_sink *)sink;
-	int rc = flush_all(s, err);
+	int rc = s->batcher ? fd_batcher_flush(s->batcher, err) : 0;
 	for (int i = 0; rc == 0 && i < FD_SIGNAL_COUNT; i++)
 		if (s->out[i].f && fflush(s->out[i].f) != 0)
 			rc = fd_error_set(err, FD_ERUNTIME, "sink '%s': writing: %s", sink->uri,
@@ -764,10 +725,9 @@ static void files_destroy(struct fd_sink *sink)
 			free(o->done[k].final);
 		}
 		free(o->done);
-		fd_otlp_batch_destroy(s->batch[i]);
 	}
+	fd_batcher_destroy(s->batcher);
 	fd_pb_arena_free(&s->scratch);
-	fd_otlp_encoder_destroy(s->encoder);
 	pbw_finish(&s->pb);
 	free(s->dir);
 	free(s);
@@ -824,6 +784,11 @@ int fd_files_sink_open(const char *uri, const char *dir, const char *format, con
 	}
 	if (rc == 0 && s->format == F_BULK && !s->batch_bytes_given)
 		s->batch_bytes = BULK_BATCH_BYTES;
+	if (rc == 0 && (s->format == F_OTLP_JSON || s->format == F_OTLP_PROTO)) {
+		struct fd_batcher_limits l = {s->batch_records, s->batch_bytes, s->batch_window};
+		if (!(s->batcher = fd_batcher_create(&l, emit_request, s)))
+			rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
+	}
 	if (rc == 0 && dir) {
 		s->dir = strdup(dir);
 		rc = s->dir ? fd_files_make_dirs(uri, dir, err) : fd_error_set(err, FD_ERUNTIME, "out of memory");

@@ -12,10 +12,7 @@
  *   - no message key by default; partition_traces_by_id keys each message
  *     with the hex trace id after splitting the batch per trace;
  *     partition_{metrics,logs}_by_resource_attributes keys by a hash of the
- *     resource attributes sorted by key. Ours is fd_hash64 of the sorted
- *     "key=value" pairs as 16 hex digits: the same resource always gets the
- *     same key (and partition), but the key is not byte-equal to the
- *     collector's (pdatautil.MapHash, 16 raw bytes).
+ *     resource attributes sorted by key (ours: sinks/kafka_keys.h).
  *
  * Options (URI query, k=v&k=v):
  *   format=otlp_proto|otlp_json|ecs   ecs: logs only, one Elastic Common
@@ -41,8 +38,15 @@
  *                     (default: librdkafka's, none; zstd for kafka://embedded).
  *   partitions=N      kafka://embedded only: partitions per topic (default
  *                     12).
- * -X key=value (ctx->kafka_props) goes to librdkafka after our defaults, so
- * it overrides them; values of secret properties never appear in messages.
+ *   delivery_timeout=D   how long close waits for deliveries (default 30s;
+ *                     --delivery-timeout is this option).
+ *   X.KEY=VALUE       librdkafka property KEY (-X KEY=VALUE is this
+ *                     option): applied after our defaults, so it overrides
+ *                     them; secret values never appear in messages
+ *                     (kafka/conf.h).
+ *
+ * Batching: sinks/batcher.h, the policy dir: uses, with the message key:
+ * keyed records go in messages of one key each. Keys: sinks/kafka_keys.h.
  *
  * Producer discipline (kcat's): rd_kafka_producev; on __QUEUE_FULL poll and
  * retry, never drop; poll(0) after each send; the delivery-report callback
@@ -56,82 +60,49 @@
  * caller's thread; so the counters need no locks. Logging goes to a no-op
  * callback (modules never print); errors surface through close.
  *
- * kafka://embedded: an in-process librdkafka mock cluster (rdkafka_mock.h),
- * one broker on 127.0.0.1, topics created with `partitions` partitions. It
- * is announced through ctx->notice, lives until destroy (so after close a
- * CLI may still show it), and destroy (after a close) keeps it up for
- * ctx->linger_ns first, sleeping
- * with nanosleep: a signal (SIGINT) interrupts the sleep and ends the
- * linger early, so the CLI needs no hook into the sink. The mock keeps only
- * the newest 5 MiB of message sets (and at most 100000 of them) per
- * partition (rdkafka_mock.c: mpart->max_size = 5 MiB, max_cnt = 100000),
- * dropping older ones; close reads each partition's low watermark and warns
- * when messages were already dropped.
+ * kafka://embedded (sinks/kafka_embedded.h): an in-process broker,
+ * announced through ctx->notice, living until destroy (so after close a CLI
+ * may still show it); destroy (after a close) keeps it up for
+ * ctx->linger_ns first. close warns when it already dropped messages.
  */
-#include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
 
+#include "common/suggest.h"
+#include "common/units.h"
 #include "kafka/conf.h"
-#include "sinks/ecs.h"
-#include "stream/intern.h"
-#include "opentelemetry/proto/resource/v1/resource.pb-c.h"
 #include "otlp/batch.h"
 #include "otlp/json.h"
 #include "otlp/wire.h"
+#include "sinks/batcher.h"
+#include "sinks/ecs.h"
 #include "sinks/kafka.h"
+#include "sinks/kafka_embedded.h"
+#include "sinks/kafka_keys.h"
 #include "sinks/options.h"
 #include "sinks/registry.h"
-#include "common/suggest.h"
-#include "common/units.h"
 
 enum format { F_OTLP_PROTO, F_OTLP_JSON, F_ECS };
 static const char *const format_names[] = {"otlp_proto", "otlp_json", "ecs"};
-
-enum { PART_TRACE_ID = 1, PART_RESOURCE = 2 };
 
 #define DEFAULT_BATCH_BYTES 1000000
 #define DEFAULT_BATCH_RECORDS 1000
 #define DEFAULT_BATCH_WINDOW 1000000000LL
 #define DEFAULT_PARTITIONS 12
 #define DEFAULT_DELIVERY_TIMEOUT_NS 30000000000LL
-#define MOCK_PARTITION_BYTES (5u * 1024 * 1024)
 
 static const char *const default_topics[FD_SIGNAL_COUNT] = {"otlp_spans", "otlp_metrics",
 							    "otlp_logs"};
 
-/* A record waiting for its message: payload copied into the arena, plus the
- * message key it will go under (keylen 0: no key). */
-struct pend {
-	const struct fd_blob *res, *scope;
-	size_t off, len;
-	int64_t time;
-	uint64_t seq;
-	uint8_t key[16];
-	uint8_t keylen;
-};
-
-struct pending {
-	struct pend *v;
-	size_t n, cap;
-	uint8_t *arena;
-	size_t alen, acap;
-	size_t wire;        /* sum of the payloads' encoded field sizes */
-	int64_t first_time; /* oldest pending record */
-};
-
 struct kafka_sink {
 	struct fd_sink base; /* first: the interface casts between them */
 	enum format format;
-	unsigned partition; /* PART_* bits */
+	unsigned partition; /* FD_KAFKA_KEY_* bits */
 	bool ts_record;
 	size_t batch_bytes, batch_records;
 	int64_t batch_window;
@@ -139,25 +110,17 @@ struct kafka_sink {
 	char *topic[FD_SIGNAL_COUNT];
 
 	rd_kafka_t *rk;
-	rd_kafka_t *mock_rk; /* embedded: the handle the mock cluster lives on */
-	rd_kafka_mock_cluster_t *mock;
+	struct fd_kafka_embedded *embedded; /* kafka://embedded */
 	struct fd_pb_arena scratch; /* decoding for format=otlp_json and ecs */
-	char *bootstrap; /* embedded: the mock's address */
 	int64_t delivery_timeout_ns, linger_ns;
 	bool close_called; /* destroy lingers only after a close */
 	bool warmed_up;    /* topics' metadata asked for, before the first message */
 	int flush_ms; /* how long close waits for delivery reports */
 
-	struct pending pend[FD_SIGNAL_COUNT];
-	uint64_t seq;
-	struct fd_otlp_batch *batch;
+	struct fd_batcher *batcher;
+	struct fd_kafka_keys *keys;
 	struct pbw pb;
 	struct fd_json json;
-
-	/* partition=resource: key per resource blob id, computed once */
-	uint8_t (*res_key)[8];
-	bool *res_key_set;
-	size_t n_res_key;
 
 	struct fd_kafka_props props; /* X.KEY=VALUE; kept to redact librdkafka's texts */
 
@@ -172,23 +135,7 @@ struct kafka_sink {
 
 static const struct fd_sink_impl kafka_impl;
 
-static size_t field_len(size_t body)
-{
-	return 1 + pbw_varint_len(body) + body;
-}
-
-static void notice(struct kafka_sink *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void notice(struct kafka_sink *s, const char *fmt, ...)
-{
-	if (!s->notice)
-		return;
-	char msg[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	s->notice(s->notice_ctx, msg);
-}
+#define notice(s, ...) fd_sink_notice((s)->notice, (s)->notice_ctx, __VA_ARGS__)
 
 /* ---- librdkafka callbacks (served from rd_kafka_poll/flush: our thread) ---- */
 
@@ -268,9 +215,9 @@ static int parse_partition(struct kafka_sink *s, const char *uri, const char *va
 		if (strcmp(p, "none") == 0)
 			continue;
 		else if (strcmp(p, "trace_id") == 0)
-			s->partition |= PART_TRACE_ID;
+			s->partition |= FD_KAFKA_KEY_TRACE_ID;
 		else if (strcmp(p, "resource") == 0)
-			s->partition |= PART_RESOURCE;
+			s->partition |= FD_KAFKA_KEY_RESOURCE;
 		else
 			rc = unknown_name(uri, "partition", p, names, 3, "none, trace_id, resource", err);
 	}
@@ -374,81 +321,6 @@ static int on_option(void *ctx, size_t idx, const char *key, const char *val, st
 	return set_option(c->s, c->conf, c->uri, key, val, c->embedded, err);
 }
 
-/* ---- the embedded broker ---- */
-
-static int embedded_start(struct kafka_sink *s, struct fd_error *err)
-{
-	char errstr[512];
-	rd_kafka_conf_t *conf = fd_kafka_conf_new(NULL);
-	if (!conf)
-		return fd_error_set(err, FD_ERUNTIME, "out of memory");
-	/* The mock cluster needs a client handle to run on; this one never
-	 * connects anywhere. rd_kafka_new owns conf only when it succeeds. */
-	s->mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
-	if (!s->mock_rk) {
-		rd_kafka_conf_destroy(conf);
-		return fd_error_set(err, FD_ERUNTIME, "embedded broker: %s", errstr);
-	}
-	s->mock = rd_kafka_mock_cluster_new(s->mock_rk, 1);
-	if (!s->mock)
-		return fd_error_set(err, FD_ERUNTIME, "embedded broker: cannot start the mock cluster");
-	s->bootstrap = strdup(rd_kafka_mock_cluster_bootstraps(s->mock));
-	if (!s->bootstrap)
-		return fd_error_set(err, FD_ERUNTIME, "out of memory");
-	for (int i = 0; i < FD_SIGNAL_COUNT; i++) {
-		rd_kafka_resp_err_t e = rd_kafka_mock_topic_create(s->mock, s->topic[i], s->partitions, 1);
-		if (e)
-			return fd_error_set(err, FD_ERUNTIME, "embedded broker: creating topic %s: %s",
-					    s->topic[i], rd_kafka_err2str(e));
-	}
-	notice(s,
-	       "embedded Kafka broker listening on %s (topics %s, %s, %s; %d partition%s each; "
-	       "each partition keeps only its newest 5 MiB)",
-	       s->bootstrap, s->topic[0], s->topic[1], s->topic[2], s->partitions,
-	       s->partitions == 1 ? "" : "s");
-	return 0;
-}
-
-/* Messages the mock dropped already (low watermark > 0: every topic started
- * empty), per topic, with the partition count that would have kept them. */
-static void embedded_check_retention(struct kafka_sink *s)
-{
-	for (int i = 0; i < FD_SIGNAL_COUNT; i++) {
-		int64_t dropped = 0, total = 0;
-		int parts_hit = 0;
-		for (int p = 0; p < s->partitions; p++) {
-			int64_t lo = 0, hi = 0;
-			if (rd_kafka_query_watermark_offsets(s->rk, s->topic[i], p, &lo, &hi, 5000))
-				continue;
-			dropped += lo;
-			total += hi;
-			parts_hit += lo > 0;
-		}
-		if (dropped == 0)
-			continue;
-		notice(s,
-		       "embedded broker: %" PRId64 " of %" PRId64 " messages in %s are no longer "
-		       "readable: each partition keeps only its newest 5 MiB and %d of %d partitions "
-		       "received more; use more partitions (partitions=N) or a real broker",
-		       dropped, total, s->topic[i], parts_hit, s->partitions);
-	}
-}
-
-/* Keeps the embedded broker up after close so consumers can attach. A
- * signal ends the wait early (nanosleep is never restarted after a
- * handler, whatever SA_RESTART says). */
-static void embedded_linger(struct kafka_sink *s)
-{
-	if (!s->mock || s->linger_ns <= 0)
-		return;
-	notice(s, "embedded Kafka broker stays up on %s for %.0f s (interrupt to stop)", s->bootstrap,
-	       (double)s->linger_ns / 1e9);
-	struct timespec ts = {.tv_sec = (time_t)(s->linger_ns / 1000000000),
-			      .tv_nsec = (long)(s->linger_ns % 1000000000)};
-	if (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		notice(s, "embedded Kafka broker: linger interrupted");
-}
-
 /* Fetches the topics' metadata before the first message (not at open: a
  * sink opened and never written to costs nothing). Messages produced
  * before it arrives wait in librdkafka's unassigned queue, and the leader's
@@ -530,37 +402,18 @@ static int produce(struct kafka_sink *s, enum fd_signal sig, uint8_t *payload, s
 	return 0;
 }
 
-/* Encodes the request in s->batch and produces it. In otlp_json a request
- * can come out larger than batch_bytes although its protobuf fits: then it
- * is rebuilt from the pending records lo..hi in two halves, each sent on
- * its own (a single record goes as it is). */
-static int emit(struct kafka_sink *s, enum fd_signal sig, const struct pend *v, size_t lo,
-		size_t hi, struct fd_error *err);
-
-static int rebuild(struct kafka_sink *s, enum fd_signal sig, const struct pend *v, size_t lo,
-		   size_t hi)
+/* One request of the batcher (sinks/batcher.h) as one message. In
+ * otlp_json a request can come out larger than batch_bytes although its
+ * protobuf fits: the batcher then sends it again in halves (a single
+ * record goes as it is). */
+static int emit(void *ctx, enum fd_signal sig, const struct fd_otlp_batch *b, const uint8_t *key,
+		size_t keylen, struct fd_error *err)
 {
-	const struct pending *p = &s->pend[sig];
-	fd_otlp_batch_reset(s->batch);
-	for (size_t i = lo; i < hi; i++) {
-		struct fd_record r = {.time_ns = v[i].time, .signal = sig, .resource = v[i].res,
-				      .scope = v[i].scope, .payload = p->arena + v[i].off,
-				      .payload_len = v[i].len};
-		if (fd_otlp_batch_add(s->batch, &r) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static int emit(struct kafka_sink *s, enum fd_signal sig, const struct pend *v, size_t lo,
-		size_t hi, struct fd_error *err)
-{
+	struct kafka_sink *s = ctx;
 	/* exact size known: one allocation, no regrowth while encoding */
 	pbw_reset(&s->pb);
-	if (!pbw_room(&s->pb, fd_otlp_batch_size(s->batch)) ||
-	    fd_otlp_batch_encode(s->batch, &s->pb) < 0)
+	if (!pbw_room(&s->pb, fd_otlp_batch_size(b)) || fd_otlp_batch_encode(b, &s->pb) < 0)
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
-	int64_t t = fd_otlp_batch_first_time(s->batch);
 	uint8_t *buf;
 	size_t len;
 	if (s->format == F_OTLP_PROTO) {
@@ -583,258 +436,24 @@ static int emit(struct kafka_sink *s, enum fd_signal sig, const struct pend *v, 
 			free(jb);
 			return fd_error_prefix(err, "sink '%s'", s->base.uri);
 		}
-		if (jn > s->batch_bytes && hi - lo > 1) {
+		if (jn > s->batch_bytes && fd_otlp_batch_count(b) > 1) {
 			free(jb);
-			size_t mid = lo + (hi - lo) / 2;
-			if (rebuild(s, sig, v, lo, mid) < 0)
-				return fd_error_set(err, FD_ERUNTIME, "out of memory");
-			rc = emit(s, sig, v, lo, mid, err);
-			if (rc == 0 && rebuild(s, sig, v, mid, hi) < 0)
-				return fd_error_set(err, FD_ERUNTIME, "out of memory");
-			return rc ? rc : emit(s, sig, v, mid, hi, err);
+			return FD_BATCHER_SPLIT;
 		}
 		buf = (uint8_t *)jb;
 		len = jn;
 	}
-	return produce(s, sig, buf, len, v[lo].key, v[lo].keylen, t, hi - lo, err);
-}
-
-static int cmp_pend(const void *a, const void *b)
-{
-	const struct pend *x = a, *y = b;
-	if (x->keylen != y->keylen)
-		return x->keylen < y->keylen ? -1 : 1;
-	int c = memcmp(x->key, y->key, x->keylen);
-	if (c)
-		return c;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-/* Turns pending records into messages: records of one key (all records
- * when unkeyed) in arrival order, cut into requests below batch_bytes and
- * batch_records. With all false (an unkeyed signal reaching a limit), the
- * last, not yet full request stays pending to be filled further. */
-static int flush_pending(struct kafka_sink *s, enum fd_signal sig, bool all,
-			 struct fd_error *err)
-{
-	struct pending *p = &s->pend[sig];
-	if (p->n == 0)
-		return 0;
-	bool keyed = false;
-	for (size_t i = 0; i < p->n && !keyed; i++)
-		keyed = p->v[i].keylen != 0;
-	if (keyed) {
-		qsort(p->v, p->n, sizeof(p->v[0]), cmp_pend);
-		all = true; /* keeping a sorted tail would reorder records */
-	}
-	size_t start = 0;
-	int rc = 0;
-	fd_otlp_batch_reset(s->batch);
-	for (size_t i = 0; i <= p->n && rc == 0; i++) {
-		const struct pend *e = i < p->n ? &p->v[i] : NULL;
-		bool new_key = e && i > start &&
-			       (e->keylen != p->v[start].keylen ||
-				memcmp(e->key, p->v[start].key, e->keylen) != 0);
-		struct fd_record r = {0};
-		if (e)
-			r = (struct fd_record){.time_ns = e->time, .signal = sig, .resource = e->res,
-					       .scope = e->scope, .payload = p->arena + e->off,
-					       .payload_len = e->len};
-		size_t n = i - start;
-		bool cut = n > 0 && (!e || new_key || n >= s->batch_records ||
-				     fd_otlp_batch_size_with(s->batch, &r) > s->batch_bytes);
-		if (cut) {
-			if (!e && !all && n < s->batch_records)
-				break; /* keep the partial tail pending */
-			rc = emit(s, sig, p->v, start, i, err);
-			start = i;
-			fd_otlp_batch_reset(s->batch);
-		}
-		if (e && rc == 0 && fd_otlp_batch_add(s->batch, &r) < 0)
-			rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
-	}
-	if (rc < 0)
-		return rc;
-	/* Unkeyed, so entries are in arrival order and their payloads are the
-	 * arena's tail from v[start].off on: slide both to the front. */
-	size_t keep = p->n - start;
-	size_t base = keep ? p->v[start].off : p->alen;
-	if (keep && base)
-		memmove(p->arena, p->arena + base, p->alen - base);
-	p->alen -= base;
-	if (keep && start)
-		memmove(p->v, p->v + start, keep * sizeof(p->v[0]));
-	p->n = keep;
-	p->wire = 0;
-	for (size_t i = 0; i < keep; i++) {
-		p->v[i].off -= base;
-		p->wire += field_len(p->v[i].len);
-	}
-	p->first_time = keep ? p->v[0].time : 0;
-	for (size_t i = 1; i < keep; i++)
-		if (p->v[i].time < p->first_time)
-			p->first_time = p->v[i].time;
-	return 0;
-}
-
-static int flush_all(struct kafka_sink *s, struct fd_error *err)
-{
-	for (int i = 0; i < FD_SIGNAL_COUNT; i++) {
-		int rc = flush_pending(s, (enum fd_signal)i, true, err);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
-}
-
-/* partition=resource: fd_hash64 over the resource's attributes as sorted
- * "key\0value\0" pairs (values as fd_ecs_value_text renders them), so
- * attribute order in the serialized resource does not matter. */
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int resource_key(struct kafka_sink *s, const struct fd_blob *res, uint8_t key[8],
-			struct fd_error *err)
-{
-	uint32_t id = res ? res->id : UINT32_MAX;
-	if (res && id < s->n_res_key && s->res_key_set[id]) {
-		memcpy(key, s->res_key[id], 8);
-		return 0;
-	}
-	uint64_t h = fd_hash64("", 0);
-	if (res && res->len) {
-		Opentelemetry__Proto__Resource__V1__Resource *r = (void *)fd_otlp_json_unpack(
-			&opentelemetry__proto__resource__v1__resource__descriptor, res->data, res->len,
-			NULL);
-		if (!r)
-			return fd_error_set(err, FD_EINPUT, "sink '%s': malformed resource (%u bytes)",
-					    s->base.uri, res->len);
-		size_t n = r->n_attributes, total = 0;
-		char **pairs = calloc(n ? n : 1, sizeof(*pairs));
-		int rc = pairs ? 0 : -1;
-		for (size_t i = 0; i < n && rc == 0; i++) {
-			char *v = fd_ecs_value_text(r->attributes[i]->value);
-			size_t kl = strlen(r->attributes[i]->key), vl = v ? strlen(v) : 0;
-			pairs[i] = v ? malloc(kl + vl + 2) : NULL;
-			if (pairs[i]) {
-				memcpy(pairs[i], r->attributes[i]->key, kl + 1);
-				memcpy(pairs[i] + kl + 1, v, vl + 1);
-				total += kl + vl + 2;
-			} else {
-				rc = -1;
-			}
-			free(v);
-		}
-		uint8_t *buf = rc == 0 ? malloc(total ? total : 1) : NULL;
-		if (buf) {
-			/* sort by key then value: the key is a prefix ending in NUL */
-			qsort(pairs, n, sizeof(*pairs), cmp_str);
-			size_t off = 0;
-			for (size_t i = 0; i < n; i++) {
-				size_t kl = strlen(pairs[i]) + 1;
-				size_t vl = strlen(pairs[i] + kl) + 1;
-				memcpy(buf + off, pairs[i], kl + vl);
-				off += kl + vl;
-			}
-			h = fd_hash64(buf, off);
-		}
-		free(buf);
-		for (size_t i = 0; pairs && i < n; i++)
-			free(pairs[i]);
-		free(pairs);
-		protobuf_c_message_free_unpacked(&r->base, NULL);
-		if (!buf)
-			return fd_error_set(err, FD_ERUNTIME, "out of memory");
-	}
-	for (int i = 0; i < 8; i++)
-		key[i] = (uint8_t)(h >> (56 - 8 * i));
-	if (!res)
-		return 0;
-	if (id >= s->n_res_key) {
-		size_t n = s->n_res_key ? s->n_res_key : 64;
-		while (n <= id)
-			n *= 2;
-		uint8_t(*k)[8] = realloc(s->res_key, n * sizeof(*k));
-		if (k)
-			s->res_key = k;
-		bool *set = k ? realloc(s->res_key_set, n * sizeof(*set)) : NULL;
-		if (!set)
-			return 0; /* no cache: computed again next time */
-		memset(set + s->n_res_key, 0, (n - s->n_res_key) * sizeof(*set));
-		s->res_key_set = set;
-		s->n_res_key = n;
-	}
-	memcpy(s->res_key[id], key, 8);
-	s->res_key_set[id] = true;
-	return 0;
-}
-
-/* The record's message key: its trace id (spans, partition=trace_id), its
- * resource's hash (metrics and logs, partition=resource), or none. */
-static int record_key(struct kafka_sink *s, const struct fd_record *rec, uint8_t key[16],
-		      uint8_t *keylen, struct fd_error *err)
-{
-	*keylen = 0;
-	if (rec->signal == FD_SIGNAL_TRACES && (s->partition & PART_TRACE_ID)) {
-		const uint8_t *id;
-		if (fd_otlp_span_trace_id(rec->payload, rec->payload_len, &id) == 0) {
-			memcpy(key, id, 16);
-			*keylen = 16;
-		}
-		return 0;
-	}
-	if (rec->signal != FD_SIGNAL_TRACES && (s->partition & PART_RESOURCE)) {
-		*keylen = 8;
-		return resource_key(s, rec->resource, key, err);
-	}
-	return 0;
-}
-
-static int pend_add(struct kafka_sink *s, const struct fd_record *rec, const uint8_t *key,
-		    uint8_t keylen)
-{
-	struct pending *p = &s->pend[rec->signal];
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? 2 * p->cap : 256;
-		struct pend *v = realloc(p->v, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		p->v = v;
-		p->cap = cap;
-	}
-	if (p->acap - p->alen < rec->payload_len) {
-		size_t cap = p->acap ? p->acap : 65536;
-		while (cap - p->alen < rec->payload_len)
-			cap *= 2;
-		uint8_t *a = realloc(p->arena, cap);
-		if (!a)
-			return -1;
-		p->arena = a;
-		p->acap = cap;
-	}
-	if (rec->payload_len)
-		memcpy(p->arena + p->alen, rec->payload, rec->payload_len);
-	struct pend *e = &p->v[p->n++];
-	*e = (struct pend){.res = rec->resource, .scope = rec->scope, .off = p->alen,
-			   .len = rec->payload_len, .time = rec->time_ns, .seq = s->seq++,
-			   .keylen = keylen};
-	memcpy(e->key, key, keylen);
-	p->alen += rec->payload_len;
-	p->wire += field_len(rec->payload_len);
-	if (p->n == 1 || rec->time_ns < p->first_time)
-		p->first_time = rec->time_ns;
-	return 0;
+	return produce(s, sig, buf, len, key, keylen, fd_otlp_batch_first_time(b),
+		       fd_otlp_batch_count(b), err);
 }
 
 static int write_ecs(struct kafka_sink *s, const struct fd_record *rec, struct fd_error *err)
 {
 	uint8_t key[16];
 	uint8_t keylen;
-	int rc = record_key(s, rec, key, &keylen, err);
+	int rc = fd_kafka_keys_of(s->keys, rec, key, &keylen, err);
 	if (rc < 0)
-		return rc;
+		return fd_error_prefix(err, "sink '%s'", s->base.uri);
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -864,28 +483,18 @@ static int kafka_write(struct fd_sink *sink, const struct fd_record *rec, struct
 		}
 		return write_ecs(s, rec, err);
 	}
-	struct pending *p = &s->pend[rec->signal];
-	if (p->n && rec->time_ns - p->first_time > s->batch_window) {
-		int rc = flush_pending(s, rec->signal, true, err);
-		if (rc < 0)
-			return rc;
-	}
 	uint8_t key[16];
 	uint8_t keylen;
-	int rc = record_key(s, rec, key, &keylen, err);
+	int rc = fd_kafka_keys_of(s->keys, rec, key, &keylen, err);
 	if (rc < 0)
-		return rc;
-	if (pend_add(s, rec, key, keylen) < 0)
-		return fd_error_set(err, FD_ERUNTIME, "out of memory");
-	if (p->n >= s->batch_records || p->wire >= s->batch_bytes)
-		return flush_pending(s, rec->signal, false, err);
-	return 0;
+		return fd_error_prefix(err, "sink '%s'", s->base.uri);
+	return fd_batcher_add(s->batcher, rec, key, keylen, err);
 }
 
 static int kafka_flush(struct fd_sink *sink, struct fd_error *err)
 {
 	struct kafka_sink *s = (struct kafka_sink *)sink;
-	int rc = flush_all(s, err);
+	int rc = fd_batcher_flush(s->batcher, err);
 	rd_kafka_poll(s->rk, 0);
 	return rc;
 }
@@ -893,7 +502,7 @@ static int kafka_flush(struct fd_sink *sink, struct fd_error *err)
 static int kafka_close(struct fd_sink *sink, struct fd_error *err)
 {
 	struct kafka_sink *s = (struct kafka_sink *)sink;
-	int rc = flush_all(s, err);
+	int rc = fd_batcher_flush(s->batcher, err);
 	if (rc < 0)
 		return rc;
 	/* Wait for every delivery report; messages expire after
@@ -906,8 +515,8 @@ static int kafka_close(struct fd_sink *sink, struct fd_error *err)
 		rd_kafka_purge(s->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
 		rd_kafka_flush(s->rk, 5000);
 	}
-	if (s->mock)
-		embedded_check_retention(s);
+	if (s->embedded)
+		fd_kafka_embedded_retention(s->embedded, s->rk);
 	if (s->skipped[FD_SIGNAL_TRACES] || s->skipped[FD_SIGNAL_METRICS])
 		notice(s, "sink '%s': format=ecs writes logs only: skipped %" PRIu64 " spans and %" PRIu64
 			  " metrics",
@@ -931,8 +540,8 @@ static void kafka_destroy(struct fd_sink *sink)
 	struct kafka_sink *s = (struct kafka_sink *)sink;
 	/* Here rather than in close, so that the run's summary is printed
 	 * (between close and destroy) before the wait. */
-	if (s->close_called)
-		embedded_linger(s);
+	if (s->close_called && s->embedded)
+		fd_kafka_embedded_linger(s->embedded, s->linger_ns);
 	if (s->rk) {
 		/* Not closed: drop what is queued instead of waiting for it. */
 		rd_kafka_purge(s->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT |
@@ -940,21 +549,13 @@ static void kafka_destroy(struct fd_sink *sink)
 		rd_kafka_poll(s->rk, 0);
 		rd_kafka_destroy(s->rk);
 	}
-	if (s->mock)
-		rd_kafka_mock_cluster_destroy(s->mock);
-	if (s->mock_rk)
-		rd_kafka_destroy(s->mock_rk);
-	for (int i = 0; i < FD_SIGNAL_COUNT; i++) {
-		free(s->pend[i].v);
-		free(s->pend[i].arena);
+	fd_kafka_embedded_destroy(s->embedded);
+	for (int i = 0; i < FD_SIGNAL_COUNT; i++)
 		free(s->topic[i]);
-	}
-	fd_otlp_batch_destroy(s->batch);
+	fd_batcher_destroy(s->batcher);
+	fd_kafka_keys_destroy(s->keys);
 	fd_pb_arena_free(&s->scratch);
 	pbw_finish(&s->pb);
-	free(s->res_key);
-	free(s->res_key_set);
-	free(s->bootstrap);
 	fd_kafka_props_finish(&s->props);
 	free(s);
 }
@@ -988,7 +589,8 @@ const char *fd_sink_kafka_embedded_address(const struct fd_sink *sink)
 {
 	if (!sink || sink->impl != &kafka_impl)
 		return NULL;
-	return ((const struct kafka_sink *)sink)->bootstrap;
+	const struct kafka_sink *s = (const struct kafka_sink *)sink;
+	return s->embedded ? fd_kafka_embedded_address(s->embedded) : NULL;
 }
 
 /* The brokers part: "host:port[,host:port]", nothing librdkafka would take
@@ -1054,7 +656,7 @@ static int kafka_open(const char *uri, const char *rest, const struct fd_sink_co
 			rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
 			goto fail;
 		}
-	if (!(s->batch = fd_otlp_batch_create()) || !(conf = fd_kafka_conf_new(NULL))) {
+	if (!(conf = fd_kafka_conf_new(NULL))) {
 		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
 		goto fail;
 	}
@@ -1116,10 +718,19 @@ static int kafka_open(const char *uri, const char *rest, const struct fd_sink_co
 		mt = strtoll(num, NULL, 10);
 	s->flush_ms = mt > INT32_MAX - 5000 ? INT32_MAX : (int)mt + 5000;
 
+	struct fd_batcher_limits limits = {s->batch_records, s->batch_bytes, s->batch_window};
+	if (!(s->batcher = fd_batcher_create(&limits, emit, s)) ||
+	    !(s->keys = fd_kafka_keys_create(s->partition))) {
+		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
+		goto fail;
+	}
 	if (embedded) {
-		if ((rc = embedded_start(s, err)) < 0)
+		if ((rc = fd_kafka_embedded_start((const char *const *)s->topic, FD_SIGNAL_COUNT,
+						  s->partitions, s->notice, s->notice_ctx,
+						  &s->embedded, err)) < 0)
 			goto fail;
-		if ((rc = fd_kafka_conf_set(conf, "bootstrap.servers", s->bootstrap, err)) < 0)
+		if ((rc = fd_kafka_conf_set(conf, "bootstrap.servers",
+					    fd_kafka_embedded_address(s->embedded), err)) < 0)
 			goto fail;
 	}
 	rd_kafka_conf_set_opaque(conf, s);

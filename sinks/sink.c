@@ -1,5 +1,6 @@
 #include "sinks/sink.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,18 @@
 #include "common/redact.h"
 #include "common/suggest.h"
 #include "common/uri_options.h"
+
+void fd_sink_notice(void (*notice)(void *ctx, const char *msg), void *ctx, const char *fmt, ...)
+{
+	if (!notice)
+		return;
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	notice(ctx, msg);
+}
 
 int fd_sink_init(struct fd_sink *sink, const struct fd_sink_impl *impl, const char *uri)
 {

@@ -132,6 +132,10 @@ void fd_sink_destroy(struct fd_sink *sink);
 /* The sink's report line, or "" when it has none. */
 void fd_sink_report(struct fd_sink *sink, char *buf, size_t n);
 
+/* For sink modules: a formatted notice through notice (NULL: dropped). */
+void fd_sink_notice(void (*notice)(void *ctx, const char *msg), void *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* For sink modules: set up the embedded base; uri as messages show it. On
  * failure (-1, out of memory) the base is still fit for fd_sink_destroy. */
 int fd_sink_init(struct fd_sink *sink, const struct fd_sink_impl *impl, const char *uri);
