@@ -17,6 +17,7 @@
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb-c.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
+#include "otlp/pbread.h"
 
 /* Message nesting allowed in input: Export > Resource* > Scope* > Span >
  * KeyValue > AnyValue is 5, each level of nested attribute values adds 2 or
@@ -24,60 +25,24 @@
  * level), which must stay below FD_JSON_MAX_DEPTH. */
 #define MAX_NEST 24
 
-static bool read_varint(const uint8_t *p, size_t len, size_t *i, uint64_t *v)
-{
-	*v = 0;
-	for (unsigned shift = 0; shift < 64 && *i < len; shift += 7) {
-		uint8_t b = p[(*i)++];
-		*v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80))
-			return true;
-	}
-	return false;
-}
-
 /* Checks the wire framing and the nesting depth before protobuf-c sees the
  * bytes: its unpack recurses once per nested message without a limit. */
 static bool wire_ok(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t len, int depth)
 {
 	if (depth > MAX_NEST)
 		return false;
-	size_t i = 0;
-	while (i < len) {
-		uint64_t tag, n;
-		if (!read_varint(p, len, &i, &tag))
+	struct fd_pb_reader r = fd_pb_reader(p, len);
+	struct fd_pb_field f;
+	int rc;
+	while ((rc = fd_pb_next(&r, &f)) > 0) {
+		if (f.type != PB_LEN)
+			continue;
+		const ProtobufCFieldDescriptor *fd = protobuf_c_message_descriptor_get_field(d, f.num);
+		if (fd && fd->type == PROTOBUF_C_TYPE_MESSAGE &&
+		    !wire_ok(fd->descriptor, f.p, f.n, depth + 1))
 			return false;
-		switch (tag & 7) {
-		case 0:
-			if (!read_varint(p, len, &i, &n))
-				return false;
-			break;
-		case 1:
-		case 5: {
-			size_t w = (tag & 7) == 1 ? 8 : 4;
-			if (len - i < w)
-				return false;
-			i += w;
-			break;
-		}
-		case 2: {
-			if (!read_varint(p, len, &i, &n) || n > len - i)
-				return false;
-			const ProtobufCFieldDescriptor *f =
-				(tag >> 3) <= UINT32_MAX
-					? protobuf_c_message_descriptor_get_field(d, (unsigned)(tag >> 3))
-					: NULL;
-			if (f && f->type == PROTOBUF_C_TYPE_MESSAGE &&
-			    !wire_ok(f->descriptor, p + i, (size_t)n, depth + 1))
-				return false;
-			i += (size_t)n;
-			break;
-		}
-		default: /* groups: not in OTLP */
-			return false;
-		}
 	}
-	return true;
+	return rc == 0;
 }
 
 ProtobufCMessage *fd_otlp_json_unpack(const ProtobufCMessageDescriptor *desc, const uint8_t *data,

@@ -52,6 +52,7 @@
 #include "opentelemetry/proto/logs/v1/logs.pb-c.h"
 #include "opentelemetry/proto/metrics/v1/metrics.pb-c.h"
 #include "opentelemetry/proto/trace/v1/trace.pb-c.h"
+#include "otlp/attr_text.h"
 #include "otlp/batch.h"
 #include "sinks/batcher.h"
 #include "otlp/json.h"
@@ -359,7 +360,7 @@ static void text_put(FILE *f, const char *v, bool quote_if_needed)
 static int text_attrs(FILE *f, Opentelemetry__Proto__Common__V1__KeyValue *const *kv, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		char *v = fd_ecs_value_text(kv[i]->value);
+		char *v = fd_otlp_attr_text(kv[i]->value);
 		if (!v)
 			return -1;
 		fputc(' ', f);
@@ -403,7 +404,7 @@ static int text_log(FILE *f, const struct fd_record *rec, struct fd_pb_arena *sc
 	up[i] = '\0';
 	text_head(f, rec, i ? up : "-");
 	int rc = -1;
-	char *body = lr->body ? fd_ecs_value_text(lr->body) : strdup("");
+	char *body = lr->body ? fd_otlp_attr_text(lr->body) : strdup("");
 	if (body) {
 		text_ids(f, &lr->trace_id, &lr->span_id);
 		fputc(' ', f);

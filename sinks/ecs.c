@@ -11,6 +11,7 @@
 
 #include "opentelemetry/proto/logs/v1/logs.pb-c.h"
 #include "opentelemetry/proto/resource/v1/resource.pb-c.h"
+#include "otlp/attr_text.h"
 #include "otlp/json.h"
 #include "common/timefmt.h"
 
@@ -89,82 +90,6 @@ const char *fd_ecs_level(int severity_number, const char *text, char buf[32])
 	return "";
 }
 
-/* The value as plain JSON (not OTLP's {"stringValue":...} wrapping). */
-static void plain_value(struct fd_json *j, const AnyValue *v)
-{
-	char hex[129];
-	switch (v ? v->value_case : OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE__NOT_SET) {
-	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE:
-		fd_json_string(j, v->string_value ? v->string_value : "");
-		break;
-	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE:
-		fd_json_bool(j, v->bool_value);
-		break;
-	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE:
-		fd_json_int(j, v->int_value);
-		break;
-	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE:
-		fd_json_double(j, v->double_value);
-		break;
-	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BYTES_VALUE: {
-		size_t n = v->bytes_value.len < 64 ? v->bytes_value.len : 64; /* a label, not a dump */
-		fd_json_string(j, fd_otlp_hex(hex, v->bytes_value.data, n));
-		break;
-	}
-	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_ARRAY_VALUE:
-		fd_json_array_begin(j);
-		for (size_t i = 0; v->array_value && i < v->array_value->n_values; i++)
-			plain_value(j, v->array_value->values[i]);
-		fd_json_array_end(j);
-		break;
-	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_KVLIST_VALUE:
-		fd_json_object_begin(j);
-		for (size_t i = 0; v->kvlist_value && i < v->kvlist_value->n_values; i++) {
-			fd_json_key(j, v->kvlist_value->values[i]->key);
-			plain_value(j, v->kvlist_value->values[i]->value);
-		}
-		fd_json_object_end(j);
-		break;
-	default:
-		fd_json_null(j);
-		break;
-	}
-}
-
-char *fd_ecs_value_text(const AnyValue *v)
-{
-	char num[32];
-	switch (v ? v->value_case : OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE__NOT_SET) {
-	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE:
-		return strdup(v->string_value ? v->string_value : "");
-	/* Scalars, the common case, as plain_value writes them but without a
-	 * memory stream per value. */
-	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE:
-		snprintf(num, sizeof(num), "%" PRId64, v->int_value);
-		return strdup(num);
-	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE:
-		return strdup(isfinite(v->double_value) ? fd_format_double(num, v->double_value)
-							 : "null");
-	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE:
-		return strdup(v->bool_value ? "true" : "false");
-	default:
-		break;
-	}
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	if (!f)
-		return NULL;
-	struct fd_json j;
-	fd_json_init(&j, f, false);
-	plain_value(&j, v);
-	if (fclose(f) != 0 || j.error) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
-}
-
 struct label {
 	char *key, *val;
 };
@@ -224,7 +149,7 @@ static void add_label(struct doc *d, const char *key, const AnyValue *v)
 		d->labels = l;
 		d->cap_labels = cap;
 	}
-	char *val = fd_ecs_value_text(v);
+	char *val = fd_otlp_attr_text(v);
 	if (!val) {
 		free(k);
 		d->oom = true;
@@ -240,7 +165,7 @@ static void mapped_fields(struct doc *d, KeyValue *const *kv, size_t n, const st
 	for (size_t i = 0; i < n; i++) {
 		const char *ecs = lookup(map, n_map, kv[i]->key);
 		if (ecs && claim(d, ecs))
-			plain_value(d->j, kv[i]->value);
+			fd_otlp_attr_json(d->j, kv[i]->value);
 	}
 }
 
@@ -289,7 +214,7 @@ static void write_doc(struct doc *d, const struct fd_record *rec, const LogRecor
 	if (claim(d, "message")) {
 		if (lr->body && lr->body->value_case !=
 				       OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE) {
-			char *text = fd_ecs_value_text(lr->body);
+			char *text = fd_otlp_attr_text(lr->body);
 			d->oom |= !text;
 			fd_json_string(j, text ? text : "");
 			free(text);

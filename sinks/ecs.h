@@ -30,7 +30,6 @@
 
 #include "common/error.h"
 #include "common/json.h"
-#include "opentelemetry/proto/common/v1/common.pb-c.h"
 #include "stream/record.h"
 
 #define FD_ECS_VERSION "8.11.0"
@@ -47,10 +46,5 @@ int fd_ecs_log(const struct fd_record *rec, struct fd_pb_arena *scratch, struct 
 /* The lowercase level for a severity: the text when given ("WARN" ->
  * "warn"), else the number's range (9..12 -> "info"); "" when neither. */
 const char *fd_ecs_level(int severity_number, const char *text, char buf[32]);
-
-/* An attribute value as text: strings as they are, numbers and booleans as
- * JSON writes them, bytes as hex, arrays and maps as compact JSON. malloc'd;
- * NULL when out of memory. */
-char *fd_ecs_value_text(const Opentelemetry__Proto__Common__V1__AnyValue *v);
 
 #endif
