@@ -94,6 +94,7 @@ struct files_sink {
 	struct output out[FD_SIGNAL_COUNT];
 	struct fd_batcher *batcher; /* the OTLP formats */
 	struct pbw pb;
+	struct pbw line; /* one output line, reused */
 	struct fd_pb_arena scratch; /* decoding, reset per record or request */
 	uint64_t skipped[FD_SIGNAL_COUNT];
 	void (*notice)(void *ctx, const char *msg);
@@ -310,13 +311,16 @@ static int emit_request(void *ctx, enum fd_signal sig, const struct fd_otlp_batc
 		if (rc == 0)
 			rc = put_bytes(s, sig, s->pb.buf, s->pb.len, err);
 	} else {
-		struct unit u;
-		if ((rc = unit_begin(&u, err)) < 0)
-			return rc;
-		struct fd_json j;
-		fd_json_init(&j, u.f, false);
-		rc = fd_otlp_json_export(sig, s->pb.buf, s->pb.len, &s->scratch, &j, err);
-		rc = unit_end(s, sig, &u, rc, err);
+		/* the line is made in memory of its own, kept from one request to
+		 * the next, and written whole */
+		pbw_reset(&s->line);
+		rc = fd_otlp_json_encode(sig, s->pb.buf, s->pb.len, &s->line, err);
+		if (rc == 0 && pbw_room(&s->line, 1))
+			s->line.buf[s->line.len++] = '\n';
+		if (rc == 0 && s->line.oom)
+			rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
+		if (rc == 0)
+			rc = put_bytes(s, sig, s->line.buf, s->line.len, err);
 	}
 	return rc;
 }
@@ -652,6 +656,7 @@ static void files_destroy(struct fd_sink *sink)
 	fd_batcher_destroy(s->batcher);
 	fd_pb_arena_free(&s->scratch);
 	pbw_finish(&s->pb);
+	pbw_finish(&s->line);
 	free(s->dir);
 	free(s);
 }
