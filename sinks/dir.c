@@ -95,6 +95,7 @@ struct files_sink {
 	struct fd_batcher *batcher; /* the OTLP formats */
 	struct pbw pb;
 	struct pbw line; /* one output line, reused */
+	struct fd_ecs *ecs; /* format=ecs and bulk */
 	struct fd_pb_arena scratch; /* decoding, reset per record or request */
 	uint64_t skipped[FD_SIGNAL_COUNT];
 	void (*notice)(void *ctx, const char *msg);
@@ -533,8 +534,33 @@ static int text_metric(FILE *f, const struct fd_record *rec, struct fd_pb_arena 
 
 /* ---- the sink ---- */
 
+/* An ECS document (a bulk action line before it) as one line. */
+static int write_ecs(struct files_sink *s, const struct fd_record *rec, struct fd_error *err)
+{
+	static const char action[] = "{\"create\":{\"_index\":\"" BULK_INDEX "\"}}\n";
+	if (!s->ecs && !(s->ecs = fd_ecs_create()))
+		return fd_error_set(err, FD_ERUNTIME, "out of memory");
+	pbw_reset(&s->line);
+	if (s->format == F_BULK && pbw_room(&s->line, sizeof(action) - 1)) {
+		memcpy(s->line.buf, action, sizeof(action) - 1);
+		s->line.len = sizeof(action) - 1;
+	}
+	int rc = fd_ecs_encode(s->ecs, rec, &s->line, err);
+	if (rc == 0 && pbw_room(&s->line, 1))
+		s->line.buf[s->line.len++] = '\n';
+	if (rc == 0 && s->line.oom)
+		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
+	if (rc < 0) {
+		fd_error_prefix(err, "sink '%s'", s->base.uri);
+		return rc;
+	}
+	return put_bytes(s, rec->signal, s->line.buf, s->line.len, err);
+}
+
 static int write_unit(struct files_sink *s, const struct fd_record *rec, struct fd_error *err)
 {
+	if (s->format == F_ECS || s->format == F_BULK)
+		return write_ecs(s, rec, err);
 	static const char *const what[] = {"Span", "Metric", "LogRecord"};
 	struct unit u;
 	int rc = unit_begin(&u, err);
@@ -543,12 +569,6 @@ static int write_unit(struct files_sink *s, const struct fd_record *rec, struct 
 	struct fd_json j;
 	fd_json_init(&j, u.f, false);
 	switch (s->format) {
-	case F_BULK:
-		fputs("{\"create\":{\"_index\":\"" BULK_INDEX "\"}}\n", u.f);
-		/* fall through */
-	case F_ECS:
-		rc = fd_ecs_log(rec, &s->scratch, &j, err);
-		break;
 	default: {
 		int (*fn)(FILE *, const struct fd_record *, struct fd_pb_arena *) =
 			rec->signal == FD_SIGNAL_TRACES ? text_span
@@ -657,6 +677,7 @@ static void files_destroy(struct fd_sink *sink)
 	fd_pb_arena_free(&s->scratch);
 	pbw_finish(&s->pb);
 	pbw_finish(&s->line);
+	fd_ecs_destroy(s->ecs);
 	free(s->dir);
 	free(s);
 }
