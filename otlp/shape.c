@@ -35,7 +35,11 @@ static bool shaped(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t
 	struct fd_pb_field w;
 	int rc;
 	while ((rc = fd_pb_next(&r, &w)) > 0) {
-		const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(d, w.num);
+		/* field numbers are mostly 1, 2, 3...: a look at the index first */
+		const ProtobufCFieldDescriptor *f =
+			w.num - 1 < d->n_fields && d->fields[w.num - 1].id == w.num
+				? &d->fields[w.num - 1]
+				: protobuf_c_message_descriptor_get_field(d, w.num);
 		if (!f)
 			continue; /* unknown: skipped by every reader */
 		unsigned wt = fd_otlp_wire_type(f->type);

@@ -236,6 +236,9 @@ static FILE *output(struct files_sink *s, enum fd_signal sig, struct fd_error *e
 	 * read by other tools and users, like any file we write. */
 	(void)fchmod(fd, 0644);
 	o->f = fdopen(fd, "wb");
+	/* lines are small: write in large pieces */
+	if (o->f)
+		setvbuf(o->f, NULL, _IOFBF, 1 << 20);
 	if (!o->f) {
 		fd_error_set(err, FD_ERUNTIME, "sink '%s': %s: %s", s->base.uri, o->tmp,
 			     strerror(errno));

@@ -93,20 +93,27 @@ static void attrs(struct pbw *o, struct pbw *tmp, const uint8_t *msg, size_t n, 
 static void ids(struct pbw *o, const uint8_t *trace, size_t trace_n, const uint8_t *span,
 		size_t span_n)
 {
-	char a[65], b[65], line[160];
-	if (trace_n && trace_n <= 32 && span_n <= 32)
-		raw(o, line, (size_t)snprintf(line, sizeof(line), " [trace=%s span=%s]",
-					      fd_otlp_hex(a, trace, trace_n),
-					      fd_otlp_hex(b, span ? span : (const uint8_t *)"", span_n)));
+	char a[65], b[65];
+	if (trace_n && trace_n <= 32 && span_n <= 32) {
+		raw(o, " [trace=", 8);
+		raw(o, fd_otlp_hex(a, trace, trace_n), 2 * trace_n);
+		raw(o, " span=", 6);
+		raw(o, fd_otlp_hex(b, span ? span : (const uint8_t *)"", span_n), 2 * span_n);
+		ch(o, ']');
+	}
 }
 
 static void head(struct pbw *o, const struct fd_record *rec, const char *kind)
 {
-	char ts[64], svc[128] = "-", line[96];
+	char ts[64], svc[128] = "-";
 	if (rec->resource)
 		fd_otlp_resource_service(rec->resource->data, rec->resource->len, svc, sizeof(svc));
-	raw(o, line, (size_t)snprintf(line, sizeof(line), "%s %-5s ",
-				      fd_format_time(ts, sizeof(ts), rec->time_ns), kind));
+	fd_format_time(ts, sizeof(ts), rec->time_ns);
+	raw(o, ts, strlen(ts));
+	ch(o, ' ');
+	size_t k = strlen(kind);
+	raw(o, kind, k);
+	raw(o, "      ", (k < 5 ? 5 - k : 0) + 1); /* %-5s and a space */
 	text_put(o, (const uint8_t *)svc, strlen(svc), true);
 }
 
