@@ -479,6 +479,30 @@ struct fd_answer {
 	size_t n_evidence;
 };
 
+/* What taking an action does to the incident, per the answer key. */
+enum fd_verdict {
+	FD_VERDICT_FIXES,     /* the mitigation */
+	FD_VERDICT_HELPS,     /* only partly */
+	FD_VERDICT_NOTHING,   /* plausible, changes nothing that matters */
+	FD_VERDICT_WORSENS,
+};
+
+/* A named intervention a drill's candidate can ask for (actions:). Its event
+ * is an ordinary event of a mitigation kind (or config_change,
+ * feature_flag...) whose time is not known in advance: event.at_ns is 0 and
+ * the effects' start_ns / end_ns are relative to the moment the action is
+ * taken. event.id is n_events + the action's id, so a simulation can keep
+ * per-event state for timeline events and actions in one array. */
+struct fd_action {
+	int id;                      /* dense, in file order */
+	const char *name;            /* unique; [A-Za-z0-9._-] (it goes in URLs) */
+	const char *title;           /* the button's text */
+	enum fd_verdict verdict;
+	const char *why;             /* the answer key's explanation; may be NULL */
+	struct fd_event event;
+	struct fd_pos pos;
+};
+
 struct fd_scenario {
 	const char *file;            /* name used in messages */
 	const char *name;
@@ -515,6 +539,12 @@ struct fd_scenario {
 	struct fd_noise_cron *noise_crons;
 	size_t n_noise_crons;
 	struct fd_answer answer;
+	/* Live drills (drill:, actions:). */
+	struct fd_action *actions;
+	size_t n_actions;
+	int64_t join_at_ns;          /* drill.join_at: the default history; 0 */
+	const char **hints;          /* drill.hints; default: answer.investigation */
+	size_t n_hints;
 
 	void *internal_;             /* owns the memory; not for callers */
 };
@@ -535,6 +565,12 @@ void fd_scenario_destroy(struct fd_scenario *s);
 
 /* "deploy", "rollback"... ; NULL when out of range. */
 const char *fd_event_kind_name(enum fd_event_kind k);
+
+/* "fixes", "helps", "no_effect", "worsens"; NULL when out of range. */
+const char *fd_verdict_name(enum fd_verdict v);
+
+/* The action with this name, or NULL. */
+const struct fd_action *fd_scenario_find_action(const struct fd_scenario *s, const char *name);
 
 /* Looks a service / endpoint up by name; NULL when absent. */
 struct fd_service *fd_scenario_find_service(const struct fd_scenario *s,
