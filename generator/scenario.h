@@ -334,6 +334,7 @@ enum fd_change {
 	FD_CHANGE_MEMORY_LEAK = 1u << 8,
 	FD_CHANGE_TIMEOUT = 1u << 9,
 	FD_CHANGE_TAIL = 1u << 10,
+	FD_CHANGE_RETRIES = 1u << 11,
 };
 
 /* A change of model parameters. Between start_ns and start_ns + ramp_ns it
@@ -358,6 +359,7 @@ struct fd_effect {
 	double cpu_mult;
 	double memory_leak_per_s;    /* bytes/s of growth */
 	int64_t timeout_ns;
+	int retries;                 /* caps the retries of the target's own calls */
 	struct fd_scope scope;
 	int64_t start_ns;
 	int64_t ramp_ns;
@@ -417,6 +419,10 @@ struct fd_event {
 	const char *config_value;
 	int instance;                /* instance_loss, restart: -1 = all */
 	int instances;               /* scale_out: new instance count */
+	/* scale_out: the version the new instances run (a previous
+	 * ReplicaSet scaled back up); NULL = the service's current one.
+	 * (`version` above is deploy's and rollback's.) */
+	const char *scale_version;
 	struct fd_cache *cache;      /* cache_flush */
 	/* mitigations: the event undone or damped (rollback: the last deploy of
 	 * the service; flag_off: the last feature_flag of the flag); may be

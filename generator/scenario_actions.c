@@ -19,7 +19,11 @@
 #include "common/suggest.h"
 
 /* Keys of an action besides its event's (kind, description, effects). */
-static const char *const action_keys[] = {"name", "title", "verdict", "why", NULL};
+static const char *const action_keys[] = {"name", "title", "verdict", "why", "undoes", "damping",
+					  "rollout", NULL};
+/* An action of any kind may undo (or damp) an event of the timeline: a
+ * fail-over undoes an outage, pausing a job undoes what it started. */
+static const char *const undo_keys[] = {"undoes", "damping", "rollout", NULL};
 
 static int action_name(struct sp *p, const struct yt_node *v, const char **out)
 {
@@ -78,6 +82,28 @@ static int parse_action(struct sp *p, const struct yt_node *node, struct fd_acti
 	p->in_action = false;
 	if (rc < 0)
 		return rc;
+	/* `undoes` / `damping` beside the kind, for the kinds whose
+	 * parameters do not take them */
+	for (size_t k = 0; undo_keys[k]; k++)
+		if ((v = yt_get(node, undo_keys[k]))) {
+			const struct yt_node *params = yt_get(node, a->event.kind_name);
+			if (params && params->kind == YT_MAP && yt_get(params, undo_keys[k]))
+				return sp_fail(p, v->pos, "%s: given twice (here and in the %s)", undo_keys[k],
+					       a->event.kind_name);
+			if (k == 0) {
+				const char *name;
+				if ((rc = sp_name(p, v, "undoes", &name)) < 0)
+					return rc;
+				p->action_undoes[a->id] = v;
+			} else if (k == 1) {
+				if ((rc = sp_fraction(p, v, "damping", &a->event.damping)) < 0)
+					return rc;
+			} else if ((rc = sp_duration(p, v, "rollout", &a->event.rollout_ns)) < 0) {
+				/* how long the change takes to spread: what it undoes
+				 * ramps back over it */
+				return rc;
+			}
+		}
 	a->event.name = a->name;
 	a->event.mitigation = true;
 	if (!a->event.description)

@@ -260,6 +260,7 @@ static const struct {
 	{"memory_leak", FD_CHANGE_MEMORY_LEAK, 1u << FD_TARGET_SERVICE, "a service"},
 	{"timeout", FD_CHANGE_TIMEOUT, (1u << FD_TARGET_SERVICE) | (1u << FD_TARGET_ENDPOINT),
 	 "a service or an endpoint"},
+	{"retries", FD_CHANGE_RETRIES, 1u << FD_TARGET_SERVICE, "a service (the caller)"},
 };
 
 static int check_change(struct sp *p, const struct fd_effect *e, const char *key,
@@ -446,8 +447,8 @@ static int parse_effect(struct sp *p, const struct yt_node *node, struct fd_effe
 {
 	static const char *const keys[] = {"target", "latency", "tail", "errors", "hit_ratio",
 					   "throughput", "pool", "rate", "cpu", "memory_leak",
-					   "timeout", "scope", "delay", "ramp", "duration", "until",
-					   NULL};
+					   "timeout", "retries", "scope", "delay", "ramp", "duration",
+					   "until", NULL};
 	const struct yt_node *v;
 	int rc;
 	e->pos = node->pos;
@@ -509,9 +510,16 @@ static int parse_effect(struct sp *p, const struct yt_node *node, struct fd_effe
 			return rc;
 		e->changes |= FD_CHANGE_TIMEOUT;
 	}
+	if ((v = yt_get(node, "retries"))) {
+		/* the target's own outgoing calls retry at most this often
+		 * (0: a retry storm switched off) */
+		if ((rc = sp_int(p, v, "retries", 0, 10, &e->retries)) < 0)
+			return rc;
+		e->changes |= FD_CHANGE_RETRIES;
+	}
 	if (!e->changes)
 		return sp_fail(p, node->pos,
-			       "effect: changes nothing (give latency, errors, hit_ratio, throughput, pool, rate, cpu, memory_leak, timeout or tail)");
+			       "effect: changes nothing (give latency, errors, hit_ratio, throughput, pool, rate, cpu, memory_leak, timeout, retries or tail)");
 	if ((v = yt_get(node, "scope")) && !yt_is_null(v) && (rc = parse_scope(p, v, e)) < 0)
 		return rc;
 	return effect_timing(p, node, e);
@@ -535,7 +543,8 @@ static const char *const k_loss[] = {"service", "instance", NULL};
 static const char *const k_rollback[] = {"service", "version", "rollout", "undoes", "damping",
 					 NULL};
 static const char *const k_flag_off[] = {"flag", "undoes", "damping", NULL};
-static const char *const k_scale[] = {"service", "instances", "undoes", "damping", NULL};
+static const char *const k_scale[] = {"service", "instances", "version", "undoes", "damping",
+				      NULL};
 static const char *const k_restart[] = {"service", "instance", "rollout", "undoes", "damping",
 					NULL};
 
@@ -760,6 +769,8 @@ static int parse_kind(struct sp *p, const struct yt_node *params, struct fd_even
 		if ((rc = event_service(p, params, what, true, &ev->service)) < 0 ||
 		    (rc = sp_need(p, params, "instances", what, &v)) < 0 ||
 		    (rc = sp_int(p, v, "instances", 1, 1000, &ev->instances)) < 0)
+			return rc;
+		if ((v = yt_get(params, "version")) && (rc = sp_name(p, v, "version", &ev->scale_version)) < 0)
 			return rc;
 		return mitigation_params(p, params, ev, undoes);
 	case FD_EVENT_RESTART:
