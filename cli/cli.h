@@ -6,6 +6,7 @@
 #ifndef FD_CLI_H
 #define FD_CLI_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 #include "common/error.h"
@@ -31,6 +32,13 @@ int cli_fail(const struct fd_error *err);
 /* Prints "firedrill VERB: MSG\nTry 'firedrill VERB --help'." and returns 2. */
 int cli_usage_error(const struct verb *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+struct fd_scenario;
+/* Loads SCENARIO.yaml, or a built-in scenario by name: *text and *len are its
+ * source, *owned what to free afterwards (NULL for a built-in). */
+int cli_load_scenario(const char *arg, struct fd_scenario **out, const char **text, size_t *len,
+		      char **owned, struct fd_error *err);
+
+int cmd_drill(const struct verb *v, int argc, char **argv);
 int cmd_inspect(const struct verb *v, int argc, char **argv);
 int cmd_generate(const struct verb *v, int argc, char **argv);
 int cmd_validate(const struct verb *v, int argc, char **argv);

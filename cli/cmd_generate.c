@@ -16,6 +16,7 @@
 #include "fd_config.h"
 #include "common/json.h"
 #include "firedrill/v1/firedrill.pb-c.h"
+#include "generator/header.h"
 #include "generator/scenario.h"
 #include "generator/sim.h"
 #include "sinks/sink.h"
@@ -24,7 +25,7 @@
 
 /* A scenario argument is a file when one exists at that path, else the name
  * of a built-in scenario. */
-static int load_scenario(const char *arg, struct fd_scenario **out, const char **text,
+int cli_load_scenario(const char *arg, struct fd_scenario **out, const char **text,
 			 size_t *len, char **owned, struct fd_error *err)
 {
 	struct stat st;
@@ -101,38 +102,6 @@ static int emit_all(void *ctx, const struct fd_record *rec, struct fd_error *err
 	return 0;
 }
 
-/* The recording header: the scenario's identity and its answer-key text.
- * No wall-clock time, so the same scenario and seed give the same bytes. */
-static void fill_header(Firedrill__V1__RecordingHeader *h, Firedrill__V1__AnswerKey *k,
-			const struct fd_scenario *sc, const struct fd_sim *sim, const char *text,
-			size_t len)
-{
-	firedrill__v1__recording_header__init(h);
-	firedrill__v1__answer_key__init(k);
-	h->generator = "firedrill " FD_VERSION;
-	h->source_kind = "scenario";
-	h->scenario_name = (char *)sc->name;
-	h->scenario_title = (char *)(sc->title ? sc->title : "");
-	h->seed = fd_sim_seed(sim);
-	h->start_time_unix_nano = (uint64_t)fd_sim_start(sim);
-	h->end_time_unix_nano = (uint64_t)fd_sim_end(sim);
-	(void)len;
-	h->scenario_source = (char *)text;
-	const struct fd_answer *a = &sc->answer;
-	k->prompt = (char *)(a->prompt ? a->prompt : "");
-	k->root_cause = (char *)(a->root_cause ? a->root_cause : "");
-	k->trigger = (char *)(a->trigger ? a->trigger : "");
-	k->mitigation = (char *)(a->mitigation ? a->mitigation : "");
-	k->verification = (char *)(a->verification ? a->verification : "");
-	k->n_investigation = a->n_investigation;
-	k->investigation = (char **)a->investigation;
-	k->n_red_herrings = a->n_red_herrings;
-	k->red_herrings = (char **)a->red_herrings;
-	k->n_evidence = a->n_evidence;
-	k->evidence = (char **)a->evidence;
-	h->answer_key = k;
-}
-
 int cmd_generate(const struct verb *v, int argc, char **argv)
 {
 	enum { OPT_SEED = 256, OPT_START, OPT_DURATION, OPT_TO, OPT_QUIET };
@@ -197,6 +166,7 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 	struct fd_scenario *sc = NULL;
 	struct fd_sim *sim = NULL;
 	struct fd_sink *sinks[17] = {0};
+	struct fd_scenario_header hdr = {0};
 	size_t n_sinks = 0;
 	const char *text = NULL;
 	char *owned = NULL;
@@ -204,15 +174,17 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 	int status = 0;
 	double t0 = now_s();
 
-	if (load_scenario(argv[optind], &sc, &text, &len, &owned, &err) < 0 ||
+	if (cli_load_scenario(argv[optind], &sc, &text, &len, &owned, &err) < 0 ||
 	    fd_sim_create(sc, &so, &sim, &err) < 0) {
 		status = cli_fail(&err);
 		goto out;
 	}
-	Firedrill__V1__RecordingHeader header;
-	Firedrill__V1__AnswerKey key;
-	fill_header(&header, &key, sc, sim, text, len);
-	struct fd_sink_context ctx = {.header = &header, .notice = notice};
+	/* No wall-clock time in it: the same scenario and seed give the same bytes. */
+	if (fd_scenario_header_init(&hdr, sc, fd_sim_seed(sim), fd_sim_start(sim), fd_sim_end(sim), text) < 0) {
+		status = cli_fail(&(struct fd_error){.code = FD_ERUNTIME, .msg = "out of memory"});
+		goto out;
+	}
+	struct fd_sink_context ctx = {.header = &hdr.header, .notice = notice};
 	char uri[4096];
 	if (output) {
 		snprintf(uri, sizeof(uri), "file:%s", output);
@@ -277,6 +249,7 @@ out:
 	for (size_t i = 0; i < n_sinks; i++)
 		fd_sink_destroy(sinks[i]);
 	fd_sim_destroy(sim);
+	fd_scenario_header_finish(&hdr);
 	fd_scenario_destroy(sc);
 	free(owned);
 	return status;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "drill/report.h"
 #include "common/json.h"
 #include "recording/reader.h"
 #include "generator/scenario.h"
@@ -441,6 +442,8 @@ static const char *format_value(char *buf, size_t n, double v, const char *unit)
 		snprintf(buf, n, "%.2f%%", v * 100);
 	} else if (!strcmp(unit, "1")) {
 		snprintf(buf, n, "%.0f", v);
+	} else if (!strcmp(unit, "1/s")) {
+		snprintf(buf, n, "%.1f/s", v);
 	} else {
 		snprintf(buf, n, "%s %s", fd_format_double(d, v), unit);
 	}
@@ -505,7 +508,9 @@ static void print_figures(const char *title, Firedrill__V1__Figure **f, size_t n
 		}
 	for (size_t i = 0; i < n; i++) {
 		const char *nm = f[i]->name;
-		bool known = !strcmp(nm, "trigger_at") || !strcmp(nm, "added_time");
+		/* "before ACTION" / "after ACTION": the drill log shows them */
+		bool known = !strcmp(nm, "trigger_at") || !strcmp(nm, "added_time") ||
+			     strchr(f[i]->phase, ' ');
 		/* table rows were printed only for subjects that have a table */
 		for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++)
 			known = known || (!strcmp(nm, rows[r]) &&
@@ -517,6 +522,62 @@ static void print_figures(const char *title, Firedrill__V1__Figure **f, size_t n
 		char v[48];
 		printf("  %s %s%s%s: %s\n", f[i]->subject, nm, f[i]->phase[0] ? " " : "", f[i]->phase,
 		       format_value(v, sizeof(v), f[i]->value, f[i]->unit));
+	}
+}
+
+/* What the candidate did, and what each action changed: the key figures in
+ * the minutes before it and after its rollout. */
+static void print_drill_log(const Firedrill__V1__RecordingHeader *h,
+			    const Firedrill__V1__RecordingSummary *sum)
+{
+	static const char *const rows[] = {"p50", "p95", "error_rate", "throughput"};
+	const Firedrill__V1__DrillLog *log = h->drill;
+	int64_t start = (int64_t)h->start_time_unix_nano;
+	char d[32], t[40], e[32];
+	printf("drill log (stopped at +%s)\n",
+	       fd_format_duration(e, sizeof(e), (int64_t)h->end_time_unix_nano - start));
+	if (!log->n_taken)
+		printf("  no action was taken\n");
+	for (size_t i = 0; i < log->n_taken; i++) {
+		const Firedrill__V1__ActionTaken *a = log->taken[i];
+		const char *verdict = "";
+		for (size_t k = 0; h->answer_key && k < h->answer_key->n_actions; k++)
+			if (!strcmp(h->answer_key->actions[k]->name, a->name))
+				verdict = h->answer_key->actions[k]->verdict;
+		printf("  %s (+%s)  %s  [%s]  rolled out by +%s\n",
+		       fd_format_time(t, sizeof(t), (int64_t)a->time_unix_nano),
+		       fd_format_duration(d, sizeof(d), (int64_t)a->time_unix_nano - start), a->name, verdict,
+		       fd_format_duration(e, sizeof(e), (int64_t)a->done_time_unix_nano - start));
+		if (!sum)
+			continue;
+		char before[200], after[200];
+		snprintf(before, sizeof(before), "before %s", a->name);
+		snprintf(after, sizeof(after), "after %s", a->name);
+		bool any = false;
+		for (size_t f = 0; f < sum->n_measured; f++) {
+			const Firedrill__V1__Figure *x = sum->measured[f];
+			if (strcmp(x->name, "requests") || strcmp(x->phase, before))
+				continue;
+			any = true;
+			printf("    %-28s %12s %12s\n", x->subject, "before", "after");
+			for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+				const Firedrill__V1__Figure *b = find_fig(sum->measured, sum->n_measured, rows[r],
+									  x->subject, before);
+				const Firedrill__V1__Figure *c = find_fig(sum->measured, sum->n_measured, rows[r],
+									  x->subject, after);
+				char vb[48], vc[48];
+				printf("      %-26s %12s %12s\n", !strcmp(rows[r], "error_rate") ? "error rate" : rows[r],
+				       b ? format_value(vb, sizeof(vb), b->value, b->unit) : "-",
+				       c ? format_value(vc, sizeof(vc), c->value, c->unit) : "-");
+			}
+		}
+		bool after_any = false;
+		for (size_t f = 0; f < sum->n_measured; f++)
+			after_any = after_any || !strcmp(sum->measured[f]->phase, after);
+		if (!any)
+			printf("    (not measured)\n");
+		else if (!after_any)
+			printf("    (the drill stopped before the action's effect could be measured)\n");
 	}
 }
 
@@ -549,9 +610,20 @@ static int print_answer_key(const struct fd_recording_reader *r, const struct fa
 	print_lines("investigation", k->investigation, k->n_investigation);
 	print_lines("red herrings", k->red_herrings, k->n_red_herrings);
 	print_lines("evidence", k->evidence, k->n_evidence);
+	print_lines("hints", k->hints, k->n_hints);
+	if (k->n_actions) {
+		printf("actions\n");
+		for (size_t i = 0; i < k->n_actions; i++) {
+			const Firedrill__V1__DrillAction *a = k->actions[i];
+			printf("  %-9s %-24s %s%s%s\n", a->verdict, a->name, a->title, a->why[0] ? ": " : "",
+			       a->why);
+		}
+	}
 	print_figures("figures", k->figures, k->n_figures);
 	if (x->summary)
 		print_figures("measured from the data", x->summary->measured, x->summary->n_measured);
+	if (h->drill)
+		print_drill_log(h, x->summary);
 	return 0;
 }
 
@@ -651,16 +723,17 @@ static int print_timeline(const Firedrill__V1__RecordingHeader *h)
 
 int cmd_inspect(const struct verb *v, int argc, char **argv)
 {
-	enum { OPT_JSON = 256, OPT_ANSWER, OPT_VERIFY, OPT_TIMELINE };
+	enum { OPT_JSON = 256, OPT_ANSWER, OPT_VERIFY, OPT_TIMELINE, OPT_HTML };
 	static const struct option options[] = {
 		{"json", no_argument, NULL, OPT_JSON},
 		{"answer-key", no_argument, NULL, OPT_ANSWER},
 		{"verify", no_argument, NULL, OPT_VERIFY},
 		{"timeline", no_argument, NULL, OPT_TIMELINE},
+		{"html", no_argument, NULL, OPT_HTML},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	bool json = false, answer = false, verify = false, timeline = false;
+	bool json = false, answer = false, verify = false, timeline = false, html = false;
 	int c;
 	opterr = 0;
 	optind = 1;
@@ -670,6 +743,7 @@ int cmd_inspect(const struct verb *v, int argc, char **argv)
 		case OPT_ANSWER: answer = true; break;
 		case OPT_VERIFY: verify = true; break;
 		case OPT_TIMELINE: timeline = true; break;
+		case OPT_HTML: html = true; break;
 		case 'h': fputs(v->usage, stdout); return 0;
 		default: return cli_usage_error(v, "unknown option '%s'", argv[optind - 1]);
 		}
@@ -685,6 +759,14 @@ int cmd_inspect(const struct verb *v, int argc, char **argv)
 	struct facts x = {0};
 	const Firedrill__V1__BlockIndex *ix = fd_recording_reader_index(r);
 	int status = 0;
+	if (html) {
+		/* the page goes to stdout: a write error is a failure */
+		if (fd_report_html(r, stdout, &err) < 0)
+			status = cli_fail(&err);
+		else if (fflush(stdout) != 0 || ferror(stdout))
+			status = cli_fail(&(struct fd_error){.code = FD_ERUNTIME, .msg = "cannot write the page"});
+		goto out;
+	}
 	if (!ix || verify) {
 		struct fd_record rec;
 		int rc;

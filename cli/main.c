@@ -44,6 +44,34 @@ const struct verb verbs[] = {
 	 "  -q, --quiet          no progress line and no summary\n"
 	 "  -h, --help           show this help\n",
 	 cmd_generate},
+	{"drill", "run a scenario live, steered from the interviewer's console",
+	 "Usage: firedrill drill SCENARIO.yaml|NAME --to SINK... [options]\n"
+	 "\n"
+	 "Run a scenario live: its first --history is generated at once, stamped to\n"
+	 "end now, then it goes on in real time (times --speed) until stopped. The\n"
+	 "interviewer takes the scenario's actions (roll back, scale out...) from the\n"
+	 "console; they change the telemetry from the next minute on. Sinks as in\n"
+	 "`replay --help` (Kafka settings in the URI: X.KEY=VALUE,\n"
+	 "delivery_timeout=D). Timeline events marked as mitigations are left out.\n"
+	 "\n"
+	 "Options:\n"
+	 "  --to SINK            where to send records (repeatable)\n"
+	 "  --console HOST:PORT  serve the console and the control API (port 0: any)\n"
+	 "  --history D          backfill D of the scenario (default: its join_at)\n"
+	 "  --speed S            realtime (default), Nx (e.g. 60x) or max\n"
+	 "  -o, --output FILE    record the drill (scenario time, with the action\n"
+	 "                       log) to FILE.fdr\n"
+	 "  --seed N             random seed (default: the scenario's)\n"
+	 "  --until D            stop by itself at scenario offset D\n"
+	 "  --action NAME@D      take action NAME at offset D (repeatable): a debrief\n"
+	 "  --actions-from FILE  take the actions of a drill's recording, with its\n"
+	 "                       seed, and stop where it stopped: the same bytes\n"
+	 "  -q, --quiet          no summary\n"
+	 "  -h, --help           show this help\n"
+	 "\n"
+	 "Stop with Ctrl-C or POST /api/stop: the sinks are flushed and closed and\n"
+	 "the recording written (exit status 0).\n",
+	 cmd_drill},
 	{"inspect", "describe a recording: metadata, counts, time range, size",
 	 "Usage: firedrill inspect FILE.fdr [options]\n"
 	 "\n"
@@ -57,6 +85,8 @@ const struct verb verbs[] = {
 	 "  --answer-key    print the interviewer's brief and the measured figures\n"
 	 "  --verify        read and check every block, not just the index\n"
 	 "  --timeline      print the scenario's timeline of events\n"
+	 "  --html          write a self-contained HTML page to stdout: the timeline,\n"
+	 "                  answer key, action log and charts of the key endpoints\n"
 	 "  -h, --help      show this help\n",
 	 cmd_inspect},
 	{"replay", "stream a recording into Kafka, files or stdout",

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,51 +136,72 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
-void fd_json_string_n(struct fd_json *j, const char *str, size_t n)
+size_t fd_json_quote(char *out, const char *str, size_t n)
 {
-	before_value(j);
+	static const char hexd[] = "0123456789abcdef";
 	const unsigned char *s = (const unsigned char *)str;
-	put(j, "\"", 1);
-	size_t start = 0, i = 0;
+	char *o = out;
+	*o++ = '"';
+	size_t i = 0;
 	while (i < n) {
 		/* printable ASCII other than '"' and '\\' goes out as it is */
+		size_t start = i;
 		while (i < n && s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' && s[i] != '\\')
 			i++;
+		memcpy(o, s + start, i - start);
+		o += i - start;
 		if (i == n)
 			break;
 		unsigned char c = s[i];
-		const char *esc = NULL;
-		char ubuf[8];
-		size_t adv = 1;
-		if (c == '"')
-			esc = "\\\"";
-		else if (c == '\\')
-			esc = "\\\\";
-		else if (c == '\n')
-			esc = "\\n";
-		else if (c == '\r')
-			esc = "\\r";
-		else if (c == '\t')
-			esc = "\\t";
-		else if (c < 0x20 || c == 0x7f) {
-			snprintf(ubuf, sizeof(ubuf), "\\u%04x", c);
-			esc = ubuf;
-		} else if (c >= 0x80) {
-			adv = utf8_len(s + i, n - i);
-			if (adv == 0) {
-				esc = "\\ufffd"; /* invalid byte: replacement character */
-				adv = 1;
+		if (c >= 0x80) {
+			size_t adv = utf8_len(s + i, n - i);
+			if (adv) {
+				memcpy(o, s + i, adv);
+				o += adv;
+				i += adv;
+				continue;
 			}
+			memcpy(o, "\\ufffd", 6); /* invalid byte: replacement character */
+			o += 6;
+		} else if (c == '"' || c == '\\') {
+			*o++ = '\\';
+			*o++ = (char)c;
+		} else if (c == '\n' || c == '\r' || c == '\t') {
+			*o++ = '\\';
+			*o++ = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+		} else { /* other control characters and DEL */
+			memcpy(o, "\\u00", 4);
+			o[4] = hexd[c >> 4];
+			o[5] = hexd[c & 15];
+			o += 6;
 		}
-		if (esc) {
-			put(j, str + start, i - start);
-			puts_(j, esc);
-			start = i + adv;
-		}
-		i += adv;
+		i++;
 	}
-	put(j, str + start, n - start);
-	put(j, "\"", 1);
+	*o++ = '"';
+	return (size_t)(o - out);
+}
+
+void fd_json_string_n(struct fd_json *j, const char *str, size_t n)
+{
+	before_value(j);
+	if (j->error)
+		return;
+	/* Escaped straight into the buffer when it fits (one byte can become
+	 * six); a longer string goes through memory of its own. */
+	size_t need = FD_JSON_QUOTED_MAX(n);
+	if (need > sizeof(j->buf) - j->blen)
+		fd_json_flush(j);
+	if (need <= sizeof(j->buf) - j->blen) {
+		j->blen += fd_json_quote(j->buf + j->blen, str, n);
+	} else {
+		char *tmp = n < SIZE_MAX / 8 ? malloc(need) : NULL;
+		if (!tmp) {
+			j->error = ENOMEM;
+			return;
+		}
+		put(j, tmp, fd_json_quote(tmp, str, n));
+		free(tmp);
+	}
 	done(j);
 }
 
@@ -206,6 +228,13 @@ void fd_json_key_plain(struct fd_json *j, const char *key, size_t n)
 	put(j, key, n);
 	put(j, j->pretty ? "\": " : "\":", j->pretty ? 3 : 2);
 	j->after_key = true;
+}
+
+void fd_json_raw(struct fd_json *j, const char *s, size_t n)
+{
+	before_value(j);
+	put(j, s, n);
+	done(j);
 }
 
 void fd_json_int(struct fd_json *j, int64_t v)

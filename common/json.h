@@ -43,6 +43,14 @@ void fd_json_key(struct fd_json *j, const char *key);
 void fd_json_key_plain(struct fd_json *j, const char *key, size_t n);
 void fd_json_string(struct fd_json *j, const char *s);
 void fd_json_string_n(struct fd_json *j, const char *s, size_t n);
+/* The JSON string literal of s[0..n), quotes included, into out, which has
+ * room for FD_JSON_QUOTED_MAX(n) bytes: the escaping every string written
+ * here gets (control characters escaped, invalid UTF-8 as U+FFFD). Returns
+ * the bytes written. For encoders that build JSON in memory of their own. */
+#define FD_JSON_QUOTED_MAX(n) (6 * (size_t)(n) + 2)
+size_t fd_json_quote(char *out, const char *s, size_t n);
+/* A value already encoded as JSON, written as it is. */
+void fd_json_raw(struct fd_json *j, const char *s, size_t n);
 void fd_json_int(struct fd_json *j, int64_t v);
 void fd_json_uint(struct fd_json *j, uint64_t v);
 void fd_json_double(struct fd_json *j, double v); /* NaN and infinities become null */

@@ -16,8 +16,28 @@ char *fd_format_time(char *buf, size_t n, int64_t unix_ns)
 		snprintf(buf, n, "@%lld", (long long)unix_ns);
 		return buf;
 	}
-	snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(rem / 1000000));
+	int year = tm.tm_year + 1900;
+	if (n < 25 || year < 0 || year > 9999) {
+		snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year, tm.tm_mon + 1,
+			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(rem / 1000000));
+		return buf;
+	}
+	/* the same digits without printf: text and ECS sinks format one time
+	 * per record */
+	int f[7] = {year, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		    (int)(rem / 1000000)};
+	static const char sep[] = "--T::.Z";
+	char *o = buf;
+	for (int i = 0; i < 7; i++) {
+		int w = i == 0 ? 4 : i == 6 ? 3 : 2;
+		for (int k = w - 1; k >= 0; k--) {
+			o[k] = (char)('0' + f[i] % 10);
+			f[i] /= 10;
+		}
+		o += w;
+		*o++ = sep[i];
+	}
+	*o = '\0';
 	return buf;
 }
 

@@ -595,6 +595,29 @@ const char *fd_event_kind_name(enum fd_event_kind k)
 	return kind_names[k];
 }
 
+const char *fd_verdict_name(enum fd_verdict v)
+{
+	static const char *const names[] = {
+		[FD_VERDICT_FIXES] = "fixes",
+		[FD_VERDICT_HELPS] = "helps",
+		[FD_VERDICT_NOTHING] = "no_effect",
+		[FD_VERDICT_WORSENS] = "worsens",
+	};
+	if ((unsigned)v >= sizeof(names) / sizeof(names[0]))
+		return NULL;
+	return names[v];
+}
+
+const struct fd_action *fd_scenario_find_action(const struct fd_scenario *s, const char *name)
+{
+	if (!s || !name)
+		return NULL;
+	for (size_t i = 0; i < s->n_actions; i++)
+		if (strcmp(s->actions[i].name, name) == 0)
+			return &s->actions[i];
+	return NULL;
+}
+
 struct fd_service *fd_scenario_find_service(const struct fd_scenario *s, const char *name)
 {
 	if (!s || !name)
@@ -668,6 +691,8 @@ out:
 	}
 	free(p.event_nodes);
 	free(p.undoes_nodes);
+	free(p.action_nodes);
+	free(p.action_undoes);
 	fd_arena_destroy(tree);
 	if (rc < 0) {
 		fd_arena_destroy(p.arena);

@@ -334,6 +334,7 @@ enum fd_change {
 	FD_CHANGE_MEMORY_LEAK = 1u << 8,
 	FD_CHANGE_TIMEOUT = 1u << 9,
 	FD_CHANGE_TAIL = 1u << 10,
+	FD_CHANGE_RETRIES = 1u << 11,
 };
 
 /* A change of model parameters. Between start_ns and start_ns + ramp_ns it
@@ -358,6 +359,7 @@ struct fd_effect {
 	double cpu_mult;
 	double memory_leak_per_s;    /* bytes/s of growth */
 	int64_t timeout_ns;
+	int retries;                 /* caps the retries of the target's own calls */
 	struct fd_scope scope;
 	int64_t start_ns;
 	int64_t ramp_ns;
@@ -417,6 +419,10 @@ struct fd_event {
 	const char *config_value;
 	int instance;                /* instance_loss, restart: -1 = all */
 	int instances;               /* scale_out: new instance count */
+	/* scale_out: the version the new instances run (a previous
+	 * ReplicaSet scaled back up); NULL = the service's current one.
+	 * (`version` above is deploy's and rollback's.) */
+	const char *scale_version;
 	struct fd_cache *cache;      /* cache_flush */
 	/* mitigations: the event undone or damped (rollback: the last deploy of
 	 * the service; flag_off: the last feature_flag of the flag); may be
@@ -479,6 +485,30 @@ struct fd_answer {
 	size_t n_evidence;
 };
 
+/* What taking an action does to the incident, per the answer key. */
+enum fd_verdict {
+	FD_VERDICT_FIXES,     /* the mitigation */
+	FD_VERDICT_HELPS,     /* only partly */
+	FD_VERDICT_NOTHING,   /* plausible, changes nothing that matters */
+	FD_VERDICT_WORSENS,
+};
+
+/* A named intervention a drill's candidate can ask for (actions:). Its event
+ * is an ordinary event of a mitigation kind (or config_change,
+ * feature_flag...) whose time is not known in advance: event.at_ns is 0 and
+ * the effects' start_ns / end_ns are relative to the moment the action is
+ * taken. event.id is n_events + the action's id, so a simulation can keep
+ * per-event state for timeline events and actions in one array. */
+struct fd_action {
+	int id;                      /* dense, in file order */
+	const char *name;            /* unique; [A-Za-z0-9._-] (it goes in URLs) */
+	const char *title;           /* the button's text */
+	enum fd_verdict verdict;
+	const char *why;             /* the answer key's explanation; may be NULL */
+	struct fd_event event;
+	struct fd_pos pos;
+};
+
 struct fd_scenario {
 	const char *file;            /* name used in messages */
 	const char *name;
@@ -515,6 +545,12 @@ struct fd_scenario {
 	struct fd_noise_cron *noise_crons;
 	size_t n_noise_crons;
 	struct fd_answer answer;
+	/* Live drills (drill:, actions:). */
+	struct fd_action *actions;
+	size_t n_actions;
+	int64_t join_at_ns;          /* drill.join_at: the default history; 0 */
+	const char **hints;          /* drill.hints; default: answer.investigation */
+	size_t n_hints;
 
 	void *internal_;             /* owns the memory; not for callers */
 };
@@ -535,6 +571,12 @@ void fd_scenario_destroy(struct fd_scenario *s);
 
 /* "deploy", "rollback"... ; NULL when out of range. */
 const char *fd_event_kind_name(enum fd_event_kind k);
+
+/* "fixes", "helps", "no_effect", "worsens"; NULL when out of range. */
+const char *fd_verdict_name(enum fd_verdict v);
+
+/* The action with this name, or NULL. */
+const struct fd_action *fd_scenario_find_action(const struct fd_scenario *s, const char *name);
 
 /* Looks a service / endpoint up by name; NULL when absent. */
 struct fd_service *fd_scenario_find_service(const struct fd_scenario *s,

@@ -38,6 +38,10 @@ struct sp {
 	const struct yt_node **event_nodes; /* [n_events] as in the file */
 	const struct yt_node **undoes_nodes; /* [n_events] explicit `undoes` */
 	const struct yt_node *trigger_node;  /* answer.trigger_event */
+	/* actions: (scenario_actions.c) */
+	const struct yt_node **action_nodes;  /* [n_actions] */
+	const struct yt_node **action_undoes; /* [n_actions] explicit `undoes` */
+	bool in_action;               /* parsing an action: no timeline offsets */
 };
 
 /* ---- errors (scenario.c) ---------------------------------------------------- */
@@ -100,6 +104,9 @@ void sp_dist_fit(struct fd_dist *d);
 /* errors: 5% or {rate: 5%, status: 503} */
 int sp_errors(struct sp *p, const struct yt_node *node, const char *key,
 	      double *prob, int *status);
+/* A list of strings, or one string for a list of one. */
+int sp_string_list(struct sp *p, const struct yt_node *node, const char *key,
+		   const char ***out, size_t *n);
 int sp_retry(struct sp *p, const struct yt_node *node, const char *key,
 	     struct fd_retry *out);
 
@@ -146,6 +153,16 @@ int sp_parse_calls(struct sp *p, const struct yt_node *node, const char *key,
 		   size_t *n);
 /* scenario_timeline.c */
 int sp_parse_timeline(struct sp *p, const struct yt_node *node);
+/* scenario_timeline.c: one event's kind, parameters and effects (not `at`,
+ * which the caller sets first). Keys in `extra` (NULL-terminated, may be
+ * NULL) are the caller's and skipped; *undoes gets an explicit `undoes`. */
+int sp_parse_event(struct sp *p, const struct yt_node *node, struct fd_event *ev,
+		   const char *const *extra, const struct yt_node **undoes);
+/* scenario_actions.c: actions: and drill: (after the timeline), and the
+ * checks across them (after sp_resolve's). */
+int sp_parse_actions(struct sp *p, const struct yt_node *node);
+int sp_parse_drill(struct sp *p, const struct yt_node *node);
+int sp_resolve_actions(struct sp *p);
 /* scenario_resolve.c */
 int sp_finish_queries(struct sp *p);
 int sp_resolve(struct sp *p);

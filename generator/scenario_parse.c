@@ -1026,7 +1026,7 @@ static int parse_noise(struct sp *p, const struct yt_node *node)
 
 /* ---- answer ------------------------------------------------------------------- */
 
-static int string_list(struct sp *p, const struct yt_node *node, const char *key,
+int sp_string_list(struct sp *p, const struct yt_node *node, const char *key,
 		       const char ***out, size_t *n)
 {
 	int rc;
@@ -1078,13 +1078,13 @@ static int parse_answer(struct sp *p, const struct yt_node *node)
 				    (const char **)(void *)((char *)a + strings[i].off))) < 0)
 			return rc;
 	if ((v = yt_get(node, "investigation")) &&
-	    (rc = string_list(p, v, "investigation", &a->investigation, &a->n_investigation)) < 0)
+	    (rc = sp_string_list(p, v, "investigation", &a->investigation, &a->n_investigation)) < 0)
 		return rc;
 	if ((v = yt_get(node, "red_herrings")) &&
-	    (rc = string_list(p, v, "red_herrings", &a->red_herrings, &a->n_red_herrings)) < 0)
+	    (rc = sp_string_list(p, v, "red_herrings", &a->red_herrings, &a->n_red_herrings)) < 0)
 		return rc;
 	if ((v = yt_get(node, "evidence")) &&
-	    (rc = string_list(p, v, "evidence", &a->evidence, &a->n_evidence)) < 0)
+	    (rc = sp_string_list(p, v, "evidence", &a->evidence, &a->n_evidence)) < 0)
 		return rc;
 	/* resolved once the events have their names (scenario_resolve.c) */
 	p->trigger_node = yt_get(node, "trigger_event");
@@ -1159,7 +1159,8 @@ int sp_parse_root(struct sp *p, const struct yt_node *root)
 					   "seed", "environment", "trace_sampling",
 					   "access_log_sampling", "scrape_interval", "services",
 					   "databases", "caches", "queues", "dependencies",
-					   "traffic", "timeline", "noise", "answer", NULL};
+					   "traffic", "timeline", "noise", "answer", "actions",
+					   "drill", NULL};
 	struct fd_scenario *s = p->s;
 	const struct yt_node *v, *sv;
 	int rc;
@@ -1220,6 +1221,10 @@ int sp_parse_root(struct sp *p, const struct yt_node *root)
 	if ((v = yt_get(root, "timeline")) && !yt_is_null(v) && (rc = sp_parse_timeline(p, v)) < 0)
 		return rc;
 	if ((v = yt_get(root, "answer")) && !yt_is_null(v) && (rc = parse_answer(p, v)) < 0)
+		return rc;
+	if ((v = yt_get(root, "actions")) && !yt_is_null(v) && (rc = sp_parse_actions(p, v)) < 0)
+		return rc;
+	if ((v = yt_get(root, "drill")) && !yt_is_null(v) && (rc = sp_parse_drill(p, v)) < 0)
 		return rc;
 	return 0;
 }

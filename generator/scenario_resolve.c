@@ -328,7 +328,8 @@ int sp_resolve(struct sp *p)
 {
 	int rc;
 	if ((rc = check_cycles(p)) < 0 || (rc = name_events(p)) < 0 ||
-	    (rc = walk_timeline(p)) < 0 || (rc = resolve_trigger(p)) < 0)
+	    (rc = walk_timeline(p)) < 0 || (rc = resolve_trigger(p)) < 0 ||
+	    (rc = sp_resolve_actions(p)) < 0)
 		return rc;
 	return 0;
 }

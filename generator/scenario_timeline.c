@@ -260,6 +260,7 @@ static const struct {
 	{"memory_leak", FD_CHANGE_MEMORY_LEAK, 1u << FD_TARGET_SERVICE, "a service"},
 	{"timeout", FD_CHANGE_TIMEOUT, (1u << FD_TARGET_SERVICE) | (1u << FD_TARGET_ENDPOINT),
 	 "a service or an endpoint"},
+	{"retries", FD_CHANGE_RETRIES, 1u << FD_TARGET_SERVICE, "a service (the caller)"},
 };
 
 static int check_change(struct sp *p, const struct fd_effect *e, const char *key,
@@ -429,6 +430,8 @@ static int effect_timing(struct sp *p, const struct yt_node *node, struct fd_eff
 			return sp_fail(p, dur->pos, "duration: must be greater than 0");
 		e->end_ns = d > INT64_MAX - e->start_ns ? FD_FOREVER : e->start_ns + d;
 	}
+	if (until && p->in_action)
+		return sp_fail(p, until->pos, "until: an action's effect starts when the action is taken; give its duration instead");
 	if (until) {
 		if ((rc = sp_offset(p, until, "until", &d)) < 0)
 			return rc;
@@ -444,8 +447,8 @@ static int parse_effect(struct sp *p, const struct yt_node *node, struct fd_effe
 {
 	static const char *const keys[] = {"target", "latency", "tail", "errors", "hit_ratio",
 					   "throughput", "pool", "rate", "cpu", "memory_leak",
-					   "timeout", "scope", "delay", "ramp", "duration", "until",
-					   NULL};
+					   "timeout", "retries", "scope", "delay", "ramp", "duration",
+					   "until", NULL};
 	const struct yt_node *v;
 	int rc;
 	e->pos = node->pos;
@@ -507,9 +510,16 @@ static int parse_effect(struct sp *p, const struct yt_node *node, struct fd_effe
 			return rc;
 		e->changes |= FD_CHANGE_TIMEOUT;
 	}
+	if ((v = yt_get(node, "retries"))) {
+		/* the target's own outgoing calls retry at most this often
+		 * (0: a retry storm switched off) */
+		if ((rc = sp_int(p, v, "retries", 0, 10, &e->retries)) < 0)
+			return rc;
+		e->changes |= FD_CHANGE_RETRIES;
+	}
 	if (!e->changes)
 		return sp_fail(p, node->pos,
-			       "effect: changes nothing (give latency, errors, hit_ratio, throughput, pool, rate, cpu, memory_leak, timeout or tail)");
+			       "effect: changes nothing (give latency, errors, hit_ratio, throughput, pool, rate, cpu, memory_leak, timeout, retries or tail)");
 	if ((v = yt_get(node, "scope")) && !yt_is_null(v) && (rc = parse_scope(p, v, e)) < 0)
 		return rc;
 	return effect_timing(p, node, e);
@@ -533,7 +543,8 @@ static const char *const k_loss[] = {"service", "instance", NULL};
 static const char *const k_rollback[] = {"service", "version", "rollout", "undoes", "damping",
 					 NULL};
 static const char *const k_flag_off[] = {"flag", "undoes", "damping", NULL};
-static const char *const k_scale[] = {"service", "instances", "undoes", "damping", NULL};
+static const char *const k_scale[] = {"service", "instances", "version", "undoes", "damping",
+				      NULL};
 static const char *const k_restart[] = {"service", "instance", "rollout", "undoes", "damping",
 					NULL};
 
@@ -592,7 +603,7 @@ static int shorthand_target(struct sp *p, const struct yt_node *params, const ch
 }
 
 static int mitigation_params(struct sp *p, const struct yt_node *params, struct fd_event *ev,
-			     size_t idx)
+			     const struct yt_node **undoes)
 {
 	const struct yt_node *v;
 	int rc;
@@ -600,7 +611,7 @@ static int mitigation_params(struct sp *p, const struct yt_node *params, struct 
 		const char *name;
 		if ((rc = sp_name(p, v, "undoes", &name)) < 0)
 			return rc;
-		p->undoes_nodes[idx] = v;
+		*undoes = v;
 	}
 	if ((v = yt_get(params, "damping")) && (rc = sp_fraction(p, v, "damping", &ev->damping)) < 0)
 		return rc;
@@ -608,8 +619,8 @@ static int mitigation_params(struct sp *p, const struct yt_node *params, struct 
 }
 
 /* The kind's own parameters; a shorthand kind fills *sh and sets *has_sh. */
-static int parse_kind(struct sp *p, const struct yt_node *params, struct fd_event *ev, size_t idx,
-		      struct fd_effect *sh, bool *has_sh)
+static int parse_kind(struct sp *p, const struct yt_node *params, struct fd_event *ev,
+		      const struct yt_node **undoes, struct fd_effect *sh, bool *has_sh)
 {
 	const struct yt_node *v;
 	const char *what = ev->kind_name;
@@ -749,17 +760,19 @@ static int parse_kind(struct sp *p, const struct yt_node *params, struct fd_even
 			return rc;
 		if ((v = yt_get(params, "rollout")) && (rc = sp_duration(p, v, "rollout", &ev->rollout_ns)) < 0)
 			return rc;
-		return mitigation_params(p, params, ev, idx);
+		return mitigation_params(p, params, ev, undoes);
 	case FD_EVENT_FLAG_OFF:
 		if ((rc = sp_need(p, params, "flag", what, &v)) < 0 || (rc = sp_name(p, v, "flag", &ev->flag)) < 0)
 			return rc;
-		return mitigation_params(p, params, ev, idx);
+		return mitigation_params(p, params, ev, undoes);
 	case FD_EVENT_SCALE_OUT:
 		if ((rc = event_service(p, params, what, true, &ev->service)) < 0 ||
 		    (rc = sp_need(p, params, "instances", what, &v)) < 0 ||
 		    (rc = sp_int(p, v, "instances", 1, 1000, &ev->instances)) < 0)
 			return rc;
-		return mitigation_params(p, params, ev, idx);
+		if ((v = yt_get(params, "version")) && (rc = sp_name(p, v, "version", &ev->scale_version)) < 0)
+			return rc;
+		return mitigation_params(p, params, ev, undoes);
 	case FD_EVENT_RESTART:
 		if ((rc = event_service(p, params, what, true, &ev->service)) < 0)
 			return rc;
@@ -769,15 +782,16 @@ static int parse_kind(struct sp *p, const struct yt_node *params, struct fd_even
 		ev->rollout_ns = ev->instance < 0 ? 2 * 60 * SP_NS : 0;
 		if ((v = yt_get(params, "rollout")) && (rc = sp_duration(p, v, "rollout", &ev->rollout_ns)) < 0)
 			return rc;
-		return mitigation_params(p, params, ev, idx);
+		return mitigation_params(p, params, ev, undoes);
 	}
 	*has_sh = true;
 	return effect_timing(p, params, sh);
 }
 
-static int parse_event(struct sp *p, const struct yt_node *node, struct fd_event *ev, size_t idx)
+int sp_parse_event(struct sp *p, const struct yt_node *node, struct fd_event *ev,
+		   const char *const *extra, const struct yt_node **undoes)
 {
-	static const char *const common[] = {"at", "name", "description", "effects"};
+	static const char *const common[] = {"at", "name", "description", "effects", "mitigation"};
 	const struct yt_node *kind_key = NULL, *params = NULL, *v;
 	int rc;
 	ev->pos = node->pos;
@@ -786,24 +800,26 @@ static int parse_event(struct sp *p, const struct yt_node *node, struct fd_event
 	for (size_t i = 0; i < node->n; i++) {
 		const struct yt_node *k = node->items[2 * i];
 		bool is_common = false;
-		for (size_t j = 0; j < 4; j++)
+		for (size_t j = 0; j < 5; j++)
 			is_common = is_common || strcmp(k->str, common[j]) == 0;
+		for (size_t j = 0; extra && extra[j]; j++)
+			is_common = is_common || strcmp(k->str, extra[j]) == 0;
 		if (is_common)
 			continue;
 		size_t j;
 		for (j = 0; j < N_KINDS && strcmp(fd_event_kind_name(kinds[j].kind), k->str) != 0; j++)
 			;
 		if (j == N_KINDS) {
-			const char *cands[4 + N_KINDS];
-			for (size_t c = 0; c < 4; c++)
+			const char *cands[5 + N_KINDS];
+			for (size_t c = 0; c < 5; c++)
 				cands[c] = common[c];
 			for (size_t c = 0; c < N_KINDS; c++)
-				cands[4 + c] = fd_event_kind_name(kinds[c].kind);
-			const char *best = fd_suggest(k->str, cands, 4 + N_KINDS);
+				cands[5 + c] = fd_event_kind_name(kinds[c].kind);
+			const char *best = fd_suggest(k->str, cands, 5 + N_KINDS);
 			if (best)
 				return sp_fail(p, k->pos, "unknown key '%s' in event (did you mean '%s'?)",
 					       k->str, best);
-			return sp_fail(p, k->pos, "unknown key '%s' in event (an event has at, name, description, effects and one kind: deploy, config_change, feature_flag, traffic_spike, dependency_slowdown, outage, index_dropped, lock_contention, memory_leak, cache_flush, certificate_expiry, instance_loss, rollback, flag_off, scale_out or restart)",
+			return sp_fail(p, k->pos, "unknown key '%s' in event (an event has at, name, description, effects, mitigation and one kind: deploy, config_change, feature_flag, traffic_spike, dependency_slowdown, outage, index_dropped, lock_contention, memory_leak, cache_flush, certificate_expiry, instance_loss, rollback, flag_off, scale_out or restart)",
 				       k->str);
 		}
 		if (kind_key)
@@ -821,6 +837,16 @@ static int parse_event(struct sp *p, const struct yt_node *node, struct fd_event
 		return rc;
 	if ((v = yt_get(node, "description")) && (rc = sp_string(p, v, "description", &ev->description)) < 0)
 		return rc;
+	/* mitigation: true marks a change that mitigates (a config change
+	 * raising a pool), so a live drill leaves it out like a rollback */
+	if ((v = yt_get(node, "mitigation"))) {
+		bool m;
+		if ((rc = sp_bool(p, v, "mitigation", &m)) < 0)
+			return rc;
+		if (!m && ev->mitigation)
+			return sp_fail(p, v->pos, "mitigation: a %s is always a mitigation", ev->kind_name);
+		ev->mitigation = m;
+	}
 
 	/* parameters: a mapping, or nothing for a kind without required ones */
 	struct yt_node empty = {.kind = YT_MAP, .pos = params->pos};
@@ -835,7 +861,7 @@ static int parse_event(struct sp *p, const struct yt_node *node, struct fd_event
 		return rc;
 	struct fd_effect sh = {0};
 	bool has_sh = false;
-	if ((rc = parse_kind(p, params, ev, idx, &sh, &has_sh)) < 0)
+	if ((rc = parse_kind(p, params, ev, undoes, &sh, &has_sh)) < 0)
 		return rc;
 
 	const struct yt_node *effects = yt_get(node, "effects");
@@ -919,7 +945,7 @@ int sp_parse_timeline(struct sp *p, const struct yt_node *node)
 		ev->id = (int)k;
 		ev->at_ns = order[k].at;
 		p->event_nodes[k] = node->items[order[k].i];
-		if ((rc = parse_event(p, p->event_nodes[k], ev, k)) < 0)
+		if ((rc = sp_parse_event(p, p->event_nodes[k], ev, NULL, &p->undoes_nodes[k])) < 0)
 			goto out;
 	}
 	rc = 0;

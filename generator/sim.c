@@ -45,6 +45,7 @@ int fd_sim_create(const struct fd_scenario *sc, const struct fd_sim_options *opt
 	if (!s)
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	s->sc = sc;
+	s->live = opts && opts->live;
 	s->seed = opts && opts->seed_set ? opts->seed : sc->seed;
 	s->start = opts && opts->start_set ? opts->start_ns : sc->start_ns;
 	int64_t duration = opts && opts->duration_ns > 0 ? opts->duration_ns : sc->duration_ns;
@@ -53,6 +54,7 @@ int fd_sim_create(const struct fd_scenario *sc, const struct fd_sim_options *opt
 		return fd_error_set(err, FD_EINPUT, "duration must be positive and end before year 2262");
 	}
 	s->end = s->start + duration;
+	s->advanced = s->start;
 	s->scrape = sc->scrape_interval_ns >= NS ? sc->scrape_interval_ns : 15 * NS;
 	s->nslots = (size_t)((HORIZON_NS + LOOKAHEAD_NS) / s->scrape) + 4;
 	fd_rng_seed(&s->rng, s->seed);
@@ -118,6 +120,8 @@ int fd_sim_create(const struct fd_scenario *sc, const struct fd_sim_options *opt
 			if (sc->events[e].kind == FD_EVENT_SCALE_OUT && sc->events[e].service == sv->def &&
 			    sc->events[e].instances > sv->n_inst)
 				sv->n_inst = sc->events[e].instances;
+		if (sim_actions_max_instances(s, sv->def) > sv->n_inst)
+			sv->n_inst = sim_actions_max_instances(s, sv->def);
 		sv->inst = calloc((size_t)sv->n_inst, sizeof(*sv->inst));
 		if (!sv->inst)
 			goto nomem;
@@ -171,108 +175,164 @@ nomem:
 
 enum work { W_NONE, W_ARRIVAL, W_NOISE, W_CRON, W_QUEUE };
 
-int fd_sim_run(struct fd_sim *s, fd_sim_emit_fn emit, void *ctx, struct fd_error *err)
+/* Where the loop is between two steps (fd_sim_advance). */
+struct sim_loop {
+	struct traffic_state *ts;
+	int64_t *noise_next, *cron_next;
+	int64_t next_queue, next_state, next_scrape;
+	size_t next_event;
+};
+
+static void loop_free(struct sim_loop *l)
+{
+	if (!l)
+		return;
+	free(l->ts);
+	free(l->noise_next);
+	free(l->cron_next);
+	free(l);
+}
+
+static struct sim_loop *loop_create(struct fd_sim *s)
+{
+	const struct fd_scenario *sc = s->sc;
+	struct sim_loop *l = calloc(1, sizeof(*l));
+	if (!l)
+		return NULL;
+	l->ts = calloc(sc->n_traffic ? sc->n_traffic : 1, sizeof(*l->ts));
+	l->noise_next = calloc(sc->n_noise_logs ? sc->n_noise_logs : 1, sizeof(int64_t));
+	l->cron_next = calloc(sc->n_noise_crons ? sc->n_noise_crons : 1, sizeof(int64_t));
+	if (!l->ts || !l->noise_next || !l->cron_next) {
+		loop_free(l);
+		return NULL;
+	}
+	for (size_t i = 0; i < sc->n_traffic; i++) {
+		double r = sim_traffic_rate(s, &sc->traffic[i], &l->ts[i], s->start);
+		l->ts[i].next = s->start + (r > 0 ? (int64_t)fd_rng_exp(&s->rng, 1e9 / r) : NS);
+	}
+	for (size_t i = 0; i < sc->n_noise_logs; i++)
+		l->noise_next[i] = sc->noise_logs[i].rate > 0
+				   ? s->start + (int64_t)fd_rng_exp(&s->rng, 1e9 / sc->noise_logs[i].rate)
+				   : INT64_MAX;
+	for (size_t i = 0; i < sc->n_noise_crons; i++)
+		l->cron_next[i] = s->start + sc->noise_crons[i].first_ns;
+	l->next_queue = s->start + STEP_NS;
+	l->next_state = s->start;
+	l->next_scrape = s->start + s->scrape;
+	return l;
+}
+
+int fd_sim_advance(struct fd_sim *s, int64_t until, fd_sim_emit_fn emit, void *ctx, struct fd_error *err)
 {
 	const struct fd_scenario *sc = s->sc;
 	s->emit = emit;
 	s->emit_ctx = ctx;
 	s->err = err;
-	struct traffic_state *ts = calloc(sc->n_traffic ? sc->n_traffic : 1, sizeof(*ts));
-	int64_t *noise_next = calloc(sc->n_noise_logs ? sc->n_noise_logs : 1, sizeof(int64_t));
-	int64_t *cron_next = calloc(sc->n_noise_crons ? sc->n_noise_crons : 1, sizeof(int64_t));
-	if (!ts || !noise_next || !cron_next) {
-		free(ts);
-		free(noise_next);
-		free(cron_next);
+	if (!s->loop && !(s->loop = loop_create(s)))
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
-	}
-	for (size_t i = 0; i < sc->n_traffic; i++) {
-		double r = sim_traffic_rate(s, &sc->traffic[i], &ts[i], s->start);
-		ts[i].next = s->start + (r > 0 ? (int64_t)fd_rng_exp(&s->rng, 1e9 / r) : NS);
-	}
-	for (size_t i = 0; i < sc->n_noise_logs; i++)
-		noise_next[i] = sc->noise_logs[i].rate > 0
-				? s->start + (int64_t)fd_rng_exp(&s->rng, 1e9 / sc->noise_logs[i].rate)
-				: INT64_MAX;
-	for (size_t i = 0; i < sc->n_noise_crons; i++)
-		cron_next[i] = s->start + sc->noise_crons[i].first_ns;
-	int64_t next_queue = s->start + STEP_NS, next_state = s->start, next_scrape = s->start + s->scrape;
-	size_t next_event = 0;
-
+	struct sim_loop *l = s->loop;
+	if (until > s->end)
+		until = s->end;
 	while (!s->failed) {
-		int64_t t = next_queue;
+		int64_t t = l->next_queue;
 		enum work what = W_QUEUE;
 		size_t which = 0;
 		for (size_t i = 0; i < sc->n_traffic; i++)
-			if (ts[i].next < t) {
-				t = ts[i].next;
+			if (l->ts[i].next < t) {
+				t = l->ts[i].next;
 				what = W_ARRIVAL;
 				which = i;
 			}
 		for (size_t i = 0; i < sc->n_noise_logs; i++)
-			if (noise_next[i] < t) {
-				t = noise_next[i];
+			if (l->noise_next[i] < t) {
+				t = l->noise_next[i];
 				what = W_NOISE;
 				which = i;
 			}
 		for (size_t i = 0; i < sc->n_noise_crons; i++)
-			if (cron_next[i] < t) {
-				t = cron_next[i];
+			if (l->cron_next[i] < t) {
+				t = l->cron_next[i];
 				what = W_CRON;
 				which = i;
 			}
-		if (t >= s->end)
-			break;
+		if (t >= until)
+			break; /* the next step starts here */
+		sim_actions_register(s, t);
 		s->now = t;
-		while (next_state <= t + LOOKAHEAD_NS && next_state < s->end) {
-			sim_state_step(s, next_state, &next_event);
-			next_state += STEP_NS;
+		while (l->next_state <= t + LOOKAHEAD_NS && l->next_state < s->end) {
+			sim_state_step(s, l->next_state, &l->next_event);
+			l->next_state += STEP_NS;
 		}
-		while (next_scrape < t && next_scrape <= s->end) {
-			sim_scrape(s, next_scrape);
-			next_scrape += s->scrape;
+		while (l->next_scrape < t && l->next_scrape <= s->end) {
+			sim_scrape(s, l->next_scrape);
+			l->next_scrape += s->scrape;
 		}
 		sim_drain(s, t);
 		switch (what) {
 		case W_ARRIVAL: {
 			sim_arrival(s, &sc->traffic[which], t);
-			double r = sim_traffic_rate(s, &sc->traffic[which], &ts[which], t);
-			ts[which].next = t + (r > 1e-9 ? 1 + (int64_t)fd_rng_exp(&s->rng, 1e9 / r) : NS);
+			double r = sim_traffic_rate(s, &sc->traffic[which], &l->ts[which], t);
+			l->ts[which].next = t + (r > 1e-9 ? 1 + (int64_t)fd_rng_exp(&s->rng, 1e9 / r) : NS);
 			break;
 		}
 		case W_NOISE:
 			sim_noise_line(s, &sc->noise_logs[which], t);
-			noise_next[which] = t + 1 + (int64_t)fd_rng_exp(&s->rng, 1e9 / sc->noise_logs[which].rate);
+			l->noise_next[which] = t + 1 + (int64_t)fd_rng_exp(&s->rng, 1e9 / sc->noise_logs[which].rate);
 			break;
 		case W_CRON:
 			sim_cron_run(s, &sc->noise_crons[which], t);
-			cron_next[which] = sc->noise_crons[which].every_ns > 0
-					   ? t + sc->noise_crons[which].every_ns : INT64_MAX;
+			l->cron_next[which] = sc->noise_crons[which].every_ns > 0
+					      ? t + sc->noise_crons[which].every_ns : INT64_MAX;
 			break;
 		case W_QUEUE:
 		default:
 			sim_queue_step(s, t);
-			next_queue += STEP_NS;
+			l->next_queue += STEP_NS;
 			break;
 		}
 	}
-	while (!s->failed && next_state < s->end) {
-		sim_state_step(s, next_state, &next_event);
-		next_state += STEP_NS;
+	if (until > s->advanced)
+		s->advanced = until;
+	return s->failed;
+}
+
+int fd_sim_finish(struct fd_sim *s, int64_t end, fd_sim_emit_fn emit, void *ctx, struct fd_error *err)
+{
+	if (end < s->advanced || end > s->end)
+		return fd_error_set(err, FD_EINPUT, "the simulation cannot end before where it got to, nor after its end");
+	/* A live run had no end while it stepped; it has one now. */
+	s->end = end;
+	int rc = fd_sim_advance(s, end, emit, ctx, err);
+	if (rc < 0)
+		return rc;
+	struct sim_loop *l = s->loop;
+	while (!s->failed && l->next_state < s->end) {
+		sim_state_step(s, l->next_state, &l->next_event);
+		l->next_state += STEP_NS;
 	}
-	while (!s->failed && next_scrape <= s->end) {
-		sim_scrape(s, next_scrape);
-		next_scrape += s->scrape;
+	while (!s->failed && l->next_scrape <= s->end) {
+		sim_scrape(s, l->next_scrape);
+		l->next_scrape += s->scrape;
 	}
 	sim_drain(s, INT64_MAX);
-	free(ts);
-	free(noise_next);
-	free(cron_next);
+	loop_free(s->loop);
+	s->loop = NULL;
 	if (s->failed)
 		return s->failed;
 	if (sim_answer_measure(s) < 0)
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	return 0;
+}
+
+int fd_sim_run(struct fd_sim *s, fd_sim_emit_fn emit, void *ctx, struct fd_error *err)
+{
+	return fd_sim_finish(s, s->end, emit, ctx, err);
+}
+
+void fd_sim_set_observer(struct fd_sim *s, fd_sim_request_fn fn, void *ctx)
+{
+	s->observe = fn;
+	s->observe_ctx = ctx;
 }
 
 size_t fd_sim_figures(const struct fd_sim *s, const struct fd_sim_figure **out)
@@ -291,6 +351,8 @@ void fd_sim_destroy(struct fd_sim *s)
 	if (!s)
 		return;
 	const struct fd_scenario *sc = s->sc;
+	loop_free(s->loop);
+	sim_actions_free(s);
 	sim_pending_free(s);
 	if (s->svcs) {
 		for (size_t i = 0; i < sc->n_services; i++) {

@@ -26,6 +26,9 @@ struct fd_sim_options {
 	bool start_set;
 	int64_t start_ns;    /* else the scenario's */
 	int64_t duration_ns; /* 0: the scenario's */
+	/* A live drill: timeline events marked mitigation are left out (the
+	 * candidate's actions mitigate, fd_sim_take). */
+	bool live;
 };
 
 /* Receives each record; the record is valid only during the call. A negative
@@ -36,7 +39,42 @@ typedef int (*fd_sim_emit_fn)(void *ctx, const struct fd_record *rec, struct fd_
 int fd_sim_create(const struct fd_scenario *scenario, const struct fd_sim_options *opts,
 		  struct fd_sim **out, struct fd_error *err);
 
+/* The whole run: fd_sim_finish at the end. */
 int fd_sim_run(struct fd_sim *sim, fd_sim_emit_fn emit, void *ctx, struct fd_error *err);
+
+/* ---- stepping, for live drills (drill/) -----------------------------------------
+ *
+ * fd_sim_advance(until) simulates the work that starts before `until` (unix
+ * ns) and emits the records that are final by then; called again with a
+ * later `until`, it goes on where it stopped. fd_sim_finish(end) ends the
+ * simulation at `end` (no earlier than the last until): the last scrapes,
+ * the records of the requests still under way, and the answer-key figures.
+ * Splitting a run into steps does not change its records. */
+int fd_sim_advance(struct fd_sim *sim, int64_t until, fd_sim_emit_fn emit, void *ctx,
+		   struct fd_error *err);
+int fd_sim_finish(struct fd_sim *sim, int64_t end, fd_sim_emit_fn emit, void *ctx,
+		  struct fd_error *err);
+
+/* The simulation computes a request whole when it arrives, so it runs up to
+ * a minute ahead of its clock (instance state, requests under way). An
+ * action can change what comes only this long after the last until. */
+#define FD_SIM_ACTION_LEAD_NS (61 * 1000000000LL)
+
+/* Takes action (one of the scenario's) so that it acts from `at` (unix ns,
+ * >= the last until + FD_SIM_ACTION_LEAD_NS, and not before an action
+ * taken earlier): its event happens at `at`, its effects count from there,
+ * and the event it undoes (if that has happened) ramps back over its
+ * rollout. The records are the same whether an action is taken between
+ * steps of a live run or before a run that is not stepped: the simulation
+ * brings it in when its work reaches at - FD_SIM_ACTION_LEAD_NS. Errors:
+ * FD_EINPUT (too early, or out of order), FD_ERUNTIME. */
+int fd_sim_take(struct fd_sim *sim, const struct fd_action *action, int64_t at, struct fd_error *err);
+
+/* Called for each request at an entry endpoint as it is simulated (in
+ * arrival order): when it started, how long it took, its status. */
+typedef void (*fd_sim_request_fn)(void *ctx, const struct fd_traffic *entry, int64_t start,
+				  int64_t duration_ns, int status);
+void fd_sim_set_observer(struct fd_sim *sim, fd_sim_request_fn fn, void *ctx);
 
 /* One answer-key figure: "p95" of "gateway POST /checkout" "during" = 4.1 "s". */
 struct fd_sim_figure {

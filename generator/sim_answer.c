@@ -175,7 +175,7 @@ static void find_trigger(struct fd_sim *s)
 	s->settle_at = s->trigger_at + settle;
 	for (size_t i = 0; i < sc->n_events; i++) {
 		const struct fd_event *e = &sc->events[i];
-		if (e->mitigation && e->at_ns >= trig->at_ns) {
+		if (e->mitigation && e->at_ns >= trig->at_ns && !s->live) {
 			s->mitigate_at = s->start + e->at_ns;
 			s->recovered_at = s->mitigate_at + e->rollout_ns + 5 * 60 * NS;
 			return;

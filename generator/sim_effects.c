@@ -41,6 +41,7 @@ void sim_mods_init(struct mods *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->mult = m->thr = m->rate = m->cpu = m->tail = 1;
+	m->retries = -1;
 }
 
 /* How strongly an effect acts at t (absolute): 0 before it starts, ramping
@@ -133,6 +134,8 @@ void sim_apply_effects(const struct fd_sim *s, const struct elist *l, const stru
 			m->leak += e->memory_leak_per_s * f;
 		if ((e->changes & FD_CHANGE_TIMEOUT) && f >= 0.5)
 			m->timeout = e->timeout_ns;
+		if ((e->changes & FD_CHANGE_RETRIES) && f >= 0.5)
+			m->retries = e->retries;
 	}
 }
 
@@ -193,13 +196,17 @@ int sim_effects_index(struct fd_sim *s)
 	ALLOC_LIST(by_traffic, sc->n_traffic)
 	ALLOC_LIST(by_queue, sc->n_queues)
 #undef ALLOC_LIST
-	s->evs = calloc(sc->n_events ? sc->n_events : 1, sizeof(*s->evs));
+	/* timeline events, then actions (their events' ids follow) */
+	size_t n_evs = sc->n_events + sc->n_actions;
+	s->evs = calloc(n_evs ? n_evs : 1, sizeof(*s->evs));
 	if (!s->evs)
 		return -1;
-	for (size_t i = 0; i < sc->n_events; i++)
+	for (size_t i = 0; i < n_evs; i++)
 		s->evs[i].undo_at = INT64_MAX;
 	for (size_t i = 0; i < sc->n_events; i++) {
 		const struct fd_event *ev = &sc->events[i];
+		if (s->live && ev->mitigation)
+			continue; /* left out of a live drill */
 		if (ev->mitigation && ev->undoes) {
 			struct event_state *es = &s->evs[ev->undoes->id];
 			es->undo_at = ev->at_ns;
@@ -213,6 +220,12 @@ int sim_effects_index(struct fd_sim *s)
 		}
 	}
 	return 0;
+}
+
+int sim_effects_add(struct fd_sim *s, const struct fd_effect *e)
+{
+	struct elist *l = target_list(s, &e->target);
+	return l ? elist_add(l, e) : 0;
 }
 
 static void free_elists(struct elist *l, size_t n)

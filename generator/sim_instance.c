@@ -241,7 +241,7 @@ static void crash_attempt(struct fd_sim *s, struct inst *in, int64_t at)
 		  in->id, in->crash_n, (double)backoff / 1e9);
 }
 
-static void apply_event(struct fd_sim *s, const struct fd_event *ev, int64_t t)
+void sim_apply_event(struct fd_sim *s, const struct fd_event *ev, int64_t t)
 {
 	struct svc *sv = ev->service ? &s->svcs[ev->service->id] : NULL;
 	struct inst *first = sv && sv->n_inst ? &sv->inst[0] : NULL;
@@ -266,7 +266,12 @@ static void apply_event(struct fd_sim *s, const struct fd_event *ev, int64_t t)
 		for (int i = sv->count; i < ev->instances && i < sv->n_inst; i++) {
 			struct inst *in = &sv->inst[i];
 			in->exists = true;
-			const char *v = sv->inst[0].version;
+			/* the current version, or an older ReplicaSet's scaled back up */
+			const char *v = ev->scale_version ? ev->scale_version : sv->inst[0].version;
+			if (ev->scale_version) {
+				in->version = v;
+				in->pinned = true;
+			}
 			if (sim_add_inc(s, in, t + sv->def->resources.startup_ns, v) == 0)
 				sim_lifecycle(s, in, t + sv->def->resources.startup_ns, SEV_INFO,
 					  "started %s %s on %s (scale out)", sv->def->name, v, in->id);
@@ -335,9 +340,12 @@ void sim_state_step(struct fd_sim *s, int64_t t, size_t *next_event)
 {
 	const struct fd_scenario *sc = s->sc;
 	while (*next_event < sc->n_events && s->start + sc->events[*next_event].at_ns <= t) {
-		apply_event(s, &sc->events[*next_event], s->start + sc->events[*next_event].at_ns);
+		const struct fd_event *ev = &sc->events[*next_event];
+		if (!(s->live && ev->mitigation)) /* a drill's candidate mitigates */
+			sim_apply_event(s, ev, s->start + ev->at_ns);
 		(*next_event)++;
 	}
+	sim_actions_apply(s, t);
 	for (size_t i = 0; i < sc->n_services; i++) {
 		struct svc *sv = &s->svcs[i];
 		const struct fd_resources *r = &sv->def->resources;
@@ -349,7 +357,7 @@ void sim_state_step(struct fd_sim *s, int64_t t, size_t *next_event)
 				break;
 			struct inst *in = &sv->inst[k];
 			const struct fd_event *rev = sv->rollout_event;
-			if (!in->lost && strcmp(in->version, sv->target_version) != 0) {
+			if (!in->lost && !in->pinned && strcmp(in->version, sv->target_version) != 0) {
 				if (rev->kind == FD_EVENT_DEPLOY && rev->crash_on_start) {
 					end_inc(in, at, false);
 					in->crashing = true;
@@ -375,7 +383,9 @@ void sim_state_step(struct fd_sim *s, int64_t t, size_t *next_event)
 				int64_t at = in->restart_pending_at;
 				in->restart_pending_at = 0;
 				sim_lifecycle(s, in, at, SEV_INFO, "restarting %s (operator restart)", in->id);
-				restart_instance(s, in, at, false, in->version, r->startup_ns);
+				/* a crash-looping process restarted crashes again */
+				if (!in->crashing)
+					restart_instance(s, in, at, false, in->version, r->startup_ns);
 			}
 			if (in->crashing && in->crash_next <= t)
 				crash_attempt(s, in, in->crash_next);

@@ -13,6 +13,7 @@
  *   sim_otlp.c      OTLP encoding of resources, spans, log records and metrics
  *   sim_pending.c   the heap of records waiting for their time, and the drain
  *   sim_answer.c    the answer key: measured figures per phase and the hops that gained time
+ *   sim_drill.c     actions taken during a live drill
  */
 #ifndef FD_SIM_INTERNAL_H
 #define FD_SIM_INTERNAL_H
@@ -166,6 +167,8 @@ struct inst {
 	size_t n_incs, cap_incs;
 	bool exists;        /* within the service's current instance count */
 	bool lost;
+	bool pinned;        /* scaled out with its own version: another ReplicaSet,
+	                       left alone by the service's rollouts */
 	double leaked;      /* bytes, current incarnation, at the last step */
 	uint64_t restarts;
 	double cpu_cum_ns, gc_cum_ns;
@@ -298,6 +301,15 @@ struct fd_sim {
 	struct fd_sim_figure *figs;
 	char **fig_text; /* per figure: its four strings in one block */
 	size_t n_figs;
+
+	/* stepping and live drills (sim.c, sim_drill.c) */
+	bool live;                /* timeline mitigations left out */
+	struct sim_loop *loop;    /* the run loop's state between steps */
+	int64_t advanced;         /* the last until */
+	struct sim_action **acts; /* actions taken, in time order */
+	size_t n_acts, n_registered, n_applied;
+	fd_sim_request_fn observe;
+	void *observe_ctx;
 };
 
 /* ---- one request ------------------------------------------------------- */
@@ -323,6 +335,7 @@ struct mods {
 	double thr, rate, cpu, leak;
 	double tail; /* multiplies draws above p95 only */
 	int64_t timeout;
+	int retries; /* caps the retries of the service's own calls; -1: no cap */
 };
 
 /* ---- spans and outcomes ------------------------------------------------ */
@@ -411,6 +424,14 @@ struct outcome sim_run_calls(struct fd_sim *s, struct req *rq, struct inst *in,
 				const struct fd_endpoint *ep, const struct fd_call *calls, size_t n,
 				int64_t t, const uint8_t *parent, int depth);
 
+/* sim_drill.c: brings in the actions due by work at t (before it is
+ * simulated); applies the registered actions due at state step t. */
+void sim_actions_register(struct fd_sim *s, int64_t t);
+void sim_actions_apply(struct fd_sim *s, int64_t t);
+/* The most instances an action can scale a service to (0: none). */
+int sim_actions_max_instances(const struct fd_sim *s, const struct fd_service *svc);
+void sim_actions_free(struct fd_sim *s);
+
 /* sim_effects.c */
 int64_t sim_sample_dist(struct fd_sim *s, const struct fd_dist *d);
 void sim_mods_init(struct mods *m);
@@ -420,6 +441,8 @@ double sim_mix(double base, double level, double target);
 int64_t sim_modify_latency(const struct fd_sim *s, int64_t v, const struct mods *m);
 /* Files every effect of the timeline under what it targets (s->by_*). */
 int sim_effects_index(struct fd_sim *s);
+/* Files one more effect (an action's, taken during a drill). */
+int sim_effects_add(struct fd_sim *s, const struct fd_effect *e);
 void sim_effects_free(struct fd_sim *s);
 
 /* sim_metrics.c */
@@ -453,6 +476,7 @@ void sim_queue_step(struct fd_sim *s, int64_t t);
 void sim_lifecycle(struct fd_sim *s, struct inst *in, int64_t t, int sev, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 void sim_state_step(struct fd_sim *s, int64_t t, size_t *next_event);
+void sim_apply_event(struct fd_sim *s, const struct fd_event *ev, int64_t t);
 
 /* sim_pending.c */
 int sim_oom(struct fd_sim *s);

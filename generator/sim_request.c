@@ -326,6 +326,17 @@ static struct outcome call_http(struct fd_sim *s, struct req *rq, struct inst *i
 	int64_t timeout = call->timeout_ns ? call->timeout_ns : callee ? callee->timeout_ns : 0;
 	const struct fd_retry *retry = call->has_retry ? &call->retry
 				       : callee ? &callee->retry : &(struct fd_retry){0};
+	/* a `retries` effect on the calling service caps its retries (a
+	 * drill's "disable retries") */
+	struct mods cm;
+	sim_mods_init(&cm);
+	sim_apply_effects(s, &s->by_service[in->svc->def->id], rq, in, t, &cm);
+	struct fd_retry capped;
+	if (cm.retries >= 0 && cm.retries < retry->max) {
+		capped = *retry;
+		capped.max = cm.retries;
+		retry = &capped;
+	}
 	const char *method = callee ? callee->method : call->method ? call->method : "GET";
 	const char *route = callee ? callee->route : call->route ? call->route : "/";
 	const char *peer = callee ? callee->service->name : dep->host ? dep->host : dep->name;

@@ -63,6 +63,8 @@ void sim_arrival(struct fd_sim *s, const struct fd_traffic *tr, int64_t t)
 	rq.phase = sim_phase_of(s, t);
 	struct outcome o = sim_serve(s, &rq, tr->entry, t, NULL, 0, NULL);
 	s->entry_requests++;
+	if (s->observe)
+		s->observe(s->observe_ctx, tr, t, o.end - t, o.status);
 	if (rq.phase >= 0) {
 		struct logh *h = &s->meas[(size_t)tr->id * NPHASES + (size_t)rq.phase];
 		sim_logh_add(h, o.end - t, o.status >= 500);

@@ -20,6 +20,7 @@
 #include "otlp/json.h"
 #include "otlp/json_read.h"
 #include "otlp/arena.h"
+#include "otlp/pbread.h"
 #include "otlp/pbwrite.h"
 
 struct fd_otlp_decoder {
@@ -82,83 +83,18 @@ uint32_t fd_otlp_decoder_scopes(const struct fd_otlp_decoder *d)
 	return fd_intern_count(d->scopes);
 }
 
-/* ---- the wire ---- */
-
-struct field {
-	uint32_t num;
-	unsigned type;
-	uint64_t v;        /* varint and fixed values */
-	const uint8_t *p;  /* length-delimited body */
-	size_t n;
-};
-
-/* The next field of a message body. The request was validated before the
- * walk, so a framing error here only ends the walk early. */
-static bool next_field(const uint8_t **pp, const uint8_t *end, struct field *f)
-{
-	const uint8_t *p = *pp;
-	uint64_t tag = 0;
-	unsigned shift = 0;
-	for (;;) {
-		if (p == end || shift > 63)
-			return false;
-		uint8_t b = *p++;
-		tag |= (uint64_t)(b & 0x7f) << shift;
-		shift += 7;
-		if (!(b & 0x80))
-			break;
-	}
-	f->num = (uint32_t)(tag >> 3);
-	f->type = (unsigned)(tag & 7);
-	f->v = 0;
-	f->p = NULL;
-	f->n = 0;
-	switch (f->type) {
-	case 0:
-	case 2:
-		shift = 0;
-		for (;;) {
-			if (p == end || shift > 63)
-				return false;
-			uint8_t b = *p++;
-			f->v |= (uint64_t)(b & 0x7f) << shift;
-			shift += 7;
-			if (!(b & 0x80))
-				break;
-		}
-		if (f->type == 2) {
-			if (f->v > (uint64_t)(end - p))
-				return false;
-			f->p = p;
-			f->n = (size_t)f->v;
-			p += f->n;
-		}
-		break;
-	case 1:
-	case 5: {
-		size_t w = f->type == 1 ? 8 : 4;
-		if ((size_t)(end - p) < w)
-			return false;
-		for (size_t i = 0; i < w; i++)
-			f->v |= (uint64_t)p[i] << (8 * i);
-		p += w;
-		break;
-	}
-	default:
-		return false;
-	}
-	*pp = p;
-	return true;
-}
+/* ---- the wire ----
+ * The request was validated before the walk, so a framing error here only
+ * ends the walk early. */
 
 /* The last value of fixed64 field num in a message (0 when absent). */
 static uint64_t fixed64_field(const uint8_t *p, size_t n, uint32_t num)
 {
-	const uint8_t *end = p + n;
-	struct field f;
+	struct fd_pb_reader r = fd_pb_reader(p, n);
+	struct fd_pb_field f;
 	uint64_t v = 0;
-	while (next_field(&p, end, &f))
-		if (f.num == num && f.type == 1)
+	while (fd_pb_next(&r, &f) > 0)
+		if (f.num == num && f.type == PB_FIXED64)
 			v = f.v;
 	return v;
 }
@@ -167,16 +103,16 @@ static uint64_t fixed64_field(const uint8_t *p, size_t n, uint32_t num)
  * exponential_histogram 10, summary 11}.data_points (1).time_unix_nano (3). */
 static uint64_t metric_time(const uint8_t *p, size_t n)
 {
-	const uint8_t *end = p + n;
-	struct field f;
+	struct fd_pb_reader r = fd_pb_reader(p, n);
+	struct fd_pb_field f;
 	uint64_t t = 0;
-	while (next_field(&p, end, &f)) {
-		if (f.type != 2 || !(f.num == 5 || f.num == 7 || f.num == 9 || f.num == 10 || f.num == 11))
+	while (fd_pb_next(&r, &f) > 0) {
+		if (f.type != PB_LEN || !(f.num == 5 || f.num == 7 || f.num == 9 || f.num == 10 || f.num == 11))
 			continue;
-		const uint8_t *q = f.p, *qend = f.p + f.n;
-		struct field dp;
-		while (next_field(&q, qend, &dp)) {
-			if (dp.num != 1 || dp.type != 2)
+		struct fd_pb_reader q = fd_pb_reader(f.p, f.n);
+		struct fd_pb_field dp;
+		while (fd_pb_next(&q, &dp) > 0) {
+			if (dp.num != 1 || dp.type != PB_LEN)
 				continue;
 			uint64_t x = fixed64_field(dp.p, dp.n, 3);
 			if (x > t)
@@ -208,53 +144,38 @@ static int64_t record_time(enum fd_signal sig, const uint8_t *p, size_t n, int64
 	return t && t <= INT64_MAX ? (int64_t)t : fallback;
 }
 
-/* The body of length-delimited field num (the last one; empty when absent). */
-static void sub_message(const uint8_t *p, size_t n, uint32_t num, const uint8_t **out,
-			size_t *out_n)
-{
-	const uint8_t *end = p + n;
-	struct field f;
-	*out = NULL;
-	*out_n = 0;
-	while (next_field(&p, end, &f))
-		if (f.num == num && f.type == 2) {
-			*out = f.p;
-			*out_n = f.n;
-		}
-}
-
 static int split(struct fd_otlp_decoder *d, enum fd_signal sig, const uint8_t *req, size_t len,
 		 int64_t fallback, fd_otlp_record_fn fn, void *ctx, struct fd_error *err)
 {
 	int count = 0;
 	if (len == 0)
 		return 0; /* an empty request; req may be NULL (JSON "{}") */
-	const uint8_t *p = req, *end = req + len;
-	struct field rf;
-	while (next_field(&p, end, &rf)) {
-		if (rf.num != 1 || rf.type != 2)
+	struct fd_pb_reader rr = fd_pb_reader(req, len);
+	struct fd_pb_field rf;
+	while (fd_pb_next(&rr, &rf) > 0) {
+		if (rf.num != 1 || rf.type != PB_LEN)
 			continue;
 		const uint8_t *res;
 		size_t res_n;
-		sub_message(rf.p, rf.n, 1, &res, &res_n);
+		fd_pb_find(rf.p, rf.n, 1, &res, &res_n);
 		const struct fd_blob *resource = fd_intern_add(d->resources, res, res_n);
 		if (!resource)
 			return fd_error_set(err, FD_ERUNTIME, "out of memory");
-		const uint8_t *q = rf.p, *qend = rf.p + rf.n;
-		struct field sf;
-		while (next_field(&q, qend, &sf)) {
-			if (sf.num != 2 || sf.type != 2)
+		struct fd_pb_reader sr = fd_pb_reader(rf.p, rf.n);
+		struct fd_pb_field sf;
+		while (fd_pb_next(&sr, &sf) > 0) {
+			if (sf.num != 2 || sf.type != PB_LEN)
 				continue;
 			const uint8_t *sc;
 			size_t sc_n;
-			sub_message(sf.p, sf.n, 1, &sc, &sc_n);
+			fd_pb_find(sf.p, sf.n, 1, &sc, &sc_n);
 			const struct fd_blob *scope = fd_intern_add(d->scopes, sc, sc_n);
 			if (!scope)
 				return fd_error_set(err, FD_ERUNTIME, "out of memory");
-			const uint8_t *r = sf.p, *rend = sf.p + sf.n;
-			struct field pf;
-			while (next_field(&r, rend, &pf)) {
-				if (pf.num != 2 || pf.type != 2)
+			struct fd_pb_reader pr = fd_pb_reader(sf.p, sf.n);
+			struct fd_pb_field pf;
+			while (fd_pb_next(&pr, &pf) > 0) {
+				if (pf.num != 2 || pf.type != PB_LEN)
 					continue;
 				struct fd_record rec = {
 					.time_ns = record_time(sig, pf.p, pf.n, fallback),

@@ -8,6 +8,7 @@
 #include "otlp/json.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb-c.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
+#include "otlp/pbread.h"
 
 /* Message nesting allowed in input: Export > Resource* > Scope* > Span >
  * KeyValue > AnyValue is 5, each level of nested attribute values adds 2 or
@@ -24,60 +26,24 @@
  * level), which must stay below FD_JSON_MAX_DEPTH. */
 #define MAX_NEST 24
 
-static bool read_varint(const uint8_t *p, size_t len, size_t *i, uint64_t *v)
-{
-	*v = 0;
-	for (unsigned shift = 0; shift < 64 && *i < len; shift += 7) {
-		uint8_t b = p[(*i)++];
-		*v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80))
-			return true;
-	}
-	return false;
-}
-
 /* Checks the wire framing and the nesting depth before protobuf-c sees the
  * bytes: its unpack recurses once per nested message without a limit. */
 static bool wire_ok(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t len, int depth)
 {
 	if (depth > MAX_NEST)
 		return false;
-	size_t i = 0;
-	while (i < len) {
-		uint64_t tag, n;
-		if (!read_varint(p, len, &i, &tag))
+	struct fd_pb_reader r = fd_pb_reader(p, len);
+	struct fd_pb_field f;
+	int rc;
+	while ((rc = fd_pb_next(&r, &f)) > 0) {
+		if (f.type != PB_LEN)
+			continue;
+		const ProtobufCFieldDescriptor *fd = protobuf_c_message_descriptor_get_field(d, f.num);
+		if (fd && fd->type == PROTOBUF_C_TYPE_MESSAGE &&
+		    !wire_ok(fd->descriptor, f.p, f.n, depth + 1))
 			return false;
-		switch (tag & 7) {
-		case 0:
-			if (!read_varint(p, len, &i, &n))
-				return false;
-			break;
-		case 1:
-		case 5: {
-			size_t w = (tag & 7) == 1 ? 8 : 4;
-			if (len - i < w)
-				return false;
-			i += w;
-			break;
-		}
-		case 2: {
-			if (!read_varint(p, len, &i, &n) || n > len - i)
-				return false;
-			const ProtobufCFieldDescriptor *f =
-				(tag >> 3) <= UINT32_MAX
-					? protobuf_c_message_descriptor_get_field(d, (unsigned)(tag >> 3))
-					: NULL;
-			if (f && f->type == PROTOBUF_C_TYPE_MESSAGE &&
-			    !wire_ok(f->descriptor, p + i, (size_t)n, depth + 1))
-				return false;
-			i += (size_t)n;
-			break;
-		}
-		default: /* groups: not in OTLP */
-			return false;
-		}
 	}
-	return true;
+	return rc == 0;
 }
 
 ProtobufCMessage *fd_otlp_json_unpack(const ProtobufCMessageDescriptor *desc, const uint8_t *data,
@@ -146,28 +112,34 @@ static void put_hex(struct fd_json *j, const ProtobufCBinaryData *b)
 		free(buf);
 }
 
-static void put_base64(struct fd_json *j, const ProtobufCBinaryData *b)
+/* Standard base64 with padding of n bytes into out ((n + 2) / 3 * 4 bytes).
+ * Returns the length. */
+static size_t base64(char *out, const uint8_t *p, size_t n)
 {
 	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t n = (b->len + 2) / 3 * 4;
-	char *out = malloc(n + 1);
+	size_t o = 0;
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)p[i + 1] << 8;
+		if (i + 2 < n)
+			v |= p[i + 2];
+		out[o++] = tab[v >> 18 & 63];
+		out[o++] = tab[v >> 12 & 63];
+		out[o++] = i + 1 < n ? tab[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? tab[v & 63] : '=';
+	}
+	return o;
+}
+
+static void put_base64(struct fd_json *j, const ProtobufCBinaryData *b)
+{
+	char *out = malloc((b->len + 2) / 3 * 4 + 1);
 	if (!out) {
 		j->error = ENOMEM;
 		return;
 	}
-	size_t o = 0;
-	for (size_t i = 0; i < b->len; i += 3) {
-		uint32_t v = (uint32_t)b->data[i] << 16;
-		if (i + 1 < b->len)
-			v |= (uint32_t)b->data[i + 1] << 8;
-		if (i + 2 < b->len)
-			v |= b->data[i + 2];
-		out[o++] = tab[v >> 18 & 63];
-		out[o++] = tab[v >> 12 & 63];
-		out[o++] = i + 1 < b->len ? tab[v >> 6 & 63] : '=';
-		out[o++] = i + 2 < b->len ? tab[v & 63] : '=';
-	}
-	fd_json_string_n(j, out, o);
+	fd_json_string_n(j, out, base64(out, b->data, b->len));
 	free(out);
 }
 
@@ -341,6 +313,580 @@ static void put_message(struct fd_json *j, const ProtobufCMessage *m)
 	fd_json_object_end(j);
 }
 
+/* ---- straight from the wire ----
+ *
+ * The same JSON as put_message, written while walking the protobuf bytes
+ * instead of after protobuf-c has unpacked them (the unpacking, one
+ * allocation per field, cost most of an OTLP/JSON replay). The walk
+ * writes fields in the order they come, which is put_message's order (the
+ * descriptors' fields are sorted by number) whenever a message is in the
+ * shape every protobuf encoder writes: fields in ascending order, a
+ * singular field once, the elements of a repeated field together, one
+ * member per oneof, each field with its type's wire type. A message in any
+ * other shape (protobuf allows them: the last value wins, messages merge)
+ * is written again by unpacking that message alone with protobuf-c, so
+ * both paths give the same bytes for every input.
+ */
+
+/* A message type with what the walk needs of each field, by field index. */
+struct fnode {
+	const struct node *kid; /* message fields: the field's type */
+	char key[48];           /* "camelName": */
+	uint8_t key_len;
+	bool always;            /* a message written as {} when absent */
+	bool hex;               /* bytes written as hex */
+};
+
+struct node {
+	const ProtobufCMessageDescriptor *d;
+	struct fnode *f;
+	uint8_t idx[32]; /* field number -> index, 0xff when unknown */
+};
+
+/* Every message type reachable from the three requests: about 30 types and
+ * 200 fields. Built once, read-only after. */
+#define MAX_NODES 64
+#define MAX_FNODES 512
+static struct node nodes[MAX_NODES];
+static struct fnode fnodes[MAX_FNODES];
+static size_t n_nodes, n_fnodes;
+static bool nodes_ok;
+static pthread_once_t nodes_once = PTHREAD_ONCE_INIT;
+
+static const struct node *node_of(const ProtobufCMessageDescriptor *d)
+{
+	for (size_t i = 0; i < n_nodes; i++)
+		if (nodes[i].d == d)
+			return &nodes[i];
+	if (n_nodes == MAX_NODES || MAX_FNODES - n_fnodes < d->n_fields)
+		return NULL;
+	struct node *nd = &nodes[n_nodes++];
+	nd->d = d;
+	nd->f = &fnodes[n_fnodes];
+	n_fnodes += d->n_fields;
+	memset(nd->idx, 0xff, sizeof(nd->idx));
+	for (unsigned i = 0; i < d->n_fields && i < 0xff; i++)
+		if (d->fields[i].id < sizeof(nd->idx))
+			nd->idx[d->fields[i].id] = (uint8_t)i;
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		struct fnode *fn = &nd->f[i];
+		char name[64];
+		size_t k = camel(name, sizeof(name), f->name);
+		if (k + 4 > sizeof(fn->key))
+			return NULL;
+		fn->key[0] = '"';
+		memcpy(fn->key + 1, name, k);
+		memcpy(fn->key + 1 + k, "\":", 2);
+		fn->key_len = (uint8_t)(k + 3);
+		fn->always = f->label == PROTOBUF_C_LABEL_NONE && !(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+			     always_written(f);
+		fn->hex = f->type == PROTOBUF_C_TYPE_BYTES && fd_otlp_json_is_hex(f);
+		if (f->type == PROTOBUF_C_TYPE_MESSAGE && !(fn->kid = node_of(f->descriptor)))
+			return NULL;
+	}
+	return nd;
+}
+
+static void build_nodes(void)
+{
+	nodes_ok = true;
+	for (int s = 0; s < FD_SIGNAL_COUNT; s++)
+		nodes_ok &= node_of(fd_otlp_request_descriptor((enum fd_signal)s)) != NULL;
+}
+
+static const struct node *request_node(const ProtobufCMessageDescriptor *d)
+{
+	pthread_once(&nodes_once, build_nodes);
+	return nodes_ok ? node_of(d) : NULL;
+}
+
+/* Output: room is checked before each write; running out of memory is
+ * sticky in o->oom and the caller reports it once. */
+static inline char *room(struct pbw *o, size_t n)
+{
+	return pbw_room(o, n) ? (char *)o->buf + o->len : NULL;
+}
+
+static inline void put_raw(struct pbw *o, const char *s, size_t n)
+{
+	char *w = room(o, n);
+	if (w) {
+		memcpy(w, s, n);
+		o->len += n;
+	}
+}
+
+static inline void put_ch(struct pbw *o, char c)
+{
+	char *w = room(o, 1);
+	if (w) {
+		*w = c;
+		o->len++;
+	}
+}
+
+/* Strings are cut at a NUL byte: protobuf-c keeps them as C strings, so
+ * that is what put_message writes. */
+static void put_str(struct pbw *o, const uint8_t *p, size_t n)
+{
+	const uint8_t *nul = n ? memchr(p, 0, n) : NULL;
+	if (nul)
+		n = (size_t)(nul - p);
+	char *w = room(o, FD_JSON_QUOTED_MAX(n));
+	if (w)
+		o->len += fd_json_quote(w, (const char *)p, n);
+}
+
+static size_t dec(char *out, uint64_t v)
+{
+	char t[20];
+	size_t n = 0;
+	do {
+		t[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (size_t i = 0; i < n; i++)
+		out[i] = t[n - 1 - i];
+	return n;
+}
+
+/* A decimal integer; quoted for the 64-bit types (see put_value). */
+static void put_int(struct pbw *o, uint64_t mag, bool neg, bool quote)
+{
+	char *w = room(o, 24);
+	if (!w)
+		return;
+	char *s = w;
+	if (quote)
+		*w++ = '"';
+	if (neg)
+		*w++ = '-';
+	w += dec(w, mag);
+	if (quote)
+		*w++ = '"';
+	o->len += (size_t)(w - s);
+}
+
+static void put_signed(struct pbw *o, int64_t v, bool quote)
+{
+	put_int(o, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, v < 0, quote);
+}
+
+/* Doubles recur (a histogram's bounds in every data point) and their
+ * shortest form costs a printf and a strtod or more: the last ones
+ * written are remembered, per thread. */
+struct dbl_memo {
+	uint64_t bits;
+	uint8_t len; /* 0: empty */
+	char text[23];
+};
+static _Thread_local struct dbl_memo dbl_memo[256];
+
+static void put_dbl(struct pbw *o, double v)
+{
+	if (isnan(v)) {
+		put_raw(o, "\"NaN\"", 5);
+		return;
+	}
+	if (isinf(v)) {
+		put_raw(o, v > 0 ? "\"Infinity\"" : "\"-Infinity\"", v > 0 ? 10 : 11);
+		return;
+	}
+	uint64_t bits;
+	memcpy(&bits, &v, 8);
+	struct dbl_memo *m = &dbl_memo[(bits * 0x9e3779b97f4a7c15ULL) >> 56];
+	if (m->len == 0 || m->bits != bits) {
+		char b[32];
+		size_t n = strlen(fd_format_double(b, v));
+		if (n > sizeof(m->text)) {
+			put_raw(o, b, n);
+			return;
+		}
+		memcpy(m->text, b, n);
+		m->len = (uint8_t)n;
+		m->bits = bits;
+	}
+	put_raw(o, m->text, m->len);
+}
+
+static void put_bytes_json(struct pbw *o, const uint8_t *p, size_t n, bool hex)
+{
+	char *w = room(o, (hex ? 2 * n : (n + 2) / 3 * 4) + 3);
+	if (!w)
+		return;
+	w[0] = '"';
+	size_t k;
+	if (hex) {
+		fd_otlp_hex(w + 1, p, n);
+		k = 2 * n;
+	} else {
+		k = base64(w + 1, p, n);
+	}
+	w[k + 1] = '"';
+	o->len += k + 2;
+}
+
+unsigned fd_otlp_wire_type(ProtobufCType t)
+{
+	switch (t) {
+	case PROTOBUF_C_TYPE_SFIXED32:
+	case PROTOBUF_C_TYPE_FIXED32:
+	case PROTOBUF_C_TYPE_FLOAT:
+		return PB_FIXED32;
+	case PROTOBUF_C_TYPE_SFIXED64:
+	case PROTOBUF_C_TYPE_FIXED64:
+	case PROTOBUF_C_TYPE_DOUBLE:
+		return PB_FIXED64;
+	case PROTOBUF_C_TYPE_STRING:
+	case PROTOBUF_C_TYPE_BYTES:
+	case PROTOBUF_C_TYPE_MESSAGE:
+		return PB_LEN;
+	default:
+		return PB_VARINT;
+	}
+}
+
+/* What protobuf-c stores of a scalar is zero: the field's proto3 default. */
+static bool scalar_zero(ProtobufCType t, uint64_t v)
+{
+	return elem_size(t) == 4 ? (uint32_t)v == 0 : v == 0;
+}
+
+/* One scalar, converted as protobuf-c converts it and written as
+ * put_value writes it. */
+static void put_scalar(struct pbw *o, ProtobufCType t, uint64_t v)
+{
+	uint32_t u = (uint32_t)v;
+	switch (t) {
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_SFIXED32:
+	case PROTOBUF_C_TYPE_ENUM:
+		put_signed(o, (int32_t)u, false);
+		break;
+	case PROTOBUF_C_TYPE_SINT32:
+		put_signed(o, (int32_t)((u >> 1) ^ -(u & 1)), false);
+		break;
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_FIXED32:
+		put_int(o, u, false, false);
+		break;
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+		put_signed(o, (int64_t)v, true);
+		break;
+	case PROTOBUF_C_TYPE_SINT64:
+		put_signed(o, (int64_t)((v >> 1) ^ -(v & 1)), true);
+		break;
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+		put_int(o, v, false, true);
+		break;
+	case PROTOBUF_C_TYPE_FLOAT: {
+		float f;
+		memcpy(&f, &u, 4);
+		put_dbl(o, f);
+		break;
+	}
+	case PROTOBUF_C_TYPE_DOUBLE: {
+		double d;
+		memcpy(&d, &v, 8);
+		put_dbl(o, d);
+		break;
+	}
+	case PROTOBUF_C_TYPE_BOOL:
+		put_raw(o, v ? "true" : "false", v ? 4 : 5);
+		break;
+	default:
+		break;
+	}
+}
+
+static int put_msg(struct pbw *o, const struct node *nd, const uint8_t *p, size_t n, int depth);
+
+/* The packed elements of a repeated scalar field. Returns false when the
+ * bytes are not whole elements (the message goes to protobuf-c). */
+static bool put_packed(struct pbw *o, ProtobufCType t, const uint8_t *p, size_t n,
+		       const struct fnode *fn, bool *open, bool *first)
+{
+	unsigned wt = fd_otlp_wire_type(t);
+	size_t w = wt == PB_FIXED64 ? 8 : 4;
+	if (wt != PB_VARINT && n % w)
+		return false;
+	for (size_t i = 0; i < n;) {
+		uint64_t v = 0;
+		if (wt == PB_VARINT) {
+			size_t k = fd_pb_varint(p + i, n - i, &v);
+			if (!k)
+				return false;
+			i += k;
+		} else {
+			for (size_t b = 0; b < w; b++)
+				v |= (uint64_t)p[i + b] << (8 * b);
+			i += w;
+		}
+		if (!*open) {
+			if (!*first)
+				put_ch(o, ',');
+			*first = false;
+			put_raw(o, fn->key, fn->key_len);
+			put_ch(o, '[');
+			*open = true;
+		} else {
+			put_ch(o, ',');
+		}
+		put_scalar(o, t, v);
+	}
+	return true;
+}
+
+/* Writing one message's fields in descriptor order. */
+struct emit {
+	struct pbw *o;
+	const struct node *nd;
+	unsigned next;     /* fields before this index are behind us */
+	unsigned open;     /* the repeated field whose array is open, or UINT32_MAX */
+	unsigned oneofs[4], n_oneofs;
+	bool first;
+};
+
+static inline void emit_key(struct emit *e, const struct fnode *fn)
+{
+	/* the whole key array is copied: a fixed size the compiler inlines */
+	char *w = room(e->o, sizeof(fn->key) + 1);
+	if (!w)
+		return;
+	size_t k = 0;
+	if (!e->first)
+		w[k++] = ',';
+	e->first = false;
+	memcpy(w + k, fn->key, sizeof(fn->key));
+	e->o->len += k + fn->key_len;
+}
+
+/* Moves on to field index i (at or after next): closes an open array and
+ * writes the always-written messages absent before it. */
+static void emit_upto(struct emit *e, unsigned i)
+{
+	if (e->open != UINT32_MAX && e->open != i) {
+		put_ch(e->o, ']');
+		e->open = UINT32_MAX;
+	}
+	for (unsigned k = e->next; k < i; k++)
+		if (e->nd->f[k].always) {
+			emit_key(e, &e->nd->f[k]);
+			put_raw(e->o, "{}", 2);
+		}
+	if (i + 1 > e->next)
+		e->next = i + 1;
+}
+
+/* Field index i, read as w; fields come in index order, the elements of a
+ * repeated field one after the other. Returns 0, 1 when the message must
+ * go to protobuf-c, -1 when nested too deep. */
+static int emit_field(struct emit *e, unsigned i, const struct fd_pb_field *w, int depth)
+{
+	const ProtobufCFieldDescriptor *f = &e->nd->d->fields[i];
+	const struct fnode *fn = &e->nd->f[i];
+	struct pbw *o = e->o;
+	if (e->open != i && i < e->next)
+		return 1; /* a singular field again: the last would win, messages merge */
+	emit_upto(e, i);
+	if (f->label == PROTOBUF_C_LABEL_REPEATED && w->type == PB_LEN &&
+	    fd_otlp_wire_type(f->type) != PB_LEN) {
+		bool is_open = e->open == i;
+		if (!put_packed(o, f->type, w->p, w->n, fn, &is_open, &e->first))
+			return 1;
+		if (is_open)
+			e->open = i;
+		return 0;
+	}
+	if (w->type != fd_otlp_wire_type(f->type))
+		return 1;
+	if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+		if (e->open == i) {
+			put_ch(o, ',');
+		} else {
+			emit_key(e, fn);
+			put_ch(o, '[');
+			e->open = i;
+		}
+	} else {
+		if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+			for (unsigned k = 0; k < e->n_oneofs; k++)
+				if (e->oneofs[k] == f->quantifier_offset)
+					return 1; /* a second member: the last would win */
+			if (e->n_oneofs == 4)
+				return 1;
+			e->oneofs[e->n_oneofs++] = f->quantifier_offset;
+		} else if (f->label != PROTOBUF_C_LABEL_OPTIONAL) {
+			/* proto3's implicit presence: a default is not written */
+			if (f->type == PROTOBUF_C_TYPE_STRING ? w->n == 0 || w->p[0] == 0
+			    : f->type == PROTOBUF_C_TYPE_BYTES ? w->n == 0
+			    : f->type == PROTOBUF_C_TYPE_MESSAGE ? false
+								 : scalar_zero(f->type, w->v))
+				return 0;
+		}
+		emit_key(e, fn);
+	}
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_STRING:
+		put_str(o, w->p, w->n);
+		break;
+	case PROTOBUF_C_TYPE_BYTES:
+		put_bytes_json(o, w->p, w->n, fn->hex);
+		break;
+	case PROTOBUF_C_TYPE_MESSAGE:
+		if (put_msg(o, fn->kid, w->p, w->n, depth + 1) < 0)
+			return -1;
+		break;
+	default:
+		put_scalar(o, f->type, w->v);
+		break;
+	}
+	return 0;
+}
+
+static void emit_end(struct emit *e)
+{
+	emit_upto(e, e->nd->d->n_fields);
+	put_ch(e->o, '}');
+}
+
+/* The descriptor index of field number num, or -1 when unknown. */
+static int index_of(const struct node *nd, uint32_t num)
+{
+	if (num < sizeof(nd->idx) / sizeof(nd->idx[0]))
+		return nd->idx[num] == 0xff ? -1 : nd->idx[num];
+	const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(nd->d, num);
+	return f ? (int)(f - nd->d->fields) : -1;
+}
+
+/* A message of up to this many fields is read whole first and written in
+ * field order, whatever order its fields came in (the generator writes a
+ * data point's attributes first); a longer one (a request, a scope's
+ * records) is written as it is read and must come in order. */
+#define SORT_MAX 32
+
+/* Returns 0 when written, 1 when the message is not in a shape this walk
+ * follows (the caller takes back what was written), -1 when nested too
+ * deep. */
+static int fast_msg(struct pbw *o, const struct node *nd, const uint8_t *p, size_t n, int depth)
+{
+	if (depth > MAX_NEST)
+		return -1;
+	struct emit e = {.o = o, .nd = nd, .open = UINT32_MAX, .first = true};
+	struct {
+		unsigned idx;
+		struct fd_pb_field w;
+	} ent[SORT_MAX];
+	size_t n_ent = 0;
+	struct fd_pb_reader r = fd_pb_reader(p, n);
+	struct fd_pb_field w;
+	int rc;
+	while ((rc = fd_pb_next(&r, &w)) > 0) {
+		int i = index_of(nd, w.num);
+		if (i < 0)
+			continue; /* unknown: not in JSON */
+		if (n_ent == SORT_MAX)
+			break;
+		/* insertion by index, after equal ones: the elements of a
+		 * repeated field keep their order */
+		size_t k = n_ent++;
+		while (k > 0 && ent[k - 1].idx > (unsigned)i) {
+			ent[k] = ent[k - 1];
+			k--;
+		}
+		ent[k].idx = (unsigned)i;
+		ent[k].w = w;
+	}
+	if (rc < 0)
+		return 1; /* protobuf-c says what is wrong */
+	put_ch(o, '{');
+	if (rc == 0) {
+		for (size_t k = 0; k < n_ent; k++)
+			if ((rc = emit_field(&e, ent[k].idx, &ent[k].w, depth)) != 0)
+				return rc;
+		emit_end(&e);
+		return 0;
+	}
+	/* many fields: written as read, in order */
+	r = fd_pb_reader(p, n);
+	while ((rc = fd_pb_next(&r, &w)) > 0) {
+		int i = index_of(nd, w.num);
+		if (i < 0)
+			continue;
+		if ((unsigned)i < e.next && (unsigned)i != e.open)
+			return 1; /* out of order */
+		if ((rc = emit_field(&e, (unsigned)i, &w, depth)) != 0)
+			return rc;
+	}
+	if (rc < 0)
+		return 1;
+	emit_end(&e);
+	return 0;
+}
+
+/* A message in another shape: protobuf-c unpacks it, put_message writes
+ * it. -1 when it is malformed. */
+static int slow_msg(struct pbw *o, const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t n,
+		    int depth)
+{
+	if (!wire_ok(d, p, n, depth))
+		return -1;
+	ProtobufCMessage *m = protobuf_c_message_unpack(d, NULL, n, p);
+	if (!m)
+		return -1;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (f) {
+		struct fd_json j;
+		fd_json_init(&j, f, false);
+		put_message(&j, m);
+		fd_json_flush(&j);
+		if (fclose(f) == 0 && !j.error)
+			put_raw(o, buf, len);
+		else
+			o->oom = true;
+		free(buf);
+	} else {
+		o->oom = true;
+	}
+	protobuf_c_message_free_unpacked(m, NULL);
+	return 0;
+}
+
+static int put_msg(struct pbw *o, const struct node *nd, const uint8_t *p, size_t n, int depth)
+{
+	size_t mark = o->len;
+	int rc = fast_msg(o, nd, p, n, depth);
+	if (rc <= 0)
+		return rc;
+	o->len = mark;
+	return slow_msg(o, nd->d, p, n, depth);
+}
+
+int fd_otlp_json_encode(enum fd_signal sig, const uint8_t *req, size_t len, struct pbw *out,
+			struct fd_error *err)
+{
+	const ProtobufCMessageDescriptor *d = fd_otlp_request_descriptor(sig);
+	if (!d)
+		return fd_error_set(err, FD_EINPUT, "otlp_json: unknown signal %d", (int)sig);
+	size_t mark = out->len;
+	const struct node *nd = request_node(d);
+	int rc = len && !req ? -1 : nd ? put_msg(out, nd, req, len, 0) : slow_msg(out, d, req, len, 0);
+	if (rc < 0 || out->oom) {
+		out->len = mark;
+		if (out->oom)
+			return fd_error_set(err, FD_ERUNTIME, "otlp_json: out of memory");
+		return fd_error_set(err, FD_EINPUT,
+				    "otlp_json: %zu bytes are not a well-formed %s export request", len,
+				    fd_signal_name(sig));
+	}
+	return 0;
+}
+
 const ProtobufCMessageDescriptor *fd_otlp_request_descriptor(enum fd_signal sig)
 {
 	switch (sig) {
@@ -360,6 +906,17 @@ int fd_otlp_json_export(enum fd_signal sig, const uint8_t *req, size_t len,
 	const ProtobufCMessageDescriptor *d = fd_otlp_request_descriptor(sig);
 	if (!d)
 		return fd_error_set(err, FD_EINPUT, "otlp_json: unknown signal %d", (int)sig);
+	if (!out->pretty) {
+		struct pbw buf = {0};
+		int rc = fd_otlp_json_encode(sig, req, len, &buf, err);
+		if (rc == 0)
+			fd_json_raw(out, (const char *)buf.buf, buf.len);
+		pbw_finish(&buf);
+		if (rc == 0 && out->error)
+			rc = fd_error_set(err, FD_ERUNTIME, "otlp_json: writing: %s", strerror(out->error));
+		return rc;
+	}
+	/* Indented output (people reading one request) through protobuf-c. */
 	if (scratch)
 		fd_pb_arena_reset(scratch);
 	ProtobufCMessage *m = fd_otlp_json_unpack(d, req, len, scratch);

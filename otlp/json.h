@@ -31,6 +31,7 @@
 #include "common/error.h"
 #include "common/json.h"
 #include "otlp/arena.h"
+#include "otlp/pbwrite.h"
 #include "stream/record.h"
 
 /* Writes the request req[0..len) (protobuf, as fd_otlp_batch_encode makes
@@ -40,6 +41,13 @@
  * out fails or memory runs out. */
 int fd_otlp_json_export(enum fd_signal sig, const uint8_t *req, size_t len,
 			struct fd_pb_arena *scratch, struct fd_json *out, struct fd_error *err);
+
+/* Appends the compact JSON of the request req[0..len) of signal sig to out,
+ * the same bytes as fd_otlp_json_export. Returns 0, or -FD_EINPUT when the
+ * bytes are not a well-formed request, -FD_ERUNTIME when memory runs out;
+ * out is as it was then. */
+int fd_otlp_json_encode(enum fd_signal sig, const uint8_t *req, size_t len, struct pbw *out,
+			struct fd_error *err);
 
 /* Decodes data as desc with protobuf-c after checking that the message
  * nests no deeper than the JSON writer can follow (protobuf-c recurses
@@ -56,6 +64,10 @@ void fd_otlp_json_unpacked_free(ProtobufCMessage *m, struct fd_pb_arena *scratch
 /* True for the bytes fields OTLP/JSON writes as hex instead of base64:
  * trace_id, span_id, parent_span_id (every bytes field named *_id). */
 bool fd_otlp_json_is_hex(const ProtobufCFieldDescriptor *f);
+
+/* The wire type a field of type t is written with (PB_VARINT...; repeated
+ * scalars may also come packed, as PB_LEN). */
+unsigned fd_otlp_wire_type(ProtobufCType t);
 
 /* The protobuf-c descriptor of signal sig's Export*ServiceRequest; NULL for
  * an unknown signal. */

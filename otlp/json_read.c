@@ -285,26 +285,6 @@ static void raw_fixed(struct pbw *w, uint64_t v, int n)
 		w->buf[w->len++] = (uint8_t)(v >> (8 * i));
 }
 
-static unsigned wire_type(ProtobufCType t)
-{
-	switch (t) {
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_FIXED64:
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return PB_FIXED64;
-	case PROTOBUF_C_TYPE_SFIXED32:
-	case PROTOBUF_C_TYPE_FIXED32:
-	case PROTOBUF_C_TYPE_FLOAT:
-		return PB_FIXED32;
-	case PROTOBUF_C_TYPE_STRING:
-	case PROTOBUF_C_TYPE_BYTES:
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return PB_LEN;
-	default:
-		return PB_VARINT;
-	}
-}
-
 /* Reads a non-message, non-string value as the bits it is encoded with.
  * *zero tells whether it is the proto3 default (omitted unless present). */
 static int read_number(struct ctx *c, const ProtobufCFieldDescriptor *f, const json_t *v,
@@ -372,7 +352,7 @@ static void put_number(struct pbw *w, ProtobufCType t, uint64_t bits)
 		break;
 	}
 	default:
-		switch (wire_type(t)) {
+		switch (fd_otlp_wire_type(t)) {
 		case PB_FIXED64: raw_fixed(w, bits, 8); break;
 		case PB_FIXED32: raw_fixed(w, bits, 4); break;
 		default: pbw_raw_varint(w, bits); break;
@@ -437,7 +417,7 @@ static int put_value(struct ctx *c, const ProtobufCFieldDescriptor *f, json_t *v
 		return rc;
 	if (zero && !always)
 		return 0;
-	pbw_tag(w, f->id, wire_type(f->type));
+	pbw_tag(w, f->id, fd_otlp_wire_type(f->type));
 	put_number(w, f->type, bits);
 	return 0;
 }

@@ -2,75 +2,7 @@
 
 #include <string.h>
 
-/* A cursor over one message's fields. */
-struct field {
-	unsigned num, type;
-	uint64_t v;          /* varint value */
-	uint8_t *p;          /* fixed64/fixed32 position, or LEN payload */
-	size_t len;          /* LEN payload length */
-};
-
-static int get_varint(const uint8_t **pp, const uint8_t *end, uint64_t *out)
-{
-	uint64_t v = 0;
-	const uint8_t *p = *pp;
-	for (int i = 0; i < 10; i++) {
-		if (p >= end)
-			return -1;
-		uint8_t b = *p++;
-		v |= (uint64_t)(b & 0x7f) << (7 * i);
-		if (!(b & 0x80)) {
-			*pp = p;
-			*out = v;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-/* Reads the next field at *pp; returns 1, 0 at the end, -1 when malformed. */
-static int next_field(uint8_t **pp, uint8_t *end, struct field *f)
-{
-	if (*pp == end)
-		return 0;
-	const uint8_t *p = *pp;
-	uint64_t key;
-	if (get_varint(&p, end, &key) < 0 || (key >> 3) == 0 || (key >> 3) > UINT32_MAX)
-		return -1;
-	f->num = (unsigned)(key >> 3);
-	f->type = (unsigned)(key & 7);
-	switch (f->type) {
-	case 0:
-		if (get_varint(&p, end, &f->v) < 0)
-			return -1;
-		break;
-	case 1:
-		if (end - p < 8)
-			return -1;
-		f->p = (uint8_t *)p;
-		p += 8;
-		break;
-	case 2: {
-		uint64_t n;
-		if (get_varint(&p, end, &n) < 0 || n > (uint64_t)(end - p))
-			return -1;
-		f->p = (uint8_t *)p;
-		f->len = (size_t)n;
-		p += n;
-		break;
-	}
-	case 5:
-		if (end - p < 4)
-			return -1;
-		f->p = (uint8_t *)p;
-		p += 4;
-		break;
-	default:
-		return -1; /* groups (3, 4) do not occur in OTLP */
-	}
-	*pp = (uint8_t *)p;
-	return 1;
-}
+#include "otlp/pbread.h"
 
 static void shift64(uint8_t *p, int64_t delta)
 {
@@ -98,18 +30,20 @@ static int walk(uint8_t *p, size_t len, const struct shape *s, int64_t delta, in
 {
 	if (depth > 8)
 		return -1;
-	uint8_t *end = p + len;
-	struct field f = {0};
+	/* the reader's pointers are const; the field's place in p is not */
+	struct fd_pb_reader r = fd_pb_reader(p, len);
+	struct fd_pb_field f;
 	int rc;
-	while ((rc = next_field(&p, end, &f)) > 0) {
-		if (f.type == 1) {
+	while ((rc = fd_pb_next(&r, &f)) > 0) {
+		uint8_t *at = p + (f.p - (const uint8_t *)p);
+		if (f.type == PB_FIXED64) {
 			for (int i = 0; i < 3 && s->times[i]; i++)
 				if (f.num == s->times[i])
-					shift64(f.p, delta);
-		} else if (f.type == 2) {
+					shift64(at, delta);
+		} else if (f.type == PB_LEN) {
 			for (int i = 0; i < 6 && s->kids[i].field; i++)
 				if (f.num == s->kids[i].field &&
-				    walk(f.p, f.len, s->kids[i].shape, delta, depth + 1) < 0)
+				    walk(at, f.n, s->kids[i].shape, delta, depth + 1) < 0)
 					return -1;
 		}
 	}
@@ -141,11 +75,10 @@ int fd_otlp_rebase(enum fd_signal sig, uint8_t *payload, size_t len, int64_t del
 
 int fd_otlp_span_trace_id(const uint8_t *payload, size_t len, const uint8_t **id)
 {
-	uint8_t *p = (uint8_t *)payload, *end = p + len;
-	struct field f = {0};
-	int rc;
-	while ((rc = next_field(&p, end, &f)) > 0)
-		if (f.num == 1 && f.type == 2 && f.len == 16) {
+	struct fd_pb_reader r = fd_pb_reader(payload, len);
+	struct fd_pb_field f;
+	while (fd_pb_next(&r, &f) > 0)
+		if (f.num == 1 && f.type == PB_LEN && f.n == 16) {
 			*id = f.p;
 			return 0;
 		}
@@ -154,26 +87,26 @@ int fd_otlp_span_trace_id(const uint8_t *payload, size_t len, const uint8_t **id
 
 int fd_otlp_resource_service(const uint8_t *res, size_t len, char *out, size_t n)
 {
-	uint8_t *p = (uint8_t *)res, *end = p + len;
-	struct field kv = {0};
-	while (next_field(&p, end, &kv) > 0) {
-		if (kv.num != 1 || kv.type != 2) /* Resource.attributes */
+	struct fd_pb_reader r = fd_pb_reader(res, len);
+	struct fd_pb_field kv;
+	while (fd_pb_next(&r, &kv) > 0) {
+		if (kv.num != 1 || kv.type != PB_LEN) /* Resource.attributes */
 			continue;
-		uint8_t *q = kv.p, *qend = kv.p + kv.len;
-		struct field f = {0};
+		struct fd_pb_reader q = fd_pb_reader(kv.p, kv.n);
+		struct fd_pb_field f;
 		const uint8_t *key = NULL, *val = NULL;
 		size_t key_len = 0, val_len = 0;
-		while (next_field(&q, qend, &f) > 0) {
-			if (f.num == 1 && f.type == 2) {
+		while (fd_pb_next(&q, &f) > 0) {
+			if (f.num == 1 && f.type == PB_LEN) {
 				key = f.p;
-				key_len = f.len;
-			} else if (f.num == 2 && f.type == 2) { /* AnyValue */
-				uint8_t *a = f.p, *aend = f.p + f.len;
-				struct field g = {0};
-				while (next_field(&a, aend, &g) > 0)
-					if (g.num == 1 && g.type == 2) {
+				key_len = f.n;
+			} else if (f.num == 2 && f.type == PB_LEN) { /* AnyValue */
+				struct fd_pb_reader a = fd_pb_reader(f.p, f.n);
+				struct fd_pb_field g;
+				while (fd_pb_next(&a, &g) > 0)
+					if (g.num == 1 && g.type == PB_LEN) {
 						val = g.p;
-						val_len = g.len;
+						val_len = g.n;
 					}
 			}
 		}

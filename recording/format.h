@@ -100,7 +100,9 @@ static inline uint64_t fdr_get_u64(const uint8_t *p)
 }
 
 /* Varints are protobuf's: 7 bits per byte, little-endian groups, at most 10
- * bytes. Signed values are zigzag-encoded. */
+ * bytes; they are read with the OTLP layer's wire reader (fd_pb_varint in
+ * otlp/pbread.h), so a recording and an OTLP payload follow one set of edge
+ * rules. Signed values are zigzag-encoded. */
 static inline size_t fdr_put_varint(uint8_t *p, uint64_t v)
 {
 	size_t n = 0;
@@ -110,22 +112,6 @@ static inline size_t fdr_put_varint(uint8_t *p, uint64_t v)
 	}
 	p[n++] = (uint8_t)v;
 	return n;
-}
-
-/* Returns bytes consumed, or 0 when the varint is cut short or too long. */
-static inline size_t fdr_get_varint(const uint8_t *p, size_t avail, uint64_t *out)
-{
-	uint64_t v = 0;
-	for (size_t i = 0; i < avail && i < 10; i++) {
-		if (i == 9 && p[i] > 1)
-			return 0; /* would overflow 64 bits */
-		v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
-		if (!(p[i] & 0x80)) {
-			*out = v;
-			return i + 1;
-		}
-	}
-	return 0;
 }
 
 static inline uint64_t fdr_zigzag(int64_t v)

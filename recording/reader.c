@@ -7,6 +7,7 @@
 #include <zstd.h>
 
 #include "recording/crc32c.h"
+#include "otlp/pbread.h"
 #include "recording/format.h"
 #include "stream/intern.h"
 
@@ -197,10 +198,10 @@ static int load_dictionary(struct fd_recording_reader *r, uint64_t block_no, uin
 		uint8_t kind = p[i++];
 		if (kind != FDR_DICT_RESOURCE && kind != FDR_DICT_SCOPE)
 			return corrupt(r, err, block_no, off, "dictionary entry of unknown kind");
-		if (!(k = fdr_get_varint(p + i, len - i, &id)))
+		if (!(k = fd_pb_varint(p + i, len - i, &id)))
 			return corrupt(r, err, block_no, off, "bad dictionary entry id");
 		i += k;
-		if (!(k = fdr_get_varint(p + i, len - i, &n)) || n > len - i - k)
+		if (!(k = fd_pb_varint(p + i, len - i, &n)) || n > len - i - k)
 			return corrupt(r, err, block_no, off, "bad dictionary entry length");
 		i += k;
 		struct fd_intern *t = kind == FDR_DICT_RESOURCE ? r->resources : r->scopes;
@@ -236,16 +237,16 @@ static const char *decode_record(struct fd_recording_reader *r, size_t *pos, int
 	uint8_t sig = p[i++];
 	if (sig >= FD_SIGNAL_COUNT)
 		return "record of unknown signal";
-	if (!(k = fdr_get_varint(p + i, len - i, &delta)))
+	if (!(k = fd_pb_varint(p + i, len - i, &delta)))
 		return "bad record time";
 	i += k;
-	if (!(k = fdr_get_varint(p + i, len - i, &res)))
+	if (!(k = fd_pb_varint(p + i, len - i, &res)))
 		return "bad record resource";
 	i += k;
-	if (!(k = fdr_get_varint(p + i, len - i, &scope)))
+	if (!(k = fd_pb_varint(p + i, len - i, &scope)))
 		return "bad record scope";
 	i += k;
-	if (!(k = fdr_get_varint(p + i, len - i, &n)) || n > len - i - k)
+	if (!(k = fd_pb_varint(p + i, len - i, &n)) || n > len - i - k)
 		return "bad record length";
 	i += k;
 	const struct fd_blob *rb = res <= UINT32_MAX ? fd_intern_get(r->resources, (uint32_t)res) : NULL;

@@ -54,18 +54,14 @@
 #include <unistd.h>
 
 #include "sinks/ecs.h"
-#include "opentelemetry/proto/logs/v1/logs.pb-c.h"
-#include "opentelemetry/proto/metrics/v1/metrics.pb-c.h"
-#include "opentelemetry/proto/trace/v1/trace.pb-c.h"
 #include "otlp/batch.h"
 #include "sinks/batcher.h"
 #include "otlp/json.h"
-#include "otlp/wire.h"
 #include "sinks/files.h"
 #include "sinks/options.h"
 #include "sinks/registry.h"
+#include "sinks/text.h"
 #include "common/suggest.h"
-#include "common/timefmt.h"
 #include "common/units.h"
 
 enum format { F_OTLP_JSON, F_OTLP_PROTO, F_ECS, F_BULK, F_TEXT };
@@ -112,6 +108,9 @@ struct files_sink {
 	struct fd_batcher *batcher; /* the OTLP formats */
 	bool batch_bytes_given;
 	struct pbw pb;
+	struct pbw line; /* one output line, reused */
+	struct fd_ecs *ecs; /* format=ecs and bulk */
+	struct pbw work[2]; /* format=text */
 	struct fd_pb_arena scratch; /* decoding, reset per record or request */
 	uint64_t skipped[FD_SIGNAL_COUNT];
 	void (*notice)(void *ctx, const char *msg);
@@ -264,6 +263,9 @@ static FILE *output(struct files_sink *s, enum fd_signal sig, struct fd_error *e
 	 * read by other tools and users, like any file we write. */
 	(void)fchmod(fd, 0644);
 	o->f = fdopen(fd, "wb");
+	/* lines are small: write in large pieces */
+	if (o->f)
+		setvbuf(o->f, NULL, _IOFBF, 1 << 20);
 	if (!o->f) {
 		fd_error_set(err, FD_ERUNTIME, "sink '%s': %s: %s", s->base.uri, o->tmp,
 			     strerror(errno));
@@ -309,38 +311,6 @@ static int rotate(struct files_sink *s, enum fd_signal sig, size_t next, struct 
 	return 0;
 }
 
-/* One unit of output (a JSON line, a text line) is rendered in memory
- * first, so a record that fails to encode leaves no half line behind. */
-struct unit {
-	FILE *f;
-	char *buf;
-	size_t len;
-};
-
-static int unit_begin(struct unit *u, struct fd_error *err)
-{
-	u->buf = NULL;
-	u->len = 0;
-	u->f = open_memstream(&u->buf, &u->len);
-	return u->f ? 0 : fd_error_set(err, FD_ERUNTIME, "out of memory");
-}
-
-/* Closes the unit and, when rc is 0, writes it with a final newline. */
-static int unit_end(struct files_sink *s, enum fd_signal sig, struct unit *u, int rc,
-		    struct fd_error *err)
-{
-	if (rc == 0 && fputc('\n', u->f) == EOF)
-		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
-	if (fclose(u->f) != 0 && rc == 0)
-		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
-	if (rc == 0)
-		rc = rotate(s, sig, u->len, err);
-	if (rc == 0)
-		rc = put_bytes(s, sig, u->buf, u->len, err);
-	free(u->buf);
-	return rc;
-}
-
 /* ---- OTLP batches ---- */
 
 /* One request of the batcher (sinks/batcher.h), written out. */
@@ -360,267 +330,70 @@ static int emit_request(void *ctx, enum fd_signal sig, const struct fd_otlp_batc
 		if (rc == 0)
 			rc = put_bytes(s, sig, s->pb.buf, s->pb.len, err);
 	} else {
-		struct unit u;
-		if ((rc = unit_begin(&u, err)) < 0)
-			return rc;
-		struct fd_json j;
-		fd_json_init(&j, u.f, false);
-		rc = fd_otlp_json_export(sig, s->pb.buf, s->pb.len, &s->scratch, &j, err);
+		/* the line is made in memory of its own, kept from one request to
+		 * the next, and written whole */
+		pbw_reset(&s->line);
+		rc = fd_otlp_json_encode(sig, s->pb.buf, s->pb.len, &s->line, err);
 		/* batch_bytes limits the line written, not the protobuf the
 		 * batcher counts: a longer line goes again in halves */
-		if (rc == 0 && fd_otlp_batch_count(b) > 1) {
-			fflush(u.f);
-			if (u.len + 1 > s->batch_bytes) {
-				fclose(u.f);
-				free(u.buf);
-				return FD_BATCHER_SPLIT;
-			}
-		}
-		rc = unit_end(s, sig, &u, rc, err);
+		if (rc == 0 && fd_otlp_batch_count(b) > 1 && s->line.len + 1 > s->batch_bytes)
+			return FD_BATCHER_SPLIT;
+		if (rc == 0 && pbw_room(&s->line, 1))
+			s->line.buf[s->line.len++] = '\n';
+		if (rc == 0 && s->line.oom)
+			rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
+		if (rc == 0)
+			rc = put_bytes(s, sig, s->line.buf, s->line.len, err);
 	}
-	return rc;
-}
-
-/* ---- text ---- */
-
-/* A value on a one-record line: control characters escaped so that a
- * record never spans two lines; quoted when it would not read as one word. */
-static void text_put(FILE *f, const char *v, bool quote_if_needed)
-{
-	bool quote = quote_if_needed && (!*v || strpbrk(v, " \"=\t") != NULL);
-	if (quote)
-		fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
-		/* the plain run up to the next character to escape, in one write */
-		size_t run = 0;
-		while (p[run] >= 0x20 && p[run] != 0x7f && !(quote && (p[run] == '"' || p[run] == '\\')))
-			run++;
-		if (run) {
-			fwrite(p, 1, run, f);
-			p += run - 1;
-			continue;
-		}
-		if (*p == '\n')
-			fputs("\\n", f);
-		else if (*p == '\r')
-			fputs("\\r", f);
-		else if (*p == '\t')
-			fputs("\\t", f);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(f, "\\x%02x", *p);
-		else if (quote && (*p == '"' || *p == '\\'))
-			fprintf(f, "\\%c", *p);
-		else
-			fputc(*p, f);
-	}
-	if (quote)
-		fputc('"', f);
-}
-
-static int text_attrs(FILE *f, Opentelemetry__Proto__Common__V1__KeyValue *const *kv, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		char *v = fd_ecs_value_text(kv[i]->value);
-		if (!v)
-			return -1;
-		fputc(' ', f);
-		text_put(f, kv[i]->key, true);
-		fputc('=', f);
-		text_put(f, v, true);
-		free(v);
-	}
-	return 0;
-}
-
-static void text_ids(FILE *f, const ProtobufCBinaryData *trace, const ProtobufCBinaryData *span)
-{
-	char a[65], b[65];
-	if (trace->len && trace->len <= 32 && span->len <= 32)
-		fprintf(f, " [trace=%s span=%s]", fd_otlp_hex(a, trace->data, trace->len),
-			fd_otlp_hex(b, span->data, span->len));
-}
-
-static void text_head(FILE *f, const struct fd_record *rec, const char *kind)
-{
-	char ts[64], svc[128] = "-";
-	if (rec->resource)
-		fd_otlp_resource_service(rec->resource->data, rec->resource->len, svc, sizeof(svc));
-	fprintf(f, "%s %-5s ", fd_format_time(ts, sizeof(ts), rec->time_ns), kind);
-	text_put(f, svc, true);
-}
-
-static int text_log(FILE *f, const struct fd_record *rec, struct fd_pb_arena *scratch)
-{
-	Opentelemetry__Proto__Logs__V1__LogRecord *lr = (void *)fd_otlp_json_unpack(
-		&opentelemetry__proto__logs__v1__log_record__descriptor, rec->payload, rec->payload_len,
-		scratch);
-	if (!lr)
-		return -1;
-	char buf[32], up[32];
-	const char *level = fd_ecs_level(lr->severity_number, lr->severity_text, buf);
-	size_t i = 0;
-	for (; level[i] && i < sizeof(up) - 1; i++)
-		up[i] = (char)(level[i] >= 'a' && level[i] <= 'z' ? level[i] - 'a' + 'A' : level[i]);
-	up[i] = '\0';
-	text_head(f, rec, i ? up : "-");
-	int rc = -1;
-	char *body = lr->body ? fd_ecs_value_text(lr->body) : strdup("");
-	if (body) {
-		text_ids(f, &lr->trace_id, &lr->span_id);
-		fputc(' ', f);
-		text_put(f, body, false);
-		free(body);
-		rc = text_attrs(f, lr->attributes, lr->n_attributes);
-	}
-	fd_otlp_json_unpacked_free(&lr->base, scratch);
-	return rc;
-}
-
-static int text_span(FILE *f, const struct fd_record *rec, struct fd_pb_arena *scratch)
-{
-	Opentelemetry__Proto__Trace__V1__Span *sp = (void *)fd_otlp_json_unpack(&opentelemetry__proto__trace__v1__span__descriptor, rec->payload, rec->payload_len, scratch);
-	if (!sp)
-		return -1;
-	double ms = (double)(int64_t)(sp->end_time_unix_nano - sp->start_time_unix_nano) / 1e6;
-	text_head(f, rec, "SPAN");
-	fputc(' ', f);
-	text_put(f, sp->name, true);
-	fprintf(f, " %.3fms", ms);
-	text_ids(f, &sp->trace_id, &sp->span_id);
-	if (sp->status && sp->status->code ==
-				  OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_ERROR) {
-		fputs(" status=ERROR", f);
-		if (sp->status->message && *sp->status->message) {
-			fputs(" status.message=", f);
-			text_put(f, sp->status->message, true);
-		}
-	}
-	int rc = text_attrs(f, sp->attributes, sp->n_attributes);
-	fd_otlp_json_unpacked_free(&sp->base, scratch);
-	return rc;
-}
-
-typedef Opentelemetry__Proto__Metrics__V1__Metric Metric;
-typedef Opentelemetry__Proto__Common__V1__KeyValue KeyValue;
-
-/* Data point i of a metric: its value as text (the number, or count and
- * sum of a distribution) and its attributes. false past the last point. */
-static bool metric_point(const Metric *m, size_t i, char *v, size_t vn, KeyValue ***kv, size_t *n)
-{
-	char d[32];
-	unsigned long long count;
-	double sum;
-	switch (m->data_case) {
-	case OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_GAUGE:
-	case OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_SUM: {
-		bool gauge = m->data_case == OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_GAUGE;
-		size_t np = gauge ? m->gauge->n_data_points : m->sum->n_data_points;
-		if (i >= np)
-			return false;
-		Opentelemetry__Proto__Metrics__V1__NumberDataPoint *dp =
-			gauge ? m->gauge->data_points[i] : m->sum->data_points[i];
-		if (dp->value_case == OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_INT)
-			snprintf(v, vn, "%lld", (long long)dp->as_int);
-		else
-			snprintf(v, vn, "%s", fd_format_double(d, dp->as_double));
-		*kv = dp->attributes;
-		*n = dp->n_attributes;
-		return true;
-	}
-	case OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_HISTOGRAM:
-		if (i >= m->histogram->n_data_points)
-			return false;
-		count = m->histogram->data_points[i]->count;
-		sum = m->histogram->data_points[i]->sum;
-		*kv = m->histogram->data_points[i]->attributes;
-		*n = m->histogram->data_points[i]->n_attributes;
-		break;
-	case OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_EXPONENTIAL_HISTOGRAM:
-		if (i >= m->exponential_histogram->n_data_points)
-			return false;
-		count = m->exponential_histogram->data_points[i]->count;
-		sum = m->exponential_histogram->data_points[i]->sum;
-		*kv = m->exponential_histogram->data_points[i]->attributes;
-		*n = m->exponential_histogram->data_points[i]->n_attributes;
-		break;
-	case OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_SUMMARY:
-		if (i >= m->summary->n_data_points)
-			return false;
-		count = m->summary->data_points[i]->count;
-		sum = m->summary->data_points[i]->sum;
-		*kv = m->summary->data_points[i]->attributes;
-		*n = m->summary->data_points[i]->n_attributes;
-		break;
-	default:
-		return false;
-	}
-	snprintf(v, vn, "count=%llu sum=%s", count, fd_format_double(d, sum));
-	return true;
-}
-
-/* One line per data point (a metric without points still gets one). */
-static int text_metric(FILE *f, const struct fd_record *rec, struct fd_pb_arena *scratch)
-{
-	Metric *m = (void *)fd_otlp_json_unpack(&opentelemetry__proto__metrics__v1__metric__descriptor,
-						rec->payload, rec->payload_len, scratch);
-	if (!m)
-		return -1;
-	int rc = 0;
-	char v[96];
-	KeyValue **kv = NULL;
-	size_t n = 0;
-	for (size_t i = 0; rc == 0; i++) {
-		bool has = metric_point(m, i, v, sizeof(v), &kv, &n);
-		if (!has && i > 0)
-			break;
-		if (i > 0)
-			fputc('\n', f);
-		text_head(f, rec, "METRIC");
-		fputc(' ', f);
-		text_put(f, m->name, true);
-		if (!has)
-			break;
-		fprintf(f, " %s", v);
-		rc = text_attrs(f, kv, n);
-	}
-	fd_otlp_json_unpacked_free(&m->base, scratch);
 	return rc;
 }
 
 /* ---- the sink ---- */
 
+/* An ECS document (a bulk action line before it) as one line. */
+static int write_ecs(struct files_sink *s, const struct fd_record *rec, struct fd_error *err)
+{
+	static const char action[] = "{\"create\":{\"_index\":\"" BULK_INDEX "\"}}\n";
+	if (!s->ecs && !(s->ecs = s->format == F_BULK ? fd_ecs_create_stream(BULK_DATASET, BULK_NAMESPACE)
+						     : fd_ecs_create()))
+		return fd_error_set(err, FD_ERUNTIME, "out of memory");
+	pbw_reset(&s->line);
+	if (s->format == F_BULK && pbw_room(&s->line, sizeof(action) - 1)) {
+		memcpy(s->line.buf, action, sizeof(action) - 1);
+		s->line.len = sizeof(action) - 1;
+	}
+	int rc = fd_ecs_encode(s->ecs, rec, &s->line, err);
+	if (rc == 0 && pbw_room(&s->line, 1))
+		s->line.buf[s->line.len++] = '\n';
+	if (rc == 0 && s->line.oom)
+		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
+	if (rc < 0) {
+		fd_error_prefix(err, "sink '%s'", s->base.uri);
+		return rc;
+	}
+	if ((rc = rotate(s, rec->signal, s->line.len, err)) < 0)
+		return rc;
+	return put_bytes(s, rec->signal, s->line.buf, s->line.len, err);
+}
+
+/* One text line per record (per data point of a metric). */
 static int write_unit(struct files_sink *s, const struct fd_record *rec, struct fd_error *err)
 {
 	static const char *const what[] = {"Span", "Metric", "LogRecord"};
-	struct unit u;
-	int rc = unit_begin(&u, err);
-	if (rc < 0)
-		return rc;
-	struct fd_json j;
-	fd_json_init(&j, u.f, false);
-	switch (s->format) {
-	case F_BULK:
-		fputs("{\"create\":{\"_index\":\"" BULK_INDEX "\"}}\n", u.f);
-		rc = fd_ecs_log_stream(rec, &s->scratch, &j, BULK_DATASET, BULK_NAMESPACE, err);
-		break;
-	case F_ECS:
-		rc = fd_ecs_log(rec, &s->scratch, &j, err);
-		break;
-	default: {
-		int (*fn)(FILE *, const struct fd_record *, struct fd_pb_arena *) =
-			rec->signal == FD_SIGNAL_TRACES ? text_span
-			: rec->signal == FD_SIGNAL_METRICS ? text_metric
-							   : text_log;
-		fd_pb_arena_reset(&s->scratch);
-		if (fn(u.f, rec, &s->scratch) < 0)
-			rc = fd_error_set(err, FD_EINPUT, "text: malformed %s payload (%zu bytes)",
-					  what[rec->signal], rec->payload_len);
-		break;
-	}
-	}
-	if (rc < 0)
+	if (s->format == F_ECS || s->format == F_BULK)
+		return write_ecs(s, rec, err);
+	pbw_reset(&s->line);
+	if (fd_text_record(rec, &s->line, s->work) < 0) {
+		fd_error_set(err, FD_EINPUT, "text: malformed %s payload (%zu bytes)", what[rec->signal],
+			     rec->payload_len);
 		fd_error_prefix(err, "sink '%s'", s->base.uri);
-	return unit_end(s, rec->signal, &u, rc, err);
+		return -FD_EINPUT;
+	}
+	if (pbw_room(&s->line, 1))
+		s->line.buf[s->line.len++] = '\n';
+	if (s->line.oom)
+		return fd_error_set(err, FD_ERUNTIME, "out of memory");
+	return put_bytes(s, rec->signal, s->line.buf, s->line.len, err);
 }
 
 static int files_write(struct fd_sink *sink, const struct fd_record *rec, struct fd_error *err)
@@ -729,6 +502,10 @@ static void files_destroy(struct fd_sink *sink)
 	fd_batcher_destroy(s->batcher);
 	fd_pb_arena_free(&s->scratch);
 	pbw_finish(&s->pb);
+	pbw_finish(&s->line);
+	fd_ecs_destroy(s->ecs);
+	pbw_finish(&s->work[0]);
+	pbw_finish(&s->work[1]);
 	free(s->dir);
 	free(s);
 }

@@ -11,14 +11,12 @@
 
 #include "opentelemetry/proto/logs/v1/logs.pb-c.h"
 #include "opentelemetry/proto/resource/v1/resource.pb-c.h"
+#include "otlp/attr_text.h"
 #include "otlp/json.h"
+#include "otlp/pbread.h"
+#include "otlp/shape.h"
 #include "common/timefmt.h"
 
-typedef Opentelemetry__Proto__Common__V1__AnyValue AnyValue;
-typedef Opentelemetry__Proto__Common__V1__KeyValue KeyValue;
-typedef Opentelemetry__Proto__Logs__V1__LogRecord LogRecord;
-typedef Opentelemetry__Proto__Resource__V1__Resource Resource;
-typedef Opentelemetry__Proto__Common__V1__InstrumentationScope Scope;
 
 struct mapping {
 	const char *otel, *ecs;
@@ -65,11 +63,12 @@ static const struct mapping resource_map[] = {
 
 #define N_MAP(t) (sizeof(t) / sizeof((t)[0]))
 
-static const char *lookup(const struct mapping *map, size_t n, const char *key)
+static const char *lookup(const struct mapping *map, size_t n, const uint8_t *key, size_t len)
 {
 	/* first characters first: every attribute of every record comes here */
 	for (size_t i = 0; i < n; i++)
-		if (map[i].otel[0] == key[0] && strcmp(map[i].otel, key) == 0)
+		if (len && map[i].otel[0] == key[0] && strlen(map[i].otel) == len &&
+		    memcmp(map[i].otel, key, len) == 0)
 			return map[i].ecs;
 	return NULL;
 }
@@ -89,305 +88,493 @@ const char *fd_ecs_level(int severity_number, const char *text, char buf[32])
 	return "";
 }
 
-/* The value as plain JSON (not OTLP's {"stringValue":...} wrapping). */
-static void plain_value(struct fd_json *j, const AnyValue *v)
-{
-	char hex[129];
-	switch (v ? v->value_case : OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE__NOT_SET) {
-	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE:
-		fd_json_string(j, v->string_value ? v->string_value : "");
-		break;
-	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE:
-		fd_json_bool(j, v->bool_value);
-		break;
-	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE:
-		fd_json_int(j, v->int_value);
-		break;
-	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE:
-		fd_json_double(j, v->double_value);
-		break;
-	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BYTES_VALUE: {
-		size_t n = v->bytes_value.len < 64 ? v->bytes_value.len : 64; /* a label, not a dump */
-		fd_json_string(j, fd_otlp_hex(hex, v->bytes_value.data, n));
-		break;
-	}
-	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_ARRAY_VALUE:
-		fd_json_array_begin(j);
-		for (size_t i = 0; v->array_value && i < v->array_value->n_values; i++)
-			plain_value(j, v->array_value->values[i]);
-		fd_json_array_end(j);
-		break;
-	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_KVLIST_VALUE:
-		fd_json_object_begin(j);
-		for (size_t i = 0; v->kvlist_value && i < v->kvlist_value->n_values; i++) {
-			fd_json_key(j, v->kvlist_value->values[i]->key);
-			plain_value(j, v->kvlist_value->values[i]->value);
-		}
-		fd_json_object_end(j);
-		break;
-	default:
-		fd_json_null(j);
-		break;
-	}
-}
+/*
+ * The document is written straight from the wire bytes (no protobuf-c
+ * unpacking), and what comes from the resource and the scope is worked out
+ * once per resource and scope and kept:
+ *
+ *   {"@timestamp":..,"log.level":..,"message":..,"ecs.version":..
+ *    <resource: its mapped fields, event.dataset>
+ *    <scope: log.logger>
+ *    ,"event.severity":..,"trace.id":..,"span.id":..
+ *    <the record's mapped fields>
+ *    ,"labels":{<the record's>,<the resource's not set by the record>}}
+ */
 
-char *fd_ecs_value_text(const AnyValue *v)
-{
-	char num[32];
-	switch (v ? v->value_case : OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE__NOT_SET) {
-	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE:
-		return strdup(v->string_value ? v->string_value : "");
-	/* Scalars, the common case, as plain_value writes them but without a
-	 * memory stream per value. */
-	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE:
-		snprintf(num, sizeof(num), "%" PRId64, v->int_value);
-		return strdup(num);
-	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE:
-		return strdup(isfinite(v->double_value) ? fd_format_double(num, v->double_value)
-							 : "null");
-	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE:
-		return strdup(v->bool_value ? "true" : "false");
-	default:
-		break;
-	}
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	if (!f)
-		return NULL;
-	struct fd_json j;
-	fd_json_init(&j, f, false);
-	plain_value(&j, v);
-	if (fclose(f) != 0 || j.error) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
-}
-
-struct label {
-	char *key, *val;
+/* The ECS keys written so far in one part of the document: a field is
+ * written once (first wins). The fixed keys never collide with mapped ones. */
+struct claims {
+	const char *keys[N_MAP(record_map) + N_MAP(resource_map)];
+	size_t n;
 };
 
-/* One document being written: the top-level keys so far (so a field is
- * never written twice) and the labels, written last as one object. */
-struct doc {
-	struct fd_json *j;
-	const char *keys[N_MAP(record_map) + N_MAP(resource_map) + 16];
-	size_t n_keys;
-	struct label *labels;
-	size_t n_labels, cap_labels;
-	bool oom;
-};
-
-static bool claim(struct doc *d, const char *key)
+static bool claim(struct claims *c, const char *key)
 {
-	for (size_t i = 0; i < d->n_keys; i++)
-		if (d->keys[i][0] == key[0] && strcmp(d->keys[i], key) == 0)
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->keys[i], key) == 0)
 			return false;
-	if (d->n_keys < sizeof(d->keys) / sizeof(d->keys[0]))
-		d->keys[d->n_keys++] = key;
-	fd_json_key(d->j, key);
+	if (c->n < sizeof(c->keys) / sizeof(c->keys[0]))
+		c->keys[c->n++] = key;
 	return true;
 }
 
-static void field_str(struct doc *d, const char *key, const char *s)
+static void out_raw(struct pbw *o, const char *s, size_t n)
 {
-	if (s && *s && claim(d, key))
-		fd_json_string(d->j, s);
+	if (pbw_room(o, n)) {
+		memcpy(o->buf + o->len, s, n);
+		o->len += n;
+	}
+}
+
+/* ,"key": */
+static void out_key(struct pbw *o, const char *key)
+{
+	out_raw(o, ",", 1);
+	fd_otlp_out_quoted(o, (const uint8_t *)key, strlen(key));
+	out_raw(o, ":", 1);
+}
+
+/* Labels: sanitized key and text, one after the other in a buffer as
+ * u32 length + bytes each. */
+static void label_put(struct pbw *o, const uint8_t *p, size_t n)
+{
+	uint32_t len = (uint32_t)n;
+	out_raw(o, (const char *)&len, 4);
+	out_raw(o, (const char *)p, n);
+}
+
+static const uint8_t *label_get(const uint8_t *at, const uint8_t **p, size_t *n)
+{
+	uint32_t len;
+	memcpy(&len, at, 4);
+	*p = at + 4;
+	*n = len;
+	return at + 4 + len;
 }
 
 /* ECS label keys may not contain '.', '*' or '\' (ecs-logging spec). */
-static void add_label(struct doc *d, const char *key, const AnyValue *v)
-{
-	char *k = strdup(key ? key : "");
-	if (!k) {
-		d->oom = true;
-		return;
-	}
-	for (char *p = k; *p; p++)
-		if (*p == '.' || *p == '*' || *p == '\\')
-			*p = '_';
-	for (size_t i = 0; i < d->n_labels; i++)
-		if (strcmp(d->labels[i].key, k) == 0) {
-			free(k);
-			return;
-		}
-	if (d->n_labels == d->cap_labels) {
-		size_t cap = d->cap_labels ? 2 * d->cap_labels : 16;
-		struct label *l = realloc(d->labels, cap * sizeof(*l));
-		if (!l) {
-			free(k);
-			d->oom = true;
-			return;
-		}
-		d->labels = l;
-		d->cap_labels = cap;
-	}
-	char *val = fd_ecs_value_text(v);
-	if (!val) {
-		free(k);
-		d->oom = true;
-		return;
-	}
-	d->labels[d->n_labels++] = (struct label){k, val};
-}
-
-/* Attributes with an ECS field become that field... */
-static void mapped_fields(struct doc *d, KeyValue *const *kv, size_t n, const struct mapping *map,
-			  size_t n_map)
-{
-	for (size_t i = 0; i < n; i++) {
-		const char *ecs = lookup(map, n_map, kv[i]->key);
-		if (ecs && claim(d, ecs))
-			plain_value(d->j, kv[i]->value);
-	}
-}
-
-/* ...and the others labels. */
-static void unmapped_labels(struct doc *d, KeyValue *const *kv, size_t n,
-			    const struct mapping *map, size_t n_map)
+static void sanitize(uint8_t *k, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (!lookup(map, n_map, kv[i]->key))
-			add_label(d, kv[i]->key, kv[i]->value);
+		if (k[i] == '.' || k[i] == '*' || k[i] == '\\')
+			k[i] = '_';
 }
 
-static const char *resource_string(const Resource *r, const char *key)
+/* Does a label of this (sanitized) key exist in labels[0..end)? */
+static bool has_label(const uint8_t *labels, const uint8_t *end, const uint8_t *key, size_t n)
 {
-	for (size_t i = 0; r && i < r->n_attributes; i++) {
-		const AnyValue *v = r->attributes[i]->value;
-		if (strcmp(r->attributes[i]->key, key) == 0 && v &&
-		    v->value_case == OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE)
-			return v->string_value;
+	while (labels < end) {
+		const uint8_t *k, *v;
+		size_t kn, vn;
+		labels = label_get(labels, &k, &kn);
+		labels = label_get(labels, &v, &vn);
+		if (kn == n && memcmp(k, key, n) == 0)
+			return true;
 	}
-	return NULL;
+	return false;
 }
 
-static void put_ids(struct doc *d, const LogRecord *lr)
+/* Adds the attribute as a label unless one of its key is there already. */
+static void add_label(struct pbw *labels, size_t from, struct pbw *tmp, const uint8_t *key,
+		      size_t key_n, const uint8_t *val, size_t val_n)
+{
+	pbw_reset(tmp);
+	out_raw(tmp, (const char *)key, key_n);
+	if (tmp->oom) {
+		labels->oom = true;
+		return;
+	}
+	sanitize(tmp->buf, key_n);
+	if (has_label(labels->buf + from, labels->buf + labels->len, tmp->buf, key_n))
+		return;
+	fd_otlp_attr_text_wire(tmp, val, val_n, val != NULL);
+	if (tmp->oom) {
+		labels->oom = true;
+		return;
+	}
+	label_put(labels, tmp->buf, key_n);
+	label_put(labels, tmp->buf + key_n, tmp->len - key_n);
+}
+
+/* A mapped attribute becomes its ECS field; with labels set, any other
+ * attribute a label. */
+static void attributes(struct pbw *frag, struct pbw *labels, struct pbw *tmp,
+		       const uint8_t *msg, size_t n, uint32_t field, const struct mapping *map,
+		       size_t n_map, bool fields)
+{
+	struct claims c = {.n = 0};
+	size_t from = labels ? labels->len : 0;
+	struct fd_pb_reader r = fd_pb_reader(msg, n);
+	struct fd_pb_field f;
+	while (fd_pb_next(&r, &f) > 0) {
+		if (f.num != field || f.type != PB_LEN)
+			continue;
+		const uint8_t *key, *val;
+		size_t key_n, val_n;
+		fd_otlp_keyvalue(f.p, f.n, &key, &key_n, &val, &val_n);
+		const char *ecs = lookup(map, n_map, key, key_n);
+		if (ecs && fields && claim(&c, ecs)) {
+			out_key(frag, ecs);
+			fd_otlp_attr_json_wire(frag, val, val_n, val != NULL);
+		} else if (!ecs && labels) {
+			add_label(labels, from, tmp, key, key_n, val, val_n);
+		}
+	}
+}
+
+/* What a resource or scope contributes, kept by blob id. */
+struct part {
+	uint8_t *copy; /* the blob it was made for */
+	uint32_t len;
+	bool made, bad;
+	struct pbw frag, labels;
+};
+
+struct fd_ecs {
+	struct part *res, *scope;
+	size_t n_res, n_scope;
+	struct part none; /* no resource or scope */
+	struct pbw canon, canon2, tmp, labels;
+	/* for a data stream: event.dataset and data_stream.*, written after the
+	 * resource's fields instead of "<service.name>.log" */
+	struct pbw stream;
+	bool has_stream;
+};
+
+struct fd_ecs *fd_ecs_create(void)
+{
+	return calloc(1, sizeof(struct fd_ecs));
+}
+
+static void out_str_field(struct pbw *o, const char *key, const char *val)
+{
+	out_key(o, key);
+	fd_otlp_out_quoted(o, (const uint8_t *)val, strlen(val));
+}
+
+struct fd_ecs *fd_ecs_create_stream(const char *dataset, const char *ns)
+{
+	struct fd_ecs *e = fd_ecs_create();
+	if (!e || !dataset)
+		return e;
+	e->has_stream = true;
+	out_str_field(&e->stream, "event.dataset", dataset);
+	out_str_field(&e->stream, "data_stream.type", "logs");
+	out_str_field(&e->stream, "data_stream.dataset", dataset);
+	out_str_field(&e->stream, "data_stream.namespace", ns);
+	if (e->stream.oom) {
+		fd_ecs_destroy(e);
+		return NULL;
+	}
+	return e;
+}
+
+static void part_free(struct part *p)
+{
+	free(p->copy);
+	pbw_finish(&p->frag);
+	pbw_finish(&p->labels);
+}
+
+void fd_ecs_destroy(struct fd_ecs *e)
+{
+	if (!e)
+		return;
+	for (size_t i = 0; i < e->n_res; i++)
+		part_free(&e->res[i]);
+	for (size_t i = 0; i < e->n_scope; i++)
+		part_free(&e->scope[i]);
+	free(e->res);
+	free(e->scope);
+	part_free(&e->none);
+	pbw_finish(&e->canon);
+	pbw_finish(&e->canon2);
+	pbw_finish(&e->tmp);
+	pbw_finish(&e->labels);
+	pbw_finish(&e->stream);
+	free(e);
+}
+
+static void make_resource(struct fd_ecs *e, struct part *p, const uint8_t *data, size_t len)
+{
+	const uint8_t *res;
+	size_t n;
+	if (fd_otlp_canonical(&opentelemetry__proto__resource__v1__resource__descriptor, data, len,
+			      &e->canon2, &res, &n) < 0) {
+		p->bad = true;
+		return;
+	}
+	attributes(&p->frag, &p->labels, &e->tmp, res, n, 1, resource_map, N_MAP(resource_map), true);
+	if (e->has_stream)
+		return;
+	/* event.dataset: the first service.name attribute with a string value */
+	struct fd_pb_reader r = fd_pb_reader(res, n);
+	struct fd_pb_field f;
+	while (fd_pb_next(&r, &f) > 0) {
+		if (f.num != 1 || f.type != PB_LEN)
+			continue;
+		const uint8_t *key, *val;
+		size_t key_n, val_n;
+		fd_otlp_keyvalue(f.p, f.n, &key, &key_n, &val, &val_n);
+		const uint8_t *s;
+		size_t s_n;
+		if (!val || key_n != 12 || memcmp(key, "service.name", 12) != 0 ||
+		    fd_pb_find(val, val_n, 1, &s, &s_n) < 0 || !s)
+			continue;
+		s_n = fd_otlp_cstr_len(s, s_n);
+		if (s_n) {
+			pbw_reset(&e->tmp);
+			out_raw(&e->tmp, (const char *)s, s_n);
+			out_raw(&e->tmp, ".log", 4);
+			out_key(&p->frag, "event.dataset");
+			if (!e->tmp.oom)
+				fd_otlp_out_quoted(&p->frag, e->tmp.buf, e->tmp.len);
+			p->frag.oom |= e->tmp.oom;
+		}
+		break;
+	}
+}
+
+static void make_scope(struct fd_ecs *e, struct part *p, const uint8_t *data, size_t len)
+{
+	const uint8_t *sc, *name;
+	size_t n, name_n;
+	if (fd_otlp_canonical(&opentelemetry__proto__common__v1__instrumentation_scope__descriptor,
+			      data, len, &e->canon2, &sc, &n) < 0) {
+		p->bad = true;
+		return;
+	}
+	fd_pb_find(sc, n, 1, &name, &name_n);
+	name_n = name ? fd_otlp_cstr_len(name, name_n) : 0;
+	if (name_n) {
+		out_key(&p->frag, "log.logger");
+		fd_otlp_out_quoted(&p->frag, name, name_n);
+	}
+}
+
+/* The part of blob b (NULL: none), made when new. NULL when out of memory. */
+static struct part *part_of(struct fd_ecs *e, const struct fd_blob *b, bool resource)
+{
+	struct part **v = resource ? &e->res : &e->scope;
+	size_t *n = resource ? &e->n_res : &e->n_scope;
+	struct part *p = &e->none;
+	if (b) {
+		if (b->id >= *n) {
+			size_t m = (size_t)b->id + 64;
+			struct part *grown = realloc(*v, m * sizeof(*grown));
+			if (!grown)
+				return NULL;
+			memset(grown + *n, 0, (m - *n) * sizeof(*grown));
+			*v = grown;
+			*n = m;
+		}
+		p = &(*v)[b->id];
+		/* blob ids are dense per source: the bytes say whether it is
+		 * the same blob */
+		if (p->made && p->len == b->len && (b->len == 0 || memcmp(p->copy, b->data, b->len) == 0))
+			return p;
+		free(p->copy);
+		p->copy = b->len ? malloc(b->len) : NULL;
+		if (b->len && !p->copy)
+			return NULL;
+		if (b->len)
+			memcpy(p->copy, b->data, b->len);
+		p->len = b->len;
+	} else if (p->made) {
+		return p;
+	}
+	pbw_reset(&p->frag);
+	pbw_reset(&p->labels);
+	p->bad = false;
+	if (b && resource)
+		make_resource(e, p, b->data, b->len);
+	else if (b)
+		make_scope(e, p, b->data, b->len);
+	if (p->frag.oom || p->labels.oom)
+		return NULL;
+	p->made = true;
+	return p;
+}
+
+/* The fields of a LogRecord the document uses. */
+struct log {
+	uint64_t time, observed;
+	int32_t severity;
+	const uint8_t *sev_text, *body, *trace, *span;
+	size_t sev_text_n, body_n, trace_n, span_n;
+};
+
+static void log_read(const uint8_t *p, size_t n, struct log *l)
+{
+	memset(l, 0, sizeof(*l));
+	struct fd_pb_reader r = fd_pb_reader(p, n);
+	struct fd_pb_field f;
+	while (fd_pb_next(&r, &f) > 0) {
+		switch (f.num) {
+		case 1:
+			l->time = f.v;
+			break;
+		case 11:
+			l->observed = f.v;
+			break;
+		case 2:
+			l->severity = (int32_t)(uint32_t)f.v;
+			break;
+		case 3:
+			l->sev_text = f.p;
+			l->sev_text_n = fd_otlp_cstr_len(f.p, f.n);
+			break;
+		case 5:
+			l->body = f.p ? f.p : (const uint8_t *)"";
+			l->body_n = f.n;
+			break;
+		case 9:
+			l->trace = f.p;
+			l->trace_n = f.n;
+			break;
+		case 10:
+			l->span = f.p;
+			l->span_n = f.n;
+			break;
+		}
+	}
+}
+
+static void out_hex_field(struct pbw *o, const char *key, const uint8_t *p, size_t n)
 {
 	char hex[65];
-	if (lr->trace_id.len && lr->trace_id.len <= 32)
-		field_str(d, "trace.id", fd_otlp_hex(hex, lr->trace_id.data, lr->trace_id.len));
-	if (lr->span_id.len && lr->span_id.len <= 32)
-		field_str(d, "span.id", fd_otlp_hex(hex, lr->span_id.data, lr->span_id.len));
+	if (n && n <= 32) {
+		out_key(o, key);
+		fd_otlp_out_quoted(o, (const uint8_t *)fd_otlp_hex(hex, p, n), 2 * n);
+	}
 }
 
-static void write_doc(struct doc *d, const struct fd_record *rec, const LogRecord *lr,
-		      const Resource *res, const Scope *scope, const char *ds, const char *ns)
+int fd_ecs_encode(struct fd_ecs *e, const struct fd_record *rec, struct pbw *o,
+		  struct fd_error *err)
 {
-	struct fd_json *j = d->j;
-	char buf[64];
-	int64_t t = lr->time_unix_nano           ? (int64_t)lr->time_unix_nano
-		    : lr->observed_time_unix_nano ? (int64_t)lr->observed_time_unix_nano
-						  : rec->time_ns;
-	fd_json_object_begin(j);
+	if (rec->signal != FD_SIGNAL_LOGS)
+		return fd_error_set(err, FD_EINPUT, "ecs: only log records have an ECS form, not %s",
+				    fd_signal_name(rec->signal) ? fd_signal_name(rec->signal) : "?");
+	const uint8_t *lr;
+	size_t lr_n;
+	if (fd_otlp_canonical(&opentelemetry__proto__logs__v1__log_record__descriptor, rec->payload,
+			      rec->payload_len, &e->canon, &lr, &lr_n) < 0)
+		return e->canon.oom ? fd_error_set(err, FD_ERUNTIME, "ecs: out of memory")
+				    : fd_error_set(err, FD_EINPUT, "ecs: malformed LogRecord payload in a log record");
+	struct part *res = part_of(e, rec->resource, true);
+	struct part *scope = res ? part_of(e, rec->scope, false) : NULL;
+	if (!res || !scope)
+		return fd_error_set(err, FD_ERUNTIME, "ecs: out of memory");
+	if (res->bad || scope->bad)
+		return fd_error_set(err, FD_EINPUT, "ecs: malformed %s in a log record",
+				    res->bad ? "resource" : "scope");
+	struct log l;
+	log_read(lr, lr_n, &l);
+	size_t mark = o->len;
+	char buf[64], sev[32];
+	int64_t t = l.time ? (int64_t)l.time : l.observed ? (int64_t)l.observed : rec->time_ns;
 	/* Elasticsearch's logs templates map @timestamp as date, which keeps
 	 * milliseconds: more digits would be dropped on ingest anyway. */
-	field_str(d, "@timestamp", fd_format_time(buf, sizeof(buf), t));
-	field_str(d, "log.level", fd_ecs_level(lr->severity_number, lr->severity_text, buf));
-	if (claim(d, "message")) {
-		if (lr->body && lr->body->value_case !=
-				       OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE) {
-			char *text = fd_ecs_value_text(lr->body);
-			d->oom |= !text;
-			fd_json_string(j, text ? text : "");
-			free(text);
+	out_raw(o, "{\"@timestamp\":", 14);
+	fd_format_time(buf, sizeof(buf), t);
+	fd_otlp_out_quoted(o, (const uint8_t *)buf, strlen(buf));
+	memcpy(sev, l.sev_text ? (const char *)l.sev_text : "", l.sev_text_n < 31 ? l.sev_text_n : 31);
+	sev[l.sev_text_n < 31 ? l.sev_text_n : 31] = '\0';
+	const char *level = fd_ecs_level(l.severity, sev, buf);
+	if (*level) {
+		out_key(o, "log.level");
+		fd_otlp_out_quoted(o, (const uint8_t *)level, strlen(level));
+	}
+	out_key(o, "message");
+	const uint8_t *s = NULL;
+	size_t s_n = 0;
+	if (l.body) {
+		/* a body that is not a string is written as text */
+		struct fd_pb_reader r = fd_pb_reader(l.body, l.body_n);
+		struct fd_pb_field f;
+		bool is_string = false;
+		while (fd_pb_next(&r, &f) > 0)
+			if (f.num >= 1 && f.num <= 7)
+				is_string = f.num == 1;
+		if (is_string) {
+			fd_pb_find(l.body, l.body_n, 1, &s, &s_n);
+			fd_otlp_out_quoted(o, s, fd_otlp_cstr_len(s, s_n));
 		} else {
-			fd_json_string(j, lr->body && lr->body->string_value ? lr->body->string_value : "");
+			pbw_reset(&e->tmp);
+			fd_otlp_attr_text_wire(&e->tmp, l.body, l.body_n, true);
+			fd_otlp_out_quoted(o, e->tmp.buf, e->tmp.len);
+			o->oom |= e->tmp.oom;
 		}
+	} else {
+		out_raw(o, "\"\"", 2);
 	}
-	field_str(d, "ecs.version", FD_ECS_VERSION);
-	if (res)
-		mapped_fields(d, res->attributes, res->n_attributes, resource_map, N_MAP(resource_map));
-	const char *service = resource_string(res, "service.name");
-	if (ds) {
-		field_str(d, "event.dataset", ds);
-		field_str(d, "data_stream.type", "logs");
-		field_str(d, "data_stream.dataset", ds);
-		field_str(d, "data_stream.namespace", ns);
-	} else if (service && *service) {
-		char *dataset = malloc(strlen(service) + 5);
-		d->oom |= !dataset;
-		if (dataset) {
-			strcpy(dataset, service);
-			strcat(dataset, ".log");
-			field_str(d, "event.dataset", dataset);
-			free(dataset);
-		}
+	out_raw(o, ",\"ecs.version\":\"" FD_ECS_VERSION "\"", 16 + strlen(FD_ECS_VERSION) + 1);
+	out_raw(o, (const char *)res->frag.buf, res->frag.len);
+	out_raw(o, (const char *)e->stream.buf, e->stream.len);
+	out_raw(o, (const char *)scope->frag.buf, scope->frag.len);
+	if (l.severity) {
+		char num[16];
+		out_key(o, "event.severity");
+		out_raw(o, num, (size_t)snprintf(num, sizeof(num), "%d", (int)l.severity));
 	}
-	if (scope)
-		field_str(d, "log.logger", scope->name);
-	if (lr->severity_number && claim(d, "event.severity"))
-		fd_json_int(j, lr->severity_number);
-	put_ids(d, lr);
-	mapped_fields(d, lr->attributes, lr->n_attributes, record_map, N_MAP(record_map));
+	out_hex_field(o, "trace.id", l.trace, l.trace_n);
+	out_hex_field(o, "span.id", l.span, l.span_n);
 	/* The record's labels first: a label it sets itself wins over the
 	 * resource's of the same name. */
-	unmapped_labels(d, lr->attributes, lr->n_attributes, record_map, N_MAP(record_map));
-	if (res)
-		unmapped_labels(d, res->attributes, res->n_attributes, resource_map,
-				N_MAP(resource_map));
-	if (d->n_labels && claim(d, "labels")) {
-		fd_json_object_begin(j);
-		for (size_t i = 0; i < d->n_labels; i++) {
-			fd_json_key(j, d->labels[i].key);
-			fd_json_string(j, d->labels[i].val);
+	pbw_reset(&e->labels);
+	attributes(o, &e->labels, &e->tmp, lr, lr_n, 6, record_map, N_MAP(record_map), true);
+	const uint8_t *rl = res->labels.buf, *rl_end = rl + res->labels.len;
+	size_t own = e->labels.len;
+	while (rl && rl < rl_end) {
+		const uint8_t *k, *v;
+		size_t kn, vn;
+		rl = label_get(rl, &k, &kn);
+		rl = label_get(rl, &v, &vn);
+		if (!has_label(e->labels.buf, e->labels.buf + own, k, kn)) {
+			label_put(&e->labels, k, kn);
+			label_put(&e->labels, v, vn);
 		}
-		fd_json_object_end(j);
 	}
-	fd_json_object_end(j);
+	if (e->labels.len) {
+		out_key(o, "labels");
+		out_raw(o, "{", 1);
+		const uint8_t *at = e->labels.buf, *end = at + e->labels.len;
+		bool first = true;
+		while (at < end) {
+			const uint8_t *k, *v;
+			size_t kn, vn;
+			at = label_get(at, &k, &kn);
+			at = label_get(at, &v, &vn);
+			if (!first)
+				out_raw(o, ",", 1);
+			first = false;
+			fd_otlp_out_quoted(o, k, kn);
+			out_raw(o, ":", 1);
+			fd_otlp_out_quoted(o, v, fd_otlp_cstr_len(v, vn));
+		}
+		out_raw(o, "}", 1);
+	}
+	out_raw(o, "}", 1);
+	if (o->oom || e->labels.oom || e->tmp.oom) {
+		o->len = mark;
+		return fd_error_set(err, FD_ERUNTIME, "ecs: out of memory");
+	}
+	return 0;
 }
 
 int fd_ecs_log(const struct fd_record *rec, struct fd_pb_arena *scratch, struct fd_json *out,
 	       struct fd_error *err)
 {
-	return fd_ecs_log_stream(rec, scratch, out, NULL, NULL, err);
-}
-
-int fd_ecs_log_stream(const struct fd_record *rec, struct fd_pb_arena *scratch,
-		      struct fd_json *out, const char *ds, const char *ns, struct fd_error *err)
-{
-	if (rec->signal != FD_SIGNAL_LOGS)
-		return fd_error_set(err, FD_EINPUT, "ecs: only log records have an ECS form, not %s",
-				    fd_signal_name(rec->signal) ? fd_signal_name(rec->signal) : "?");
-	if (scratch)
-		fd_pb_arena_reset(scratch);
-	LogRecord *lr = (LogRecord *)fd_otlp_json_unpack(
-		&opentelemetry__proto__logs__v1__log_record__descriptor, rec->payload, rec->payload_len,
-		scratch);
-	Resource *res = rec->resource
-				? (Resource *)fd_otlp_json_unpack(
-					  &opentelemetry__proto__resource__v1__resource__descriptor,
-					  rec->resource->data, rec->resource->len, scratch)
-				: NULL;
-	Scope *scope = rec->scope
-			       ? (Scope *)fd_otlp_json_unpack(
-					 &opentelemetry__proto__common__v1__instrumentation_scope__descriptor,
-					 rec->scope->data, rec->scope->len, scratch)
-			       : NULL;
-	int rc = 0;
-	if (!lr || (rec->resource && !res) || (rec->scope && !scope)) {
-		rc = fd_error_set(err, FD_EINPUT, "ecs: malformed %s in a log record",
-				  !lr ? "LogRecord payload" : !res && rec->resource ? "resource" : "scope");
-	} else {
-		struct doc d = {.j = out};
-		write_doc(&d, rec, lr, res, scope, ds, ns);
-		for (size_t i = 0; i < d.n_labels; i++) {
-			free(d.labels[i].key);
-			free(d.labels[i].val);
-		}
-		free(d.labels);
-		if (d.oom)
-			rc = fd_error_set(err, FD_ERUNTIME, "ecs: out of memory");
-		else if (out->error)
+	(void)scratch;
+	struct fd_ecs *e = fd_ecs_create();
+	struct pbw doc = {0};
+	int rc = e ? fd_ecs_encode(e, rec, &doc, err) : fd_error_set(err, FD_ERUNTIME, "ecs: out of memory");
+	if (rc == 0) {
+		fd_json_raw(out, (const char *)doc.buf, doc.len);
+		if (out->error)
 			rc = fd_error_set(err, FD_ERUNTIME, "ecs: writing: %s", strerror(out->error));
 	}
-	if (lr)
-		fd_otlp_json_unpacked_free(&lr->base, scratch);
-	if (res)
-		fd_otlp_json_unpacked_free(&res->base, scratch);
-	if (scope)
-		fd_otlp_json_unpacked_free(&scope->base, scratch);
+	pbw_finish(&doc);
+	fd_ecs_destroy(e);
 	return rc;
 }

@@ -38,7 +38,7 @@
 #include <jansson.h>
 
 #include "common/units.h"
-#include "otlp/arena.h"
+#include "otlp/pbwrite.h"
 #include "sinks/ecs.h"
 #include "sinks/http.h"
 #include "sinks/options.h"
@@ -61,13 +61,11 @@ struct es_sink {
 	char *url;
 	struct curl_slist *headers;
 	struct fd_http_pool *pool;
-	struct fd_pb_arena scratch;
-	struct fd_json json;
+	struct fd_ecs *ecs;
 
 	char *body; /* the _bulk body being filled */
 	size_t len, cap, docs;
-	char *doc; /* one document, from open_memstream */
-	size_t doc_len;
+	struct pbw doc; /* one document, reused */
 
 	uint64_t skipped[FD_SIGNAL_COUNT];
 	uint64_t sent_docs, body_bytes;
@@ -201,26 +199,18 @@ static int es_write(struct fd_sink *sink, const struct fd_record *rec, struct fd
 		s->skipped[rec->signal]++;
 		return 0;
 	}
-	FILE *f = open_memstream(&s->doc, &s->doc_len);
-	if (!f)
+	if (!s->ecs && !(s->ecs = fd_ecs_create_stream(s->dataset, s->ns)))
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
-	fd_json_init(&s->json, f, false);
-	int rc = fd_ecs_log_stream(rec, &s->scratch, &s->json, s->dataset, s->ns, err);
-	if (fclose(f) != 0 && rc == 0)
-		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
-	if (rc < 0) {
-		free(s->doc);
-		s->doc = NULL;
+	pbw_reset(&s->doc);
+	int rc = fd_ecs_encode(s->ecs, rec, &s->doc, err);
+	if (rc < 0)
 		return fd_error_prefix(err, "sink '%s'", sink->uri);
-	}
-	size_t n = sizeof(action_line) - 1 + s->doc_len + 1;
+	size_t n = sizeof(action_line) - 1 + s->doc.len + 1;
 	if (s->docs && s->len + n > s->batch_bytes)
 		rc = send_body(s, err);
 	if (rc == 0 && (append(s, action_line, sizeof(action_line) - 1) < 0 ||
-			append(s, s->doc, s->doc_len) < 0 || append(s, "\n", 1) < 0))
+			append(s, (const char *)s->doc.buf, s->doc.len) < 0 || append(s, "\n", 1) < 0))
 		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
-	free(s->doc);
-	s->doc = NULL;
 	if (rc < 0)
 		return rc;
 	if (++s->docs >= s->batch_docs || s->len >= s->batch_bytes)
@@ -291,9 +281,9 @@ static void es_destroy(struct fd_sink *sink)
 	fd_http_pool_destroy(s->pool); /* first: its callbacks use the rest */
 	curl_slist_free_all(s->headers);
 	fd_http_options_finish(&s->http);
-	fd_pb_arena_free(&s->scratch);
+	fd_ecs_destroy(s->ecs);
 	free(s->body);
-	free(s->doc);
+	pbw_finish(&s->doc);
 	free(s->url);
 	free(s->index);
 	free(s->dataset);
@@ -454,7 +444,6 @@ static int open_sink(const char *uri, const char *rest, bool tls, const struct f
 	}
 	free(shown);
 	fd_http_options_init(&s->http);
-	fd_pb_arena_init(&s->scratch);
 	s->batch_bytes = DEFAULT_BATCH_BYTES;
 	s->batch_docs = DEFAULT_BATCH_DOCS;
 	s->notice = ctx ? ctx->notice : NULL;

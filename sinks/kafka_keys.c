@@ -8,7 +8,7 @@
 #include "opentelemetry/proto/resource/v1/resource.pb-c.h"
 #include "otlp/json.h"
 #include "otlp/wire.h"
-#include "sinks/ecs.h"
+#include "otlp/attr_text.h"
 
 struct fd_kafka_keys {
 	unsigned which; /* FD_KAFKA_KEY_* */
@@ -36,7 +36,7 @@ void fd_kafka_keys_destroy(struct fd_kafka_keys *k)
 }
 
 /* partition=resource: fd_hash64 over the resource's attributes as sorted
- * "key\0value\0" pairs (values as fd_ecs_value_text renders them), so
+ * "key\0value\0" pairs (values as fd_otlp_attr_text renders them), so
  * attribute order in the serialized resource does not matter. */
 static int cmp_str(const void *a, const void *b)
 {
@@ -62,7 +62,7 @@ static int resource_key(struct fd_kafka_keys *s, const struct fd_blob *res, uint
 		char **pairs = calloc(n ? n : 1, sizeof(*pairs));
 		int rc = pairs ? 0 : -1;
 		for (size_t i = 0; i < n && rc == 0; i++) {
-			char *v = fd_ecs_value_text(r->attributes[i]->value);
+			char *v = fd_otlp_attr_text(r->attributes[i]->value);
 			size_t kl = strlen(r->attributes[i]->key), vl = v ? strlen(v) : 0;
 			pairs[i] = v ? malloc(kl + vl + 2) : NULL;
 			if (pairs[i]) {

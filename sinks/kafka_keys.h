@@ -7,7 +7,7 @@
  *     the sink writes it as 32 hex digits). A span without one gets none.
  *   FD_KAFKA_KEY_RESOURCE: metrics and logs are keyed by a hash of their
  *     resource's attributes sorted by key: fd_hash64 of the sorted
- *     "key\0value\0" pairs (values as fd_ecs_value_text renders them), 8
+ *     "key\0value\0" pairs (values as fd_otlp_attr_text renders them), 8
  *     bytes. The same resource always gets the same key and partition;
  *     the key is not byte-equal to the collector's (pdatautil.MapHash).
  */

@@ -44,6 +44,7 @@
 #include "opentelemetry/proto/logs/v1/logs.pb-c.h"
 #include "opentelemetry/proto/resource/v1/resource.pb-c.h"
 #include "otlp/arena.h"
+#include "otlp/attr_text.h"
 #include "otlp/json.h"
 #include "otlp/pbwrite.h"
 #include "sinks/ecs.h"
@@ -483,7 +484,7 @@ static int lk_write(struct fd_sink *sink, const struct fd_record *rec, struct fd
 	int rc = 0;
 	if (lr->body && lr->body->value_case !=
 			       OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE) {
-		char *t = fd_ecs_value_text(lr->body);
+		char *t = fd_otlp_attr_text(lr->body);
 		rc = t ? add_text(s, t, strlen(t)) : -1;
 		free(t);
 	} else if (lr->body && lr->body->string_value) {

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sinks/ecs.h"
+#include "otlp/attr_text.h"
 #include "common/json.h"
 #include "opentelemetry/proto/metrics/v1/metrics.pb-c.h"
 #include "opentelemetry/proto/resource/v1/resource.pb-c.h"
@@ -353,7 +353,7 @@ static int resource_parse(struct resource_info *ri, const struct fd_blob *b, str
 			continue;
 		struct tlabel *l = &ri->target[ri->n_target];
 		l->name = label_name(k);
-		l->value = fd_ecs_value_text(r->attributes[i]->value);
+		l->value = fd_otlp_attr_text(r->attributes[i]->value);
 		l->key = k;
 		if (!l->name || !l->value) {
 			rc = -1;
@@ -443,7 +443,7 @@ static int point_labels(struct fd_prom_conv *c, const struct resource_info *ri,
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		t[k].name = pool_keep(&c->pool, label_name(kv[i]->key));
-		t[k].value = pool_keep(&c->pool, fd_ecs_value_text(kv[i]->value));
+		t[k].value = pool_keep(&c->pool, fd_otlp_attr_text(kv[i]->value));
 		t[k].key = kv[i]->key;
 		if (!t[k].name || !t[k].value) {
 			free(t);

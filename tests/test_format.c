@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "recording/crc32c.h"
+#include "otlp/pbread.h"
 #include "recording/format.h"
 
 static void test_varint_values(void **state)
@@ -33,14 +34,14 @@ static void test_varint_values(void **state)
 			assert_true(b[k] & 0x80);
 		assert_false(b[n - 1] & 0x80);
 		uint64_t out = 12345;
-		assert_int_equal(fdr_get_varint(b, n, &out), n);
+		assert_int_equal(fd_pb_varint(b, n, &out), n);
 		assert_true(out == cases[i].v);
 		/* more bytes available than needed: still stops at the end */
-		assert_int_equal(fdr_get_varint(b, sizeof(b), &out), n);
+		assert_int_equal(fd_pb_varint(b, sizeof(b), &out), n);
 		assert_true(out == cases[i].v);
 		/* any shorter input is cut short */
 		for (size_t k = 0; k < n; k++)
-			assert_int_equal(fdr_get_varint(b, k, &out), 0);
+			assert_int_equal(fd_pb_varint(b, k, &out), 0);
 	}
 	/* protobuf's own examples */
 	uint8_t b[10];
@@ -55,27 +56,27 @@ static void test_varint_rejects(void **state)
 	uint64_t out = 7;
 	/* UINT64_MAX: nine 0xff and a final 0x01 is the largest valid */
 	uint8_t max[10] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
-	assert_int_equal(fdr_get_varint(max, 10, &out), 10);
+	assert_int_equal(fd_pb_varint(max, 10, &out), 10);
 	assert_true(out == UINT64_MAX);
 	/* a tenth byte above 1 would overflow 64 bits */
 	for (unsigned last = 2; last < 0x80; last++) {
 		max[9] = (uint8_t)last;
 		out = 7;
-		assert_int_equal(fdr_get_varint(max, 10, &out), 0);
+		assert_int_equal(fd_pb_varint(max, 10, &out), 0);
 		assert_int_equal(out, 7); /* untouched on failure */
 	}
 	/* eleven bytes: too long even with room */
 	uint8_t eleven[11];
 	memset(eleven, 0x80, 10);
 	eleven[10] = 0;
-	assert_int_equal(fdr_get_varint(eleven, 11, &out), 0);
+	assert_int_equal(fd_pb_varint(eleven, 11, &out), 0);
 	/* ten continuation bytes: unterminated */
-	assert_int_equal(fdr_get_varint(eleven, 10, &out), 0);
+	assert_int_equal(fd_pb_varint(eleven, 10, &out), 0);
 	/* nothing available */
-	assert_int_equal(fdr_get_varint(eleven, 0, &out), 0);
+	assert_int_equal(fd_pb_varint(eleven, 0, &out), 0);
 	/* non-minimal encodings decode (protobuf does the same) */
 	uint8_t zero2[2] = {0x80, 0x00};
-	assert_int_equal(fdr_get_varint(zero2, 2, &out), 2);
+	assert_int_equal(fd_pb_varint(zero2, 2, &out), 2);
 	assert_int_equal(out, 0);
 }
 
@@ -97,7 +98,7 @@ static void test_zigzag(void **state)
 		uint8_t b[10];
 		uint64_t u = 0;
 		size_t n = fdr_put_varint(b, fdr_zigzag(vals[i]));
-		assert_int_equal(fdr_get_varint(b, n, &u), n);
+		assert_int_equal(fd_pb_varint(b, n, &u), n);
 		assert_true(fdr_unzigzag(u) == vals[i]);
 	}
 	/* small magnitudes stay one byte */

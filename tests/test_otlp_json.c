@@ -647,6 +647,53 @@ static uint64_t xorshift(uint64_t *s)
 	return *s;
 }
 
+/* What protobuf-c makes of the bytes: the indented output (which unpacks
+ * with protobuf-c and walks the result) without the indentation. The
+ * compact output walks the wire bytes; the two must agree byte for byte
+ * and on what they refuse. */
+static char *via_protobuf_c(enum fd_signal sig, const uint8_t *req, size_t len, int *rc)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+	assert_non_null(f);
+	struct fd_json j;
+	fd_json_init(&j, f, true);
+	struct fd_error err = {0};
+	*rc = fd_otlp_json_export(sig, req, len, NULL, &j, &err);
+	assert_int_equal(fclose(f), 0);
+	size_t o = 0;
+	bool in_str = false;
+	for (size_t i = 0; i < n; i++) {
+		char c = buf[i];
+		if (in_str) {
+			buf[o++] = c;
+			if (c == '\\')
+				buf[o++] = buf[++i];
+			else if (c == '"')
+				in_str = false;
+		} else if (c != ' ' && c != '\n') {
+			buf[o++] = c;
+			in_str = c == '"';
+		}
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+static void expect_same_as_protobuf_c(enum fd_signal sig, const uint8_t *req, size_t len)
+{
+	struct fd_error err = {0};
+	int rc_wire, rc_pbc;
+	char *wire = export(sig, req, len, &rc_wire, &err);
+	char *pbc = via_protobuf_c(sig, req, len, &rc_pbc);
+	assert_int_equal(rc_wire, rc_pbc);
+	if (rc_wire == 0)
+		assert_string_equal(wire, pbc);
+	free(wire);
+	free(pbc);
+}
+
 static void test_garbage(void **state)
 {
 	(void)state;
@@ -731,12 +778,138 @@ static void test_garbage(void **state)
 			char *json = export((enum fd_signal)s, copy, len, &rc, &e);
 			assert_true(rc == 0 || (rc == -FD_EINPUT && json[0] == '\0'));
 			free(json);
+			expect_same_as_protobuf_c((enum fd_signal)s, copy, len);
 		}
 	}
 	free(copy);
 	pbw_finish(&good);
 	fd_otlp_batch_destroy(b);
 	fd_synth_destroy(syn);
+}
+
+/* One payload in a request of one resource and scope (both empty). */
+static void expect_payload_same(enum fd_signal sig, const struct pbw *payload, struct pbw *req)
+{
+	pbw_reset(req);
+	size_t r1 = pbw_begin(req, 1), r2 = pbw_begin(req, 2);
+	pbw_bytes(req, 2, payload->buf, payload->len);
+	pbw_end(req, r2);
+	pbw_end(req, r1);
+	expect_same_as_protobuf_c(sig, req->buf, req->len);
+}
+
+/* Messages in shapes protobuf allows but encoders do not write: fields out
+ * of order, a singular field twice (the last wins; messages merge), two
+ * members of a oneof, a repeated field in pieces, packed and not, strings
+ * with a NUL, a bool with another wire type, unknown fields, more fields
+ * than the walk sorts. The wire walk writes what protobuf-c reads. */
+static void test_odd_shapes(void **state)
+{
+	(void)state;
+	struct pbw lr = {0}, req = {0};
+	for (int shape = 0; shape < 9; shape++) {
+		pbw_reset(&lr);
+		switch (shape) {
+		case 0: /* out of order */
+			otlp_attr_str(&lr, 6, "a", "1");
+			pbw_string(&lr, 3, "WARN");
+			pbw_varint(&lr, 2, 13);
+			pbw_fixed64(&lr, 1, 1700000000000000000ULL);
+			otlp_attr_int(&lr, 6, "b", 2);
+			break;
+		case 1: /* a singular field twice; a message field twice (merged) */
+			pbw_string(&lr, 3, "first");
+			pbw_string(&lr, 3, "second");
+			otlp_attr_str(&lr, 6, "a", "1");
+			{
+				size_t b = pbw_begin(&lr, 5);
+				pbw_string(&lr, 1, "body one");
+				pbw_end(&lr, b);
+				b = pbw_begin(&lr, 5);
+				pbw_varint(&lr, 3, 7);
+				pbw_end(&lr, b);
+			}
+			break;
+		case 2: { /* two members of AnyValue's oneof */
+			size_t b = pbw_begin(&lr, 5);
+			pbw_string(&lr, 1, "text");
+			pbw_varint(&lr, 3, 42);
+			pbw_end(&lr, b);
+			break;
+		}
+		case 3: /* NUL inside strings; empty string first byte NUL */
+			pbw_bytes(&lr, 3, "ab\0cd", 5);
+			pbw_bytes(&lr, 12, "\0x", 2);
+			otlp_attr_str(&lr, 6, "k", "v");
+			break;
+		case 4: /* unknown fields of every wire type, among known ones */
+			pbw_varint(&lr, 99, 5);
+			pbw_fixed64(&lr, 1, 1);
+			pbw_bytes(&lr, 100, "zz", 2);
+			pbw_fixed32(&lr, 101, 7);
+			pbw_varint(&lr, 2, 9);
+			break;
+		case 5: /* more fields than the walk sorts, one out of order at the end */
+			for (int i = 0; i < 40; i++)
+				otlp_attr_int(&lr, 6, "n", i);
+			pbw_fixed64(&lr, 1, 5);
+			break;
+		case 6: /* many fields in order */
+			pbw_fixed64(&lr, 1, 5);
+			for (int i = 0; i < 40; i++)
+				otlp_attr_int(&lr, 6, "n", i);
+			pbw_fixed32(&lr, 8, 1);
+			break;
+		case 7: /* a repeated field in two pieces around another */
+			otlp_attr_str(&lr, 6, "a", "1");
+			pbw_varint(&lr, 7, 3);
+			otlp_attr_str(&lr, 6, "b", "2");
+			break;
+		default: /* defaults written out (omitted in JSON), negative enum */
+			pbw_varint(&lr, 2, (uint64_t)-1);
+			pbw_fixed64(&lr, 1, 0);
+			pbw_string(&lr, 3, "");
+			pbw_varint(&lr, 7, 0);
+			break;
+		}
+		print_message("shape %d\n", shape);
+		expect_payload_same(FD_SIGNAL_LOGS, &lr, &req);
+	}
+	/* histogram points: bucket counts packed, unpacked, an empty packed
+	 * piece, in two runs around the bounds; a bool sent as bytes */
+	for (int shape = 0; shape < 3; shape++) {
+		struct pbw m = {0};
+		pbw_string(&m, 1, "h");
+		size_t h = pbw_begin(&m, 9);
+		size_t dp = pbw_begin(&m, 1);
+		pbw_fixed64(&m, 6, 3);
+		if (shape == 0) {
+			pbw_bytes(&m, 6, "", 0);
+			uint8_t packed[16] = {1, 0, 0, 0, 0, 0, 0, 0, 2};
+			pbw_bytes(&m, 6, packed, 16);
+		}
+		pbw_double(&m, 7, 0.5);
+		pbw_fixed64(&m, 6, 4);
+		pbw_fixed64(&m, 4, 9);
+		if (shape == 1)
+			pbw_double(&m, 5, -0.0);
+		pbw_end(&m, dp);
+		if (shape == 2)
+			pbw_bytes(&m, 2, "\1", 1); /* aggregation_temporality as LEN */
+		pbw_end(&m, h);
+		print_message("histogram shape %d\n", shape);
+		expect_payload_same(FD_SIGNAL_METRICS, &m, &req);
+		/* and a sum whose is_monotonic comes as a length-delimited field */
+		pbw_reset(&m);
+		pbw_string(&m, 1, "s");
+		size_t sm = pbw_begin(&m, 7);
+		pbw_bytes(&m, 3, "\1", 1);
+		pbw_end(&m, sm);
+		expect_payload_same(FD_SIGNAL_METRICS, &m, &req);
+		pbw_finish(&m);
+	}
+	pbw_finish(&lr);
+	pbw_finish(&req);
 }
 
 /* sinks/otlp_batch: the size it predicts before each record and reports
@@ -790,6 +963,7 @@ int main(void)
 		cmocka_unit_test(test_logs_exact),
 		cmocka_unit_test(test_synth_read_back_by_python),
 		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_odd_shapes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "otlp/pbwrite.h"
 #include "sinks/ecs.h"
 #include "sinks/sink.h"
 #include "tests/support/http_receiver.h"
@@ -167,17 +168,17 @@ static int push(const char *uri, size_t n, const char *ds, const char *ns, struc
 	notice_text[0] = '\0';
 	memset(sent, 0, sizeof(*sent));
 	int rc = fd_sink_open(uri, &ctx, &s, err);
+	struct fd_ecs *e = fd_ecs_create_stream(ds, ns);
+	struct pbw doc = {0};
+	assert_non_null(e);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct fd_record rec;
 		assert_int_equal(fd_synth_next(syn, &rec), 0);
 		if (rec.signal == FD_SIGNAL_LOGS) {
-			char *buf = NULL;
-			size_t len = 0;
-			FILE *f = open_memstream(&buf, &len);
-			struct fd_json j;
-			fd_json_init(&j, f, false);
-			assert_int_equal(fd_ecs_log_stream(&rec, NULL, &j, ds, ns, err), 0);
-			fclose(f);
+			pbw_reset(&doc);
+			assert_int_equal(fd_ecs_encode(e, &rec, &doc, err), 0);
+			char *buf = strndup((const char *)doc.buf, doc.len);
+			assert_non_null(buf);
 			if (sent->n == sent->cap) {
 				sent->cap = sent->cap ? 2 * sent->cap : 1024;
 				sent->docs = realloc(sent->docs, sent->cap * sizeof(*sent->docs));
@@ -190,6 +191,8 @@ static int push(const char *uri, size_t n, const char *ds, const char *ns, struc
 	}
 	if (rc == 0)
 		rc = fd_sink_close(s, err);
+	fd_ecs_destroy(e);
+	pbw_finish(&doc);
 	fd_synth_destroy(syn);
 	if (out)
 		*out = s;

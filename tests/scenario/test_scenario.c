@@ -540,6 +540,104 @@ static void test_inline_errors(void **state)
 		  "14:97", "no value 'asia'");
 }
 
+
+/* actions: events without a time, checked against the whole timeline */
+static void test_actions(void **state)
+{
+	(void)state;
+	struct fd_scenario *s = parse_ok(BASE
+		"timeline:\n"
+		"  - {at: 10m, name: rel, deploy: {service: api, version: v2}, effects: [{target: db1, latency: x50}]}\n"
+		"  - {at: 20m, name: fix, mitigation: true, config_change: {service: api}, effects: [{target: db1, pool: 40}]}\n"
+		"  - {at: 30m, rollback: {service: api}}\n"
+		"drill: {join_at: 15m, hints: [look at the database, then at versions]}\n"
+		"actions:\n"
+		"  - name: rollback-api\n"
+		"    title: Roll api back\n"
+		"    rollback: {service: api, rollout: 1m}\n"
+		"    verdict: fixes\n"
+		"    why: the release is the cause\n"
+		"  - name: raise-pool\n"
+		"    title: Raise the db1 pool to 40\n"
+		"    config_change: {service: api, key: pool.size, value: '40'}\n"
+		"    effects: [{target: db1, pool: 40, delay: 30s, duration: 10m}]\n"
+		"    verdict: helps\n"
+		"  - name: scale-api\n"
+		"    title: Scale api out to 5\n"
+		"    scale_out: {service: api, instances: 5}\n"
+		"    verdict: worsens\n"
+		"  - {name: restart-api, title: Restart api, restart: {service: api, instance: 1}, verdict: no_effect}\n");
+	assert_int_equal(s->n_events, 3);
+	assert_true(s->events[1].mitigation);
+	assert_false(s->events[0].mitigation);
+	assert_int_equal(s->n_actions, 4);
+	assert_int_equal(s->join_at_ns, 15 * 60 * NS);
+	assert_int_equal(s->n_hints, 2);
+	assert_string_equal(s->hints[1], "then at versions");
+	const struct fd_action *rb = fd_scenario_find_action(s, "rollback-api");
+	assert_ptr_equal(rb, &s->actions[0]);
+	assert_string_equal(rb->title, "Roll api back");
+	assert_int_equal(rb->verdict, FD_VERDICT_FIXES);
+	assert_string_equal(rb->why, "the release is the cause");
+	assert_int_equal(rb->event.kind, FD_EVENT_ROLLBACK);
+	assert_int_equal(rb->event.id, 3);
+	assert_int_equal(rb->event.at_ns, 0);
+	assert_true(rb->event.mitigation);
+	assert_string_equal(rb->event.name, "rollback-api");
+	assert_ptr_equal(rb->event.undoes, event_named(s, "rel"));
+	assert_string_equal(rb->event.version, "1.0.0");
+	assert_string_equal(rb->event.previous_version, "v2");
+	assert_int_equal(rb->event.rollout_ns, 60 * NS);
+	const struct fd_action *pool = &s->actions[1];
+	assert_int_equal(pool->verdict, FD_VERDICT_HELPS);
+	assert_null(pool->why);
+	assert_int_equal(pool->event.id, 4);
+	assert_int_equal(pool->event.n_effects, 1);
+	assert_int_equal(pool->event.effects[0].start_ns, 30 * NS);
+	assert_int_equal(pool->event.effects[0].end_ns, 630 * NS);
+	assert_int_equal(pool->event.effects[0].pool, 40);
+	assert_ptr_equal(pool->event.effects[0].event, &pool->event);
+	assert_int_equal(s->actions[2].event.instances, 5);
+	assert_int_equal(s->actions[2].verdict, FD_VERDICT_WORSENS);
+	assert_int_equal(s->actions[3].verdict, FD_VERDICT_NOTHING);
+	assert_int_equal(s->actions[3].event.instance, 1);
+	assert_null(fd_scenario_find_action(s, "nope"));
+	assert_string_equal(fd_verdict_name(FD_VERDICT_NOTHING), "no_effect");
+	assert_null(fd_verdict_name((enum fd_verdict)9));
+	fd_scenario_destroy(s);
+
+	/* hints default to the investigation steps */
+	s = parse_ok(BASE "answer: {investigation: [one, two]}\n");
+	assert_int_equal(s->n_hints, 2);
+	assert_int_equal(s->n_actions, 0);
+	assert_int_equal(s->join_at_ns, 0);
+	fd_scenario_destroy(s);
+
+	parse_bad(BASE "actions: [{name: a, title: A, verdict: fixes, at: 1m, restart: {service: api}}]\n",
+		  "14:51", "an action has no time");
+	parse_bad(BASE "actions: [{name: a, title: A, verdict: fixed, restart: {service: api}}]\n",
+		  "14:40", "did you mean 'fixes'");
+	parse_bad(BASE "actions: [{name: a, verdict: fixes, restart: {service: api}}]\n",
+		  "14:11", "missing 'title'");
+	parse_bad(BASE "actions: [{name: a/b, title: A, verdict: fixes, restart: {service: api}}]\n",
+		  "14:18", "letters, digits");
+	parse_bad(BASE "actions: [{name: a, title: A, verdict: fixes, rollback: {service: api}}]\n",
+		  "14:11", "no deploy of 'api' to roll back");
+	parse_bad(BASE "actions: [{name: a, title: A, verdict: fixes, scale_out: {service: api, instances: 2}}]\n",
+		  "14:84", "starts with 2");
+	parse_bad(BASE "actions: [{name: a, title: A, verdict: fixes, restart: {service: api}},"
+		  " {name: a, title: B, verdict: helps, restart: {service: web}}]\n",
+		  "14:80", "two actions are named 'a'");
+	parse_bad(BASE "actions: [{name: a, title: A, verdict: helps, config_change: ~, effects: [{target: db1, pool: 3, until: 10m}]}]\n",
+		  "14:105", "give its duration");
+	parse_bad(BASE "actions: [{name: a, title: A, verdict: helps, config_change: ~, mitigation: true}]\n",
+		  "14:77", "every action is an intervention");
+	parse_bad(BASE "timeline: [{at: 1m, rollback: {service: api}, mitigation: false}]\n",
+		  "14:59", "always a mitigation");
+	parse_bad(BASE "drill: {join_at: 2h}\n", "14:18", "not before the end");
+	parse_bad(BASE "drill: {joint_at: 2m}\n", "14:9", "did you mean 'join_at'");
+}
+
 /* ---- bad files ------------------------------------------------------------------ */
 
 static int cmp_str(const void *a, const void *b)
@@ -618,6 +716,7 @@ int main(void)
 		cmocka_unit_test(test_rollback_and_shorthands),
 		cmocka_unit_test(test_misc),
 		cmocka_unit_test(test_inline_errors),
+		cmocka_unit_test(test_actions),
 		cmocka_unit_test(test_bad_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,98 @@
+#include "otlp/shape.h"
+
+#include <stdbool.h>
+
+#include "otlp/json.h"
+#include "otlp/pbread.h"
+
+/* as otlp/json.c's check before protobuf-c */
+#define MAX_NEST 24
+
+static bool packed_ok(ProtobufCType t, const uint8_t *p, size_t n)
+{
+	unsigned wt = fd_otlp_wire_type(t);
+	if (wt == PB_FIXED64)
+		return n % 8 == 0;
+	if (wt == PB_FIXED32)
+		return n % 4 == 0;
+	for (size_t i = 0; i < n;) {
+		uint64_t v;
+		size_t k = fd_pb_varint(p + i, n - i, &v);
+		if (!k)
+			return false;
+		i += k;
+	}
+	return true;
+}
+
+static bool shaped(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t n, int depth)
+{
+	if (depth > MAX_NEST || d->n_fields > 64)
+		return false;
+	uint64_t seen = 0;
+	unsigned oneofs[4], n_oneofs = 0;
+	struct fd_pb_reader r = fd_pb_reader(p, n);
+	struct fd_pb_field w;
+	int rc;
+	while ((rc = fd_pb_next(&r, &w)) > 0) {
+		/* field numbers are mostly 1, 2, 3...: a look at the index first */
+		const ProtobufCFieldDescriptor *f =
+			w.num - 1 < d->n_fields && d->fields[w.num - 1].id == w.num
+				? &d->fields[w.num - 1]
+				: protobuf_c_message_descriptor_get_field(d, w.num);
+		if (!f)
+			continue; /* unknown: skipped by every reader */
+		unsigned wt = fd_otlp_wire_type(f->type);
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			if (w.type == PB_LEN && wt != PB_LEN) {
+				if (!packed_ok(f->type, w.p, w.n))
+					return false;
+				continue;
+			}
+		} else {
+			uint64_t bit = 1ULL << (f - d->fields);
+			if (seen & bit)
+				return false;
+			seen |= bit;
+			if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+				for (unsigned k = 0; k < n_oneofs; k++)
+					if (oneofs[k] == f->quantifier_offset)
+						return false;
+				if (n_oneofs == 4)
+					return false;
+				oneofs[n_oneofs++] = f->quantifier_offset;
+			}
+		}
+		if (w.type != wt)
+			return false;
+		if (f->type == PROTOBUF_C_TYPE_MESSAGE && !shaped(f->descriptor, w.p, w.n, depth + 1))
+			return false;
+	}
+	return rc == 0;
+}
+
+int fd_otlp_canonical(const ProtobufCMessageDescriptor *d, const uint8_t *msg, size_t n,
+		      struct pbw *scratch, const uint8_t **out, size_t *out_n)
+{
+	if (n && !msg)
+		return -1;
+	if (shaped(d, msg, n, 0)) {
+		*out = msg;
+		*out_n = n;
+		return 0;
+	}
+	ProtobufCMessage *m = fd_otlp_json_unpack(d, msg, n, NULL);
+	if (!m)
+		return -1;
+	pbw_reset(scratch);
+	size_t size = protobuf_c_message_get_packed_size(m);
+	int rc = -1;
+	if (pbw_room(scratch, size + 1)) {
+		scratch->len = protobuf_c_message_pack(m, scratch->buf);
+		*out = scratch->buf;
+		*out_n = scratch->len;
+		rc = 0;
+	}
+	protobuf_c_message_free_unpacked(m, NULL);
+	return rc;
+}

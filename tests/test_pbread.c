@@ -1,0 +1,152 @@
+/* otlp/pbread.h: the one protobuf wire reader, as a table of edge cases.
+ * Each row is a message body and what fd_pb_next reads from it, field by
+ * field, ending with 0 (the end) or -1 (refused). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "otlp/pbread.h"
+
+struct want {
+	int rc;
+	uint32_t num;
+	unsigned type;
+	uint64_t v;
+};
+
+struct row {
+	const char *what;
+	const char *bytes;
+	size_t n;
+	struct want fields[4]; /* read in order; the last is rc 0 or -1 */
+	size_t bad_at;         /* for -1: where the reader stays */
+};
+
+#define B(s) s, sizeof(s) - 1
+
+static const struct row rows[] = {
+	{"empty body", B(""), {{0, 0, 0, 0}}, 0},
+	{"varint field", B("\x08\x96\x01"), {{1, 1, PB_VARINT, 150}, {0, 0, 0, 0}}, 0},
+	{"length-delimited", B("\x12\x03" "abc"), {{1, 2, PB_LEN, 3}, {0, 0, 0, 0}}, 0},
+	{"fixed64", B("\x19\x01\x02\x03\x04\x05\x06\x07\x08"),
+	 {{1, 3, PB_FIXED64, 0x0807060504030201ULL}, {0, 0, 0, 0}}, 0},
+	{"fixed32", B("\x25\x01\x02\x03\x04"), {{1, 4, PB_FIXED32, 0x04030201}, {0, 0, 0, 0}}, 0},
+	{"several fields, an unknown one skipped by the caller",
+	 B("\x08\x01\xfa\x3e\x02" "xy" "\x10\x02"),
+	 {{1, 1, PB_VARINT, 1}, {1, 1007, PB_LEN, 2}, {1, 2, PB_VARINT, 2}, {0, 0, 0, 0}}, 0},
+	{"empty length-delimited field", B("\x0a\x00"), {{1, 1, PB_LEN, 0}, {0, 0, 0, 0}}, 0},
+	/* varints */
+	{"truncated varint value", B("\x08\x80"), {{-1, 0, 0, 0}}, 0},
+	{"truncated varint value, two bytes", B("\x08\xff\xff"), {{-1, 0, 0, 0}}, 0},
+	{"10-byte varint, the largest", B("\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01"),
+	 {{1, 1, PB_VARINT, UINT64_MAX}, {0, 0, 0, 0}}, 0},
+	{"10-byte varint past 64 bits", B("\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02"),
+	 {{-1, 0, 0, 0}}, 0},
+	{"11-byte varint", B("\x08\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x00"), {{-1, 0, 0, 0}}, 0},
+	{"non-minimal varint", B("\x08\x80\x80\x00"), {{1, 1, PB_VARINT, 0}, {0, 0, 0, 0}}, 0},
+	/* tags */
+	{"field number 0", B("\x00\x01"), {{-1, 0, 0, 0}}, 0},
+	{"field number 0, length-delimited", B("\x02\x00"), {{-1, 0, 0, 0}}, 0},
+	{"truncated tag", B("\x80"), {{-1, 0, 0, 0}}, 0},
+	{"largest field number, 5-byte tag", B("\xf8\xff\xff\xff\x0f\x00"),
+	 {{1, 536870911, PB_VARINT, 0}, {0, 0, 0, 0}}, 0},
+	{"tag past 32 bits", B("\xf8\xff\xff\xff\x1f\x00"), {{-1, 0, 0, 0}}, 0},
+	{"tag of 6 bytes (padded)", B("\x88\x80\x80\x80\x80\x00\x00"), {{-1, 0, 0, 0}}, 0},
+	/* wire types */
+	{"wire type 3 (start group)", B("\x0b\x0c"), {{-1, 0, 0, 0}}, 0},
+	{"wire type 4 (end group)", B("\x0c"), {{-1, 0, 0, 0}}, 0},
+	{"wire type 6", B("\x0e\x00"), {{-1, 0, 0, 0}}, 0},
+	{"wire type 7", B("\x0f\x00"), {{-1, 0, 0, 0}}, 0},
+	{"bad wire type after a good field", B("\x08\x01\x0f"), {{1, 1, PB_VARINT, 1}, {-1, 0, 0, 0}}, 2},
+	/* lengths */
+	{"length one past the end", B("\x0a\x04" "abc"), {{-1, 0, 0, 0}}, 0},
+	{"length far past the end", B("\x0a\xff\xff\xff\xff\x0f" "abc"), {{-1, 0, 0, 0}}, 0},
+	{"length of 2^64 - 1", B("\x0a\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01"), {{-1, 0, 0, 0}}, 0},
+	{"truncated length", B("\x0a\x80"), {{-1, 0, 0, 0}}, 0},
+	{"overlong length of a nested field, after a good one", B("\x08\x01\x12\x02" "a"),
+	 {{1, 1, PB_VARINT, 1}, {-1, 0, 0, 0}}, 2},
+	{"fixed64 cut short", B("\x09\x01\x02\x03\x04\x05\x06\x07"), {{-1, 0, 0, 0}}, 0},
+	{"fixed32 cut short", B("\x0d\x01\x02\x03"), {{-1, 0, 0, 0}}, 0},
+};
+
+static void test_rows(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct row *r = &rows[i];
+		const uint8_t *msg = (const uint8_t *)r->bytes;
+		struct fd_pb_reader rd = fd_pb_reader(msg, r->n);
+		print_message("%s\n", r->what);
+		for (size_t k = 0;; k++) {
+			const struct want *w = &r->fields[k];
+			struct fd_pb_field f;
+			int rc = fd_pb_next(&rd, &f);
+			assert_int_equal(rc, w->rc);
+			if (rc == 0)
+				break;
+			if (rc < 0) {
+				assert_int_equal(rd.p - msg, r->bad_at);
+				/* and it stays refused */
+				assert_int_equal(fd_pb_next(&rd, &f), -1);
+				break;
+			}
+			assert_int_equal(f.num, w->num);
+			assert_int_equal(f.type, w->type);
+			assert_true(f.v == w->v);
+			if (f.type == PB_LEN)
+				assert_int_equal(f.n, (size_t)w->v);
+			assert_true(f.p + f.n <= msg + r->n);
+		}
+	}
+}
+
+/* A length-delimited body is read with the bytes that follow it out of
+ * reach: a nested message cannot read into its parent's next field. */
+static void test_nested_bounds(void **state)
+{
+	(void)state;
+	/* field 1 holds "\x08" (a varint tag with no value); field 2 follows */
+	static const uint8_t msg[] = {0x0a, 0x01, 0x08, 0x10, 0x05};
+	struct fd_pb_reader r = fd_pb_reader(msg, sizeof(msg));
+	struct fd_pb_field f;
+	assert_int_equal(fd_pb_next(&r, &f), 1);
+	struct fd_pb_reader in = fd_pb_reader(f.p, f.n);
+	struct fd_pb_field g;
+	assert_int_equal(fd_pb_next(&in, &g), -1);
+	assert_int_equal(fd_pb_next(&r, &f), 1);
+	assert_int_equal(f.num, 2);
+	assert_int_equal(f.v, 5);
+	/* an empty body may be NULL */
+	struct fd_pb_reader none = fd_pb_reader(NULL, 0);
+	assert_int_equal(fd_pb_next(&none, &f), 0);
+}
+
+static void test_find(void **state)
+{
+	(void)state;
+	/* field 1 twice: the last wins, as protobuf reads a singular field */
+	static const uint8_t msg[] = {0x0a, 0x01, 'a', 0x10, 0x01, 0x0a, 0x02, 'b', 'c'};
+	const uint8_t *p;
+	size_t n;
+	assert_int_equal(fd_pb_find(msg, sizeof(msg), 1, &p, &n), 0);
+	assert_int_equal(n, 2);
+	assert_memory_equal(p, "bc", 2);
+	assert_int_equal(fd_pb_find(msg, sizeof(msg), 3, &p, &n), 0);
+	assert_null(p);
+	assert_int_equal(n, 0);
+	assert_int_equal(fd_pb_find(msg, sizeof(msg) - 1, 1, &p, &n), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rows),
+		cmocka_unit_test(test_nested_bounds),
+		cmocka_unit_test(test_find),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
