@@ -14,6 +14,7 @@
 #include "recording/reader.h"
 #include "generator/scenario.h"
 #include "common/timefmt.h"
+#include "common/timemath.h"
 
 struct facts {
 	uint64_t records[FD_SIGNAL_COUNT], payload[FD_SIGNAL_COUNT];
@@ -227,8 +228,7 @@ static void print_text(const char *path, const struct fd_recording_reader *r, co
 	if (x->have_range)
 		printf("time range   %s .. %s (%s)\n", fd_format_time(a, sizeof(a), x->first),
 		       fd_format_time(b, sizeof(b), x->last),
-		       fd_format_duration(c, sizeof(c),
-					  (int64_t)((uint64_t)x->last - (uint64_t)x->first)));
+		       fd_format_duration(c, sizeof(c), fd_time_sub_sat(x->last, x->first)));
 	else
 		printf("time range   - (no records)\n");
 	printf("blocks       %" PRIu64 " (%" PRIu64 " record, %" PRIu64 " dictionary%s)\n", x->blocks,
@@ -670,12 +670,13 @@ static int print_timeline(const Firedrill__V1__RecordingHeader *h)
 	size_t shown = 0;
 	for (size_t i = 0; i < sc->n_events; i++) {
 		const struct fd_event *e = &sc->events[i];
-		if (start + e->at_ns > (int64_t)h->end_time_unix_nano)
-			break; /* generated with a shorter --duration */
+		int64_t t;
+		if (!fd_time_add(start, e->at_ns, &t) || t > (int64_t)h->end_time_unix_nano)
+			break; /* generated with a shorter --duration (or a header out of range) */
 		shown++;
 		char at[32], when[40], what[256] = "";
 		fd_format_duration(at, sizeof(at), e->at_ns);
-		fd_format_time(when, sizeof(when), start + e->at_ns);
+		fd_format_time(when, sizeof(when), t);
 		if (e->service && e->version)
 			snprintf(what, sizeof(what), " %s %s -> %s", e->service->name,
 				 e->previous_version ? e->previous_version : "?", e->version);

@@ -7,7 +7,7 @@
  * The crafted files are made here from docs/recording-format.md, with valid
  * checksums so that the damage reaches the parser. `test_hostile --write DIR`
  * writes small versions of them (the fuzz corpus in fuzz/corpus/recording/
- * holds them).
+ * holds them) and extreme-*.fdr, which tests/cli/hostile.sh uses.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,7 +26,9 @@
 #include "recording/crc32c.h"
 #include "recording/format.h"
 #include "recording/reader.h"
+#include "recording/writer.h"
 #include "tests/support/fdrbuild.h"
+#include "tests/support/synth.h"
 #include "tests/support/testutil.h"
 
 /* ---------------------------------------------------------- crafted files */
@@ -427,6 +429,54 @@ static void test_summary_checked(void **state)
 
 /* ------------------------------------------------------------------- main */
 
+/* Records at the ends of int64 time (real OTLP payloads from synth); with
+ * `declared`, a header carrying a scenario whose timeline starts 5 ns before
+ * the end of time. Every sum of times in inspect and replay must be checked. */
+static const char extreme_scenario[] =
+	"name: extreme\n"
+	"duration: 1h\n"
+	"services:\n"
+	"  web:\n"
+	"    endpoints:\n"
+	"      \"GET /\": {self: {p50: 5ms, p95: 20ms}}\n"
+	"traffic:\n"
+	"  - {entry: web \"GET /\", rate: 1/s}\n"
+	"timeline:\n"
+	"  - {at: 10m, deploy: {service: web, version: v2}}\n";
+
+static int write_extreme_times(const char *path, bool declared)
+{
+	Firedrill__V1__RecordingHeader h = FIREDRILL__V1__RECORDING_HEADER__INIT;
+	h.source_kind = "synthetic";
+	if (declared) {
+		h.source_kind = "scenario";
+		h.scenario_name = "extreme";
+		h.scenario_source = (char *)extreme_scenario;
+		h.start_time_unix_nano = (uint64_t)INT64_MAX - 5;
+		h.end_time_unix_nano = (uint64_t)INT64_MAX;
+	}
+	struct fd_synth_options so = {.seed = 9};
+	struct fd_synth *syn = fd_synth_create(&so);
+	struct fd_recording_writer *w;
+	struct fd_error err = {0};
+	if (!syn || fd_recording_writer_create(path, &h, NULL, &w, &err) != 0)
+		return -1;
+	static const int64_t times[] = {INT64_MIN + 1, 0, INT64_MAX};
+	int rc = 0;
+	for (int i = 0; i < 3 && rc == 0; i++) {
+		struct fd_record rec;
+		rc = fd_synth_next(syn, &rec);
+		rec.time_ns = times[i];
+		if (rc == 0)
+			rc = fd_recording_writer_add(w, &rec, &err);
+	}
+	if (rc == 0)
+		rc = fd_recording_writer_finish(w, &err);
+	fd_recording_writer_destroy(w);
+	fd_synth_destroy(syn);
+	return rc;
+}
+
 static int write_corpus(const char *dir)
 {
 	struct {
@@ -450,6 +500,15 @@ static int write_corpus(const char *dir)
 		}
 		free(p);
 		free(files[i].b.p);
+	}
+	for (int declared = 0; declared < 2; declared++) {
+		const char *name = declared ? "extreme-start.fdr" : "extreme-times.fdr";
+		char *p = tu_path(dir, name);
+		if (!p || write_extreme_times(p, declared) != 0) {
+			fprintf(stderr, "cannot write %s\n", name);
+			status = 1;
+		}
+		free(p);
 	}
 	return status;
 }
