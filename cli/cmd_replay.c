@@ -216,6 +216,7 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 			break;
 		case OPT_SIGNALS: {
 			char *list = strdup(optarg), *save = NULL;
+			unsigned mask = 0;
 			if (!list)
 				return EXIT_RUNTIME;
 			for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
@@ -226,9 +227,13 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 					free(list);
 					return rc;
 				}
-				o.signals |= 1u << s;
+				mask |= 1u << s;
 			}
 			free(list);
+			if (!mask) /* "," or "": not "every signal", which 0 means */
+				return cli_usage_error(v, "--signals '%s': name at least one of traces, metrics, logs",
+						       optarg);
+			o.signals |= mask;
 			break;
 		}
 		case OPT_SERVICE: o.service = optarg; break;

@@ -37,6 +37,10 @@ struct sp {
 	struct sp_queries *queries;   /* [n_databases], malloc'd */
 	const struct yt_node **event_nodes; /* [n_events] as in the file */
 	const struct yt_node **undoes_nodes; /* [n_events] explicit `undoes` */
+	struct sp_named {
+		const char *name;
+		size_t index;
+	} *events_by_name; /* [n_events] by name, then file order (resolve) */
 	const struct yt_node *trigger_node;  /* answer.trigger_event */
 	/* actions: (scenario_actions.c) */
 	const struct yt_node **action_nodes;  /* [n_actions] */

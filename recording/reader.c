@@ -1,9 +1,12 @@
 #include "recording/reader.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zstd.h>
 
 #include "recording/crc32c.h"
@@ -715,10 +718,33 @@ int fd_recording_reader_open(const char *path, struct fd_recording_reader **out,
 			     struct fd_error *err)
 {
 	*out = NULL;
-	FILE *f = fopen(path, "rb");
-	if (!f)
+	/* Non-blocking, so that a FIFO does not hang the open waiting for a
+	 * writer: a recording is read by seeking, and only a regular file (or
+	 * a disk) can be. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
 		return fd_error_set(err, errno == ENOENT || errno == EISDIR ? FD_EINPUT : FD_ERUNTIME,
 				    "cannot open '%s': %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		int e = errno;
+		close(fd);
+		return fd_error_set(err, FD_ERUNTIME, "cannot open '%s': %s", path, strerror(e));
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		close(fd);
+		return fd_error_set(err, FD_EINPUT,
+				    "cannot read '%s': not a regular file (a recording is read by "
+				    "seeking; a pipe or a character device cannot be)",
+				    path);
+	}
+	int flags = fcntl(fd, F_GETFL);
+	FILE *f = flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0 ? NULL : fdopen(fd, "rb");
+	if (!f) {
+		int e = errno;
+		close(fd);
+		return fd_error_set(err, FD_ERUNTIME, "cannot open '%s': %s", path, strerror(e));
+	}
 	return fd_recording_reader_open_file(f, path, out, err);
 }
 

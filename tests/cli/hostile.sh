@@ -57,4 +57,38 @@ expect 0 "replayed 1 records" -- $F replay "$corpus/extreme-start.fdr" --to dir:
 mkdir "$dir/empty"
 expect 2 "has no .jsonl" -- $F record --from dir:"$dir/empty" -o "$dir/x.fdr"
 
+# ---- item 11: other bad input ------------------------------------------------
+# Broker addresses that cannot work: usage errors at once, not exit 1 after 32 s.
+for uri in kafka://host:99999 kafka://127.0.0.1:-1 kafka://:9092; do
+	expect 2 "kafka: broker" -- $F replay "$dir/small.fdr" --to "$uri"
+	expect 2 "kafka: broker" -- $F record --from "$uri" -o "$dir/r.fdr"
+done
+# A FIFO as a recording: refused at once instead of waiting for a writer.
+mkfifo "$dir/fifo"
+expect 2 "not a regular file" -- timeout 20 $F inspect "$dir/fifo"
+expect 2 "not a regular file" -- timeout 20 $F replay "$dir/fifo" --to dir:"$dir/o6"
+# A UTF-16 scenario (libyaml would read it; the recording would keep it cut
+# at its first NUL byte and inspect --timeline would then fail).
+if command -v iconv >/dev/null 2>&1; then
+	iconv -f UTF-8 -t UTF-16 "$SOURCE_ROOT/scenarios/bad-deploy-errors.yaml" >"$dir/u16.yaml"
+	expect 2 "UTF-16 byte order mark" -- $F validate "$dir/u16.yaml"
+	expect 2 "UTF-16 byte order mark" -- $F generate "$dir/u16.yaml" -o "$dir/u16.fdr"
+fi
+# Terminal escapes in a recording's title and answer key are shown, not sent.
+esc=$(printf '\033')
+sed -e 's/^title: .*/title: "evil \\e]0;pwned\\a \\e[2J title"/' \
+	-e 's/description: "/description: "\\e[31m/' \
+	"$SOURCE_ROOT/scenarios/bad-deploy-errors.yaml" >"$dir/esc.yaml"
+$F generate "$dir/esc.yaml" --duration 31m -q -o "$dir/esc.fdr" || fail "generate esc.yaml"
+for flag in "" --answer-key --timeline; do
+	expect 0 "" -- $F inspect $flag "$dir/esc.fdr"
+	if grep -q "$esc" "$dir/out"; then
+		fail "inspect $flag prints an ESC byte from the recording"
+	fi
+done
+expect 0 'evil \\x1b\]0;pwned\\x07 \\x1b\[2J title' -- $F inspect "$dir/esc.fdr"
+expect 0 '\\x1b\[31mpayments' -- $F inspect --timeline "$dir/esc.fdr"
+# An empty signal list is not "every signal".
+expect 2 "name at least one of traces, metrics, logs" -- $F replay "$dir/small.fdr" --signals , --to dir:"$dir/o7"
+
 exit $failed
