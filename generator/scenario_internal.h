@@ -48,6 +48,10 @@ struct sp {
 	bool in_action;               /* parsing an action: no timeline offsets */
 };
 
+/* Spans and depth per request within FD_SCENARIO_MAX_* (scenario_limits.c);
+ * after the call graph was found acyclic. */
+int sp_check_work(struct sp *p);
+
 /* ---- errors (scenario.c) ---------------------------------------------------- */
 
 int sp_fail(struct sp *p, struct fd_pos pos, const char *fmt, ...)

@@ -322,6 +322,11 @@ static int visit_calls(struct walk *w, const struct fd_call *calls, size_t n)
 
 static int visit(struct walk *w, const struct fd_endpoint *ep)
 {
+	/* Deeper than any chain the simulation runs (scenario_limits.c says
+	 * exactly where): stop here rather than recurse as deep as the file. */
+	if (w->depth > FD_SCENARIO_MAX_DEPTH)
+		return sp_fail(w->p, ep->pos, "%s \"%s\": its callers' chain goes over %d endpoints deep",
+			       ep->service->name, ep->key, FD_SCENARIO_MAX_DEPTH);
 	w->colour[ep->id] = GREY;
 	w->path[w->depth++] = ep;
 	int rc = visit_calls(w, ep->calls, ep->n_calls);
@@ -357,7 +362,7 @@ out:
 int sp_resolve(struct sp *p)
 {
 	int rc;
-	if ((rc = check_cycles(p)) < 0 || (rc = name_events(p)) < 0 ||
+	if ((rc = check_cycles(p)) < 0 || (rc = sp_check_work(p)) < 0 || (rc = name_events(p)) < 0 ||
 	    (rc = walk_timeline(p)) < 0 || (rc = resolve_trigger(p)) < 0 ||
 	    (rc = sp_resolve_actions(p)) < 0)
 		return rc;
