@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -14,6 +15,7 @@
 #include "recording/reader.h"
 #include "generator/scenario.h"
 #include "common/timefmt.h"
+#include "common/timemath.h"
 
 struct facts {
 	uint64_t records[FD_SIGNAL_COUNT], payload[FD_SIGNAL_COUNT];
@@ -227,8 +229,7 @@ static void print_text(const char *path, const struct fd_recording_reader *r, co
 	if (x->have_range)
 		printf("time range   %s .. %s (%s)\n", fd_format_time(a, sizeof(a), x->first),
 		       fd_format_time(b, sizeof(b), x->last),
-		       fd_format_duration(c, sizeof(c),
-					  (int64_t)((uint64_t)x->last - (uint64_t)x->first)));
+		       fd_format_duration(c, sizeof(c), fd_time_sub_sat(x->last, x->first)));
 	else
 		printf("time range   - (no records)\n");
 	printf("blocks       %" PRIu64 " (%" PRIu64 " record, %" PRIu64 " dictionary%s)\n", x->blocks,
@@ -670,12 +671,13 @@ static int print_timeline(const Firedrill__V1__RecordingHeader *h)
 	size_t shown = 0;
 	for (size_t i = 0; i < sc->n_events; i++) {
 		const struct fd_event *e = &sc->events[i];
-		if (start + e->at_ns > (int64_t)h->end_time_unix_nano)
-			break; /* generated with a shorter --duration */
+		int64_t t;
+		if (!fd_time_add(start, e->at_ns, &t) || t > (int64_t)h->end_time_unix_nano)
+			break; /* generated with a shorter --duration (or a header out of range) */
 		shown++;
 		char at[32], when[40], what[256] = "";
 		fd_format_duration(at, sizeof(at), e->at_ns);
-		fd_format_time(when, sizeof(when), start + e->at_ns);
+		fd_format_time(when, sizeof(when), t);
 		if (e->service && e->version)
 			snprintf(what, sizeof(what), " %s %s -> %s", e->service->name,
 				 e->previous_version ? e->previous_version : "?", e->version);
@@ -719,6 +721,50 @@ static int print_timeline(const Firedrill__V1__RecordingHeader *h)
 	}
 	fd_scenario_destroy(sc);
 	return 0;
+}
+
+/* Text from the recording (its title, answer key, the embedded scenario's
+ * names) goes to a terminal, where control characters would act: an ESC
+ * sequence can move the cursor, rewrite lines or retitle the window. So the
+ * text output is assembled in memory and written once, every control
+ * character but newline and tab shown as a visible escape (our own
+ * formatting uses none). JSON escapes them itself. stdout is a plain
+ * variable in the GNU C library, which documents assigning it. */
+struct shield {
+	FILE *real;
+	char *buf;
+	size_t len;
+};
+
+static int shield_begin(struct shield *sh)
+{
+	sh->real = stdout;
+	sh->buf = NULL;
+	FILE *m = open_memstream(&sh->buf, &sh->len);
+	if (!m)
+		return -1;
+	stdout = m;
+	return 0;
+}
+
+static int shield_end(struct shield *sh)
+{
+	int rc = fclose(stdout);
+	stdout = sh->real;
+	const unsigned char *p = (const unsigned char *)sh->buf;
+	for (size_t i = 0; rc == 0 && i < sh->len; i++) {
+		unsigned c = p[i];
+		if (c < 0x20 && c != '\n' && c != '\t')
+			printf("\\x%02x", c);
+		else if (c == 0x7f)
+			fputs("\\x7f", stdout);
+		else if (c == 0xc2 && i + 1 < sh->len && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f)
+			printf("\\u%04x", p[++i]); /* a C1 control in UTF-8 */
+		else
+			putchar((int)c);
+	}
+	free(sh->buf);
+	return rc == 0 && fflush(stdout) == 0 ? 0 : -1;
 }
 
 int cmd_inspect(const struct verb *v, int argc, char **argv)
@@ -793,14 +839,23 @@ int cmd_inspect(const struct verb *v, int argc, char **argv)
 			"firedrill: warning: %s is cut short at byte %" PRIu64 " (%s): recovered %" PRIu64
 			" records in %" PRIu64 " complete blocks\n",
 			path, st->cut_offset, st->cut_reason, total(st->records), st->blocks);
+	if (json && !timeline) {
+		status = print_json(path, r, &x, st) < 0 ? EXIT_RUNTIME : 0;
+		goto out;
+	}
+	struct shield sh;
+	if (shield_begin(&sh) < 0) {
+		status = EXIT_RUNTIME;
+		goto out;
+	}
 	if (timeline)
 		status = print_timeline(fd_recording_reader_header(r));
-	else if (answer && !json)
+	else if (answer)
 		status = print_answer_key(r, &x);
-	else if (json)
-		status = print_json(path, r, &x, st) < 0 ? EXIT_RUNTIME : 0;
 	else
 		print_text(path, r, &x);
+	if (shield_end(&sh) < 0 && !status)
+		status = EXIT_RUNTIME;
 out:
 	fd_recording_reader_destroy(r);
 	return status;

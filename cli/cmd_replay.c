@@ -16,6 +16,7 @@
 #include "common/uri_options.h"
 #include "sinks/sink.h"
 #include "common/timefmt.h"
+#include "common/timemath.h"
 #include "common/units.h"
 
 static volatile int stop_requested;
@@ -55,7 +56,7 @@ static void progress(void *ctx, const struct fd_pacer *p, int64_t record_time, u
 	int64_t now = p->clock->now(p->clock->ctx);
 	double secs = (double)(now - pc->t0) / 1e9;
 	char pos[32], late[32];
-	fd_format_duration(pos, sizeof(pos), record_time - pc->first);
+	fd_format_duration(pos, sizeof(pos), fd_time_sub_sat(record_time, pc->first));
 	if (p->rate.rate > 0) {
 		double dt = (double)(now - (pc->last_t ? pc->last_t : pc->t0)) / 1e9;
 		double now_rate = dt > 0 ? (double)(records - pc->last_records) / dt : 0;
@@ -85,7 +86,10 @@ static int parse_point(const char *s, int64_t origin, int64_t *out, const char *
 		return 0;
 	int64_t d;
 	if (fd_units_duration(s, &d, why) == 0) {
-		*out = origin + d;
+		if (!fd_time_add(origin, d, out)) {
+			*why = "the offset goes past the range of times (years 1677 to 2262)";
+			return -1;
+		}
 		return 0;
 	}
 	*why = "expected an RFC 3339 time (2026-01-15T14:00:00Z) or an offset from the start (10m)";
@@ -212,6 +216,7 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 			break;
 		case OPT_SIGNALS: {
 			char *list = strdup(optarg), *save = NULL;
+			unsigned mask = 0;
 			if (!list)
 				return EXIT_RUNTIME;
 			for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
@@ -222,9 +227,13 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 					free(list);
 					return rc;
 				}
-				o.signals |= 1u << s;
+				mask |= 1u << s;
 			}
 			free(list);
+			if (!mask) /* "," or "": not "every signal", which 0 means */
+				return cli_usage_error(v, "--signals '%s': name at least one of traces, metrics, logs",
+						       optarg);
+			o.signals |= mask;
 			break;
 		}
 		case OPT_SERVICE: o.service = optarg; break;

@@ -83,7 +83,7 @@ const struct verb verbs[] = {
 	 "Options:\n"
 	 "  --json          print the same as one JSON object\n"
 	 "  --answer-key    print the interviewer's brief and the measured figures\n"
-	 "  --verify        read and check every block, not just the index\n"
+	 "  --verify        read and check every block, and the index against them\n"
 	 "  --timeline      print the scenario's timeline of events\n"
 	 "  --html          write a self-contained HTML page to stdout: the timeline,\n"
 	 "                  answer key, action log and charts of the key endpoints\n"

@@ -407,9 +407,19 @@ int yt_load(struct fd_arena *arena, const char *name, const char *text, size_t l
 	int rc = 0;
 	bool done = false, have_doc = false;
 	*root = NULL;
+	/* UTF-8 only: libyaml would read UTF-16 after a byte order mark, but
+	 * the text travels on as a C string (a scenario is kept in its
+	 * recording's header, for inspect --timeline), where UTF-16's NUL
+	 * bytes cut it short. */
+	const unsigned char *u = (const unsigned char *)text;
+	if (len >= 2 && ((u[0] == 0xFE && u[1] == 0xFF) || (u[0] == 0xFF && u[1] == 0xFE)))
+		return fail_at(&b, 1, 1,
+			       "not a UTF-8 text file: it starts with a UTF-16 byte order mark "
+			       "(convert it, e.g. iconv -f UTF-16 -t UTF-8)");
 	if (!yaml_parser_initialize(&ps))
 		return oom(&b);
 	yaml_parser_set_input_string(&ps, (const unsigned char *)text, len);
+	yaml_parser_set_encoding(&ps, YAML_UTF8_ENCODING);
 	while (!done && rc == 0) {
 		yaml_event_t ev;
 		if (!yaml_parser_parse(&ps, &ev)) {

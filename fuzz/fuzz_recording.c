@@ -1,35 +1,11 @@
 /* Recording reader: any bytes read as a recording never crash, hang or read
  * out of bounds; every record read is inside its block. Reads the stream,
  * then seeks back into the middle and reads again. */
-#include <stdio.h>
-
-#include "common/error.h"
 #include "fuzz/fuzz.h"
-#include "recording/reader.h"
+#include "fuzz/read_recording.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	FILE *f = size ? fmemopen((void *)data, size, "rb") : NULL;
-	if (!f)
-		return 0;
-	struct fd_error err = {0};
-	struct fd_recording_reader *r;
-	if (fd_recording_reader_open_file(f, "fuzz.fdr", &r, &err) < 0)
-		return 0;
-	struct fd_record rec;
-	int64_t mid = 0;
-	uint64_t n = 0;
-	while (fd_recording_reader_next(r, &rec, &err) > 0 && n < 1000000) {
-		if (n++ == 3)
-			mid = rec.time_ns;
-		volatile uint8_t sink = 0;
-		for (size_t i = 0; i < rec.payload_len; i++)
-			sink ^= rec.payload[i];
-		(void)sink;
-	}
-	if (fd_recording_reader_seek(r, mid, &err) == 0)
-		while (fd_recording_reader_next(r, &rec, &err) > 0 && n++ < 2000000)
-			;
-	fd_recording_reader_destroy(r);
+	fuzz_read_recording(data, size);
 	return 0;
 }

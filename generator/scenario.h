@@ -35,6 +35,13 @@ struct fd_error;
  * mitigation undoes it. */
 #define FD_FOREVER INT64_MAX
 
+/* The work one request may cause, checked by the parser over the call graph
+ * (worst case: every probability 1, every retry taken): spans, and
+ * endpoints down the longest chain of calls (the simulation makes no calls
+ * below that depth). */
+#define FD_SCENARIO_MAX_SPANS 10000
+#define FD_SCENARIO_MAX_DEPTH 16
+
 
 /* A log-normal distribution fitted to percentiles. Latencies are in ns,
  * payload sizes in bytes.

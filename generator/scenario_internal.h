@@ -37,12 +37,20 @@ struct sp {
 	struct sp_queries *queries;   /* [n_databases], malloc'd */
 	const struct yt_node **event_nodes; /* [n_events] as in the file */
 	const struct yt_node **undoes_nodes; /* [n_events] explicit `undoes` */
+	struct sp_named {
+		const char *name;
+		size_t index;
+	} *events_by_name; /* [n_events] by name, then file order (resolve) */
 	const struct yt_node *trigger_node;  /* answer.trigger_event */
 	/* actions: (scenario_actions.c) */
 	const struct yt_node **action_nodes;  /* [n_actions] */
 	const struct yt_node **action_undoes; /* [n_actions] explicit `undoes` */
 	bool in_action;               /* parsing an action: no timeline offsets */
 };
+
+/* Spans and depth per request within FD_SCENARIO_MAX_* (scenario_limits.c);
+ * after the call graph was found acyclic. */
+int sp_check_work(struct sp *p);
 
 /* ---- errors (scenario.c) ---------------------------------------------------- */
 

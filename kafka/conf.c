@@ -159,3 +159,70 @@ rd_kafka_t *fd_kafka_new(rd_kafka_type_t type, rd_kafka_conf_t *conf, const char
 	}
 	return rk;
 }
+
+/* One entry of a broker list: host, [v6], host:port or [v6]:port. */
+static const char *broker_problem(const char *e, size_t m)
+{
+	const char *colon = NULL;
+	size_t host_len = m;
+	if (e[0] == '[') {
+		const char *close = memchr(e, ']', m);
+		if (!close || close == e + 1)
+			return "an IPv6 address goes in brackets: [::1]:9092";
+		if (close + 1 < e + m) {
+			if (close[1] != ':')
+				return "expected ':PORT' after the bracketed address";
+			colon = close + 1;
+		}
+	} else {
+		colon = memchr(e, ':', m);
+		if (colon && memchr(colon + 1, ':', m - (size_t)(colon + 1 - e)))
+			return "an IPv6 address goes in brackets: [::1]:9092";
+		host_len = colon ? (size_t)(colon - e) : m;
+		if (host_len == 0)
+			return "no host before the port";
+	}
+	if (!colon)
+		return NULL;
+	size_t plen = m - (size_t)(colon + 1 - e);
+	unsigned long port = 0;
+	for (size_t i = 0; i < plen; i++) {
+		char c = colon[1 + i];
+		if (c < '0' || c > '9')
+			return "the port is not a number";
+		port = port * 10 + (unsigned long)(c - '0');
+		if (port > 65535)
+			break;
+	}
+	if (plen == 0 || port < 1 || port > 65535)
+		return "the port must be from 1 to 65535";
+	return NULL;
+}
+
+int fd_kafka_brokers_check(const char *what, const char *b, size_t n, struct fd_error *err)
+{
+	if (n == 0)
+		return fd_error_set(err, FD_EINPUT,
+				    "%s: kafka: needs brokers, e.g. kafka://localhost:9092 or "
+				    "kafka://embedded",
+				    what);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)b[i];
+		if (c <= ' ' || c == '/' || c == '@' || c == 0x7f)
+			return fd_error_set(err, FD_EINPUT, "%s: kafka: broker list '%.*s': unexpected '%c'",
+					    what, (int)n, b, c > ' ' ? c : '?');
+		if (c == ',' && (i == 0 || i + 1 == n || b[i + 1] == ','))
+			return fd_error_set(err, FD_EINPUT, "%s: kafka: broker list '%.*s' has an empty entry",
+					    what, (int)n, b);
+	}
+	for (size_t i = 0; i < n;) {
+		const char *comma = memchr(b + i, ',', n - i);
+		size_t m = comma ? (size_t)(comma - (b + i)) : n - i;
+		const char *why = broker_problem(b + i, m);
+		if (why)
+			return fd_error_set(err, FD_EINPUT, "%s: kafka: broker '%.*s': %s", what, (int)m,
+					    b + i, why);
+		i += m + 1;
+	}
+	return 0;
+}

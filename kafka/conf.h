@@ -51,6 +51,15 @@ int fd_kafka_conf_apply(rd_kafka_conf_t *conf, const char *what, const struct fd
 rd_kafka_t *fd_kafka_new(rd_kafka_type_t type, rd_kafka_conf_t *conf, const char *what,
 			 const struct fd_kafka_props *p, struct fd_error *err);
 
+/* A broker list "HOST:PORT[,HOST:PORT...]" as a URI gives it (b[0..n)),
+ * checked before librdkafka sees it (it would retry a bad one for half a
+ * minute): FD_EINPUT, the message starting with what ("sink
+ * 'kafka://...'"), for an empty list or entry, a character that is not
+ * part of an address, an empty host, a port that is not a number from 1 to
+ * 65535, or an IPv6 address without brackets ([::1]:9092). A missing port
+ * is librdkafka's default, 9092. */
+int fd_kafka_brokers_check(const char *what, const char *b, size_t n, struct fd_error *err);
+
 /* Blanks out, in text, the value of each of p's secret properties: for
  * texts librdkafka writes (error callbacks, logs) before they are kept or
  * shown. */

@@ -1,9 +1,12 @@
 #include "recording/reader.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zstd.h>
 
 #include "recording/crc32c.h"
@@ -101,6 +104,12 @@ struct fd_recording_reader {
 
 	bool seeking;
 	int64_t seek_time;
+	/* The index is trusted only as far as it was checked against the
+	 * blocks: entries below verified_until matched their block headers.
+	 * whole: read from the start without a seek, so the summary's figures
+	 * can be checked at the end. */
+	size_t verified_until;
+	bool whole;
 
 	struct fd_error sticky;
 	struct fd_recording_stats stats;
@@ -291,6 +300,107 @@ static int validate_records(struct fd_recording_reader *r, uint64_t block_no, ui
 	return 0;
 }
 
+/* The index entry of block no must describe the block whose header is h at
+ * off, field by field: a seek jumps by these entries, inspect reports them. */
+static int check_entry(struct fd_recording_reader *r, uint64_t no, uint64_t off,
+		       const struct fdr_block_header *h, struct fd_error *err)
+{
+	if (!r->index)
+		return 0;
+	if (no >= r->index->n_blocks)
+		return corrupt(r, err, no, off, "block missing from the index");
+	const Firedrill__V1__BlockRef *e = r->index->blocks[no];
+	const char *field = NULL;
+	long long want = 0, got = 0;
+#define CMP(name, a, b)                                              \
+	if (!field && (long long)(a) != (long long)(b)) {            \
+		field = name;                                        \
+		want = (long long)(a);                               \
+		got = (long long)(b);                                \
+	}
+	CMP("offset", e->offset, off);
+	CMP("type", e->type, h->type);
+	CMP("stored length", e->stored_len, h->stored_len);
+	CMP("raw length", e->raw_len, h->raw_len);
+	CMP("count", e->record_count, h->count);
+	CMP("min time", e->min_time_unix_nano, h->min_time);
+	CMP("max time", e->max_time_unix_nano, h->max_time);
+#undef CMP
+	if (field) {
+		char msg[160];
+		snprintf(msg, sizeof(msg), "differs from its index entry (%s: index %lld, block %lld)",
+			 field, want, got);
+		return corrupt(r, err, no, off, msg);
+	}
+	if (no + 1 > r->verified_until)
+		r->verified_until = (size_t)no + 1;
+	return 0;
+}
+
+/* Reads and decodes the header of block no at off, and checks it against
+ * the block's index entry. */
+static int read_header(struct fd_recording_reader *r, uint64_t no, uint64_t off,
+		       struct fdr_block_header *h, struct fd_error *err)
+{
+	uint8_t hb[FDR_BLOCK_HEADER_LEN];
+	int rc = read_at(r, off, hb, sizeof(hb), err);
+	if (rc < 0)
+		return rc;
+	switch (fdr_block_header_decode(hb, h)) {
+	case 0:
+		break;
+	case -1:
+		return corrupt(r, err, no, off, "bad block magic");
+	case -2:
+		return corrupt(r, err, no, off, "block header checksum mismatch");
+	default:
+		return corrupt(r, err, no, off, "invalid block header");
+	}
+	return check_entry(r, no, off, h, err);
+}
+
+/* After a whole read from the start: the index's summary must say what the
+ * blocks held. */
+static int check_summary(struct fd_recording_reader *r, struct fd_error *err)
+{
+	const Firedrill__V1__RecordingSummary *s = r->index->summary;
+	uint64_t records[FD_SIGNAL_COUNT] = {0}, bytes[FD_SIGNAL_COUNT] = {0};
+	for (size_t i = 0; i < s->n_signals; i++)
+		if (s->signals[i]->signal < FD_SIGNAL_COUNT) {
+			records[s->signals[i]->signal] += s->signals[i]->records;
+			bytes[s->signals[i]->signal] += s->signals[i]->payload_bytes;
+		}
+	const char *what = NULL;
+	unsigned long long want = 0, got = 0;
+	for (int i = 0; i < FD_SIGNAL_COUNT && !what; i++) {
+		if (records[i] != r->stats.records[i]) {
+			what = "records";
+			want = records[i];
+			got = r->stats.records[i];
+		} else if (bytes[i] != r->stats.payload_bytes[i]) {
+			what = "payload bytes";
+			want = bytes[i];
+			got = r->stats.payload_bytes[i];
+		}
+		if (what) {
+			char msg[200];
+			snprintf(msg, sizeof(msg), "summary says %llu %s %s, the blocks hold %llu", want,
+				 fd_signal_name((enum fd_signal)i), what, got);
+			return corrupt(r, err, r->index->n_blocks, r->data_end, msg);
+		}
+	}
+	if (s->resource_count != fd_intern_count(r->resources) ||
+	    s->scope_count != fd_intern_count(r->scopes)) {
+		char msg[200];
+		snprintf(msg, sizeof(msg),
+			 "summary says %llu resources and %llu scopes, the dictionaries define %u and %u",
+			 (unsigned long long)s->resource_count, (unsigned long long)s->scope_count,
+			 fd_intern_count(r->resources), fd_intern_count(r->scopes));
+		return corrupt(r, err, r->index->n_blocks, r->data_end, msg);
+	}
+	return 0;
+}
+
 /* Reads the block at r->pos. Returns 1 when a record block is ready to
  * yield, 2 when a block without records was consumed, 0 at the end, or an
  * error. */
@@ -301,6 +411,12 @@ static int read_block(struct fd_recording_reader *r, struct fd_error *err)
 		if (!r->index && !r->stats.cut_short)
 			cut_short(r, off, "the file ends without its footer index (not closed cleanly)");
 		r->at_end = true;
+		if (r->index && r->whole) {
+			r->whole = false; /* checked once */
+			int rc = check_summary(r, err);
+			if (rc < 0)
+				return rc;
+		}
 		return 0;
 	}
 	if (r->data_end - off < FDR_BLOCK_HEADER_LEN) {
@@ -308,21 +424,10 @@ static int read_block(struct fd_recording_reader *r, struct fd_error *err)
 		r->at_end = true;
 		return 0;
 	}
-	uint8_t hb[FDR_BLOCK_HEADER_LEN];
-	int rc = read_at(r, off, hb, sizeof(hb), err);
+	struct fdr_block_header h;
+	int rc = read_header(r, no, off, &h, err);
 	if (rc < 0)
 		return rc;
-	struct fdr_block_header h;
-	switch (fdr_block_header_decode(hb, &h)) {
-	case 0:
-		break;
-	case -1:
-		return corrupt(r, err, no, off, "bad block magic");
-	case -2:
-		return corrupt(r, err, no, off, "block header checksum mismatch");
-	default:
-		return corrupt(r, err, no, off, "invalid block header");
-	}
 	uint64_t end = off + FDR_BLOCK_HEADER_LEN + h.stored_len;
 	if (end > r->data_end) {
 		if (r->index)
@@ -413,6 +518,36 @@ int fd_recording_reader_next(struct fd_recording_reader *r, struct fd_record *re
 	}
 }
 
+/* The summary's figures that the entries also give must agree with them
+ * (replay takes its window from the summary's time range). The entries
+ * themselves are checked against the blocks as they are read or skipped. */
+static const char *summary_agrees(const Firedrill__V1__BlockIndex *ix,
+				  const struct fdr_block_header *h)
+{
+	const Firedrill__V1__RecordingSummary *s = ix->summary;
+	uint64_t records = 0, in_blocks = 0;
+	int64_t lo = 0, hi = 0;
+	for (size_t i = 0; i < s->n_signals; i++)
+		records += s->signals[i]->records;
+	for (size_t i = 0; i < ix->n_blocks; i++) {
+		const Firedrill__V1__BlockRef *b = ix->blocks[i];
+		if (b->type != FDR_BLOCK_RECORDS || !b->record_count)
+			continue;
+		if (!in_blocks || b->min_time_unix_nano < lo)
+			lo = b->min_time_unix_nano;
+		if (!in_blocks || b->max_time_unix_nano > hi)
+			hi = b->max_time_unix_nano;
+		in_blocks += b->record_count;
+	}
+	if (records != in_blocks)
+		return "the summary's record count differs from the entries'";
+	if (in_blocks && ((int64_t)s->first_time_unix_nano != lo || (int64_t)s->last_time_unix_nano != hi))
+		return "the summary's time range differs from the entries'";
+	if (in_blocks && (h->min_time != lo || h->max_time != hi))
+		return "the index block's time range differs from its entries'";
+	return NULL;
+}
+
 static int load_index(struct fd_recording_reader *r, struct fd_error *err)
 {
 	if (r->size < r->data_start + FDR_BLOCK_HEADER_LEN + FDR_TAIL_LEN)
@@ -477,6 +612,8 @@ static int load_index(struct fd_recording_reader *r, struct fd_error *err)
 		why = "index does not cover every block";
 	if (!why && !ix->summary)
 		why = "index has no summary";
+	if (!why)
+		why = summary_agrees(ix, &h);
 	if (why) {
 		firedrill__v1__block_index__free_unpacked(ix, &r->index_mem.alloc);
 		return corrupt(r, err, h.count, off, why);
@@ -567,6 +704,7 @@ int fd_recording_reader_open_file(FILE *f, const char *name, struct fd_recording
 	r->data_start = FDR_FILE_HEADER_LEN + (uint64_t)hlen;
 	r->data_end = r->size;
 	r->pos = r->dict_until = r->data_start;
+	r->whole = true;
 	if ((rc = load_index(r, err)) < 0)
 		goto fail;
 	*out = r;
@@ -580,10 +718,33 @@ int fd_recording_reader_open(const char *path, struct fd_recording_reader **out,
 			     struct fd_error *err)
 {
 	*out = NULL;
-	FILE *f = fopen(path, "rb");
-	if (!f)
+	/* Non-blocking, so that a FIFO does not hang the open waiting for a
+	 * writer: a recording is read by seeking, and only a regular file (or
+	 * a disk) can be. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
 		return fd_error_set(err, errno == ENOENT || errno == EISDIR ? FD_EINPUT : FD_ERUNTIME,
 				    "cannot open '%s': %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		int e = errno;
+		close(fd);
+		return fd_error_set(err, FD_ERUNTIME, "cannot open '%s': %s", path, strerror(e));
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		close(fd);
+		return fd_error_set(err, FD_EINPUT,
+				    "cannot read '%s': not a regular file (a recording is read by "
+				    "seeking; a pipe or a character device cannot be)",
+				    path);
+	}
+	int flags = fcntl(fd, F_GETFL);
+	FILE *f = flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0 ? NULL : fdopen(fd, "rb");
+	if (!f) {
+		int e = errno;
+		close(fd);
+		return fd_error_set(err, FD_ERUNTIME, "cannot open '%s': %s", path, strerror(e));
+	}
 	return fd_recording_reader_open_file(f, path, out, err);
 }
 
@@ -605,10 +766,23 @@ int fd_recording_reader_seek(struct fd_recording_reader *r, int64_t time_ns, str
 		r->block_no = 0;
 		return 0;
 	}
+	r->whole = false;
 	size_t target = r->index->n_blocks;
 	for (size_t i = 0; i < r->index->n_blocks; i++) {
 		const Firedrill__V1__BlockRef *b = r->index->blocks[i];
-		if (b->type == FDR_BLOCK_RECORDS && b->max_time_unix_nano >= time_ns) {
+		if (b->type != FDR_BLOCK_RECORDS)
+			continue; /* dictionaries are checked as they are loaded */
+		/* A block is skipped on its entry's word: check that word
+		 * against the block's header first (44 bytes, once). */
+		if (i >= r->verified_until) {
+			struct fdr_block_header h;
+			int rc = read_header(r, i, b->offset, &h, err);
+			if (rc < 0) {
+				r->sticky = *err;
+				return rc;
+			}
+		}
+		if (b->max_time_unix_nano >= time_ns) {
 			target = i;
 			break;
 		}

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/timemath.h"
+
 static int64_t mono_now(void *ctx)
 {
 	(void)ctx;
@@ -92,11 +94,17 @@ int64_t fd_pacer_wait(struct fd_pacer *p, int64_t record_time, volatile int *sto
 		p->wall0 = now;
 		p->rec0 = record_time;
 	}
-	int64_t due;
-	if (p->rate.rate > 0)
+	int64_t due, d;
+	if (p->rate.rate > 0) {
 		due = p->wall0 + fd_rate_due(&p->rate, p->paced++);
-	else
-		due = p->wall0 + (int64_t)((double)(record_time - p->rec0) / p->speed);
+	} else {
+		/* Recording times may be anything: a difference out of int64
+		 * is taken in double, and a due time past the clock's range
+		 * saturates. */
+		double span = fd_time_sub(record_time, p->rec0, &d) ? (double)d
+			      : (double)record_time - (double)p->rec0;
+		due = fd_time_add_sat(p->wall0, fd_time_from_double(span / p->speed));
+	}
 	while (now < due) {
 		if (stop && *stop)
 			return -1;
@@ -105,7 +113,7 @@ int64_t fd_pacer_wait(struct fd_pacer *p, int64_t record_time, volatile int *sto
 		p->clock->sleep_until(p->clock->ctx, until);
 		now = p->clock->now(p->clock->ctx);
 	}
-	int64_t late = now - due;
+	int64_t late = fd_time_sub_sat(now, due);
 	record_late(p, late);
 	return late;
 }

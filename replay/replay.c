@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/timemath.h"
 #include "stream/intern.h"
 #include "otlp/wire.h"
 
@@ -25,6 +26,14 @@ static int64_t wall_clock_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+static int out_of_range(struct fd_error *err, int64_t t)
+{
+	return fd_error_set(err, FD_EINPUT,
+			    "cannot rebase the record time %lld: it would leave the range of "
+			    "nanosecond times (years 1677 to 2262)",
+			    (long long)t);
+}
+
 /* The window's bounds in recording time: --from/--until when given, else
  * the declared range of a generated recording (so loops tile exactly), else
  * the records' own range from the index. */
@@ -39,7 +48,7 @@ static void window(struct fd_recording_reader *r, const struct fd_replay_options
 		last = (int64_t)h->end_time_unix_nano;
 	} else if (ix && ix->summary) {
 		first = (int64_t)ix->summary->first_time_unix_nano;
-		last = (int64_t)ix->summary->last_time_unix_nano + 1;
+		last = fd_time_add_sat((int64_t)ix->summary->last_time_unix_nano, 1);
 	}
 	*lo = o->has_from ? o->from : first;
 	*hi = o->has_until ? o->until : last;
@@ -87,17 +96,28 @@ int fd_replay_run(struct fd_recording_reader *r, struct fd_sink **sinks, size_t 
 	window(r, o, &lo, &hi);
 	st->first_time = lo;
 	st->last_time = hi;
-	st->length = hi > lo ? hi - lo : 0;
 	unsigned loops = o->loops ? o->loops : 1;
+	/* Times come from the file and the options, so every sum below is
+	 * checked: a shift that would carry a time out of int64 is refused. */
+	bool fits = hi <= lo || fd_time_sub(hi, lo, &st->length);
+	if (!fits)
+		st->length = 0;
 	if (loops > 1 && st->length <= 0)
-		return fd_error_set(err, FD_EINPUT, "--loop needs a recording with a time range");
-	int64_t now = o->wall_now ? o->wall_now : wall_clock_ns();
+		return fd_error_set(err, FD_EINPUT, "--loop needs a recording with a time range%s",
+				    fits ? "" : " of at most 292 years");
+	int64_t now = o->wall_now ? o->wall_now : wall_clock_ns(), all;
+	bool ok = true;
 	switch (o->rebase) {
-	case FD_REBASE_START_NOW: st->shift = now - lo; break;
-	case FD_REBASE_END_NOW: st->shift = now - hi - (int64_t)(loops - 1) * st->length; break;
-	case FD_REBASE_AT: st->shift = o->rebase_at - lo; break;
+	case FD_REBASE_START_NOW: ok = fd_time_sub(now, lo, &st->shift); break;
+	case FD_REBASE_END_NOW:
+		ok = !__builtin_mul_overflow((int64_t)(loops - 1), st->length, &all) &&
+		     fd_time_sub(now, hi, &st->shift) && fd_time_sub(st->shift, all, &st->shift);
+		break;
+	case FD_REBASE_AT: ok = fd_time_sub(o->rebase_at, lo, &st->shift); break;
 	case FD_REBASE_NONE: st->shift = 0; break;
 	}
+	if (!ok)
+		return out_of_range(err, lo);
 
 	struct service_cache svc = {0};
 	uint8_t *buf = NULL;
@@ -106,7 +126,12 @@ int fd_replay_run(struct fd_recording_reader *r, struct fd_sink **sinks, size_t 
 	uint64_t sent = 0, sent_bytes = 0;
 	int64_t last_progress = 0;
 	for (unsigned loop = 0; loop < loops && rc == 0; loop++) {
-		int64_t shift = st->shift + (int64_t)loop * st->length;
+		int64_t shift, step;
+		if (__builtin_mul_overflow((int64_t)loop, st->length, &step) ||
+		    !fd_time_add(st->shift, step, &shift)) {
+			rc = out_of_range(err, lo);
+			break;
+		}
 		if ((rc = fd_recording_reader_seek(r, lo, err)) < 0)
 			break;
 		struct fd_record rec;
@@ -133,7 +158,8 @@ int fd_replay_run(struct fd_recording_reader *r, struct fd_sink **sinks, size_t 
 				buf = p;
 				cap = c;
 			}
-			memcpy(buf, rec.payload, rec.payload_len);
+			if (rec.payload_len)
+				memcpy(buf, rec.payload, rec.payload_len);
 			if (shift && fd_otlp_rebase(rec.signal, buf, rec.payload_len, shift) < 0) {
 				rc = fd_error_set(err, FD_EINPUT,
 						  "a %s record at %lld does not decode as OTLP; cannot rebase it",
@@ -142,7 +168,10 @@ int fd_replay_run(struct fd_recording_reader *r, struct fd_sink **sinks, size_t 
 			}
 			struct fd_record out = rec;
 			out.payload = buf;
-			out.time_ns = rec.time_ns + shift;
+			if (!fd_time_add(rec.time_ns, shift, &out.time_ns)) {
+				rc = out_of_range(err, rec.time_ns);
+				break;
+			}
 			if (fd_pacer_wait(&st->pacer, out.time_ns, o->stop) < 0) {
 				st->stopped = true;
 				break;

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/timemath.h"
+
 /* A held keyed record: its key and its index in the hold batch. */
 struct keyed {
 	uint8_t key[16];
@@ -163,7 +165,8 @@ static int add_keyed(struct fd_batcher *b, const struct fd_record *rec, const ui
 	int rc;
 	if (!ln->hold && !(ln->hold = fd_otlp_batch_create()))
 		return oom(err);
-	if (ln->n_keys && rec->time_ns - fd_otlp_batch_first_time(ln->hold) > b->l.window &&
+	if (ln->n_keys &&
+	    fd_time_sub_sat(rec->time_ns, fd_otlp_batch_first_time(ln->hold)) > b->l.window &&
 	    (rc = send_hold(b, rec->signal, err)) < 0)
 		return rc;
 	if (ln->n_keys == ln->cap_keys) {
@@ -199,7 +202,7 @@ int fd_batcher_add(struct fd_batcher *b, const struct fd_record *rec, const uint
 	int rc;
 	if (fd_otlp_batch_count(*open) &&
 	    (fd_otlp_batch_size_with(*open, rec) > b->l.bytes ||
-	     rec->time_ns - fd_otlp_batch_first_time(*open) > b->l.window) &&
+	     fd_time_sub_sat(rec->time_ns, fd_otlp_batch_first_time(*open)) > b->l.window) &&
 	    (rc = send_open(b, rec->signal, err)) < 0)
 		return rc;
 	if (fd_otlp_batch_add(*open, rec) < 0)

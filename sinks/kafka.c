@@ -593,29 +593,6 @@ const char *fd_sink_kafka_embedded_address(const struct fd_sink *sink)
 	return s->embedded ? fd_kafka_embedded_address(s->embedded) : NULL;
 }
 
-/* The brokers part: "host:port[,host:port]", nothing librdkafka would take
- * as something else. */
-static int check_brokers(const char *uri, const char *b, size_t n, struct fd_error *err)
-{
-	if (n == 0)
-		return fd_error_set(err, FD_EINPUT,
-				    "sink '%s': kafka: needs brokers, e.g. kafka://localhost:9092 or "
-				    "kafka://embedded",
-				    uri);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)b[i];
-		if (c <= ' ' || c == '/' || c == '@' || c == 0x7f)
-			return fd_error_set(err, FD_EINPUT,
-					    "sink '%s': kafka: broker list '%.*s': unexpected '%c'", uri,
-					    (int)n, b, c > ' ' ? c : '?');
-		if (c == ',' && (i == 0 || i + 1 == n || b[i + 1] == ','))
-			return fd_error_set(err, FD_EINPUT,
-					    "sink '%s': kafka: broker list '%.*s' has an empty entry",
-					    uri, (int)n, b);
-	}
-	return 0;
-}
-
 static int kafka_open(const char *uri, const char *rest, const struct fd_sink_context *ctx,
 		      struct fd_sink **out, struct fd_error *err)
 {
@@ -629,7 +606,9 @@ static int kafka_open(const char *uri, const char *rest, const struct fd_sink_co
 	const char *q = strchr(brokers, '?');
 	size_t bn = q ? (size_t)(q - brokers) : strlen(brokers);
 	bool embedded = bn == 8 && strncmp(brokers, "embedded", 8) == 0;
-	int rc = embedded ? 0 : check_brokers(uri, brokers, bn, err);
+	char what[600];
+	snprintf(what, sizeof(what), "sink '%s'", uri);
+	int rc = embedded ? 0 : fd_kafka_brokers_check(what, brokers, bn, err);
 	if (rc < 0)
 		return rc; /* err may be NULL */
 
@@ -706,8 +685,6 @@ static int kafka_open(const char *uri, const char *rest, const struct fd_sink_co
 		if (rc < 0)
 			goto fail;
 	}
-	char what[600];
-	snprintf(what, sizeof(what), "sink '%s'", uri);
 	if ((rc = fd_kafka_conf_apply(conf, what, &s->props, err)) < 0)
 		goto fail;
 	/* close waits message.timeout.ms (as finally configured) plus a margin

@@ -39,6 +39,7 @@
 #include "sinks/options.h"
 #include "sinks/registry.h"
 #include "common/suggest.h"
+#include "common/timemath.h"
 #include "common/units.h"
 
 struct family {
@@ -166,7 +167,7 @@ static char *render(struct scrape_sink *s, size_t *len)
 	struct entry *e = malloc((s->n_ser ? s->n_ser : 1) * sizeof(*e));
 	size_t n = 0;
 	for (size_t i = 0; e && i < s->n_ser; i++)
-		if (s->now_ns - s->ser[i].updated_ns <= s->stale_ns)
+		if (fd_time_sub_sat(s->now_ns, s->ser[i].updated_ns) <= s->stale_ns)
 			e[n++] = (struct entry){&s->fam[s->ser[i].family], &s->ser[i]};
 	if (e)
 		qsort(e, n, sizeof(*e), entry_cmp);

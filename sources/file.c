@@ -138,7 +138,7 @@ static int list_dir(struct file_source *s, const char *dir, struct fd_error *err
 		names[n++] = path;
 	}
 	closedir(d);
-	if (rc == 0)
+	if (rc == 0 && n > 1) /* names is NULL when the directory is empty */
 		qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n; i++) {
 		if (rc == 0)

@@ -661,6 +661,11 @@ static int kafka_open(const char *uri, const char *rest, const struct fd_source_
 	int rc = fd_uri_options_parse(&spec, q ? q + 1 : NULL, err);
 	if (rc == 0)
 		rc = fd_uri_options_extra(&spec, ctx->options, ctx->n_options, err);
+	if (rc == 0) {
+		char what[300];
+		snprintf(what, sizeof(what), "source '%s'", uri);
+		rc = fd_kafka_brokers_check(what, rest + 2, bn - 2, err);
+	}
 	char *brokers = rc == 0 ? strndup(rest + 2, bn - 2) : NULL;
 	if (rc == 0 && !brokers)
 		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");

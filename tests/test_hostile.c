@@ -7,10 +7,11 @@
  * The crafted files are made here from docs/recording-format.md, with valid
  * checksums so that the damage reaches the parser. `test_hostile --write DIR`
  * writes small versions of them (the fuzz corpus in fuzz/corpus/recording/
- * holds them).
+ * holds them) and extreme-*.fdr, which tests/cli/hostile.sh uses.
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,7 +26,9 @@
 #include "recording/crc32c.h"
 #include "recording/format.h"
 #include "recording/reader.h"
+#include "recording/writer.h"
 #include "tests/support/fdrbuild.h"
+#include "tests/support/synth.h"
 #include "tests/support/testutil.h"
 
 /* ---------------------------------------------------------- crafted files */
@@ -257,7 +260,222 @@ static void test_dictionary_repeats(void **state)
 	free(b.p);
 }
 
+/* ------------------------------------------- the index against the blocks */
+
+/* A dictionary (block 0), then three record blocks of the same size with
+ * records at 100 and 150, 200 and 250, 300 and 350 (blocks 1, 2, 3). */
+static void craft_three_blocks(struct bb *b, uint64_t off[4])
+{
+	bb_file_header(b, 1);
+	off[0] = bb_dict(b);
+	struct bb raw = {0};
+	for (int k = 1; k <= 3; k++) {
+		raw.n = 0;
+		raw_record(&raw, 0, 0, 0, 0, "span");
+		raw_record(&raw, 2, 50, 0, 0, "logs");
+		off[k] = bb_block(b, FDR_BLOCK_RECORDS, &raw, 2, 100 * k, 100 * k + 50, false);
+	}
+	free(raw.p);
+}
+
+/* Opens b (it must open), optionally seeks, reads to the end; returns the
+ * times read in t[] (at most 8) and the final status. */
+static int read_times(const struct bb *b, bool seek, int64_t at, int64_t t[8], size_t *n,
+		      struct fd_error *err)
+{
+	FILE *mf = tu_memfile(b->p, b->n);
+	struct fd_recording_reader *r = NULL;
+	*n = 0;
+	if (fd_recording_reader_open_file(mf, "crafted.fdr", &r, err) != 0)
+		fail_msg("open: %s", err->msg);
+	assert_non_null(fd_recording_reader_index(r));
+	int rc = seek ? fd_recording_reader_seek(r, at, err) : 0;
+	struct fd_record rec;
+	if (rc == 0)
+		while ((rc = fd_recording_reader_next(r, &rec, err)) > 0)
+			if (*n < 8)
+				t[(*n)++] = rec.time_ns;
+	fd_recording_reader_destroy(r);
+	return rc;
+}
+
+static void test_index_intact(void **state)
+{
+	(void)state;
+	struct bb b = {0};
+	uint64_t off[4];
+	craft_three_blocks(&b, off);
+	bb_index(&b, NULL, NULL);
+	struct fd_error err = {0};
+	int64_t t[8];
+	size_t n;
+	if (read_times(&b, false, 0, t, &n, &err) != 0)
+		fail_msg("whole read: %s", err.msg);
+	assert_int_equal(n, 6);
+	assert_int_equal(read_times(&b, true, 220, t, &n, &err), 0);
+	assert_int_equal(n, 3);
+	assert_true(t[0] == 250 && t[1] == 300 && t[2] == 350);
+	free(b.p);
+}
+
+/* Issue 20: two blocks swapped in the file, the index left as it was:
+ * verify passed, and a window returned records outside it. */
+static void test_swapped_blocks(void **state)
+{
+	(void)state;
+	struct bb b = {0};
+	uint64_t off[4];
+	craft_three_blocks(&b, off);
+	bb_index(&b, NULL, NULL);
+	size_t len = off[3] - off[2];
+	uint8_t *tmp = malloc(len);
+	assert_non_null(tmp);
+	memcpy(tmp, b.p + off[2], len);
+	memmove(b.p + off[2], b.p + off[3], len);
+	memcpy(b.p + off[3], tmp, len);
+	free(tmp);
+	struct fd_error err = {0};
+	int64_t t[8];
+	size_t n;
+	char where[64];
+	snprintf(where, sizeof(where), "block 2 at byte offset %llu", (unsigned long long)off[2]);
+	/* a whole read (inspect --verify) names the first block out of place */
+	assert_int_equal(read_times(&b, false, 0, t, &n, &err), -FD_EINPUT);
+	assert_int_equal(n, 2);
+	assert_non_null(strstr(err.msg, where));
+	assert_non_null(strstr(err.msg, "differs from its index entry (min time: index 200, block 300)"));
+	/* a seek (replay --from) does not jump on the word of the index */
+	assert_int_equal(read_times(&b, true, 300, t, &n, &err), -FD_EINPUT);
+	assert_int_equal(n, 0);
+	assert_non_null(strstr(err.msg, where));
+	free(b.p);
+}
+
+static void shrink_max_time(Firedrill__V1__BlockIndex *ix, void *ctx)
+{
+	(void)ctx;
+	ix->blocks[2]->max_time_unix_nano = 210; /* the block's records go to 250 */
+}
+
+/* Issue 20: an index whose max time is too small made a window skip the
+ * records past it, silently. */
+static void test_index_max_time_too_small(void **state)
+{
+	(void)state;
+	struct bb b = {0};
+	uint64_t off[4];
+	craft_three_blocks(&b, off);
+	bb_index(&b, shrink_max_time, NULL);
+	struct fd_error err = {0};
+	int64_t t[8];
+	size_t n;
+	assert_int_equal(read_times(&b, true, 220, t, &n, &err), -FD_EINPUT);
+	assert_int_equal(n, 0); /* not 300 and 350 without 250 */
+	assert_non_null(strstr(err.msg, "block 2 at byte offset"));
+	assert_non_null(strstr(err.msg, "(max time: index 210, block 250)"));
+	assert_int_equal(read_times(&b, false, 0, t, &n, &err), -FD_EINPUT);
+	assert_int_equal(n, 2);
+	assert_non_null(strstr(err.msg, "(max time: index 210, block 250)"));
+	free(b.p);
+}
+
+static void tamper_summary(Firedrill__V1__BlockIndex *ix, void *ctx)
+{
+	switch (*(int *)ctx) {
+	case 0: ix->summary->signals[2]->payload_bytes += 1; break;
+	case 1: ix->summary->signals[0]->records += 1; ix->summary->signals[2]->records -= 1; break;
+	case 2: ix->summary->resource_count = 7; break;
+	case 3: ix->summary->last_time_unix_nano = 300; break;
+	case 4: ix->summary->signals[0]->records += 1; break;
+	}
+}
+
+/* The summary (what inspect prints from the index) must be what the blocks
+ * hold: checked at the end of a whole read, or at open for what the entries
+ * also say. */
+static void test_summary_checked(void **state)
+{
+	(void)state;
+	static const char *const want[] = {
+		"summary says 13 logs payload bytes, the blocks hold 12",
+		"summary says 4 traces records, the blocks hold 3",
+		"summary says 7 resources and 1 scopes, the dictionaries define 1 and 1",
+		"the summary's time range differs from the entries'",
+		"the summary's record count differs from the entries'",
+	};
+	for (int v = 0; v < 5; v++) {
+		struct bb b = {0};
+		uint64_t off[4];
+		craft_three_blocks(&b, off);
+		uint64_t io = bb_index(&b, tamper_summary, &v);
+		FILE *mf = tu_memfile(b.p, b.n);
+		struct fd_recording_reader *r = NULL;
+		struct fd_error err = {0};
+		int rc = fd_recording_reader_open_file(mf, "crafted.fdr", &r, &err);
+		struct fd_record rec;
+		uint64_t records = 0;
+		if (rc == 0)
+			while ((rc = fd_recording_reader_next(r, &rec, &err)) > 0)
+				records++;
+		fd_recording_reader_destroy(r);
+		char where[64];
+		snprintf(where, sizeof(where), "block 4 at byte offset %llu", (unsigned long long)io);
+		if (rc != -FD_EINPUT || !strstr(err.msg, want[v]) || !strstr(err.msg, where))
+			fail_msg("variant %d: got %d: %s", v, rc, err.msg);
+		assert_int_equal(records, v < 3 ? 6 : 0);
+		free(b.p);
+	}
+}
+
 /* ------------------------------------------------------------------- main */
+
+/* Records at the ends of int64 time (real OTLP payloads from synth); with
+ * `declared`, a header carrying a scenario whose timeline starts 5 ns before
+ * the end of time. Every sum of times in inspect and replay must be checked. */
+static const char extreme_scenario[] =
+	"name: extreme\n"
+	"duration: 1h\n"
+	"services:\n"
+	"  web:\n"
+	"    endpoints:\n"
+	"      \"GET /\": {self: {p50: 5ms, p95: 20ms}}\n"
+	"traffic:\n"
+	"  - {entry: web \"GET /\", rate: 1/s}\n"
+	"timeline:\n"
+	"  - {at: 10m, deploy: {service: web, version: v2}}\n";
+
+static int write_extreme_times(const char *path, bool declared)
+{
+	Firedrill__V1__RecordingHeader h = FIREDRILL__V1__RECORDING_HEADER__INIT;
+	h.source_kind = "synthetic";
+	if (declared) {
+		h.source_kind = "scenario";
+		h.scenario_name = "extreme";
+		h.scenario_source = (char *)extreme_scenario;
+		h.start_time_unix_nano = (uint64_t)INT64_MAX - 5;
+		h.end_time_unix_nano = (uint64_t)INT64_MAX;
+	}
+	struct fd_synth_options so = {.seed = 9};
+	struct fd_synth *syn = fd_synth_create(&so);
+	struct fd_recording_writer *w;
+	struct fd_error err = {0};
+	if (!syn || fd_recording_writer_create(path, &h, NULL, &w, &err) != 0)
+		return -1;
+	static const int64_t times[] = {INT64_MIN + 1, 0, INT64_MAX};
+	int rc = 0;
+	for (int i = 0; i < 3 && rc == 0; i++) {
+		struct fd_record rec;
+		rc = fd_synth_next(syn, &rec);
+		rec.time_ns = times[i];
+		if (rc == 0)
+			rc = fd_recording_writer_add(w, &rec, &err);
+	}
+	if (rc == 0)
+		rc = fd_recording_writer_finish(w, &err);
+	fd_recording_writer_destroy(w);
+	fd_synth_destroy(syn);
+	return rc;
+}
 
 static int write_corpus(const char *dir)
 {
@@ -283,6 +501,15 @@ static int write_corpus(const char *dir)
 		free(p);
 		free(files[i].b.p);
 	}
+	for (int declared = 0; declared < 2; declared++) {
+		const char *name = declared ? "extreme-start.fdr" : "extreme-times.fdr";
+		char *p = tu_path(dir, name);
+		if (!p || write_extreme_times(p, declared) != 0) {
+			fprintf(stderr, "cannot write %s\n", name);
+			status = 1;
+		}
+		free(p);
+	}
 	return status;
 }
 
@@ -295,6 +522,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_header_bomb),
 		cmocka_unit_test(test_dictionary_bomb),
 		cmocka_unit_test(test_dictionary_repeats),
+		cmocka_unit_test(test_index_intact),
+		cmocka_unit_test(test_swapped_blocks),
+		cmocka_unit_test(test_index_max_time_too_small),
+		cmocka_unit_test(test_summary_checked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1185,16 +1185,39 @@ static void test_made_by_hand(void **state)
 			Firedrill__V1__BlockRef refs[2], *refp[2] = {&refs[0], &refs[1]};
 			for (int i = 0; i < 2; i++)
 				firedrill__v1__block_ref__init(&refs[i]);
+			/* entries that say what the block headers say */
+			struct fdr_block_header dh, rh;
+			assert_int_equal(fdr_block_header_decode(b.p + d, &dh), 0);
+			assert_int_equal(fdr_block_header_decode(b.p + rb, &rh), 0);
 			refs[0].offset = d;
 			refs[0].type = FDR_BLOCK_DICTIONARY;
 			refs[0].stored_len = (uint32_t)(rb - d - FDR_BLOCK_HEADER_LEN);
+			refs[0].raw_len = dh.raw_len;
+			refs[0].record_count = dh.count;
 			refs[1].offset = rb;
 			refs[1].type = FDR_BLOCK_RECORDS;
 			refs[1].min_time_unix_nano = 100;
 			refs[1].max_time_unix_nano = 150;
 			refs[1].record_count = 2;
 			refs[1].stored_len = (uint32_t)(end - rb - FDR_BLOCK_HEADER_LEN);
+			refs[1].raw_len = rh.raw_len;
+			/* and a summary that agrees with them (the reader checks) */
+			Firedrill__V1__SignalStats spans = FIREDRILL__V1__SIGNAL_STATS__INIT;
+			Firedrill__V1__SignalStats logs = FIREDRILL__V1__SIGNAL_STATS__INIT;
+			Firedrill__V1__SignalStats *sigs[2] = {&spans, &logs};
+			spans.signal = FD_SIGNAL_TRACES;
+			spans.records = 1;
+			spans.payload_bytes = 4;
+			logs.signal = FD_SIGNAL_LOGS;
+			logs.records = 1;
+			logs.payload_bytes = 3;
 			Firedrill__V1__RecordingSummary sum = FIREDRILL__V1__RECORDING_SUMMARY__INIT;
+			sum.first_time_unix_nano = 100;
+			sum.last_time_unix_nano = 150;
+			sum.n_signals = 2;
+			sum.signals = sigs;
+			sum.resource_count = 1;
+			sum.scope_count = 1;
 			Firedrill__V1__BlockIndex ix = FIREDRILL__V1__BLOCK_INDEX__INIT;
 			ix.n_blocks = 2;
 			ix.blocks = refp;

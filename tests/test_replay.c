@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "replay/pace.h"
 #include "recording/reader.h"
 #include "replay/replay.h"
+#include "recording/writer.h"
 #include "sinks/sink.h"
 #include "tests/support/synth.h"
 #include "tests/support/testutil.h"
@@ -87,6 +89,23 @@ static void pacer_follows_schedule_without_drift(void **state)
 	int64_t sleeps = fc.sleeps;
 	fd_pacer_wait(&p, base + 999999999999LL, NULL);
 	assert_int_equal(fc.sleeps, sleeps);
+}
+
+/* Record times 292 years apart: the schedule saturates instead of
+ * overflowing (undefined behaviour, and a wrapped due time). */
+static void pacer_extreme_times(void **state)
+{
+	(void)state;
+	struct fake_clock fc = {.now = 1000};
+	struct fd_clock clock = {fake_now, fake_sleep, &fc};
+	struct fd_pacer p;
+	volatile int stop = 1;
+	fd_pacer_init(&p, &clock, 1.0);
+	assert_int_equal(fd_pacer_wait(&p, INT64_MIN + 1, &stop), 0);
+	assert_int_equal(fd_pacer_wait(&p, INT64_MAX, &stop), -1); /* due at the end of time */
+	fd_pacer_init(&p, &clock, 1.0);
+	assert_int_equal(fd_pacer_wait(&p, INT64_MAX, &stop), 0);
+	assert_true(fd_pacer_wait(&p, INT64_MIN + 1, &stop) == INT64_MAX); /* late by "forever" */
 }
 
 static void speed_parsing(void **state)
@@ -323,20 +342,29 @@ static int teardown(void **state)
 	return 0;
 }
 
-static int replay(const struct fd_replay_options *o, struct tu_recs *out, struct fd_replay_stats *st)
+/* Replays file into a capture; err (may be NULL) gets the error. */
+static int replay_file(const char *file, const struct fd_replay_options *o, struct tu_recs *out,
+		       struct fd_replay_stats *st, struct fd_error *e)
 {
 	struct fd_error err = {0};
 	struct fd_recording_reader *r;
-	if (fd_recording_reader_open(path, &r, &err) < 0)
+	if (fd_recording_reader_open(file, &r, &err) < 0)
 		return -1;
 	struct fd_sink *s = cap_open(out);
 	int rc = fd_replay_run(r, &s, 1, o, st, &err);
-	if (rc < 0)
+	if (rc < 0 && !e)
 		fprintf(stderr, "replay: %s\n", err.msg);
+	if (e)
+		*e = err;
 	fd_sink_close(s, &err);
 	fd_sink_destroy(s);
 	fd_recording_reader_destroy(r);
 	return rc;
+}
+
+static int replay(const struct fd_replay_options *o, struct tu_recs *out, struct fd_replay_stats *st)
+{
+	return replay_file(path, o, out, st, NULL);
 }
 
 static uint64_t total(const uint64_t v[FD_SIGNAL_COUNT])
@@ -496,10 +524,72 @@ static void signal_and_service_filters(void **state)
 	tu_recs_free(&all);
 }
 
+/* Issue 20: times at the ends of int64 (a crafted or odd recording) made
+ * the window, rebase and pacing arithmetic overflow (undefined behaviour,
+ * caught by the sanitizer build); now a rebase that cannot be done is an
+ * input error and everything else is exact. */
+static void extreme_times(void **state)
+{
+	(void)state;
+	char *xp = tu_path(dir, "extreme.fdr");
+	struct fd_synth_options so = {.seed = 9};
+	struct fd_synth *syn = fd_synth_create(&so);
+	struct fd_recording_writer *w;
+	struct fd_error err = {0};
+	assert_int_equal(fd_recording_writer_create(xp, NULL, NULL, &w, &err), 0);
+	const int64_t times[] = {INT64_MIN + 1, 0, INT64_MAX};
+	for (int i = 0; i < 3; i++) {
+		struct fd_record rec;
+		assert_int_equal(fd_synth_next(syn, &rec), 0);
+		rec.time_ns = times[i];
+		assert_int_equal(fd_recording_writer_add(w, &rec, &err), 0);
+	}
+	assert_int_equal(fd_recording_writer_finish(w, &err), 0);
+	fd_recording_writer_destroy(w);
+	fd_synth_destroy(syn);
+
+	struct tu_recs got = {0};
+	struct fd_replay_stats st;
+	/* as they are */
+	struct fd_replay_options none = {.speed = 0, .rebase = FD_REBASE_NONE};
+	if (replay_file(xp, &none, &got, &st, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(got.n, 3);
+	for (int i = 0; i < 3; i++)
+		assert_true(got.v[i].time_ns == times[i]);
+	/* the window up to a time the offset cannot reach */
+	struct fd_replay_options upto = {.speed = 0, .rebase = FD_REBASE_NONE, .has_until = true,
+					 .until = INT64_MAX};
+	tu_recs_free(&got);
+	assert_int_equal(replay_file(xp, &upto, &got, &st, &err), 0);
+	assert_int_equal(got.n, 2);
+	/* rebased to now: the first record would move past year 2262 */
+	struct fd_replay_options now = {.speed = 0, .rebase = FD_REBASE_START_NOW};
+	tu_recs_free(&got);
+	assert_int_equal(replay_file(xp, &now, &got, &st, &err), -FD_EINPUT);
+	assert_non_null(strstr(err.msg, "cannot rebase the record time -9223372036854775807"));
+	assert_int_equal(got.n, 0);
+	struct fd_replay_options end = {.speed = 0, .rebase = FD_REBASE_END_NOW, .wall_now = -5};
+	assert_int_equal(replay_file(xp, &end, &got, &st, &err), -FD_EINPUT);
+	/* a window in the middle rebases fine, and its records land exactly */
+	struct fd_replay_options mid = {.speed = 0, .rebase = FD_REBASE_AT, .rebase_at = 1000,
+					.has_from = true, .from = -10, .has_until = true, .until = 10};
+	assert_int_equal(replay_file(xp, &mid, &got, &st, &err), 0);
+	assert_int_equal(got.n, 1);
+	assert_true(got.v[0].time_ns == 1010);
+	/* loops over 292 years cannot be laid end to end */
+	struct fd_replay_options loops = {.speed = 0, .rebase = FD_REBASE_NONE, .loops = 2};
+	assert_int_equal(replay_file(xp, &loops, &got, &st, &err), -FD_EINPUT);
+	assert_non_null(strstr(err.msg, "of at most 292 years"));
+	tu_recs_free(&got);
+	free(xp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest pure[] = {
 		cmocka_unit_test(pacer_follows_schedule_without_drift),
+		cmocka_unit_test(pacer_extreme_times),
 		cmocka_unit_test(speed_parsing),
 		cmocka_unit_test(rate_holds_over_a_minute),
 		cmocka_unit_test(rate_ramp_shape),
@@ -510,6 +600,7 @@ int main(void)
 		cmocka_unit_test(window_and_loops),
 		cmocka_unit_test(shards_are_disjoint_and_whole),
 		cmocka_unit_test(signal_and_service_filters),
+		cmocka_unit_test(extreme_times),
 	};
 	int failed = cmocka_run_group_tests_name("pace and rebase", pure, NULL, NULL);
 	failed += cmocka_run_group_tests_name("pipeline", pipeline, setup, teardown);

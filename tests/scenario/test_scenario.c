@@ -17,6 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -701,6 +704,94 @@ static void test_bad_files(void **state)
 	assert_int_equal(failures, 0);
 }
 
+/* Issue 20: a UTF-16 scenario passed validate and generate (libyaml reads
+ * UTF-16), then broke inspect --timeline, which reads the text back from the
+ * recording as a C string. Refused, with the way to convert it. */
+static void test_not_utf8(void **state)
+{
+	(void)state;
+	static const char text[] = "name: x\nduration: 1h\n";
+	char u16[2 + 2 * sizeof(text)];
+	size_t n = 0;
+	u16[n++] = (char)0xff; /* little-endian byte order mark */
+	u16[n++] = (char)0xfe;
+	for (size_t i = 0; i + 1 < sizeof(text); i++) {
+		u16[n++] = text[i];
+		u16[n++] = '\0';
+	}
+	struct fd_error err = {0};
+	struct fd_scenario *s = NULL;
+	assert_int_equal(fd_scenario_parse("u16.yaml", u16, n, &s, &err), -FD_EINPUT);
+	assert_null(s);
+	if (!strstr(err.msg, "u16.yaml:1:1: not a UTF-8 text file: it starts with a UTF-16 byte order mark"))
+		fail_msg("%s", err.msg);
+	/* big-endian */
+	u16[0] = (char)0xfe;
+	u16[1] = (char)0xff;
+	assert_int_equal(fd_scenario_parse("u16be.yaml", u16, n, &s, &err), -FD_EINPUT);
+	assert_non_null(strstr(err.msg, "UTF-16 byte order mark"));
+	/* without the mark: its first NUL byte, where it is */
+	assert_int_equal(fd_scenario_parse("u16le.yaml", u16 + 2, n - 2, &s, &err), -FD_EINPUT);
+	if (!strstr(err.msg, "u16le.yaml:1:2: not a UTF-8 text file: control characters"))
+		fail_msg("%s", err.msg);
+}
+
+/* Runs fn in a child limited to cpu_s seconds of CPU time (not wall time:
+ * the machine's load does not matter); fails the test when the child does
+ * not finish within it or fails. */
+static void within_cpu(void (*fn)(void), unsigned cpu_s, const char *what)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit rl = {cpu_s, cpu_s + 1};
+		setrlimit(RLIMIT_CPU, &rl);
+		fn();
+		_exit(0);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (WIFSIGNALED(status))
+		fail_msg("%s: killed by signal %d (SIGXCPU: over %u s of CPU)", what, WTERMSIG(status),
+			 cpu_s);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("%s: failed (status %#x)", what, status);
+}
+
+static void parse_many_events(void)
+{
+	enum { N = 190000 }; /* about what the 1M-node limit of a document allows */
+	static const char head[] = "name: many\nduration: 2h\nservices:\n  web:\n    endpoints:\n"
+				   "      \"GET /\": {self: {p50: 5ms, p95: 20ms}}\n"
+				   "traffic:\n  - {entry: web \"GET /\", rate: 1/s}\ntimeline:\n";
+	size_t cap = sizeof(head) + (size_t)N * 48, len = 0;
+	char *text = malloc(cap);
+	if (!text)
+		_exit(3);
+	len += (size_t)snprintf(text, cap, "%s", head);
+	for (int i = 0; i < N; i++)
+		len += (size_t)snprintf(text + len, cap - len, "  - {at: %dms, config_change: {}}\n", i);
+	struct fd_error err = {0};
+	struct fd_scenario *s = NULL;
+	int rc = fd_scenario_parse("many.yaml", text, len, &s, &err);
+	if (rc != 0 || s->n_events != N) {
+		fprintf(stderr, "many events: %s\n", err.msg);
+		_exit(1);
+	}
+	fd_scenario_destroy(s);
+	free(text);
+}
+
+/* Issue 20: 100k timeline events took 23 s to validate, every pair of
+ * names compared. 190k now take about half a second of CPU; quadratic,
+ * over a minute. */
+static void test_many_events(void **state)
+{
+	(void)state;
+	within_cpu(parse_many_events, 15, "190k timeline events");
+}
+
 int main(void)
 {
 	const char *r = getenv("FD_SOURCE_ROOT");
@@ -718,6 +809,8 @@ int main(void)
 		cmocka_unit_test(test_inline_errors),
 		cmocka_unit_test(test_actions),
 		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_not_utf8),
+		cmocka_unit_test(test_many_events),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

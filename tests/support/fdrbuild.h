@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "firedrill/v1/firedrill.pb-c.h"
+
 /* A growing byte buffer; zero-initialize, free(b.p) at the end. */
 struct bb {
 	uint8_t *p;
@@ -30,6 +32,13 @@ uint64_t bb_block(struct bb *b, uint8_t type, const struct bb *raw, uint32_t cou
 
 /* Appends the 16-byte tail pointing at the index block at index_off. */
 void bb_tail(struct bb *b, uint64_t index_off);
+
+/* Appends a footer index describing every block of b after its file header,
+ * with a summary that agrees with them (records and bytes per signal, time
+ * range, dictionary sizes), then the tail. tamper, when not NULL, may change
+ * the index before it is packed. Returns the index block's offset. */
+uint64_t bb_index(struct bb *b, void (*tamper)(Firedrill__V1__BlockIndex *ix, void *ctx),
+		  void *ctx);
 
 /* One dictionary entry / one record, appended to a block's raw data. */
 void raw_entry(struct bb *raw, uint8_t kind, uint64_t id, const char *s);
