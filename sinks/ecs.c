@@ -510,7 +510,8 @@ int fd_ecs_encode(struct fd_ecs *e, const struct fd_record *rec, struct pbw *o,
 	}
 	out_raw(o, ",\"ecs.version\":\"" FD_ECS_VERSION "\"", 16 + strlen(FD_ECS_VERSION) + 1);
 	out_raw(o, (const char *)res->frag.buf, res->frag.len);
-	out_raw(o, (const char *)e->stream.buf, e->stream.len);
+	if (e->has_stream)
+		out_raw(o, (const char *)e->stream.buf, e->stream.len);
 	out_raw(o, (const char *)scope->frag.buf, scope->frag.len);
 	if (l.severity) {
 		char num[16];
