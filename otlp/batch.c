@@ -140,13 +140,6 @@ size_t fd_otlp_batch_size_with(const struct fd_otlp_batch *b, const struct fd_re
 	return size_after(b, rec->resource, rec->scope, field_len(rec->payload_len), NULL);
 }
 
-bool fd_otlp_batch_cut_before(const struct fd_otlp_batch *b, const struct fd_record *rec,
-			      size_t max_bytes, int64_t window)
-{
-	return b->n_items && (fd_otlp_batch_size_with(b, rec) > max_bytes ||
-			      rec->time_ns - b->first_time > window);
-}
-
 int fd_otlp_batch_add(struct fd_otlp_batch *b, const struct fd_record *rec)
 {
 	if (b->n_items == 0) {
@@ -252,21 +245,4 @@ int fd_otlp_batch_encode(const struct fd_otlp_batch *b, struct pbw *w)
 		pbw_end(w, rm);
 	}
 	return w->oom ? -1 : 0;
-}
-
-int fd_otlp_batch_split(const struct fd_otlp_batch *b, size_t at, struct fd_otlp_batch *head,
-			struct fd_otlp_batch *tail)
-{
-	fd_otlp_batch_reset(head);
-	fd_otlp_batch_reset(tail);
-	for (size_t i = 0; i < b->n_items; i++) {
-		const struct item *it = &b->items[i];
-		const struct group *g = &b->groups[it->group];
-		struct fd_record r = {.time_ns = it->time, .signal = b->signal, .resource = g->resource,
-				      .scope = g->scope, .payload = b->arena + it->off,
-				      .payload_len = it->len};
-		if (fd_otlp_batch_add(i < at ? head : tail, &r) < 0)
-			return -1;
-	}
-	return 0;
 }

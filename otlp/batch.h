@@ -38,12 +38,6 @@ int fd_otlp_batch_add(struct fd_otlp_batch *b, const struct fd_record *rec);
 size_t fd_otlp_batch_size(const struct fd_otlp_batch *b);
 size_t fd_otlp_batch_size_with(const struct fd_otlp_batch *b, const struct fd_record *rec);
 
-/* True when rec should start the next request instead: the batch holds
- * records and, with rec, would be larger than max_bytes or span more than
- * window of record time. The sinks' batching rule (dir:, otlp-http://). */
-bool fd_otlp_batch_cut_before(const struct fd_otlp_batch *b, const struct fd_record *rec,
-			      size_t max_bytes, int64_t window);
-
 size_t fd_otlp_batch_count(const struct fd_otlp_batch *b);
 int64_t fd_otlp_batch_first_time(const struct fd_otlp_batch *b); /* of the oldest record */
 enum fd_signal fd_otlp_batch_signal(const struct fd_otlp_batch *b); /* of the first record */
@@ -60,13 +54,6 @@ void fd_otlp_batch_get(const struct fd_otlp_batch *b, size_t i, struct fd_record
 /* Encodes the export request into out (which is reset first). Returns 0, or
  * -1 when out of memory. */
 int fd_otlp_batch_encode(const struct fd_otlp_batch *b, struct pbw *out);
-
-/* Fills head with the records [0, at) of b and tail with the rest, in
- * the order they were added (both are reset first; neither may be b): a
- * request that comes out too large in some encoding is sent in parts.
- * Returns 0, or -1 when out of memory. */
-int fd_otlp_batch_split(const struct fd_otlp_batch *b, size_t at, struct fd_otlp_batch *head,
-			struct fd_otlp_batch *tail);
 
 /* Empties the batch, keeping its memory for the next one. */
 void fd_otlp_batch_reset(struct fd_otlp_batch *b);

@@ -1,10 +1,12 @@
 #include "sinks/batcher.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/timemath.h"
+#include "common/units.h"
 
 /* A held keyed record: its key and its index in the hold batch. */
 struct keyed {
@@ -29,6 +31,38 @@ struct fd_batcher {
 	struct lane lane[FD_SIGNAL_COUNT];
 	struct fd_otlp_batch *out; /* a request of one key, cut from a hold */
 };
+
+int fd_batcher_option(struct fd_batcher_limits *l, const char *uri, const char *key,
+		      const char *val, int64_t max_bytes, struct fd_error *err)
+{
+	const char *why = NULL;
+	char range[64];
+	if (!strcmp(key, "batch_records")) {
+		long long n;
+		if (fd_units_integer(val, 1, 10000000, &n, &why) < 0)
+			goto bad;
+		l->records = (size_t)n;
+	} else if (!strcmp(key, "batch_bytes")) {
+		int64_t n;
+		if (fd_units_size(val, &n, &why) < 0)
+			goto bad;
+		if (n < 1 || n > max_bytes) {
+			snprintf(range, sizeof(range), "must be between 1 and %lld bytes",
+				 (long long)max_bytes);
+			why = range;
+			goto bad;
+		}
+		l->bytes = (size_t)n;
+	} else if (!strcmp(key, "batch_window")) {
+		if (fd_units_duration(val, &l->window, &why) < 0)
+			goto bad;
+	} else {
+		return 0;
+	}
+	return 1;
+bad:
+	return fd_error_set(err, FD_EINPUT, "sink '%s': option '%s': '%s': %s", uri, key, val, why);
+}
 
 struct fd_batcher *fd_batcher_create(const struct fd_batcher_limits *limits,
 				     fd_batcher_emit_fn emit, void *ctx)

@@ -46,6 +46,12 @@ typedef int (*fd_batcher_emit_fn)(void *ctx, enum fd_signal sig, const struct fd
 
 struct fd_batcher;
 
+/* batch_records=N, batch_bytes=SIZE (at most max_bytes), batch_window=D
+ * into l: returns 1 when key is one of them, 0 when not, -FD_EINPUT for a
+ * bad value (the message names uri). */
+int fd_batcher_option(struct fd_batcher_limits *l, const char *uri, const char *key,
+		      const char *val, int64_t max_bytes, struct fd_error *err);
+
 /* NULL when out of memory. */
 struct fd_batcher *fd_batcher_create(const struct fd_batcher_limits *limits,
 				     fd_batcher_emit_fn emit, void *ctx);

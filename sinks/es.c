@@ -40,7 +40,7 @@
 #include "common/units.h"
 #include "otlp/pbwrite.h"
 #include "sinks/ecs.h"
-#include "sinks/http.h"
+#include "sinks/http_sink.h"
 #include "sinks/options.h"
 #include "sinks/registry.h"
 
@@ -53,14 +53,11 @@
 static const char action_line[] = "{\"create\":{}}\n";
 
 struct es_sink {
-	struct fd_sink base; /* first: the interface casts between them */
+	struct fd_http_sink hs; /* first: the interface casts between them */
 	char *index, *dataset, *ns; /* dataset NULL: not a logs-*-* data stream */
 	size_t batch_bytes, batch_docs;
 	bool gzip;
-	struct fd_http_options http;
 	char *url;
-	struct curl_slist *headers;
-	struct fd_http_pool *pool;
 	struct fd_ecs *ecs;
 
 	char *body; /* the _bulk body being filled */
@@ -69,8 +66,6 @@ struct es_sink {
 
 	uint64_t skipped[FD_SIGNAL_COUNT];
 	uint64_t sent_docs, body_bytes;
-	void (*notice)(void *ctx, const char *msg);
-	void *notice_ctx;
 
 	/* Written by done() on the pool's thread under its lock; read after
 	 * fd_http_pool_drain. */
@@ -133,7 +128,7 @@ static int on_done(void *ctx, uint64_t docs, const struct fd_http_outcome *o, st
 					    "sink '%s': %s refused the request: %s (stopped: every "
 					    "request would be refused; check api_key=, header= or "
 					    "user=/password=)",
-					    s->base.uri, s->url, o->why);
+					    s->hs.base.uri, s->url, o->why);
 		return 0;
 	}
 	uint64_t bad = item_errors(s, o->body, o->body_len);
@@ -166,7 +161,7 @@ static int send_body(struct es_sink *s, struct fd_error *err)
 		body = z;
 		len = zlen;
 	}
-	int rc = fd_http_pool_submit(s->pool, s->url, s->headers, body, len, docs, err);
+	int rc = fd_http_pool_submit(s->hs.pool, s->url, s->hs.headers, body, len, docs, err);
 	if (rc == 0)
 		s->sent_docs += docs;
 	return rc;
@@ -228,20 +223,20 @@ static int es_close(struct fd_sink *sink, struct fd_error *err)
 	struct es_sink *s = (struct es_sink *)sink;
 	int rc = send_body(s, err);
 	struct fd_error derr = {0};
-	int drc = fd_http_pool_drain(s->pool, &derr);
+	int drc = fd_http_pool_drain(s->hs.pool, &derr);
 	if (rc < 0)
 		return rc;
 	if (drc < 0) {
 		*err = derr;
 		return drc;
 	}
-	if ((s->skipped[FD_SIGNAL_TRACES] || s->skipped[FD_SIGNAL_METRICS]) && s->notice) {
+	if ((s->skipped[FD_SIGNAL_TRACES] || s->skipped[FD_SIGNAL_METRICS]) && s->hs.notice) {
 		char msg[512];
 		snprintf(msg, sizeof(msg),
 			 "sink '%s': Elasticsearch gets logs only: skipped %" PRIu64 " spans and %" PRIu64
 			 " metrics",
 			 sink->uri, s->skipped[FD_SIGNAL_TRACES], s->skipped[FD_SIGNAL_METRICS]);
-		s->notice(s->notice_ctx, msg);
+		s->hs.notice(s->hs.notice_ctx, msg);
 	}
 	if (!s->refused && !s->failed)
 		return 0;
@@ -267,7 +262,7 @@ static void es_report(struct fd_sink *sink, char *buf, size_t n)
 {
 	struct es_sink *s = (struct es_sink *)sink;
 	struct fd_http_pool_stats ps;
-	fd_http_pool_stats(s->pool, &ps);
+	fd_http_pool_stats(s->hs.pool, &ps);
 	snprintf(buf, n,
 		 "%" PRIu64 " _bulk requests (%.1f MB), %" PRIu64 " documents indexed, %" PRIu64
 		 " refused, %" PRIu64 " failed, %" PRIu64 " retries",
@@ -278,9 +273,7 @@ static void es_report(struct fd_sink *sink, char *buf, size_t n)
 static void es_destroy(struct fd_sink *sink)
 {
 	struct es_sink *s = (struct es_sink *)sink;
-	fd_http_pool_destroy(s->pool); /* first: its callbacks use the rest */
-	curl_slist_free_all(s->headers);
-	fd_http_options_finish(&s->http);
+	fd_http_sink_stop(&s->hs); /* first: its callbacks use the rest */
 	fd_ecs_destroy(s->ecs);
 	free(s->body);
 	pbw_finish(&s->doc);
@@ -288,8 +281,8 @@ static void es_destroy(struct fd_sink *sink)
 	free(s->index);
 	free(s->dataset);
 	free(s->ns);
+	fd_http_sink_finish(&s->hs);
 	free(s);
-	curl_global_cleanup();
 }
 
 static const struct fd_sink_impl es_impl = {
@@ -303,24 +296,10 @@ static const struct fd_sink_impl es_impl = {
 
 /* ---- options ---- */
 
-static const char *const own_options[] = {"index", "batch_bytes", "batch_docs", "api_key",
-					  "compression"};
-#define N_OWN (sizeof(own_options) / sizeof(own_options[0]))
-#define N_ALL (N_OWN + FD_HTTP_OPTION_COUNT)
-/* the descriptor's list: ours, then the connection options */
+/* ours, then the connection options */
 static const char *const all_options[] = {"index", "batch_bytes", "batch_docs", "api_key",
 					  "compression", FD_HTTP_OPTION_NAMES, NULL};
-
-struct option_ctx {
-	struct es_sink *s;
-	bool seen[N_ALL];
-};
-
-static int bad_value(const char *uri, const char *key, const char *val, const char *why,
-		     struct fd_error *err)
-{
-	return fd_error_set(err, FD_EINPUT, "sink '%s': option '%s': '%s': %s", uri, key, val, why);
-}
+#define N_OWN 5
 
 /* Elasticsearch's index name rules: lowercase, no \ / * ? " < > | space ,
  * #, not starting with - _ +, not . or .., at most 255 bytes. */
@@ -335,41 +314,31 @@ static bool index_ok(const char *v)
 	return true;
 }
 
-static int on_option(void *ctx, size_t idx, const char *key, const char *val, struct fd_error *err)
+static int on_option(void *sink, const char *key, const char *val, struct fd_error *err)
 {
-	struct option_ctx *c = ctx;
-	struct es_sink *s = c->s;
-	const char *uri = s->base.uri, *why = NULL;
-	if (strcmp(key, "header") != 0) {
-		if (c->seen[idx])
-			return fd_error_set(err, FD_EINPUT, "sink '%s': option '%s' given twice", uri,
-					    key);
-		c->seen[idx] = true;
-	}
-	if (idx >= N_OWN) {
-		int rc = fd_http_option(&s->http, uri, key, val, err);
-		return rc < 0 ? rc : 0;
-	}
+	struct es_sink *s = sink;
+	const char *uri = s->hs.base.uri, *why = NULL;
 	if (!strcmp(key, "index")) {
 		if (!index_ok(val))
-			return bad_value(uri, key, val,
-					 "an index or data stream name is lowercase, without \\ / * ? "
-					 "\" < > | , # : or spaces, and does not start with - _ +",
-					 err);
+			return fd_http_bad_value(uri, key, val,
+						 "an index or data stream name is lowercase, without \\ / * ? "
+						 "\" < > | , # : or spaces, and does not start with - _ +",
+						 err);
 		free(s->index);
 		if (!(s->index = strdup(val)))
 			return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	} else if (!strcmp(key, "batch_bytes")) {
 		int64_t n;
 		if (fd_units_size(val, &n, &why) < 0)
-			return bad_value(uri, key, val, why, err);
+			return fd_http_bad_value(uri, key, val, why, err);
 		if (n < 1 || n > 1000000000)
-			return bad_value(uri, key, val, "must be between 1 and 1000000000 bytes", err);
+			return fd_http_bad_value(uri, key, val, "must be between 1 and 1000000000 bytes",
+						 err);
 		s->batch_bytes = (size_t)n;
 	} else if (!strcmp(key, "batch_docs")) {
 		long long n;
 		if (fd_units_integer(val, 1, 10000000, &n, &why) < 0)
-			return bad_value(uri, key, val, why, err);
+			return fd_http_bad_value(uri, key, val, why, err);
 		s->batch_docs = (size_t)n;
 	} else if (!strcmp(key, "api_key")) {
 		/* through header=, so that it is sent and redacted the same way */
@@ -377,15 +346,10 @@ static int on_option(void *ctx, size_t idx, const char *key, const char *val, st
 		if (strlen(val) > sizeof(h) - 32)
 			return fd_error_set(err, FD_EINPUT, "sink '%s': option 'api_key' too long", uri);
 		snprintf(h, sizeof(h), "Authorization:ApiKey %s", val);
-		int rc = fd_http_option(&s->http, uri, "header", h, err);
+		int rc = fd_http_option(&s->hs.http, uri, "header", h, err);
 		return rc < 0 ? rc : 0;
 	} else if (!strcmp(key, "compression")) {
-		if (!strcmp(val, "gzip"))
-			s->gzip = true;
-		else if (!strcmp(val, "none"))
-			s->gzip = false;
-		else
-			return bad_value(uri, key, val, "expected gzip or none", err);
+		return fd_http_compression_option(uri, val, &s->gzip, err);
 	}
 	return 0;
 }
@@ -402,88 +366,44 @@ static int split_stream(struct es_sink *s)
 	return s->dataset && s->ns ? 0 : -1;
 }
 
-static int add_header(struct curl_slist **list, const char *h)
-{
-	struct curl_slist *n = curl_slist_append(*list, h);
-	if (!n)
-		return -1;
-	*list = n;
-	return 0;
-}
-
 static int open_sink(const char *uri, const char *rest, bool tls, const struct fd_sink_context *ctx,
 		     struct fd_sink **out, struct fd_error *err)
 {
 	*out = NULL;
-	const char *scheme = tls ? "es+https" : "es";
-	char *shown = strdup(uri);
-	if (!shown)
-		return fd_error_set(err, FD_ERUNTIME, "out of memory");
-	bool slashes = strncmp(rest, "//", 2) == 0;
-	const char *addr = slashes ? rest + 2 : rest, *q = strchr(addr, '?');
-	size_t an = q ? (size_t)(q - addr) : strlen(addr);
-	size_t hn = strcspn(addr, "/?");
-	if (!slashes || hn == 0 || strcspn(addr, " \t\r\n@#\\") < an) {
-		int rc = fd_error_set(err, FD_EINPUT,
-				      "sink '%s': expected %s://HOST:PORT[/PREFIX], e.g. %s://localhost:9200",
-				      shown, scheme, scheme);
-		free(shown);
+	const struct fd_http_sink_kind kind = {tls ? "es+https" : "es", "localhost:9200", tls, true};
+	struct es_sink *s;
+	int rc = fd_http_sink_new(&s, sizeof(*s), &es_impl, &kind, uri, rest, ctx, err);
+	if (rc < 0)
 		return rc;
-	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		int rc = fd_error_set(err, FD_ERUNTIME, "sink '%s': cannot initialize libcurl", shown);
-		free(shown);
-		return rc;
-	}
-	struct es_sink *s = calloc(1, sizeof(*s));
-	if (!s || fd_sink_init(&s->base, &es_impl, shown) < 0) {
-		free(s);
-		free(shown);
-		curl_global_cleanup();
-		return fd_error_set(err, FD_ERUNTIME, "out of memory");
-	}
-	free(shown);
-	fd_http_options_init(&s->http);
 	s->batch_bytes = DEFAULT_BATCH_BYTES;
 	s->batch_docs = DEFAULT_BATCH_DOCS;
-	s->notice = ctx ? ctx->notice : NULL;
-	s->notice_ctx = ctx ? ctx->notice_ctx : NULL;
-	int rc = (s->index = strdup(DEFAULT_INDEX)) ? 0 : fd_error_set(err, FD_ERUNTIME, "out of memory");
-	if (rc == 0 && q) {
-		struct option_ctx c = {.s = s};
-		rc = fd_sink_options(s->base.uri, q + 1, all_options, N_ALL, NULL, NULL, on_option, &c, ctx,
-				     err);
-	}
+	if (!(s->index = strdup(DEFAULT_INDEX)))
+		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
+	if (rc == 0)
+		rc = fd_http_sink_options(s->hs.base.uri, fd_http_query(rest), all_options, N_OWN,
+					  &s->hs.http, on_option, s, ctx, err);
 	if (rc == 0 && split_stream(s) < 0)
 		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
-	while (an > 0 && addr[an - 1] == '/')
-		an--;
 	if (rc == 0) {
 		/* only the failed items come back: a 5 MB request's answer
 		 * stays small when everything went in */
-		size_t len = an + strlen(s->index) + 80;
+		size_t len = strlen(s->hs.origin) + strlen(s->index) + 80;
 		if (!(s->url = malloc(len)))
 			rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
 		else
-			snprintf(s->url, len, "%s://%.*s/%s/_bulk?filter_path=errors,items.*.error",
-				 tls ? "https" : "http", (int)an, addr, s->index);
+			snprintf(s->url, len, "%s/%s/_bulk?filter_path=errors,items.*.error", s->hs.origin,
+				 s->index);
 	}
-	if (rc == 0 && (add_header(&s->headers, "Content-Type: application/x-ndjson") < 0 ||
-			(s->gzip && add_header(&s->headers, "Content-Encoding: gzip") < 0) ||
-			add_header(&s->headers, "Expect:") < 0))
-		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
-	for (struct curl_slist *u = s->http.headers; u && rc == 0; u = u->next)
-		if (add_header(&s->headers, u->data) < 0)
-			rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
-	if (rc == 0 && !(s->pool = fd_http_pool_create(&s->http, MAX_ANSWER, on_done, s)))
-		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
+	const char *fixed[] = {"Content-Type: application/x-ndjson",
+			       s->gzip ? "Content-Encoding: gzip" : NULL,
+			       "Expect:"}; /* no 100-continue round trip before large bodies */
+	if (rc == 0)
+		rc = fd_http_sink_start(&s->hs, fixed, 3, MAX_ANSWER, on_done, err);
 	if (rc < 0) {
-		char *u = s->base.uri;
-		es_destroy(&s->base);
-		free(u);
+		fd_sink_destroy(&s->hs.base);
 		return rc;
 	}
-	*out = &s->base;
+	*out = &s->hs.base;
 	return 0;
 }
 

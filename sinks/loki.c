@@ -40,7 +40,6 @@
 #include <string.h>
 
 #include "common/json.h"
-#include "common/units.h"
 #include "opentelemetry/proto/logs/v1/logs.pb-c.h"
 #include "opentelemetry/proto/resource/v1/resource.pb-c.h"
 #include "otlp/arena.h"
@@ -48,7 +47,8 @@
 #include "otlp/json.h"
 #include "otlp/pbwrite.h"
 #include "sinks/ecs.h"
-#include "sinks/http.h"
+#include "sinks/batcher.h"
+#include "sinks/http_sink.h"
 #include "sinks/options.h"
 #include "sinks/registry.h"
 
@@ -96,14 +96,10 @@ struct stream {
 };
 
 struct loki_sink {
-	struct fd_sink base; /* first: the interface casts between them */
+	struct fd_http_sink hs; /* first: the interface casts between them */
 	bool json, gzip;
-	size_t batch_records, batch_bytes;
-	int64_t batch_window;
-	struct fd_http_options http;
+	struct fd_batcher_limits batch; /* as the batcher's, for entries */
 	char *url;
-	struct curl_slist *headers;
-	struct fd_http_pool *pool;
 	struct fd_pb_arena scratch;
 
 	struct res_labels **resources;
@@ -122,8 +118,6 @@ struct loki_sink {
 
 	uint64_t skipped[FD_SIGNAL_COUNT];
 	uint64_t sent, body_bytes;
-	void (*notice)(void *ctx, const char *msg);
-	void *notice_ctx;
 
 	/* Written by done() on the pool's thread under its lock; read after
 	 * fd_http_pool_drain. */
@@ -160,7 +154,7 @@ static int on_done(void *ctx, uint64_t n, const struct fd_http_outcome *o, struc
 		return fd_error_set(err, FD_ERUNTIME,
 				    "sink '%s': %s refused the push: %s (stopped: every request "
 				    "would be refused; check tenant=, header= or user=/password=)",
-				    s->base.uri, s->url, o->why);
+				    s->hs.base.uri, s->url, o->why);
 	return 0;
 }
 
@@ -403,7 +397,7 @@ static int send_batch(struct loki_sink *s, struct fd_error *err)
 	uint64_t n = s->n_entries;
 	s->n_entries = s->n_streams = s->text_len = s->size = 0;
 	s->body_bytes += len;
-	int rc = fd_http_pool_submit(s->pool, s->url, s->headers, body, len, n, err);
+	int rc = fd_http_pool_submit(s->hs.pool, s->url, s->hs.headers, body, len, n, err);
 	if (rc == 0)
 		s->sent += n;
 	return rc;
@@ -458,7 +452,7 @@ static int lk_write(struct fd_sink *sink, const struct fd_record *rec, struct fd
 		s->skipped[rec->signal]++;
 		return 0;
 	}
-	if (s->n_entries && rec->time_ns - s->batch_first > s->batch_window) {
+	if (s->n_entries && rec->time_ns - s->batch_first > s->batch.window) {
 		int rc = send_batch(s, err);
 		if (rc < 0)
 			return rc;
@@ -504,7 +498,7 @@ static int lk_write(struct fd_sink *sink, const struct fd_record *rec, struct fd
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	/* the entry's encoded size, roughly: timestamp, line, metadata */
 	size_t size = 24 + e.len + (e.has_trace ? 48 : 0) + (e.has_span ? 32 : 0);
-	if (s->n_entries && s->size + size > s->batch_bytes) {
+	if (s->n_entries && s->size + size > s->batch.bytes) {
 		/* this entry opens the next request: move its line along */
 		char *line = malloc(e.len ? e.len : 1);
 		if (!line)
@@ -541,7 +535,7 @@ static int lk_write(struct fd_sink *sink, const struct fd_record *rec, struct fd
 		s->entries[st->last].next = idx;
 	st->last = idx;
 	s->size += size;
-	if (s->n_entries >= s->batch_records || s->size >= s->batch_bytes)
+	if (s->n_entries >= s->batch.records || s->size >= s->batch.bytes)
 		return send_batch(s, err);
 	return 0;
 }
@@ -556,20 +550,20 @@ static int lk_close(struct fd_sink *sink, struct fd_error *err)
 	struct loki_sink *s = (struct loki_sink *)sink;
 	int rc = send_batch(s, err);
 	struct fd_error derr = {0};
-	int drc = fd_http_pool_drain(s->pool, &derr);
+	int drc = fd_http_pool_drain(s->hs.pool, &derr);
 	if (rc < 0)
 		return rc;
 	if (drc < 0) {
 		*err = derr;
 		return drc;
 	}
-	if ((s->skipped[FD_SIGNAL_TRACES] || s->skipped[FD_SIGNAL_METRICS]) && s->notice) {
+	if ((s->skipped[FD_SIGNAL_TRACES] || s->skipped[FD_SIGNAL_METRICS]) && s->hs.notice) {
 		char msg[512];
 		snprintf(msg, sizeof(msg),
 			 "sink '%s': Loki gets logs only: skipped %" PRIu64 " spans and %" PRIu64
 			 " metrics",
 			 sink->uri, s->skipped[FD_SIGNAL_TRACES], s->skipped[FD_SIGNAL_METRICS]);
-		s->notice(s->notice_ctx, msg);
+		s->hs.notice(s->hs.notice_ctx, msg);
 	}
 	if (!s->rejected && !s->failed)
 		return 0;
@@ -590,7 +584,7 @@ static void lk_report(struct fd_sink *sink, char *buf, size_t n)
 {
 	struct loki_sink *s = (struct loki_sink *)sink;
 	struct fd_http_pool_stats ps;
-	fd_http_pool_stats(s->pool, &ps);
+	fd_http_pool_stats(s->hs.pool, &ps);
 	snprintf(buf, n,
 		 "%" PRIu64 " pushes (%.1f MB sent), %" PRIu64 " entries accepted, %" PRIu64
 		 " rejected, %" PRIu64 " failed, %" PRIu64 " retries",
@@ -601,7 +595,7 @@ static void lk_report(struct fd_sink *sink, char *buf, size_t n)
 static void lk_destroy(struct fd_sink *sink)
 {
 	struct loki_sink *s = (struct loki_sink *)sink;
-	fd_http_pool_destroy(s->pool); /* first: its callbacks use the rest */
+	fd_http_sink_stop(&s->hs); /* first: its callbacks use the rest */
 	for (size_t i = 0; i < s->n_resources; i++) {
 		for (size_t k = 0; k < s->resources[i]->n; k++)
 			free(s->resources[i]->l[k].value);
@@ -613,11 +607,9 @@ static void lk_destroy(struct fd_sink *sink)
 	free(s->text);
 	pbw_finish(&s->pb);
 	fd_pb_arena_free(&s->scratch);
-	curl_slist_free_all(s->headers);
-	fd_http_options_finish(&s->http);
 	free(s->url);
+	fd_http_sink_finish(&s->hs);
 	free(s);
-	curl_global_cleanup();
 }
 
 static const struct fd_sink_impl loki_impl = {
@@ -631,86 +623,31 @@ static const struct fd_sink_impl loki_impl = {
 
 /* ---- options ---- */
 
-static const char *const own_options[] = {"encoding",	   "compression",  "tenant",
-					  "batch_records", "batch_bytes", "batch_window"};
-#define N_OWN (sizeof(own_options) / sizeof(own_options[0]))
-#define N_ALL (N_OWN + FD_HTTP_OPTION_COUNT)
-/* the descriptor's list: ours, then the connection options */
+/* ours, then the connection options */
 static const char *const all_options[] = {"encoding",	   "compression",  "tenant",
-					  "batch_records", "batch_bytes", "batch_window", FD_HTTP_OPTION_NAMES, NULL};
+					  "batch_records", "batch_bytes", "batch_window",
+					  FD_HTTP_OPTION_NAMES,	   NULL};
+#define N_OWN 6
 
-struct option_ctx {
-	struct loki_sink *s;
-	bool seen[N_ALL];
-};
-
-static int bad_value(const char *uri, const char *key, const char *val, const char *why,
-		     struct fd_error *err)
+static int on_option(void *sink, const char *key, const char *val, struct fd_error *err)
 {
-	return fd_error_set(err, FD_EINPUT, "sink '%s': option '%s': '%s': %s", uri, key, val, why);
-}
-
-static int on_option(void *ctx, size_t idx, const char *key, const char *val, struct fd_error *err)
-{
-	struct option_ctx *c = ctx;
-	struct loki_sink *s = c->s;
-	const char *uri = s->base.uri, *why = NULL;
-	if (strcmp(key, "header") != 0) {
-		if (c->seen[idx])
-			return fd_error_set(err, FD_EINPUT, "sink '%s': option '%s' given twice", uri,
-					    key);
-		c->seen[idx] = true;
-	}
-	if (idx >= N_OWN) {
-		int rc = fd_http_option(&s->http, uri, key, val, err);
+	struct loki_sink *s = sink;
+	const char *uri = s->hs.base.uri;
+	int rc = fd_batcher_option(&s->batch, uri, key, val, 1000000000, err);
+	if (rc != 0)
 		return rc < 0 ? rc : 0;
-	}
 	if (!strcmp(key, "encoding")) {
-		if (!strcmp(val, "proto") || !strcmp(val, "protobuf"))
-			s->json = false;
-		else if (!strcmp(val, "json"))
-			s->json = true;
-		else
-			return bad_value(uri, key, val, "expected proto or json", err);
+		return fd_http_encoding_option(uri, val, &s->json, err);
 	} else if (!strcmp(key, "compression")) {
-		if (!strcmp(val, "gzip"))
-			s->gzip = true;
-		else if (!strcmp(val, "none"))
-			s->gzip = false;
-		else
-			return bad_value(uri, key, val, "expected gzip or none", err);
+		return fd_http_compression_option(uri, val, &s->gzip, err);
 	} else if (!strcmp(key, "tenant")) {
 		char h[512];
 		if (strlen(val) > 400)
-			return bad_value(uri, key, val, "too long", err);
+			return fd_http_bad_value(uri, key, val, "too long", err);
 		snprintf(h, sizeof(h), "X-Scope-OrgID:%s", val);
-		int rc = fd_http_option(&s->http, uri, "header", h, err);
+		rc = fd_http_option(&s->hs.http, uri, "header", h, err);
 		return rc < 0 ? rc : 0;
-	} else if (!strcmp(key, "batch_records")) {
-		long long n;
-		if (fd_units_integer(val, 1, 10000000, &n, &why) < 0)
-			return bad_value(uri, key, val, why, err);
-		s->batch_records = (size_t)n;
-	} else if (!strcmp(key, "batch_bytes")) {
-		int64_t n;
-		if (fd_units_size(val, &n, &why) < 0)
-			return bad_value(uri, key, val, why, err);
-		if (n < 1 || n > 1000000000)
-			return bad_value(uri, key, val, "must be between 1 and 1000000000 bytes", err);
-		s->batch_bytes = (size_t)n;
-	} else if (!strcmp(key, "batch_window")) {
-		if (fd_units_duration(val, &s->batch_window, &why) < 0)
-			return bad_value(uri, key, val, why, err);
 	}
-	return 0;
-}
-
-static int add_header(struct curl_slist **list, const char *h)
-{
-	struct curl_slist *n = curl_slist_append(*list, h);
-	if (!n)
-		return -1;
-	*list = n;
 	return 0;
 }
 
@@ -718,80 +655,41 @@ static int open_sink(const char *uri, const char *rest, bool tls, const struct f
 		     struct fd_sink **out, struct fd_error *err)
 {
 	*out = NULL;
-	const char *scheme = tls ? "loki+https" : "loki";
-	char *shown = strdup(uri);
-	if (!shown)
-		return fd_error_set(err, FD_ERUNTIME, "out of memory");
-	bool slashes = strncmp(rest, "//", 2) == 0;
-	const char *addr = slashes ? rest + 2 : rest, *q = strchr(addr, '?');
-	size_t an = q ? (size_t)(q - addr) : strlen(addr);
-	size_t hn = strcspn(addr, "/?");
-	if (!slashes || hn == 0 || strcspn(addr, " \t\r\n@#\\") < an) {
-		int rc = fd_error_set(err, FD_EINPUT,
-				      "sink '%s': expected %s://HOST:PORT[/PREFIX], e.g. %s://localhost:3100",
-				      shown, scheme, scheme);
-		free(shown);
+	const struct fd_http_sink_kind kind = {tls ? "loki+https" : "loki", "localhost:3100", tls,
+					       true};
+	struct loki_sink *s;
+	int rc = fd_http_sink_new(&s, sizeof(*s), &loki_impl, &kind, uri, rest, ctx, err);
+	if (rc < 0)
 		return rc;
-	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		int rc = fd_error_set(err, FD_ERUNTIME, "sink '%s': cannot initialize libcurl", shown);
-		free(shown);
-		return rc;
-	}
-	struct loki_sink *s = calloc(1, sizeof(*s));
-	if (!s || fd_sink_init(&s->base, &loki_impl, shown) < 0) {
-		free(s);
-		free(shown);
-		curl_global_cleanup();
-		return fd_error_set(err, FD_ERUNTIME, "out of memory");
-	}
-	free(shown);
-	fd_http_options_init(&s->http);
 	fd_pb_arena_init(&s->scratch);
-	s->batch_records = DEFAULT_BATCH_RECORDS;
-	s->batch_bytes = DEFAULT_BATCH_BYTES;
-	s->batch_window = DEFAULT_BATCH_WINDOW;
-	s->notice = ctx ? ctx->notice : NULL;
-	s->notice_ctx = ctx ? ctx->notice_ctx : NULL;
-	int rc = 0;
-	if (q) {
-		struct option_ctx c = {.s = s};
-		rc = fd_sink_options(s->base.uri, q + 1, all_options, N_ALL, NULL, NULL, on_option, &c, ctx,
-				     err);
-	}
+	s->batch = (struct fd_batcher_limits){DEFAULT_BATCH_RECORDS, DEFAULT_BATCH_BYTES,
+					      DEFAULT_BATCH_WINDOW};
+	rc = fd_http_sink_options(s->hs.base.uri, fd_http_query(rest), all_options, N_OWN, &s->hs.http,
+				  on_option, s, ctx, err);
 	if (rc == 0 && s->gzip && !s->json)
 		rc = fd_error_set(err, FD_EINPUT,
 				  "sink '%s': compression= applies to encoding=json (protobuf pushes "
 				  "are always snappy-compressed)",
-				  s->base.uri);
-	while (an > 0 && addr[an - 1] == '/')
-		an--;
+				  s->hs.base.uri);
 	if (rc == 0) {
-		size_t len = an + 40;
+		size_t len = strlen(s->hs.origin) + 40;
 		if (!(s->url = malloc(len)))
 			rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
 		else
-			snprintf(s->url, len, "%s://%.*s/loki/api/v1/push", tls ? "https" : "http",
-				 (int)an, addr);
+			snprintf(s->url, len, "%s/loki/api/v1/push", s->hs.origin);
 	}
-	if (rc == 0 &&
-	    (add_header(&s->headers, s->json ? "Content-Type: application/json"
-					     : "Content-Type: application/x-protobuf") < 0 ||
-	     (s->gzip && add_header(&s->headers, "Content-Encoding: gzip") < 0) ||
-	     add_header(&s->headers, "Expect:") < 0))
-		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
-	for (struct curl_slist *u = s->http.headers; u && rc == 0; u = u->next)
-		if (add_header(&s->headers, u->data) < 0)
-			rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
-	if (rc == 0 && !(s->pool = fd_http_pool_create(&s->http, MAX_ANSWER, on_done, s)))
-		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
+	const char *fixed[] = {
+		s->json ? "Content-Type: application/json" : "Content-Type: application/x-protobuf",
+		s->gzip ? "Content-Encoding: gzip" : NULL,
+		"Expect:", /* no 100-continue round trip before large bodies */
+	};
+	if (rc == 0)
+		rc = fd_http_sink_start(&s->hs, fixed, 3, MAX_ANSWER, on_done, err);
 	if (rc < 0) {
-		char *u = s->base.uri;
-		lk_destroy(&s->base);
-		free(u);
+		fd_sink_destroy(&s->hs.base);
 		return rc;
 	}
-	*out = &s->base;
+	*out = &s->hs.base;
 	return 0;
 }
 

@@ -60,14 +60,15 @@
 
 #include <jansson.h>
 
-#include "common/units.h"
 #include "google/rpc/status.pb-c.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb-c.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 #include "otlp/batch.h"
-#include "otlp/request.h"
-#include "sinks/http.h"
+#include "otlp/json.h"
+#include "otlp/pbwrite.h"
+#include "sinks/batcher.h"
+#include "sinks/http_sink.h"
 #include "sinks/options.h"
 #include "sinks/registry.h"
 
@@ -94,19 +95,13 @@ struct counts {
 };
 
 struct otlp_http_sink {
-	struct fd_sink base; /* first: the interface casts between them */
-	bool grpc;
-	enum fd_otlp_encoding encoding;
-	bool gzip;
-	size_t batch_records, batch_bytes;
-	int64_t batch_window;
-	struct fd_http_options http;
+	struct fd_http_sink hs; /* first: the interface casts between them */
+	bool grpc, json, gzip;
+	struct fd_batcher_limits batch;
 	char *url[FD_SIGNAL_COUNT];
-	struct curl_slist *headers;
 
-	struct fd_otlp_batch *batch[FD_SIGNAL_COUNT];
-	struct fd_otlp_encoder *encoder;
-	struct fd_http_pool *pool;
+	struct fd_batcher *batcher;
+	struct pbw pb; /* a request's protobuf */
 	uint64_t body_bytes; /* encoded, before compression */
 
 	/* Written by done() on the pool's thread under its lock; read after
@@ -148,7 +143,7 @@ static void partial_success(const struct otlp_http_sink *s, enum fd_signal sig,
 	}
 	if (o->body_len == 0)
 		return;
-	if (s->encoding == FD_OTLP_ENCODING_JSON) {
+	if (s->json) {
 		static const char *const keys[FD_SIGNAL_COUNT] = {"rejectedSpans", "rejectedDataPoints",
 								  "rejectedLogRecords"};
 		json_t *root = json_loadb(o->body, o->body_len, 0, NULL);
@@ -216,7 +211,7 @@ static int on_done(void *ctx, uint64_t tag, const struct fd_http_outcome *o, str
 			return fd_error_set(err, FD_ERUNTIME,
 					    "sink '%s': %s refused the export: %s (stopped: every "
 					    "request would be refused; check header= or user=/password=)",
-					    s->base.uri, s->url[sig], o->why);
+					    s->hs.base.uri, s->url[sig], o->why);
 		return 0;
 	}
 	s->answered++;
@@ -327,18 +322,16 @@ static int send_grpc(struct otlp_http_sink *s, enum fd_signal sig, uint8_t *msg,
 	body[4] = (uint8_t)len;
 	memcpy(body + 5, msg, len);
 	free(msg);
-	int rc = fd_http_pool_submit(s->pool, s->url[sig], s->headers, body, len + 5,
+	int rc = fd_http_pool_submit(s->hs.pool, s->url[sig], s->hs.headers, body, len + 5,
 				     tag_of(records, sig), err);
 	if (rc == 0)
 		s->count[sig].records += records;
 	return rc;
 }
 
-static int send_request(void *ctx, enum fd_signal sig, uint8_t *body, size_t len, size_t records,
-			int64_t first_time, struct fd_error *err)
+static int send_request(struct otlp_http_sink *s, enum fd_signal sig, uint8_t *body, size_t len,
+			size_t records, struct fd_error *err)
 {
-	(void)first_time;
-	struct otlp_http_sink *s = ctx;
 	s->body_bytes += len;
 	if (s->grpc)
 		return send_grpc(s, sig, body, len, records, err);
@@ -352,34 +345,44 @@ static int send_request(void *ctx, enum fd_signal sig, uint8_t *body, size_t len
 		body = z;
 		len = zlen;
 	}
-	int rc = fd_http_pool_submit(s->pool, s->url[sig], s->headers, body, len,
+	int rc = fd_http_pool_submit(s->hs.pool, s->url[sig], s->hs.headers, body, len,
 				     tag_of(records, sig), err);
 	if (rc == 0)
 		s->count[sig].records += records;
 	return rc;
 }
 
-static int flush_batch(struct otlp_http_sink *s, enum fd_signal sig, struct fd_error *err)
+/* One request of the batcher (sinks/batcher.h) in the encoding sent. The
+ * batcher counts protobuf bytes; a JSON request over batch_bytes goes
+ * again in halves. */
+static int emit_request(void *ctx, enum fd_signal sig, const struct fd_otlp_batch *b,
+			const uint8_t *key, size_t keylen, struct fd_error *err)
 {
-	struct fd_otlp_batch *b = s->batch[sig];
-	if (!b || fd_otlp_batch_count(b) == 0)
-		return 0;
-	int rc = fd_otlp_encoder_emit(s->encoder, b, s->encoding, s->batch_bytes, send_request, s,
-				      err);
-	fd_otlp_batch_reset(b);
-	if (rc == -FD_EINPUT)
-		fd_error_prefix(err, "sink '%s'", s->base.uri);
-	return rc;
-}
-
-static int flush_all(struct otlp_http_sink *s, struct fd_error *err)
-{
-	for (int i = 0; i < FD_SIGNAL_COUNT; i++) {
-		int rc = flush_batch(s, (enum fd_signal)i, err);
-		if (rc < 0)
-			return rc;
+	(void)key;
+	(void)keylen;
+	struct otlp_http_sink *s = ctx;
+	size_t n = fd_otlp_batch_count(b);
+	/* the exact size is known: one allocation, no regrowth while encoding */
+	pbw_reset(&s->pb);
+	if (!pbw_room(&s->pb, fd_otlp_batch_size(b)) || fd_otlp_batch_encode(b, &s->pb) < 0)
+		return fd_error_set(err, FD_ERUNTIME, "out of memory");
+	if (!s->json) {
+		/* the buffer goes to the pool as it is; the pbw starts a new one */
+		struct pbw body = s->pb;
+		s->pb = (struct pbw){0};
+		return send_request(s, sig, body.buf, body.len, n, err);
 	}
-	return 0;
+	struct pbw text = {0};
+	int rc = fd_otlp_json_encode(sig, s->pb.buf, s->pb.len, &text, err);
+	if (rc == 0 && text.oom)
+		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
+	if (rc == 0 && n > 1 && text.len > s->batch.bytes)
+		rc = FD_BATCHER_SPLIT;
+	if (rc != 0) {
+		pbw_finish(&text);
+		return rc == -FD_EINPUT ? fd_error_prefix(err, "sink '%s'", s->hs.base.uri) : rc;
+	}
+	return send_request(s, sig, text.buf, text.len, n, err);
 }
 
 static int oh_write(struct fd_sink *sink, const struct fd_record *rec, struct fd_error *err)
@@ -388,24 +391,12 @@ static int oh_write(struct fd_sink *sink, const struct fd_record *rec, struct fd
 	if ((unsigned)rec->signal >= FD_SIGNAL_COUNT)
 		return fd_error_set(err, FD_EINPUT, "sink '%s': unknown signal %d", sink->uri,
 				    (int)rec->signal);
-	struct fd_otlp_batch **b = &s->batch[rec->signal];
-	if (!*b && !(*b = fd_otlp_batch_create()))
-		return fd_error_set(err, FD_ERUNTIME, "out of memory");
-	if (fd_otlp_batch_cut_before(*b, rec, s->batch_bytes, s->batch_window)) {
-		int rc = flush_batch(s, rec->signal, err);
-		if (rc < 0)
-			return rc;
-	}
-	if (fd_otlp_batch_add(*b, rec) < 0)
-		return fd_error_set(err, FD_ERUNTIME, "out of memory");
-	if (fd_otlp_batch_count(*b) >= s->batch_records)
-		return flush_batch(s, rec->signal, err);
-	return 0;
+	return fd_batcher_add(s->batcher, rec, NULL, 0, err);
 }
 
 static int oh_flush(struct fd_sink *sink, struct fd_error *err)
 {
-	return flush_all((struct otlp_http_sink *)sink, err);
+	return fd_batcher_flush(((struct otlp_http_sink *)sink)->batcher, err);
 }
 
 static struct counts sum(const struct otlp_http_sink *s)
@@ -423,9 +414,9 @@ static struct counts sum(const struct otlp_http_sink *s)
 static int oh_close(struct fd_sink *sink, struct fd_error *err)
 {
 	struct otlp_http_sink *s = (struct otlp_http_sink *)sink;
-	int rc = flush_all(s, err);
+	int rc = fd_batcher_flush(s->batcher, err);
 	struct fd_error derr = {0};
-	int drc = fd_http_pool_drain(s->pool, &derr);
+	int drc = fd_http_pool_drain(s->hs.pool, &derr);
 	if (rc < 0)
 		return rc;
 	if (drc < 0) {
@@ -458,7 +449,7 @@ static void oh_report(struct fd_sink *sink, char *buf, size_t n)
 {
 	struct otlp_http_sink *s = (struct otlp_http_sink *)sink;
 	struct fd_http_pool_stats ps;
-	fd_http_pool_stats(s->pool, &ps);
+	fd_http_pool_stats(s->hs.pool, &ps);
 	struct counts t = sum(s);
 	snprintf(buf, n,
 		 "%" PRIu64 " requests (%.1f MB encoded, %.1f MB sent), %" PRIu64 " records accepted, "
@@ -471,16 +462,13 @@ static void oh_report(struct fd_sink *sink, char *buf, size_t n)
 static void oh_destroy(struct fd_sink *sink)
 {
 	struct otlp_http_sink *s = (struct otlp_http_sink *)sink;
-	fd_http_pool_destroy(s->pool); /* first: its callbacks use the rest */
-	for (int i = 0; i < FD_SIGNAL_COUNT; i++) {
-		fd_otlp_batch_destroy(s->batch[i]);
+	fd_http_sink_stop(&s->hs); /* first: its callbacks use the rest */
+	for (int i = 0; i < FD_SIGNAL_COUNT; i++)
 		free(s->url[i]);
-	}
-	fd_otlp_encoder_destroy(s->encoder);
-	curl_slist_free_all(s->headers);
-	fd_http_options_finish(&s->http);
+	fd_batcher_destroy(s->batcher);
+	pbw_finish(&s->pb);
+	fd_http_sink_finish(&s->hs);
 	free(s);
-	curl_global_cleanup();
 }
 
 static const struct fd_sink_impl otlp_http_impl = {
@@ -494,95 +482,23 @@ static const struct fd_sink_impl otlp_http_impl = {
 
 /* ---- options ---- */
 
-static const char *const own_options[] = {"encoding", "compression", "batch_records",
-					  "batch_bytes", "batch_window"};
-#define N_OWN (sizeof(own_options) / sizeof(own_options[0]))
-#define N_ALL (N_OWN + FD_HTTP_OPTION_COUNT)
-/* the descriptor's list: ours, then the connection options */
-static const char *const all_options[] = {"encoding", "compression", "batch_records",
-					  "batch_bytes", "batch_window", FD_HTTP_OPTION_NAMES, NULL};
+/* ours, then the connection options */
+static const char *const all_options[] = {"encoding",	   "compression",  "batch_records",
+					  "batch_bytes",   "batch_window", FD_HTTP_OPTION_NAMES,
+					  NULL};
+#define N_OWN 5
 
-struct option_ctx {
-	struct otlp_http_sink *s;
-	bool seen[N_ALL];
-};
-
-static int bad_value(const char *uri, const char *key, const char *val, const char *why,
-		     struct fd_error *err)
+static int on_option(void *sink, const char *key, const char *val, struct fd_error *err)
 {
-	return fd_error_set(err, FD_EINPUT, "sink '%s': option '%s': '%s': %s", uri, key, val, why);
-}
-
-static int on_option(void *ctx, size_t idx, const char *key, const char *val, struct fd_error *err)
-{
-	struct option_ctx *c = ctx;
-	struct otlp_http_sink *s = c->s;
-	const char *uri = s->base.uri, *why = NULL;
-	/* every option once, except the repeatable header= */
-	if (strcmp(key, "header") != 0) {
-		if (c->seen[idx])
-			return fd_error_set(err, FD_EINPUT, "sink '%s': option '%s' given twice", uri,
-					    key);
-		c->seen[idx] = true;
-	}
-	if (idx >= N_OWN) {
-		int rc = fd_http_option(&s->http, uri, key, val, err);
+	struct otlp_http_sink *s = sink;
+	const char *uri = s->hs.base.uri;
+	int rc = fd_batcher_option(&s->batch, uri, key, val, 1000000000, err);
+	if (rc != 0)
 		return rc < 0 ? rc : 0;
-	}
 	if (!strcmp(key, "encoding")) {
-		if (!strcmp(val, "proto") || !strcmp(val, "protobuf"))
-			s->encoding = FD_OTLP_ENCODING_PROTO;
-		else if (!strcmp(val, "json"))
-			s->encoding = FD_OTLP_ENCODING_JSON;
-		else
-			return bad_value(uri, key, val, "expected proto or json", err);
+		return fd_http_encoding_option(uri, val, &s->json, err);
 	} else if (!strcmp(key, "compression")) {
-		if (!strcmp(val, "gzip"))
-			s->gzip = true;
-		else if (!strcmp(val, "none"))
-			s->gzip = false;
-		else
-			return bad_value(uri, key, val, "expected gzip or none", err);
-	} else if (!strcmp(key, "batch_records")) {
-		long long n;
-		if (fd_units_integer(val, 1, 10000000, &n, &why) < 0)
-			return bad_value(uri, key, val, why, err);
-		s->batch_records = (size_t)n;
-	} else if (!strcmp(key, "batch_bytes")) {
-		int64_t n;
-		if (fd_units_size(val, &n, &why) < 0)
-			return bad_value(uri, key, val, why, err);
-		if (n < 1 || n > 1000000000)
-			return bad_value(uri, key, val, "must be between 1 and 1000000000 bytes", err);
-		s->batch_bytes = (size_t)n;
-	} else if (!strcmp(key, "batch_window")) {
-		if (fd_units_duration(val, &s->batch_window, &why) < 0)
-			return bad_value(uri, key, val, why, err);
-	}
-	return 0;
-}
-
-/* HOST:PORT[/PREFIX]: a host (name, IPv4, or [IPv6]) and a port, then an
- * optional path prefix; nothing libcurl would read as something else. */
-static int check_authority(const char *uri, const char *a, size_t n, struct fd_error *err)
-{
-	size_t i = 0;
-	for (; i < n && a[i] != '/'; i++) {
-		unsigned char c = (unsigned char)a[i];
-		if (c <= ' ' || c >= 0x7f || c == '@' || c == '#' || c == '\\')
-			return fd_error_set(err, FD_EINPUT, "sink '%s': unexpected '%c' in the address",
-					    uri, c > ' ' && c < 0x7f ? c : '?');
-	}
-	if (i == 0)
-		return fd_error_set(err, FD_EINPUT,
-				    "sink '%s': expected otlp-http://HOST:PORT[/PREFIX], e.g. "
-				    "otlp-http://localhost:4318",
-				    uri);
-	for (; i < n; i++) {
-		unsigned char c = (unsigned char)a[i];
-		if (c <= ' ' || c >= 0x7f || c == '#' || c == '\\')
-			return fd_error_set(err, FD_EINPUT, "sink '%s': unexpected character in the path",
-					    uri);
+		return fd_http_compression_option(uri, val, &s->gzip, err);
 	}
 	return 0;
 }
@@ -591,102 +507,49 @@ static int open_sink(const char *uri, const char *rest, bool grpc, bool tls,
 		     const struct fd_sink_context *ctx, struct fd_sink **out, struct fd_error *err)
 {
 	*out = NULL;
-	const char *scheme = grpc ? (tls ? "otlp-grpcs" : "otlp-grpc") : (tls ? "otlp-https" : "otlp-http");
-	char *shown = strdup(uri);
-	if (!shown)
-		return fd_error_set(err, FD_ERUNTIME, "out of memory");
-	if (strncmp(rest, "//", 2) != 0) {
-		int rc = fd_error_set(err, FD_EINPUT,
-				      "sink '%s': expected %s://HOST:PORT%s, e.g. %s://localhost:%s",
-				      shown, scheme, grpc ? "" : "[/PREFIX]", scheme, grpc ? "4317" : "4318");
-		free(shown);
+	const struct fd_http_sink_kind kind = {
+		grpc ? (tls ? "otlp-grpcs" : "otlp-grpc") : (tls ? "otlp-https" : "otlp-http"),
+		grpc ? "localhost:4317" : "localhost:4318", tls, !grpc};
+	struct otlp_http_sink *s;
+	int rc = fd_http_sink_new(&s, sizeof(*s), &otlp_http_impl, &kind, uri, rest, ctx, err);
+	if (rc < 0)
 		return rc;
-	}
-	const char *addr = rest + 2, *q = strchr(addr, '?');
-	size_t an = q ? (size_t)(q - addr) : strlen(addr);
-	if (check_authority(shown, addr, an, err) < 0) {
-		free(shown);
-		return -FD_EINPUT;
-	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		int rc = fd_error_set(err, FD_ERUNTIME, "sink '%s': cannot initialize libcurl", shown);
-		free(shown);
-		return rc;
-	}
-	struct otlp_http_sink *s = calloc(1, sizeof(*s));
-	if (!s || fd_sink_init(&s->base, &otlp_http_impl, shown) < 0) {
-		free(s);
-		free(shown);
-		curl_global_cleanup();
-		return fd_error_set(err, FD_ERUNTIME, "out of memory");
-	}
-	free(shown);
 	s->grpc = grpc;
-	s->encoding = FD_OTLP_ENCODING_PROTO;
 	s->gzip = true;
-	s->batch_records = DEFAULT_BATCH_RECORDS;
-	s->batch_bytes = DEFAULT_BATCH_BYTES;
-	s->batch_window = DEFAULT_BATCH_WINDOW;
-	fd_http_options_init(&s->http);
-	int rc = 0;
-	if (q) {
-		struct option_ctx c = {.s = s};
-		rc = fd_sink_options(s->base.uri, q + 1, all_options, N_ALL, NULL, NULL, on_option, &c, ctx,
-				     err);
-	}
-	if (rc == 0 && grpc && s->encoding == FD_OTLP_ENCODING_JSON)
+	s->batch = (struct fd_batcher_limits){DEFAULT_BATCH_RECORDS, DEFAULT_BATCH_BYTES,
+					      DEFAULT_BATCH_WINDOW};
+	rc = fd_http_sink_options(s->hs.base.uri, fd_http_query(rest), all_options, N_OWN, &s->hs.http,
+				  on_option, s, ctx, err);
+	if (rc == 0 && grpc && s->json)
 		rc = fd_error_set(err, FD_EINPUT, "sink '%s': OTLP/gRPC is protobuf only (encoding=json "
-				  "is for otlp-http://)", s->base.uri);
-	if (rc == 0 && grpc && memchr(addr, '/', an) && an - strcspn(addr, "/") > 1)
-		rc = fd_error_set(err, FD_EINPUT, "sink '%s': a gRPC address takes no path", s->base.uri);
-	/* trailing slashes of the prefix go: PREFIX/v1/traces, never //v1 */
-	while (rc == 0 && an > 0 && addr[an - 1] == '/')
-		an--;
+				  "is for otlp-http://)", s->hs.base.uri);
 	for (int i = 0; rc == 0 && i < FD_SIGNAL_COUNT; i++) {
 		const char *path = grpc ? grpc_path[i] : signal_path[i];
-		size_t len = an + strlen(path) + 16;
+		size_t len = strlen(s->hs.origin) + strlen(path) + 1;
 		if (!(s->url[i] = malloc(len)))
 			rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
 		else
-			snprintf(s->url[i], len, "%s://%.*s%s", tls ? "https" : "http", (int)an, addr,
-				 path);
+			snprintf(s->url[i], len, "%s%s", s->hs.origin, path);
 	}
-	if (rc == 0) {
-		const char *fixed[] = {
-			grpc ? "Content-Type: application/grpc"
-			: s->encoding == FD_OTLP_ENCODING_JSON ? "Content-Type: application/json"
-							       : "Content-Type: application/x-protobuf",
-			s->gzip ? (grpc ? "grpc-encoding: gzip" : "Content-Encoding: gzip") : NULL,
-			"Expect:", /* no 100-continue round trip before large bodies */
-			grpc ? "TE: trailers" : NULL,
-		};
-		for (size_t i = 0; i < 4 && rc == 0; i++) {
-			struct curl_slist *h = fixed[i] ? curl_slist_append(s->headers, fixed[i]) : s->headers;
-			if (!h)
-				rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
-			else
-				s->headers = h;
-		}
-		for (struct curl_slist *u = s->http.headers; u && rc == 0; u = u->next) {
-			struct curl_slist *h = curl_slist_append(s->headers, u->data);
-			if (!h)
-				rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
-			else
-				s->headers = h;
-		}
-	}
-	if (rc == 0 && (!(s->encoder = fd_otlp_encoder_create()) ||
-			!(s->pool = fd_http_pool_create(&s->http, MAX_ANSWER, on_done, s))))
+	const char *fixed[] = {
+		grpc     ? "Content-Type: application/grpc"
+		: s->json ? "Content-Type: application/json"
+			  : "Content-Type: application/x-protobuf",
+		s->gzip ? (grpc ? "grpc-encoding: gzip" : "Content-Encoding: gzip") : NULL,
+		"Expect:", /* no 100-continue round trip before large bodies */
+		grpc ? "TE: trailers" : NULL,
+	};
+	if (rc == 0 && !(s->batcher = fd_batcher_create(&s->batch, emit_request, s)))
 		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
+	if (rc == 0)
+		rc = fd_http_sink_start(&s->hs, fixed, 4, MAX_ANSWER, on_done, err);
 	if (rc == 0 && grpc)
-		fd_http_pool_grpc(s->pool, grpc_classify);
+		fd_http_pool_grpc(s->hs.pool, grpc_classify);
 	if (rc < 0) {
-		char *u = s->base.uri;
-		oh_destroy(&s->base);
-		free(u);
+		fd_sink_destroy(&s->hs.base);
 		return rc;
 	}
-	*out = &s->base;
+	*out = &s->hs.base;
 	return 0;
 }
 

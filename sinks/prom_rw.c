@@ -49,7 +49,7 @@
 #include "stream/intern.h"
 #include "otlp/pbwrite.h"
 #include "sinks/prom_series.h"
-#include "sinks/http.h"
+#include "sinks/http_sink.h"
 #include "sinks/options.h"
 #include "sinks/registry.h"
 #include "common/redact.h"
@@ -467,9 +467,9 @@ static const char *const option_names[] = {"max_samples", "max_delay", "retries"
 					   "insecure", NULL};
 #define N_OPTIONS (sizeof(option_names) / sizeof(option_names[0]) - 1)
 
-static int set_option(struct rw_sink *r, const char *uri, const char *key, const char *val,
-		      struct fd_error *err)
+static int set_option(void *sink, const char *key, const char *val, struct fd_error *err)
 {
+	struct rw_sink *r = sink;
 	const char *why = NULL;
 	long long n;
 	if (strcmp(key, "max_samples") == 0) {
@@ -493,29 +493,7 @@ static int set_option(struct rw_sink *r, const char *uri, const char *key, const
 	}
 	return 0;
 bad:
-	return fd_error_set(err, FD_EINPUT, "sink '%s': option '%s': '%s': %s", uri, key, val, why);
-}
-
-struct option_ctx {
-	struct rw_sink *r;
-	bool seen[N_OPTIONS];
-};
-
-static int on_option(void *ctx, size_t idx, const char *key, const char *val, struct fd_error *err)
-{
-	struct option_ctx *c = ctx;
-	struct rw_sink *r = c->r;
-	if (strcmp(key, "header") != 0) { /* header= is repeatable */
-		if (c->seen[idx])
-			return fd_error_set(err, FD_EINPUT, "sink '%s': option '%s' given twice",
-					    r->base.uri, key);
-		c->seen[idx] = true;
-	}
-	if (idx >= 4) {
-		int rc = fd_http_option(&r->http, r->base.uri, key, val, err);
-		return rc < 0 ? rc : 0;
-	}
-	return set_option(r, r->base.uri, key, val, err);
+	return fd_http_bad_value(r->base.uri, key, val, why, err);
 }
 
 /* A URL may have a query string of its own (a tenant, a token); the query
@@ -579,9 +557,7 @@ static int parse(struct rw_sink *r, const char *uri, const char *rest,
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	}
 	fd_redact_uri(r->url, r->url_shown, sizeof(r->url_shown));
-	struct option_ctx c = {.r = r};
-	int rc = fd_sink_options(uri, ours, option_names, N_OPTIONS, NULL, NULL, on_option, &c, ctx,
-				 err);
+	int rc = fd_http_sink_options(uri, ours, option_names, 4, &r->http, set_option, r, ctx, err);
 	free(ours);
 	return rc;
 }
@@ -616,29 +592,12 @@ static int prom_rw_open(const char *uri, const char *rest, const struct fd_sink_
 		r->conv = fd_prom_conv_create();
 		r->texts = fd_intern_create();
 		r->curl = curl_easy_init();
-		struct curl_slist *h = NULL, *next;
 		static const char *const headers[] = {
 			"Content-Encoding: snappy",
 			"Content-Type: application/x-protobuf",
 			"X-Prometheus-Remote-Write-Version: 0.1.0",
 		};
-		for (size_t i = 0; i < 3; i++) {
-			if (!(next = curl_slist_append(h, headers[i]))) {
-				curl_slist_free_all(h);
-				h = NULL;
-				break;
-			}
-			h = next;
-		}
-		for (struct curl_slist *u = r->http.headers; u && h; u = u->next) {
-			if (!(next = curl_slist_append(h, u->data))) {
-				curl_slist_free_all(h);
-				h = NULL;
-				break;
-			}
-			h = next;
-		}
-		r->headers = h;
+		r->headers = fd_http_header_list(headers, 3, &r->http);
 		if (!r->batch || !r->sorted || !r->conv || !r->texts || !r->curl || !r->headers)
 			rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
 	}
