@@ -186,8 +186,8 @@ int cmd_record(const struct verb *v, int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error(v, "unexpected argument '%s'", argv[optind]);
 	if (!from)
-		return cli_usage_error(v, "missing --from SOURCE (kafka://HOST:PORT, dir:PATH, file:PATH or "
-					  "otlp-http://HOST:PORT)");
+		return cli_usage_error(v, "missing --from SOURCE (kafka://HOST:PORT, dir:PATH, file:PATH, "
+					  "otlp-http://HOST:PORT or otlp-grpc://HOST:PORT)");
 	if (!output)
 		return cli_usage_error(v, "missing -o OUT.fdr");
 

@@ -6,55 +6,31 @@
  * port 0 picks a free port, announced through the notice callback.
  *
  * The server is libmicrohttpd with a thread per connection. A handler
- * reads the whole body (at most MAX_BODY bytes, 413 past it), undoes its
+ * reads the whole body (at most FD_RX_MAX_BODY bytes, 413 past it), undoes its
  * Content-Encoding (gzip or deflate; identity), checks the method (405),
  * the path (404) and the Content-Type (application/x-protobuf or
  * application/json, else 415), and hands the request to the capture
- * through a queue of QUEUE_LEN entries. It then waits for the capture's
- * verdict (done()), so that the answer says what became of the request:
- * 200 with an empty Export*ServiceResponse when it was decoded, 400 with a
- * google.rpc.Status naming the problem when it was malformed, as the
- * specification asks. A request that finds the queue full for
- * QUEUE_WAIT_MS, or arrives while the capture ends, is answered 503 with
- * Retry-After: 1, which a compliant exporter retries: nothing is lost
- * silently. Answers are in the request's encoding.
- *
- * next() hands out the queued requests in arrival order; a message's data
- * stay valid until done() is called for it (the capture calls done() once
- * per message, right after decoding it).
+ * through the queue every receiver shares (sources/receive.h), waiting for
+ * the capture's verdict, so that the answer says what became of the
+ * request: 200 with an empty Export*ServiceResponse when it was decoded,
+ * 400 with a google.rpc.Status naming the problem when it was malformed,
+ * as the specification asks, 503 with Retry-After: 1 when it was refused
+ * (the queue full, or the capture ending), which a compliant exporter
+ * retries: nothing is lost silently. Answers are in the request's
+ * encoding.
  */
 #include <arpa/inet.h>
 #include <microhttpd.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <zlib.h>
 
 #include "otlp/pbwrite.h"
+#include "sources/receive.h"
 #include "sources/registry.h"
 #include "sources/source.h"
 
-#define MAX_BODY (64u << 20) /* before and after decompression */
-#define QUEUE_LEN 16
-#define QUEUE_WAIT_MS 5000
-
 static const char *const paths[FD_SIGNAL_COUNT] = {"/v1/traces", "/v1/metrics", "/v1/logs"};
-
-/* One request from its arrival to its answer; owned by its handler. */
-struct entry {
-	uint8_t *data;
-	size_t len;
-	int signal;
-	bool json;
-	uint64_t seq;
-	char peer[64];
-	/* set by done() */
-	bool answered, malformed;
-	int records;
-	struct entry *next;
-};
 
 struct upload {
 	uint8_t *data;
@@ -67,16 +43,7 @@ struct http_source {
 	struct MHD_Daemon *d;
 	unsigned port;
 	char *uri;
-
-	pthread_mutex_t lock;
-	pthread_cond_t changed; /* queue, verdicts, closing */
-	struct entry *head, *tail;
-	size_t queued;
-	struct entry *current; /* handed out by next(), waiting for done() */
-	bool closing;
-	uint64_t seq;
-	uint64_t refused; /* answered 503: queue full or closing */
-
+	struct fd_rx_queue q;
 	Firedrill__V1__RecordSource meta;
 };
 
@@ -129,49 +96,6 @@ static enum MHD_Result fail(struct MHD_Connection *c, unsigned status, bool json
 
 /* ---- bodies ---- */
 
-/* gzip or zlib-wrapped deflate (inflateInit2's 15 + 32 detects either).
- * NULL with *too_large set when the result would pass MAX_BODY. */
-static uint8_t *inflate_body(const uint8_t *in, size_t n, size_t *out_len, bool *too_large)
-{
-	z_stream z;
-	memset(&z, 0, sizeof(z));
-	*too_large = false;
-	if (inflateInit2(&z, 15 + 32) != Z_OK)
-		return NULL;
-	size_t cap = n * 4 + 4096 < MAX_BODY ? n * 4 + 4096 : MAX_BODY;
-	uint8_t *out = malloc(cap);
-	z.next_in = (Bytef *)in;
-	z.avail_in = (uInt)n;
-	int rc = Z_OK;
-	while (out && rc == Z_OK) {
-		if (z.total_out == cap) {
-			if (cap == MAX_BODY) {
-				*too_large = true;
-				break;
-			}
-			cap = cap * 2 < MAX_BODY ? cap * 2 : MAX_BODY;
-			uint8_t *p = realloc(out, cap);
-			if (!p)
-				break;
-			out = p;
-		}
-		z.next_out = out + z.total_out;
-		z.avail_out = (uInt)(cap - z.total_out);
-		rc = inflate(&z, Z_NO_FLUSH);
-		if (rc == Z_BUF_ERROR && z.avail_out)
-			break; /* input ended before the stream did */
-		if (rc == Z_BUF_ERROR)
-			rc = Z_OK;
-	}
-	*out_len = z.total_out;
-	inflateEnd(&z);
-	if (rc != Z_STREAM_END) {
-		free(out);
-		return NULL;
-	}
-	return out;
-}
-
 static int path_signal(const char *url)
 {
 	size_t n = strlen(url);
@@ -187,70 +111,7 @@ static void peer_of(struct MHD_Connection *c, char *out, size_t n)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	out[0] = '\0';
-	if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET) {
-		const struct sockaddr_in *sa = (const struct sockaddr_in *)ci->client_addr;
-		char a[INET_ADDRSTRLEN];
-		snprintf(out, n, "%s:%u", inet_ntop(AF_INET, &sa->sin_addr, a, sizeof(a)),
-			 (unsigned)ntohs(sa->sin_port));
-	}
-}
-
-static struct timespec deadline_in(int ms)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
-}
-
-/* Queues e for the capture and waits for its verdict. Returns 0 when
- * decided, -1 when refused (queue full, or the capture ending). */
-static int hand_over(struct http_source *s, struct entry *e)
-{
-	pthread_mutex_lock(&s->lock);
-	struct timespec until = deadline_in(QUEUE_WAIT_MS);
-	while (!s->closing && s->queued >= QUEUE_LEN)
-		if (pthread_cond_timedwait(&s->changed, &s->lock, &until) != 0)
-			break;
-	if (s->closing || s->queued >= QUEUE_LEN) {
-		s->refused++;
-		pthread_mutex_unlock(&s->lock);
-		return -1;
-	}
-	e->seq = ++s->seq;
-	if (s->tail)
-		s->tail->next = e;
-	else
-		s->head = e;
-	s->tail = e;
-	s->queued++;
-	pthread_cond_broadcast(&s->changed);
-	/* the capture answers in its own time; while the request is queued
-	 * (not yet handed out), closing takes it back */
-	while (!e->answered && !(s->closing && s->current != e))
-		pthread_cond_wait(&s->changed, &s->lock);
-	int rc = e->answered ? 0 : -1;
-	if (!e->answered) {
-		/* still queued: unlink it */
-		for (struct entry **p = &s->head; *p; p = &(*p)->next)
-			if (*p == e) {
-				*p = e->next;
-				s->queued--;
-				break;
-			}
-		s->tail = NULL;
-		for (struct entry *q = s->head; q; q = q->next)
-			s->tail = q;
-		s->refused++;
-	}
-	pthread_mutex_unlock(&s->lock);
-	return rc;
+	fd_rx_peer_name(ci ? ci->client_addr : NULL, out, n);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -265,7 +126,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return *con_cls ? MHD_YES : MHD_NO;
 	}
 	if (*data_size) {
-		if (u->too_large || u->len + *data_size > MAX_BODY) {
+		if (u->too_large || u->len + *data_size > FD_RX_MAX_BODY) {
 			u->too_large = true;
 		} else {
 			if (u->cap - u->len < *data_size) {
@@ -295,7 +156,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			    "Content-Type must be application/x-protobuf or application/json");
 	if (u->too_large)
 		return fail(c, 413, json, 8, "request body over 64 MiB");
-	struct entry *e = calloc(1, sizeof(*e));
+	struct fd_rx_entry *e = calloc(1, sizeof(*e));
 	if (!e)
 		return MHD_NO;
 	e->signal = sig;
@@ -307,7 +168,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return fail(c, 415, json, 3, "Content-Encoding must be gzip, deflate or identity");
 		}
 		bool big;
-		e->data = inflate_body(u->data, u->len, &e->len, &big);
+		e->data = fd_rx_inflate(u->data, u->len, &e->len, &big);
 		if (!e->data) {
 			free(e);
 			return fail(c, big ? 413 : 400, json, big ? 8 : 3,
@@ -322,7 +183,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		u->len = u->cap = 0;
 	}
 	enum MHD_Result rc;
-	if (hand_over(s, e) < 0)
+	if (fd_rx_hand_over(&s->q, e) < 0)
 		rc = fail(c, 503, json, 14, "the recorder is busy or stopping; retry");
 	else if (e->malformed)
 		rc = fail(c, 400, json, 3, "malformed export request");
@@ -354,21 +215,7 @@ static int hs_next(struct fd_source *src, struct fd_source_msg *msg, int timeout
 {
 	(void)err;
 	struct http_source *s = (struct http_source *)src;
-	pthread_mutex_lock(&s->lock);
-	struct timespec until = deadline_in(timeout_ms);
-	while (!s->head)
-		if (pthread_cond_timedwait(&s->changed, &s->lock, &until) != 0)
-			break;
-	struct entry *e = s->head;
-	if (e) {
-		s->head = e->next;
-		if (!s->head)
-			s->tail = NULL;
-		s->queued--;
-		s->current = e;
-		pthread_cond_broadcast(&s->changed); /* room in the queue */
-	}
-	pthread_mutex_unlock(&s->lock);
+	struct fd_rx_entry *e = fd_rx_next(&s->q, timeout_ms);
 	if (!e)
 		return FD_SOURCE_IDLE;
 	msg->data = e->data;
@@ -385,17 +232,7 @@ static void hs_done(struct fd_source *src, const struct fd_source_msg *msg, int 
 		    int64_t max_time, bool malformed)
 {
 	(void)msg, (void)max_time;
-	struct http_source *s = (struct http_source *)src;
-	pthread_mutex_lock(&s->lock);
-	struct entry *e = s->current;
-	if (e) {
-		e->records = records;
-		e->malformed = malformed;
-		e->answered = true;
-		s->current = NULL;
-		pthread_cond_broadcast(&s->changed);
-	}
-	pthread_mutex_unlock(&s->lock);
+	fd_rx_done(&((struct http_source *)src)->q, records, malformed);
 }
 
 static const Firedrill__V1__RecordSource *hs_metadata(struct fd_source *src)
@@ -407,21 +244,12 @@ static const Firedrill__V1__RecordSource *hs_metadata(struct fd_source *src)
 static void hs_destroy(struct fd_source *src)
 {
 	struct http_source *s = (struct http_source *)src;
-	if (s->d) {
-		/* handlers waiting in the queue are answered 503, then the
-		 * daemon's threads end */
-		pthread_mutex_lock(&s->lock);
-		s->closing = true;
-		if (s->current) {
-			s->current->answered = true; /* handed out: its records were taken */
-			s->current = NULL;
-		}
-		pthread_cond_broadcast(&s->changed);
-		pthread_mutex_unlock(&s->lock);
+	/* handlers waiting in the queue are answered 503, then the daemon's
+	 * threads end */
+	fd_rx_close(&s->q);
+	if (s->d)
 		MHD_stop_daemon(s->d);
-	}
-	pthread_cond_destroy(&s->changed);
-	pthread_mutex_destroy(&s->lock);
+	fd_rx_queue_finish(&s->q);
 	free(s->uri);
 	free(s);
 }
@@ -434,68 +262,21 @@ static const struct fd_source_impl http_impl = {
 	.destroy = hs_destroy,
 };
 
-/* HOST:PORT with HOST an IPv4 address, localhost or empty (every
- * interface); a path after it is allowed and ignored (requests are routed
- * by their path's end). */
-static int parse_address(const char *uri, const char *rest, struct sockaddr_in *sa,
-			 struct fd_error *err)
-{
-	static const char usage[] = "expected otlp-http://HOST:PORT, e.g. otlp-http://127.0.0.1:4318 "
-				    "(HOST empty: every interface; PORT 0: any free port)";
-	if (strncmp(rest, "//", 2) != 0)
-		return fd_error_set(err, FD_EINPUT, "source '%s': %s", uri, usage);
-	const char *a = rest + 2, *colon = strrchr(a, ':');
-	const char *slash = strchr(a, '/');
-	if (!colon || (slash && slash < colon) || strchr(a, '?'))
-		return fd_error_set(err, FD_EINPUT, "source '%s': %s", uri, usage);
-	size_t hn = (size_t)(colon - a);
-	char host[64], port[16];
-	size_t pn = slash ? (size_t)(slash - colon - 1) : strlen(colon + 1);
-	if (hn >= sizeof(host) || pn == 0 || pn >= sizeof(port))
-		return fd_error_set(err, FD_EINPUT, "source '%s': %s", uri, usage);
-	memcpy(host, a, hn);
-	host[hn] = '\0';
-	memcpy(port, colon + 1, pn);
-	port[pn] = '\0';
-	char *end;
-	long p = strtol(port, &end, 10);
-	if (*end || p < 0 || p > 65535 || strspn(port, "0123456789") != pn)
-		return fd_error_set(err, FD_EINPUT, "source '%s': port '%s' is not a number from 0 to 65535",
-				    uri, port);
-	memset(sa, 0, sizeof(*sa));
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons((uint16_t)p);
-	if (!*host)
-		sa->sin_addr.s_addr = htonl(INADDR_ANY);
-	else if (!strcmp(host, "localhost"))
-		sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	else if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
-		return fd_error_set(err, FD_EINPUT,
-				    "source '%s': host '%s' is not an IPv4 address (or localhost; "
-				    "leave it empty for every interface)",
-				    uri, host);
-	return 0;
-}
-
 static int http_open(const char *uri, const char *rest, const struct fd_source_context *o,
 		     struct fd_source **out, struct fd_error *err)
 {
 	*out = NULL;
 	struct sockaddr_in sa;
-	if (parse_address(uri, rest, &sa, err) < 0)
-		return -FD_EINPUT;
+	int rc = fd_rx_address(uri, rest, "otlp-http", "4318", &sa, err);
+	if (rc < 0)
+		return rc;
 	struct http_source *s = calloc(1, sizeof(*s));
 	if (!s || !(s->uri = strdup(uri))) {
 		free(s);
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	}
 	s->base.impl = &http_impl;
-	pthread_mutex_init(&s->lock, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&s->changed, &ca);
-	pthread_condattr_destroy(&ca);
+	fd_rx_queue_init(&s->q);
 	firedrill__v1__record_source__init(&s->meta);
 	s->meta.uri = s->uri;
 	s->meta.format = (char *)"otlp_http";
@@ -506,7 +287,7 @@ static int http_open(const char *uri, const char *rest, const struct fd_source_c
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
 	if (!s->d) {
 		char a[INET_ADDRSTRLEN];
-		int rc = fd_error_set(err, FD_ERUNTIME,
+		rc = fd_error_set(err, FD_ERUNTIME,
 				      "source '%s': cannot listen on %s:%u (in use, or not an address "
 				      "of this machine?)",
 				      uri, inet_ntop(AF_INET, &sa.sin_addr, a, sizeof(a)),

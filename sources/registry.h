@@ -14,5 +14,6 @@ extern const struct fd_source_descriptor fd_source_kafka_descriptor; /* sources/
 extern const struct fd_source_descriptor fd_source_dir_descriptor;   /* sources/file.c */
 extern const struct fd_source_descriptor fd_source_file_descriptor;  /* sources/file.c */
 extern const struct fd_source_descriptor fd_source_otlp_http_descriptor; /* sources/otlp_http.c */
+extern const struct fd_source_descriptor fd_source_otlp_grpc_descriptor; /* sources/otlp_grpc.c */
 
 #endif
