@@ -40,17 +40,16 @@ int fd_http_encoding_option(const char *uri, const char *val, bool *json, struct
 static int check_address(const char *uri, const struct fd_http_sink_kind *k, const char *rest,
 			 size_t *len, struct fd_error *err)
 {
-	const char *a = rest + 2;
+	bool slashes = strncmp(rest, "//", 2) == 0;
+	const char *a = slashes ? rest + 2 : rest;
 	size_t n = strcspn(a, "?"), i = 0;
-	if (strncmp(rest, "//", 2) == 0)
-		for (; i < n && a[i] != '/'; i++) {
-			unsigned char c = (unsigned char)a[i];
-			if (c <= ' ' || c >= 0x7f || c == '@' || c == '#' || c == '\\')
-				return fd_error_set(err, FD_EINPUT,
-						    "sink '%s': unexpected '%c' in the address", uri,
-						    c > ' ' && c < 0x7f ? c : '?');
-		}
-	if (strncmp(rest, "//", 2) != 0 || i == 0)
+	for (; slashes && i < n && a[i] != '/'; i++) {
+		unsigned char c = (unsigned char)a[i];
+		if (c <= ' ' || c >= 0x7f || c == '@' || c == '#' || c == '\\')
+			return fd_error_set(err, FD_EINPUT, "sink '%s': unexpected '%c' in the address",
+					    uri, c > ' ' && c < 0x7f ? c : '?');
+	}
+	if (!slashes || i == 0)
 		return fd_error_set(err, FD_EINPUT, "sink '%s': expected %s://HOST:PORT%s, e.g. %s://%s",
 				    uri, k->scheme, k->path ? "[/PREFIX]" : "", k->scheme, k->example);
 	/* trailing slashes of the prefix go: PREFIX/v1/traces, never //v1 */
