@@ -13,6 +13,7 @@
 
 #include "generator/builtin.h"
 #include "cli/cli.h"
+#include "cli/live_stats.h"
 #include "fd_config.h"
 #include "common/json.h"
 #include "firedrill/v1/firedrill.pb-c.h"
@@ -72,6 +73,7 @@ struct fanout {
 	size_t n;
 	uint64_t records;
 	bool progress;
+	struct cli_live *live; /* NULL: no live statistics */
 	int64_t start, end;
 	struct timespec last;
 };
@@ -92,6 +94,8 @@ static int emit_all(void *ctx, const struct fd_record *rec, struct fd_error *err
 			return rc;
 	}
 	f->records++;
+	if (f->live && (f->records & 1023) == 0)
+		cli_live_position(f->live, rec->time_ns - f->start, 0, 0);
 	if (f->progress && (f->records & 0xffff) == 0) {
 		double pos = (double)(rec->time_ns - f->start) / (double)(f->end - f->start);
 		char t[32];
@@ -104,13 +108,16 @@ static int emit_all(void *ctx, const struct fd_record *rec, struct fd_error *err
 
 int cmd_generate(const struct verb *v, int argc, char **argv)
 {
-	enum { OPT_SEED = 256, OPT_START, OPT_DURATION, OPT_TO, OPT_QUIET };
+	enum { OPT_SEED = 256, OPT_START, OPT_DURATION, OPT_TO, OPT_QUIET, OPT_STATS,
+	       OPT_SELF_METRICS };
 	static const struct option options[] = {
 		{"output", required_argument, NULL, 'o'},
 		{"seed", required_argument, NULL, OPT_SEED},
 		{"start", required_argument, NULL, OPT_START},
 		{"duration", required_argument, NULL, OPT_DURATION},
 		{"to", required_argument, NULL, OPT_TO},
+		{"stats", optional_argument, NULL, OPT_STATS},
+		{"self-metrics", required_argument, NULL, OPT_SELF_METRICS},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -119,6 +126,8 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 	const char *output = NULL, *to[16];
 	size_t n_to = 0;
 	bool quiet = false;
+	struct cli_live_config lc = {.command = "generate"};
+	struct cli_live *live = NULL;
 	int c;
 	opterr = 0;
 	optind = 1;
@@ -151,6 +160,11 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 				return cli_usage_error(v, "at most %zu --to sinks", n_to);
 			to[n_to++] = optarg;
 			break;
+		case OPT_STATS:
+			if (cli_live_parse_interval(optarg, &lc.interval_ns, &why) < 0)
+				return cli_usage_error(v, "--stats='%s': %s", optarg, why);
+			break;
+		case OPT_SELF_METRICS: lc.self_metrics = optarg; break;
 		case 'h': fputs(v->usage, stdout); return 0;
 		case ':': return cli_usage_error(v, "option '%s' needs a value", argv[optind - 1]);
 		default: return cli_usage_error(v, "unknown option '%s'", argv[optind - 1]);
@@ -163,6 +177,8 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 		return cli_usage_error(v, "nothing to write: give -o OUT.fdr or --to SINK");
 
 	struct fd_error err = {0};
+	if (cli_live_check(&lc, &err) < 0)
+		return cli_fail(&err);
 	struct fd_scenario *sc = NULL;
 	struct fd_sim *sim = NULL;
 	struct fd_sink *sinks[17] = {0};
@@ -184,7 +200,8 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 		status = cli_fail(&(struct fd_error){.code = FD_ERUNTIME, .msg = "out of memory"});
 		goto out;
 	}
-	struct fd_sink_context ctx = {.header = &hdr.header, .notice = notice};
+	struct fd_sink_context ctx = {.header = &hdr.header, .notice = notice,
+				      .live_stats = lc.interval_ns > 0 || lc.self_metrics};
 	char uri[4096];
 	if (output) {
 		snprintf(uri, sizeof(uri), "file:%s", output);
@@ -201,7 +218,17 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 		}
 		n_sinks++;
 	}
-	struct fanout fan = {.sinks = sinks, .n = n_sinks, .progress = !quiet && isatty(2),
+	if (ctx.live_stats) {
+		if (cli_live_start(&lc, sinks, n_sinks, &live, &err) < 0) {
+			status = cli_fail(&err);
+			goto out;
+		}
+		if (cli_live_address(live))
+			fprintf(stderr, "firedrill: own metrics at http://%s/metrics\n",
+				cli_live_address(live));
+	}
+	struct fanout fan = {.sinks = sinks, .n = n_sinks, .live = live,
+			     .progress = !quiet && isatty(2) && !lc.interval_ns,
 			     .start = fd_sim_start(sim), .end = fd_sim_end(sim)};
 	if (fd_sim_run(sim, emit_all, &fan, &err) < 0) {
 		if (fan.progress)
@@ -230,6 +257,8 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 			goto out;
 		}
 	}
+	cli_live_stop(live); /* after close: its lines show the deliveries draining */
+	live = NULL;
 	if (!quiet && n_sinks) {
 		const struct fd_sink_stats *st = &sinks[0]->stats;
 		uint64_t n = st->records[0] + st->records[1] + st->records[2];
@@ -246,6 +275,7 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 			fd_sim_requests(sim));
 	}
 out:
+	cli_live_stop(live);
 	for (size_t i = 0; i < n_sinks; i++)
 		fd_sink_destroy(sinks[i]);
 	fd_sim_destroy(sim);

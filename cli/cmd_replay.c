@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/live_stats.h"
 #include "recording/reader.h"
 #include "replay/replay.h"
 #include "common/uri_options.h"
@@ -34,6 +35,8 @@ static void notice(void *ctx, const char *msg)
 }
 
 struct progress_ctx {
+	struct cli_live *live; /* NULL: no live statistics */
+	bool print;            /* the progress line on a terminal */
 	int64_t first, length;
 	int64_t t0;
 	int64_t last_t;       /* previous progress call, for the rate over the last interval */
@@ -54,6 +57,11 @@ static void progress(void *ctx, const struct fd_pacer *p, int64_t record_time, u
 {
 	struct progress_ctx *pc = ctx;
 	int64_t now = p->clock->now(p->clock->ctx);
+	cli_live_position(pc->live, record_time - pc->first,
+			  p->rate.rate > 0 && p->started ? fd_rate_at(&p->rate, now - p->wall0) : 0,
+			  p->rate.rate > 0 ? behind(p, now) : (p->speed > 0 ? p->last_late : 0));
+	if (!pc->print)
+		return;
 	double secs = (double)(now - pc->t0) / 1e9;
 	char pos[32], late[32];
 	fd_format_duration(pos, sizeof(pos), fd_time_sub_sat(record_time, pc->first));
@@ -141,7 +149,8 @@ static int check_taken(const struct verb *v, char *const *opts, const char *cons
 int cmd_replay(const struct verb *v, int argc, char **argv)
 {
 	enum { OPT_TO = 256, OPT_SPEED, OPT_REBASE, OPT_FROM, OPT_UNTIL, OPT_LOOP, OPT_SIGNALS,
-	       OPT_SERVICE, OPT_SHARD, OPT_DELIVERY, OPT_LINGER, OPT_RATE, OPT_RAMP };
+	       OPT_SERVICE, OPT_SHARD, OPT_DELIVERY, OPT_LINGER, OPT_RATE, OPT_RAMP, OPT_STATS,
+	       OPT_SELF_METRICS };
 	static const struct option options[] = {
 		{"to", required_argument, NULL, OPT_TO},
 		{"speed", required_argument, NULL, OPT_SPEED},
@@ -156,6 +165,8 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 		{"shard", required_argument, NULL, OPT_SHARD},
 		{"delivery-timeout", required_argument, NULL, OPT_DELIVERY},
 		{"linger", required_argument, NULL, OPT_LINGER},
+		{"stats", optional_argument, NULL, OPT_STATS},
+		{"self-metrics", required_argument, NULL, OPT_SELF_METRICS},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -168,6 +179,8 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 	size_t n_to = 0, n_flag_opts = 0;
 	struct fd_replay_options o = {.speed = 1, .stop = &stop_requested};
 	struct fd_sink_context ctx = {.notice = notice};
+	struct cli_live_config lc = {.command = "replay"};
+	struct cli_live *live = NULL;
 	bool quiet = false, have_speed = false;
 	int64_t ramp_ns = 0;
 	int c;
@@ -251,6 +264,11 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 			if (fd_units_duration(optarg, &ctx.linger_ns, &why) < 0)
 				return cli_usage_error(v, "--linger '%s': %s", optarg, why);
 			break;
+		case OPT_STATS:
+			if (cli_live_parse_interval(optarg, &lc.interval_ns, &why) < 0)
+				return cli_usage_error(v, "--stats='%s': %s", optarg, why);
+			break;
+		case OPT_SELF_METRICS: lc.self_metrics = optarg; break;
 		case 'q': quiet = true; break;
 		case 'h': cli_print_usage(v, stdout); return 0;
 		case ':': return cli_usage_error(v, "option '%s' needs a value", argv[optind - 1]);
@@ -285,6 +303,8 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 	}
 	if (status == 0)
 		status = check_taken(v, opts, flags, n_flag_opts, to, n_to);
+	if (status == 0 && cli_live_check(&lc, &err) < 0)
+		status = cli_fail(&err);
 	if (status)
 		goto out;
 	ctx.options = (const char *const *)opts;
@@ -326,6 +346,7 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 		goto out;
 	}
 	ctx.header = h;
+	ctx.live_stats = lc.interval_ns > 0 || lc.self_metrics;
 	for (size_t i = 0; i < n_to; i++) {
 		if (fd_sink_open(to[i], &ctx, &sinks[n_sinks], &err) < 0) {
 			status = cli_fail(&err);
@@ -338,8 +359,18 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	struct progress_ctx pc = {.first = origin};
-	if (!quiet && isatty(2)) {
+	if (ctx.live_stats) {
+		if (cli_live_start(&lc, sinks, n_sinks, &live, &err) < 0) {
+			status = cli_fail(&err);
+			goto out;
+		}
+		if (cli_live_address(live))
+			fprintf(stderr, "firedrill: own metrics at http://%s/metrics\n",
+				cli_live_address(live));
+	}
+	struct progress_ctx pc = {.first = origin, .live = live,
+				  .print = !quiet && isatty(2) && lc.interval_ns == 0};
+	if (pc.print || live) {
 		o.progress = progress;
 		o.progress_ctx = &pc;
 		pc.t0 = fd_clock_monotonic.now(NULL);
@@ -348,7 +379,7 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	struct fd_replay_stats st;
 	int rc = fd_replay_run(r, sinks, n_sinks, &o, &st, &err);
-	if (o.progress)
+	if (pc.print)
 		fprintf(stderr, "\r%*s\r", 100, "");
 	if (rc < 0) {
 		status = cli_fail(&err);
@@ -363,6 +394,8 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 				status = s;
 		}
 	}
+	cli_live_stop(live); /* after close: its lines show the deliveries draining */
+	live = NULL;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	if (!quiet) {
@@ -406,6 +439,7 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 	if (st.stopped && status == 0)
 		status = 130;
 out:
+	cli_live_stop(live);
 	for (size_t i = 0; i < n_sinks; i++)
 		fd_sink_destroy(sinks[i]);
 	fd_recording_reader_destroy(r);

@@ -41,6 +41,11 @@ const struct verb verbs[] = {
 	 "  --start TIME         first timestamp, RFC 3339 (default: the scenario's)\n"
 	 "  --duration D         simulate D instead of the scenario's duration\n"
 	 "  --to SINK            also stream to SINK (repeatable); see `replay --help`\n"
+	 "  --stats[=D]          every D (1s): per sink, records/s, MB/s, send\n"
+	 "                       latency p50/p99, bytes in flight and queued,\n"
+	 "                       retries and errors\n"
+	 "  --self-metrics ADDR  serve the same as Prometheus metrics at\n"
+	 "                       http://ADDR/metrics ([HOST]:PORT; port 0: any)\n"
 	 "  -q, --quiet          no progress line and no summary\n"
 	 "  -h, --help           show this help\n",
 	 cmd_generate},
@@ -114,6 +119,11 @@ const struct verb verbs[] = {
 	 "  --delivery-timeout D    delivery_timeout=D for every kafka:// sink\n"
 	 "  --linger D              keep kafka://embedded and scrape: up D after\n"
 	 "                          the replay\n"
+	 "  --stats[=D]             every D (1s): per sink, records/s, MB/s, send\n"
+	 "                          latency p50/p99, bytes in flight and queued,\n"
+	 "                          retries and errors (instead of the progress line)\n"
+	 "  --self-metrics ADDR     serve the same as Prometheus metrics at\n"
+	 "                          http://ADDR/metrics ([HOST]:PORT; port 0: any)\n"
 	 "  -q, --quiet             no progress line and no summary\n"
 	 "  -h, --help              show this help\n"
 	 "\n"

@@ -80,6 +80,7 @@ static void record_late(struct fd_pacer *p, int64_t late)
 		b++;
 	p->late[b]++;
 	p->n++;
+	p->last_late = late;
 	if (late > p->max_late)
 		p->max_late = late;
 }

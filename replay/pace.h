@@ -44,6 +44,7 @@ struct fd_pacer {
 	uint64_t late[FD_PACE_LATE_BUCKETS];
 	uint64_t n;
 	int64_t max_late;
+	int64_t last_late; /* of the latest record */
 };
 
 void fd_pacer_init(struct fd_pacer *p, const struct fd_clock *clock, double speed);

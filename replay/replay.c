@@ -125,6 +125,7 @@ int fd_replay_run(struct fd_recording_reader *r, struct fd_sink **sinks, size_t 
 	int rc = 0;
 	uint64_t sent = 0, sent_bytes = 0;
 	int64_t last_progress = 0;
+	bool paced = o->speed > 0 || o->rate.rate > 0;
 	for (unsigned loop = 0; loop < loops && rc == 0; loop++) {
 		int64_t shift, step;
 		if (__builtin_mul_overflow((int64_t)loop, st->length, &step) ||
@@ -187,7 +188,9 @@ int fd_replay_run(struct fd_recording_reader *r, struct fd_sink **sinks, size_t 
 			st->bytes[rec.signal] += rec.payload_len;
 			sent++;
 			sent_bytes += rec.payload_len;
-			if (o->progress && (sent & 1023) == 0) {
+			/* paced, records may be seconds apart: look at the clock
+			 * every record; at full speed, every 1024 */
+			if (o->progress && (paced || (sent & 1023) == 0)) {
 				int64_t t = st->pacer.clock->now(st->pacer.clock->ctx);
 				if (t - last_progress > 500000000) {
 					last_progress = t;

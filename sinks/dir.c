@@ -55,6 +55,7 @@
 
 #include "sinks/ecs.h"
 #include "otlp/batch.h"
+#include "common/monotime.h"
 #include "sinks/batcher.h"
 #include "otlp/json.h"
 #include "sinks/files.h"
@@ -319,6 +320,7 @@ static int emit_request(void *ctx, enum fd_signal sig, const struct fd_otlp_batc
 {
 	(void)key, (void)keylen;
 	struct files_sink *s = ctx;
+	int64_t t0 = fd_mono_ns();
 	if (fd_otlp_batch_encode(b, &s->pb) < 0)
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	int rc;
@@ -345,6 +347,9 @@ static int emit_request(void *ctx, enum fd_signal sig, const struct fd_otlp_batc
 		if (rc == 0)
 			rc = put_bytes(s, sig, s->line.buf, s->line.len, err);
 	}
+	/* a file's "send" is encoding and writing one request */
+	if (rc == 0)
+		fd_sink_live_send(&s->base, fd_mono_ns() - t0);
 	return rc;
 }
 
@@ -565,6 +570,8 @@ int fd_files_sink_open(const char *uri, const char *dir, const char *format, con
 		struct fd_batcher_limits l = {s->batch_records, s->batch_bytes, s->batch_window};
 		if (!(s->batcher = fd_batcher_create(&l, emit_request, s)))
 			rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
+		else
+			fd_batcher_publish(s->batcher, &s->base.live.queued_bytes);
 	}
 	if (rc == 0 && dir) {
 		s->dir = strdup(dir);

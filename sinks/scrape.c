@@ -33,6 +33,7 @@
 #include <time.h>
 
 #include "common/grow.h"
+#include "common/listen_addr.h"
 #include "stream/intern.h"
 #include "common/json.h"
 #include "sinks/prom_series.h"
@@ -312,40 +313,9 @@ static int parse(struct scrape_sink *s, const char *uri, const char *rest, struc
 {
 	const char *q = strchr(rest, '?');
 	size_t n = q ? (size_t)(q - rest) : strlen(rest);
-	const char *colon = NULL;
-	for (size_t i = 0; i < n; i++)
-		if (rest[i] == ':')
-			colon = rest + i;
-	if (!colon || colon + 1 == rest + n)
-		return fd_error_set(err, FD_EINPUT,
-				    "sink '%s': scrape: needs [HOST]:PORT, e.g. scrape::9464 or "
-				    "scrape:127.0.0.1:9464",
-				    uri);
-	char host[64], port[16];
-	size_t hn = (size_t)(colon - rest), pn = n - hn - 1;
-	const char *why = NULL;
-	long long p;
-	if (hn >= sizeof(host) || pn >= sizeof(port))
-		return fd_error_set(err, FD_EINPUT, "sink '%s': scrape: '%.*s' is not HOST:PORT", uri,
-				    (int)n, rest);
-	memcpy(host, rest, hn);
-	host[hn] = '\0';
-	memcpy(port, colon + 1, pn);
-	port[pn] = '\0';
-	if (fd_units_integer(port, 0, 65535, &p, &why) < 0)
-		return fd_error_set(err, FD_EINPUT, "sink '%s': port '%s': %s", uri, port, why);
-	memset(sa, 0, sizeof(*sa));
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons((uint16_t)p);
-	if (hn == 0)
-		sa->sin_addr.s_addr = htonl(INADDR_ANY);
-	else if (strcmp(host, "localhost") == 0)
-		sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	else if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
-		return fd_error_set(err, FD_EINPUT,
-				    "sink '%s': host '%s' is not an IPv4 address (or localhost; leave "
-				    "it empty for every interface)",
-				    uri, host);
+	char why[160];
+	if (fd_listen_addr_parse(rest, n, sa, why, sizeof(why)) < 0)
+		return fd_error_set(err, FD_EINPUT, "sink '%s': scrape: %s", uri, why);
 	bool seen[1] = {false};
 	return fd_sink_options(uri, q ? q + 1 : NULL, option_names, 1, seen, NULL, on_option, s, ctx,
 			       err);
