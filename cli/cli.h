@@ -49,6 +49,9 @@ int cmd_compare(const struct verb *v, int argc, char **argv);
 int cmd_rewrite(const struct verb *v, int argc, char **argv);
 int cmd_annotate(const struct verb *v, int argc, char **argv);
 
+/* --shard I/N: 0 <= I < N <= 100000. Returns 0, or -1. */
+int cli_parse_shard(const char *arg, unsigned *shard, unsigned *shards);
+
 /* v's whole help: usage, then usage_more. */
 void cli_print_usage(const struct verb *v, FILE *out);
 

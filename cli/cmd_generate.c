@@ -14,6 +14,7 @@
 #include "generator/builtin.h"
 #include "cli/cli.h"
 #include "cli/live_stats.h"
+#include "replay/replay.h"
 #include "fd_config.h"
 #include "common/json.h"
 #include "firedrill/v1/firedrill.pb-c.h"
@@ -74,6 +75,8 @@ struct fanout {
 	uint64_t records;
 	bool progress;
 	struct cli_live *live; /* NULL: no live statistics */
+	unsigned shard, shards; /* --shard: only records of shard (replay's rule) */
+	uint64_t other_shards; /* records left to the other shards */
 	int64_t start, end;
 	struct timespec last;
 };
@@ -88,6 +91,10 @@ static double now_s(void)
 static int emit_all(void *ctx, const struct fd_record *rec, struct fd_error *err)
 {
 	struct fanout *f = ctx;
+	if (f->shards > 1 && fd_replay_shard_of(rec, f->shards) != f->shard) {
+		f->other_shards++;
+		return 0;
+	}
 	for (size_t i = 0; i < f->n; i++) {
 		int rc = fd_sink_write(f->sinks[i], rec, err);
 		if (rc < 0)
@@ -109,7 +116,7 @@ static int emit_all(void *ctx, const struct fd_record *rec, struct fd_error *err
 int cmd_generate(const struct verb *v, int argc, char **argv)
 {
 	enum { OPT_SEED = 256, OPT_START, OPT_DURATION, OPT_TO, OPT_QUIET, OPT_STATS,
-	       OPT_SELF_METRICS };
+	       OPT_SELF_METRICS, OPT_SHARD };
 	static const struct option options[] = {
 		{"output", required_argument, NULL, 'o'},
 		{"seed", required_argument, NULL, OPT_SEED},
@@ -117,6 +124,7 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 		{"duration", required_argument, NULL, OPT_DURATION},
 		{"to", required_argument, NULL, OPT_TO},
 		{"stats", optional_argument, NULL, OPT_STATS},
+		{"shard", required_argument, NULL, OPT_SHARD},
 		{"self-metrics", required_argument, NULL, OPT_SELF_METRICS},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -127,6 +135,7 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 	size_t n_to = 0;
 	bool quiet = false;
 	struct cli_live_config lc = {.command = "generate"};
+	unsigned shard = 0, shards = 0;
 	struct cli_live *live = NULL;
 	int c;
 	opterr = 0;
@@ -165,6 +174,10 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 				return cli_usage_error(v, "--stats='%s': %s", optarg, why);
 			break;
 		case OPT_SELF_METRICS: lc.self_metrics = optarg; break;
+		case OPT_SHARD:
+			if (cli_parse_shard(optarg, &shard, &shards) < 0)
+				return cli_usage_error(v, "--shard '%s': expected I/N with 0 <= I < N", optarg);
+			break;
 		case 'h': fputs(v->usage, stdout); return 0;
 		case ':': return cli_usage_error(v, "option '%s' needs a value", argv[optind - 1]);
 		default: return cli_usage_error(v, "unknown option '%s'", argv[optind - 1]);
@@ -227,7 +240,7 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 			fprintf(stderr, "firedrill: own metrics at http://%s/metrics\n",
 				cli_live_address(live));
 	}
-	struct fanout fan = {.sinks = sinks, .n = n_sinks, .live = live,
+	struct fanout fan = {.sinks = sinks, .n = n_sinks, .live = live, .shard = shard, .shards = shards,
 			     .progress = !quiet && isatty(2) && !lc.interval_ns,
 			     .start = fd_sim_start(sim), .end = fd_sim_end(sim)};
 	if (fd_sim_run(sim, emit_all, &fan, &err) < 0) {
@@ -273,6 +286,9 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 			st->records[0], st->records[1], st->records[2], fd_format_bytes(b, sizeof(b), bytes),
 			secs, secs > 0 ? (double)n / secs : 0, secs > 0 ? (double)bytes / secs / 1048576 : 0,
 			fd_sim_requests(sim));
+		if (shards > 1)
+			fprintf(stderr, "shard %u of %u: %" PRIu64 " records left to the other shards\n",
+				shard, shards, fan.other_shards);
 	}
 out:
 	cli_live_stop(live);

@@ -146,6 +146,18 @@ static int check_taken(const struct verb *v, char *const *opts, const char *cons
 	return 0;
 }
 
+int cli_parse_shard(const char *arg, unsigned *shard, unsigned *shards)
+{
+	unsigned i, total;
+	char extra;
+	if (sscanf(arg, "%u/%u%c", &i, &total, &extra) != 2 || total == 0 || i >= total ||
+	    total > 100000)
+		return -1;
+	*shard = i;
+	*shards = total;
+	return 0;
+}
+
 int cmd_replay(const struct verb *v, int argc, char **argv)
 {
 	enum { OPT_TO = 256, OPT_SPEED, OPT_REBASE, OPT_FROM, OPT_UNTIL, OPT_LOOP, OPT_SIGNALS,
@@ -250,16 +262,10 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 			break;
 		}
 		case OPT_SERVICE: o.service = optarg; break;
-		case OPT_SHARD: {
-			unsigned i, total;
-			char extra;
-			if (sscanf(optarg, "%u/%u%c", &i, &total, &extra) != 2 || total == 0 || i >= total ||
-			    total > 100000)
+		case OPT_SHARD:
+			if (cli_parse_shard(optarg, &o.shard, &o.shards) < 0)
 				return cli_usage_error(v, "--shard '%s': expected I/N with 0 <= I < N", optarg);
-			o.shard = i;
-			o.shards = total;
 			break;
-		}
 		case OPT_LINGER:
 			if (fd_units_duration(optarg, &ctx.linger_ns, &why) < 0)
 				return cli_usage_error(v, "--linger '%s': %s", optarg, why);

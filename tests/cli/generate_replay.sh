@@ -66,7 +66,8 @@ done
 # Disjoint and complete: the shards' records, as a multiset of (signal,
 # time, payload), are exactly the recording's.
 for f in a s0 s1 s2; do "$FDR_CAT" "$t/$f.fdr" >"$t/$f.cat"; done
-python3 - "$t/a.cat" "$t/s0.cat" "$t/s1.cat" "$t/s2.cat" <<'PY' || fail=1
+cat >"$t/union.py" <<'PY'
+
 import collections, hashlib, struct, sys
 def records(path):
     b = open(path, 'rb').read(); i = 0
@@ -83,6 +84,18 @@ if union != whole:
           sum((union - whole).values()), sum((whole - union).values()))); sys.exit(1)
 print('ok: shards are disjoint and their union is the recording (%d records)' % sum(whole.values()))
 PY
+python3 "$t/union.py" "$t/a.cat" "$t/s0.cat" "$t/s1.cat" "$t/s2.cat" || fail=1
+# generate --shard: three processes simulate the same system and send
+# disjoint parts; together they are the unsharded run, record for record.
+for i in 0 1 2; do
+	"$fd" generate latency-after-release --duration 3m --shard $i/3 -o "$t/g$i.fdr" -q || fail=1
+	"$FDR_CAT" "$t/g$i.fdr" >"$t/g$i.cat"
+	[ -s "$t/g$i.cat" ] || { echo "FAIL: generate shard $i/3 is empty"; fail=1; }
+done
+python3 "$t/union.py" "$t/a.cat" "$t/g0.cat" "$t/g1.cat" "$t/g2.cat" || fail=1
+"$fd" generate latency-after-release --duration 1m --shard 0/0 -o "$t/gz.fdr" 2>/dev/null; got=$? want=2
+check "generate --shard 0/0 exits 2"
+[ -e "$t/gz.fdr" ] && { echo "FAIL: output left after a bad --shard"; fail=1; }
 
 "$fd" replay "$t/a.fdr" --speed max 2>/dev/null; got=$? want=2
 check "replay without --to exits 2"
