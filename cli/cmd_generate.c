@@ -2,6 +2,7 @@
  * firedrill generate / validate / list: scenarios in, records out.
  */
 #include <errno.h>
+#include <signal.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "generator/builtin.h"
 #include "cli/cli.h"
 #include "cli/live_stats.h"
+#include "drill/drill.h"
 #include "replay/replay.h"
 #include "fd_config.h"
 #include "common/json.h"
@@ -113,10 +115,131 @@ static int emit_all(void *ctx, const struct fd_record *rec, struct fd_error *err
 	return 0;
 }
 
+static volatile int stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1; /* only a flag: the loop notices and winds down */
+}
+
+struct forever {
+	bool seed_set;
+	uint64_t seed;
+	double speed;
+	const char *output;
+	const char *const *to;
+	size_t n_to;
+	bool quiet;
+	const struct cli_live_config *lc;
+};
+
+/* --duration forever: the drill's engine with the timeline as written and
+ * no actions, from offset 0 stamped now, in real time (times --speed) until
+ * Ctrl-C or SIGTERM; then the sinks are flushed and closed (exit 0). The
+ * engine keeps memory flat however long it runs. */
+static int run_forever(const struct verb *v, const char *scenario, const struct forever *f)
+{
+	(void)v;
+	struct fd_error err = {0};
+	struct fd_scenario *sc = NULL;
+	struct fd_drill *d = NULL;
+	struct fd_sink *sinks[16] = {0};
+	struct fd_scenario_header hdr = {0};
+	struct cli_live *live = NULL;
+	size_t n_sinks = 0, len = 0;
+	const char *text = NULL;
+	char *owned = NULL;
+	int status = 0;
+	if (cli_live_check(f->lc, &err) < 0 ||
+	    cli_load_scenario(scenario, &sc, &text, &len, &owned, &err) < 0) {
+		status = cli_fail(&err);
+		goto out;
+	}
+	if (fd_scenario_header_init(&hdr, sc, f->seed_set ? f->seed : sc->seed, sc->start_ns,
+				    sc->start_ns, text) < 0) {
+		status = cli_fail(&(struct fd_error){.code = FD_ERUNTIME, .msg = "out of memory"});
+		goto out;
+	}
+	struct fd_sink_context ctx = {.header = &hdr.header, .notice = notice,
+				      .live_stats = f->lc->interval_ns > 0 || f->lc->self_metrics};
+	for (size_t i = 0; i < f->n_to; i++) {
+		if (fd_sink_open(f->to[i], &ctx, &sinks[n_sinks], &err) < 0) {
+			status = cli_fail(&err);
+			goto out;
+		}
+		n_sinks++;
+	}
+	struct fd_drill_options o = {
+		.seed_set = f->seed_set, .seed = f->seed, .speed = f->speed, .history_set = true,
+		.stop = &stop_requested, .output = f->output, .scenario_text = text, .sinks = sinks,
+		.n_sinks = n_sinks, .scripted = true,
+	};
+	if (fd_drill_create(sc, &o, &d, &err) < 0) {
+		status = cli_fail(&err);
+		goto out;
+	}
+	if (ctx.live_stats) {
+		if (cli_live_start(f->lc, sinks, n_sinks, &live, &err) < 0) {
+			status = cli_fail(&err);
+			goto out;
+		}
+		if (cli_live_address(live))
+			fprintf(stderr, "firedrill: own metrics at http://%s/metrics\n",
+				cli_live_address(live));
+	}
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (!f->quiet)
+		fprintf(stderr, "firedrill: generating %s from now on%s; Ctrl-C stops\n", sc->name,
+			f->speed != 1 ? " (sped up)" : ", in real time");
+	if (fd_drill_run(d, &err) < 0) {
+		status = cli_fail(&err);
+		goto out;
+	}
+	for (size_t i = 0; i < n_sinks; i++) {
+		struct fd_error e = {0};
+		if (fd_sink_close(sinks[i], &e) < 0) {
+			int s = cli_fail(&e);
+			if (!status || s == EXIT_RUNTIME)
+				status = s;
+		}
+	}
+	cli_live_stop(live);
+	live = NULL;
+	if (!f->quiet) {
+		uint64_t rec[FD_SIGNAL_COUNT], bytes[FD_SIGNAL_COUNT];
+		fd_drill_counts(d, rec, bytes);
+		char b[32], off[32];
+		fprintf(stderr,
+			"generated %s for %s of scenario time: %" PRIu64 " records (traces %" PRIu64
+			", metrics %" PRIu64 ", logs %" PRIu64 "), %s\n",
+			sc->name, fd_format_duration(off, sizeof(off), fd_drill_offset(d)),
+			rec[0] + rec[1] + rec[2], rec[0], rec[1], rec[2],
+			fd_format_bytes(b, sizeof(b), bytes[0] + bytes[1] + bytes[2]));
+		for (size_t i = 0; i < n_sinks; i++) {
+			char line[512];
+			fd_sink_report(sinks[i], line, sizeof(line));
+			fprintf(stderr, "  %s%s%s\n", sinks[i]->uri, line[0] ? ": " : "", line);
+		}
+	}
+out:
+	cli_live_stop(live);
+	fd_drill_destroy(d);
+	for (size_t i = 0; i < n_sinks; i++)
+		fd_sink_destroy(sinks[i]);
+	fd_scenario_header_finish(&hdr);
+	fd_scenario_destroy(sc);
+	free(owned);
+	return status;
+}
+
 int cmd_generate(const struct verb *v, int argc, char **argv)
 {
 	enum { OPT_SEED = 256, OPT_START, OPT_DURATION, OPT_TO, OPT_QUIET, OPT_STATS,
-	       OPT_SELF_METRICS, OPT_SHARD };
+	       OPT_SELF_METRICS, OPT_SHARD, OPT_SPEED };
 	static const struct option options[] = {
 		{"output", required_argument, NULL, 'o'},
 		{"seed", required_argument, NULL, OPT_SEED},
@@ -125,6 +248,7 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 		{"to", required_argument, NULL, OPT_TO},
 		{"stats", optional_argument, NULL, OPT_STATS},
 		{"shard", required_argument, NULL, OPT_SHARD},
+		{"speed", required_argument, NULL, OPT_SPEED},
 		{"self-metrics", required_argument, NULL, OPT_SELF_METRICS},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -136,6 +260,8 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 	bool quiet = false;
 	struct cli_live_config lc = {.command = "generate"};
 	unsigned shard = 0, shards = 0;
+	bool forever = false, speed_set = false;
+	double speed = 1;
 	struct cli_live *live = NULL;
 	int c;
 	opterr = 0;
@@ -159,6 +285,10 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 			so.start_set = true;
 			break;
 		case OPT_DURATION:
+			if (!strcmp(optarg, "forever")) {
+				forever = true;
+				break;
+			}
 			if (fd_units_duration(optarg, &so.duration_ns, &why) < 0)
 				return cli_usage_error(v, "--duration '%s': %s", optarg, why);
 			if (so.duration_ns <= 0)
@@ -174,6 +304,12 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 				return cli_usage_error(v, "--stats='%s': %s", optarg, why);
 			break;
 		case OPT_SELF_METRICS: lc.self_metrics = optarg; break;
+		case OPT_SPEED:
+			if (fd_pace_parse_speed(optarg, &speed) < 0 || speed <= 0)
+				return cli_usage_error(v, "--speed '%s': expected realtime or a factor like 10x",
+						       optarg);
+			speed_set = true;
+			break;
 		case OPT_SHARD:
 			if (cli_parse_shard(optarg, &shard, &shards) < 0)
 				return cli_usage_error(v, "--shard '%s': expected I/N with 0 <= I < N", optarg);
@@ -188,6 +324,18 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 							 : "expected one SCENARIO");
 	if (!output && !n_to)
 		return cli_usage_error(v, "nothing to write: give -o OUT.fdr or --to SINK");
+	if (speed_set && !forever)
+		return cli_usage_error(v, "--speed paces --duration forever only (a finite run goes as fast "
+					  "as it can; replay paces a recording)");
+	if (forever) {
+		if (so.start_set)
+			return cli_usage_error(v, "--duration forever starts now: leave out --start");
+		if (shards > 1)
+			return cli_usage_error(v, "--duration forever has no --shard yet");
+		struct forever f = {.seed_set = so.seed_set, .seed = so.seed, .speed = speed,
+				    .output = output, .to = to, .n_to = n_to, .quiet = quiet, .lc = &lc};
+		return run_forever(v, argv[optind], &f);
+	}
 
 	struct fd_error err = {0};
 	if (cli_live_check(&lc, &err) < 0)

@@ -181,7 +181,7 @@ int fd_drill_create(const struct fd_scenario *sc, const struct fd_drill_options 
 	d->running = true;
 
 	struct fd_sim_options so = {
-		.seed_set = o->seed_set, .seed = o->seed, .duration_ns = FOREVER_NS, .live = true,
+		.seed_set = o->seed_set, .seed = o->seed, .duration_ns = FOREVER_NS, .live = !o->scripted,
 	};
 	int rc;
 	if ((rc = fd_sim_create(sc, &so, &d->sim, err)) < 0)

@@ -50,6 +50,10 @@ struct fd_drill_options {
 	const char *scenario_text; /* stored in the recording's header */
 	struct fd_sink **sinks; /* the --to sinks; borrowed; flushed, never closed */
 	size_t n_sinks;
+	/* The timeline as written, its mitigations included, and no actions:
+	 * `generate --duration forever`, a soak test's steady system that has
+	 * an incident only when the scenario schedules one. */
+	bool scripted;
 };
 
 /* Error codes of fd_drill_take besides FD_ERUNTIME. */

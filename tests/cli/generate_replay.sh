@@ -97,6 +97,38 @@ python3 "$t/union.py" "$t/a.cat" "$t/g0.cat" "$t/g1.cat" "$t/g2.cat" || fail=1
 check "generate --shard 0/0 exits 2"
 [ -e "$t/gz.fdr" ] && { echo "FAIL: output left after a bad --shard"; fail=1; }
 
+# --duration forever: a soak test's steady stream, stamped from now, until
+# SIGTERM; then the sinks are flushed and closed and the status is 0.
+before=$(date +%s)
+"$fd" generate latency-after-release --duration forever --speed 600x \
+	--to "dir:$t/fv?format=otlp_json" -q &
+pid=$!
+sleep 3
+kill -TERM $pid
+wait $pid; got=$? want=0
+check "generate --duration forever stops on SIGTERM with status 0"
+python3 - "$t/fv" "$before" <<'PY' || fail=1
+import json, os, sys, time
+d, before = sys.argv[1], int(sys.argv[2])
+first = None
+with open(os.path.join(d, "traces.jsonl")) as f:
+    for n, line in enumerate(f, 1):
+        req = json.loads(line)  # every line whole: the sink was closed
+        for rs in req["resourceSpans"]:
+            for ss in rs["scopeSpans"]:
+                for sp in ss["spans"]:
+                    t = int(sp["startTimeUnixNano"]) // 10**9
+                    first = t if first is None else min(first, t)
+if first is None or not (before - 120 <= first <= time.time() + 60):
+    print("FAIL: forever's first span at %s, the run began at %d" % (first, before)); sys.exit(1)
+print("ok: forever stamps from now (%d lines of spans)" % n)
+PY
+"$fd" generate latency-after-release --speed 10x -o "$t/sp.fdr" 2>/dev/null; got=$? want=2
+check "--speed without --duration forever exits 2"
+"$fd" generate latency-after-release --duration forever --start 2026-01-01T00:00:00Z --to "dir:$t/fz" 2>/dev/null; got=$? want=2
+check "--duration forever with --start exits 2"
+[ -e "$t/fz" ] || [ -e "$t/sp.fdr" ] && { echo "FAIL: output left after bad usage"; fail=1; }
+
 "$fd" replay "$t/a.fdr" --speed max 2>/dev/null; got=$? want=2
 check "replay without --to exits 2"
 "$fd" replay "$t/a.fdr" --to "file:$t/z.fdr" --speed fast 2>/dev/null; got=$? want=2
