@@ -132,6 +132,7 @@ struct forever {
 	size_t n_to;
 	bool quiet;
 	const struct cli_live_config *lc;
+	unsigned shard, shards;
 };
 
 /* --duration forever: the drill's engine with the timeline as written and
@@ -173,7 +174,7 @@ static int run_forever(const struct verb *v, const char *scenario, const struct 
 	struct fd_drill_options o = {
 		.seed_set = f->seed_set, .seed = f->seed, .speed = f->speed, .history_set = true,
 		.stop = &stop_requested, .output = f->output, .scenario_text = text, .sinks = sinks,
-		.n_sinks = n_sinks, .scripted = true,
+		.n_sinks = n_sinks, .scripted = true, .shard = f->shard, .shards = f->shards,
 	};
 	if (fd_drill_create(sc, &o, &d, &err) < 0) {
 		status = cli_fail(&err);
@@ -330,10 +331,9 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 	if (forever) {
 		if (so.start_set)
 			return cli_usage_error(v, "--duration forever starts now: leave out --start");
-		if (shards > 1)
-			return cli_usage_error(v, "--duration forever has no --shard yet");
 		struct forever f = {.seed_set = so.seed_set, .seed = so.seed, .speed = speed,
-				    .output = output, .to = to, .n_to = n_to, .quiet = quiet, .lc = &lc};
+				    .output = output, .to = to, .n_to = n_to, .quiet = quiet, .lc = &lc,
+				    .shard = shard, .shards = shards};
 		return run_forever(v, argv[optind], &f);
 	}
 

@@ -54,6 +54,9 @@ struct fd_drill_options {
 	 * `generate --duration forever`, a soak test's steady system that has
 	 * an incident only when the scenario schedules one. */
 	bool scripted;
+	/* Only shard `shard` of `shards` (replay --shard's rule) reaches the
+	 * sinks and the recording; shards 0 or 1 = all. */
+	unsigned shard, shards;
 };
 
 /* Error codes of fd_drill_take besides FD_ERUNTIME. */
