@@ -162,7 +162,7 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 {
 	enum { OPT_TO = 256, OPT_SPEED, OPT_REBASE, OPT_FROM, OPT_UNTIL, OPT_LOOP, OPT_SIGNALS,
 	       OPT_SERVICE, OPT_SHARD, OPT_DELIVERY, OPT_LINGER, OPT_RATE, OPT_RAMP, OPT_STATS,
-	       OPT_SELF_METRICS };
+	       OPT_SELF_METRICS, OPT_COPIES, OPT_CHURN };
 	static const struct option options[] = {
 		{"to", required_argument, NULL, OPT_TO},
 		{"speed", required_argument, NULL, OPT_SPEED},
@@ -179,6 +179,8 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 		{"linger", required_argument, NULL, OPT_LINGER},
 		{"stats", optional_argument, NULL, OPT_STATS},
 		{"self-metrics", required_argument, NULL, OPT_SELF_METRICS},
+		{"copies", required_argument, NULL, OPT_COPIES},
+		{"churn", required_argument, NULL, OPT_CHURN},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -192,6 +194,7 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 	struct fd_replay_options o = {.speed = 1, .stop = &stop_requested};
 	struct fd_sink_context ctx = {.notice = notice};
 	struct cli_live_config lc = {.command = "replay"};
+	struct fd_scale_options scale = {.copies = 1};
 	struct cli_live *live = NULL;
 	bool quiet = false, have_speed = false;
 	int64_t ramp_ns = 0;
@@ -275,6 +278,17 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 				return cli_usage_error(v, "--stats='%s': %s", optarg, why);
 			break;
 		case OPT_SELF_METRICS: lc.self_metrics = optarg; break;
+		case OPT_COPIES:
+			if (fd_units_integer(optarg, 1, 100000, &n, &why) < 0)
+				return cli_usage_error(v, "--copies '%s': %s", optarg, why);
+			scale.copies = (unsigned)n;
+			o.scale = &scale;
+			break;
+		case OPT_CHURN:
+			if (fd_scale_parse_churn(optarg, &scale.churn_per_hour, &why) < 0)
+				return cli_usage_error(v, "--churn '%s': %s", optarg, why);
+			o.scale = &scale;
+			break;
 		case 'q': quiet = true; break;
 		case 'h': cli_print_usage(v, stdout); return 0;
 		case ':': return cli_usage_error(v, "option '%s' needs a value", argv[optind - 1]);

@@ -126,6 +126,8 @@ int fd_replay_run(struct fd_recording_reader *r, struct fd_sink **sinks, size_t 
 	uint64_t sent = 0, sent_bytes = 0;
 	int64_t last_progress = 0;
 	bool paced = o->speed > 0 || o->rate.rate > 0;
+	struct fd_scale *scale = NULL; /* made at the first record: churn counts from it */
+	unsigned copies = o->scale ? o->scale->copies : 1;
 	for (unsigned loop = 0; loop < loops && rc == 0; loop++) {
 		int64_t shift, step;
 		if (__builtin_mul_overflow((int64_t)loop, st->length, &step) ||
@@ -173,21 +175,33 @@ int fd_replay_run(struct fd_recording_reader *r, struct fd_sink **sinks, size_t 
 				rc = out_of_range(err, rec.time_ns);
 				break;
 			}
-			if (fd_pacer_wait(&st->pacer, out.time_ns, o->stop) < 0) {
-				st->stopped = true;
+			if (o->scale && !scale &&
+			    (rc = fd_scale_create(o->scale, out.time_ns, &scale, err)) < 0)
 				break;
-			}
 			int wrc = 0;
-			for (size_t i = 0; i < n_sinks && wrc == 0; i++)
-				wrc = fd_sink_write(sinks[i], &out, err);
+			for (unsigned k = 0; k < copies && wrc == 0; k++) {
+				struct fd_record c = out;
+				if (scale && (wrc = fd_scale_copy(scale, &out, k, &c, err)) < 0)
+					break;
+				if (fd_pacer_wait(&st->pacer, c.time_ns, o->stop) < 0) {
+					st->stopped = true;
+					break;
+				}
+				for (size_t i = 0; i < n_sinks && wrc == 0; i++)
+					wrc = fd_sink_write(sinks[i], &c, err);
+				if (wrc == 0) {
+					st->records[rec.signal]++;
+					st->bytes[rec.signal] += rec.payload_len;
+					sent++;
+					sent_bytes += rec.payload_len;
+				}
+			}
 			if (wrc < 0) {
 				rc = wrc;
 				break;
 			}
-			st->records[rec.signal]++;
-			st->bytes[rec.signal] += rec.payload_len;
-			sent++;
-			sent_bytes += rec.payload_len;
+			if (st->stopped)
+				break;
 			/* paced, records may be seconds apart: look at the clock
 			 * every record; at full speed, every 1024 */
 			if (o->progress && (paced || (sent & 1023) == 0)) {
@@ -205,6 +219,7 @@ int fd_replay_run(struct fd_recording_reader *r, struct fd_sink **sinks, size_t 
 	}
 	for (size_t i = 0; i < n_sinks && rc == 0; i++)
 		rc = fd_sink_flush(sinks[i], err);
+	fd_scale_destroy(scale);
 	free(buf);
 	free(svc.match);
 	return rc < 0 ? rc : 0;

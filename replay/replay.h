@@ -17,6 +17,7 @@
 
 #include "common/error.h"
 #include "replay/pace.h"
+#include "replay/scale.h"
 #include "recording/reader.h"
 #include "sinks/sink.h"
 
@@ -40,6 +41,9 @@ struct fd_replay_options {
 	const char *service;   /* only this service.name; NULL = all */
 	unsigned shard, shards; /* shards 0 or 1 = no sharding */
 	const struct fd_clock *clock; /* NULL = fd_clock_monotonic */
+	/* Send every record as copies of the system, with churn (scale.h);
+	 * NULL = as it is. --rate counts the copies. */
+	const struct fd_scale_options *scale;
 	volatile int *stop;    /* set (e.g. by SIGINT) to stop reading */
 	/* Called about twice a second when set: position and lateness. */
 	void (*progress)(void *ctx, const struct fd_pacer *p, int64_t record_time,

@@ -129,6 +129,16 @@ check "--speed without --duration forever exits 2"
 check "--duration forever with --start exits 2"
 [ -e "$t/fz" ] || [ -e "$t/sp.fdr" ] && { echo "FAIL: output left after bad usage"; fail=1; }
 
+# --copies 3: three times the records; --churn: more instances over time
+"$fd" replay "$t/a.fdr" --to "file:$t/x3.fdr" --speed max --copies 3 --churn 3600%/h -q; got=$? want=0
+check "replay --copies 3 --churn 3600%/h"
+n3=$("$fd" inspect --json "$t/x3.fdr" | python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["records"]["total"])')
+[ "$n3" = $((3 * total)) ] && echo "ok: three copies ($n3 records)" || { echo "FAIL: --copies 3 sent $n3, not $((3 * total))"; fail=1; }
+"$fd" replay "$t/a.fdr" --to "file:$t/x0.fdr" --copies 0 2>/dev/null; got=$? want=2
+check "--copies 0 exits 2"
+"$fd" replay "$t/a.fdr" --to "file:$t/x0.fdr" --churn 5 2>/dev/null; got=$? want=2
+check "--churn without %/h exits 2"
+
 "$fd" replay "$t/a.fdr" --speed max 2>/dev/null; got=$? want=2
 check "replay without --to exits 2"
 "$fd" replay "$t/a.fdr" --to "file:$t/z.fdr" --speed fast 2>/dev/null; got=$? want=2
