@@ -185,9 +185,6 @@ static int run_forever(const struct verb *v, const char *scenario, const struct 
 			status = cli_fail(&err);
 			goto out;
 		}
-		if (cli_live_address(live))
-			fprintf(stderr, "firedrill: own metrics at http://%s/metrics\n",
-				cli_live_address(live));
 	}
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigemptyset(&sa.sa_mask);
@@ -200,14 +197,7 @@ static int run_forever(const struct verb *v, const char *scenario, const struct 
 		status = cli_fail(&err);
 		goto out;
 	}
-	for (size_t i = 0; i < n_sinks; i++) {
-		struct fd_error e = {0};
-		if (fd_sink_close(sinks[i], &e) < 0) {
-			int s = cli_fail(&e);
-			if (!status || s == EXIT_RUNTIME)
-				status = s;
-		}
-	}
+	status = cli_close_sinks(sinks, n_sinks, status);
 	cli_live_stop(live);
 	live = NULL;
 	if (!f->quiet) {
@@ -220,11 +210,7 @@ static int run_forever(const struct verb *v, const char *scenario, const struct 
 			sc->name, fd_format_duration(off, sizeof(off), fd_drill_offset(d)),
 			rec[0] + rec[1] + rec[2], rec[0], rec[1], rec[2],
 			fd_format_bytes(b, sizeof(b), bytes[0] + bytes[1] + bytes[2]));
-		for (size_t i = 0; i < n_sinks; i++) {
-			char line[512];
-			fd_sink_report(sinks[i], line, sizeof(line));
-			fprintf(stderr, "  %s%s%s\n", sinks[i]->uri, line[0] ? ": " : "", line);
-		}
+		cli_report_sinks(sinks, n_sinks);
 	}
 out:
 	cli_live_stop(live);
@@ -384,9 +370,6 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 			status = cli_fail(&err);
 			goto out;
 		}
-		if (cli_live_address(live))
-			fprintf(stderr, "firedrill: own metrics at http://%s/metrics\n",
-				cli_live_address(live));
 	}
 	struct fanout fan = {.sinks = sinks, .n = n_sinks, .live = live, .shard = shard, .shards = shards,
 			     .progress = !quiet && isatty(2) && !lc.interval_ns,

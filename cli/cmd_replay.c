@@ -146,6 +146,28 @@ static int check_taken(const struct verb *v, char *const *opts, const char *cons
 	return 0;
 }
 
+int cli_close_sinks(struct fd_sink **sinks, size_t n, int status)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct fd_error e = {0};
+		if (fd_sink_close(sinks[i], &e) < 0) {
+			int s = cli_fail(&e);
+			if (!status || s == EXIT_RUNTIME)
+				status = s;
+		}
+	}
+	return status;
+}
+
+void cli_report_sinks(struct fd_sink **sinks, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char line[512];
+		fd_sink_report(sinks[i], line, sizeof(line));
+		fprintf(stderr, "  %s%s%s\n", sinks[i]->uri, line[0] ? ": " : "", line);
+	}
+}
+
 int cli_parse_shard(const char *arg, unsigned *shard, unsigned *shards)
 {
 	unsigned i, total;
@@ -384,9 +406,6 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 			status = cli_fail(&err);
 			goto out;
 		}
-		if (cli_live_address(live))
-			fprintf(stderr, "firedrill: own metrics at http://%s/metrics\n",
-				cli_live_address(live));
 	}
 	struct progress_ctx pc = {.first = origin, .live = live,
 				  .print = !quiet && isatty(2) && lc.interval_ns == 0};
@@ -405,15 +424,7 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 		status = cli_fail(&err);
 		goto out;
 	}
-	/* Close every sink even when one fails: each reports its own delivery. */
-	for (size_t i = 0; i < n_sinks; i++) {
-		struct fd_error e = {0};
-		if (fd_sink_close(sinks[i], &e) < 0) {
-			int s = cli_fail(&e);
-			if (!status || s == EXIT_RUNTIME)
-				status = s;
-		}
-	}
+	status = cli_close_sinks(sinks, n_sinks, status);
 	cli_live_stop(live); /* after close: its lines show the deliveries draining */
 	live = NULL;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -434,11 +445,7 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 				fprintf(stderr, "  %-8s %10" PRIu64 " records %12s\n",
 					fd_signal_name((enum fd_signal)sig), st.records[sig],
 					fd_format_bytes(b, sizeof(b), st.bytes[sig]));
-		for (size_t i = 0; i < n_sinks; i++) {
-			char line[512];
-			fd_sink_report(sinks[i], line, sizeof(line));
-			fprintf(stderr, "  %s%s%s\n", sinks[i]->uri, line[0] ? ": " : "", line);
-		}
+		cli_report_sinks(sinks, n_sinks);
 		if (o.rate.rate > 0) {
 			fprintf(stderr, "rate: target %.0f records/s%s, achieved %.0f records/s overall\n",
 				o.rate.rate, o.rate.ramp_ns ? " after the ramp" : "",

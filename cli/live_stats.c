@@ -352,6 +352,8 @@ static int serve(struct cli_live *l, struct fd_error *err)
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(l->httpd, MHD_DAEMON_INFO_BIND_PORT);
 	fd_listen_addr_format(&sa, di ? di->port : ntohs(sa.sin_port), l->address,
 			      sizeof(l->address));
+	/* the one line a person or a test needs: where to scrape */
+	fprintf(stderr, "firedrill: own metrics at http://%s/metrics\n", l->address);
 	return 0;
 }
 

@@ -34,7 +34,8 @@ int cli_live_parse_interval(const char *arg, int64_t *interval_ns, const char **
  * --self-metrics. */
 int cli_live_check(const struct cli_live_config *c, struct fd_error *err);
 
-/* Starts printing and serving. sinks are borrowed: stop before destroying
+/* Starts printing and serving (and says on stderr where the metrics are).
+ * sinks are borrowed: stop before destroying
  * them. Errors: FD_EINPUT for a malformed address (the message names
  * --self-metrics), FD_ERUNTIME when it cannot listen. */
 int cli_live_start(const struct cli_live_config *c, struct fd_sink *const *sinks, size_t n,
