@@ -35,19 +35,13 @@ int cli_load_scenario(const char *arg, struct fd_scenario **out, const char **te
 	struct stat st;
 	*owned = NULL;
 	if (stat(arg, &st) == 0) {
-		FILE *f = fopen(arg, "rb");
-		if (!f)
-			return fd_error_set(err, FD_EINPUT, "cannot open '%s': %s", arg, strerror(errno));
-		char *buf = malloc((size_t)st.st_size + 1);
-		size_t n = buf ? fread(buf, 1, (size_t)st.st_size, f) : 0;
-		fclose(f);
-		if (!buf)
-			return fd_error_set(err, FD_ERUNTIME, "out of memory");
-		buf[n] = '\0';
-		*owned = buf;
-		*text = buf;
+		size_t n;
+		int rc = fd_scenario_read(arg, owned, &n, err);
+		if (rc < 0)
+			return rc;
+		*text = *owned;
 		*len = n;
-		return fd_scenario_parse(arg, buf, n, out, err);
+		return fd_scenario_parse(arg, *owned, n, out, err);
 	}
 	const struct fd_builtin *b = fd_builtin_find(arg);
 	if (!b) {

@@ -702,15 +702,16 @@ out:
 	return 0;
 }
 
-int fd_scenario_load(const char *path, struct fd_scenario **out, struct fd_error *err)
+int fd_scenario_read(const char *path, char **text, size_t *len_out, struct fd_error *err)
 {
-	*out = NULL;
+	*text = NULL;
+	*len_out = 0;
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return fd_error_set(err, FD_ERUNTIME, "%s: cannot open: %s", path, strerror(errno));
 	/* Read one byte past the limit to tell "too large" from "exactly". */
 	size_t cap = 64 * 1024, len = 0;
-	char *buf = malloc(cap);
+	char *buf = malloc(cap + 1);
 	int rc = 0;
 	if (!buf) {
 		rc = fd_error_set(err, FD_ERUNTIME, "%s: out of memory", path);
@@ -724,7 +725,7 @@ int fd_scenario_load(const char *path, struct fd_scenario **out, struct fd_error
 						  path, MAX_FILE_SIZE);
 				goto out;
 			}
-			char *nb = realloc(buf, cap * 2);
+			char *nb = realloc(buf, cap * 2 + 1);
 			if (!nb) {
 				rc = fd_error_set(err, FD_ERUNTIME, "%s: out of memory", path);
 				goto out;
@@ -741,10 +742,26 @@ int fd_scenario_load(const char *path, struct fd_scenario **out, struct fd_error
 			break;
 		}
 	}
-	if (rc == 0)
-		rc = fd_scenario_parse(path, buf, len, out, err);
 out:
-	free(buf);
 	fclose(f);
+	if (rc < 0) {
+		free(buf);
+		return rc;
+	}
+	buf[len] = '\0';
+	*text = buf;
+	*len_out = len;
+	return 0;
+}
+
+int fd_scenario_load(const char *path, struct fd_scenario **out, struct fd_error *err)
+{
+	*out = NULL;
+	char *text;
+	size_t len;
+	int rc = fd_scenario_read(path, &text, &len, err);
+	if (rc == 0)
+		rc = fd_scenario_parse(path, text, len, out, err);
+	free(text);
 	return rc;
 }

@@ -630,6 +630,47 @@ static void test_inspect_bad_files(void **state)
 	free(missing);
 }
 
+/* generate and validate read a scenario file through one loader: the same
+ * message and status for a directory, and the same size cap (generate once
+ * had its own reader, which took a directory for an empty scenario). */
+static void test_scenario_bad_files(void **state)
+{
+	struct fixture *f = *state;
+	char *big = tu_path(f->dir, "big.yaml");
+	FILE *fp = fopen(big, "w");
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, 17L << 20, SEEK_SET), 0); /* sparse: 17 MiB of zeros */
+	assert_int_equal(fputc('\n', fp), '\n');
+	assert_int_equal(fclose(fp), 0);
+	char *out = tu_path(f->dir, "g.fdr");
+	static const struct {
+		const char *name;
+		int status;
+		const char *msg;
+	} cases[] = {
+		{"directory", 1, "Is a directory"},
+		{"big.yaml", 2, "too large for a scenario"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *path = strcmp(cases[i].name, "directory") ? tu_path(f->dir, cases[i].name)
+								 : strdup(f->dir);
+		struct out g = run("generate", path, "-o", out, "-q");
+		struct out v = run("validate", path);
+		if (g.status != cases[i].status || v.status != cases[i].status)
+			fail_msg("%s: generate exit %d, validate exit %d, expected %d; stderr:\n%s%s",
+				 cases[i].name, g.status, v.status, cases[i].status, g.err, v.err);
+		assert_has(g.err, cases[i].msg, "generate");
+		assert_has(v.err, cases[i].msg, "validate");
+		assert_false(tu_exists(out));
+		assert_int_equal(tu_count_entries(f->dir, "g.fdr"), 0);
+		out_free(&g);
+		out_free(&v);
+		free(path);
+	}
+	free(out);
+	free(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -644,6 +685,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_inspect_truncated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inspect_corrupt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inspect_bad_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scenario_bad_files, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
