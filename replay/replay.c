@@ -60,15 +60,17 @@ struct service_cache {
 	size_t n;
 };
 
-static bool service_matches(struct service_cache *c, const struct fd_blob *res, const char *want)
+/* 1 when the resource's service.name is want, 0 when not, -1 when out of
+ * memory (which must fail the run, not filter the record out). */
+static int service_matches(struct service_cache *c, const struct fd_blob *res, const char *want)
 {
 	if (!res)
-		return false;
+		return 0;
 	if (res->id >= c->n) {
 		size_t n = res->id + 64;
 		signed char *v = realloc(c->match, n);
 		if (!v)
-			return false;
+			return -1;
 		memset(v + c->n, -1, n - c->n);
 		c->match = v;
 		c->n = n;
@@ -145,8 +147,12 @@ int fd_replay_run(struct fd_recording_reader *r, struct fd_sink **sinks, size_t 
 			}
 			if (o->has_until && rec.time_ns >= hi)
 				break;
-			if ((o->signals && !(o->signals & (1u << rec.signal))) ||
-			    (o->service && !service_matches(&svc, rec.resource, o->service)) ||
+			int svc_match = o->service ? service_matches(&svc, rec.resource, o->service) : 1;
+			if (svc_match < 0) {
+				rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
+				break;
+			}
+			if ((o->signals && !(o->signals & (1u << rec.signal))) || !svc_match ||
 			    (o->shards > 1 && fd_replay_shard_of(&rec, o->shards) != o->shard)) {
 				st->filtered++;
 				continue;
