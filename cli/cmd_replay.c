@@ -86,6 +86,34 @@ static void progress(void *ctx, const struct fd_pacer *p, int64_t record_time, u
 		secs > 0 ? (double)bytes / secs / 1e6 : 0, late);
 }
 
+/* --linger: the sinks stay up (kafka://embedded's broker, scrape:'s
+ * endpoint: they serve until destroyed) for d after the summary, or until
+ * SIGINT or SIGTERM. The flag is polled, since the signal may be taken by
+ * one of the sinks' threads and not interrupt this one's sleep. */
+static void linger(int64_t d)
+{
+	char b[32];
+	fprintf(stderr, "firedrill: keeping the sinks up for %s (interrupt to stop)\n",
+		fd_format_duration(b, sizeof(b), d));
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		if (stop_requested) {
+			fprintf(stderr, "firedrill: linger interrupted\n");
+			break;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		int64_t left = d - ((int64_t)(now.tv_sec - t0.tv_sec) * 1000000000 +
+				    (now.tv_nsec - t0.tv_nsec));
+		if (left <= 0)
+			break;
+		if (left > 100000000)
+			left = 100000000;
+		struct timespec ts = {0, (long)left};
+		nanosleep(&ts, NULL);
+	}
+}
+
 /* A time on the recording's axis: RFC 3339, or an offset such as "10m"
  * from the recording's start. */
 static int parse_point(const char *s, int64_t origin, int64_t *out, const char **why)
@@ -213,6 +241,7 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 	const char *flag_args[65], *flags[65];
 	char *opts[65] = {0};
 	size_t n_to = 0, n_flag_opts = 0;
+	int64_t linger_ns = 0;
 	struct fd_replay_options o = {.speed = 1, .stop = &stop_requested};
 	struct fd_sink_context ctx = {.notice = notice};
 	struct cli_live_config lc = {.command = "replay"};
@@ -292,7 +321,7 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 				return cli_usage_error(v, "--shard '%s': expected I/N with 0 <= I < N", optarg);
 			break;
 		case OPT_LINGER:
-			if (fd_units_duration(optarg, &ctx.linger_ns, &why) < 0)
+			if (fd_units_duration(optarg, &linger_ns, &why) < 0)
 				return cli_usage_error(v, "--linger '%s': %s", optarg, why);
 			break;
 		case OPT_STATS:
@@ -465,6 +494,8 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 	}
 	if (st.stopped && status == 0)
 		status = 130;
+	if (linger_ns > 0 && !st.stopped)
+		linger(linger_ns);
 out:
 	cli_live_stop(live);
 	for (size_t i = 0; i < n_sinks; i++)

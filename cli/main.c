@@ -132,7 +132,7 @@ const struct verb verbs[] = {
 	 "                          (in one sink's URI: X.KEY=VALUE)\n"
 	 "  --delivery-timeout D    delivery_timeout=D for every kafka:// sink\n"
 	 "  --linger D              keep kafka://embedded and scrape: up D after\n"
-	 "                          the replay\n"
+	 "                          the summary, or until interrupted\n"
 	 "  --stats[=D]             every D (1s): per sink, records/s, MB/s, send\n"
 	 "                          latency p50/p99, bytes in flight and queued,\n"
 	 "                          retries and errors (instead of the progress line)\n"

@@ -18,11 +18,11 @@
  * died. Stream time, not wall time, so that the rule holds at any --speed.
  *
  * The HTTP server is libmicrohttpd with its own thread; the table of
- * series is shared with it under a mutex. close keeps serving for the
- * context's linger_ns (--linger), then stops the server.
+ * series is shared with it under a mutex. The server keeps serving the
+ * last values after close, until destroy: a CLI that wants the endpoint up
+ * after the run (replay --linger) waits between the two.
  */
 #include <arpa/inet.h>
-#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -30,7 +30,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/grow.h"
 #include "common/listen_addr.h"
@@ -58,7 +57,7 @@ struct series {
 
 struct scrape_sink {
 	struct fd_sink base;
-	int64_t stale_ns, linger_ns;
+	int64_t stale_ns;
 	struct MHD_Daemon *httpd;
 	uint16_t port;
 
@@ -246,17 +245,11 @@ static void stop(struct scrape_sink *s)
 	s->httpd = NULL;
 }
 
+/* Nothing to commit: the page is always current. */
 static int scrape_close(struct fd_sink *sink, struct fd_error *err)
 {
+	(void)sink;
 	(void)err;
-	struct scrape_sink *s = (struct scrape_sink *)sink;
-	if (s->linger_ns > 0) {
-		struct timespec ts = {(time_t)(s->linger_ns / 1000000000),
-				      (long)(s->linger_ns % 1000000000)};
-		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-			;
-	}
-	stop(s);
 	return 0;
 }
 
@@ -332,7 +325,6 @@ static int scrape_open(const char *uri, const char *rest, const struct fd_sink_c
 	}
 	pthread_mutex_init(&s->lock, NULL);
 	s->stale_ns = 60000000000;
-	s->linger_ns = ctx ? ctx->linger_ns : 0;
 	s->now_ns = INT64_MIN;
 	struct sockaddr_in sa;
 	int rc = parse(s, uri, rest, &sa, ctx, err);

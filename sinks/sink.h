@@ -98,8 +98,10 @@ struct fd_sink_context {
 	 * In command-line order; borrowed. */
 	const char *const *options;
 	size_t n_options;
-	/* kafka://embedded and scrape:: keep serving this long after close,
-	 * so that consumers can attach; 0 = stop at close. */
+	/* kafka://embedded: keep the broker up this long in destroy after a
+	 * close; 0 = shut down at once. firedrill's CLI leaves it 0 and waits
+	 * itself between close and destroy (replay --linger), where a signal
+	 * ends the wait. */
 	int64_t linger_ns;
 	/* Where a sink reports what a user should know but is not an error
 	 * (the embedded broker's address, a retention warning). NULL = drop.
