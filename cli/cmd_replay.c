@@ -20,7 +20,7 @@
 #include "common/timemath.h"
 #include "common/units.h"
 
-static volatile int stop_requested;
+static volatile sig_atomic_t stop_requested;
 
 static void on_sigint(int sig)
 {

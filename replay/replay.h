@@ -44,7 +44,7 @@ struct fd_replay_options {
 	/* Send every record as copies of the system, with churn (scale.h);
 	 * NULL = as it is. --rate counts the copies. */
 	const struct fd_scale_options *scale;
-	volatile int *stop;    /* set (e.g. by SIGINT) to stop reading */
+	volatile sig_atomic_t *stop;    /* set (e.g. by SIGINT) to stop reading */
 	/* Called about twice a second when set: position and lateness. */
 	void (*progress)(void *ctx, const struct fd_pacer *p, int64_t record_time,
 			 uint64_t records, uint64_t bytes);
