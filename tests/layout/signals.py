@@ -8,21 +8,16 @@ every `static volatile` object is sig_atomic_t, and nowhere is there a
 `volatile int *`."""
 import os
 import re
-import subprocess
 import sys
 
+from tree import c_sources
+
 root = sys.argv[1]
-files = subprocess.run(["git", "-C", root, "ls-files", "*.c", "*.h"],
-                       capture_output=True, text=True)
-paths = files.stdout.split() if files.returncode == 0 else [
-    os.path.relpath(os.path.join(d, f), root)
-    for d, _, fs in os.walk(root) for f in fs if f.endswith((".c", ".h"))]
+paths = c_sources(root)
 static_volatile = re.compile(r"^\s*static\s+volatile\s+(\w+(?:\s+\w+)*?)\s+\**\s*\w+\s*[;=\[]")
 volatile_int_ptr = re.compile(r"volatile\s+(?:signed\s+|unsigned\s+)?int\s*\*")
 bad = 0
 for rel in paths:
-    if rel.startswith(("schemas/", "build")):
-        continue
     with open(os.path.join(root, rel), encoding="utf-8") as f:
         lines = f.read().split("\n")
     handler = any(re.search(r"\b(sigaction|signal)\s*\(", l) for l in lines)
