@@ -19,7 +19,7 @@
 #include "recording/reader.h"
 #include "sinks/sink.h"
 
-static volatile int stop_requested;
+static volatile sig_atomic_t stop_requested;
 
 static void on_signal(int sig)
 {
