@@ -449,7 +449,12 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 	int rc = fd_replay_run(r, sinks, n_sinks, &o, &st, &err);
 	if (pc.print)
 		fprintf(stderr, "\r%*s\r", 100, "");
-	if (rc < 0) {
+	uint64_t replayed = st.records[0] + st.records[1] + st.records[2];
+	/* A damaged block after some records: Kafka and stdout have sent
+	 * those already, so every sink keeps them (dir: and file: commit
+	 * their files) and the error says where the rest was lost. */
+	bool keep = rc < 0 && st.read_error && replayed > 0;
+	if (rc < 0 && !keep) {
 		status = cli_fail(&err);
 		goto out;
 	}
@@ -492,9 +497,25 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 				(double)fd_pacer_quantile(&st.pacer, 0.99) / 1e6,
 				(double)st.pacer.max_late / 1e6);
 	}
+	/* as inspect says it: a file cut short replays what it holds */
+	const struct fd_recording_stats *rs = fd_recording_reader_stats(r);
+	if (rs->cut_short)
+		fprintf(stderr,
+			"firedrill: warning: %s is cut short at byte %" PRIu64 " (%s): replayed the %" PRIu64
+			" records before it\n",
+			argv[optind], rs->cut_offset, rs->cut_reason, replayed);
+	if (keep) {
+		int s = cli_fail(&err);
+		fprintf(stderr,
+			"firedrill: the sinks kept the %" PRIu64 " records replayed before it; the rest of "
+			"the recording was not replayed\n",
+			replayed);
+		if (!status || s == EXIT_RUNTIME)
+			status = s;
+	}
 	if (st.stopped && status == 0)
 		status = 130;
-	if (linger_ns > 0 && !st.stopped)
+	if (linger_ns > 0 && !st.stopped && !keep)
 		linger(linger_ns);
 out:
 	cli_live_stop(live);

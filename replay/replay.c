@@ -137,10 +137,16 @@ int fd_replay_run(struct fd_recording_reader *r, struct fd_sink **sinks, size_t 
 			rc = out_of_range(err, lo);
 			break;
 		}
-		if ((rc = fd_recording_reader_seek(r, lo, err)) < 0)
+		if ((rc = fd_recording_reader_seek(r, lo, err)) < 0) {
+			st->read_error = true;
 			break;
+		}
 		struct fd_record rec;
-		while ((rc = fd_recording_reader_next(r, &rec, err)) > 0) {
+		for (;;) {
+			if ((rc = fd_recording_reader_next(r, &rec, err)) <= 0) {
+				st->read_error = rc < 0;
+				break;
+			}
 			if (o->stop && *o->stop) {
 				st->stopped = true;
 				break;

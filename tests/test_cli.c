@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -600,6 +601,111 @@ static void test_inspect_corrupt(void **state)
 	free(p);
 }
 
+/* Records in the recording at path (every one, or fails the test). */
+static uint64_t count_records(const char *path)
+{
+	struct fd_recording_reader *r = NULL;
+	struct fd_error err = {0};
+	if (fd_recording_reader_open(path, &r, &err) < 0)
+		fail_msg("%s: %s", path, err.msg);
+	struct fd_record rec;
+	uint64_t n = 0;
+	int rc;
+	while ((rc = fd_recording_reader_next(r, &rec, &err)) > 0)
+		n++;
+	if (rc < 0)
+		fail_msg("%s: %s", path, err.msg);
+	fd_recording_reader_destroy(r);
+	return n;
+}
+
+/* issue 20 item 8: replay of a recording cut short warns as inspect does;
+ * replay of one with a damaged block keeps what the sinks were given
+ * before it (dir: and file: commit their files, as Kafka and stdout have
+ * sent theirs) and says what was lost, exit 2. */
+static void test_replay_damaged(void **state)
+{
+	struct fixture *f = *state;
+	size_t len;
+	uint8_t *p = load(f->good, &len);
+	struct blocks *b = malloc(sizeof(*b));
+	blocks_of(p, len, b);
+	assert_true(b->n > 8);
+	size_t k = 6;
+	while (b->type[k] != FDR_BLOCK_RECORDS)
+		k++;
+	uint64_t before = 0;
+	for (size_t i = 0; i < k; i++)
+		if (b->type[i] == FDR_BLOCK_RECORDS)
+			before += b->count[i];
+	char *path = tu_path(f->dir, "damaged.fdr");
+	char *out_dir = tu_path(f->dir, "out");
+	char *out_fdr = tu_path(f->dir, "out.fdr");
+	char to_dir[600], to_fdr[600], msg[256];
+	snprintf(to_dir, sizeof(to_dir), "dir:%s", out_dir);
+	snprintf(to_fdr, sizeof(to_fdr), "file:%s", out_fdr);
+
+	/* cut 30 bytes into block k */
+	assert_int_equal(tu_write_file(path, p, b->off[k] + 30), 0);
+	struct out o = run("replay", path, "--to", to_fdr, "--speed", "max", "--rebase", "none");
+	if (o.status != 0)
+		fail_msg("replay of a cut file: exit %d: %s", o.status, o.err);
+	snprintf(msg, sizeof(msg), "warning: %s is cut short at byte %llu", path,
+		 (unsigned long long)b->off[k]);
+	assert_has(o.err, msg, "replay cut short");
+	snprintf(msg, sizeof(msg), "replayed the %llu records before it", (unsigned long long)before);
+	assert_has(o.err, msg, "replay cut short");
+	assert_int_equal(count_records(out_fdr), before);
+	out_free(&o);
+	assert_int_equal(unlink(out_fdr), 0);
+
+	/* a flipped byte in block k, with blocks after it */
+	p[b->off[k] + FDR_BLOCK_HEADER_LEN + 10] ^= 0x01;
+	assert_int_equal(tu_write_file(path, p, len), 0);
+	o = run("replay", path, "--to", to_fdr, "--to", to_dir, "--speed", "max", "--rebase",
+		"none");
+	if (o.status != 2)
+		fail_msg("replay of a damaged file: exit %d, expected 2: %s", o.status, o.err);
+	snprintf(msg, sizeof(msg), "block %zu at byte offset %llu: data checksum mismatch", k,
+		 (unsigned long long)b->off[k]);
+	assert_has(o.err, msg, "replay damaged");
+	snprintf(msg, sizeof(msg), "the sinks kept the %llu records replayed before it",
+		 (unsigned long long)before);
+	assert_has(o.err, msg, "replay damaged");
+	snprintf(msg, sizeof(msg), "replayed %llu records", (unsigned long long)before);
+	assert_has(o.err, msg, "replay damaged");
+	assert_int_equal(count_records(out_fdr), before);
+	/* the three files under their names, no temporary ones */
+	assert_int_equal(tu_count_entries(out_dir, ""), 3);
+	const char *names[] = {"traces.jsonl", "metrics.jsonl", "logs.jsonl"};
+	for (int i = 0; i < 3; i++) {
+		char *q = tu_path(out_dir, names[i]);
+		assert_true(tu_exists(q));
+		free(q);
+	}
+	out_free(&o);
+
+	/* damaged before any record was sent: nothing is written */
+	tu_rmtree(out_dir);
+	assert_int_equal(unlink(out_fdr), 0);
+	p[b->off[k] + FDR_BLOCK_HEADER_LEN + 10] ^= 0x01;
+	size_t first = 0;
+	while (b->type[first] != FDR_BLOCK_RECORDS)
+		first++;
+	p[b->off[first] + FDR_BLOCK_HEADER_LEN + 10] ^= 0x01;
+	assert_int_equal(tu_write_file(path, p, len), 0);
+	o = run("replay", path, "--to", to_fdr, "--to", to_dir, "--speed", "max");
+	assert_int_equal(o.status, 2);
+	assert_false(tu_exists(out_fdr));
+	assert_int_equal(tu_count_entries(out_dir, ""), 0);
+	out_free(&o);
+	free(out_dir);
+	free(out_fdr);
+	free(path);
+	free(b);
+	free(p);
+}
+
 static void test_inspect_bad_files(void **state)
 {
 	struct fixture *f = *state;
@@ -685,6 +791,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_inspect_truncated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inspect_corrupt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inspect_bad_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replay_damaged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scenario_bad_files, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
