@@ -43,7 +43,12 @@ int cli_load_scenario(const char *arg, struct fd_scenario **out, const char **te
 		*len = n;
 		return fd_scenario_parse(arg, *owned, n, out, err);
 	}
+	int e = errno; /* stat's */
 	const struct fd_builtin *b = fd_builtin_find(arg);
+	/* a path that cannot be looked at (a directory we may not search) is
+	 * not taken for a built-in's name */
+	if (!b && e != ENOENT && e != ENOTDIR)
+		return fd_error_set(err, FD_ERUNTIME, "%s: cannot open: %s", arg, strerror(e));
 	if (!b) {
 		char names[512] = "";
 		for (const struct fd_builtin *x = fd_builtins; x->name; x++) {

@@ -1,6 +1,7 @@
 #include "common/outfile.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -45,7 +46,14 @@ int fd_outfile_init(struct fd_outfile *o, const char *path, struct fd_error *err
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	struct stat st;
 	int fd;
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+	bool exists = stat(path, &st) == 0;
+	/* refused now, not by the rename after all the work (generate -o DIR
+	 * used to simulate everything first) */
+	if (exists && S_ISDIR(st.st_mode)) {
+		fd_outfile_finish(o);
+		return fd_error_set(err, FD_EINPUT, "cannot write '%s': it is a directory", path);
+	}
+	if (exists && !S_ISREG(st.st_mode)) {
 		o->direct = true;
 		fd = open(path, O_WRONLY | O_CLOEXEC);
 		if (fd < 0) {

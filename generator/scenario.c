@@ -3,6 +3,7 @@
  * the parser shares (messages, did-you-mean, typed values, references).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
@@ -11,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/error.h"
 #include "generator/scenario_internal.h"
@@ -706,9 +709,29 @@ int fd_scenario_read(const char *path, char **text, size_t *len_out, struct fd_e
 {
 	*text = NULL;
 	*len_out = 0;
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return fd_error_set(err, FD_ERUNTIME, "%s: cannot open: %s", path, strerror(errno));
+	/* Non-blocking open, so that a FIFO with no writer does not hang it
+	 * (a pipe from the shell, <(...), still works: blocking reads below). */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		/* what the user named is wrong, as for a recording (exit 2) */
+		return fd_error_set(err, e == ENOENT || e == ENOTDIR ? FD_EINPUT : FD_ERUNTIME,
+				    "%s: cannot open: %s", path, strerror(e));
+	}
+	if (S_ISDIR(st.st_mode)) {
+		close(fd);
+		return fd_error_set(err, FD_EINPUT, "%s: cannot read: %s", path, strerror(EISDIR));
+	}
+	int flags = fcntl(fd, F_GETFL);
+	FILE *f = flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0 ? NULL : fdopen(fd, "rb");
+	if (!f) {
+		int e = errno;
+		close(fd);
+		return fd_error_set(err, FD_ERUNTIME, "%s: cannot open: %s", path, strerror(e));
+	}
 	/* Read one byte past the limit to tell "too large" from "exactly". */
 	size_t cap = 64 * 1024, len = 0;
 	char *buf = malloc(cap + 1);
@@ -742,6 +765,9 @@ int fd_scenario_read(const char *path, char **text, size_t *len_out, struct fd_e
 			break;
 		}
 	}
+	if (rc == 0 && len == 0 && S_ISFIFO(st.st_mode))
+		rc = fd_error_set(err, FD_EINPUT,
+				  "%s: nothing to read (a FIFO or pipe that no program writes to)", path);
 out:
 	fclose(f);
 	if (rc < 0) {

@@ -754,9 +754,13 @@ static void test_scenario_bad_files(void **state)
 		int status;
 		const char *msg;
 	} cases[] = {
-		{"directory", 1, "Is a directory"},
+		{"directory", 2, "Is a directory"},
 		{"big.yaml", 2, "too large for a scenario"},
+		/* a FIFO no program writes to: read at once, not waited on */
+		{"fifo.yaml", 2, "nothing to read (a FIFO or pipe that no program writes to)"},
 	};
+	char *fifo = tu_path(f->dir, "fifo.yaml");
+	assert_int_equal(mkfifo(fifo, 0600), 0);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *path = strcmp(cases[i].name, "directory") ? tu_path(f->dir, cases[i].name)
 								 : strdup(f->dir);
@@ -773,6 +777,37 @@ static void test_scenario_bad_files(void **state)
 		out_free(&v);
 		free(path);
 	}
+	/* a missing file is the user's mistake, as for replay (exit 2) */
+	char *missing = tu_path(f->dir, "missing.yaml");
+	struct out v = run("validate", missing);
+	if (v.status != 2)
+		fail_msg("validate of a missing file: exit %d, expected 2: %s", v.status, v.err);
+	assert_has(v.err, "No such file or directory", "validate missing");
+	out_free(&v);
+	/* -o naming a directory is refused before anything is simulated */
+	struct out g = run("generate", "latency-after-release", "-o", f->dir, "-q");
+	if (g.status != 2)
+		fail_msg("generate -o DIR: exit %d, expected 2: %s", g.status, g.err);
+	assert_has(g.err, "it is a directory", "generate -o DIR");
+	out_free(&g);
+	/* a scenario under a directory we may not search: not "neither a
+	 * scenario file nor a built-in" (root may search anything) */
+	if (geteuid() != 0) {
+		char *locked = tu_path(f->dir, "locked");
+		char *inside = tu_path(locked, "s.yaml");
+		assert_int_equal(mkdir(locked, 0700), 0);
+		assert_int_equal(tu_write_file(inside, "x", 1), 0);
+		assert_int_equal(chmod(locked, 0), 0);
+		g = run("generate", inside, "-o", out, "-q");
+		chmod(locked, 0700);
+		assert_int_equal(g.status, 1);
+		assert_has(g.err, "Permission denied", "generate locked");
+		out_free(&g);
+		free(inside);
+		free(locked);
+	}
+	free(missing);
+	free(fifo);
 	free(out);
 	free(big);
 }

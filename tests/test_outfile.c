@@ -190,14 +190,23 @@ static void test_failures(void **state)
 	fd_outfile_finish(&o);
 	free(missing);
 
-	/* the final name is a directory with something in it: rename fails,
-	 * and finish removes the temporary file */
+	/* the final name is a directory: refused at once, before any work
+	 * is written (generate -o DIR used to simulate everything first) */
 	char *dir = tu_path(fx->dir, "taken");
+	assert_int_equal(mkdir(dir, 0777), 0);
+	fd_error_clear(&err);
+	assert_int_equal(fd_outfile_init(&o, dir, &err), -FD_EINPUT);
+	assert_non_null(strstr(err.msg, "it is a directory"));
+	fd_outfile_finish(&o);
+	assert_int_equal(tu_count_entries(fx->dir, "taken.tmp-"), 0);
+	assert_int_equal(rmdir(dir), 0);
+
+	/* ... and one that appears there (with something in it) while the
+	 * file is written: rename fails, finish removes the temporary file */
+	assert_int_equal(fd_outfile_init(&o, dir, &err), 0);
 	assert_int_equal(mkdir(dir, 0777), 0);
 	char *inside = tu_path(dir, "x");
 	assert_int_equal(tu_write_file(inside, "x", 1), 0);
-	fd_error_clear(&err);
-	assert_int_equal(fd_outfile_init(&o, dir, &err), 0);
 	fputs("data", o.f);
 	assert_int_equal(fd_outfile_commit(&o, &err), -FD_ERUNTIME);
 	assert_non_null(strstr(err.msg, "cannot rename"));
