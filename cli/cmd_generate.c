@@ -70,6 +70,10 @@ static void notice(void *ctx, const char *msg)
 	fprintf(stderr, "firedrill: %s\n", msg);
 }
 
+/* Simulated time per step. A signal stops the run between two steps; a
+ * step of the heaviest built-in takes well under a second. */
+#define STEP_NS (10 * 1000000000LL)
+
 struct fanout {
 	struct fd_sink **sinks;
 	size_t n;
@@ -114,7 +118,7 @@ static int emit_all(void *ctx, const struct fd_record *rec, struct fd_error *err
 	return 0;
 }
 
-static volatile int stop_requested;
+static volatile sig_atomic_t stop_requested;
 
 static void on_signal(int sig)
 {
@@ -373,7 +377,25 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 	struct fanout fan = {.sinks = sinks, .n = n_sinks, .live = live, .shard = shard, .shards = shards,
 			     .progress = !quiet && isatty(2) && !lc.interval_ns,
 			     .start = fd_sim_start(sim), .end = fd_sim_end(sim)};
-	if (fd_sim_run(sim, emit_all, &fan, &err) < 0) {
+	/* SIGINT or SIGTERM stops the simulation where it is, and what was
+	 * simulated is finished (the requests under way, the last scrapes,
+	 * the answer key) and written as a whole run is: the sinks are
+	 * closed, their files take their names. Steps do not change the
+	 * records (fd_sim_advance). */
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	int64_t at = fd_sim_start(sim), end = fd_sim_end(sim);
+	int rc = 0;
+	while (rc == 0 && at < end && !stop_requested) {
+		at = end - at > STEP_NS ? at + STEP_NS : end;
+		rc = fd_sim_advance(sim, at, emit_all, &fan, &err);
+	}
+	bool stopped = at < end;
+	if (rc == 0)
+		rc = fd_sim_finish(sim, at, emit_all, &fan, &err);
+	if (rc < 0) {
 		if (fan.progress)
 			fputc('\n', stderr);
 		status = cli_fail(&err);
@@ -407,19 +429,24 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 		uint64_t n = st->records[0] + st->records[1] + st->records[2];
 		uint64_t bytes = st->bytes[0] + st->bytes[1] + st->bytes[2];
 		double secs = now_s() - t0;
-		char b[32], d[32];
+		char b[32], d[32], tail[96] = "";
+		if (stopped)
+			snprintf(tail, sizeof(tail), "; stopped by a signal at %s of the timeline",
+				 fd_format_duration(d, sizeof(d), at - fd_sim_start(sim)));
 		fprintf(stderr,
 			"generated %s %s: %" PRIu64 " records (traces %" PRIu64 ", metrics %" PRIu64
 			", logs %" PRIu64 "), %s of OTLP payload in %.2fs (%.0f records/s, %.1f MiB/s) from %" PRIu64
-			" requests\n",
+			" requests%s\n",
 			sc->name, fd_format_duration(d, sizeof(d), fd_sim_end(sim) - fd_sim_start(sim)), n,
 			st->records[0], st->records[1], st->records[2], fd_format_bytes(b, sizeof(b), bytes),
 			secs, secs > 0 ? (double)n / secs : 0, secs > 0 ? (double)bytes / secs / 1048576 : 0,
-			fd_sim_requests(sim));
+			fd_sim_requests(sim), tail);
 		if (shards > 1)
 			fprintf(stderr, "shard %u of %u: %" PRIu64 " records left to the other shards\n",
 				shard, shards, fan.other_shards);
 	}
+	if (stopped)
+		status = 130;
 out:
 	cli_live_stop(live);
 	for (size_t i = 0; i < n_sinks; i++)
