@@ -49,6 +49,17 @@ int cmd_compare(const struct verb *v, int argc, char **argv);
 int cmd_rewrite(const struct verb *v, int argc, char **argv);
 int cmd_annotate(const struct verb *v, int argc, char **argv);
 
+struct fd_sink;
+/* Closes every sink, even after one fails (each reports its own
+ * delivery, on stderr); returns status, or the failure's exit status
+ * (a runtime failure wins over bad input). */
+int cli_close_sinks(struct fd_sink **sinks, size_t n, int status);
+/* The sinks' report lines for a summary, on stderr. */
+void cli_report_sinks(struct fd_sink **sinks, size_t n);
+
+/* --shard I/N: 0 <= I < N <= 100000. Returns 0, or -1. */
+int cli_parse_shard(const char *arg, unsigned *shard, unsigned *shards);
+
 /* v's whole help: usage, then usage_more. */
 void cli_print_usage(const struct verb *v, FILE *out);
 

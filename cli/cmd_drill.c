@@ -19,7 +19,7 @@
 #include "recording/reader.h"
 #include "sinks/sink.h"
 
-static volatile int stop_requested;
+static volatile sig_atomic_t stop_requested;
 
 static void on_signal(int sig)
 {
@@ -253,15 +253,7 @@ int cmd_drill(const struct verb *v, int argc, char **argv)
 		status = cli_fail(&err);
 		goto out;
 	}
-	/* Close every sink even when one fails: each reports its own delivery. */
-	for (size_t i = 0; i < n_sinks; i++) {
-		struct fd_error e = {0};
-		if (fd_sink_close(sinks[i], &e) < 0) {
-			int s = cli_fail(&e);
-			if (!status || s == EXIT_RUNTIME)
-				status = s;
-		}
-	}
+	status = cli_close_sinks(sinks, n_sinks, status);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (!quiet) {
 		uint64_t rec[FD_SIGNAL_COUNT], bytes[FD_SIGNAL_COUNT];
@@ -274,11 +266,7 @@ int cmd_drill(const struct verb *v, int argc, char **argv)
 			sc->name, fd_format_duration(off, sizeof(off), fd_drill_offset(d)),
 			rec[0] + rec[1] + rec[2], rec[0], rec[1], rec[2],
 			fd_format_bytes(b, sizeof(b), bytes[0] + bytes[1] + bytes[2]), secs);
-		for (size_t i = 0; i < n_sinks; i++) {
-			char line[512];
-			fd_sink_report(sinks[i], line, sizeof(line));
-			fprintf(stderr, "  %s%s%s\n", sinks[i]->uri, line[0] ? ": " : "", line);
-		}
+		cli_report_sinks(sinks, n_sinks);
 		if (o.output)
 			fprintf(stderr, "  %s: the drill's recording (replay it, or inspect --answer-key)\n",
 				o.output);

@@ -2,6 +2,7 @@
  * firedrill generate / validate / list: scenarios in, records out.
  */
 #include <errno.h>
+#include <signal.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -13,6 +14,9 @@
 
 #include "generator/builtin.h"
 #include "cli/cli.h"
+#include "cli/live_stats.h"
+#include "drill/drill.h"
+#include "replay/replay.h"
 #include "fd_config.h"
 #include "common/json.h"
 #include "firedrill/v1/firedrill.pb-c.h"
@@ -31,21 +35,20 @@ int cli_load_scenario(const char *arg, struct fd_scenario **out, const char **te
 	struct stat st;
 	*owned = NULL;
 	if (stat(arg, &st) == 0) {
-		FILE *f = fopen(arg, "rb");
-		if (!f)
-			return fd_error_set(err, FD_EINPUT, "cannot open '%s': %s", arg, strerror(errno));
-		char *buf = malloc((size_t)st.st_size + 1);
-		size_t n = buf ? fread(buf, 1, (size_t)st.st_size, f) : 0;
-		fclose(f);
-		if (!buf)
-			return fd_error_set(err, FD_ERUNTIME, "out of memory");
-		buf[n] = '\0';
-		*owned = buf;
-		*text = buf;
+		size_t n;
+		int rc = fd_scenario_read(arg, owned, &n, err);
+		if (rc < 0)
+			return rc;
+		*text = *owned;
 		*len = n;
-		return fd_scenario_parse(arg, buf, n, out, err);
+		return fd_scenario_parse(arg, *owned, n, out, err);
 	}
+	int e = errno; /* stat's */
 	const struct fd_builtin *b = fd_builtin_find(arg);
+	/* a path that cannot be looked at (a directory we may not search) is
+	 * not taken for a built-in's name */
+	if (!b && e != ENOENT && e != ENOTDIR)
+		return fd_error_set(err, FD_ERUNTIME, "%s: cannot open: %s", arg, strerror(e));
 	if (!b) {
 		char names[512] = "";
 		for (const struct fd_builtin *x = fd_builtins; x->name; x++) {
@@ -67,11 +70,18 @@ static void notice(void *ctx, const char *msg)
 	fprintf(stderr, "firedrill: %s\n", msg);
 }
 
+/* Simulated time per step. A signal stops the run between two steps; a
+ * step of the heaviest built-in takes well under a second. */
+#define STEP_NS (10 * 1000000000LL)
+
 struct fanout {
 	struct fd_sink **sinks;
 	size_t n;
 	uint64_t records;
 	bool progress;
+	struct cli_live *live; /* NULL: no live statistics */
+	unsigned shard, shards; /* --shard: only records of shard (replay's rule) */
+	uint64_t other_shards; /* records left to the other shards */
 	int64_t start, end;
 	struct timespec last;
 };
@@ -86,12 +96,18 @@ static double now_s(void)
 static int emit_all(void *ctx, const struct fd_record *rec, struct fd_error *err)
 {
 	struct fanout *f = ctx;
+	if (f->shards > 1 && fd_replay_shard_of(rec, f->shards) != f->shard) {
+		f->other_shards++;
+		return 0;
+	}
 	for (size_t i = 0; i < f->n; i++) {
 		int rc = fd_sink_write(f->sinks[i], rec, err);
 		if (rc < 0)
 			return rc;
 	}
 	f->records++;
+	if (f->live && (f->records & 1023) == 0)
+		cli_live_position(f->live, rec->time_ns - f->start, 0, 0);
 	if (f->progress && (f->records & 0xffff) == 0) {
 		double pos = (double)(rec->time_ns - f->start) / (double)(f->end - f->start);
 		char t[32];
@@ -102,15 +118,128 @@ static int emit_all(void *ctx, const struct fd_record *rec, struct fd_error *err
 	return 0;
 }
 
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1; /* only a flag: the loop notices and winds down */
+}
+
+struct forever {
+	bool seed_set;
+	uint64_t seed;
+	double speed;
+	const char *output;
+	const char *const *to;
+	size_t n_to;
+	bool quiet;
+	const struct cli_live_config *lc;
+	unsigned shard, shards;
+};
+
+/* --duration forever: the drill's engine with the timeline as written and
+ * no actions, from offset 0 stamped now, in real time (times --speed) until
+ * Ctrl-C or SIGTERM; then the sinks are flushed and closed (exit 0). The
+ * engine keeps memory flat however long it runs. */
+static int run_forever(const struct verb *v, const char *scenario, const struct forever *f)
+{
+	(void)v;
+	struct fd_error err = {0};
+	struct fd_scenario *sc = NULL;
+	struct fd_drill *d = NULL;
+	struct fd_sink *sinks[16] = {0};
+	struct fd_scenario_header hdr = {0};
+	struct cli_live *live = NULL;
+	size_t n_sinks = 0, len = 0;
+	const char *text = NULL;
+	char *owned = NULL;
+	int status = 0;
+	if (cli_live_check(f->lc, &err) < 0 ||
+	    cli_load_scenario(scenario, &sc, &text, &len, &owned, &err) < 0) {
+		status = cli_fail(&err);
+		goto out;
+	}
+	if (fd_scenario_header_init(&hdr, sc, f->seed_set ? f->seed : sc->seed, sc->start_ns,
+				    sc->start_ns, text) < 0) {
+		status = cli_fail(&(struct fd_error){.code = FD_ERUNTIME, .msg = "out of memory"});
+		goto out;
+	}
+	struct fd_sink_context ctx = {.header = &hdr.header, .notice = notice,
+				      .live_stats = f->lc->interval_ns > 0 || f->lc->self_metrics};
+	for (size_t i = 0; i < f->n_to; i++) {
+		if (fd_sink_open(f->to[i], &ctx, &sinks[n_sinks], &err) < 0) {
+			status = cli_fail(&err);
+			goto out;
+		}
+		n_sinks++;
+	}
+	struct fd_drill_options o = {
+		.seed_set = f->seed_set, .seed = f->seed, .speed = f->speed, .history_set = true,
+		.stop = &stop_requested, .output = f->output, .scenario_text = text, .sinks = sinks,
+		.n_sinks = n_sinks, .scripted = true, .shard = f->shard, .shards = f->shards,
+	};
+	if (fd_drill_create(sc, &o, &d, &err) < 0) {
+		status = cli_fail(&err);
+		goto out;
+	}
+	if (ctx.live_stats) {
+		if (cli_live_start(f->lc, sinks, n_sinks, &live, &err) < 0) {
+			status = cli_fail(&err);
+			goto out;
+		}
+	}
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (!f->quiet)
+		fprintf(stderr, "firedrill: generating %s from now on%s; Ctrl-C stops\n", sc->name,
+			f->speed != 1 ? " (sped up)" : ", in real time");
+	if (fd_drill_run(d, &err) < 0) {
+		status = cli_fail(&err);
+		goto out;
+	}
+	status = cli_close_sinks(sinks, n_sinks, status);
+	cli_live_stop(live);
+	live = NULL;
+	if (!f->quiet) {
+		uint64_t rec[FD_SIGNAL_COUNT], bytes[FD_SIGNAL_COUNT];
+		fd_drill_counts(d, rec, bytes);
+		char b[32], off[32];
+		fprintf(stderr,
+			"generated %s for %s of scenario time: %" PRIu64 " records (traces %" PRIu64
+			", metrics %" PRIu64 ", logs %" PRIu64 "), %s\n",
+			sc->name, fd_format_duration(off, sizeof(off), fd_drill_offset(d)),
+			rec[0] + rec[1] + rec[2], rec[0], rec[1], rec[2],
+			fd_format_bytes(b, sizeof(b), bytes[0] + bytes[1] + bytes[2]));
+		cli_report_sinks(sinks, n_sinks);
+	}
+out:
+	cli_live_stop(live);
+	fd_drill_destroy(d);
+	for (size_t i = 0; i < n_sinks; i++)
+		fd_sink_destroy(sinks[i]);
+	fd_scenario_header_finish(&hdr);
+	fd_scenario_destroy(sc);
+	free(owned);
+	return status;
+}
+
 int cmd_generate(const struct verb *v, int argc, char **argv)
 {
-	enum { OPT_SEED = 256, OPT_START, OPT_DURATION, OPT_TO, OPT_QUIET };
+	enum { OPT_SEED = 256, OPT_START, OPT_DURATION, OPT_TO, OPT_QUIET, OPT_STATS,
+	       OPT_SELF_METRICS, OPT_SHARD, OPT_SPEED };
 	static const struct option options[] = {
 		{"output", required_argument, NULL, 'o'},
 		{"seed", required_argument, NULL, OPT_SEED},
 		{"start", required_argument, NULL, OPT_START},
 		{"duration", required_argument, NULL, OPT_DURATION},
 		{"to", required_argument, NULL, OPT_TO},
+		{"stats", optional_argument, NULL, OPT_STATS},
+		{"shard", required_argument, NULL, OPT_SHARD},
+		{"speed", required_argument, NULL, OPT_SPEED},
+		{"self-metrics", required_argument, NULL, OPT_SELF_METRICS},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -119,6 +248,11 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 	const char *output = NULL, *to[16];
 	size_t n_to = 0;
 	bool quiet = false;
+	struct cli_live_config lc = {.command = "generate"};
+	unsigned shard = 0, shards = 0;
+	bool forever = false, speed_set = false;
+	double speed = 1;
+	struct cli_live *live = NULL;
 	int c;
 	opterr = 0;
 	optind = 1;
@@ -141,6 +275,10 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 			so.start_set = true;
 			break;
 		case OPT_DURATION:
+			if (!strcmp(optarg, "forever")) {
+				forever = true;
+				break;
+			}
 			if (fd_units_duration(optarg, &so.duration_ns, &why) < 0)
 				return cli_usage_error(v, "--duration '%s': %s", optarg, why);
 			if (so.duration_ns <= 0)
@@ -150,6 +288,21 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 			if (n_to == sizeof(to) / sizeof(to[0]))
 				return cli_usage_error(v, "at most %zu --to sinks", n_to);
 			to[n_to++] = optarg;
+			break;
+		case OPT_STATS:
+			if (cli_live_parse_interval(optarg, &lc.interval_ns, &why) < 0)
+				return cli_usage_error(v, "--stats='%s': %s", optarg, why);
+			break;
+		case OPT_SELF_METRICS: lc.self_metrics = optarg; break;
+		case OPT_SPEED:
+			if (fd_pace_parse_speed(optarg, &speed) < 0 || speed <= 0)
+				return cli_usage_error(v, "--speed '%s': expected realtime or a factor like 10x",
+						       optarg);
+			speed_set = true;
+			break;
+		case OPT_SHARD:
+			if (cli_parse_shard(optarg, &shard, &shards) < 0)
+				return cli_usage_error(v, "--shard '%s': expected I/N with 0 <= I < N", optarg);
 			break;
 		case 'h': fputs(v->usage, stdout); return 0;
 		case ':': return cli_usage_error(v, "option '%s' needs a value", argv[optind - 1]);
@@ -161,8 +314,21 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 							 : "expected one SCENARIO");
 	if (!output && !n_to)
 		return cli_usage_error(v, "nothing to write: give -o OUT.fdr or --to SINK");
+	if (speed_set && !forever)
+		return cli_usage_error(v, "--speed paces --duration forever only (a finite run goes as fast "
+					  "as it can; replay paces a recording)");
+	if (forever) {
+		if (so.start_set)
+			return cli_usage_error(v, "--duration forever starts now: leave out --start");
+		struct forever f = {.seed_set = so.seed_set, .seed = so.seed, .speed = speed,
+				    .output = output, .to = to, .n_to = n_to, .quiet = quiet, .lc = &lc,
+				    .shard = shard, .shards = shards};
+		return run_forever(v, argv[optind], &f);
+	}
 
 	struct fd_error err = {0};
+	if (cli_live_check(&lc, &err) < 0)
+		return cli_fail(&err);
 	struct fd_scenario *sc = NULL;
 	struct fd_sim *sim = NULL;
 	struct fd_sink *sinks[17] = {0};
@@ -184,7 +350,8 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 		status = cli_fail(&(struct fd_error){.code = FD_ERUNTIME, .msg = "out of memory"});
 		goto out;
 	}
-	struct fd_sink_context ctx = {.header = &hdr.header, .notice = notice};
+	struct fd_sink_context ctx = {.header = &hdr.header, .notice = notice,
+				      .live_stats = lc.interval_ns > 0 || lc.self_metrics};
 	char uri[4096];
 	if (output) {
 		snprintf(uri, sizeof(uri), "file:%s", output);
@@ -201,9 +368,34 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 		}
 		n_sinks++;
 	}
-	struct fanout fan = {.sinks = sinks, .n = n_sinks, .progress = !quiet && isatty(2),
+	if (ctx.live_stats) {
+		if (cli_live_start(&lc, sinks, n_sinks, &live, &err) < 0) {
+			status = cli_fail(&err);
+			goto out;
+		}
+	}
+	struct fanout fan = {.sinks = sinks, .n = n_sinks, .live = live, .shard = shard, .shards = shards,
+			     .progress = !quiet && isatty(2) && !lc.interval_ns,
 			     .start = fd_sim_start(sim), .end = fd_sim_end(sim)};
-	if (fd_sim_run(sim, emit_all, &fan, &err) < 0) {
+	/* SIGINT or SIGTERM stops the simulation where it is, and what was
+	 * simulated is finished (the requests under way, the last scrapes,
+	 * the answer key) and written as a whole run is: the sinks are
+	 * closed, their files take their names. Steps do not change the
+	 * records (fd_sim_advance). */
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	int64_t at = fd_sim_start(sim), end = fd_sim_end(sim);
+	int rc = 0;
+	while (rc == 0 && at < end && !stop_requested) {
+		at = end - at > STEP_NS ? at + STEP_NS : end;
+		rc = fd_sim_advance(sim, at, emit_all, &fan, &err);
+	}
+	bool stopped = at < end;
+	if (rc == 0)
+		rc = fd_sim_finish(sim, at, emit_all, &fan, &err);
+	if (rc < 0) {
 		if (fan.progress)
 			fputc('\n', stderr);
 		status = cli_fail(&err);
@@ -230,22 +422,33 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 			goto out;
 		}
 	}
+	cli_live_stop(live); /* after close: its lines show the deliveries draining */
+	live = NULL;
 	if (!quiet && n_sinks) {
 		const struct fd_sink_stats *st = &sinks[0]->stats;
 		uint64_t n = st->records[0] + st->records[1] + st->records[2];
 		uint64_t bytes = st->bytes[0] + st->bytes[1] + st->bytes[2];
 		double secs = now_s() - t0;
-		char b[32], d[32];
+		char b[32], d[32], tail[96] = "";
+		if (stopped)
+			snprintf(tail, sizeof(tail), "; stopped by a signal at %s of the timeline",
+				 fd_format_duration(d, sizeof(d), at - fd_sim_start(sim)));
 		fprintf(stderr,
 			"generated %s %s: %" PRIu64 " records (traces %" PRIu64 ", metrics %" PRIu64
 			", logs %" PRIu64 "), %s of OTLP payload in %.2fs (%.0f records/s, %.1f MiB/s) from %" PRIu64
-			" requests\n",
+			" requests%s\n",
 			sc->name, fd_format_duration(d, sizeof(d), fd_sim_end(sim) - fd_sim_start(sim)), n,
 			st->records[0], st->records[1], st->records[2], fd_format_bytes(b, sizeof(b), bytes),
 			secs, secs > 0 ? (double)n / secs : 0, secs > 0 ? (double)bytes / secs / 1048576 : 0,
-			fd_sim_requests(sim));
+			fd_sim_requests(sim), tail);
+		if (shards > 1)
+			fprintf(stderr, "shard %u of %u: %" PRIu64 " records left to the other shards\n",
+				shard, shards, fan.other_shards);
 	}
+	if (stopped)
+		status = 130;
 out:
+	cli_live_stop(live);
 	for (size_t i = 0; i < n_sinks; i++)
 		fd_sink_destroy(sinks[i]);
 	fd_sim_destroy(sim);

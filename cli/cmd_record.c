@@ -22,7 +22,7 @@
 /* Malformed messages printed one by one; the rest are only counted. */
 #define MAX_REPORTED 20
 
-static volatile int stop_requested;
+static volatile sig_atomic_t stop_requested;
 
 static void on_sigint(int sig)
 {

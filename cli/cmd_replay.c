@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/live_stats.h"
 #include "recording/reader.h"
 #include "replay/replay.h"
 #include "common/uri_options.h"
@@ -19,7 +20,7 @@
 #include "common/timemath.h"
 #include "common/units.h"
 
-static volatile int stop_requested;
+static volatile sig_atomic_t stop_requested;
 
 static void on_sigint(int sig)
 {
@@ -34,6 +35,8 @@ static void notice(void *ctx, const char *msg)
 }
 
 struct progress_ctx {
+	struct cli_live *live; /* NULL: no live statistics */
+	bool print;            /* the progress line on a terminal */
 	int64_t first, length;
 	int64_t t0;
 	int64_t last_t;       /* previous progress call, for the rate over the last interval */
@@ -54,6 +57,11 @@ static void progress(void *ctx, const struct fd_pacer *p, int64_t record_time, u
 {
 	struct progress_ctx *pc = ctx;
 	int64_t now = p->clock->now(p->clock->ctx);
+	cli_live_position(pc->live, record_time - pc->first,
+			  p->rate.rate > 0 && p->started ? fd_rate_at(&p->rate, now - p->wall0) : 0,
+			  p->rate.rate > 0 ? behind(p, now) : (p->speed > 0 ? p->last_late : 0));
+	if (!pc->print)
+		return;
 	double secs = (double)(now - pc->t0) / 1e9;
 	char pos[32], late[32];
 	fd_format_duration(pos, sizeof(pos), fd_time_sub_sat(record_time, pc->first));
@@ -76,6 +84,34 @@ static void progress(void *ctx, const struct fd_pacer *p, int64_t record_time, u
 			"%.1f MB/s, max lateness %s   ",
 		pos, records, secs > 0 ? (double)records / secs : 0,
 		secs > 0 ? (double)bytes / secs / 1e6 : 0, late);
+}
+
+/* --linger: the sinks stay up (kafka://embedded's broker, scrape:'s
+ * endpoint: they serve until destroyed) for d after the summary, or until
+ * SIGINT or SIGTERM. The flag is polled, since the signal may be taken by
+ * one of the sinks' threads and not interrupt this one's sleep. */
+static void linger(int64_t d)
+{
+	char b[32];
+	fprintf(stderr, "firedrill: keeping the sinks up for %s (interrupt to stop)\n",
+		fd_format_duration(b, sizeof(b), d));
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		if (stop_requested) {
+			fprintf(stderr, "firedrill: linger interrupted\n");
+			break;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		int64_t left = d - ((int64_t)(now.tv_sec - t0.tv_sec) * 1000000000 +
+				    (now.tv_nsec - t0.tv_nsec));
+		if (left <= 0)
+			break;
+		if (left > 100000000)
+			left = 100000000;
+		struct timespec ts = {0, (long)left};
+		nanosleep(&ts, NULL);
+	}
 }
 
 /* A time on the recording's axis: RFC 3339, or an offset such as "10m"
@@ -138,10 +174,45 @@ static int check_taken(const struct verb *v, char *const *opts, const char *cons
 	return 0;
 }
 
+int cli_close_sinks(struct fd_sink **sinks, size_t n, int status)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct fd_error e = {0};
+		if (fd_sink_close(sinks[i], &e) < 0) {
+			int s = cli_fail(&e);
+			if (!status || s == EXIT_RUNTIME)
+				status = s;
+		}
+	}
+	return status;
+}
+
+void cli_report_sinks(struct fd_sink **sinks, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char line[512];
+		fd_sink_report(sinks[i], line, sizeof(line));
+		fprintf(stderr, "  %s%s%s\n", sinks[i]->uri, line[0] ? ": " : "", line);
+	}
+}
+
+int cli_parse_shard(const char *arg, unsigned *shard, unsigned *shards)
+{
+	unsigned i, total;
+	char extra;
+	if (sscanf(arg, "%u/%u%c", &i, &total, &extra) != 2 || total == 0 || i >= total ||
+	    total > 100000)
+		return -1;
+	*shard = i;
+	*shards = total;
+	return 0;
+}
+
 int cmd_replay(const struct verb *v, int argc, char **argv)
 {
 	enum { OPT_TO = 256, OPT_SPEED, OPT_REBASE, OPT_FROM, OPT_UNTIL, OPT_LOOP, OPT_SIGNALS,
-	       OPT_SERVICE, OPT_SHARD, OPT_DELIVERY, OPT_LINGER, OPT_RATE, OPT_RAMP };
+	       OPT_SERVICE, OPT_SHARD, OPT_DELIVERY, OPT_LINGER, OPT_RATE, OPT_RAMP, OPT_STATS,
+	       OPT_SELF_METRICS, OPT_COPIES, OPT_CHURN };
 	static const struct option options[] = {
 		{"to", required_argument, NULL, OPT_TO},
 		{"speed", required_argument, NULL, OPT_SPEED},
@@ -156,6 +227,10 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 		{"shard", required_argument, NULL, OPT_SHARD},
 		{"delivery-timeout", required_argument, NULL, OPT_DELIVERY},
 		{"linger", required_argument, NULL, OPT_LINGER},
+		{"stats", optional_argument, NULL, OPT_STATS},
+		{"self-metrics", required_argument, NULL, OPT_SELF_METRICS},
+		{"copies", required_argument, NULL, OPT_COPIES},
+		{"churn", required_argument, NULL, OPT_CHURN},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -166,8 +241,12 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 	const char *flag_args[65], *flags[65];
 	char *opts[65] = {0};
 	size_t n_to = 0, n_flag_opts = 0;
+	int64_t linger_ns = 0;
 	struct fd_replay_options o = {.speed = 1, .stop = &stop_requested};
 	struct fd_sink_context ctx = {.notice = notice};
+	struct cli_live_config lc = {.command = "replay"};
+	struct fd_scale_options scale = {.copies = 1};
+	struct cli_live *live = NULL;
 	bool quiet = false, have_speed = false;
 	int64_t ramp_ns = 0;
 	int c;
@@ -237,19 +316,29 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 			break;
 		}
 		case OPT_SERVICE: o.service = optarg; break;
-		case OPT_SHARD: {
-			unsigned i, total;
-			char extra;
-			if (sscanf(optarg, "%u/%u%c", &i, &total, &extra) != 2 || total == 0 || i >= total ||
-			    total > 100000)
+		case OPT_SHARD:
+			if (cli_parse_shard(optarg, &o.shard, &o.shards) < 0)
 				return cli_usage_error(v, "--shard '%s': expected I/N with 0 <= I < N", optarg);
-			o.shard = i;
-			o.shards = total;
 			break;
-		}
 		case OPT_LINGER:
-			if (fd_units_duration(optarg, &ctx.linger_ns, &why) < 0)
+			if (fd_units_duration(optarg, &linger_ns, &why) < 0)
 				return cli_usage_error(v, "--linger '%s': %s", optarg, why);
+			break;
+		case OPT_STATS:
+			if (cli_live_parse_interval(optarg, &lc.interval_ns, &why) < 0)
+				return cli_usage_error(v, "--stats='%s': %s", optarg, why);
+			break;
+		case OPT_SELF_METRICS: lc.self_metrics = optarg; break;
+		case OPT_COPIES:
+			if (fd_units_integer(optarg, 1, 100000, &n, &why) < 0)
+				return cli_usage_error(v, "--copies '%s': %s", optarg, why);
+			scale.copies = (unsigned)n;
+			o.scale = &scale;
+			break;
+		case OPT_CHURN:
+			if (fd_scale_parse_churn(optarg, &scale.churn_per_hour, &why) < 0)
+				return cli_usage_error(v, "--churn '%s': %s", optarg, why);
+			o.scale = &scale;
 			break;
 		case 'q': quiet = true; break;
 		case 'h': cli_print_usage(v, stdout); return 0;
@@ -285,6 +374,8 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 	}
 	if (status == 0)
 		status = check_taken(v, opts, flags, n_flag_opts, to, n_to);
+	if (status == 0 && cli_live_check(&lc, &err) < 0)
+		status = cli_fail(&err);
 	if (status)
 		goto out;
 	ctx.options = (const char *const *)opts;
@@ -326,6 +417,7 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 		goto out;
 	}
 	ctx.header = h;
+	ctx.live_stats = lc.interval_ns > 0 || lc.self_metrics;
 	for (size_t i = 0; i < n_to; i++) {
 		if (fd_sink_open(to[i], &ctx, &sinks[n_sinks], &err) < 0) {
 			status = cli_fail(&err);
@@ -338,8 +430,15 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	struct progress_ctx pc = {.first = origin};
-	if (!quiet && isatty(2)) {
+	if (ctx.live_stats) {
+		if (cli_live_start(&lc, sinks, n_sinks, &live, &err) < 0) {
+			status = cli_fail(&err);
+			goto out;
+		}
+	}
+	struct progress_ctx pc = {.first = origin, .live = live,
+				  .print = !quiet && isatty(2) && lc.interval_ns == 0};
+	if (pc.print || live) {
 		o.progress = progress;
 		o.progress_ctx = &pc;
 		pc.t0 = fd_clock_monotonic.now(NULL);
@@ -348,21 +447,20 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	struct fd_replay_stats st;
 	int rc = fd_replay_run(r, sinks, n_sinks, &o, &st, &err);
-	if (o.progress)
+	if (pc.print)
 		fprintf(stderr, "\r%*s\r", 100, "");
-	if (rc < 0) {
+	uint64_t replayed = st.records[0] + st.records[1] + st.records[2];
+	/* A damaged block after some records: Kafka and stdout have sent
+	 * those already, so every sink keeps them (dir: and file: commit
+	 * their files) and the error says where the rest was lost. */
+	bool keep = rc < 0 && st.read_error && replayed > 0;
+	if (rc < 0 && !keep) {
 		status = cli_fail(&err);
 		goto out;
 	}
-	/* Close every sink even when one fails: each reports its own delivery. */
-	for (size_t i = 0; i < n_sinks; i++) {
-		struct fd_error e = {0};
-		if (fd_sink_close(sinks[i], &e) < 0) {
-			int s = cli_fail(&e);
-			if (!status || s == EXIT_RUNTIME)
-				status = s;
-		}
-	}
+	status = cli_close_sinks(sinks, n_sinks, status);
+	cli_live_stop(live); /* after close: its lines show the deliveries draining */
+	live = NULL;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	if (!quiet) {
@@ -381,11 +479,7 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 				fprintf(stderr, "  %-8s %10" PRIu64 " records %12s\n",
 					fd_signal_name((enum fd_signal)sig), st.records[sig],
 					fd_format_bytes(b, sizeof(b), st.bytes[sig]));
-		for (size_t i = 0; i < n_sinks; i++) {
-			char line[512];
-			fd_sink_report(sinks[i], line, sizeof(line));
-			fprintf(stderr, "  %s%s%s\n", sinks[i]->uri, line[0] ? ": " : "", line);
-		}
+		cli_report_sinks(sinks, n_sinks);
 		if (o.rate.rate > 0) {
 			fprintf(stderr, "rate: target %.0f records/s%s, achieved %.0f records/s overall\n",
 				o.rate.rate, o.rate.ramp_ns ? " after the ramp" : "",
@@ -403,9 +497,28 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 				(double)fd_pacer_quantile(&st.pacer, 0.99) / 1e6,
 				(double)st.pacer.max_late / 1e6);
 	}
+	/* as inspect says it: a file cut short replays what it holds */
+	const struct fd_recording_stats *rs = fd_recording_reader_stats(r);
+	if (rs->cut_short)
+		fprintf(stderr,
+			"firedrill: warning: %s is cut short at byte %" PRIu64 " (%s): replayed the %" PRIu64
+			" records before it\n",
+			argv[optind], rs->cut_offset, rs->cut_reason, replayed);
+	if (keep) {
+		int s = cli_fail(&err);
+		fprintf(stderr,
+			"firedrill: the sinks kept the %" PRIu64 " records replayed before it; the rest of "
+			"the recording was not replayed\n",
+			replayed);
+		if (!status || s == EXIT_RUNTIME)
+			status = s;
+	}
 	if (st.stopped && status == 0)
 		status = 130;
+	if (linger_ns > 0 && !st.stopped && !keep)
+		linger(linger_ns);
 out:
+	cli_live_stop(live);
 	for (size_t i = 0; i < n_sinks; i++)
 		fd_sink_destroy(sinks[i]);
 	fd_recording_reader_destroy(r);

@@ -19,8 +19,9 @@ struct decimal {
 	int frac_digits; /* number of digits in frac */
 };
 
-/* Scans [0-9]+(\.[0-9]+)? or \.[0-9]+ at *p. Returns -1 on no digits or an
- * integer part beyond uint64. */
+/* Scans [0-9]+(\.[0-9]+)? or \.[0-9]+ at *p. Returns -1 on no digits (the
+ * caller says what it expected instead), -2 on an integer part beyond
+ * uint64 (*why says so; the caller keeps it). */
 static int scan_decimal(const char **p, struct decimal *d, const char **why)
 {
 	const char *s = *p;
@@ -32,7 +33,7 @@ static int scan_decimal(const char **p, struct decimal *d, const char **why)
 		unsigned digit = (unsigned)(*s - '0');
 		if (d->ip > (UINT64_MAX - digit) / 10) {
 			*why = "number too large";
-			return -1;
+			return -2;
 		}
 		d->ip = d->ip * 10 + digit;
 		s++;
@@ -131,8 +132,9 @@ int fd_units_duration(const char *s, int64_t *ns, const char **why)
 	}
 	while (*p) {
 		struct decimal d;
-		if (scan_decimal(&p, &d, why) < 0) {
-			if (p == s)
+		int rc = scan_decimal(&p, &d, why);
+		if (rc < 0) {
+			if (rc == -1 && p == s)
 				*why = "expected a duration such as 90s, 15m, 2h, 500ms or 1h30m";
 			return -1;
 		}
@@ -164,8 +166,10 @@ int fd_units_rate(const char *s, double *per_s, const char **why)
 		*why = "must be positive";
 		return -1;
 	}
-	if (scan_decimal(&p, &d, why) < 0) {
-		*why = "expected a rate such as 120/s, 3/min or 7200/h";
+	int rc = scan_decimal(&p, &d, why);
+	if (rc < 0) {
+		if (rc == -1)
+			*why = "expected a rate such as 120/s, 3/min or 7200/h";
 		return -1;
 	}
 	if (*p != '/') {
@@ -208,7 +212,10 @@ int fd_units_number(const char *s, double *out, const char **why)
 {
 	const char *p = s;
 	struct decimal d;
-	if (scan_decimal(&p, &d, why) < 0 || *p) {
+	int rc = scan_decimal(&p, &d, why);
+	if (rc == -2)
+		return -1;
+	if (rc < 0 || *p) {
 		*why = "expected a number";
 		return -1;
 	}
@@ -223,8 +230,10 @@ int fd_units_multiplier(const char *s, double *x, const char **why)
 	if (prefix)
 		p++;
 	struct decimal d;
-	if (scan_decimal(&p, &d, why) < 0) {
-		*why = "expected a multiplier such as x180 or x0.5";
+	int rc = scan_decimal(&p, &d, why);
+	if (rc < 0) {
+		if (rc == -1)
+			*why = "expected a multiplier such as x180 or x0.5";
 		return -1;
 	}
 	if (!prefix && (*p == 'x' || *p == 'X'))
@@ -254,8 +263,10 @@ int fd_units_fraction(const char *s, double *f, const char **why)
 		*why = "must be between 0 and 1 (or 0% and 100%)";
 		return -1;
 	}
-	if (scan_decimal(&p, &d, why) < 0) {
-		*why = "expected a probability such as 0.05 or 5%";
+	int rc = scan_decimal(&p, &d, why);
+	if (rc < 0) {
+		if (rc == -1)
+			*why = "expected a probability such as 0.05 or 5%";
 		return -1;
 	}
 	double v = decimal_value(&d);
@@ -294,8 +305,10 @@ int fd_units_size(const char *s, int64_t *bytes, const char **why)
 		*why = "must not be negative";
 		return -1;
 	}
-	if (scan_decimal(&p, &d, why) < 0) {
-		*why = "expected a size such as 512KiB, 64MiB or 2GiB";
+	int rc = scan_decimal(&p, &d, why);
+	if (rc < 0) {
+		if (rc == -1)
+			*why = "expected a size such as 512KiB, 64MiB or 2GiB";
 		return -1;
 	}
 	int64_t unit = 1;

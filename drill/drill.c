@@ -20,6 +20,7 @@
 
 #include "common/json.h"
 #include "drill/drill.h"
+#include "replay/replay.h"
 #include "drill/figures.h"
 #include "drill/views.h"
 #include "generator/header.h"
@@ -89,6 +90,8 @@ static int64_t wall_clock_ns(void)
 static int emit(void *ctx, const struct fd_record *rec, struct fd_error *err)
 {
 	struct fd_drill *d = ctx;
+	if (d->o.shards > 1 && fd_replay_shard_of(rec, d->o.shards) != d->o.shard)
+		return 0; /* another process's part */
 	if ((unsigned)rec->signal < FD_SIGNAL_COUNT) {
 		d->records[rec->signal]++;
 		d->bytes[rec->signal] += rec->payload_len;
@@ -181,7 +184,7 @@ int fd_drill_create(const struct fd_scenario *sc, const struct fd_drill_options 
 	d->running = true;
 
 	struct fd_sim_options so = {
-		.seed_set = o->seed_set, .seed = o->seed, .duration_ns = FOREVER_NS, .live = true,
+		.seed_set = o->seed_set, .seed = o->seed, .duration_ns = FOREVER_NS, .live = !o->scripted,
 	};
 	int rc;
 	if ((rc = fd_sim_create(sc, &so, &d->sim, err)) < 0)

@@ -25,6 +25,7 @@
 #ifndef FD_DRILL_H
 #define FD_DRILL_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,11 +46,18 @@ struct fd_drill_options {
 	int64_t until_ns;       /* stop by itself at this offset; 0 = when asked */
 	int64_t wall_now;       /* unix ns of the start of the real-time part; 0 = the real clock */
 	const struct fd_clock *clock; /* NULL = fd_clock_monotonic */
-	volatile int *stop;     /* when set (a signal), stop as fd_drill_stop does */
+	volatile sig_atomic_t *stop; /* when set (a signal), stop as fd_drill_stop does */
 	const char *output;     /* the recording (-o); NULL = none */
 	const char *scenario_text; /* stored in the recording's header */
 	struct fd_sink **sinks; /* the --to sinks; borrowed; flushed, never closed */
 	size_t n_sinks;
+	/* The timeline as written, its mitigations included, and no actions:
+	 * `generate --duration forever`, a soak test's steady system that has
+	 * an incident only when the scenario schedules one. */
+	bool scripted;
+	/* Only shard `shard` of `shards` (replay --shard's rule) reaches the
+	 * sinks and the recording; shards 0 or 1 = all. */
+	unsigned shard, shards;
 };
 
 /* Error codes of fd_drill_take besides FD_ERUNTIME. */

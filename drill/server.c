@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "common/json.h"
+#include "common/listen_addr.h"
 #include "common/timefmt.h"
 #include "common/units.h"
 #include "drill/server.h"
@@ -180,32 +181,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 static int parse_address(const char *address, struct sockaddr_in *sa, struct fd_error *err)
 {
-	const char *colon = strrchr(address, ':');
-	if (!colon)
-		return fd_error_set(err, FD_EINPUT, "--console '%s': expected HOST:PORT (e.g. 127.0.0.1:8080 or :8080)",
-				    address);
-	char host[64], port[16];
-	size_t hn = (size_t)(colon - address), pn = strlen(colon + 1);
-	if (hn >= sizeof(host) || pn == 0 || pn >= sizeof(port))
-		return fd_error_set(err, FD_EINPUT, "--console '%s': expected HOST:PORT", address);
-	memcpy(host, address, hn);
-	host[hn] = '\0';
-	memcpy(port, colon + 1, pn + 1);
-	long long p;
-	const char *why;
-	if (fd_units_integer(port, 0, 65535, &p, &why) < 0)
-		return fd_error_set(err, FD_EINPUT, "--console '%s': port '%s': %s", address, port, why);
-	memset(sa, 0, sizeof(*sa));
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons((uint16_t)p);
-	if (hn == 0)
-		sa->sin_addr.s_addr = htonl(INADDR_ANY);
-	else if (strcmp(host, "localhost") == 0)
-		sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	else if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
-		return fd_error_set(err, FD_EINPUT,
-				    "--console '%s': host '%s' is not an IPv4 address (or localhost; leave it empty for every interface)",
-				    address, host);
+	char why[160];
+	if (fd_listen_addr_parse(address, strlen(address), sa, why, sizeof(why)) < 0)
+		return fd_error_set(err, FD_EINPUT, "--console '%s': %s", address, why);
 	return 0;
 }
 

@@ -3,6 +3,7 @@
  * the parser shares (messages, did-you-mean, typed values, references).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
@@ -11,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/error.h"
 #include "generator/scenario_internal.h"
@@ -702,15 +705,36 @@ out:
 	return 0;
 }
 
-int fd_scenario_load(const char *path, struct fd_scenario **out, struct fd_error *err)
+int fd_scenario_read(const char *path, char **text, size_t *len_out, struct fd_error *err)
 {
-	*out = NULL;
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return fd_error_set(err, FD_ERUNTIME, "%s: cannot open: %s", path, strerror(errno));
+	*text = NULL;
+	*len_out = 0;
+	/* Non-blocking open, so that a FIFO with no writer does not hang it
+	 * (a pipe from the shell, <(...), still works: blocking reads below). */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		/* what the user named is wrong, as for a recording (exit 2) */
+		return fd_error_set(err, e == ENOENT || e == ENOTDIR ? FD_EINPUT : FD_ERUNTIME,
+				    "%s: cannot open: %s", path, strerror(e));
+	}
+	if (S_ISDIR(st.st_mode)) {
+		close(fd);
+		return fd_error_set(err, FD_EINPUT, "%s: cannot read: %s", path, strerror(EISDIR));
+	}
+	int flags = fcntl(fd, F_GETFL);
+	FILE *f = flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0 ? NULL : fdopen(fd, "rb");
+	if (!f) {
+		int e = errno;
+		close(fd);
+		return fd_error_set(err, FD_ERUNTIME, "%s: cannot open: %s", path, strerror(e));
+	}
 	/* Read one byte past the limit to tell "too large" from "exactly". */
 	size_t cap = 64 * 1024, len = 0;
-	char *buf = malloc(cap);
+	char *buf = malloc(cap + 1);
 	int rc = 0;
 	if (!buf) {
 		rc = fd_error_set(err, FD_ERUNTIME, "%s: out of memory", path);
@@ -724,7 +748,7 @@ int fd_scenario_load(const char *path, struct fd_scenario **out, struct fd_error
 						  path, MAX_FILE_SIZE);
 				goto out;
 			}
-			char *nb = realloc(buf, cap * 2);
+			char *nb = realloc(buf, cap * 2 + 1);
 			if (!nb) {
 				rc = fd_error_set(err, FD_ERUNTIME, "%s: out of memory", path);
 				goto out;
@@ -741,10 +765,29 @@ int fd_scenario_load(const char *path, struct fd_scenario **out, struct fd_error
 			break;
 		}
 	}
-	if (rc == 0)
-		rc = fd_scenario_parse(path, buf, len, out, err);
+	if (rc == 0 && len == 0 && S_ISFIFO(st.st_mode))
+		rc = fd_error_set(err, FD_EINPUT,
+				  "%s: nothing to read (a FIFO or pipe that no program writes to)", path);
 out:
-	free(buf);
 	fclose(f);
+	if (rc < 0) {
+		free(buf);
+		return rc;
+	}
+	buf[len] = '\0';
+	*text = buf;
+	*len_out = len;
+	return 0;
+}
+
+int fd_scenario_load(const char *path, struct fd_scenario **out, struct fd_error *err)
+{
+	*out = NULL;
+	char *text;
+	size_t len;
+	int rc = fd_scenario_read(path, &text, &len, err);
+	if (rc == 0)
+		rc = fd_scenario_parse(path, text, len, out, err);
+	free(text);
 	return rc;
 }

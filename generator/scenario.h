@@ -568,6 +568,14 @@ struct fd_scenario {
 int fd_scenario_load(const char *path, struct fd_scenario **out,
 		     struct fd_error *err);
 
+/* The reading half of fd_scenario_load, for callers that keep the text (a
+ * recording stores its scenario's source): the whole file at path into a
+ * malloc'd, NUL-terminated *text of *len bytes (the caller frees it).
+ * Errors: -FD_ERUNTIME when the file cannot be opened or read (a directory:
+ * "Is a directory"), -FD_EINPUT when it is larger than a scenario may be.
+ * *text is NULL on failure. */
+int fd_scenario_read(const char *path, char **text, size_t *len, struct fd_error *err);
+
 /* Same, from memory: name stands for the file in messages. text need not be
  * NUL-terminated. */
 int fd_scenario_parse(const char *name, const char *text, size_t len,

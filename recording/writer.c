@@ -1,16 +1,15 @@
 #include "recording/writer.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
 
+#include "common/outfile.h"
 #include "recording/crc32c.h"
 #include "recording/format.h"
 #include "stream/intern.h"
@@ -38,9 +37,8 @@ struct job {
 };
 
 struct fd_recording_writer {
-	char *path, *tmp_path; /* tmp_path NULL: writing to path itself (direct) */
-	bool direct;
-	FILE *f;
+	char *path; /* for messages */
+	struct fd_outfile out; /* PATH.tmp-XXXXXX until finish renames it */
 	uint64_t offset;
 	bool finished, failed;
 
@@ -117,7 +115,7 @@ static int io_error(struct fd_recording_writer *w, struct fd_error *err, const c
 static int write_all(struct fd_recording_writer *w, const void *p, size_t n, struct fd_error *err)
 {
 	errno = 0;
-	if (n && fwrite(p, 1, n, w->f) != n)
+	if (n && fwrite(p, 1, n, w->out.f) != n)
 		return io_error(w, err, "writing");
 	w->offset += n;
 	return 0;
@@ -377,9 +375,9 @@ static int rewrite_header(struct fd_recording_writer *w, struct fd_error *err)
 	uint8_t crc[4];
 	fdr_put_u32(crc, fd_crc32c(0, w->new_header, w->header_len));
 	errno = 0;
-	if (fflush(w->f) != 0 ||
-	    pwrite(fileno(w->f), crc, 4, 16) != 4 ||
-	    pwrite(fileno(w->f), w->new_header, w->header_len, FDR_FILE_HEADER_LEN) !=
+	if (fflush(w->out.f) != 0 ||
+	    pwrite(fileno(w->out.f), crc, 4, 16) != 4 ||
+	    pwrite(fileno(w->out.f), w->new_header, w->header_len, FDR_FILE_HEADER_LEN) !=
 		    (ssize_t)w->header_len)
 		return io_error(w, err, "writing");
 	return 0;
@@ -399,48 +397,15 @@ int fd_recording_writer_create(const char *path, const Firedrill__V1__RecordingH
 	if (w->block_size > FDR_MAX_RAW_LEN / 2)
 		w->block_size = FDR_MAX_RAW_LEN / 2;
 	w->path = strdup(path);
-	size_t n = strlen(path) + sizeof(".tmp-XXXXXX");
-	w->tmp_path = malloc(n);
 	w->cctx = ZSTD_createCCtx();
 	w->resources = fd_intern_create();
 	w->scopes = fd_intern_create();
-	if (!w->path || !w->tmp_path || !w->cctx || !w->resources || !w->scopes) {
+	if (!w->path || !w->cctx || !w->resources || !w->scopes) {
 		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
 		goto fail;
 	}
-	snprintf(w->tmp_path, n, "%s.tmp-XXXXXX", path);
-	/* An existing device or FIFO (-o /dev/null, a pipe) is written as it
-	 * is: renaming a temporary file onto it would replace the device node
-	 * (as root, /dev/null itself) with a regular file. */
-	struct stat st;
-	int fd;
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
-		w->direct = true;
-		free(w->tmp_path);
-		w->tmp_path = NULL;
-		fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (fd < 0) {
-			rc = fd_error_set(err, FD_ERUNTIME, "cannot open '%s': %s", path,
-					  strerror(errno));
-			goto fail;
-		}
-	} else {
-		fd = mkstemp(w->tmp_path);
-	}
-	if (fd < 0) {
-		rc = fd_error_set(err, FD_ERUNTIME, "cannot create '%s': %s", w->tmp_path,
-				  strerror(errno));
-		free(w->tmp_path); /* nothing to remove on destroy */
-		w->tmp_path = NULL;
+	if ((rc = fd_outfile_init(&w->out, path, err)) < 0)
 		goto fail;
-	}
-	w->f = fdopen(fd, "wb");
-	if (!w->f) {
-		close(fd);
-		rc = fd_error_set(err, FD_ERUNTIME, "cannot open '%s': %s",
-				  w->tmp_path ? w->tmp_path : w->path, strerror(errno));
-		goto fail;
-	}
 
 	static const Firedrill__V1__RecordingHeader empty = FIREDRILL__V1__RECORDING_HEADER__INIT;
 	if (!header)
@@ -685,21 +650,8 @@ int fd_recording_writer_finish(struct fd_recording_writer *w, struct fd_error *e
 		rc = write_footer(w, err);
 	if (rc == 0 && w->new_header)
 		rc = rewrite_header(w, err);
-	if (rc == 0) {
-		errno = 0;
-		/* fsync has no meaning for a device or a pipe (EINVAL) */
-		if (fflush(w->f) != 0 || (!w->direct && fsync(fileno(w->f)) != 0))
-			rc = io_error(w, err, "writing");
-	}
-	if (rc == 0) {
-		int crc = fclose(w->f);
-		w->f = NULL;
-		if (crc != 0)
-			rc = io_error(w, err, "closing");
-	}
-	if (rc == 0 && !w->direct && rename(w->tmp_path, w->path) != 0)
-		rc = fd_error_set(err, FD_ERUNTIME, "cannot rename '%s' to '%s': %s", w->tmp_path,
-				  w->path, strerror(errno));
+	if (rc == 0)
+		rc = fd_outfile_commit(&w->out, err);
 	if (rc < 0) {
 		w->failed = true;
 		return rc;
@@ -719,10 +671,7 @@ void fd_recording_writer_destroy(struct fd_recording_writer *w)
 	}
 	free(w->job.raw.data);
 	free(w->job.dict.data);
-	if (w->f)
-		fclose(w->f);
-	if (!w->finished && w->tmp_path)
-		unlink(w->tmp_path);
+	fd_outfile_finish(&w->out); /* removes the file unless finished */
 	for (size_t i = 0; i < w->nfigures; i++) {
 		Firedrill__V1__Figure *f = w->figures[i];
 		if (!f)
@@ -743,7 +692,6 @@ void fd_recording_writer_destroy(struct fd_recording_writer *w)
 	free(w->stored.data);
 	free(w->dict.data);
 	free(w->path);
-	free(w->tmp_path);
 	free(w);
 }
 

@@ -80,11 +80,12 @@ static void record_late(struct fd_pacer *p, int64_t late)
 		b++;
 	p->late[b]++;
 	p->n++;
+	p->last_late = late;
 	if (late > p->max_late)
 		p->max_late = late;
 }
 
-int64_t fd_pacer_wait(struct fd_pacer *p, int64_t record_time, volatile int *stop)
+int64_t fd_pacer_wait(struct fd_pacer *p, int64_t record_time, volatile sig_atomic_t *stop)
 {
 	if (p->speed <= 0)
 		return 0;

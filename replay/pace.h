@@ -12,6 +12,7 @@
 #ifndef FD_PACE_H
 #define FD_PACE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -44,6 +45,7 @@ struct fd_pacer {
 	uint64_t late[FD_PACE_LATE_BUCKETS];
 	uint64_t n;
 	int64_t max_late;
+	int64_t last_late; /* of the latest record */
 };
 
 void fd_pacer_init(struct fd_pacer *p, const struct fd_clock *clock, double speed);
@@ -59,7 +61,7 @@ double fd_rate_at(const struct fd_rate *r, int64_t t);
  * rate, the next record by count — and returns how late it is then (ns,
  * >= 0). The first call sets the origin. Returns at once with speed 0. stop, when non-NULL and set, cuts a wait short
  * (returns -1). */
-int64_t fd_pacer_wait(struct fd_pacer *p, int64_t record_time, volatile int *stop);
+int64_t fd_pacer_wait(struct fd_pacer *p, int64_t record_time, volatile sig_atomic_t *stop);
 
 /* Lateness quantile q in [0,1] in ns (the upper bound of its bucket). */
 int64_t fd_pacer_quantile(const struct fd_pacer *p, double q);

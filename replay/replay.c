@@ -60,15 +60,17 @@ struct service_cache {
 	size_t n;
 };
 
-static bool service_matches(struct service_cache *c, const struct fd_blob *res, const char *want)
+/* 1 when the resource's service.name is want, 0 when not, -1 when out of
+ * memory (which must fail the run, not filter the record out). */
+static int service_matches(struct service_cache *c, const struct fd_blob *res, const char *want)
 {
 	if (!res)
-		return false;
+		return 0;
 	if (res->id >= c->n) {
 		size_t n = res->id + 64;
 		signed char *v = realloc(c->match, n);
 		if (!v)
-			return false;
+			return -1;
 		memset(v + c->n, -1, n - c->n);
 		c->match = v;
 		c->n = n;
@@ -125,6 +127,9 @@ int fd_replay_run(struct fd_recording_reader *r, struct fd_sink **sinks, size_t 
 	int rc = 0;
 	uint64_t sent = 0, sent_bytes = 0;
 	int64_t last_progress = 0;
+	bool paced = o->speed > 0 || o->rate.rate > 0;
+	struct fd_scale *scale = NULL; /* made at the first record: churn counts from it */
+	unsigned copies = o->scale ? o->scale->copies : 1;
 	for (unsigned loop = 0; loop < loops && rc == 0; loop++) {
 		int64_t shift, step;
 		if (__builtin_mul_overflow((int64_t)loop, st->length, &step) ||
@@ -132,18 +137,28 @@ int fd_replay_run(struct fd_recording_reader *r, struct fd_sink **sinks, size_t 
 			rc = out_of_range(err, lo);
 			break;
 		}
-		if ((rc = fd_recording_reader_seek(r, lo, err)) < 0)
+		if ((rc = fd_recording_reader_seek(r, lo, err)) < 0) {
+			st->read_error = true;
 			break;
+		}
 		struct fd_record rec;
-		while ((rc = fd_recording_reader_next(r, &rec, err)) > 0) {
+		for (;;) {
+			if ((rc = fd_recording_reader_next(r, &rec, err)) <= 0) {
+				st->read_error = rc < 0;
+				break;
+			}
 			if (o->stop && *o->stop) {
 				st->stopped = true;
 				break;
 			}
 			if (o->has_until && rec.time_ns >= hi)
 				break;
-			if ((o->signals && !(o->signals & (1u << rec.signal))) ||
-			    (o->service && !service_matches(&svc, rec.resource, o->service)) ||
+			int svc_match = o->service ? service_matches(&svc, rec.resource, o->service) : 1;
+			if (svc_match < 0) {
+				rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
+				break;
+			}
+			if ((o->signals && !(o->signals & (1u << rec.signal))) || !svc_match ||
 			    (o->shards > 1 && fd_replay_shard_of(&rec, o->shards) != o->shard)) {
 				st->filtered++;
 				continue;
@@ -172,22 +187,36 @@ int fd_replay_run(struct fd_recording_reader *r, struct fd_sink **sinks, size_t 
 				rc = out_of_range(err, rec.time_ns);
 				break;
 			}
-			if (fd_pacer_wait(&st->pacer, out.time_ns, o->stop) < 0) {
-				st->stopped = true;
+			if (o->scale && !scale &&
+			    (rc = fd_scale_create(o->scale, out.time_ns, &scale, err)) < 0)
 				break;
-			}
 			int wrc = 0;
-			for (size_t i = 0; i < n_sinks && wrc == 0; i++)
-				wrc = fd_sink_write(sinks[i], &out, err);
+			for (unsigned k = 0; k < copies && wrc == 0; k++) {
+				struct fd_record c = out;
+				if (scale && (wrc = fd_scale_copy(scale, &out, k, &c, err)) < 0)
+					break;
+				if (fd_pacer_wait(&st->pacer, c.time_ns, o->stop) < 0) {
+					st->stopped = true;
+					break;
+				}
+				for (size_t i = 0; i < n_sinks && wrc == 0; i++)
+					wrc = fd_sink_write(sinks[i], &c, err);
+				if (wrc == 0) {
+					st->records[rec.signal]++;
+					st->bytes[rec.signal] += rec.payload_len;
+					sent++;
+					sent_bytes += rec.payload_len;
+				}
+			}
 			if (wrc < 0) {
 				rc = wrc;
 				break;
 			}
-			st->records[rec.signal]++;
-			st->bytes[rec.signal] += rec.payload_len;
-			sent++;
-			sent_bytes += rec.payload_len;
-			if (o->progress && (sent & 1023) == 0) {
+			if (st->stopped)
+				break;
+			/* paced, records may be seconds apart: look at the clock
+			 * every record; at full speed, every 1024 */
+			if (o->progress && (paced || (sent & 1023) == 0)) {
 				int64_t t = st->pacer.clock->now(st->pacer.clock->ctx);
 				if (t - last_progress > 500000000) {
 					last_progress = t;
@@ -202,6 +231,7 @@ int fd_replay_run(struct fd_recording_reader *r, struct fd_sink **sinks, size_t 
 	}
 	for (size_t i = 0; i < n_sinks && rc == 0; i++)
 		rc = fd_sink_flush(sinks[i], err);
+	fd_scale_destroy(scale);
 	free(buf);
 	free(svc.match);
 	return rc < 0 ? rc : 0;

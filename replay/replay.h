@@ -17,6 +17,7 @@
 
 #include "common/error.h"
 #include "replay/pace.h"
+#include "replay/scale.h"
 #include "recording/reader.h"
 #include "sinks/sink.h"
 
@@ -40,7 +41,10 @@ struct fd_replay_options {
 	const char *service;   /* only this service.name; NULL = all */
 	unsigned shard, shards; /* shards 0 or 1 = no sharding */
 	const struct fd_clock *clock; /* NULL = fd_clock_monotonic */
-	volatile int *stop;    /* set (e.g. by SIGINT) to stop reading */
+	/* Send every record as copies of the system, with churn (scale.h);
+	 * NULL = as it is. --rate counts the copies. */
+	const struct fd_scale_options *scale;
+	volatile sig_atomic_t *stop;    /* set (e.g. by SIGINT) to stop reading */
 	/* Called about twice a second when set: position and lateness. */
 	void (*progress)(void *ctx, const struct fd_pacer *p, int64_t record_time,
 			 uint64_t records, uint64_t bytes);
@@ -55,6 +59,8 @@ struct fd_replay_stats {
 	int64_t shift;          /* rebase of the first loop, ns */
 	int64_t length;         /* shift between loops, ns */
 	bool stopped;           /* stopped by *stop */
+	bool read_error;        /* the run failed on the recording (a corrupt block):
+				 * the records before it went to the sinks */
 	struct fd_pacer pacer;  /* lateness */
 };
 
@@ -64,7 +70,8 @@ unsigned fd_replay_shard_of(const struct fd_record *rec, unsigned n);
 
 /* Runs the replay. The sinks are written and flushed but not closed (the
  * caller closes them, so it can report delivery per sink). Errors: the
- * reader's (FD_EINPUT for a corrupt recording), a sink's. */
+ * reader's (FD_EINPUT for a corrupt recording; st->read_error is then set,
+ * and closing the sinks keeps what came before), a sink's. */
 int fd_replay_run(struct fd_recording_reader *r, struct fd_sink **sinks, size_t n_sinks,
 		  const struct fd_replay_options *o, struct fd_replay_stats *st,
 		  struct fd_error *err);

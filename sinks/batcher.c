@@ -22,6 +22,7 @@ struct lane {
 	struct keyed *keys;         /* one per held record */
 	size_t n_keys, cap_keys;
 	size_t hold_wire;           /* held payload bytes, with their field prefixes */
+	size_t open_bytes, hold_bytes; /* payload bytes in open and in hold */
 };
 
 struct fd_batcher {
@@ -30,6 +31,7 @@ struct fd_batcher {
 	void *ctx;
 	struct lane lane[FD_SIGNAL_COUNT];
 	struct fd_otlp_batch *out; /* a request of one key, cut from a hold */
+	_Atomic int64_t *queued;   /* NULL: not published */
 };
 
 int fd_batcher_option(struct fd_batcher_limits *l, const char *uri, const char *key,
@@ -62,6 +64,22 @@ int fd_batcher_option(struct fd_batcher_limits *l, const char *uri, const char *
 	return 1;
 bad:
 	return fd_error_set(err, FD_EINPUT, "sink '%s': option '%s': '%s': %s", uri, key, val, why);
+}
+
+static void publish(struct fd_batcher *b)
+{
+	if (!b->queued)
+		return;
+	size_t n = 0;
+	for (int i = 0; i < FD_SIGNAL_COUNT; i++)
+		n += b->lane[i].open_bytes + b->lane[i].hold_bytes;
+	atomic_store_explicit(b->queued, (int64_t)n, memory_order_relaxed);
+}
+
+void fd_batcher_publish(struct fd_batcher *b, _Atomic int64_t *queued)
+{
+	b->queued = queued;
+	publish(b);
 }
 
 struct fd_batcher *fd_batcher_create(const struct fd_batcher_limits *limits,
@@ -134,6 +152,8 @@ static int send_open(struct fd_batcher *b, enum fd_signal sig, struct fd_error *
 		return 0;
 	int rc = send(b, sig, open, NULL, 0, err);
 	fd_otlp_batch_reset(open);
+	b->lane[sig].open_bytes = 0;
+	publish(b);
 	return rc;
 }
 
@@ -184,6 +204,8 @@ static int send_hold(struct fd_batcher *b, enum fd_signal sig, struct fd_error *
 	fd_otlp_batch_reset(ln->hold);
 	ln->n_keys = 0;
 	ln->hold_wire = 0;
+	ln->hold_bytes = 0;
+	publish(b);
 	return rc;
 }
 
@@ -218,6 +240,8 @@ static int add_keyed(struct fd_batcher *b, const struct fd_record *rec, const ui
 	memcpy(k->key, key, k->keylen);
 	k->idx = ln->n_keys++;
 	ln->hold_wire += field_len(rec->payload_len);
+	ln->hold_bytes += rec->payload_len;
+	publish(b);
 	if (ln->n_keys >= b->l.records || ln->hold_wire >= b->l.bytes)
 		return send_hold(b, rec->signal, err);
 	return 0;
@@ -241,6 +265,8 @@ int fd_batcher_add(struct fd_batcher *b, const struct fd_record *rec, const uint
 		return rc;
 	if (fd_otlp_batch_add(*open, rec) < 0)
 		return oom(err);
+	b->lane[rec->signal].open_bytes += rec->payload_len;
+	publish(b);
 	if (fd_otlp_batch_count(*open) >= b->l.records)
 		return send_open(b, rec->signal, err);
 	return 0;

@@ -23,6 +23,7 @@
 #ifndef FD_SINK_BATCHER_H
 #define FD_SINK_BATCHER_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -62,6 +63,9 @@ void fd_batcher_destroy(struct fd_batcher *b); /* accepts NULL */
 int fd_batcher_add(struct fd_batcher *b, const struct fd_record *rec, const uint8_t *key,
 		   size_t keylen, struct fd_error *err);
 
+/* Keeps *queued equal to the payload bytes held, not yet emitted (a sink's
+ * live queued_bytes); NULL stops it. */
+void fd_batcher_publish(struct fd_batcher *b, _Atomic int64_t *queued);
 /* Emits everything pending, oldest request first. */
 int fd_batcher_flush(struct fd_batcher *b, struct fd_error *err);
 

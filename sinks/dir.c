@@ -42,7 +42,9 @@
  * larger only when one record alone is), when the next record's time is more than batch_window
  * (default 1s) after the request's oldest, on flush and on close.
  *
- * Files are written as NAME.tmp-XXXXXX and renamed into place by close;
+ * Files are written as NAME.tmp-XXXXXX and renamed into place by close
+ * (common/outfile.h: the umask's mode, fsync of file and directory; every
+ * file is synced before any is renamed);
  * destroy without close removes them, so a failed run leaves no partial
  * output. A signal without records gets no file.
  */
@@ -53,8 +55,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/outfile.h"
 #include "sinks/ecs.h"
 #include "otlp/batch.h"
+#include "common/monotime.h"
 #include "sinks/batcher.h"
 #include "otlp/json.h"
 #include "sinks/files.h"
@@ -83,18 +87,14 @@ static const struct {
 #define BULK_NAMESPACE "default"
 #define BULK_BATCH_BYTES 5000000
 
-/* A file written and closed, waiting for close to rename it into place
- * (format=bulk writes several per signal). */
-struct done_file {
-	char *tmp, *final;
-};
-
 struct output {
-	FILE *f;
-	char *tmp, *final; /* dir: only; tmp is NULL once renamed */
-	uint64_t bytes;    /* in the file being written */
-	unsigned seq;      /* numbered files: the current one's number */
-	struct done_file *done;
+	FILE *f;                /* file.f, or stdout */
+	struct fd_outfile file; /* dir: only: the file being written */
+	uint64_t bytes;         /* in the file being written */
+	unsigned seq;           /* numbered files: the current one's number */
+	/* format=bulk writes several files per signal: those written and
+	 * closed, waiting for close to rename them into place */
+	struct fd_outfile *done;
 	size_t n_done;
 };
 
@@ -244,36 +244,19 @@ static FILE *output(struct files_sink *s, enum fd_signal sig, struct fd_error *e
 		snprintf(name, sizeof(name), "logs.bulk.%06u.ndjson", o->seq);
 	else
 		snprintf(name, sizeof(name), "%s", formats[s->format].file[sig]);
-	o->final = join(s->dir, "/", name);
-	o->bytes = 0;
-	o->tmp = o->final ? join(o->final, ".tmp-XXXXXX", "") : NULL;
-	if (!o->tmp) {
+	char *path = join(s->dir, "/", name);
+	if (!path) {
 		fd_error_set(err, FD_ERUNTIME, "out of memory");
 		return NULL;
 	}
-	int fd = mkstemp(o->tmp);
-	if (fd < 0) {
-		fd_error_set(err, FD_ERUNTIME, "sink '%s': cannot create %s: %s", s->base.uri, o->tmp,
-			     strerror(errno));
-		free(o->tmp);
-		o->tmp = NULL;
+	o->bytes = 0;
+	int rc = fd_outfile_init(&o->file, path, err);
+	free(path);
+	if (rc < 0) {
+		fd_error_prefix(err, "sink '%s'", s->base.uri);
 		return NULL;
 	}
-	/* mkstemp makes the file private (0600); the output is meant to be
-	 * read by other tools and users, like any file we write. */
-	(void)fchmod(fd, 0644);
-	o->f = fdopen(fd, "wb");
-	/* lines are small: write in large pieces */
-	if (o->f)
-		setvbuf(o->f, NULL, _IOFBF, 1 << 20);
-	if (!o->f) {
-		fd_error_set(err, FD_ERUNTIME, "sink '%s': %s: %s", s->base.uri, o->tmp,
-			     strerror(errno));
-		close(fd);
-		unlink(o->tmp);
-		free(o->tmp);
-		o->tmp = NULL;
-	}
+	o->f = o->file.f;
 	return o->f;
 }
 
@@ -285,7 +268,7 @@ static int put_bytes(struct files_sink *s, enum fd_signal sig, const void *p, si
 		return -err->code;
 	if (n && fwrite(p, 1, n, f) != n)
 		return fd_error_set(err, FD_ERUNTIME, "sink '%s': writing %s: %s", s->base.uri,
-				    s->dir ? s->out[sig].tmp : "standard output", strerror(errno));
+				    s->dir ? s->out[sig].file.path : "standard output", strerror(errno));
 	s->out[sig].bytes += n;
 	return 0;
 }
@@ -297,17 +280,15 @@ static int rotate(struct files_sink *s, enum fd_signal sig, size_t next, struct 
 	struct output *o = &s->out[sig];
 	if (s->format != F_BULK || !s->dir || !o->f || !o->bytes || o->bytes + next <= s->batch_bytes)
 		return 0;
-	struct done_file *d = realloc(o->done, (o->n_done + 1) * sizeof(*d));
+	struct fd_outfile *d = realloc(o->done, (o->n_done + 1) * sizeof(*d));
 	if (!d)
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	o->done = d;
-	d[o->n_done++] = (struct done_file){o->tmp, o->final};
-	o->tmp = o->final = NULL;
-	FILE *f = o->f;
+	d[o->n_done] = o->file; /* it moves to the list */
+	o->file = (struct fd_outfile){0};
 	o->f = NULL;
-	if (fclose(f) != 0)
-		return fd_error_set(err, FD_ERUNTIME, "sink '%s': writing %s: %s", s->base.uri,
-				    d[o->n_done - 1].tmp, strerror(errno));
+	if (fd_outfile_close(&d[o->n_done++], err) < 0)
+		return fd_error_prefix(err, "sink '%s'", s->base.uri);
 	return 0;
 }
 
@@ -319,6 +300,7 @@ static int emit_request(void *ctx, enum fd_signal sig, const struct fd_otlp_batc
 {
 	(void)key, (void)keylen;
 	struct files_sink *s = ctx;
+	int64_t t0 = fd_mono_ns();
 	if (fd_otlp_batch_encode(b, &s->pb) < 0)
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	int rc;
@@ -345,6 +327,9 @@ static int emit_request(void *ctx, enum fd_signal sig, const struct fd_otlp_batc
 		if (rc == 0)
 			rc = put_bytes(s, sig, s->line.buf, s->line.len, err);
 	}
+	/* a file's "send" is encoding and writing one request */
+	if (rc == 0)
+		fd_sink_live_send(&s->base, fd_mono_ns() - t0);
 	return rc;
 }
 
@@ -453,28 +438,19 @@ static int files_close(struct fd_sink *sink, struct fd_error *err)
 	int rc = files_flush(sink, err);
 	if (rc < 0)
 		return rc;
-	for (int i = 0; i < FD_SIGNAL_COUNT && s->dir; i++) {
+	for (int i = 0; s->dir && i < FD_SIGNAL_COUNT; i++) {
+		s->out[i].f = NULL;
+		if (fd_outfile_close(&s->out[i].file, err) < 0)
+			return fd_error_prefix(err, "sink '%s'", sink->uri);
+	}
+	/* every file is on disk: only now does any of them take its name */
+	for (int i = 0; s->dir && i < FD_SIGNAL_COUNT; i++) {
 		struct output *o = &s->out[i];
-		for (size_t k = 0; k < o->n_done; k++) {
-			if (!o->done[k].tmp)
-				continue;
-			if (rename(o->done[k].tmp, o->done[k].final) < 0)
-				return fd_error_set(err, FD_ERUNTIME, "sink '%s': writing %s: %s",
-						    sink->uri, o->done[k].final, strerror(errno));
-			free(o->done[k].tmp);
-			o->done[k].tmp = NULL;
-		}
-		if (!o->f)
-			continue;
-		int e = fclose(o->f) != 0 ? errno : 0;
-		o->f = NULL;
-		if (e == 0 && rename(o->tmp, o->final) < 0)
-			e = errno;
-		if (e)
-			return fd_error_set(err, FD_ERUNTIME, "sink '%s': writing %s: %s", sink->uri,
-					    o->final, strerror(e));
-		free(o->tmp);
-		o->tmp = NULL;
+		for (size_t k = 0; k < o->n_done; k++)
+			if (o->done[k].tmp && fd_outfile_commit(&o->done[k], err) < 0)
+				return fd_error_prefix(err, "sink '%s'", sink->uri);
+		if (o->file.tmp && fd_outfile_commit(&o->file, err) < 0)
+			return fd_error_prefix(err, "sink '%s'", sink->uri);
 	}
 	report_skipped(s);
 	return 0;
@@ -485,18 +461,10 @@ static void files_destroy(struct fd_sink *sink)
 	struct files_sink *s = (struct files_sink *)sink;
 	for (int i = 0; i < FD_SIGNAL_COUNT; i++) {
 		struct output *o = &s->out[i];
-		if (s->dir && o->f)
-			fclose(o->f);
-		if (o->tmp)
-			unlink(o->tmp); /* not committed: no partial output */
-		free(o->tmp);
-		free(o->final);
-		for (size_t k = 0; k < o->n_done; k++) {
-			if (o->done[k].tmp)
-				unlink(o->done[k].tmp);
-			free(o->done[k].tmp);
-			free(o->done[k].final);
-		}
+		/* not committed: no partial output */
+		fd_outfile_finish(&o->file);
+		for (size_t k = 0; k < o->n_done; k++)
+			fd_outfile_finish(&o->done[k]);
 		free(o->done);
 	}
 	fd_batcher_destroy(s->batcher);
@@ -565,6 +533,8 @@ int fd_files_sink_open(const char *uri, const char *dir, const char *format, con
 		struct fd_batcher_limits l = {s->batch_records, s->batch_bytes, s->batch_window};
 		if (!(s->batcher = fd_batcher_create(&l, emit_request, s)))
 			rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
+		else
+			fd_batcher_publish(s->batcher, &s->base.live.queued_bytes);
 	}
 	if (rc == 0 && dir) {
 		s->dir = strdup(dir);

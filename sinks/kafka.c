@@ -71,6 +71,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <librdkafka/rdkafka.h>
 
 #include "common/suggest.h"
@@ -151,7 +152,9 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 	(void)rk;
 	struct kafka_sink *s = opaque;
 	uint64_t records = (uintptr_t)m->_private >> 2;
+	fd_sink_live_add(&s->base.live.inflight_bytes, -(int64_t)m->len);
 	if (m->err) {
+		atomic_fetch_add_explicit(&s->base.live.errors, 1, memory_order_relaxed);
 		s->stats.failed++;
 		s->stats.failed_records += records;
 		if (!s->first_error[0])
@@ -161,6 +164,10 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 	} else {
 		s->stats.delivered++;
 		s->stats.delivered_records += records;
+		/* produce() to acknowledgement, measured by librdkafka (µs) */
+		int64_t us = rd_kafka_message_latency(m);
+		if (us >= 0)
+			fd_sink_live_send(&s->base, us * 1000);
 	}
 	/* The payload was handed over with RD_KAFKA_MSG_F_FREE: librdkafka
 	 * frees it after this callback returns. */
@@ -175,6 +182,29 @@ static void on_error(rd_kafka_t *rk, int code, const char *reason, void *opaque)
 	struct kafka_sink *s = opaque;
 	snprintf(s->last_broker_error, sizeof(s->last_broker_error), "%s", reason);
 	fd_kafka_redact(s->last_broker_error, &s->props);
+}
+
+/* librdkafka's statistics JSON: the Produce retries of every broker. A
+ * broker that goes away takes its count with it, so the total never goes
+ * back (a Prometheus counter must not). */
+static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+	(void)rk;
+	struct kafka_sink *s = opaque;
+	json_t *root = json_loadb(json, len, 0, NULL);
+	json_t *brokers = root ? json_object_get(root, "brokers") : NULL;
+	const char *name;
+	json_t *b;
+	uint64_t sum = 0;
+	json_object_foreach(brokers, name, b) {
+		json_int_t n = json_integer_value(json_object_get(b, "txretries"));
+		if (n > 0)
+			sum += (uint64_t)n;
+	}
+	json_decref(root);
+	if (sum > atomic_load_explicit(&s->base.live.retries, memory_order_relaxed))
+		atomic_store_explicit(&s->base.live.retries, sum, memory_order_relaxed);
+	return 0; /* librdkafka frees json */
 }
 
 /* ---- options ---- */
@@ -382,6 +412,7 @@ static int produce(struct kafka_sink *s, enum fd_signal sig, uint8_t *payload, s
 		rd_kafka_poll(s->rk, 100);
 	}
 	if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		fd_sink_live_add(&s->base.live.inflight_bytes, (int64_t)len);
 		rd_kafka_poll(s->rk, 0); /* serve delivery reports as we go */
 		return 0;
 	}
@@ -394,6 +425,7 @@ static int produce(struct kafka_sink *s, enum fd_signal sig, uint8_t *payload, s
 	}
 	/* e.g. MSG_SIZE_TOO_LARGE: this message is lost, the stream goes on
 	 * and close reports it with the others. */
+	atomic_fetch_add_explicit(&s->base.live.errors, 1, memory_order_relaxed);
 	s->stats.failed++;
 	s->stats.failed_records += records;
 	if (!s->first_error[0])
@@ -669,6 +701,12 @@ static int kafka_open(const char *uri, const char *rest, const struct fd_sink_co
 		 s->batch_bytes + 1024 > 1000000 ? s->batch_bytes + 1024 : (size_t)1000000);
 	if ((rc = fd_kafka_conf_set(conf, "message.max.bytes", num, err)) < 0)
 		goto fail;
+	/* live statistics: librdkafka's own, once a second, for the retries */
+	if (ctx->live_stats) {
+		if ((rc = fd_kafka_conf_set(conf, "statistics.interval.ms", "1000", err)) < 0)
+			goto fail;
+		rd_kafka_conf_set_stats_cb(conf, on_stats);
+	}
 	/* The mock keeps 5 MiB per partition: spreading unkeyed messages over
 	 * every partition (instead of librdkafka's sticky batches) keeps the
 	 * most for a consumer attaching after the replay. */
@@ -701,6 +739,7 @@ static int kafka_open(const char *uri, const char *rest, const struct fd_sink_co
 		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
 		goto fail;
 	}
+	fd_batcher_publish(s->batcher, &s->base.live.queued_bytes);
 	if (embedded) {
 		if ((rc = fd_kafka_embedded_start((const char *const *)s->topic, FD_SIGNAL_COUNT,
 						  s->partitions, s->notice, s->notice_ctx,

@@ -28,7 +28,8 @@
  * seconds with millisecond decimals, as OpenMetrics specifies (promtool
  * would read milliseconds as seconds and still exit 0).
  *
- * The file is written as metrics.om.tmp-XXXXXX and renamed by close; no
+ * The file is written as metrics.om.tmp-XXXXXX and renamed by close
+ * (common/outfile.h: the umask's mode, fsync of file and directory); no
  * partial output on failure.
  */
 #include <errno.h>
@@ -39,6 +40,7 @@
 #include <unistd.h>
 
 #include "common/grow.h"
+#include "common/outfile.h"
 #include "stream/intern.h"
 #include "common/json.h"
 #include "sinks/prom_series.h"
@@ -84,8 +86,8 @@ struct run {
 struct om_sink {
 	struct fd_sink base;
 	char *dir; /* NULL: standard output */
-	char *tmp, *final;
-	FILE *out;
+	struct fd_outfile file; /* dir/metrics.om, dir: only */
+	FILE *out;              /* file.f or stdout */
 	struct fd_prom_conv *conv;
 
 	struct family *fam;
@@ -519,27 +521,16 @@ static int open_output(struct om_sink *o, struct fd_error *err)
 		o->out = stdout;
 		return 0;
 	}
-	size_t n = strlen(o->dir) + sizeof("/" OM_FILE ".tmp-XXXXXX");
-	o->final = malloc(n);
-	o->tmp = malloc(n);
-	if (!o->final || !o->tmp)
+	size_t n = strlen(o->dir) + sizeof("/" OM_FILE);
+	char *path = malloc(n);
+	if (!path)
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
-	snprintf(o->final, n, "%s/" OM_FILE, o->dir);
-	snprintf(o->tmp, n, "%s/" OM_FILE ".tmp-XXXXXX", o->dir);
-	int fd = mkstemp(o->tmp);
-	if (fd < 0) {
-		int e = errno;
-		free(o->tmp);
-		o->tmp = NULL;
-		return fd_error_set(err, FD_ERUNTIME, "sink '%s': cannot create a file in %s: %s",
-				    o->base.uri, o->dir, strerror(e));
-	}
-	(void)fchmod(fd, 0644); /* mkstemp's 0600 would hide it from other tools */
-	if (!(o->out = fdopen(fd, "wb"))) {
-		close(fd);
-		return fd_error_set(err, FD_ERUNTIME, "sink '%s': %s: %s", o->base.uri, o->tmp,
-				    strerror(errno));
-	}
+	snprintf(path, n, "%s/" OM_FILE, o->dir);
+	int rc = fd_outfile_init(&o->file, path, err);
+	free(path);
+	if (rc < 0)
+		return fd_error_prefix(err, "sink '%s'", o->base.uri);
+	o->out = o->file.f;
 	return 0;
 }
 
@@ -579,20 +570,14 @@ static int om_close(struct fd_sink *sink, struct fd_error *err)
 	}
 	if (rc == 0) {
 		fputs("# EOF\n", o->out);
-		int e = 0;
 		if (o->dir) {
-			e = fclose(o->out) != 0 ? errno : 0;
 			o->out = NULL;
-			if (e == 0 && rename(o->tmp, o->final) < 0)
-				e = errno;
+			if (fd_outfile_commit(&o->file, err) < 0)
+				return fd_error_prefix(err, "sink '%s'", sink->uri);
 		} else if (fflush(o->out) != 0 || ferror(o->out)) {
-			e = errno;
+			return fd_error_set(err, FD_ERUNTIME, "sink '%s': writing standard output: %s",
+					    sink->uri, strerror(errno ? errno : EIO));
 		}
-		if (e)
-			return fd_error_set(err, FD_ERUNTIME, "sink '%s': writing %s: %s", sink->uri,
-					    o->dir ? o->final : "standard output", strerror(e));
-		free(o->tmp);
-		o->tmp = NULL;
 		report_skipped(o);
 	}
 	return rc;
@@ -601,10 +586,7 @@ static int om_close(struct fd_sink *sink, struct fd_error *err)
 static void om_destroy(struct fd_sink *sink)
 {
 	struct om_sink *o = (struct om_sink *)sink;
-	if (o->dir && o->out)
-		fclose(o->out);
-	if (o->tmp)
-		unlink(o->tmp); /* not committed: no partial output */
+	fd_outfile_finish(&o->file); /* not committed: no partial output */
 	if (o->spill >= 0)
 		close(o->spill);
 	for (size_t i = 0; i < o->n_fam; i++) {
@@ -622,8 +604,6 @@ static void om_destroy(struct fd_sink *sink)
 	free(o->runs);
 	free(o->text);
 	fd_prom_conv_destroy(o->conv);
-	free(o->tmp);
-	free(o->final);
 	free(o->dir);
 	free(o);
 }

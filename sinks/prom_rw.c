@@ -266,12 +266,18 @@ static int send_batch(struct rw_sink *r, struct fd_error *err)
 	for (long attempt = 0;; attempt++) {
 		r->body_len = 0;
 		r->body[0] = '\0';
+		if (attempt)
+			atomic_fetch_add_explicit(&r->base.live.retries, 1, memory_order_relaxed);
+		fd_sink_live_add(&r->base.live.inflight_bytes, (int64_t)clen);
+		int64_t t0 = mono_ns();
 		CURLcode cc = curl_easy_perform(r->curl);
+		fd_sink_live_add(&r->base.live.inflight_bytes, -(int64_t)clen);
 		long status = 0;
 		char why[700];
 		if (cc == CURLE_OK) {
 			curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &status);
 			if (status >= 200 && status < 300) {
+				fd_sink_live_send(&r->base, mono_ns() - t0);
 				r->sent += r->n_batch;
 				r->requests++;
 				r->bytes += clen;
@@ -283,17 +289,22 @@ static int send_batch(struct rw_sink *r, struct fd_error *err)
 					snprintf(r->first_drop, sizeof(r->first_drop), "%s", why);
 				r->dropped += r->n_batch;
 				r->requests++;
+				atomic_fetch_add_explicit(&r->base.live.errors, 1, memory_order_relaxed);
 				break;
 			}
-			if (status < 500 && status != 429)
+			if (status < 500 && status != 429) {
+				atomic_fetch_add_explicit(&r->base.live.errors, 1, memory_order_relaxed);
 				return fd_error_set(err, FD_ERUNTIME, "sink '%s': %s rejected the request: %s",
 						    r->base.uri, r->url_shown, why);
+			}
 		} else {
 			snprintf(why, sizeof(why), "%s", curl_easy_strerror(cc));
 		}
-		if (attempt >= r->retries)
+		if (attempt >= r->retries) {
+			atomic_fetch_add_explicit(&r->base.live.errors, 1, memory_order_relaxed);
 			return fd_error_set(err, FD_ERUNTIME, "sink '%s': %s: %s (gave up after %ld attempts)",
 					    r->base.uri, r->url_shown, why, attempt + 1);
+		}
 		sleep_ns(backoff);
 		backoff = backoff * 2 > 5000000000 ? 5000000000 : backoff * 2;
 	}

@@ -18,11 +18,11 @@
  * died. Stream time, not wall time, so that the rule holds at any --speed.
  *
  * The HTTP server is libmicrohttpd with its own thread; the table of
- * series is shared with it under a mutex. close keeps serving for the
- * context's linger_ns (--linger), then stops the server.
+ * series is shared with it under a mutex. The server keeps serving the
+ * last values after close, until destroy: a CLI that wants the endpoint up
+ * after the run (replay --linger) waits between the two.
  */
 #include <arpa/inet.h>
-#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -30,9 +30,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/grow.h"
+#include "common/listen_addr.h"
 #include "stream/intern.h"
 #include "common/json.h"
 #include "sinks/prom_series.h"
@@ -57,7 +57,7 @@ struct series {
 
 struct scrape_sink {
 	struct fd_sink base;
-	int64_t stale_ns, linger_ns;
+	int64_t stale_ns;
 	struct MHD_Daemon *httpd;
 	uint16_t port;
 
@@ -245,17 +245,11 @@ static void stop(struct scrape_sink *s)
 	s->httpd = NULL;
 }
 
+/* Nothing to commit: the page is always current. */
 static int scrape_close(struct fd_sink *sink, struct fd_error *err)
 {
+	(void)sink;
 	(void)err;
-	struct scrape_sink *s = (struct scrape_sink *)sink;
-	if (s->linger_ns > 0) {
-		struct timespec ts = {(time_t)(s->linger_ns / 1000000000),
-				      (long)(s->linger_ns % 1000000000)};
-		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-			;
-	}
-	stop(s);
 	return 0;
 }
 
@@ -312,40 +306,9 @@ static int parse(struct scrape_sink *s, const char *uri, const char *rest, struc
 {
 	const char *q = strchr(rest, '?');
 	size_t n = q ? (size_t)(q - rest) : strlen(rest);
-	const char *colon = NULL;
-	for (size_t i = 0; i < n; i++)
-		if (rest[i] == ':')
-			colon = rest + i;
-	if (!colon || colon + 1 == rest + n)
-		return fd_error_set(err, FD_EINPUT,
-				    "sink '%s': scrape: needs [HOST]:PORT, e.g. scrape::9464 or "
-				    "scrape:127.0.0.1:9464",
-				    uri);
-	char host[64], port[16];
-	size_t hn = (size_t)(colon - rest), pn = n - hn - 1;
-	const char *why = NULL;
-	long long p;
-	if (hn >= sizeof(host) || pn >= sizeof(port))
-		return fd_error_set(err, FD_EINPUT, "sink '%s': scrape: '%.*s' is not HOST:PORT", uri,
-				    (int)n, rest);
-	memcpy(host, rest, hn);
-	host[hn] = '\0';
-	memcpy(port, colon + 1, pn);
-	port[pn] = '\0';
-	if (fd_units_integer(port, 0, 65535, &p, &why) < 0)
-		return fd_error_set(err, FD_EINPUT, "sink '%s': port '%s': %s", uri, port, why);
-	memset(sa, 0, sizeof(*sa));
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons((uint16_t)p);
-	if (hn == 0)
-		sa->sin_addr.s_addr = htonl(INADDR_ANY);
-	else if (strcmp(host, "localhost") == 0)
-		sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	else if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
-		return fd_error_set(err, FD_EINPUT,
-				    "sink '%s': host '%s' is not an IPv4 address (or localhost; leave "
-				    "it empty for every interface)",
-				    uri, host);
+	char why[160];
+	if (fd_listen_addr_parse(rest, n, sa, why, sizeof(why)) < 0)
+		return fd_error_set(err, FD_EINPUT, "sink '%s': scrape: %s", uri, why);
 	bool seen[1] = {false};
 	return fd_sink_options(uri, q ? q + 1 : NULL, option_names, 1, seen, NULL, on_option, s, ctx,
 			       err);
@@ -362,7 +325,6 @@ static int scrape_open(const char *uri, const char *rest, const struct fd_sink_c
 	}
 	pthread_mutex_init(&s->lock, NULL);
 	s->stale_ns = 60000000000;
-	s->linger_ns = ctx ? ctx->linger_ns : 0;
 	s->now_ns = INT64_MIN;
 	struct sockaddr_in sa;
 	int rc = parse(s, uri, rest, &sa, ctx, err);

@@ -19,6 +19,7 @@
 #ifndef FD_SINK_H
 #define FD_SINK_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -49,15 +50,38 @@ struct fd_sink_impl {
 	void (*report)(struct fd_sink *sink, char *buf, size_t n);
 };
 
+/* Atomic because live statistics (--stats, --self-metrics) read them from
+ * another thread while the writing thread counts; the writer adds with a
+ * relaxed load and store, which costs what a plain increment does. */
 struct fd_sink_stats {
-	uint64_t records[FD_SIGNAL_COUNT];
-	uint64_t bytes[FD_SIGNAL_COUNT]; /* payload bytes handed to the sink */
+	_Atomic uint64_t records[FD_SIGNAL_COUNT];
+	_Atomic uint64_t bytes[FD_SIGNAL_COUNT]; /* payload bytes handed to the sink */
+};
+
+/* Send durations are counted in buckets whose upper bounds (seconds, a
+ * Prometheus histogram's `le`) are fd_sink_latency_bounds; the last bucket
+ * is +Inf. */
+#define FD_SINK_LATENCY_BUCKETS 19
+extern const double fd_sink_latency_bounds[FD_SINK_LATENCY_BUCKETS - 1];
+
+/* What a sink is doing now, for live statistics. The sink module updates
+ * it from whichever of its threads knows (a Kafka delivery report, an HTTP
+ * sender thread); the statistics read it at any time. A sink that never
+ * calls fd_sink_live_send has no send latency (a recording file). */
+struct fd_sink_live {
+	_Atomic uint64_t latency[FD_SINK_LATENCY_BUCKETS]; /* completed sends by duration */
+	_Atomic uint64_t latency_sum_ns;
+	_Atomic uint64_t retries;       /* sends tried again */
+	_Atomic uint64_t errors;        /* sends (messages, requests) lost for good */
+	_Atomic int64_t inflight_bytes; /* handed to the transport, not acknowledged */
+	_Atomic int64_t queued_bytes;   /* held in the sink, not handed on yet */
 };
 
 struct fd_sink {
 	const struct fd_sink_impl *impl;
 	char *uri; /* as given, secrets redacted: for messages; owned */
 	struct fd_sink_stats stats;
+	struct fd_sink_live live;
 	struct fd_error sticky; /* first failure; code 0 while healthy */
 	bool closed;
 };
@@ -74,14 +98,20 @@ struct fd_sink_context {
 	 * In command-line order; borrowed. */
 	const char *const *options;
 	size_t n_options;
-	/* kafka://embedded and scrape:: keep serving this long after close,
-	 * so that consumers can attach; 0 = stop at close. */
+	/* kafka://embedded: keep the broker up this long in destroy after a
+	 * close; 0 = shut down at once. firedrill's CLI leaves it 0 and waits
+	 * itself between close and destroy (replay --linger), where a signal
+	 * ends the wait. */
 	int64_t linger_ns;
 	/* Where a sink reports what a user should know but is not an error
 	 * (the embedded broker's address, a retention warning). NULL = drop.
 	 * Called from the thread that calls the sink. */
 	void (*notice)(void *notice_ctx, const char *msg);
 	void *notice_ctx;
+	/* Live statistics are wanted: a sink may then measure what costs
+	 * something to measure (Kafka's retries come from librdkafka's
+	 * statistics, which are off otherwise). */
+	bool live_stats;
 };
 
 /* rest: the URI after "scheme:" (for kafka://, it starts with "//"). uri:
@@ -135,6 +165,23 @@ void fd_sink_report(struct fd_sink *sink, char *buf, size_t n);
 /* For sink modules: a formatted notice through notice (NULL: dropped). */
 void fd_sink_notice(void (*notice)(void *ctx, const char *msg), void *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* For sink modules: one completed send (a message acknowledged, a request
+ * answered, a file write) and how long it took. Any thread. */
+void fd_sink_live_send(struct fd_sink *sink, int64_t duration_ns);
+
+/* The q quantile (0..1) in seconds of n counts in latency buckets (a
+ * difference of two readings of fd_sink_live.latency), interpolated within
+ * its bucket as Prometheus's histogram_quantile does; -1 when n holds no
+ * count, INFINITY when it falls in the +Inf bucket. */
+double fd_sink_latency_quantile(const uint64_t n[FD_SINK_LATENCY_BUCKETS], double q);
+
+/* For sink modules: adds delta (may be negative) to a live gauge or
+ * counter. Any thread. */
+static inline void fd_sink_live_add(_Atomic int64_t *gauge, int64_t delta)
+{
+	atomic_fetch_add_explicit(gauge, delta, memory_order_relaxed);
+}
 
 /* For sink modules: set up the embedded base; uri as messages show it. On
  * failure (-1, out of memory) the base is still fit for fd_sink_destroy. */

@@ -16,6 +16,7 @@
 #ifndef FD_CAPTURE_H
 #define FD_CAPTURE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -47,7 +48,7 @@ struct fd_capture_options {
 	uint64_t max_records;  /* stop after this many records; 0: no limit */
 	int64_t duration_ns;   /* stop after this much wall-clock time; 0: none */
 	int64_t idle_ns;       /* stop when nothing arrives for this long; 0: never */
-	volatile int *stop;    /* set (by a signal handler) to stop cleanly; may be NULL */
+	volatile sig_atomic_t *stop;    /* set (by a signal handler) to stop cleanly; may be NULL */
 	const char *generator; /* RecordingHeader.generator ("firedrill 0.1.0") */
 	/* Each malformed message, as it is skipped; may be NULL. */
 	void (*malformed)(void *ctx, const char *where, const char *why);

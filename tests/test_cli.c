@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -600,6 +601,111 @@ static void test_inspect_corrupt(void **state)
 	free(p);
 }
 
+/* Records in the recording at path (every one, or fails the test). */
+static uint64_t count_records(const char *path)
+{
+	struct fd_recording_reader *r = NULL;
+	struct fd_error err = {0};
+	if (fd_recording_reader_open(path, &r, &err) < 0)
+		fail_msg("%s: %s", path, err.msg);
+	struct fd_record rec;
+	uint64_t n = 0;
+	int rc;
+	while ((rc = fd_recording_reader_next(r, &rec, &err)) > 0)
+		n++;
+	if (rc < 0)
+		fail_msg("%s: %s", path, err.msg);
+	fd_recording_reader_destroy(r);
+	return n;
+}
+
+/* issue 20 item 8: replay of a recording cut short warns as inspect does;
+ * replay of one with a damaged block keeps what the sinks were given
+ * before it (dir: and file: commit their files, as Kafka and stdout have
+ * sent theirs) and says what was lost, exit 2. */
+static void test_replay_damaged(void **state)
+{
+	struct fixture *f = *state;
+	size_t len;
+	uint8_t *p = load(f->good, &len);
+	struct blocks *b = malloc(sizeof(*b));
+	blocks_of(p, len, b);
+	assert_true(b->n > 8);
+	size_t k = 6;
+	while (b->type[k] != FDR_BLOCK_RECORDS)
+		k++;
+	uint64_t before = 0;
+	for (size_t i = 0; i < k; i++)
+		if (b->type[i] == FDR_BLOCK_RECORDS)
+			before += b->count[i];
+	char *path = tu_path(f->dir, "damaged.fdr");
+	char *out_dir = tu_path(f->dir, "out");
+	char *out_fdr = tu_path(f->dir, "out.fdr");
+	char to_dir[600], to_fdr[600], msg[256];
+	snprintf(to_dir, sizeof(to_dir), "dir:%s", out_dir);
+	snprintf(to_fdr, sizeof(to_fdr), "file:%s", out_fdr);
+
+	/* cut 30 bytes into block k */
+	assert_int_equal(tu_write_file(path, p, b->off[k] + 30), 0);
+	struct out o = run("replay", path, "--to", to_fdr, "--speed", "max", "--rebase", "none");
+	if (o.status != 0)
+		fail_msg("replay of a cut file: exit %d: %s", o.status, o.err);
+	snprintf(msg, sizeof(msg), "warning: %s is cut short at byte %llu", path,
+		 (unsigned long long)b->off[k]);
+	assert_has(o.err, msg, "replay cut short");
+	snprintf(msg, sizeof(msg), "replayed the %llu records before it", (unsigned long long)before);
+	assert_has(o.err, msg, "replay cut short");
+	assert_int_equal(count_records(out_fdr), before);
+	out_free(&o);
+	assert_int_equal(unlink(out_fdr), 0);
+
+	/* a flipped byte in block k, with blocks after it */
+	p[b->off[k] + FDR_BLOCK_HEADER_LEN + 10] ^= 0x01;
+	assert_int_equal(tu_write_file(path, p, len), 0);
+	o = run("replay", path, "--to", to_fdr, "--to", to_dir, "--speed", "max", "--rebase",
+		"none");
+	if (o.status != 2)
+		fail_msg("replay of a damaged file: exit %d, expected 2: %s", o.status, o.err);
+	snprintf(msg, sizeof(msg), "block %zu at byte offset %llu: data checksum mismatch", k,
+		 (unsigned long long)b->off[k]);
+	assert_has(o.err, msg, "replay damaged");
+	snprintf(msg, sizeof(msg), "the sinks kept the %llu records replayed before it",
+		 (unsigned long long)before);
+	assert_has(o.err, msg, "replay damaged");
+	snprintf(msg, sizeof(msg), "replayed %llu records", (unsigned long long)before);
+	assert_has(o.err, msg, "replay damaged");
+	assert_int_equal(count_records(out_fdr), before);
+	/* the three files under their names, no temporary ones */
+	assert_int_equal(tu_count_entries(out_dir, ""), 3);
+	const char *names[] = {"traces.jsonl", "metrics.jsonl", "logs.jsonl"};
+	for (int i = 0; i < 3; i++) {
+		char *q = tu_path(out_dir, names[i]);
+		assert_true(tu_exists(q));
+		free(q);
+	}
+	out_free(&o);
+
+	/* damaged before any record was sent: nothing is written */
+	tu_rmtree(out_dir);
+	assert_int_equal(unlink(out_fdr), 0);
+	p[b->off[k] + FDR_BLOCK_HEADER_LEN + 10] ^= 0x01;
+	size_t first = 0;
+	while (b->type[first] != FDR_BLOCK_RECORDS)
+		first++;
+	p[b->off[first] + FDR_BLOCK_HEADER_LEN + 10] ^= 0x01;
+	assert_int_equal(tu_write_file(path, p, len), 0);
+	o = run("replay", path, "--to", to_fdr, "--to", to_dir, "--speed", "max");
+	assert_int_equal(o.status, 2);
+	assert_false(tu_exists(out_fdr));
+	assert_int_equal(tu_count_entries(out_dir, ""), 0);
+	out_free(&o);
+	free(out_dir);
+	free(out_fdr);
+	free(path);
+	free(b);
+	free(p);
+}
+
 static void test_inspect_bad_files(void **state)
 {
 	struct fixture *f = *state;
@@ -630,6 +736,82 @@ static void test_inspect_bad_files(void **state)
 	free(missing);
 }
 
+/* generate and validate read a scenario file through one loader: the same
+ * message and status for a directory, and the same size cap (generate once
+ * had its own reader, which took a directory for an empty scenario). */
+static void test_scenario_bad_files(void **state)
+{
+	struct fixture *f = *state;
+	char *big = tu_path(f->dir, "big.yaml");
+	FILE *fp = fopen(big, "w");
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, 17L << 20, SEEK_SET), 0); /* sparse: 17 MiB of zeros */
+	assert_int_equal(fputc('\n', fp), '\n');
+	assert_int_equal(fclose(fp), 0);
+	char *out = tu_path(f->dir, "g.fdr");
+	static const struct {
+		const char *name;
+		int status;
+		const char *msg;
+	} cases[] = {
+		{"directory", 2, "Is a directory"},
+		{"big.yaml", 2, "too large for a scenario"},
+		/* a FIFO no program writes to: read at once, not waited on */
+		{"fifo.yaml", 2, "nothing to read (a FIFO or pipe that no program writes to)"},
+	};
+	char *fifo = tu_path(f->dir, "fifo.yaml");
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *path = strcmp(cases[i].name, "directory") ? tu_path(f->dir, cases[i].name)
+								 : strdup(f->dir);
+		struct out g = run("generate", path, "-o", out, "-q");
+		struct out v = run("validate", path);
+		if (g.status != cases[i].status || v.status != cases[i].status)
+			fail_msg("%s: generate exit %d, validate exit %d, expected %d; stderr:\n%s%s",
+				 cases[i].name, g.status, v.status, cases[i].status, g.err, v.err);
+		assert_has(g.err, cases[i].msg, "generate");
+		assert_has(v.err, cases[i].msg, "validate");
+		assert_false(tu_exists(out));
+		assert_int_equal(tu_count_entries(f->dir, "g.fdr"), 0);
+		out_free(&g);
+		out_free(&v);
+		free(path);
+	}
+	/* a missing file is the user's mistake, as for replay (exit 2) */
+	char *missing = tu_path(f->dir, "missing.yaml");
+	struct out v = run("validate", missing);
+	if (v.status != 2)
+		fail_msg("validate of a missing file: exit %d, expected 2: %s", v.status, v.err);
+	assert_has(v.err, "No such file or directory", "validate missing");
+	out_free(&v);
+	/* -o naming a directory is refused before anything is simulated */
+	struct out g = run("generate", "latency-after-release", "-o", f->dir, "-q");
+	if (g.status != 2)
+		fail_msg("generate -o DIR: exit %d, expected 2: %s", g.status, g.err);
+	assert_has(g.err, "it is a directory", "generate -o DIR");
+	out_free(&g);
+	/* a scenario under a directory we may not search: not "neither a
+	 * scenario file nor a built-in" (root may search anything) */
+	if (geteuid() != 0) {
+		char *locked = tu_path(f->dir, "locked");
+		char *inside = tu_path(locked, "s.yaml");
+		assert_int_equal(mkdir(locked, 0700), 0);
+		assert_int_equal(tu_write_file(inside, "x", 1), 0);
+		assert_int_equal(chmod(locked, 0), 0);
+		g = run("generate", inside, "-o", out, "-q");
+		chmod(locked, 0700);
+		assert_int_equal(g.status, 1);
+		assert_has(g.err, "Permission denied", "generate locked");
+		out_free(&g);
+		free(inside);
+		free(locked);
+	}
+	free(missing);
+	free(fifo);
+	free(out);
+	free(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -644,6 +826,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_inspect_truncated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inspect_corrupt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inspect_bad_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replay_damaged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scenario_bad_files, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

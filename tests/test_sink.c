@@ -1,6 +1,7 @@
 /* record/sink + sinks/: URI parsing of fd_sink_open (file:, bare .fdr,
  * unknown and planned schemes), the file sink end to end, and the wrapper's
  * counting and sticky errors. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -387,6 +388,39 @@ static void test_secrets_not_shown(void **state)
 		fail_msg("open error: %s", err.msg);
 }
 
+/* Send durations land in the bucket whose bound is the first at or above
+ * them; quantiles interpolate within a bucket as histogram_quantile does. */
+static void test_live_latency(void **state)
+{
+	(void)state;
+	struct fd_sink s;
+	static const struct fd_sink_impl impl = {.name = "t"};
+	assert_int_equal(fd_sink_init(&s, &impl, "t:"), 0);
+	fd_sink_live_send(&s, 100000);      /* 100 us: exactly the first bound */
+	fd_sink_live_send(&s, 100001);      /* just above: the second bucket */
+	fd_sink_live_send(&s, -5);          /* a clock step back counts as 0 */
+	fd_sink_live_send(&s, 90000000000); /* 90 s: +Inf */
+	assert_int_equal(s.live.latency[0], 2);
+	assert_int_equal(s.live.latency[1], 1);
+	assert_int_equal(s.live.latency[FD_SINK_LATENCY_BUCKETS - 1], 1);
+	assert_int_equal(s.live.latency_sum_ns, 100000 + 100001 + 90000000000ull);
+	free(s.uri);
+
+	uint64_t n[FD_SINK_LATENCY_BUCKETS] = {0};
+	assert_true(fd_sink_latency_quantile(n, 0.5) < 0); /* nothing sent */
+	n[3] = 100; /* (0.5 ms, 1 ms] */
+	assert_float_equal(fd_sink_latency_quantile(n, 0.5), 0.00075, 1e-12);
+	assert_float_equal(fd_sink_latency_quantile(n, 1), 0.001, 1e-12);
+	n[12] = 100; /* (0.5 s, 1 s]: the median is at the top of the lower bucket */
+	assert_float_equal(fd_sink_latency_quantile(n, 0.5), 0.001, 1e-12);
+	assert_float_equal(fd_sink_latency_quantile(n, 0.99), 0.5 + 0.5 * 98 / 100, 1e-12);
+	n[FD_SINK_LATENCY_BUCKETS - 1] = 1000;
+	assert_true(isinf(fd_sink_latency_quantile(n, 0.99)));
+	/* bounds increase, as a Prometheus histogram's le must */
+	for (size_t i = 1; i < FD_SINK_LATENCY_BUCKETS - 1; i++)
+		assert_true(fd_sink_latency_bounds[i] > fd_sink_latency_bounds[i - 1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -398,6 +432,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_file_sink_runtime_errors, tu_dir_setup, tu_dir_teardown),
 		cmocka_unit_test(test_sticky_errors),
 		cmocka_unit_test(test_secrets_not_shown),
+		cmocka_unit_test(test_live_latency),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -66,7 +66,8 @@ done
 # Disjoint and complete: the shards' records, as a multiset of (signal,
 # time, payload), are exactly the recording's.
 for f in a s0 s1 s2; do "$FDR_CAT" "$t/$f.fdr" >"$t/$f.cat"; done
-python3 - "$t/a.cat" "$t/s0.cat" "$t/s1.cat" "$t/s2.cat" <<'PY' || fail=1
+cat >"$t/union.py" <<'PY'
+
 import collections, hashlib, struct, sys
 def records(path):
     b = open(path, 'rb').read(); i = 0
@@ -83,6 +84,60 @@ if union != whole:
           sum((union - whole).values()), sum((whole - union).values()))); sys.exit(1)
 print('ok: shards are disjoint and their union is the recording (%d records)' % sum(whole.values()))
 PY
+python3 "$t/union.py" "$t/a.cat" "$t/s0.cat" "$t/s1.cat" "$t/s2.cat" || fail=1
+# generate --shard: three processes simulate the same system and send
+# disjoint parts; together they are the unsharded run, record for record.
+for i in 0 1 2; do
+	"$fd" generate latency-after-release --duration 3m --shard $i/3 -o "$t/g$i.fdr" -q || fail=1
+	"$FDR_CAT" "$t/g$i.fdr" >"$t/g$i.cat"
+	[ -s "$t/g$i.cat" ] || { echo "FAIL: generate shard $i/3 is empty"; fail=1; }
+done
+python3 "$t/union.py" "$t/a.cat" "$t/g0.cat" "$t/g1.cat" "$t/g2.cat" || fail=1
+"$fd" generate latency-after-release --duration 1m --shard 0/0 -o "$t/gz.fdr" 2>/dev/null; got=$? want=2
+check "generate --shard 0/0 exits 2"
+[ -e "$t/gz.fdr" ] && { echo "FAIL: output left after a bad --shard"; fail=1; }
+
+# --duration forever: a soak test's steady stream, stamped from now, until
+# SIGTERM; then the sinks are flushed and closed and the status is 0.
+before=$(date +%s)
+"$fd" generate latency-after-release --duration forever --speed 600x \
+	--to "dir:$t/fv?format=otlp_json" -q &
+pid=$!
+sleep 3
+kill -TERM $pid
+wait $pid; got=$? want=0
+check "generate --duration forever stops on SIGTERM with status 0"
+python3 - "$t/fv" "$before" <<'PY' || fail=1
+import json, os, sys, time
+d, before = sys.argv[1], int(sys.argv[2])
+first = None
+with open(os.path.join(d, "traces.jsonl")) as f:
+    for n, line in enumerate(f, 1):
+        req = json.loads(line)  # every line whole: the sink was closed
+        for rs in req["resourceSpans"]:
+            for ss in rs["scopeSpans"]:
+                for sp in ss["spans"]:
+                    t = int(sp["startTimeUnixNano"]) // 10**9
+                    first = t if first is None else min(first, t)
+if first is None or not (before - 120 <= first <= time.time() + 60):
+    print("FAIL: forever's first span at %s, the run began at %d" % (first, before)); sys.exit(1)
+print("ok: forever stamps from now (%d lines of spans)" % n)
+PY
+"$fd" generate latency-after-release --speed 10x -o "$t/sp.fdr" 2>/dev/null; got=$? want=2
+check "--speed without --duration forever exits 2"
+"$fd" generate latency-after-release --duration forever --start 2026-01-01T00:00:00Z --to "dir:$t/fz" 2>/dev/null; got=$? want=2
+check "--duration forever with --start exits 2"
+[ -e "$t/fz" ] || [ -e "$t/sp.fdr" ] && { echo "FAIL: output left after bad usage"; fail=1; }
+
+# --copies 3: three times the records; --churn: more instances over time
+"$fd" replay "$t/a.fdr" --to "file:$t/x3.fdr" --speed max --copies 3 --churn 3600%/h -q; got=$? want=0
+check "replay --copies 3 --churn 3600%/h"
+n3=$("$fd" inspect --json "$t/x3.fdr" | python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["records"]["total"])')
+[ "$n3" = $((3 * total)) ] && echo "ok: three copies ($n3 records)" || { echo "FAIL: --copies 3 sent $n3, not $((3 * total))"; fail=1; }
+"$fd" replay "$t/a.fdr" --to "file:$t/x0.fdr" --copies 0 2>/dev/null; got=$? want=2
+check "--copies 0 exits 2"
+"$fd" replay "$t/a.fdr" --to "file:$t/x0.fdr" --churn 5 2>/dev/null; got=$? want=2
+check "--churn without %/h exits 2"
 
 "$fd" replay "$t/a.fdr" --speed max 2>/dev/null; got=$? want=2
 check "replay without --to exits 2"

@@ -90,7 +90,7 @@ bg=$!
 addr=
 for i in $(seq 1 100); do
 	addr=$(sed -n 's/.*listening on \([0-9.:]*\).*/\1/p' "$t/broker")
-	[ -n "$addr" ] && grep -q "stays up" "$t/broker" && break
+	[ -n "$addr" ] && grep -q "keeping the sinks up" "$t/broker" && break
 	sleep 0.1
 done
 if [ -z "$addr" ]; then

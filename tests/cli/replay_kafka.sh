@@ -43,7 +43,7 @@ wait_for() {
 	--rebase none --linger 120s 2>"$t/emb.err" &
 emb=$!
 pids="$pids $emb"
-if wait_for "$t/emb.err" "stays up"; then
+if wait_for "$t/emb.err" "keeping the sinks up"; then
 	addr=$(sed -n 's/.*listening on \([0-9.]*:[0-9]*\).*/\1/p' "$t/emb.err" | head -1)
 	grep -q "kafka://embedded.*: [0-9]* messages, .*, 0 failed" "$t/emb.err"; got=$? want=0
 	check "embedded: summary before the linger, nothing failed"

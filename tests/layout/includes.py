@@ -6,20 +6,15 @@ compiler enforces the direction; this catches the two ways around it: a
 bare name (resolved next to the including file) and a relative path."""
 import os
 import re
-import subprocess
 import sys
 
+from tree import c_sources
+
 root = sys.argv[1]
-files = subprocess.run(["git", "-C", root, "ls-files", "*.c", "*.h"],
-                       capture_output=True, text=True)
-paths = files.stdout.split() if files.returncode == 0 else [
-    os.path.relpath(os.path.join(d, f), root)
-    for d, _, fs in os.walk(root) for f in fs if f.endswith((".c", ".h"))]
+paths = c_sources(root)
 inc = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 bad = 0
 for rel in paths:
-    if rel.startswith(("schemas/", "build")):
-        continue
     with open(os.path.join(root, rel), encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
             m = inc.match(line)

@@ -513,8 +513,9 @@ static void test_misc(void **state)
 	assert_int_equal(fd_scenario_parse("x", text, sizeof(text) - 5, &s, &err), 0);
 	fd_scenario_destroy(s);
 
-	/* a missing file is a runtime error, not an input error */
-	assert_int_equal(fd_scenario_load("/nonexistent/x.yaml", &s, &err), -FD_ERUNTIME);
+	/* a missing file is the user's mistake, an input error (exit 2), as
+	 * for a recording (issue 20 item 11: validate exited 1, replay 2) */
+	assert_int_equal(fd_scenario_load("/nonexistent/x.yaml", &s, &err), -FD_EINPUT);
 	assert_null(s);
 }
 

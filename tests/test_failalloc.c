@@ -1,0 +1,265 @@
+/*
+ * Allocation failures, in the manner of SQLite's malloc tests
+ * (tests/support/failalloc.h): open, write and close of each sink, the
+ * recording reader, and a filtered replay, run once per N with the Nth
+ * allocation failing (then the Nth and every later one). Every run must
+ * return an error with a message, free everything, and leave no partial
+ * output; under ASan a crash or a use after free shows as well.
+ */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "recording/reader.h"
+#include "replay/replay.h"
+#include "sinks/sink.h"
+#include "tests/support/failalloc.h"
+#include "tests/support/synth.h"
+#include "tests/support/testutil.h"
+
+#define N_RECORDS 100
+
+/* The OpenMetrics sink allocates its sort buffer (64 MiB by default) at
+ * open; meson test sets MALLOC_PERTURB_, so glibc filled 32 MiB on every
+ * malloc and free of it: with ~800 runs per sweep the suite spent minutes
+ * of CPU in memset. The smallest buffer also sends the sink down its
+ * spill path (sorted runs in a temporary file, merged at close), which
+ * the default never reached with 100 records. */
+#define OM_BUFFER "buffer=4KiB"
+
+struct fixture {
+	char *dir;
+	struct fd_synth *syn;
+	struct fd_record recs[N_RECORDS];
+	struct fd_synth_header hdr;
+	char *recording; /* a recording of the records, for the reader */
+	/* the current sweep */
+	const char *uri;
+	char *out; /* where its output goes */
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct fd_synth_options so = {.seed = 3, .services = 3};
+	if (!f || !(f->dir = tu_mkdtemp()) || !(f->syn = fd_synth_create(&so)))
+		return -1;
+	for (size_t i = 0; i < N_RECORDS; i++) {
+		struct fd_record r;
+		if (fd_synth_next(f->syn, &r) < 0)
+			return -1;
+		uint8_t *p = malloc(r.payload_len ? r.payload_len : 1);
+		if (!p)
+			return -1;
+		memcpy(p, r.payload, r.payload_len);
+		r.payload = p;
+		f->recs[i] = r;
+	}
+	fd_synth_header_init(&f->hdr, &so, N_RECORDS);
+	f->recording = tu_path(f->dir, "in.fdr");
+	f->out = tu_path(f->dir, "out");
+	if (mkdir(f->out, 0777) < 0)
+		return -1;
+	struct fd_recording_writer_options wo = {.block_size = 4096};
+	struct fd_error err = {0};
+	if (fd_synth_write_recording(f->recording, N_RECORDS, &so, &wo, NULL, &err) < 0)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	for (size_t i = 0; i < N_RECORDS; i++)
+		free((void *)f->recs[i].payload);
+	fd_synth_destroy(f->syn);
+	tu_rmtree(f->dir);
+	free(f->dir);
+	free(f->recording);
+	free(f->out);
+	free(f);
+	return 0;
+}
+
+/* After a failed run nothing is left in the output directory; after a good
+ * one, it is emptied for the next run. */
+static void no_partial_output(void *ctx, int rc)
+{
+	struct fixture *f = ctx;
+	if (rc < 0 && tu_count_entries(f->out, "") > 0)
+		fail_msg("%s: a failed run left %d files in %s", f->uri, tu_count_entries(f->out, ""),
+			 f->out);
+	tu_rmtree(f->out);
+	assert_int_equal(mkdir(f->out, 0777), 0);
+}
+
+/* ---- sinks ---- */
+
+static int sink_run(void *ctx, struct fd_error *err)
+{
+	struct fixture *f = ctx;
+	struct fd_sink_context sc = {.header = &f->hdr.header};
+	struct fd_sink *s = NULL;
+	int rc = fd_sink_open(f->uri, &sc, &s, err);
+	for (size_t i = 0; rc == 0 && i < N_RECORDS; i++) {
+		rc = fd_sink_write(s, &f->recs[i], err);
+		if (rc == 0 && i == N_RECORDS / 2)
+			rc = fd_sink_flush(s, err);
+	}
+	if (rc == 0)
+		rc = fd_sink_add_figure(s, &f->hdr.figure, err);
+	if (rc == 0)
+		rc = fd_sink_close(s, err);
+	if (rc == 0) {
+		char line[512];
+		fd_sink_report(s, line, sizeof(line));
+	}
+	fd_sink_destroy(s);
+	return rc;
+}
+
+/* uri: the sink's URI, where %OUT stands for the output's path. */
+static void sweep_sink(struct fixture *f, const char *uri_in)
+{
+	char uri[1024];
+	const char *at = strstr(uri_in, "%OUT");
+	if (at)
+		snprintf(uri, sizeof(uri), "%.*s%s%s", (int)(at - uri_in), uri_in, f->out, at + 4);
+	else
+		snprintf(uri, sizeof(uri), "%s", uri_in);
+	f->uri = uri;
+	struct fa_sweep_result r;
+	fa_sweep(uri, sink_run, f, no_partial_output, &r);
+	print_message("%-60s %5lu allocations, %5lu runs failed\n", uri, r.allocations, r.runs);
+}
+
+static void test_file_sink(void **state)
+{
+	sweep_sink(*state, "file:%OUT/x.fdr");
+}
+
+static void test_dir_sink(void **state)
+{
+	static const char *const formats[] = {
+		"otlp_json", "otlp_proto", "ecs", "bulk", "text", "openmetrics",
+	};
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		char fmt[256];
+		snprintf(fmt, sizeof(fmt), "dir:%%OUT?format=%s%s", formats[i],
+			 strcmp(formats[i], "openmetrics") ? "&batch_records=8" : "&" OM_BUFFER);
+		sweep_sink(*state, fmt);
+	}
+}
+
+static void test_stdout_sink(void **state)
+{
+	/* the output goes to /dev/null; cmocka reports failures on stderr */
+	fflush(stdout);
+	int saved = dup(1), null = open("/dev/null", O_WRONLY);
+	assert_true(saved >= 0 && null >= 0);
+	dup2(null, 1);
+	close(null);
+	static const char *const uris[] = {
+		"stdout:", "stdout:otlp_proto", "stdout:ecs", "stdout:text", "stdout:openmetrics?" OM_BUFFER,
+	};
+	for (size_t i = 0; i < sizeof(uris) / sizeof(uris[0]); i++)
+		sweep_sink(*state, uris[i]);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+}
+
+static void test_scrape_sink(void **state)
+{
+	sweep_sink(*state, "scrape:127.0.0.1:0");
+}
+
+/* ---- the reader ---- */
+
+static int read_run(void *ctx, struct fd_error *err)
+{
+	struct fixture *f = ctx;
+	struct fd_recording_reader *r = NULL;
+	int rc = fd_recording_reader_open(f->recording, &r, err);
+	struct fd_record rec;
+	size_t n = 0;
+	int got = 0;
+	while (rc == 0 && (got = fd_recording_reader_next(r, &rec, err)) > 0)
+		n++;
+	if (rc == 0 && got < 0)
+		rc = got;
+	if (rc == 0 && n != N_RECORDS)
+		rc = fd_error_set(err, FD_ERUNTIME, "read %zu records of %d", n, N_RECORDS);
+	if (rc == 0)
+		rc = fd_recording_reader_seek(r, f->recs[N_RECORDS / 2].time_ns, err);
+	while (rc == 0 && (got = fd_recording_reader_next(r, &rec, err)) > 0)
+		;
+	if (rc == 0 && got < 0)
+		rc = got;
+	fd_recording_reader_destroy(r);
+	return rc;
+}
+
+static void test_reader(void **state)
+{
+	struct fixture *f = *state;
+	struct fa_sweep_result r;
+	fa_sweep("reader", read_run, f, NULL, &r);
+	print_message("%-60s %5lu allocations, %5lu runs failed\n", "reader", r.allocations, r.runs);
+}
+
+/* ---- replay with a filter ---- */
+
+static int replay_run(void *ctx, struct fd_error *err)
+{
+	struct fixture *f = ctx;
+	struct fd_recording_reader *r = NULL;
+	struct fd_sink *s = NULL;
+	char uri[1024];
+	snprintf(uri, sizeof(uri), "dir:%s?format=otlp_proto", f->out);
+	int rc = fd_recording_reader_open(f->recording, &r, err);
+	if (rc == 0)
+		rc = fd_sink_open(uri, NULL, &s, err);
+	struct fd_replay_options o = {.speed = 0, .rebase = FD_REBASE_NONE, .service = "checkout"};
+	struct fd_replay_stats st;
+	if (rc == 0)
+		rc = fd_replay_run(r, &s, 1, &o, &st, err);
+	if (rc == 0)
+		rc = fd_sink_close(s, err);
+	fd_sink_destroy(s);
+	fd_recording_reader_destroy(r);
+	return rc;
+}
+
+static void test_replay_filtered(void **state)
+{
+	struct fixture *f = *state;
+	f->uri = "replay --service";
+	struct fa_sweep_result r;
+	fa_sweep("replay --service", replay_run, f, no_partial_output, &r);
+	print_message("%-60s %5lu allocations, %5lu runs failed\n", "replay --service",
+		      r.allocations, r.runs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_reader, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_file_sink, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dir_sink, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scrape_sink, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replay_filtered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stdout_sink, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
