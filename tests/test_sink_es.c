@@ -312,7 +312,14 @@ static void retries_lose_nothing(void **state)
 	expect_docs(b, &sent, 0);
 	char line[512];
 	fd_sink_report(s, line, sizeof(line));
-	assert_non_null(strstr(line, "3 retries"));
+	/* 429 and 503 are always retries of ours; the reset is one too, unless
+	 * it hit a reused connection before the request went out, which
+	 * libcurl may retry by itself on a new one (2 retries in 1 run of 3 here) */
+	const char *r = strstr(line, " retries");
+	while (r && r > line && r[-1] >= '0' && r[-1] <= '9')
+		r--;
+	if (!r || (strncmp(r, "2 retries", 9) && strncmp(r, "3 retries", 9)))
+		fail_msg("report: %s", line);
 	fd_sink_destroy(s);
 	sent_free(&sent);
 	bulk_stop(b);
