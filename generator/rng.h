@@ -13,6 +13,8 @@
 
 struct fd_rng {
 	uint64_t s[4];
+	double spare; /* the second normal of the last pair (fd_rng_normal) */
+	int has_spare;
 };
 
 static inline uint64_t fd_splitmix64(uint64_t *x)
@@ -26,6 +28,7 @@ static inline uint64_t fd_splitmix64(uint64_t *x)
 static inline void fd_rng_seed(struct fd_rng *r, uint64_t seed)
 {
 	uint64_t x = seed;
+	r->has_spare = 0;
 	for (int i = 0; i < 4; i++)
 		r->s[i] = fd_splitmix64(&x);
 }
@@ -62,12 +65,24 @@ static inline int fd_rng_chance(struct fd_rng *r, double p)
 	return p > 0 && fd_rng_uniform(r) < p;
 }
 
-/* Standard normal (Box-Muller; one value per call keeps the stream simple). */
+/* Standard normal: Marsaglia's polar method, which makes two per log and
+ * sqrt and no trigonometry; the second is kept for the next call. */
 static inline double fd_rng_normal(struct fd_rng *r)
 {
-	double u1 = 1.0 - fd_rng_uniform(r); /* (0, 1] */
-	double u2 = fd_rng_uniform(r);
-	return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+	if (r->has_spare) {
+		r->has_spare = 0;
+		return r->spare;
+	}
+	double u, v, q;
+	do {
+		u = 2.0 * fd_rng_uniform(r) - 1.0;
+		v = 2.0 * fd_rng_uniform(r) - 1.0;
+		q = u * u + v * v;
+	} while (q >= 1.0 || q == 0.0);
+	double f = sqrt(-2.0 * log(q) / q);
+	r->spare = v * f;
+	r->has_spare = 1;
+	return u * f;
 }
 
 /* Exponential with the given mean. */

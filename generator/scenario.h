@@ -525,6 +525,7 @@ struct fd_scenario {
 	int64_t duration_ns;
 	uint64_t seed;
 	const char *environment;     /* deployment.environment ("production") */
+	const char *service_namespace; /* service.namespace ("shop"), never the name */
 	double trace_sampling;       /* 0.1 */
 	double access_log_sampling;  /* 1 */
 	int64_t scrape_interval_ns;  /* 15 s */

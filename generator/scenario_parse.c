@@ -1101,6 +1101,8 @@ static int parse_header(struct sp *p, const struct yt_node *root)
 	s->start_ns = 1768482000LL * SP_NS; /* 2026-01-15T13:00:00Z */
 	s->seed = 1;
 	s->environment = "production";
+	/* neutral: a namespace named after the incident would give it away */
+	s->service_namespace = "shop";
 	s->trace_sampling = 0.1;
 	s->access_log_sampling = 1;
 	s->scrape_interval_ns = 15 * SP_NS;
@@ -1138,6 +1140,8 @@ static int parse_header(struct sp *p, const struct yt_node *root)
 	}
 	if ((v = yt_get(root, "environment")) && (rc = sp_name(p, v, "environment", &s->environment)) < 0)
 		return rc;
+	if ((v = yt_get(root, "namespace")) && (rc = sp_name(p, v, "namespace", &s->service_namespace)) < 0)
+		return rc;
 	if ((v = yt_get(root, "trace_sampling")) &&
 	    (rc = sp_fraction(p, v, "trace_sampling", &s->trace_sampling)) < 0)
 		return rc;
@@ -1156,7 +1160,7 @@ static int parse_header(struct sp *p, const struct yt_node *root)
 int sp_parse_root(struct sp *p, const struct yt_node *root)
 {
 	static const char *const keys[] = {"name", "title", "description", "start", "duration",
-					   "seed", "environment", "trace_sampling",
+					   "seed", "environment", "namespace", "trace_sampling",
 					   "access_log_sampling", "scrape_interval", "services",
 					   "databases", "caches", "queues", "dependencies",
 					   "traffic", "timeline", "noise", "answer", "actions",

@@ -10,11 +10,13 @@
  * spans, log lines and metric observations it produces are queued in a heap
  * ordered by record time.
  *
- * Time order. Work that starts at t only produces records at times >= t, so
- * once the loop reaches t every queued record older than t is final and
- * leaves the heap in order; the heap holds only the requests in flight. A
- * scrape at T is assembled once the loop passes T: every request that ended
- * by T arrived before T and has been simulated. Observations are filed by
+ * Time order. Work that starts at t only produces records at times >= t
+ * (less a host's clock skew), so once the loop reaches t every queued record
+ * older than t - DRAIN_LAG_NS is final and leaves the heap in order; the
+ * heap holds only the requests in flight. A scrape at T is assembled once
+ * the loop passes T + COLLECT_LAG_NS: every request that ended by an
+ * instance's collection (a little after T) arrived before it and has been
+ * simulated. Observations are filed by
  * end time into per-interval slots, which is why a request may run ahead of
  * the scrapes by up to HORIZON (an edge gives up by then).
  *
@@ -29,6 +31,7 @@
 #include "generator/sim.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,14 +61,10 @@ int fd_sim_create(const struct fd_scenario *sc, const struct fd_sim_options *opt
 	s->scrape = sc->scrape_interval_ns >= NS ? sc->scrape_interval_ns : 15 * NS;
 	s->nslots = (size_t)((HORIZON_NS + LOOKAHEAD_NS) / s->scrape) + 4;
 	fd_rng_seed(&s->rng, s->seed);
+	s->id_state = s->seed ^ 0x6a09e667f3bcc909ULL;
 
 	s->blobs = fd_intern_create();
 	if (!s->blobs)
-		goto nomem;
-	pbw_reset(&s->aux);
-	pbw_string(&s->aux, 1, "firedrill");
-	pbw_string(&s->aux, 2, FD_VERSION);
-	if (s->aux.oom || !(s->scope = fd_intern_add(s->blobs, s->aux.buf, s->aux.len)))
 		goto nomem;
 
 	/* effects by target */
@@ -101,6 +100,21 @@ int fd_sim_create(const struct fd_scenario *sc, const struct fd_sim_options *opt
 		}
 	if (sim_effects_index(s) < 0)
 		goto nomem;
+	s->access_attrs = calloc(sc->n_endpoints ? sc->n_endpoints : 1, sizeof(*s->access_attrs));
+	s->dims_attrs = calloc(sc->n_traffic ? sc->n_traffic : 1, sizeof(*s->dims_attrs));
+	s->n_combos = calloc(sc->n_traffic ? sc->n_traffic : 1, sizeof(*s->n_combos));
+	if (!s->access_attrs || !s->dims_attrs || !s->n_combos)
+		goto nomem;
+	for (size_t i = 0; i < sc->n_traffic; i++) {
+		int n = 1;
+		for (size_t d = 0; d < sc->traffic[i].n_dimensions && d < MAX_DIMS && n <= 4096; d++)
+			n *= (int)sc->traffic[i].dimensions[d].n_values;
+		if (n > 4096)
+			continue; /* too many to keep: encoded each time */
+		s->n_combos[i] = n;
+		if (!(s->dims_attrs[i] = calloc((size_t)n, sizeof(**s->dims_attrs))))
+			goto nomem;
+	}
 	s->cache_flushed_at = malloc((sc->n_caches ? sc->n_caches : 1) * sizeof(int64_t));
 	if (!s->cache_flushed_at)
 		goto nomem;
@@ -131,7 +145,25 @@ int fd_sim_create(const struct fd_scenario *sc, const struct fd_sim_options *opt
 			in->svc = sv;
 			in->idx = k;
 			in->version = sv->def->version;
-			in->cpu_win_start = s->start;
+			for (int c = 0; c < CPU_RING; c++)
+				in->cpu_ring[c].sec = -1;
+			/* its host's clock: NTP keeps it within a millisecond or
+			 * so, wandering by a few hundred microseconds over half an
+			 * hour or so; network legs are a fraction of a millisecond,
+			 * so now and then a server span starts before its client's */
+			in->skew_ns = (int64_t)fmax(-CLOCK_SKEW_MAX_NS,
+						    fmin(CLOCK_SKEW_MAX_NS, 0.25e6 * fd_rng_normal(&s->rng)));
+			in->wander_ns = 50000 + (int64_t)fd_rng_below(&s->rng, 250000);
+			in->wander_period_ns = (int64_t)(20 + fd_rng_below(&s->rng, 40)) * 60 * NS;
+			in->export_phase_ns = (int64_t)fd_rng_below(
+				&s->rng, (uint64_t)(s->scrape * 2 / 5 < COLLECT_PHASE_MAX_NS ? s->scrape * 2 / 5
+											  : COLLECT_PHASE_MAX_NS));
+			/* replicas differ: hardware, neighbours, JIT luck */
+			in->cpu_eff = fmin(1.08, fmax(0.93, 1 + 0.04 * fd_rng_normal(&s->rng)));
+			in->mem_factor = fmax(0.85, 1 + 0.04 * fd_rng_normal(&s->rng));
+			in->bg_cores = sim_rt_model(sv)->bg_cores * (0.6 + 0.8 * fd_rng_uniform(&s->rng));
+			in->lb_weight = 0.9 + 0.2 * fd_rng_uniform(&s->rng);
+			in->heap_t = s->start;
 			/* Kubernetes-like pod names: stable per service and index. */
 			uint64_t x = h ^ ((uint64_t)(k + 1) * 0x9e3779b97f4a7c15ULL);
 			char suffix[6];
@@ -263,11 +295,14 @@ int fd_sim_advance(struct fd_sim *s, int64_t until, fd_sim_emit_fn emit, void *c
 			sim_state_step(s, l->next_state, &l->next_event);
 			l->next_state += STEP_NS;
 		}
-		while (l->next_scrape < t && l->next_scrape <= s->end) {
+		/* each instance collects a little after T (sim_collect_at) */
+		while (l->next_scrape + COLLECT_LAG_NS < t && l->next_scrape <= s->end) {
 			sim_scrape(s, l->next_scrape);
 			l->next_scrape += s->scrape;
 		}
-		sim_drain(s, t);
+		/* collections and hosts whose clock is behind stamp records a
+		 * little before the loop's time: hold everything back by more */
+		sim_drain(s, t - DRAIN_LAG_NS);
 		switch (what) {
 		case W_ARRIVAL: {
 			sim_arrival(s, &sc->traffic[which], t);
@@ -390,6 +425,16 @@ void fd_sim_destroy(struct fd_sim *s)
 	free(s->query_series);
 	free(s->query_base);
 	free(s->cache_flushed_at);
+	for (size_t e = 0; s->access_attrs && e < sc->n_endpoints; e++)
+		free(s->access_attrs[e].buf);
+	free(s->access_attrs);
+	for (size_t i = 0; s->dims_attrs && i < sc->n_traffic; i++) {
+		for (int c = 0; s->dims_attrs[i] && c < s->n_combos[i]; c++)
+			free(s->dims_attrs[i][c].buf);
+		free(s->dims_attrs[i]);
+	}
+	free(s->dims_attrs);
+	free(s->n_combos);
 	sim_answer_free(s);
 	pbw_finish(&s->w);
 	pbw_finish(&s->aux);

@@ -160,7 +160,7 @@ static void find_trigger(struct fd_sim *s)
 	if (!trig)
 		return;
 	s->trigger = trig;
-	s->trigger_at = s->start + trig->at_ns;
+	s->trigger_at = s->start + trig->at_ns + s->evs[trig->id].delay;
 	int64_t settle = trig->rollout_ns;
 	for (size_t i = 0; i < trig->n_effects; i++) {
 		const struct fd_effect *e = &trig->effects[i];
@@ -176,7 +176,7 @@ static void find_trigger(struct fd_sim *s)
 	for (size_t i = 0; i < sc->n_events; i++) {
 		const struct fd_event *e = &sc->events[i];
 		if (e->mitigation && e->at_ns >= trig->at_ns && !s->live) {
-			s->mitigate_at = s->start + e->at_ns;
+			s->mitigate_at = s->start + e->at_ns + s->evs[e->id].delay;
 			s->recovered_at = s->mitigate_at + e->rollout_ns + 5 * 60 * NS;
 			return;
 		}
@@ -194,7 +194,7 @@ static void find_trigger(struct fd_sim *s)
 		if (trig->effects[i].end_ns > ends)
 			ends = trig->effects[i].end_ns;
 	}
-	s->mitigate_at = s->start + ends;
+	s->mitigate_at = s->start + ends + s->evs[trig->id].delay;
 	s->recovered_at = s->mitigate_at + 5 * 60 * NS;
 }
 

@@ -48,15 +48,16 @@ void sim_mods_init(struct mods *m)
  * to 1, back to 0 as a mitigation undoes its event. */
 static double effect_level(const struct fd_sim *s, const struct fd_effect *e, int64_t t)
 {
-	int64_t rel = t - s->start;
+	const struct event_state *es = &s->evs[e->event->id];
+	int64_t now = t - s->start;
+	int64_t rel = now - es->delay; /* on the event's own, late, clock */
 	if (rel < e->start_ns)
 		return 0;
 	if (e->end_ns != FD_FOREVER && rel >= e->end_ns)
 		return 0;
 	double f = e->ramp_ns > 0 ? fmin(1.0, (double)(rel - e->start_ns) / (double)e->ramp_ns) : 1.0;
-	const struct event_state *es = &s->evs[e->event->id];
-	if (rel >= es->undo_at) {
-		double g = es->undo_ramp > 0 ? fmin(1.0, (double)(rel - es->undo_at) / (double)es->undo_ramp)
+	if (now >= es->undo_at) {
+		double g = es->undo_ramp > 0 ? fmin(1.0, (double)(now - es->undo_at) / (double)es->undo_ramp)
 					     : 1.0;
 		f *= 1.0 - es->damping * g;
 	}
@@ -201,15 +202,23 @@ int sim_effects_index(struct fd_sim *s)
 	s->evs = calloc(n_evs ? n_evs : 1, sizeof(*s->evs));
 	if (!s->evs)
 		return -1;
-	for (size_t i = 0; i < n_evs; i++)
+	/* Timeline events happen a little late (event_state.delay); an
+	 * action's time is already when a person took it. */
+	for (size_t i = 0; i < n_evs; i++) {
 		s->evs[i].undo_at = INT64_MAX;
+		if (i >= sc->n_events)
+			continue;
+		/* 0.6 s + a log-normal around 1.8 s, at most ~5.5 s */
+		double d = 0.6e9 + fmin(4.9e9, 1.8e9 * exp(0.6 * fd_rng_normal(&s->rng)));
+		s->evs[i].delay = (int64_t)d;
+	}
 	for (size_t i = 0; i < sc->n_events; i++) {
 		const struct fd_event *ev = &sc->events[i];
 		if (s->live && ev->mitigation)
 			continue; /* left out of a live drill */
 		if (ev->mitigation && ev->undoes) {
 			struct event_state *es = &s->evs[ev->undoes->id];
-			es->undo_at = ev->at_ns;
+			es->undo_at = ev->at_ns + s->evs[i].delay;
 			es->undo_ramp = ev->rollout_ns;
 			es->damping = ev->damping > 0 ? ev->damping : 1;
 		}

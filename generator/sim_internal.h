@@ -6,9 +6,12 @@
  * The modules, in the order a request meets them:
  *   sim.c           create, the run loop, destroy
  *   sim_traffic.c   arrivals (rate, daily shape, bursts, noise), noise lines, cron jobs
- *   sim_request.c   the request path: serve, calls, retries, breakers, pools, caches, queues
+ *   sim_request.c   the request path: serve, HTTP calls, retries, breakers, errors
+ *   sim_store.c     calls to stores: queries through connection pools, caches, queues
  *   sim_effects.c   what the timeline's effects do to a draw, and the index of effects by target
- *   sim_instance.c  instances: incarnations, rollouts, crash loops, restarts, queue consumers
+ *   sim_instance.c  instances: incarnations, rollouts, crash loops, restarts, queue
+ *                   consumers, the balancer, the heap and its collections
+ *   sim_runtime.c   what a runtime looks like: SDK, scopes, exceptions, stack traces
  *   sim_metrics.c   histogram series per instance and the scrapes
  *   sim_otlp.c      OTLP encoding of resources, spans, log records and metrics
  *   sim_pending.c   the heap of records waiting for their time, and the drain
@@ -48,6 +51,23 @@
 #define CRASH_UP_NS (2 * NS)
 #define CRASH_BACKOFF_NS (10 * NS)
 #define CRASH_BACKOFF_MAX_NS (300 * NS)
+/* A host's clock is at most this far off (sim_clock: offset + wander). */
+#define CLOCK_SKEW_MAX_NS (3 * MS / 2)
+/* Each instance's metric reader collects at its own phase of the scrape
+ * interval (below COLLECT_PHASE_MAX_NS), a few ms late each time; a
+ * collection counts every request that ended by then (sim_collect_at). */
+#define COLLECT_PHASE_MAX_NS (4 * NS)
+#define COLLECT_JITTER_NS (5 * MS)
+#define COLLECT_LAG_NS (COLLECT_PHASE_MAX_NS + COLLECT_JITTER_NS)
+/* The scrape for T is assembled once the loop passes T + COLLECT_LAG_NS;
+ * the drain holds records back longer than that plus the clock skew, so
+ * the points of a collection and the records of a host whose clock is
+ * behind are never older than what has been emitted. */
+#define DRAIN_LAG_NS (COLLECT_LAG_NS + CLOCK_SKEW_MAX_NS + 50 * MS)
+/* seconds of CPU accounting kept per instance: more than a request can run
+ * ahead of the loop (HORIZON_NS) */
+#define CPU_RING 256
+#define SERIES_HINT_BITS 7
 
 enum {
 	SPAN_INTERNAL = OTLP_SPAN_KIND_INTERNAL,
@@ -63,12 +83,68 @@ enum {
 	SEV_ERROR = OTLP_SEVERITY_ERROR,
 };
 
+/* ---- runtimes (sim_runtime.c) ------------------------------------------ */
+
+/* What a record is about, for the instrumentation scope it comes from. */
+enum sim_scope_kind {
+	SCOPE_HTTP_SERVER,
+	SCOPE_HTTP_CLIENT,
+	SCOPE_DB,
+	SCOPE_POOL,
+	SCOPE_CACHE,
+	SCOPE_MESSAGING,
+	SCOPE_RUNTIME,
+	SCOPE_APP,
+	/* loggers */
+	SCOPE_LOG_ACCESS,
+	SCOPE_LOG_APP,
+	SCOPE_LOG_CLIENT,
+	SCOPE_LOG_BREAKER,
+	SCOPE_LOG_DB,
+	SCOPE_LOG_MESSAGING,
+	SCOPE_LOG_LIFECYCLE,
+	SCOPE_KINDS
+};
+
+#define SIM_SCOPE_CACHE 24
+struct scope_entry {
+	int kind;
+	const char *system;
+	const struct fd_blob *blob;
+};
+
+/* One error taxonomy: what failed. The exception class and message come
+ * from the runtime of the service that raises it; error.type is the HTTP
+ * status code when there was a response, else that class. */
+enum sim_err {
+	ERR_NONE,
+	ERR_INTERNAL,     /* the handler's own bug */
+	ERR_UPSTREAM,     /* a call answered >= 500 */
+	ERR_TIMEOUT,      /* a call timed out in the caller */
+	ERR_CONNECT,      /* nothing listening */
+	ERR_RESET,        /* the callee died mid-request */
+	ERR_DEADLINE,     /* the edge's deadline */
+	ERR_POOL_TIMEOUT, /* no database connection in time */
+	ERR_CIRCUIT_OPEN, /* refused by the caller's circuit breaker */
+	ERR_DB_CANCELED,  /* statement timeout */
+	ERR_DB_CONFLICT,  /* serialization failure */
+	ERR_N,
+};
+
+/* The figures of one failure, for its message. */
+struct err_info {
+	int64_t ns; /* the timeout or the wait */
+	int status;
+	const char *status_text, *method, *peer, *path;
+	int pool, waiting;
+};
+
 /* ---- pending records ------------------------------------------------- */
 
 struct pending {
 	int64_t time;
 	uint64_t seq;
-	const struct fd_blob *res;
+	const struct fd_blob *res, *scope;
 	uint8_t *payload;
 	uint32_t len;
 	uint8_t signal;
@@ -129,13 +205,15 @@ struct pool {
 	int size;          /* connections allocated */
 	int max;           /* the pool size in force at the last query (a
 	                      `pool` effect changes it), for the metrics */
-	int64_t last_warn;
+	int64_t last_warn, warn_gap; /* saturation warnings: the last, the pause before the next */
 	struct pool_slot *slots;
 };
 
 struct incarnation {
 	int64_t start, end; /* end = INT64_MAX while alive */
 	bool killed;        /* ended by a kill, not gracefully */
+	bool restarted;     /* its container restarted in place (an operator's
+	                       restart): process.restart.count counts it too */
 	const char *version;
 	const struct fd_blob *res;
 };
@@ -169,17 +247,37 @@ struct inst {
 	bool lost;
 	bool pinned;        /* scaled out with its own version: another ReplicaSet,
 	                       left alone by the service's rollouts */
+	int64_t last_work;  /* the last request or message it served */
 	double leaked;      /* bytes, current incarnation, at the last step */
 	uint64_t restarts;
 	double cpu_cum_ns, gc_cum_ns;
-	int64_t cpu_win_start;
-	double cpu_win_ns, rho;
+	struct cpu_sec {
+		int64_t sec; /* seconds from the start */
+		double ns;
+	} cpu_ring[CPU_RING]; /* CPU spent, by second (sim_account_cpu) */
 	struct slot *slots;
 	struct series *series;
 	size_t n_series, cap_series;
+	int32_t series_hint[1 << SERIES_HINT_BITS]; /* find_series' cache: index + 1 */
 	struct pool *pools; /* by database id */
 	struct breaker *breakers; /* by fd_breaker id, allocated on first use */
 	int64_t restart_pending_at; /* scheduled restart (mitigation) or 0 */
+	/* Its host's clock: a fixed offset from true time plus a slow
+	 * triangular wander (NTP keeps it within a few milliseconds). */
+	int64_t skew_ns, wander_ns, wander_period_ns;
+	int64_t export_phase_ns; /* when in each interval its metrics are collected */
+	/* The runtime (sim_instance.c): the heap above the live set grows with
+	 * allocation and drops at each collection, which pauses the process
+	 * until gc_until. headroom is the growth that triggers a collection,
+	 * learned from the first minute's allocation rate so that collections
+	 * come about every gc_interval at the scenario's usual load. */
+	double heap, headroom, alloc_first;
+	int64_t heap_t, gc_start, gc_until;
+	uint64_t gcs;
+	/* replicas differ: CPU per unit of work, memory, background CPU (cores),
+	 * share of the balancer's picks */
+	double cpu_eff, mem_factor, bg_cores, lb_weight;
+	double lb_drift; /* AR(1) around 0, sd ~4%, ~5 min memory (sim_state_step) */
 	/* crash loop: a deploy whose version fails at startup (crash_ev). The
 	 * instance stays in its callers' rotation, as one without a readiness
 	 * probe does, so its share of calls is refused. */
@@ -205,8 +303,13 @@ struct svc {
 	int rollout_done;
 	const struct fd_event *rollout_event;
 	int64_t rollout_finish_logged;
+	/* sim_scope's cache: by kind without a system, else a short list */
+	const struct fd_blob *scope_of_kind[SCOPE_KINDS];
+	struct scope_entry scopes[SIM_SCOPE_CACHE];
+	int n_scopes;
 };
 
+/* A message waiting in a queue, with its producer's trace context. */
 struct qmsg {
 	uint8_t trace_id[16];
 	uint8_t span_id[8];
@@ -242,6 +345,12 @@ struct hop {
 
 /* ---- the simulation ---------------------------------------------------- */
 
+/* Bytes encoded once and appended as they are. */
+struct sim_bytes {
+	uint8_t *buf;
+	size_t len;
+};
+
 struct elist {
 	const struct fd_effect **v;
 	size_t n;
@@ -251,18 +360,21 @@ struct event_state {
 	int64_t undo_at;   /* INT64_MAX: never undone */
 	int64_t undo_ramp;
 	double damping;
+	/* The timeline says when an event was meant to happen; the world acts
+	 * a few seconds late (a pipeline, a person at a keyboard). */
+	int64_t delay;
 };
 
 struct fd_sim {
 	const struct fd_scenario *sc;
 	struct fd_rng rng;
+	uint64_t id_state; /* sim_random_id */
 	uint64_t seed;
 	int64_t start, end, offset; /* offset: our start - the scenario's */
 	int64_t scrape;
 	size_t nslots;
 
 	struct fd_intern *blobs;
-	const struct fd_blob *scope;
 	struct svc *svcs;
 	struct queue_state *queues;
 	struct event_state *evs;
@@ -280,6 +392,9 @@ struct fd_sim {
 	 * same attributes (which a backend would reject or merge). */
 	int *query_series;
 	int64_t *cache_flushed_at;
+	struct sim_bytes *access_attrs; /* by endpoint id: constant access-log attributes */
+	struct sim_bytes **dims_attrs;  /* by traffic id and combination: its dimensions' */
+	int *n_combos;                  /* by traffic id */
 
 	struct heap heap;
 	uint64_t seq;
@@ -344,38 +459,86 @@ struct span {
 	const uint8_t *trace_id;
 	uint8_t id[8];
 	const uint8_t *parent; /* NULL for a root */
+	bool remote_parent;    /* the parent is in another process */
 	const uint8_t *link_trace, *link_span; /* a link (consumer to producer) */
+	bool link_sampled;
 	int kind;
 	int64_t start, end;
 	bool error;
 	const char *status_msg;
 	const char *exception_type, *exception_msg; /* an exception event */
+	const char *stack;     /* its exception.stacktrace */
 };
 
+/* How a call or a request ended, as its caller sees it. */
 struct outcome {
 	int64_t end;
-	int status;   /* HTTP-like; >= 500 failed */
-	bool timeout;
-	const char *error; /* short error.type */
+	int status;       /* HTTP-like; >= 500 failed */
+	bool timeout;     /* the caller's own timeout fired (no response) */
+	bool mesh;        /* a 503 the caller's sidecar made up (nothing to connect to) */
+	enum sim_err err; /* what failed, as the caller's client library reports it */
+	/* the failed call, for the message of the exception it raises */
+	const char *body; /* the sidecar's response body */
+	const char *method, *peer, *route;
+	int64_t ns;       /* the timeout that fired, the wait */
+	int pool, waiting;
 };
+
+/* The trace context a log line is written in (an SDK's log bridge adds it
+ * to every line written inside a request, sampled or not). */
+struct logctx {
+	const uint8_t *trace_id, *span_id;
+	bool sampled;
+};
+
+static inline struct logctx sim_ctx(const struct req *rq, const uint8_t *span_id)
+{
+	return (struct logctx){.trace_id = rq->trace_id, .span_id = span_id, .sampled = rq->sampled};
+}
 
 struct traffic_state {
 	int64_t next;
 	double noise;       /* current multiplicative noise factor */
 	int64_t noise_until;
+	double drift;       /* log of the slow random factor (AR(1)) */
+	double shape;       /* the daily shape's factor as of shape_t */
+	int64_t shape_t;
+	/* unplanned bursts: a newsletter, a crawler, a retrying client */
+	int64_t burst_at, burst_until;
+	double burst_mult;
 };
 
 /* ---- small helpers ------------------------------------------------------ */
 
+/* A trace or span id: splitmix64 over a stream of its own, so ids cost no
+ * draw of the model's generator and every span (sampled or not) has one
+ * for the log lines written inside it. */
 static inline void sim_random_id(struct fd_sim *s, uint8_t *out, size_t n)
 {
 	do {
 		for (size_t i = 0; i < n; i += 8) {
-			uint64_t v = fd_rng_u64(&s->rng);
+			uint64_t v = fd_splitmix64(&s->id_state);
 			for (size_t k = 0; k < 8 && i + k < n; k++)
 				out[i + k] = (uint8_t)(v >> (8 * k));
 		}
 	} while (out[0] == 0 && out[n - 1] == 0); /* never all-zero (invalid) */
+}
+
+/* What in's host clock reads at true time t. */
+static inline int64_t sim_clock(const struct inst *in, int64_t t)
+{
+	int64_t p = in->wander_period_ns;
+	int64_t x = p > 0 ? t % p : 0; /* triangle: 0 .. wander .. 0 over a period */
+	int64_t w = p > 0 ? (x < p / 2 ? x : p - x) * 2 / (p / in->wander_ns > 0 ? p / in->wander_ns : 1) : 0;
+	return t + in->skew_ns + w;
+}
+
+/* When in's metric reader collects the scrape of time t (true time). */
+static inline int64_t sim_collect_at(const struct fd_sim *s, const struct inst *in, int64_t t)
+{
+	uint64_t jx = (uint64_t)t ^ ((uint64_t)in->svc->def->id << 40) ^ ((uint64_t)in->idx << 52);
+	(void)s;
+	return t + in->export_phase_ns + (int64_t)(fd_splitmix64(&jx) % COLLECT_JITTER_NS);
 }
 
 /* The scrape interval a time falls in, as an index into the per-interval
@@ -399,30 +562,62 @@ void sim_cron_run(struct fd_sim *s, const struct fd_noise_cron *cr, int64_t t);
 /* sim_otlp.c */
 const struct fd_blob *sim_make_resource(struct fd_sim *s, const struct inst *in,
 					   const char *version);
-void sim_log_line(struct fd_sim *s, struct inst *in, int64_t t, int severity, const char *body,
-		     const uint8_t *trace_id, const uint8_t *span_id,
-		     void (*attrs)(struct pbw *w, const void *ctx), const void *ctx);
+/* A log record of in at t from the logger of kind (a SCOPE_LOG_*), in the
+ * trace context ctx (NULL: none); attrs appends attributes. */
+void sim_log_line(struct fd_sim *s, struct inst *in, int64_t t, int severity,
+		  enum sim_scope_kind kind, const char *body, const struct logctx *ctx,
+		  void (*attrs)(struct pbw *w, const void *ctx), const void *actx);
 void sim_logf_line(struct fd_sim *s, struct inst *in, int64_t t, int severity,
-		      const uint8_t *trace_id, const uint8_t *span_id, const char *fmt, ...)
+		   enum sim_scope_kind kind, const struct logctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 7, 8)));
-void sim_span_begin(struct pbw *w, const struct span *sp, const char *name);
-void sim_span_finish(struct fd_sim *s, struct pbw *w, const struct span *sp,
-			const struct fd_blob *res, const char *stack_frame);
-void sim_dims_attrs(struct pbw *w, unsigned field, const struct req *rq);
+void sim_span_begin(struct pbw *w, const struct span *sp, const struct inst *in, const char *name);
+/* Appends the span's events, links, status and flags and queues it, under
+ * the instrumentation scope of kind (a SCOPE_*) for system. */
+void sim_span_finish(struct fd_sim *s, struct pbw *w, const struct span *sp, struct inst *in,
+		     const struct fd_blob *res, enum sim_scope_kind kind, const char *system);
+void sim_dims_attrs(struct fd_sim *s, struct pbw *w, unsigned field, const struct req *rq);
 size_t sim_metric_begin(struct pbw *w, const char *name, const char *desc, const char *unit,
 			   unsigned data_field);
 void sim_metric_end(struct fd_sim *s, struct pbw *w, size_t mark, unsigned data_field,
-		       bool monotonic, int64_t t, const struct fd_blob *res);
+		    bool monotonic, int64_t t, const struct fd_blob *res, const struct fd_blob *scope);
 void sim_number_point(struct pbw *w, int64_t start, int64_t t, double v, bool is_int,
 			 const char *k1, const char *v1, const char *k2, const char *v2);
 
+/* An exception raised in a service: its class, message and (for the spans
+ * and error lines that show it) stack. */
+struct exc {
+	enum sim_err err;
+	const char *type;
+	char msg[320];
+	char stack[2048];
+};
+
 /* sim_request.c */
+/* A route template with its parameters filled in for this request. */
+void sim_url_path(char *buf, size_t n, const char *route, const struct req *rq);
+void sim_exc_make(struct exc *e, const struct fd_sim *s, const struct svc *sv, enum sim_err err,
+		  const struct err_info *x, const char *method, const char *route, bool stack);
+void sim_exc_on_span(struct span *sp, const struct exc *e);
+/* An ERROR line for the exception (what: a prefix, may be NULL). */
+void sim_exc_log(struct fd_sim *s, struct inst *in, int64_t t, const struct logctx *ctx,
+		 const struct exc *e, const char *what);
 struct outcome sim_serve(struct fd_sim *s, struct req *rq, const struct fd_endpoint *ep,
 			    int64_t t, const uint8_t *parent, int depth, const struct span *consumer);
+/* sim_store.c */
 const char *sim_db_summary(const struct fd_query *q, char *buf, size_t n);
+struct outcome sim_call_db(struct fd_sim *s, struct req *rq, struct inst *in,
+			   const struct fd_call *call, int64_t t, const uint8_t *parent);
+struct outcome sim_call_cache(struct fd_sim *s, struct req *rq, struct inst *in,
+			      const struct fd_endpoint *ep, const struct fd_call *call, int64_t t,
+			      const uint8_t *parent, int depth);
+struct outcome sim_call_queue(struct fd_sim *s, struct req *rq, struct inst *in,
+			      const struct fd_call *call, int64_t t, const uint8_t *parent);
+/* Makes calls one after another from t; *work (may be NULL) is the
+ * handler's own time still to spend: some of it goes between the calls,
+ * the rest is left for after them. */
 struct outcome sim_run_calls(struct fd_sim *s, struct req *rq, struct inst *in,
-				const struct fd_endpoint *ep, const struct fd_call *calls, size_t n,
-				int64_t t, const uint8_t *parent, int depth);
+			     const struct fd_endpoint *ep, const struct fd_call *calls, size_t n,
+			     int64_t t, const uint8_t *parent, int depth, int64_t *work);
 
 /* sim_drill.c: brings in the actions due by work at t (before it is
  * simulated); applies the registered actions due at state step t. */
@@ -470,18 +665,42 @@ struct incarnation *sim_inc_at(struct inst *in, int64_t t, int *idx);
 struct incarnation *sim_current_inc(struct inst *in);
 int sim_add_inc(struct fd_sim *s, struct inst *in, int64_t start, const char *version);
 struct inst *sim_pick_instance(struct fd_sim *s, struct svc *sv, int64_t t);
-double sim_cpu_factor(struct fd_sim *s, const struct inst *in);
+double sim_cpu_factor(struct fd_sim *s, const struct inst *in, int64_t t);
 void sim_account_cpu(struct fd_sim *s, struct inst *in, int64_t t, double cpu_ns);
+/* The work of a request allocates; the heap may fill and collect. Returns
+ * how long a request arriving at t waits for a collection in progress. */
+int64_t sim_heap_work(struct fd_sim *s, struct inst *in, int64_t t, double cpu_ns);
+/* Brings the heap to t (background allocation); for the scrape. */
+void sim_heap_advance(struct fd_sim *s, struct inst *in, int64_t t);
 void sim_queue_step(struct fd_sim *s, int64_t t);
 void sim_lifecycle(struct fd_sim *s, struct inst *in, int64_t t, int sev, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 void sim_state_step(struct fd_sim *s, int64_t t, size_t *next_event);
 void sim_apply_event(struct fd_sim *s, const struct fd_event *ev, int64_t t);
 
+/* sim_runtime.c */
+/* What a runtime's memory manager does with work (sim_instance.c). */
+struct rt_model {
+	double alloc_per_cpu_s; /* bytes allocated per CPU-second of work; 0: no GC */
+	double bg_cores;        /* background threads, JIT, timers: cores when idle */
+	double rss_follow;      /* share of the heap's saw-tooth the RSS shows */
+};
+const struct rt_model *sim_rt_model(const struct svc *sv);
+/* telemetry.sdk.*, process.runtime.* of the service's runtime and release. */
+void sim_runtime_resource(struct fd_sim *s, struct pbw *w, const struct svc *sv);
+const struct fd_blob *sim_scope(struct fd_sim *s, struct svc *sv, enum sim_scope_kind kind,
+				const char *system);
+const char *sim_exception_type(const struct svc *sv, enum sim_err e);
+void sim_exception_message(char *buf, size_t n, const struct svc *sv, enum sim_err e,
+			   const struct err_info *x);
+void sim_stacktrace(char *buf, size_t n, const struct fd_sim *s, const struct svc *sv,
+		    const char *method, const char *route, enum sim_err e, const char *type,
+		    const char *msg);
+
 /* sim_pending.c */
 int sim_oom(struct fd_sim *s);
 void sim_push_record(struct fd_sim *s, int64_t t, enum fd_signal sig, const struct fd_blob *res,
-			struct pbw *w);
+		     const struct fd_blob *scope, struct pbw *w);
 void sim_drain(struct fd_sim *s, int64_t t);
 /* Frees the records still waiting (a run that stopped early). */
 void sim_pending_free(struct fd_sim *s);

@@ -23,12 +23,27 @@ static struct series *find_series(struct fd_sim *s, struct inst *in, enum series
 {
 	const struct fd_traffic *tr = rq ? rq->tr : NULL;
 	int combo = rq ? rq->combo : 0;
-	for (size_t i = in->n_series; i-- > 0;) {
-		struct series *x = &in->series[i];
+	/* a direct-mapped cache of where each series is: an instance has
+	 * hundreds of them (endpoints, statuses, dimensions, callees) */
+	uint64_t key = ((uint64_t)kind << 56) ^ ((uint64_t)(uint32_t)inc << 40) ^ ((uint64_t)(uint32_t)sub << 24) ^
+		       ((uint64_t)(uint32_t)status << 12) ^ ((uint64_t)(tr ? tr->id + 1 : 0) << 8) ^ (uint64_t)combo;
+	uint64_t hx = key * 0x9e3779b97f4a7c15ULL;
+	int32_t *hint = &in->series_hint[hx >> (64 - SERIES_HINT_BITS)];
+	if (*hint > 0 && (size_t)*hint <= in->n_series) {
+		struct series *x = &in->series[*hint - 1];
 		if (x->inc == inc && x->sub == sub && x->status == status && x->kind == kind &&
 		    x->tr == tr && x->combo == combo)
 			return x;
 	}
+	for (size_t i = in->n_series; i-- > 0;) {
+		struct series *x = &in->series[i];
+		if (x->inc == inc && x->sub == sub && x->status == status && x->kind == kind &&
+		    x->tr == tr && x->combo == combo) {
+			*hint = (int32_t)i + 1;
+			return x;
+		}
+	}
+	*hint = (int32_t)in->n_series + 1; /* the one made below */
 	if (in->n_series == in->cap_series) {
 		size_t cap = in->cap_series ? in->cap_series * 2 : 16;
 		struct series *v = realloc(in->series, cap * sizeof(*v));
@@ -52,6 +67,18 @@ static struct series *find_series(struct fd_sim *s, struct inst *in, enum series
 	return x;
 }
 
+/* The slot of the collection that counts a request ending at end: the
+ * scrape after it, unless the previous one's collection (late by the
+ * instance's phase) came after the end. */
+static size_t collect_slot(const struct fd_sim *s, const struct inst *in, int64_t end)
+{
+	int64_t rel = end - s->start;
+	int64_t k = rel <= 0 ? 1 : (rel + s->scrape - 1) / s->scrape;
+	if (k > 1 && end <= sim_collect_at(s, in, s->start + (k - 1) * s->scrape))
+		k--;
+	return (size_t)(k % (int64_t)s->nslots);
+}
+
 void sim_observe(struct fd_sim *s, struct inst *in, enum series_kind kind, int inc, int sub,
 		    int status, const struct req *rq, int64_t end, int64_t dur_ns)
 {
@@ -61,7 +88,7 @@ void sim_observe(struct fd_sim *s, struct inst *in, enum series_kind kind, int i
 		return;
 	}
 	double v = (double)dur_ns / (double)NS;
-	struct hist *h = &x->slots[sim_slot_of(s, end)];
+	struct hist *h = &x->slots[collect_slot(s, in, end)];
 	size_t b = 0;
 	while (b < NBOUNDS && v > bounds[b])
 		b++;
@@ -70,7 +97,18 @@ void sim_observe(struct fd_sim *s, struct inst *in, enum series_kind kind, int i
 	h->sum += v;
 }
 
-static void series_attrs(struct fd_sim *s, struct pbw *w, const struct series *x)
+/* The database of a SERIES_DB series. */
+static const struct fd_database *series_db(const struct fd_sim *s, const struct series *x)
+{
+	for (size_t i = 0; i < s->sc->n_databases; i++) {
+		int base = s->query_base[i];
+		if (x->sub >= base && x->sub < base + (int)s->sc->databases[i].n_queries)
+			return &s->sc->databases[i];
+	}
+	return NULL;
+}
+
+static void series_attrs(struct fd_sim *s, const struct inst *in, struct pbw *w, const struct series *x)
 {
 	const struct fd_scenario *sc = s->sc;
 	char code[16];
@@ -97,13 +135,35 @@ static void series_attrs(struct fd_sim *s, struct pbw *w, const struct series *x
 			}
 		}
 	} else if (x->kind == SERIES_HTTP_CLIENT) {
-		const struct fd_dependency *dep = &sc->dependencies[x->sub];
-		otlp_attr_str(w, OTLP_HISTOGRAM_ATTRIBUTES, "server.address", dep->host ? dep->host : dep->name);
-		otlp_attr_str(w, OTLP_HISTOGRAM_ATTRIBUTES, "peer.service", dep->name);
-		if (x->status)
+		/* sub: a dependency, or n_dependencies + the callee endpoint */
+		if (x->sub < (int)sc->n_dependencies) {
+			const struct fd_dependency *dep = &sc->dependencies[x->sub];
+			otlp_attr_str(w, OTLP_HISTOGRAM_ATTRIBUTES, "server.address", dep->host ? dep->host : dep->name);
+			otlp_attr_int(w, OTLP_HISTOGRAM_ATTRIBUTES, "server.port", 443);
+			otlp_attr_str(w, OTLP_HISTOGRAM_ATTRIBUTES, "peer.service", dep->name);
+		} else {
+			int id = x->sub - (int)sc->n_dependencies;
+			const struct fd_endpoint *ep = NULL;
+			for (size_t i = 0; i < sc->n_services && !ep; i++)
+				for (size_t j = 0; j < sc->services[i].n_endpoints; j++)
+					if (sc->services[i].endpoints[j].id == id)
+						ep = &sc->services[i].endpoints[j];
+			if (ep) {
+				otlp_attr_str(w, OTLP_HISTOGRAM_ATTRIBUTES, "http.request.method", ep->method);
+				otlp_attr_str(w, OTLP_HISTOGRAM_ATTRIBUTES, "server.address", ep->service->name);
+				otlp_attr_int(w, OTLP_HISTOGRAM_ATTRIBUTES, "server.port", 8080);
+			}
+		}
+		/* status <= 0: no response, -status the error (enum sim_err) */
+		if (x->status > 0)
 			otlp_attr_int(w, OTLP_HISTOGRAM_ATTRIBUTES, "http.response.status_code", x->status);
-		else
-			otlp_attr_str(w, OTLP_HISTOGRAM_ATTRIBUTES, "error.type", "timeout");
+		if (x->status >= 500) {
+			snprintf(code, sizeof(code), "%d", x->status);
+			otlp_attr_str(w, OTLP_HISTOGRAM_ATTRIBUTES, "error.type", code);
+		} else if (x->status <= 0) {
+			const char *type = sim_exception_type(in->svc, (enum sim_err)-x->status);
+			otlp_attr_str(w, OTLP_HISTOGRAM_ATTRIBUTES, "error.type", type ? type : "_OTHER");
+		}
 	} else {
 		for (size_t i = 0; i < sc->n_databases; i++) {
 			const struct fd_database *db = &sc->databases[i];
@@ -121,8 +181,10 @@ static void series_attrs(struct fd_sim *s, struct pbw *w, const struct series *x
 	}
 }
 
+/* One histogram metric of the instance's series of kind (for SERIES_DB,
+ * of the databases of one system: each system has its instrumentation). */
 static void histogram_metric(struct fd_sim *s, struct inst *in, int inc_idx, enum series_kind kind,
-			     const char *name, const char *desc, int64_t t)
+			     const char *system, const char *name, const char *desc, int64_t t)
 {
 	struct incarnation *c = &in->incs[inc_idx];
 	struct pbw *w = &s->w;
@@ -132,12 +194,17 @@ static void histogram_metric(struct fd_sim *s, struct inst *in, int inc_idx, enu
 		struct series *x = &in->series[i];
 		if (x->inc != inc_idx || x->kind != kind || x->cum.count == 0)
 			continue;
+		if (system) {
+			const struct fd_database *db = series_db(s, x);
+			if (!db || strcmp(db->system, system) != 0)
+				continue;
+		}
 		if (!any) {
 			mark = sim_metric_begin(w, name, desc, "s", OTLP_METRIC_HISTOGRAM);
 			any = true;
 		}
 		size_t dp = pbw_begin(w, OTLP_DATA_POINTS);
-		series_attrs(s, w, x);
+		series_attrs(s, in, w, x);
 		pbw_fixed64(w, OTLP_HISTOGRAM_START_TIME, (uint64_t)c->start);
 		pbw_fixed64(w, OTLP_HISTOGRAM_TIME, (uint64_t)t);
 		pbw_fixed64(w, OTLP_HISTOGRAM_COUNT, x->cum.count);
@@ -160,8 +227,12 @@ static void histogram_metric(struct fd_sim *s, struct inst *in, int inc_idx, enu
 		pbw_end(w, b);
 		pbw_end(w, dp);
 	}
-	if (any)
-		sim_metric_end(s, w, mark, OTLP_METRIC_HISTOGRAM, false, t, c->res);
+	if (any) {
+		enum sim_scope_kind k = kind == SERIES_HTTP ? SCOPE_HTTP_SERVER
+					: kind == SERIES_DB ? SCOPE_DB : SCOPE_HTTP_CLIENT;
+		sim_metric_end(s, w, mark, OTLP_METRIC_HISTOGRAM, false, t, c->res,
+			       sim_scope(s, in->svc, k, system));
+	}
 }
 
 /* Assembles the scrape at t = start + k * interval. */
@@ -186,6 +257,11 @@ void sim_scrape(struct fd_sim *s, int64_t t)
 			}
 			struct slot sl = in->slots[slot];
 			memset(&in->slots[slot], 0, sizeof(in->slots[slot]));
+			/* The instance's exporter collects at its own phase of the
+			 * interval, a little late each time, by its host's clock. */
+			int64_t ts = sim_clock(in, sim_collect_at(s, in, t));
+			const struct fd_blob *rt_scope = sim_scope(s, sv, SCOPE_RUNTIME, NULL);
+			const struct fd_blob *app_scope = sim_scope(s, sv, SCOPE_APP, NULL);
 			int idx = 0;
 			struct incarnation *c = sim_inc_at(in, t, &idx);
 			if (!c && in->crashing && in->exists && in->n_incs) {
@@ -194,33 +270,47 @@ void sim_scrape(struct fd_sim *s, int64_t t)
 				const struct fd_blob *last = sim_current_inc(in)->res;
 				uint64_t restarts = 0;
 				for (size_t n = 0; n < in->n_incs; n++)
-					restarts += in->incs[n].killed && in->incs[n].end <= t;
+					restarts += (in->incs[n].killed || in->incs[n].restarted) && in->incs[n].end <= t;
 				size_t m = sim_metric_begin(w, "process.restart.count",
-							"Times the instance was killed and restarted (OOM kills, crashes).",
+							"Times the container was restarted (OOM kills, crashes, restarts).",
 							"{restart}", OTLP_METRIC_SUM);
-				sim_number_point(w, s->start, t, (double)restarts, true, NULL, NULL, NULL, NULL);
-				sim_metric_end(s, w, m, OTLP_METRIC_SUM, true, t, last);
+				sim_number_point(w, s->start, ts, (double)restarts, true, NULL, NULL, NULL, NULL);
+				sim_metric_end(s, w, m, OTLP_METRIC_SUM, true, ts, last, rt_scope);
 				m = sim_metric_begin(w, "service.version.info",
 						 "1 for the version the instance runs; deploys show as a change.", "1", OTLP_METRIC_GAUGE);
-				sim_number_point(w, 0, t, 1, true, "service.version", sim_current_inc(in)->version, NULL, NULL);
-				sim_metric_end(s, w, m, OTLP_METRIC_GAUGE, false, t, last);
+				sim_number_point(w, 0, ts, 1, true, "service.version", sim_current_inc(in)->version, NULL, NULL);
+				sim_metric_end(s, w, m, OTLP_METRIC_GAUGE, false, ts, last, app_scope);
 				continue;
 			}
 			if (!c || !in->exists)
 				continue;
-			histogram_metric(s, in, idx, SERIES_HTTP, "http.server.request.duration",
-					 "Duration of HTTP server requests.", t);
-			histogram_metric(s, in, idx, SERIES_DB, "db.client.operation.duration",
-					 "Duration of database client operations.", t);
-			histogram_metric(s, in, idx, SERIES_HTTP_CLIENT, "http.client.request.duration",
-					 "Duration of HTTP client requests.", t);
+			histogram_metric(s, in, idx, SERIES_HTTP, NULL, "http.server.request.duration",
+					 "Duration of HTTP server requests.", ts);
+			for (size_t d = 0; d < s->sc->n_databases; d++) {
+				const char *sys = s->sc->databases[d].system;
+				bool seen = false;
+				for (size_t e = 0; e < d && !seen; e++)
+					seen = !strcmp(s->sc->databases[e].system, sys);
+				if (!seen)
+					histogram_metric(s, in, idx, SERIES_DB, sys, "db.client.operation.duration",
+							 "Duration of database client operations.", ts);
+			}
+			histogram_metric(s, in, idx, SERIES_HTTP_CLIENT, NULL, "http.client.request.duration",
+					 "Duration of HTTP client requests.", ts);
 
+			/* Memory: the replica's baseline, the leak, the requests in
+			 * flight, the heap's saw-tooth as far as the RSS follows it,
+			 * and the allocator's small drift. */
+			sim_heap_advance(s, in, t);
 			double leaked = sl.leaked_set ? sl.leaked : in->leaked;
 			double concurrency = sl.busy_ns / interval;
-			double mem = (double)r->memory_baseline + leaked + concurrency * (double)r->memory_per_request;
+			double mem = (double)r->memory_baseline * in->mem_factor + leaked +
+				     concurrency * (double)r->memory_per_request +
+				     in->heap * sim_rt_model(sv)->rss_follow +
+				     (double)r->memory_baseline * 0.004 * fd_rng_normal(&s->rng);
 			size_t m = sim_metric_begin(w, "process.memory.usage", "The amount of physical memory in use.", "By", OTLP_METRIC_GAUGE);
-			sim_number_point(w, 0, t, mem, true, NULL, NULL, NULL, NULL);
-			sim_metric_end(s, w, m, OTLP_METRIC_GAUGE, false, t, c->res);
+			sim_number_point(w, 0, ts, mem, true, NULL, NULL, NULL, NULL);
+			sim_metric_end(s, w, m, OTLP_METRIC_GAUGE, false, ts, c->res, rt_scope);
 
 			double cores = r->cpu_cores > 0 ? r->cpu_cores : 1;
 			double cpu_mult = 1;
@@ -238,51 +328,55 @@ void sim_scrape(struct fd_sim *s, int64_t t)
 				    (rel - cr->first_ns) % cr->every_ns < cr->duration_ns)
 					cpu_mult *= cr->cpu_mult;
 			}
-			/* An idle process still burns a little CPU. */
-			double util = (sl.cpu_ns + 0.02 * interval * cores) * cpu_mult / (interval * cores);
+			/* CPU: the instance's own work (requests, collections) and
+			 * its background threads, which vary from scrape to scrape. */
+			double bg = in->bg_cores * interval * fmax(0.2, 1 + 0.3 * fd_rng_normal(&s->rng));
+			double busy = (sl.cpu_ns + bg) * cpu_mult;
+			double util = busy / (interval * cores);
 			if (util > 1)
 				util = 1;
 			m = sim_metric_begin(w, "process.cpu.utilization",
 					 "CPU time used by the process divided by the CPU available.", "1", OTLP_METRIC_GAUGE);
-			sim_number_point(w, 0, t, util, false, NULL, NULL, NULL, NULL);
-			sim_metric_end(s, w, m, OTLP_METRIC_GAUGE, false, t, c->res);
+			sim_number_point(w, 0, ts, util, false, NULL, NULL, NULL, NULL);
+			sim_metric_end(s, w, m, OTLP_METRIC_GAUGE, false, ts, c->res, rt_scope);
 
 			if (in->rep_inc != idx) {
 				in->rep_inc = idx;
 				in->cpu_rep_ns = in->gc_rep_ns = 0;
 			}
-			in->cpu_rep_ns += sl.cpu_ns;
+			in->cpu_rep_ns += fmin(busy, interval * cores);
 			in->gc_rep_ns += sl.gc_ns;
 			uint64_t restarts = 0;
 			for (size_t n = 0; n < in->n_incs; n++)
-				restarts += in->incs[n].killed && in->incs[n].end <= t;
+				restarts += (in->incs[n].killed || in->incs[n].restarted) && in->incs[n].end <= t;
 			m = sim_metric_begin(w, "process.cpu.time", "Total CPU seconds used by the process.", "s", OTLP_METRIC_SUM);
-			sim_number_point(w, c->start, t, in->cpu_rep_ns / 1e9, false, NULL, NULL, NULL, NULL);
-			sim_metric_end(s, w, m, OTLP_METRIC_SUM, true, t, c->res);
+			sim_number_point(w, c->start, ts, in->cpu_rep_ns / 1e9, false, NULL, NULL, NULL, NULL);
+			sim_metric_end(s, w, m, OTLP_METRIC_SUM, true, ts, c->res, rt_scope);
 
 			if (r->gc_interval_ns > 0) {
 				m = sim_metric_begin(w, "process.runtime.gc.pause.time",
 						 "Total time the runtime paused the process for garbage collection.",
 						 "s", OTLP_METRIC_SUM);
-				sim_number_point(w, c->start, t, in->gc_rep_ns / 1e9, false, NULL, NULL, NULL, NULL);
-				sim_metric_end(s, w, m, OTLP_METRIC_SUM, true, t, c->res);
+				sim_number_point(w, c->start, ts, in->gc_rep_ns / 1e9, false, NULL, NULL, NULL, NULL);
+				sim_metric_end(s, w, m, OTLP_METRIC_SUM, true, ts, c->res, rt_scope);
 			}
 
 			m = sim_metric_begin(w, "process.restart.count",
-					 "Times the instance was killed and restarted (OOM kills, crashes).", "{restart}", OTLP_METRIC_SUM);
-			sim_number_point(w, s->start, t, (double)restarts, true, NULL, NULL, NULL, NULL);
-			sim_metric_end(s, w, m, OTLP_METRIC_SUM, true, t, c->res);
+					 "Times the container was restarted (OOM kills, crashes, restarts).", "{restart}", OTLP_METRIC_SUM);
+			sim_number_point(w, s->start, ts, (double)restarts, true, NULL, NULL, NULL, NULL);
+			sim_metric_end(s, w, m, OTLP_METRIC_SUM, true, ts, c->res, rt_scope);
 
 			m = sim_metric_begin(w, "service.version.info",
 					 "1 for the version the instance runs; deploys show as a change.", "1", OTLP_METRIC_GAUGE);
-			sim_number_point(w, 0, t, 1, true, "service.version", c->version, NULL, NULL);
-			sim_metric_end(s, w, m, OTLP_METRIC_GAUGE, false, t, c->res);
+			sim_number_point(w, 0, ts, 1, true, "service.version", c->version, NULL, NULL);
+			sim_metric_end(s, w, m, OTLP_METRIC_GAUGE, false, ts, c->res, app_scope);
 
 			for (size_t d = 0; d < s->sc->n_databases; d++) {
 				struct pool *p = &in->pools[d];
 				if (!p->slots)
 					continue;
 				const struct fd_database *db = &s->sc->databases[d];
+				const struct fd_blob *pool_scope = sim_scope(s, sv, SCOPE_POOL, db->system);
 				struct pool_slot ps = p->slots[slot];
 				memset(&p->slots[slot], 0, sizeof(p->slots[slot]));
 				int size = p->max > 0 ? p->max : db->pool > 0 ? db->pool : 10;
@@ -290,22 +384,22 @@ void sim_scrape(struct fd_sim *s, int64_t t)
 				m = sim_metric_begin(w, "db.client.connection.count",
 						 "Connections in use and idle (average over the interval).",
 						 "{connection}", OTLP_METRIC_GAUGE);
-				sim_number_point(w, 0, t, used, false, "db.client.connection.pool.name", db->name,
+				sim_number_point(w, 0, ts, used, false, "db.client.connection.pool.name", db->name,
 					     "db.client.connection.state", "used");
-				sim_number_point(w, 0, t, (double)size - used, false, "db.client.connection.pool.name",
+				sim_number_point(w, 0, ts, (double)size - used, false, "db.client.connection.pool.name",
 					     db->name, "db.client.connection.state", "idle");
-				sim_metric_end(s, w, m, OTLP_METRIC_GAUGE, false, t, c->res);
+				sim_metric_end(s, w, m, OTLP_METRIC_GAUGE, false, ts, c->res, pool_scope);
 				m = sim_metric_begin(w, "db.client.connection.max", "Maximum connections allowed.",
 						 "{connection}", OTLP_METRIC_GAUGE);
-				sim_number_point(w, 0, t, size, true, "db.client.connection.pool.name", db->name,
+				sim_number_point(w, 0, ts, size, true, "db.client.connection.pool.name", db->name,
 					     NULL, NULL);
-				sim_metric_end(s, w, m, OTLP_METRIC_GAUGE, false, t, c->res);
+				sim_metric_end(s, w, m, OTLP_METRIC_GAUGE, false, ts, c->res, pool_scope);
 				m = sim_metric_begin(w, "db.client.connection.pending_requests",
 						 "Requests waiting for a connection (average over the interval).",
 						 "{request}", OTLP_METRIC_GAUGE);
-				sim_number_point(w, 0, t, ps.wait_ns / interval, false,
+				sim_number_point(w, 0, ts, ps.wait_ns / interval, false,
 					     "db.client.connection.pool.name", db->name, NULL, NULL);
-				sim_metric_end(s, w, m, OTLP_METRIC_GAUGE, false, t, c->res);
+				sim_metric_end(s, w, m, OTLP_METRIC_GAUGE, false, ts, c->res, pool_scope);
 			}
 		}
 	}
@@ -318,15 +412,17 @@ void sim_scrape(struct fd_sim *s, int64_t t)
 		struct incarnation *c = in ? sim_inc_at(in, t, NULL) : NULL;
 		if (!c)
 			continue;
+		const struct fd_blob *mq_scope = sim_scope(s, sv, SCOPE_MESSAGING, q->system);
+		int64_t ts = sim_clock(in, t + in->export_phase_ns);
 		size_t m = sim_metric_begin(w, "messaging.kafka.consumer.lag",
 					"Messages produced but not yet consumed.", "{message}", OTLP_METRIC_GAUGE);
-		sim_number_point(w, 0, t, depth, true, "messaging.destination.name", q->name,
+		sim_number_point(w, 0, ts, depth, true, "messaging.destination.name", q->name,
 			     "messaging.consumer.group.name", sv->def->name);
-		sim_metric_end(s, w, m, OTLP_METRIC_GAUGE, false, t, c->res);
+		sim_metric_end(s, w, m, OTLP_METRIC_GAUGE, false, ts, c->res, mq_scope);
 		m = sim_metric_begin(w, "messaging.client.consumed.messages", "Messages consumed.", "{message}", OTLP_METRIC_SUM);
-		sim_number_point(w, s->start, t, (double)qs->consumed_slots[slot], true, "messaging.destination.name", q->name,
+		sim_number_point(w, s->start, ts, (double)qs->consumed_slots[slot], true, "messaging.destination.name", q->name,
 			     "messaging.consumer.group.name", sv->def->name);
-		sim_metric_end(s, w, m, OTLP_METRIC_SUM, true, t, c->res);
+		sim_metric_end(s, w, m, OTLP_METRIC_SUM, true, ts, c->res, mq_scope);
 	}
 }
 

@@ -7,26 +7,27 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "otlp/fields.h"
 #include "generator/sim_internal.h"
 
 const struct fd_blob *sim_make_resource(struct fd_sim *s, const struct inst *in,
-					   const char *version)
+					const char *version)
 {
 	struct pbw *w = &s->aux;
 	pbw_reset(w);
 	const struct fd_service *def = in->svc->def;
-	otlp_attr_str(w, OTLP_RESOURCE_ATTRIBUTES, "service.name", def->name);
-	otlp_attr_str(w, OTLP_RESOURCE_ATTRIBUTES, "service.version", version);
-	otlp_attr_str(w, OTLP_RESOURCE_ATTRIBUTES, "service.instance.id", in->id);
-	otlp_attr_str(w, OTLP_RESOURCE_ATTRIBUTES, "service.namespace", s->sc->name);
-	otlp_attr_str(w, OTLP_RESOURCE_ATTRIBUTES, "deployment.environment", s->sc->environment);
-	otlp_attr_str(w, OTLP_RESOURCE_ATTRIBUTES, "deployment.environment.name", s->sc->environment);
-	otlp_attr_str(w, OTLP_RESOURCE_ATTRIBUTES, "host.name", in->id);
-	otlp_attr_str(w, OTLP_RESOURCE_ATTRIBUTES, "process.runtime.name", def->runtime_name);
-	otlp_attr_str(w, OTLP_RESOURCE_ATTRIBUTES, "telemetry.sdk.name", "firedrill");
-	otlp_attr_str(w, OTLP_RESOURCE_ATTRIBUTES, "telemetry.sdk.language", def->runtime_name);
+	const unsigned f = OTLP_RESOURCE_ATTRIBUTES;
+	otlp_attr_str(w, f, "service.name", def->name);
+	otlp_attr_str(w, f, "service.version", version);
+	otlp_attr_str(w, f, "service.instance.id", in->id);
+	otlp_attr_str(w, f, "service.namespace", s->sc->service_namespace);
+	otlp_attr_str(w, f, "deployment.environment", s->sc->environment);
+	otlp_attr_str(w, f, "deployment.environment.name", s->sc->environment);
+	otlp_attr_str(w, f, "host.name", in->id);
+	sim_runtime_resource(s, w, in->svc);
 	if (w->oom)
 		return NULL;
 	return fd_intern_add(s->blobs, w->buf, w->len);
@@ -34,15 +35,38 @@ const struct fd_blob *sim_make_resource(struct fd_sim *s, const struct inst *in,
 
 /* ---- logs -------------------------------------------------------------- */
 
-void sim_log_line(struct fd_sim *s, struct inst *in, int64_t t, int severity, const char *body,
-		     const uint8_t *trace_id, const uint8_t *span_id,
-		     void (*attrs)(struct pbw *w, const void *ctx), const void *ctx)
+/* When the collector observed a line written at t: a log agent tails each
+ * instance's output every 200 ms (its own phase), reads a batch a little
+ * later, and now and then falls seconds behind. A hash, not a draw, so the
+ * model's random stream does not depend on how many lines there are. */
+static int64_t observed_at(const struct inst *in, int64_t t)
+{
+	const int64_t poll = 200 * MS;
+	uint64_t x = (uint64_t)in->svc->def->id * 0x9e3779b97f4a7c15ULL + (uint64_t)in->idx * 0xbf58476d1ce4e5b9ULL;
+	int64_t phase = (int64_t)(fd_splitmix64(&x) % (uint64_t)poll);
+	int64_t tick = (t - phase) / poll + 1;
+	uint64_t y = x ^ (uint64_t)tick;
+	uint64_t r = fd_splitmix64(&y);
+	int64_t at = phase + tick * poll + 300000 + (int64_t)(r % (4 * MS)); /* read and ship */
+	if (r >> 56 < 2) /* ~1% of batches: the agent is behind */
+		at += 500 * MS + (int64_t)((r >> 20) % (3000 * MS));
+	uint64_t z = (uint64_t)t ^ x;
+	return at + (int64_t)(fd_splitmix64(&z) % 50000); /* line order within the batch */
+}
+
+void sim_log_line(struct fd_sim *s, struct inst *in, int64_t t, int severity,
+		  enum sim_scope_kind kind, const char *body, const struct logctx *ctx,
+		  void (*attrs)(struct pbw *w, const void *ctx), const void *actx)
 {
 	struct incarnation *c = sim_inc_at(in, t, NULL);
 	if (!c)
 		c = sim_current_inc(in);
 	if (!c)
 		return;
+	const struct fd_blob *scope = sim_scope(s, in->svc, kind, NULL);
+	if (!scope)
+		return;
+	t = sim_clock(in, t);
 	struct pbw *w = &s->w;
 	pbw_reset(w);
 	pbw_fixed64(w, OTLP_LOG_TIME, (uint64_t)t);
@@ -53,33 +77,37 @@ void sim_log_line(struct fd_sim *s, struct inst *in, int64_t t, int severity, co
 	pbw_string(w, OTLP_ANYVALUE_STRING, body);
 	pbw_end(w, b);
 	if (attrs)
-		attrs(w, ctx);
-	if (trace_id) {
-		pbw_fixed32(w, OTLP_LOG_FLAGS, OTLP_LOG_FLAGS_SAMPLED);
-		pbw_bytes(w, OTLP_LOG_TRACE_ID, trace_id, 16);
-		pbw_bytes(w, OTLP_LOG_SPAN_ID, span_id, 8);
+		attrs(w, actx);
+	if (ctx && ctx->trace_id) {
+		if (ctx->sampled)
+			pbw_fixed32(w, OTLP_LOG_FLAGS, OTLP_LOG_FLAGS_SAMPLED);
+		pbw_bytes(w, OTLP_LOG_TRACE_ID, ctx->trace_id, 16);
+		if (ctx->span_id)
+			pbw_bytes(w, OTLP_LOG_SPAN_ID, ctx->span_id, 8);
 	}
-	pbw_fixed64(w, OTLP_LOG_OBSERVED_TIME, (uint64_t)t);
-	sim_push_record(s, t, FD_SIGNAL_LOGS, c->res, w);
+	pbw_fixed64(w, OTLP_LOG_OBSERVED_TIME, (uint64_t)observed_at(in, t));
+	sim_push_record(s, t, FD_SIGNAL_LOGS, c->res, scope, w);
 }
 
 void sim_logf_line(struct fd_sim *s, struct inst *in, int64_t t, int severity,
-		      const uint8_t *trace_id, const uint8_t *span_id, const char *fmt, ...)
+		   enum sim_scope_kind kind, const struct logctx *ctx, const char *fmt, ...)
 {
 	char body[512];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(body, sizeof(body), fmt, ap);
 	va_end(ap);
-	sim_log_line(s, in, t, severity, body, trace_id, span_id, NULL, NULL);
+	sim_log_line(s, in, t, severity, kind, body, ctx, NULL, NULL);
 }
 
 /* ---- spans ---------------------------------------------------------------- */
 
 /* Writes the span's leading fields; the caller appends attributes
  * (OTLP_SPAN_ATTRIBUTES) and then calls sim_span_finish. */
-void sim_span_begin(struct pbw *w, const struct span *sp, const char *name)
+void sim_span_begin(struct pbw *w, const struct span *sp, const struct inst *in, const char *name)
 {
+	/* times as the instance's clock reads them */
+	int64_t skew = sim_clock(in, sp->start) - sp->start;
 	pbw_reset(w);
 	pbw_bytes(w, OTLP_SPAN_TRACE_ID, sp->trace_id, 16);
 	pbw_bytes(w, OTLP_SPAN_SPAN_ID, sp->id, 8);
@@ -87,31 +115,30 @@ void sim_span_begin(struct pbw *w, const struct span *sp, const char *name)
 		pbw_bytes(w, OTLP_SPAN_PARENT_SPAN_ID, sp->parent, 8);
 	pbw_string(w, OTLP_SPAN_NAME, name);
 	pbw_varint(w, OTLP_SPAN_KIND, (uint64_t)sp->kind);
-	pbw_fixed64(w, OTLP_SPAN_START_TIME, (uint64_t)sp->start);
-	pbw_fixed64(w, OTLP_SPAN_END_TIME, (uint64_t)sp->end);
+	pbw_fixed64(w, OTLP_SPAN_START_TIME, (uint64_t)(sp->start + skew));
+	pbw_fixed64(w, OTLP_SPAN_END_TIME, (uint64_t)(sp->end + skew));
 }
 
-void sim_span_finish(struct fd_sim *s, struct pbw *w, const struct span *sp,
-			const struct fd_blob *res, const char *stack_frame)
+void sim_span_finish(struct fd_sim *s, struct pbw *w, const struct span *sp, struct inst *in,
+		     const struct fd_blob *res, enum sim_scope_kind kind, const char *system)
 {
+	int64_t skew = sim_clock(in, sp->start) - sp->start;
 	if (sp->exception_type) {
 		size_t ev = pbw_begin(w, OTLP_SPAN_EVENTS);
-		pbw_fixed64(w, OTLP_EVENT_TIME, (uint64_t)sp->end);
+		pbw_fixed64(w, OTLP_EVENT_TIME, (uint64_t)(sp->end + skew));
 		pbw_string(w, OTLP_EVENT_NAME, "exception");
 		otlp_attr_str(w, OTLP_EVENT_ATTRIBUTES, "exception.type", sp->exception_type);
 		otlp_attr_str(w, OTLP_EVENT_ATTRIBUTES, "exception.message", sp->exception_msg ? sp->exception_msg : "");
-		char stack[512];
-		snprintf(stack, sizeof(stack),
-			 "%s: %s\n\tat %s\n\tat server.handle(server:212)\n\tat runtime.main(main:1)",
-			 sp->exception_type, sp->exception_msg ? sp->exception_msg : "",
-			 stack_frame ? stack_frame : "handler");
-		otlp_attr_str(w, OTLP_EVENT_ATTRIBUTES, "exception.stacktrace", stack);
+		if (sp->stack)
+			otlp_attr_str(w, OTLP_EVENT_ATTRIBUTES, "exception.stacktrace", sp->stack);
 		pbw_end(w, ev);
 	}
 	if (sp->link_trace) {
 		size_t l = pbw_begin(w, OTLP_SPAN_LINKS);
 		pbw_bytes(w, OTLP_LINK_TRACE_ID, sp->link_trace, 16);
 		pbw_bytes(w, OTLP_LINK_SPAN_ID, sp->link_span, 8);
+		pbw_fixed32(w, OTLP_LINK_FLAGS, OTLP_SPAN_FLAGS_HAS_IS_REMOTE | OTLP_SPAN_FLAGS_IS_REMOTE |
+						(sp->link_sampled ? OTLP_SPAN_FLAGS_SAMPLED : 0));
 		pbw_end(w, l);
 	}
 	if (sp->error) {
@@ -121,17 +148,39 @@ void sim_span_finish(struct fd_sim *s, struct pbw *w, const struct span *sp,
 		pbw_varint(w, OTLP_STATUS_CODE, OTLP_STATUS_CODE_ERROR);
 		pbw_end(w, st);
 	}
-	pbw_fixed32(w, OTLP_SPAN_FLAGS, OTLP_SPAN_FLAGS_HAS_IS_REMOTE | OTLP_SPAN_FLAGS_SAMPLED);
-	sim_push_record(s, sp->end, FD_SIGNAL_TRACES, res, w);
+	/* only sampled spans are written; the parent of a server or consumer
+	 * span is in the caller's process */
+	pbw_fixed32(w, OTLP_SPAN_FLAGS, OTLP_SPAN_FLAGS_HAS_IS_REMOTE | OTLP_SPAN_FLAGS_SAMPLED |
+					   (sp->remote_parent ? OTLP_SPAN_FLAGS_IS_REMOTE : 0));
+	const struct fd_blob *scope = sim_scope(s, in->svc, kind, system);
+	if (scope)
+		sim_push_record(s, sp->end + skew, FD_SIGNAL_TRACES, res, scope, w);
 }
 
-void sim_dims_attrs(struct pbw *w, unsigned field, const struct req *rq)
+void sim_dims_attrs(struct fd_sim *s, struct pbw *w, unsigned field, const struct req *rq)
 {
 	if (!rq || !rq->tr)
 		return;
+	/* a traffic entry has few combinations of values: each is encoded once
+	 * for the logs (the spans' field number differs, and they are few) */
+	struct sim_bytes *c = field == OTLP_LOG_ATTRIBUTES && s->dims_attrs && s->dims_attrs[rq->tr->id] &&
+			      rq->combo < s->n_combos[rq->tr->id]
+			      ? &s->dims_attrs[rq->tr->id][rq->combo] : NULL;
+	if (c && c->buf) {
+		if (pbw_room(w, c->len)) {
+			memcpy(w->buf + w->len, c->buf, c->len);
+			w->len += c->len;
+		}
+		return;
+	}
+	size_t from = w->len;
 	for (size_t d = 0; d < rq->tr->n_dimensions && d < MAX_DIMS; d++)
 		otlp_attr_str(w, field, rq->tr->dimensions[d].name,
 			      rq->tr->dimensions[d].values[rq->dims[d]].name);
+	if (c && !w->oom && w->len > from && (c->buf = malloc(w->len - from))) {
+		memcpy(c->buf, w->buf + from, w->len - from);
+		c->len = w->len - from;
+	}
 }
 
 /* ---- metrics ---------------------------------------------------------------- */
@@ -151,14 +200,14 @@ size_t sim_metric_begin(struct pbw *w, const char *name, const char *desc, const
 }
 
 void sim_metric_end(struct fd_sim *s, struct pbw *w, size_t mark, unsigned data_field,
-		       bool monotonic, int64_t t, const struct fd_blob *res)
+		    bool monotonic, int64_t t, const struct fd_blob *res, const struct fd_blob *scope)
 {
 	if (data_field == OTLP_METRIC_SUM || data_field == OTLP_METRIC_HISTOGRAM)
 		pbw_varint(w, OTLP_DATA_TEMPORALITY, OTLP_TEMPORALITY_CUMULATIVE);
 	if (data_field == OTLP_METRIC_SUM && monotonic)
 		pbw_varint(w, OTLP_SUM_IS_MONOTONIC, 1);
 	pbw_end(w, mark);
-	sim_push_record(s, t, FD_SIGNAL_METRICS, res, w);
+	sim_push_record(s, t, FD_SIGNAL_METRICS, res, scope, w);
 }
 
 void sim_number_point(struct pbw *w, int64_t start, int64_t t, double v, bool is_int,

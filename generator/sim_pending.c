@@ -70,7 +70,7 @@ int sim_oom(struct fd_sim *s)
 
 /* Queues a record whose payload is in w. */
 void sim_push_record(struct fd_sim *s, int64_t t, enum fd_signal sig, const struct fd_blob *res,
-			struct pbw *w)
+		     const struct fd_blob *scope, struct pbw *w)
 {
 	if (s->failed)
 		return;
@@ -85,7 +85,7 @@ void sim_push_record(struct fd_sim *s, int64_t t, enum fd_signal sig, const stru
 	}
 	memcpy(p, w->buf, w->len);
 	struct pending rec = {
-		.time = t, .seq = s->seq++, .res = res, .payload = p, .len = (uint32_t)w->len,
+		.time = t, .seq = s->seq++, .res = res, .scope = scope, .payload = p, .len = (uint32_t)w->len,
 		.signal = (uint8_t)sig,
 	};
 	if (heap_push(&s->heap, rec) < 0) {
@@ -103,7 +103,7 @@ void sim_drain(struct fd_sim *s, int64_t t)
 			.time_ns = p.time,
 			.signal = (enum fd_signal)p.signal,
 			.resource = p.res,
-			.scope = s->scope,
+			.scope = p.scope,
 			.payload = p.payload,
 			.payload_len = p.len,
 		};

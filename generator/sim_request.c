@@ -1,12 +1,21 @@
 /*
  * The request path. A request is simulated whole at its arrival: the
- * entry endpoint serves it on an instance picked round-robin, its own time
- * is drawn under the effects active then (and slowed by CPU saturation and
- * GC), and its calls play out one after another — HTTP calls to other
+ * entry endpoint serves it on an instance picked by the balancer, its own
+ * time is drawn under the effects active then (and slowed by CPU saturation
+ * and GC), and its calls play out one after another — HTTP calls to other
  * endpoints and external dependencies with timeouts, retries and circuit
- * breakers, database queries through a connection pool, cache lookups
- * with their misses, messages produced to queues. Every hop writes its
- * span (when the trace is sampled), its log lines and its observations.
+ * breakers, database queries through a connection pool, cache lookups with
+ * their misses, messages produced to queues. Every hop writes its span (when
+ * the trace is sampled), its log lines (in the request's trace context,
+ * sampled or not) and its observations.
+ *
+ * Errors follow one taxonomy (enum sim_err): a failure is raised by the
+ * client library of the service that sees it, as its runtime's exception
+ * class; error.type is the HTTP status code when there was a response, the
+ * exception class when there was none. Statuses travel as a real system
+ * passes them: the edge service passes its upstream's status on, as a
+ * gateway does; an inner service answers 500 for a failed call, 504 when its
+ * own timeout fired and 503 when its sidecar had nothing to connect to.
  */
 #include <math.h>
 #include <stdio.h>
@@ -14,27 +23,6 @@
 #include <string.h>
 
 #include "generator/sim_internal.h"
-
-struct access_ctx {
-	const struct fd_endpoint *ep;
-	int status;
-	int64_t dur;
-	const struct req *rq;
-};
-
-static void access_attrs(struct pbw *w, const void *p)
-{
-	const struct access_ctx *a = p;
-	otlp_attr_str(w, OTLP_LOG_ATTRIBUTES, "http.request.method", a->ep->method);
-	otlp_attr_str(w, OTLP_LOG_ATTRIBUTES, "http.route", a->ep->route);
-	otlp_attr_str(w, OTLP_LOG_ATTRIBUTES, "url.path", a->ep->route);
-	otlp_attr_int(w, OTLP_LOG_ATTRIBUTES, "http.response.status_code", a->status);
-	otlp_attr_double(w, OTLP_LOG_ATTRIBUTES, "http.server.request.duration", (double)a->dur / (double)NS);
-	if (a->rq && a->rq->payload > 0)
-		otlp_attr_int(w, OTLP_LOG_ATTRIBUTES, "http.request.body.size", a->rq->payload);
-	sim_dims_attrs(w, OTLP_LOG_ATTRIBUTES, a->rq);
-	otlp_attr_str(w, OTLP_LOG_ATTRIBUTES, "log.type", "access");
-}
 
 static const char *status_text(int status)
 {
@@ -48,31 +36,143 @@ static const char *status_text(int status)
 	}
 }
 
-/* "POST /orders 200 OK 12.3ms", without printf: one per request, and the
- * formatted-output machinery was a tenth of generation time. */
-static void access_body(char *buf, size_t n, const struct fd_endpoint *ep, int status, int64_t dur)
+/* ---- paths with real ids ----------------------------------------------------- */
+
+/* A route template with its parameters filled in for this request:
+ * "/orders/{id}" -> "/orders/48213377". The value depends on the request's
+ * trace id and the parameter's name, so every hop of a request names the
+ * same order, and different requests different ones. */
+/* Decimal digits of v, at least min wide, at buf[k]; the new length. */
+static size_t put_u64(char *buf, size_t k, size_t n, uint64_t v, int min)
 {
-	char tmp[32];
-	size_t len = 0;
-	const char *parts[] = {ep->key, " ", NULL, " ", status_text(status), " "};
-	int k = 0;
-	for (int i = 0; i < 6; i++) {
-		const char *p = parts[i];
-		if (!p) {
-			/* status code: three digits */
-			tmp[0] = (char)('0' + status / 100 % 10);
-			tmp[1] = (char)('0' + status / 10 % 10);
-			tmp[2] = (char)('0' + status % 10);
-			tmp[3] = '\0';
-			p = tmp;
+	char d[24];
+	int m = 0;
+	do {
+		d[m++] = (char)('0' + v % 10);
+		v /= 10;
+	} while ((v || m < min) && m < 20);
+	while (m && k + 1 < n)
+		buf[k++] = d[--m];
+	return k;
+}
+
+void sim_url_path(char *buf, size_t n, const char *route, const struct req *rq)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t k = 0;
+	for (const char *p = route; *p && k + 1 < n;) {
+		if (*p != '{') {
+			buf[k++] = *p++;
+			continue;
 		}
-		size_t m = strlen(p);
-		if (len + m >= n)
-			m = n - len - 1;
-		memcpy(buf + len, p, m);
-		len += m;
-		k++;
+		const char *close = strchr(p, '}');
+		if (!close)
+			break;
+		uint64_t x = 0;
+		memcpy(&x, rq->trace_id + 4, 8);
+		for (const char *q = p + 1; q < close; q++)
+			x = (x ^ (uint8_t)*q) * 0x100000001b3ULL;
+		uint64_t h = fd_splitmix64(&x);
+		size_t name_len = (size_t)(close - p - 1);
+		if (name_len >= 3 && !strncmp(close - 3, "sku", 3)) {
+			if (k + 4 < n) {
+				buf[k++] = (char)('A' + (int)(h % 26));
+				buf[k++] = (char)('A' + (int)(h / 26 % 26));
+				buf[k++] = '-';
+			}
+			k = put_u64(buf, k, n, (h >> 20) % 100000, 5);
+		} else if (name_len >= 4 && !strncmp(p + 1, "uuid", 4)) {
+			uint64_t h2 = fd_splitmix64(&x);
+			for (int i = 0; i < 32 && k + 2 < n; i++) {
+				if (i == 8 || i == 12 || i == 16 || i == 20)
+					buf[k++] = '-';
+				uint64_t src = i < 16 ? h : h2;
+				int nib = (int)(src >> (4 * (i % 16))) & 15;
+				buf[k++] = i == 12 ? '4' : i == 16 ? hex[8 | (nib & 3)] : hex[nib];
+			}
+		} else if (name_len >= 2 && (!strncmp(close - 2, "id", 2) || !strncmp(close - 2, "Id", 2))) {
+			/* ids are skewed: a few hot entities, a long tail */
+			k = put_u64(buf, k, n, h % 4 ? 100000 + h % 9000000 : 1000 + (h >> 8) % 200, 1);
+		} else {
+			for (int i = 0; i < 8 && k + 1 < n; i++)
+				buf[k++] = hex[(h >> (4 * i)) & 15];
+		}
+		p = close + 1;
 	}
+	buf[k] = '\0';
+}
+
+/* ---- access logs ---------------------------------------------------------------- */
+
+struct access_ctx {
+	struct fd_sim *s;
+	const struct fd_endpoint *ep;
+	const char *path;
+	int status;
+	int64_t dur;
+	const struct req *rq;
+};
+
+/* The attributes every access log of the endpoint has, encoded once: one
+ * per request, and encoding them was a tenth of generation time. */
+static const struct sim_bytes *access_const(struct fd_sim *s, const struct fd_endpoint *ep)
+{
+	struct sim_bytes *b = &s->access_attrs[ep->id];
+	if (!b->buf) {
+		struct pbw tmp = {0};
+		otlp_attr_str(&tmp, OTLP_LOG_ATTRIBUTES, "log.type", "access");
+		otlp_attr_str(&tmp, OTLP_LOG_ATTRIBUTES, "http.request.method", ep->method);
+		otlp_attr_str(&tmp, OTLP_LOG_ATTRIBUTES, "http.route", ep->route);
+		if (tmp.oom) {
+			pbw_finish(&tmp);
+			sim_oom(s);
+			return NULL;
+		}
+		b->buf = tmp.buf;
+		b->len = tmp.len;
+	}
+	return b;
+}
+
+static void access_attrs(struct pbw *w, const void *p)
+{
+	const struct access_ctx *a = p;
+	const struct sim_bytes *c = access_const(a->s, a->ep);
+	if (c && pbw_room(w, c->len)) {
+		memcpy(w->buf + w->len, c->buf, c->len);
+		w->len += c->len;
+	}
+	otlp_attr_str(w, OTLP_LOG_ATTRIBUTES, "url.path", a->path);
+	otlp_attr_int(w, OTLP_LOG_ATTRIBUTES, "http.response.status_code", a->status);
+	otlp_attr_double(w, OTLP_LOG_ATTRIBUTES, "http.server.request.duration", (double)a->dur / (double)NS);
+	if (a->rq && a->rq->payload > 0)
+		otlp_attr_int(w, OTLP_LOG_ATTRIBUTES, "http.request.body.size", a->rq->payload);
+	sim_dims_attrs(a->s, w, OTLP_LOG_ATTRIBUTES, a->rq);
+}
+
+static size_t put(char *buf, size_t len, size_t n, const char *p)
+{
+	size_t m = strlen(p);
+	if (len + m >= n)
+		m = n - len - 1;
+	memcpy(buf + len, p, m);
+	return len + m;
+}
+
+/* "POST /orders/48213377 200 OK 12.3ms", without printf: one per request,
+ * and the formatted-output machinery was a tenth of generation time. */
+static void access_body(char *buf, size_t n, const char *method, const char *path, int status,
+			int64_t dur)
+{
+	char code[5] = {(char)('0' + status / 100 % 10), (char)('0' + status / 10 % 10),
+			(char)('0' + status % 10), ' ', '\0'};
+	size_t len = put(buf, 0, n, method);
+	len = put(buf, len, n, " ");
+	len = put(buf, len, n, path);
+	len = put(buf, len, n, " ");
+	len = put(buf, len, n, code);
+	len = put(buf, len, n, status_text(status));
+	len = put(buf, len, n, " ");
 	/* milliseconds with one decimal, rounded */
 	uint64_t tenths = (uint64_t)((dur + 50000) / 100000);
 	char digits[24];
@@ -91,147 +191,50 @@ static void access_body(char *buf, size_t n, const struct fd_endpoint *ep, int s
 		buf[len++] = 's';
 	}
 	buf[len] = '\0';
-	(void)k;
 }
 
-struct outcome sim_serve(struct fd_sim *s, struct req *rq, const struct fd_endpoint *ep,
-			    int64_t t, const uint8_t *parent, int depth, const struct span *consumer)
+/* ---- exceptions --------------------------------------------------------------- */
+
+/* An exception raised in sv: its class, message and (only for sampled
+ * spans and error lines, which show it) stack. */
+void sim_exc_make(struct exc *e, const struct fd_sim *s, const struct svc *sv, enum sim_err err,
+		     const struct err_info *x, const char *method, const char *route, bool stack)
 {
-	struct svc *sv = &s->svcs[ep->service->id];
-	struct inst *in = sim_pick_instance(s, sv, t);
-	if (!in)
-		return (struct outcome){.end = t + MS, .status = 503, .error = "no_healthy_upstream"};
-	int inc_idx = 0;
-	struct incarnation *inc = sim_inc_at(in, t, &inc_idx);
-	/* A crash-looping instance between attempts: nothing listens, the
-	 * caller's sidecar answers 503 itself. */
-	if (!inc)
-		return (struct outcome){.end = t + MS, .status = 503, .error = "upstream_connect_error"};
+	e->err = err;
+	e->type = sim_exception_type(sv, err);
+	sim_exception_message(e->msg, sizeof(e->msg), sv, err, x);
+	e->stack[0] = '\0';
+	if (stack)
+		sim_stacktrace(e->stack, sizeof(e->stack), s, sv, method, route, err, e->type, e->msg);
+}
 
-	struct mods m;
-	sim_mods_init(&m);
-	sim_apply_effects(s, &s->by_endpoint[ep->id], rq, in, t, &m);
-	sim_apply_effects(s, &s->by_service[sv->def->id], rq, in, t, &m);
+void sim_exc_on_span(struct span *sp, const struct exc *e)
+{
+	sp->exception_type = e->type;
+	sp->exception_msg = e->msg;
+	sp->stack = e->stack[0] ? e->stack : NULL;
+}
 
-	const struct fd_resources *r = &sv->def->resources;
-	int64_t self = sim_modify_latency(s, sim_sample_dist(s, &ep->self), &m);
-	self = (int64_t)((double)self * sim_cpu_factor(s, in));
-	/* GC: pauses get more frequent as the heap fills. */
-	if (r->gc_interval_ns > 0) {
-		double limit = r->memory_limit > 0 ? (double)r->memory_limit : 0;
-		double pressure = limit > 0 ? ((double)r->memory_baseline + in->leaked) / limit : 0.3;
-		if (pressure > 0.98)
-			pressure = 0.98;
-		double interval = (double)r->gc_interval_ns * pow(1 - pressure, 2) / 0.49;
-		if (interval < 50 * MS)
-			interval = 50 * MS;
-		if (fd_rng_chance(&s->rng, (double)self / interval * 4)) {
-			int64_t pause = (int64_t)((double)sim_sample_dist(s, &r->gc_pause) * (1 + 2 * pressure));
-			self += pause;
-		}
-	}
-	sim_hop_add(s, rq, (size_t)ep->id, self);
-	sim_account_cpu(s, in, t, (double)(r->cpu_per_request_ns > 0 ? r->cpu_per_request_ns : self / 2) * m.cpu);
+struct exc_log {
+	const struct exc *e;
+};
 
-	struct span sp = {.trace_id = rq->trace_id, .parent = parent,
-			  .kind = consumer ? SPAN_CONSUMER : SPAN_SERVER, .start = t};
-	if (rq->sampled)
-		sim_random_id(s, sp.id, 8);
-	if (consumer) {
-		sp.link_trace = consumer->link_trace;
-		sp.link_span = consumer->link_span;
-	}
+static void exc_attrs(struct pbw *w, const void *p)
+{
+	const struct exc *e = ((const struct exc_log *)p)->e;
+	otlp_attr_str(w, OTLP_LOG_ATTRIBUTES, "exception.type", e->type);
+	otlp_attr_str(w, OTLP_LOG_ATTRIBUTES, "exception.message", e->msg);
+	if (e->stack[0])
+		otlp_attr_str(w, OTLP_LOG_ATTRIBUTES, "exception.stacktrace", e->stack);
+}
 
-	int64_t pre = self * 6 / 10;
-	struct outcome res = {.status = 200};
-	struct outcome c = sim_run_calls(s, rq, in, ep, ep->calls, ep->n_calls, t + pre, sp.id, depth);
-	int64_t cur = c.end;
-	if (c.status >= 500) {
-		/* A sidecar's own answers (nothing to connect to) pass through
-		 * as 503, as Envoy's do; an application error becomes a 500. */
-		bool mesh = c.error && (!strcmp(c.error, "upstream_connect_error") ||
-					!strcmp(c.error, "no_healthy_upstream"));
-		res.status = c.timeout ? 504 : mesh ? 503 : 500;
-		sp.exception_type = c.timeout ? "UpstreamTimeoutError" : "UpstreamError";
-		sp.exception_msg = mesh && !strcmp(c.error, "no_healthy_upstream") ? "no healthy upstream"
-				   : mesh ? "upstream connect error or disconnect/reset before headers. "
-					    "reset reason: connection failure"
-				   : c.error;
-		res.error = c.timeout ? "upstream_timeout" : "upstream_error";
-	}
-	double err_p = sim_mix(ep->error_probability, m.err_level, m.err_p);
-	if (res.status < 500 && fd_rng_chance(&s->rng, err_p)) {
-		res.status = m.err_level > 0 && m.err_status ? m.err_status
-			     : ep->error_status ? ep->error_status : 500;
-		sp.exception_type = "InternalError";
-		sp.exception_msg = "request failed";
-		res.error = "internal_error";
-	}
-	int64_t end = cur + (self - pre);
-	if (depth == 0 && ep->timeout_ns > 0 && end - t > ep->timeout_ns) {
-		end = t + ep->timeout_ns;
-		res.status = 504;
-		res.timeout = true;
-		sp.exception_type = "DeadlineExceeded";
-		sp.exception_msg = "request deadline exceeded at the edge";
-		res.error = "deadline_exceeded";
-	}
-	if (end - t > HORIZON_NS)
-		end = t + HORIZON_NS;
-	/* Killed while serving: the process dies before answering or
-	 * exporting anything; the caller sees the connection drop. */
-	if (inc && inc->killed && inc->end < end) {
-		return (struct outcome){.end = inc->end, .status = 502, .error = "connection_reset"};
-	}
-	res.end = end;
-	int64_t dur = end - t;
-	in->slots[sim_slot_of(s, end)].busy_ns += (double)dur;
-
-	const struct fd_blob *res_blob = inc ? inc->res : sim_current_inc(in)->res;
-	if (rq->sampled) {
-		sp.end = end;
-		sp.error = res.status >= 500;
-		char name[160];
-		if (consumer)
-			snprintf(name, sizeof(name), "process %s", ep->route);
-		struct pbw *w = &s->w;
-		sim_span_begin(w, &sp, consumer ? name : ep->key); /* "POST /orders" */
-		if (consumer) {
-			otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "messaging.operation.type", "process");
-			otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "messaging.destination.name", ep->route);
-		} else {
-			otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "http.request.method", ep->method);
-			otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "http.route", ep->route);
-			otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "url.path", ep->route);
-			otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "url.scheme", "http");
-			otlp_attr_int(w, OTLP_SPAN_ATTRIBUTES, "http.response.status_code", res.status);
-			if (rq->payload > 0)
-				otlp_attr_int(w, OTLP_SPAN_ATTRIBUTES, "http.request.body.size", rq->payload);
-		}
-		otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "server.address", sv->def->name);
-		sim_dims_attrs(w, OTLP_SPAN_ATTRIBUTES, rq);
-		if (res.error)
-			otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "error.type", res.status == 504 ? "504" : res.error);
-		char frame[160] = "";
-		if (sp.exception_type)
-			snprintf(frame, sizeof(frame), "%s.handle%s", sv->def->name, ep->route);
-		sim_span_finish(s, w, &sp, res_blob, frame);
-	}
-	if (!consumer) {
-		sim_observe(s, in, SERIES_HTTP, inc_idx, ep->id, res.status, rq, end, dur);
-		if (fd_rng_chance(&s->rng, s->sc->access_log_sampling) || res.status >= 500) {
-			struct access_ctx a = {.ep = ep, .status = res.status, .dur = dur, .rq = rq};
-			char body[256];
-			access_body(body, sizeof(body), ep, res.status, dur);
-			sim_log_line(s, in, end, res.status >= 500 ? SEV_ERROR : SEV_INFO, body,
-				 rq->sampled ? rq->trace_id : NULL, rq->sampled ? sp.id : NULL, access_attrs, &a);
-		}
-		if (res.status >= 500 && sp.exception_type)
-			sim_logf_line(s, in, end, SEV_ERROR, rq->sampled ? rq->trace_id : NULL,
-				  rq->sampled ? sp.id : NULL, "%s: %s (%s %s)", sp.exception_type,
-				  sp.exception_msg ? sp.exception_msg : "", ep->method, ep->route);
-	}
-	return res;
+void sim_exc_log(struct fd_sim *s, struct inst *in, int64_t t, const struct logctx *ctx,
+		    const struct exc *e, const char *what)
+{
+	char body[512];
+	snprintf(body, sizeof(body), "%s%s%s: %s", what ? what : "", what ? ": " : "", e->type, e->msg);
+	struct exc_log x = {.e = e};
+	sim_log_line(s, in, t, SEV_ERROR, SCOPE_LOG_APP, body, ctx, exc_attrs, &x);
 }
 
 static int64_t backoff_for(const struct fd_retry *r, int attempt)
@@ -240,59 +243,6 @@ static int64_t backoff_for(const struct fd_retry *r, int attempt)
 	if (r->max_backoff_ns > 0 && b > (double)r->max_backoff_ns)
 		b = (double)r->max_backoff_ns;
 	return (int64_t)b;
-}
-
-/* Whether a call through breaker b may go out at t; false: refuse it. A
- * call let through while half-open is the probe (*probe). */
-static bool breaker_allows(struct fd_sim *s, struct inst *in, const struct fd_breaker *def,
-			   struct breaker *b, const char *target, int64_t t, bool *probe)
-{
-	*probe = false;
-	if (b->state == BR_HALF_OPEN) {
-		if (t < b->probe_end)
-			return false; /* one probe at a time */
-		if (b->probe_failed) {
-			b->state = BR_OPEN;
-			b->open_until = b->probe_end + def->open_ns;
-			sim_logf_line(s, in, b->probe_end, SEV_WARN, NULL, NULL,
-				  "circuit breaker for %s: trial call failed, open again for %.0fs", target,
-				  (double)def->open_ns / 1e9);
-		} else {
-			b->state = BR_CLOSED;
-			b->n = b->head = 0;
-			sim_logf_line(s, in, b->probe_end, SEV_INFO, NULL, NULL,
-				  "circuit breaker for %s closed: trial call succeeded", target);
-		}
-	}
-	if (b->state == BR_OPEN) {
-		if (t < b->open_until)
-			return false;
-		b->state = BR_HALF_OPEN;
-		b->probe_end = INT64_MAX; /* until breaker_record */
-		*probe = true;
-		sim_logf_line(s, in, t, SEV_INFO, NULL, NULL,
-			  "circuit breaker for %s half-open: letting one trial call through", target);
-		return true;
-	}
-	int calls = 0, failures = 0;
-	for (int i = 0; i < b->n; i++) {
-		int64_t e = b->end[i];
-		if (e <= t && e > t - def->window_ns) {
-			calls++;
-			failures += b->failed[i];
-		}
-	}
-	if (calls >= def->min_calls && failures >= def->failure_ratio * calls) {
-		b->state = BR_OPEN;
-		b->open_until = t + def->open_ns;
-		sim_logf_line(s, in, t, SEV_WARN, NULL, NULL,
-			  "circuit breaker for %s opened: %d of %d calls failed in the last %.0fs; "
-			  "failing fast for %.0fs",
-			  target, failures, calls, (double)def->window_ns / 1e9,
-			  (double)def->open_ns / 1e9);
-		return false;
-	}
-	return true;
 }
 
 static void breaker_record(struct breaker *b, bool probe, int64_t end, bool failed)
@@ -311,12 +261,104 @@ static void breaker_record(struct breaker *b, bool probe, int64_t end, bool fail
 		b->n++;
 }
 
-struct client_ctx {
-	const char *method, *route, *peer, *url;
-	int status;
-	int attempt;
-	bool timeout;
-};
+/* ---- HTTP calls ---------------------------------------------------------------- */
+
+/* One way across the network from a caller to a callee's service: a
+ * log-normal whose median and spread belong to the pair (their nodes,
+ * their sidecars), and now and then a lost packet that waits out TCP's
+ * 200 ms retransmission timeout. */
+static int64_t edge_net(struct fd_sim *s, const struct svc *from, const struct fd_service *to)
+{
+	uint64_t x = (uint64_t)from->def->id * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(to->id + 1) * 0xc2b2ae3d27d4eb4fULL;
+	uint64_t h = fd_splitmix64(&x);
+	double median = 180e3 + (double)(h % 700) * 1e3;
+	double sigma = 0.3 + (double)((h >> 16) % 35) / 100;
+	double v = median * exp(sigma * fd_rng_normal(&s->rng));
+	if (fd_rng_chance(&s->rng, 0.0002))
+		v += 200 * MS;
+	return (int64_t)v;
+}
+
+/* Whether a call through breaker b may go out at t; false: refuse it. A
+ * call let through while half-open is the probe (*probe). */
+static bool breaker_allows(struct fd_sim *s, struct inst *in, const struct fd_breaker *def,
+			   struct breaker *b, const char *target, int64_t t, bool *probe)
+{
+	*probe = false;
+	if (b->state == BR_HALF_OPEN) {
+		if (t < b->probe_end)
+			return false; /* one probe at a time */
+		if (b->probe_failed) {
+			b->state = BR_OPEN;
+			b->open_until = b->probe_end + def->open_ns;
+			sim_logf_line(s, in, b->probe_end, SEV_WARN, SCOPE_LOG_BREAKER, NULL,
+				      "circuit breaker for %s: trial call failed, open again for %.0fs", target,
+				      (double)def->open_ns / 1e9);
+		} else {
+			b->state = BR_CLOSED;
+			b->n = b->head = 0;
+			sim_logf_line(s, in, b->probe_end, SEV_INFO, SCOPE_LOG_BREAKER, NULL,
+				      "circuit breaker for %s closed: trial call succeeded", target);
+		}
+	}
+	if (b->state == BR_OPEN) {
+		if (t < b->open_until)
+			return false;
+		b->state = BR_HALF_OPEN;
+		b->probe_end = INT64_MAX; /* until breaker_record */
+		*probe = true;
+		sim_logf_line(s, in, t, SEV_INFO, SCOPE_LOG_BREAKER, NULL,
+			      "circuit breaker for %s half-open: letting one trial call through", target);
+		return true;
+	}
+	int calls = 0, failures = 0;
+	for (int i = 0; i < b->n; i++) {
+		int64_t e = b->end[i];
+		if (e <= t && e > t - def->window_ns) {
+			calls++;
+			failures += b->failed[i];
+		}
+	}
+	if (calls >= def->min_calls && failures >= def->failure_ratio * calls) {
+		b->state = BR_OPEN;
+		b->open_until = t + def->open_ns;
+		sim_logf_line(s, in, t, SEV_WARN, SCOPE_LOG_BREAKER, NULL,
+			      "circuit breaker for %s opened: %d of %d calls failed in the last %.0fs; "
+			      "failing fast for %.0fs",
+			      target, failures, calls, (double)def->window_ns / 1e9,
+			      (double)def->open_ns / 1e9);
+		return false;
+	}
+	return true;
+}
+
+/* The client span of one attempt. */
+static void client_span(struct fd_sim *s, struct inst *in, const struct fd_blob *res,
+			struct span *sp, const struct fd_endpoint *callee, const struct fd_dependency *dep,
+			const char *method, const char *route, const char *peer, const char *path,
+			int attempt, int status, const char *error_type)
+{
+	char name[160], url[320];
+	snprintf(url, sizeof(url), dep ? "https://%s%s" : "http://%s:8080%s", peer, path);
+	if (!callee)
+		snprintf(name, sizeof(name), "%s %s", method, route);
+	struct pbw *w = &s->w;
+	sim_span_begin(w, sp, in, callee ? callee->key : name);
+	otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "http.request.method", method);
+	otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "server.address", peer);
+	otlp_attr_int(w, OTLP_SPAN_ATTRIBUTES, "server.port", dep ? 443 : 8080);
+	otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "url.full", url);
+	otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "url.template", route);
+	if (dep)
+		otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "peer.service", dep->name);
+	if (status > 0)
+		otlp_attr_int(w, OTLP_SPAN_ATTRIBUTES, "http.response.status_code", status);
+	if (attempt > 0)
+		otlp_attr_int(w, OTLP_SPAN_ATTRIBUTES, "http.request.resend_count", attempt);
+	if (error_type)
+		otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "error.type", error_type);
+	sim_span_finish(s, w, sp, in, res, SCOPE_HTTP_CLIENT, NULL);
+}
 
 static struct outcome call_http(struct fd_sim *s, struct req *rq, struct inst *in,
 				const struct fd_call *call, int64_t t, const uint8_t *parent, int depth)
@@ -340,467 +382,313 @@ static struct outcome call_http(struct fd_sim *s, struct req *rq, struct inst *i
 	const char *method = callee ? callee->method : call->method ? call->method : "GET";
 	const char *route = callee ? callee->route : call->route ? call->route : "/";
 	const char *peer = callee ? callee->service->name : dep->host ? dep->host : dep->name;
-	struct incarnation *inc = sim_inc_at(in, t, NULL);
+	/* client metrics: dependencies first, then endpoints (see series_attrs) */
+	int series = dep ? dep->id : (int)s->sc->n_dependencies + callee->id;
+	int inc_idx = 0;
+	struct incarnation *inc = sim_inc_at(in, t, &inc_idx);
 	const struct fd_blob *res = inc ? inc->res : sim_current_inc(in)->res;
 	int64_t cur = t;
 	struct outcome last = {0};
 	struct breaker *br = call->has_breaker ? &in->breakers[call->breaker.id] : NULL;
-	char target[256] = "";
+	/* the path with its ids, made only when something shows it */
+	char target[256] = "", pathbuf[256] = "";
+#define PATH() (pathbuf[0] ? pathbuf : (sim_url_path(pathbuf, sizeof(pathbuf), route, rq), pathbuf))
 	if (br)
 		snprintf(target, sizeof(target), "%s (%s %s)", peer, method, route);
 
 	for (int attempt = 0;; attempt++) {
 		struct span sp = {.trace_id = rq->trace_id, .parent = parent, .kind = SPAN_CLIENT,
 				  .start = cur};
-		if (rq->sampled)
-			sim_random_id(s, sp.id, 8);
+		sim_random_id(s, sp.id, 8);
+		struct logctx ctx = sim_ctx(rq, sp.id);
 		bool probe = false;
 		if (br && !breaker_allows(s, in, &call->breaker, br, target, cur, &probe)) {
 			/* refused in the client: no request, no retry, ~20 us */
 			int64_t end = cur + 20000;
+			struct exc e;
+			struct err_info xi = {.peer = peer, .method = method, .path = PATH()};
+			sim_exc_make(&e, s, in->svc, ERR_CIRCUIT_OPEN, &xi, method, route, rq->sampled);
 			if (rq->sampled) {
-				char name[160];
-				if (!callee)
-					snprintf(name, sizeof(name), "%s %s", method, route);
-				struct pbw *w = &s->w;
 				sp.end = end;
 				sp.error = true;
-				sim_span_begin(w, &sp, callee ? callee->key : name);
-				otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "http.request.method", method);
-				otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "server.address", peer);
-				otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "url.template", route);
-				otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "error.type", "circuit_open");
-				sp.status_msg = "circuit breaker open";
-				sp.exception_type = "CircuitBreakerOpenException";
-				sp.exception_msg = "circuit breaker is open: call not permitted";
-				sim_span_finish(s, w, &sp, res, "http.client.do");
+				sim_exc_on_span(&sp, &e);
+				sp.status_msg = e.msg;
+				client_span(s, in, res, &sp, callee, dep, method, route, peer, PATH(), attempt, 0, e.type);
 			}
-			return (struct outcome){.end = end, .status = 503, .error = "circuit_open"};
+			if (inc)
+				sim_observe(s, in, SERIES_HTTP_CLIENT, inc_idx, series, -ERR_CIRCUIT_OPEN, NULL, end,
+					    end - cur);
+			return (struct outcome){.end = end, .status = 503, .err = ERR_CIRCUIT_OPEN, .method = method,
+						.peer = peer, .route = route};
 		}
 		struct mods m;
 		sim_mods_init(&m);
-		int64_t net = call->has_latency ? sim_sample_dist(s, &call->latency) : 400000;
+		int64_t net = call->has_latency ? sim_sample_dist(s, &call->latency) : 0;
 		int64_t resp;
 		struct outcome r;
 		if (callee) {
-			r = sim_serve(s, rq, callee, cur + net / 2, sp.id, depth + 1, NULL);
-			resp = r.end + net / 2;
+			/* the scenario's network time for the call, else the edge's */
+			int64_t there = call->has_latency ? net / 2 : edge_net(s, in->svc, callee->service);
+			int64_t back = call->has_latency ? net - net / 2 : edge_net(s, in->svc, callee->service);
+			r = sim_serve(s, rq, callee, cur + there, sp.id, depth + 1, NULL);
+			resp = r.end + back;
 		} else {
 			sim_apply_effects(s, &s->by_dependency[dep->id], rq, in, cur, &m);
 			int64_t lat = sim_modify_latency(s, call->has_latency ? net : sim_sample_dist(s, &dep->latency), &m);
 			double p = sim_mix(dep->error_probability, m.err_level, m.err_p);
-			r.status = 200;
-			r.timeout = false;
-			r.error = NULL;
-			if (fd_rng_chance(&s->rng, p)) {
+			r = (struct outcome){.status = 200};
+			if (fd_rng_chance(&s->rng, p))
 				r.status = m.err_level > 0 && m.err_status ? m.err_status
 					   : dep->error_status ? dep->error_status : 503;
-				r.error = "dependency_error";
-			}
 			resp = cur + lat;
 			r.end = resp;
 		}
-		bool failed = r.status >= 500, timed_out = false;
+		/* A response the caller sees (possibly an error status), or none:
+		 * its own timeout fired, or the callee died mid-request. */
+		bool failed = r.status >= 500, timed_out = false, reset = r.err == ERR_RESET;
 		int64_t eff_timeout = m.timeout ? m.timeout : timeout;
 		if (eff_timeout > 0 && resp - cur > eff_timeout) {
 			resp = cur + eff_timeout;
 			failed = timed_out = true;
+			reset = false;
 		}
+		enum sim_err err = !failed ? ERR_NONE : timed_out ? ERR_TIMEOUT : reset ? ERR_RESET : ERR_UPSTREAM;
+		int status = timed_out || reset ? 0 : r.status;
 		if (br)
 			breaker_record(br, probe, resp, failed);
 		if (dep)
 			sim_hop_add(s, rq, sim_hop_dependency(s, dep), resp - cur);
-		if (dep) {
-			int inc_idx = 0;
-			if (sim_inc_at(in, cur, &inc_idx))
-				sim_observe(s, in, SERIES_HTTP_CLIENT, inc_idx, dep->id, timed_out ? 0 : r.status,
-					NULL, resp, resp - cur);
+		if (sim_inc_at(in, cur, &inc_idx))
+			sim_observe(s, in, SERIES_HTTP_CLIENT, inc_idx, series, status ? status : -(int)err, NULL, resp,
+				    resp - cur);
+		struct exc e;
+		e.type = NULL;
+		e.msg[0] = e.stack[0] = '\0';
+		if (err == ERR_TIMEOUT || err == ERR_RESET) {
+			struct err_info xi = {.ns = eff_timeout, .peer = peer, .method = method, .path = PATH()};
+			sim_exc_make(&e, s, in->svc, err, &xi, method, route, rq->sampled);
 		}
 		if (rq->sampled) {
 			sp.end = resp;
 			sp.error = failed;
-			char name[160];
-			if (!callee)
-				snprintf(name, sizeof(name), "%s %s", method, route);
-			struct pbw *w = &s->w;
-			sim_span_begin(w, &sp, callee ? callee->key : name);
-			otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "http.request.method", method);
-			otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "server.address", peer);
-			otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "url.template", route);
-			if (dep) {
-				char url[256];
-				snprintf(url, sizeof(url), "https://%s%s", peer, route);
-				otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "url.full", url);
-				otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "peer.service", dep->name);
+			char code[16];
+			snprintf(code, sizeof(code), "%d", status);
+			if (status == 0 && failed) {
+				sim_exc_on_span(&sp, &e);
+				sp.status_msg = e.msg;
 			}
-			if (!timed_out)
-				otlp_attr_int(w, OTLP_SPAN_ATTRIBUTES, "http.response.status_code", r.status);
-			if (attempt > 0)
-				otlp_attr_int(w, OTLP_SPAN_ATTRIBUTES, "http.request.resend_count", attempt);
-			if (failed) {
-				char code[16];
-				snprintf(code, sizeof(code), "%d", r.status);
-				otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "error.type", timed_out ? "timeout" : code);
-				sp.status_msg = timed_out ? "deadline exceeded" : status_text(r.status);
-				if (timed_out) {
-					sp.exception_type = "TimeoutError";
-					sp.exception_msg = "request timed out";
-				}
-			}
-			sim_span_finish(s, w, &sp, res, "http.client.do");
+			client_span(s, in, res, &sp, callee, dep, method, route, peer, PATH(), attempt, status,
+				    !failed ? NULL : status ? code : e.type);
 		}
 		cur = resp;
-		last = (struct outcome){.end = cur, .status = timed_out ? 504 : r.status,
-					.timeout = timed_out, .error = timed_out ? "timeout" : r.error};
+		last = (struct outcome){.end = cur, .status = timed_out ? 504 : reset ? 502 : r.status,
+					.timeout = timed_out, .err = err, .body = r.mesh ? r.body : NULL,
+					.mesh = r.mesh, .method = method, .peer = peer, .route = route,
+					.ns = eff_timeout};
 		if (!failed)
 			return last;
 		if (attempt >= retry->max)
 			break;
 		int64_t wait = backoff_for(retry, attempt);
-		sim_logf_line(s, in, cur, SEV_WARN, rq->sampled ? rq->trace_id : NULL, rq->sampled ? sp.id : NULL,
-			  "%s %s%s failed (%s), retrying in %.0fms (attempt %d of %d)", method, peer, route,
-			  timed_out ? "timeout" : status_text(r.status), (double)wait / 1e6, attempt + 2,
-			  retry->max + 1);
+		sim_logf_line(s, in, cur, SEV_WARN, SCOPE_LOG_CLIENT, &ctx,
+			      "%s %s%s failed (%s), retrying in %.0fms (attempt %d of %d)", method, peer, PATH(),
+			      timed_out ? "timeout" : reset ? "connection reset" : status_text(r.status),
+			      (double)wait / 1e6, attempt + 2, retry->max + 1);
 		cur += wait;
 	}
 	last.end = cur;
 	return last;
 }
+#undef PATH
 
-static struct pool *pool_for(struct fd_sim *s, struct inst *in, const struct fd_database *db, int size)
+/* ---- serving a request ---------------------------------------------------------- */
+
+/* The queue whose handler ep is (a consumer endpoint), for its attributes. */
+static const struct fd_queue *queue_of_handler(const struct fd_sim *s, const struct fd_endpoint *ep)
 {
-	struct pool *p = &in->pools[db->id];
-	if (p->size < size) {
-		struct conn *v = realloc(p->conns, (size_t)size * sizeof(*v));
-		if (!v)
-			return NULL;
-		for (int i = p->size; i < size; i++)
-			v[i].n = 0;
-		p->conns = v;
-		p->size = size;
-	}
-	if (!p->slots) {
-		p->slots = calloc(s->nslots, sizeof(*p->slots));
-		if (!p->slots)
-			return NULL;
-		p->last_warn = INT64_MIN / 2;
-	}
-	return p;
+	for (size_t i = 0; i < s->sc->n_queues; i++)
+		if (s->sc->queues[i].handler == ep)
+			return &s->sc->queues[i];
+	return NULL;
 }
 
-/* Earliest start >= t at which the connection is free for len. */
-static int64_t conn_fit(struct conn *c, int64_t t, int64_t len, int64_t now)
+struct outcome sim_serve(struct fd_sim *s, struct req *rq, const struct fd_endpoint *ep,
+			 int64_t t, const uint8_t *parent, int depth, const struct span *consumer)
 {
-	int keep = 0;
-	for (int i = 0; i < c->n; i++) /* forget what ended before the present */
-		if (c->end[i] > now) {
-			c->start[keep] = c->start[i];
-			c->end[keep++] = c->end[i];
-		}
-	c->n = keep;
-	int64_t at = t;
-	for (int i = 0; i < c->n; i++) {
-		if (c->end[i] <= at)
-			continue;
-		if (c->start[i] >= at + len)
-			break;
-		at = c->end[i];
-	}
-	if (c->n == CONN_SLOTS && at < c->end[c->n - 1])
-		at = c->end[c->n - 1]; /* no room to book a gap: after the last */
-	return at;
-}
-
-static void conn_book(struct conn *c, int64_t start, int64_t end)
-{
-	if (c->n == CONN_SLOTS) { /* full: merge into the last booking */
-		if (end > c->end[c->n - 1])
-			c->end[c->n - 1] = end;
-		return;
-	}
-	int i = c->n;
-	while (i > 0 && c->start[i - 1] > start) {
-		c->start[i] = c->start[i - 1];
-		c->end[i] = c->end[i - 1];
-		i--;
-	}
-	c->start[i] = start;
-	c->end[i] = end;
-	c->n++;
-}
-
-const char *sim_db_summary(const struct fd_query *q, char *buf, size_t n)
-{
-	/* "SELECT orders": the operation and the first table, like
-	 * db.query.summary, low-cardinality enough for metrics. */
-	const char *t = q->text, *kw[] = {" FROM ", " INTO ", "UPDATE ", " from ", " into ", "update "};
-	const char *table = NULL;
-	for (size_t i = 0; i < sizeof(kw) / sizeof(kw[0]) && !table; i++) {
-		const char *p = strstr(t, kw[i]);
-		if (p)
-			table = p + strlen(kw[i]);
-	}
-	if (!table) {
-		snprintf(buf, n, "%s %s", q->operation, q->database->name);
-		return buf;
-	}
-	size_t len = strcspn(table, " ;(),\n\t");
-	snprintf(buf, n, "%s %.*s", q->operation, (int)len, table);
-	return buf;
-}
-
-static struct outcome call_db(struct fd_sim *s, struct req *rq, struct inst *in,
-			      const struct fd_call *call, int64_t t, const uint8_t *parent)
-{
-	const struct fd_query *q = call->query;
-	const struct fd_database *db = q->database;
-	struct mods m;
-	sim_mods_init(&m);
-	sim_apply_effects(s, &s->by_query[s->query_base[db->id] + q->id], rq, in, t, &m);
-	sim_apply_effects(s, &s->by_database[db->id], rq, in, t, &m);
-	int size = db->pool > 0 ? db->pool : 10;
-	if (m.pool_level > 0)
-		size = (int)lround(sim_mix(size, m.pool_level, m.pool));
-	if (size < 1)
-		size = 1;
-	struct pool *p = pool_for(s, in, db, size);
-	if (!p) {
-		sim_oom(s);
-		return (struct outcome){.end = t};
-	}
-	p->max = size;
-	/* The query's duration is drawn first: which connection frees up in
-	 * time depends on how long it will be held. */
-	int64_t lat = sim_modify_latency(s, call->has_latency ? sim_sample_dist(s, &call->latency)
-					       : sim_sample_dist(s, &db->latency), &m);
-	struct outcome out = {.status = 200};
-	int64_t timeout = m.timeout ? m.timeout : call->timeout_ns;
-	if (timeout > 0 && lat > timeout) {
-		lat = timeout;
-		out.status = 504;
-		out.timeout = true;
-		out.error = "query_timeout";
-	} else if (fd_rng_chance(&s->rng, sim_mix(0, m.err_level, m.err_p))) {
-		out.status = 500;
-		out.error = "db_error";
-	}
-	int c = 0;
-	int64_t best = INT64_MAX;
-	for (int i = 0; i < size; i++) {
-		int64_t at = conn_fit(&p->conns[i], t, lat, s->now);
-		if (at < best) {
-			best = at;
-			c = i;
-			if (at == t)
-				break;
-		}
-	}
-	int64_t wait = best - t;
-	struct incarnation *inc = sim_inc_at(in, t, NULL);
-	const struct fd_blob *res = inc ? inc->res : sim_current_inc(in)->res;
-	int64_t qstart = t + wait;
-	bool pool_timeout = db->pool_timeout_ns > 0 && wait > db->pool_timeout_ns;
-	if (pool_timeout) {
-		wait = db->pool_timeout_ns;
-		qstart = t + wait;
-		lat = 0;
-		out = (struct outcome){.end = qstart, .status = 500, .error = "pool_timeout"};
-	} else {
-		conn_book(&p->conns[c], qstart, qstart + lat);
-		out.end = qstart + lat;
-	}
-	struct pool_slot *ps = &p->slots[sim_slot_of(s, out.end)];
-	ps->used_ns += (double)lat;
-	ps->wait_ns += (double)wait;
-	sim_hop_add(s, rq, sim_hop_pool(s, db), wait);
-	sim_hop_add(s, rq, sim_hop_query(s, q), lat);
-
-	uint8_t acquire_id[8];
-	if (rq->sampled && wait >= MS) {
-		struct span sp = {.trace_id = rq->trace_id, .parent = parent, .kind = SPAN_INTERNAL,
-				  .start = t, .end = t + wait, .error = pool_timeout};
-		sim_random_id(s, sp.id, 8);
-		memcpy(acquire_id, sp.id, 8);
-		if (pool_timeout) {
-			sp.status_msg = "timed out waiting for a connection";
-			sp.exception_type = "PoolTimeoutError";
-			sp.exception_msg = "timed out waiting for a connection";
-		}
-		char name[160];
-		snprintf(name, sizeof(name), "pool.acquire %s", db->name);
-		struct pbw *w = &s->w;
-		sim_span_begin(w, &sp, name);
-		otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "db.client.connection.pool.name", db->name);
-		otlp_attr_double(w, OTLP_SPAN_ATTRIBUTES, "db.client.connection.wait_time", (double)wait / (double)NS);
-		otlp_attr_int(w, OTLP_SPAN_ATTRIBUTES, "db.client.connection.max", size);
-		sim_span_finish(s, w, &sp, res, "pool.acquire");
-	}
-	if (wait >= 100 * MS && t - p->last_warn >= 10 * NS) {
-		p->last_warn = t;
-		sim_logf_line(s, in, t + wait, SEV_WARN, rq->sampled ? rq->trace_id : NULL,
-			  rq->sampled && wait >= MS ? acquire_id : NULL,
-			  "connection pool %s exhausted: waited %.0fms for a connection (%d/%d in use)",
-			  db->name, (double)wait / 1e6, size, size);
-	}
-	if (pool_timeout) {
-		sim_logf_line(s, in, out.end, SEV_ERROR, rq->sampled ? rq->trace_id : NULL,
-			  rq->sampled ? acquire_id : NULL,
-			  "PoolTimeoutError: could not acquire a connection to %s within %.1fs", db->name,
-			  (double)db->pool_timeout_ns / 1e9);
-		return out;
-	}
+	struct svc *sv = &s->svcs[ep->service->id];
+	struct inst *in = sim_pick_instance(s, sv, t);
+	/* Nothing to send it to: the caller's sidecar answers 503 itself. */
+	if (!in)
+		return (struct outcome){.end = t + MS, .status = 503, .mesh = true, .err = ERR_UPSTREAM,
+					.body = "no healthy upstream"};
 	int inc_idx = 0;
-	if (sim_inc_at(in, t, &inc_idx))
-		sim_observe(s, in, SERIES_DB, inc_idx, s->query_series[s->query_base[db->id] + q->id], 0,
-			NULL, out.end, lat);
-	uint8_t qspan[8] = {0};
-	if (rq->sampled) {
-		struct span sp = {.trace_id = rq->trace_id, .parent = parent, .kind = SPAN_CLIENT,
-				  .start = qstart, .end = out.end, .error = out.status >= 500};
-		sim_random_id(s, sp.id, 8);
-		memcpy(qspan, sp.id, 8);
-		if (out.timeout) {
-			sp.status_msg = "canceling statement due to statement timeout";
-			sp.exception_type = "QueryCanceledError";
-			sp.exception_msg = "canceling statement due to statement timeout";
-		} else if (out.status >= 500) {
-			sp.status_msg = "database error";
-			sp.exception_type = "DatabaseError";
-			sp.exception_msg = "could not serialize access due to concurrent update";
-		}
-		const char *summary = s->query_summary[s->query_base[db->id] + q->id];
-		struct pbw *w = &s->w;
-		sim_span_begin(w, &sp, summary);
-		otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "db.system", db->system);
-		otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "db.system.name", db->system);
-		otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "db.namespace", db->name);
-		otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "db.operation.name", q->operation);
-		otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "db.query.summary", summary);
-		otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "db.query.text", q->text);
-		otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "server.address", db->name);
-		otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "db.client.connection.pool.name", db->name);
-		if (wait > 0)
-			otlp_attr_double(w, OTLP_SPAN_ATTRIBUTES, "db.client.connection.wait_time", (double)wait / (double)NS);
-		if (out.error)
-			otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "error.type", out.error);
-		sim_span_finish(s, w, &sp, res, "db.query");
-	}
-	if (lat >= SLOW_QUERY_NS)
-		sim_logf_line(s, in, out.end, SEV_WARN, rq->sampled ? rq->trace_id : NULL,
-			  rq->sampled ? qspan : NULL, "slow query on %s (%.0fms): %s", db->name,
-			  (double)lat / 1e6, q->text);
-	return out;
-}
+	struct incarnation *inc = sim_inc_at(in, t, &inc_idx);
+	/* A crash-looping instance between attempts: nothing listens. */
+	if (!inc)
+		return (struct outcome){.end = t + MS, .status = 503, .mesh = true, .err = ERR_UPSTREAM,
+					.body = "upstream connect error or disconnect/reset before headers. "
+						"reset reason: connection failure"};
 
-static struct outcome call_cache(struct fd_sim *s, struct req *rq, struct inst *in,
-				 const struct fd_endpoint *ep, const struct fd_call *call, int64_t t,
-				 const uint8_t *parent, int depth)
-{
-	const struct fd_cache *cache = call->cache;
+	if (t > in->last_work)
+		in->last_work = t;
 	struct mods m;
 	sim_mods_init(&m);
-	sim_apply_effects(s, &s->by_cache[cache->id], rq, in, t, &m);
-	double hit = call->hit_ratio >= 0 ? call->hit_ratio : cache->hit_ratio;
-	int64_t flushed = s->cache_flushed_at[cache->id];
-	if (flushed != INT64_MIN && t >= flushed) {
-		double warm = cache->warmup_ns > 0 ? (double)(t - flushed) / (double)cache->warmup_ns : 1;
-		hit *= fmin(1.0, warm);
-	}
-	hit = sim_mix(hit, m.hit_level, m.hit);
-	int64_t lat = sim_modify_latency(s, call->has_latency ? sim_sample_dist(s, &call->latency)
-					       : sim_sample_dist(s, &cache->latency), &m);
-	bool is_get = call->cache_op == FD_CACHE_GET;
-	bool is_hit = is_get && fd_rng_chance(&s->rng, hit);
-	sim_hop_add(s, rq, sim_hop_cache(s, cache), lat);
-	struct incarnation *inc = sim_inc_at(in, t, NULL);
-	const struct fd_blob *res = inc ? inc->res : sim_current_inc(in)->res;
-	if (rq->sampled) {
-		static const char *const ops[] = {"GET", "SET", "DEL"};
-		const char *op = ops[call->cache_op <= FD_CACHE_DELETE ? call->cache_op : 0];
-		struct span sp = {.trace_id = rq->trace_id, .parent = parent, .kind = SPAN_CLIENT,
-				  .start = t, .end = t + lat};
-		sim_random_id(s, sp.id, 8);
-		char name[160];
-		snprintf(name, sizeof(name), "%s %s", op, cache->name);
-		struct pbw *w = &s->w;
-		sim_span_begin(w, &sp, name);
-		otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "db.system", cache->system);
-		otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "db.system.name", cache->system);
-		otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "db.operation.name", op);
-		otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "server.address", cache->name);
-		if (call->cache_key)
-			otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "db.query.text", call->cache_key);
-		if (is_get)
-			otlp_attr_bool(w, OTLP_SPAN_ATTRIBUTES, "cache.hit", is_hit);
-		sim_span_finish(s, w, &sp, res, "cache.client");
-	}
-	struct outcome out = {.end = t + lat, .status = 200};
-	if (is_get && !is_hit && call->n_on_miss)
-		out = sim_run_calls(s, rq, in, ep, call->on_miss, call->n_on_miss, t + lat, parent, depth);
-	return out;
-}
+	sim_apply_effects(s, &s->by_endpoint[ep->id], rq, in, t, &m);
+	sim_apply_effects(s, &s->by_service[sv->def->id], rq, in, t, &m);
 
-static struct outcome call_queue(struct fd_sim *s, struct req *rq, struct inst *in,
-				 const struct fd_call *call, int64_t t, const uint8_t *parent)
-{
-	const struct fd_queue *q = call->queue;
-	struct queue_state *qs = &s->queues[q->id];
-	if (call->queue_op != FD_QUEUE_PRODUCE)
-		return (struct outcome){.end = t, .status = 200};
-	struct mods m;
-	sim_mods_init(&m);
-	sim_apply_effects(s, &s->by_queue[q->id], rq, in, t, &m);
-	int64_t lat = sim_modify_latency(s, call->has_latency ? sim_sample_dist(s, &call->latency)
-					       : sim_sample_dist(s, &q->latency), &m);
-	sim_hop_add(s, rq, sim_hop_queue(s, q), lat);
-	struct qmsg msg = {.time = t + lat, .sampled = rq->sampled};
-	memcpy(msg.trace_id, rq->trace_id, 16);
+	const struct fd_resources *r = &sv->def->resources;
+	int64_t self = sim_modify_latency(s, sim_sample_dist(s, &ep->self), &m);
+	self = (int64_t)((double)self * sim_cpu_factor(s, in, t));
+	/* The request's CPU: the configured cost (else half its own time),
+	 * varying by request and by replica. Its allocation fills the heap; a
+	 * collection in progress, or the one it triggers, pauses it. */
+	double cpu = (double)(r->cpu_per_request_ns > 0 ? r->cpu_per_request_ns : self / 2) * m.cpu *
+		     in->cpu_eff * fmax(0.4, 1 + 0.25 * fd_rng_normal(&s->rng));
+	self += sim_heap_work(s, in, t, cpu);
+	sim_hop_add(s, rq, (size_t)ep->id, self);
+	sim_account_cpu(s, in, t, cpu);
+
+	struct span sp = {.trace_id = rq->trace_id, .parent = parent, .remote_parent = parent != NULL,
+			  .kind = consumer ? SPAN_CONSUMER : SPAN_SERVER, .start = t};
+	sim_random_id(s, sp.id, 8);
+	if (consumer) {
+		sp.link_trace = consumer->link_trace;
+		sp.link_span = consumer->link_span;
+		sp.link_sampled = consumer->link_sampled;
+	}
+	struct logctx ctx = sim_ctx(rq, sp.id);
+
+	/* The handler's own time: some before its first call, some between
+	 * its calls (sim_run_calls spends it), the rest after the last. */
+	int64_t pre = (int64_t)((double)self * (0.25 + 0.4 * fd_rng_uniform(&s->rng)));
+	int64_t work = self - pre;
+	struct outcome res = {.status = 200};
+	struct outcome c = sim_run_calls(s, rq, in, ep, ep->calls, ep->n_calls, t + pre, sp.id, depth, &work);
+	int64_t cur = c.end;
+	enum sim_err raised = ERR_NONE; /* the exception this handler ends with */
+	struct err_info xi = {.method = ep->method};
+	int64_t failed_at = 0;
+	char st[160];
+	if (c.status >= 500) {
+		raised = c.err != ERR_NONE ? c.err : ERR_UPSTREAM;
+		if (depth == 0 && !consumer)
+			res.status = c.timeout ? 504 : c.status; /* the edge passes its upstream's status on */
+		else
+			res.status = c.timeout ? 504 : c.mesh ? 503 : 500;
+		res.err = ERR_UPSTREAM;
+		if (c.body)
+			snprintf(st, sizeof(st), "%s: \"%s\"", status_text(c.status), c.body);
+		xi = (struct err_info){.ns = c.ns, .status = c.status, .status_text = c.body ? st : status_text(c.status),
+				       .method = c.method, .peer = c.peer, .path = c.route, .pool = c.pool,
+				       .waiting = c.waiting};
+		failed_at = cur;
+	}
+	double err_p = sim_mix(ep->error_probability, m.err_level, m.err_p);
+	if (res.status < 500 && fd_rng_chance(&s->rng, err_p)) {
+		res.status = m.err_level > 0 && m.err_status ? m.err_status
+			     : ep->error_status ? ep->error_status : 500;
+		res.err = ERR_UPSTREAM;
+		raised = ERR_INTERNAL;
+		failed_at = cur + work / 2;
+	}
+	int64_t end = cur + work;
+	if (depth == 0 && ep->timeout_ns > 0 && end - t > ep->timeout_ns) {
+		end = t + ep->timeout_ns;
+		res.status = 504;
+		res.timeout = false;
+		res.err = ERR_UPSTREAM;
+		raised = ERR_DEADLINE;
+		xi = (struct err_info){.ns = ep->timeout_ns};
+		failed_at = end;
+	}
+	if (end - t > HORIZON_NS)
+		end = t + HORIZON_NS;
+	if (failed_at > end)
+		failed_at = end;
+	/* Killed while serving: the process dies before answering or
+	 * exporting anything; the caller sees the connection drop. */
+	if (inc && inc->killed && inc->end < end)
+		return (struct outcome){.end = inc->end, .status = 502, .err = ERR_RESET};
+	res.end = end;
+	int64_t dur = end - t;
+	in->slots[sim_slot_of(s, end)].busy_ns += (double)dur;
+
+	const struct fd_blob *res_blob = inc ? inc->res : sim_current_inc(in)->res;
+	char path[256];
+	sim_url_path(path, sizeof(path), ep->route, rq);
+	struct exc e;
+	bool error_line = !consumer && res.status >= 500 && raised != ERR_NONE;
+	if (raised != ERR_NONE && (rq->sampled || error_line))
+		sim_exc_make(&e, s, sv, raised, &xi, ep->method, ep->route, true);
 	if (rq->sampled) {
-		struct incarnation *inc = sim_inc_at(in, t, NULL);
-		struct span sp = {.trace_id = rq->trace_id, .parent = parent, .kind = SPAN_PRODUCER,
-				  .start = t, .end = t + lat};
-		sim_random_id(s, sp.id, 8);
-		memcpy(msg.span_id, sp.id, 8);
+		sp.end = end;
+		sp.error = res.status >= 500;
+		if (raised != ERR_NONE)
+			sim_exc_on_span(&sp, &e);
 		char name[160];
-		snprintf(name, sizeof(name), "send %s", q->name);
+		const struct fd_queue *q = consumer ? queue_of_handler(s, ep) : NULL;
+		if (consumer)
+			snprintf(name, sizeof(name), "process %s", ep->route);
 		struct pbw *w = &s->w;
-		sim_span_begin(w, &sp, name);
-		otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "messaging.system", q->system);
-		otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "messaging.destination.name", q->name);
-		otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "messaging.operation.type", "send");
-		otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "messaging.operation.name", "send");
-		sim_span_finish(s, w, &sp, inc ? inc->res : sim_current_inc(in)->res, "producer.send");
-	}
-	qs->depth += 1;
-	qs->produced++;
-	if (qs->n < QUEUE_CTX_MAX) {
-		if (qs->n == qs->cap) {
-			size_t cap = qs->cap ? qs->cap * 2 : 1024;
-			struct qmsg *v = malloc(cap * sizeof(*v));
-			if (!v) {
-				sim_oom(s);
-				return (struct outcome){.end = t + lat, .status = 200};
-			}
-			for (size_t i = 0; i < qs->n; i++)
-				v[i] = qs->ring[(qs->head + i) % qs->cap];
-			free(qs->ring);
-			qs->ring = v;
-			qs->head = 0;
-			qs->cap = cap;
+		sim_span_begin(w, &sp, in, consumer ? name : ep->key); /* "POST /orders/{id}" */
+		if (consumer) {
+			if (q)
+				otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "messaging.system", q->system);
+			otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "messaging.operation.type", "process");
+			otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "messaging.operation.name", "process");
+			otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "messaging.destination.name", ep->route);
+			otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "messaging.consumer.group.name", sv->def->name);
+		} else {
+			otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "http.request.method", ep->method);
+			otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "http.route", ep->route);
+			otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "url.path", path);
+			otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "url.scheme", "http");
+			otlp_attr_int(w, OTLP_SPAN_ATTRIBUTES, "http.response.status_code", res.status);
+			if (rq->payload > 0)
+				otlp_attr_int(w, OTLP_SPAN_ATTRIBUTES, "http.request.body.size", rq->payload);
+			otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "server.address", sv->def->name);
+			otlp_attr_int(w, OTLP_SPAN_ATTRIBUTES, "server.port", 8080);
+			otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "network.protocol.version", "1.1");
 		}
-		qs->ring[(qs->head + qs->n) % qs->cap] = msg;
-		qs->n++;
+		sim_dims_attrs(s, w, OTLP_SPAN_ATTRIBUTES, rq);
+		if (res.status >= 500) {
+			char code[16];
+			snprintf(code, sizeof(code), "%d", res.status);
+			otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "error.type", code);
+		} else if (consumer && raised != ERR_NONE) {
+			otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "error.type", e.type);
+		}
+		sim_span_finish(s, w, &sp, in, res_blob, consumer ? SCOPE_MESSAGING : SCOPE_HTTP_SERVER,
+				q ? q->system : NULL);
 	}
-	return (struct outcome){.end = t + lat, .status = 200};
+	if (!consumer) {
+		sim_observe(s, in, SERIES_HTTP, inc_idx, ep->id, res.status, rq, end, dur);
+		if (error_line)
+			sim_exc_log(s, in, failed_at, &ctx, &e,
+				raised == ERR_INTERNAL || raised == ERR_DEADLINE ? NULL : "request failed");
+		if (fd_rng_chance(&s->rng, s->sc->access_log_sampling) || res.status >= 500) {
+			struct access_ctx a = {.s = s, .ep = ep, .path = path, .status = res.status, .dur = dur,
+					       .rq = rq};
+			char body[320];
+			access_body(body, sizeof(body), ep->method, path, res.status, dur);
+			/* written once the response is out */
+			double u = fd_rng_uniform(&s->rng);
+			int64_t logged = end + (int64_t)(15e3 + 120e3 * u * u * u);
+			sim_log_line(s, in, logged, res.status >= 500 ? SEV_ERROR : SEV_INFO, SCOPE_LOG_ACCESS, body,
+				     &ctx, access_attrs, &a);
+		}
+	}
+	return res;
 }
 
 struct outcome sim_run_calls(struct fd_sim *s, struct req *rq, struct inst *in,
-				const struct fd_endpoint *ep, const struct fd_call *calls, size_t n,
-				int64_t t, const uint8_t *parent, int depth)
+			     const struct fd_endpoint *ep, const struct fd_call *calls, size_t n,
+			     int64_t t, const uint8_t *parent, int depth, int64_t *work)
 {
 	struct outcome out = {.end = t, .status = 200};
 	if (depth >= MAX_DEPTH)
 		return out;
+	bool first = true;
 	for (size_t i = 0; i < n; i++) {
 		const struct fd_call *call = &calls[i];
 		if (call->probability < 1 && !fd_rng_chance(&s->rng, call->probability))
@@ -808,28 +696,33 @@ struct outcome sim_run_calls(struct fd_sim *s, struct req *rq, struct inst *in,
 		int repeat = call->repeat > 0 ? call->repeat : 1;
 		for (int k = 0; k < repeat; k++) {
 			struct outcome r;
+			/* the handler works on the last answer before the next call */
+			if (!first && work && *work > 0) {
+				int64_t gap = (int64_t)((double)*work * 0.45 * fd_rng_uniform(&s->rng));
+				out.end += gap;
+				*work -= gap;
+			}
+			first = false;
 			switch (call->kind) {
 			case FD_CALL_ENDPOINT:
 			case FD_CALL_DEPENDENCY:
 				r = call_http(s, rq, in, call, out.end, parent, depth);
 				break;
 			case FD_CALL_DB:
-				r = call_db(s, rq, in, call, out.end, parent);
+				r = sim_call_db(s, rq, in, call, out.end, parent);
 				break;
 			case FD_CALL_CACHE:
-				r = call_cache(s, rq, in, ep, call, out.end, parent, depth);
+				r = sim_call_cache(s, rq, in, ep, call, out.end, parent, depth);
 				break;
 			case FD_CALL_QUEUE:
 			default:
-				r = call_queue(s, rq, in, call, out.end, parent);
+				r = sim_call_queue(s, rq, in, call, out.end, parent);
 				break;
 			}
 			out.end = r.end;
 			if (r.status >= 500 && !call->optional) {
-				out.status = r.status;
-				out.timeout = r.timeout;
-				out.error = r.error;
-				return out;
+				r.end = out.end;
+				return r;
 			}
 		}
 	}

@@ -193,7 +193,10 @@ static void on_metric(struct obs *o, const struct fd_record *rec, int r)
 			   ? (double)dp[i]->as_int : dp[i]->as_double;
 		o->points = grow(o->points, &o->cap_points, o->n_points, sizeof(*o->points));
 		o->points[o->n_points++] = (struct obs_point){
-			.t_s = (int32_t)(((int64_t)dp[i]->time_unix_nano - o->start) / 1000000000),
+			/* the scrape the point belongs to: each instance collects at
+			 * its own phase of the interval, by its own clock */
+			.t_s = (int32_t)(llround((double)((int64_t)dp[i]->time_unix_nano - o->start) / (double)o->scrape_ns) *
+					 (o->scrape_ns / 1000000000)),
 			.series = series_of(o, key), .v = v,
 		};
 	}
@@ -230,6 +233,7 @@ int obs_run_text(struct obs *o, const char *name, const char *text, size_t len, 
 	int rc = fd_sim_create(sc, &opt, &sim, &err);
 	if (rc == 0) {
 		o->start = fd_sim_start(sim);
+		o->scrape_ns = sc->scrape_interval_ns >= 1000000000 ? sc->scrape_interval_ns : 15000000000LL;
 		rc = fd_sim_run(sim, emit, o, &err);
 	}
 	if (rc == 0) {

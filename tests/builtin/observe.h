@@ -44,6 +44,7 @@ struct obs_res {
 
 struct obs {
 	int64_t start;
+	int64_t scrape_ns; /* metric points are grouped by scrape */
 	const char *const *metrics; /* names to keep, NULL-terminated */
 	struct obs_req *reqs;
 	size_t n_reqs, cap_reqs;

@@ -120,7 +120,8 @@ static void pool_exhaustion(void **state)
 			assert_true(o.figs[i].value < 0.05 * wait);
 	assert_true(logs(&o, "orders", "connection pool orders-db exhausted", 0, 60 * MIN) == 0);
 	assert_true(logs(&o, "orders", "connection pool orders-db exhausted", 65 * MIN, 100 * MIN) > 100);
-	assert_true(logs(&o, "orders", "PoolTimeoutError", 65 * MIN, 100 * MIN) > 500);
+	/* HikariCP's timeout, raised in orders (Java) */
+	assert_true(logs(&o, "orders", "Connection is not available, request timed out", 65 * MIN, 100 * MIN) > 500);
 	/* red herrings */
 	assert_true(logs(&o, "orders", "replication lag", 0, 60 * MIN) > 100);
 	assert_true(logs(&o, "orders", "cron job orders-db-vacuum started", 69 * MIN, 71 * MIN) == 1);
@@ -551,8 +552,10 @@ static void retry_storm(void **state)
 	assert_true(before.error_rate < 0.002 && before.p95 < 0.2);
 	assert_true(blip.error_rate > 0.9);
 	/* the database is fast again from 0:32, the outage goes on: the load
-	 * is the retries */
-	assert_true(storm.error_rate > 0.8);
+	 * is the retries (a few attempts find a free connection: the
+	 * balancer's shares differ and wander, so one pricing pod is at times
+	 * less loaded and some pages get through) */
+	assert_true(storm.error_rate > 0.6);
 	assert_true(storm.p50 > 1.2); /* 5 attempts of ~300 ms */
 	struct obs_stats pb = window(&o, p, 5 * MIN, 30 * MIN);
 	struct obs_stats ps = window(&o, p, 35 * MIN, 60 * MIN);
@@ -560,16 +563,17 @@ static void retry_storm(void **state)
 	assert_true(storm.n < 1.1 * before.n);
 	assert_true(logs(&o, "product-api", "failed (timeout), retrying", 0, 30 * MIN) < 10);
 	assert_true(logs(&o, "product-api", "failed (timeout), retrying", 35 * MIN, 60 * MIN) > 100000);
-	/* pricing's pool: idle before, a queue during the storm */
+	/* pricing's pool: a rare short wait before (~40% busy, random
+	 * arrivals, uneven shares), a queue during the storm */
 	const char *pend = "db.client.connection.pending_requests";
-	assert_true(metric(&o, pend, "pricing-db", 5 * MIN, 30 * MIN, OBS_MEAN) < 0.1);
+	assert_true(metric(&o, pend, "pricing-db", 5 * MIN, 30 * MIN, OBS_MEAN) < 0.3);
 	assert_true(metric(&o, pend, "pricing-db", 35 * MIN, 60 * MIN, OBS_MEAN) > 50);
 	/* the scale-out at 1:00 breaks the loop: back to 1x load and no errors */
 	assert_true(after.error_rate < 0.002 && after.p95 < 1.2 * before.p95);
 	struct obs_stats pa = window(&o, p, 63 * MIN, 75 * MIN);
 	assert_true(pa.n < 1.1 * pb.n * 12.0 / 25.0);
 	assert_true(logs(&o, "product-api", "retrying", 63 * MIN, 75 * MIN) < 10);
-	assert_true(obs_figure(&o, "error_rate", k, "during") > 0.8);
+	assert_true(obs_figure(&o, "error_rate", k, "during") > 0.6);
 	/* red herring: the reviews release at 0:31 */
 	assert_true(logs(&o, "reviews", "deploy of reviews started", 30 * MIN, 32 * MIN) == 1);
 	assert_true(logs(&o, "pricing", "currency rates cache refresh", 0, 30 * MIN) > 10);

@@ -29,7 +29,7 @@ imported=$(promtool tsdb dump "$t/data" 2>/dev/null | wc -l)
 
 printf 'global:\n  scrape_interval: 15s\n' >"$t/prometheus.yml"
 prom_start "$t/prometheus.yml"
-p95='histogram_quantile(0.95, sum by (le) (rate(http_server_request_duration_seconds_bucket{job="latency-after-release/gateway",http_route="/checkout"}[5m])))'
+p95='histogram_quantile(0.95, sum by (le) (rate(http_server_request_duration_seconds_bucket{job="shop/gateway",http_route="/checkout"}[5m])))'
 before=$(prom_query "$p95" 2026-01-15T13:50:00Z | awk '{print $NF}')
 after=$(prom_query "$p95" 2026-01-15T14:50:00Z | awk '{print $NF}')
 echo "checkout p95 at 13:50: ${before:-none} s, at 14:50: ${after:-none} s"
@@ -37,7 +37,7 @@ in_range "${before:-0}" 0.1 0.35 && ok "p95 before the release is about 200 ms" 
 in_range "${after:-0}" 3 6 && ok "p95 after the release is about 4 s" || bad "p95 after: $after"
 # the naming conventions, through Prometheus
 for q in 'process_cpu_time_seconds_total' 'process_memory_usage_bytes' \
-	'target_info{job="latency-after-release/orders",service_version="v1.15.0"}' \
+	'target_info{job="shop/orders",service_version="v1.15.0"}' \
 	'http_server_request_duration_seconds_bucket{le="+Inf"}' \
 	'http_server_request_duration_seconds_bucket{le="0.005"}'; do
 	[ -n "$(prom_query "$q" 2026-01-15T14:50:00Z)" ] && ok "series $q" || bad "no series $q"

@@ -32,7 +32,7 @@ echo "backfill: sent ${sent:-?} samples, Prometheus holds $held"
 [ -n "$sent" ] && [ "$sent" -gt 1000000 ] && [ "$held" = "$sent" ] &&
 	ok "every sample sent is in Prometheus" || bad "sent $sent, held $held"
 # the recording ends now: the release was 1 h ago
-p95='histogram_quantile(0.95, sum by (le) (rate(http_server_request_duration_seconds_bucket{job="latency-after-release/gateway",http_route="/checkout"}[5m] offset OFF)))'
+p95='histogram_quantile(0.95, sum by (le) (rate(http_server_request_duration_seconds_bucket{job="shop/gateway",http_route="/checkout"}[5m] offset OFF)))'
 before=$(prom_query "$(echo "$p95" | sed 's/OFF/70m/')" | awk '{print $NF}')
 after=$(prom_query "$(echo "$p95" | sed 's/OFF/10m/')" | awk '{print $NF}')
 echo "checkout p95 70 min ago: ${before:-none} s, 10 min ago: ${after:-none} s"

@@ -42,17 +42,17 @@ for q in 'http_server_request_duration_seconds_bucket{le="+Inf"}' 'process_cpu_t
 	'db_client_connection_pending_requests' 'target_info'; do
 	[ -n "$(prom_query "last_over_time(${q}[$span])")" ] && ok "scraped $q" || bad "no $q"
 done
-p95="histogram_quantile(0.95, sum by (le) (rate(http_server_request_duration_seconds_bucket{job=\"latency-after-release/gateway\",http_route=\"/checkout\"}[10s])))"
+p95="histogram_quantile(0.95, sum by (le) (rate(http_server_request_duration_seconds_bucket{job=\"shop/gateway\",http_route=\"/checkout\"}[10s])))"
 lo=$(prom_query "min_over_time(${p95}[$span:1s])" | awk '{print $NF}')
 hi=$(prom_query "max_over_time(${p95}[$span:1s])" | awk '{print $NF}')
 echo "checkout p95 from the scrapes: lowest ${lo:-none} s, highest ${hi:-none} s"
 in_range "${lo:-9}" 0.05 0.35 && ok "p95 about 200 ms before the release" || bad "lowest p95 $lo"
 in_range "${hi:-0}" 3 8 && ok "p95 above 3 s after it" || bad "highest p95 $hi"
 # (orders' counters do restart from 0 with the new version's processes)
-resets=$(prom_query "sum(resets(http_server_request_duration_seconds_count{job=\"latency-after-release/gateway\"}[$span]))" | awk '{print $NF}')
+resets=$(prom_query "sum(resets(http_server_request_duration_seconds_count{job=\"shop/gateway\"}[$span]))" | awk '{print $NF}')
 [ "$resets" = 0 ] && ok "the gateway's request counts only grow" || bad "counter resets: $resets"
-old='target_info{job="latency-after-release/orders",service_version="v1.14.2"}'
-new='target_info{job="latency-after-release/orders",service_version="v1.15.0"}'
+old='target_info{job="shop/orders",service_version="v1.14.2"}'
+new='target_info{job="shop/orders",service_version="v1.15.0"}'
 [ -n "$(prom_query_range "count($old)" "$start" "$end" 1)" ] && ok "old version seen" || bad "no $old"
 gone=$(prom_query_range "count($new) and on() absent($old) and on() up{job=\"firedrill\"} == 1" \
 	"$start" "$end" 1 | wc -l)
