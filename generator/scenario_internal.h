@@ -159,6 +159,9 @@ int sp_parse_root(struct sp *p, const struct yt_node *root);
 int sp_parse_calls(struct sp *p, const struct yt_node *node, const char *key,
 		   struct fd_service *caller, int depth, struct fd_call **out,
 		   size_t *n);
+/* scenario_load.c: the traffic entry (an item of `traffic:`) and `noise:`. */
+int sp_parse_traffic(struct sp *p, struct fd_traffic *tr, const struct yt_node *node);
+int sp_parse_noise(struct sp *p, const struct yt_node *node);
 /* scenario_timeline.c */
 int sp_parse_timeline(struct sp *p, const struct yt_node *node);
 /* scenario_timeline.c: one event's kind, parameters and effects (not `at`,
