@@ -12,7 +12,10 @@
 
 #include "common/hash.h"
 
-/* Opens a new PATH.tmp-XXXXXX with open(O_CREAT | O_EXCL, 0666), which is
+#define RANDOM_LEN 6 /* characters of the temporary name's random part */
+
+/* Opens a new PATH.tmp-RRRRRR (RANDOM_LEN random characters written at
+ * suffix_at) with open(O_CREAT | O_EXCL, 0666), which is
  * what mkstemp does except for the mode: the kernel applies the umask, as
  * for any file a program creates, instead of mkstemp's fixed 0600. (umask()
  * cannot be read without setting it, which would race with other threads
@@ -28,7 +31,7 @@ static int create_tmp(char *tmp, size_t suffix_at)
 		uint64_t seed[4] = {(uint64_t)ts.tv_sec, (uint64_t)ts.tv_nsec, (uint64_t)getpid(),
 				    (uint64_t)__atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED)};
 		uint64_t h = fd_hash64(seed, sizeof(seed));
-		for (int i = 0; i < 6; i++, h /= 62)
+		for (int i = 0; i < RANDOM_LEN; i++, h /= 62)
 			tmp[suffix_at + (size_t)i] = alphabet[h % 62];
 		int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 		if (fd >= 0 || errno != EEXIST)
@@ -63,14 +66,14 @@ int fd_outfile_init(struct fd_outfile *o, const char *path, struct fd_error *err
 			return rc;
 		}
 	} else {
-		size_t n = strlen(path) + sizeof(".tmp-XXXXXX");
+		size_t n = strlen(path) + sizeof(".tmp-") + RANDOM_LEN;
 		o->tmp = malloc(n);
 		if (!o->tmp) {
 			fd_outfile_finish(o);
 			return fd_error_set(err, FD_ERUNTIME, "out of memory");
 		}
-		snprintf(o->tmp, n, "%s.tmp-XXXXXX", path);
-		fd = create_tmp(o->tmp, n - 7);
+		snprintf(o->tmp, n, "%s.tmp-%0*d", path, RANDOM_LEN, 0); /* create_tmp fills the digits */
+		fd = create_tmp(o->tmp, n - 1 - RANDOM_LEN);
 		if (fd < 0) {
 			int rc = fd_error_set(err, FD_ERUNTIME, "cannot create '%s': %s", o->tmp,
 					      strerror(errno));

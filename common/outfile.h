@@ -1,6 +1,6 @@
 /*
  * An output file that appears whole or not at all: written under a
- * temporary name next to its final path (PATH.tmp-XXXXXX) and renamed into
+ * temporary name next to its final path (PATH.tmp- and six random characters) and renamed into
  * place by commit, so that a reader never sees half of it and a failed run
  * leaves nothing behind. Every file firedrill writes (recordings, dir:
  * outputs, metrics.om) goes through here, so they all get:

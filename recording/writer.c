@@ -38,7 +38,7 @@ struct job {
 
 struct fd_recording_writer {
 	char *path; /* for messages */
-	struct fd_outfile out; /* PATH.tmp-XXXXXX until finish renames it */
+	struct fd_outfile out; /* PATH.tmp-RANDOM until finish renames it */
 	uint64_t offset;
 	bool finished, failed;
 

@@ -5,7 +5,7 @@
  * compressed and written when it reaches the block size, so memory is one
  * block plus the resource dictionary, whatever the recording's length.
  *
- * Output goes to a temporary file beside the destination ("OUT.fdr.tmp-XXXXXX")
+ * Output goes to a temporary file beside the destination ("OUT.fdr.tmp-" and six random characters)
  * which fd_recording_writer_finish renames into place; destroying a writer
  * that was not finished removes it, so a failed run never leaves a partial
  * recording under the requested name.

@@ -42,7 +42,7 @@
  * larger only when one record alone is), when the next record's time is more than batch_window
  * (default 1s) after the request's oldest, on flush and on close.
  *
- * Files are written as NAME.tmp-XXXXXX and renamed into place by close
+ * Files are written as NAME.tmp-RANDOM and renamed into place by close
  * (common/outfile.h: the umask's mode, fsync of file and directory; every
  * file is synced before any is renamed);
  * destroy without close removes them, so a failed run leaves no partial

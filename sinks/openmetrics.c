@@ -28,7 +28,7 @@
  * seconds with millisecond decimals, as OpenMetrics specifies (promtool
  * would read milliseconds as seconds and still exit 0).
  *
- * The file is written as metrics.om.tmp-XXXXXX and renamed by close
+ * The file is written as metrics.om.tmp-RANDOM and renamed by close
  * (common/outfile.h: the umask's mode, fsync of file and directory); no
  * partial output on failure.
  */

@@ -8,7 +8,7 @@
 # in fuzz/corpus/recording/, written by `test_hostile --write`).
 set -u
 : "${FIREDRILL:?FIREDRILL is not set}" "${SOURCE_ROOT:?SOURCE_ROOT is not set}"
-dir=$(mktemp -d "${TMPDIR:-/tmp}/fdhostile-XXXXXX")
+dir=$(mktemp -d) # under $TMPDIR, or /tmp
 trap 'rm -rf "$dir"' EXIT INT TERM
 corpus=$SOURCE_ROOT/fuzz/corpus/recording
 failed=0
