@@ -221,23 +221,10 @@ static int es_flush(struct fd_sink *sink, struct fd_error *err)
 static int es_close(struct fd_sink *sink, struct fd_error *err)
 {
 	struct es_sink *s = (struct es_sink *)sink;
-	int rc = send_body(s, err);
-	struct fd_error derr = {0};
-	int drc = fd_http_pool_drain(s->hs.pool, &derr);
+	int rc = fd_http_sink_drain(&s->hs, send_body(s, err), err);
 	if (rc < 0)
 		return rc;
-	if (drc < 0) {
-		*err = derr;
-		return drc;
-	}
-	if ((s->skipped[FD_SIGNAL_TRACES] || s->skipped[FD_SIGNAL_METRICS]) && s->hs.notice) {
-		char msg[512];
-		snprintf(msg, sizeof(msg),
-			 "sink '%s': Elasticsearch gets logs only: skipped %" PRIu64 " spans and %" PRIu64
-			 " metrics",
-			 sink->uri, s->skipped[FD_SIGNAL_TRACES], s->skipped[FD_SIGNAL_METRICS]);
-		s->hs.notice(s->hs.notice_ctx, msg);
-	}
+	fd_http_sink_skipped_notice(&s->hs, "Elasticsearch", s->skipped);
 	if (!s->refused && !s->failed)
 		return 0;
 	char types[400] = "";

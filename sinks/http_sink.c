@@ -1,5 +1,6 @@
 #include "sinks/http_sink.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,6 +184,31 @@ void fd_http_sink_stop(struct fd_http_sink *hs)
 {
 	fd_http_pool_destroy(hs->pool);
 	hs->pool = NULL;
+}
+
+int fd_http_sink_drain(struct fd_http_sink *hs, int send_rc, struct fd_error *err)
+{
+	struct fd_error derr = {0};
+	int drc = fd_http_pool_drain(hs->pool, &derr);
+	if (send_rc < 0)
+		return send_rc;
+	if (drc < 0) {
+		*err = derr;
+		return drc;
+	}
+	return 0;
+}
+
+void fd_http_sink_skipped_notice(struct fd_http_sink *hs, const char *backend,
+				 const uint64_t skipped[FD_SIGNAL_COUNT])
+{
+	if (!(skipped[FD_SIGNAL_TRACES] || skipped[FD_SIGNAL_METRICS]) || !hs->notice)
+		return;
+	char msg[512];
+	snprintf(msg, sizeof(msg),
+		 "sink '%s': %s gets logs only: skipped %" PRIu64 " spans and %" PRIu64 " metrics",
+		 hs->base.uri, backend, skipped[FD_SIGNAL_TRACES], skipped[FD_SIGNAL_METRICS]);
+	hs->notice(hs->notice_ctx, msg);
 }
 
 void fd_http_sink_finish(struct fd_http_sink *hs)

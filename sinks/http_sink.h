@@ -84,6 +84,16 @@ int fd_http_sink_start(struct fd_http_sink *hs, const char *const *fixed, size_t
 /* Cancels what is outstanding and frees the pool (first in destroy). */
 void fd_http_sink_stop(struct fd_http_sink *hs);
 
+/* For close: waits for every request under way (fd_http_pool_drain).
+ * Returns send_rc when it failed (the last batch's send, already in
+ * *err), else the drain's error, else 0. */
+int fd_http_sink_drain(struct fd_http_sink *hs, int send_rc, struct fd_error *err);
+
+/* For a logs-only backend's close: a notice of the spans and metrics it
+ * skipped (skipped[signal]), when any. */
+void fd_http_sink_skipped_notice(struct fd_http_sink *hs, const char *backend,
+				 const uint64_t skipped[FD_SIGNAL_COUNT]);
+
 /* Frees the rest of the base, not the sink itself (last in destroy). */
 void fd_http_sink_finish(struct fd_http_sink *hs);
 

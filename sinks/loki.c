@@ -548,23 +548,10 @@ static int lk_flush(struct fd_sink *sink, struct fd_error *err)
 static int lk_close(struct fd_sink *sink, struct fd_error *err)
 {
 	struct loki_sink *s = (struct loki_sink *)sink;
-	int rc = send_batch(s, err);
-	struct fd_error derr = {0};
-	int drc = fd_http_pool_drain(s->hs.pool, &derr);
+	int rc = fd_http_sink_drain(&s->hs, send_batch(s, err), err);
 	if (rc < 0)
 		return rc;
-	if (drc < 0) {
-		*err = derr;
-		return drc;
-	}
-	if ((s->skipped[FD_SIGNAL_TRACES] || s->skipped[FD_SIGNAL_METRICS]) && s->hs.notice) {
-		char msg[512];
-		snprintf(msg, sizeof(msg),
-			 "sink '%s': Loki gets logs only: skipped %" PRIu64 " spans and %" PRIu64
-			 " metrics",
-			 sink->uri, s->skipped[FD_SIGNAL_TRACES], s->skipped[FD_SIGNAL_METRICS]);
-		s->hs.notice(s->hs.notice_ctx, msg);
-	}
+	fd_http_sink_skipped_notice(&s->hs, "Loki", s->skipped);
 	if (!s->rejected && !s->failed)
 		return 0;
 	char rej[512] = "", fail[512] = "";

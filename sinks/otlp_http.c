@@ -414,15 +414,9 @@ static struct counts sum(const struct otlp_http_sink *s)
 static int oh_close(struct fd_sink *sink, struct fd_error *err)
 {
 	struct otlp_http_sink *s = (struct otlp_http_sink *)sink;
-	int rc = fd_batcher_flush(s->batcher, err);
-	struct fd_error derr = {0};
-	int drc = fd_http_pool_drain(s->hs.pool, &derr);
+	int rc = fd_http_sink_drain(&s->hs, fd_batcher_flush(s->batcher, err), err);
 	if (rc < 0)
 		return rc;
-	if (drc < 0) {
-		*err = derr;
-		return drc;
-	}
 	uint64_t written = 0;
 	for (int i = 0; i < FD_SIGNAL_COUNT; i++)
 		written += sink->stats.records[i];
