@@ -170,7 +170,7 @@ static void test_stdout_sink(void **state)
 	dup2(null, 1);
 	close(null);
 	static const char *const uris[] = {
-		"stdout:", "stdout:otlp_proto", "stdout:ecs", "stdout:text", "stdout:openmetrics?" OM_BUFFER,
+		"stdout:", "stdout:otlp_proto", "stdout:ecs", "stdout:text", ("stdout:openmetrics?" OM_BUFFER),
 	};
 	for (size_t i = 0; i < sizeof(uris) / sizeof(uris[0]); i++)
 		sweep_sink(*state, uris[i]);
