@@ -40,6 +40,9 @@
  *                     12).
  *   delivery_timeout=D   how long close waits for deliveries (default 30s;
  *                     --delivery-timeout is this option).
+ *   inflight_bytes=N  the most message bytes handed to librdkafka and not
+ *                     yet reported delivered or failed (default 16MiB):
+ *                     back-pressure, see "Producer discipline".
  *   X.KEY=VALUE       librdkafka property KEY (-X KEY=VALUE is this
  *                     option): applied after our defaults, so it overrides
  *                     them; secret values never appear in messages
@@ -54,6 +57,18 @@
  * delivery timeout and fails with the exact count of undelivered records.
  * Idempotence is on and acks=all, so broker retries neither lose nor
  * duplicate messages.
+ *
+ * Back-pressure (issue 20): a replay at --speed max reads far faster than a
+ * broker takes messages, and librdkafka's own queue limit (1 GiB by
+ * default) held whole recordings: memory grew with the file, and since
+ * message.timeout.ms counts from produce(), the tail of a long queue timed
+ * out before it was ever sent (a 2 h replay into 50 partitions of a loaded
+ * machine: every message failed). So before handing a message over, the
+ * sink serves delivery reports until the bytes it has handed over and not
+ * heard back about, plus this message, fit in inflight_bytes. A message
+ * larger than the cap goes alone once nothing else is held. The wait ends:
+ * every message is reported, delivered or failed, within
+ * message.timeout.ms.
  *
  * Threads: librdkafka's delivery reports and error callbacks are served by
  * rd_kafka_poll / rd_kafka_flush, which only this sink calls, from the
@@ -96,6 +111,7 @@ static const char *const format_names[] = {"otlp_proto", "otlp_json", "ecs"};
 #define DEFAULT_BATCH_WINDOW 1000000000LL
 #define DEFAULT_PARTITIONS 12
 #define DEFAULT_DELIVERY_TIMEOUT_NS 30000000000LL
+#define DEFAULT_INFLIGHT_BYTES (16 << 20)
 
 static const char *const default_topics[FD_SIGNAL_COUNT] = {"otlp_spans", "otlp_metrics",
 							    "otlp_logs"};
@@ -107,6 +123,7 @@ struct kafka_sink {
 	bool ts_record;
 	size_t batch_bytes, batch_records;
 	int64_t batch_window;
+	int64_t inflight_max; /* inflight_bytes= */
 	int partitions;
 	char *topic[FD_SIGNAL_COUNT];
 
@@ -212,7 +229,7 @@ static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 static const char *const option_names[] = {
 	"format",      "topic_traces",	   "topic_metrics", "topic_logs", "batch_bytes",
 	"batch_records", "batch_window",   "partition",	    "timestamp",  "partitions",
-	"compression", "delivery_timeout", "X.*",	    NULL,
+	"compression", "delivery_timeout", "inflight_bytes", "X.*", NULL,
 };
 #define N_OPTIONS (sizeof(option_names) / sizeof(option_names[0]) - 1)
 
@@ -329,6 +346,11 @@ static int set_option(struct kafka_sink *s, rd_kafka_conf_t *conf, const char *u
 			return bad_value(uri, key, val, why, err);
 		if (s->delivery_timeout_ns < 1000000)
 			return bad_value(uri, key, val, "must be at least 1ms", err);
+	} else if (strcmp(key, "inflight_bytes") == 0) {
+		if (fd_units_size(val, &s->inflight_max, &why) < 0)
+			return bad_value(uri, key, val, why, err);
+		if (s->inflight_max < 1)
+			return bad_value(uri, key, val, "must be at least 1 byte", err);
 	}
 	return 0;
 }
@@ -398,6 +420,15 @@ static int produce(struct kafka_sink *s, enum fd_signal sig, uint8_t *payload, s
 	if (!s->warmed_up) {
 		warm_up(s);
 		s->warmed_up = true;
+	}
+	/* Back-pressure (top of file): the delivery reports served here
+	 * lower inflight_bytes (on_delivery). */
+	for (;;) {
+		int64_t held = atomic_load_explicit(&s->base.live.inflight_bytes,
+						    memory_order_relaxed);
+		if (held <= 0 || held + (int64_t)len <= s->inflight_max)
+			break;
+		rd_kafka_poll(s->rk, 100);
 	}
 	rd_kafka_resp_err_t e;
 	for (;;) {
@@ -662,6 +693,7 @@ static int kafka_open(const char *uri, const char *rest, const struct fd_sink_co
 	s->notice_ctx = ctx->notice_ctx;
 	s->linger_ns = embedded ? ctx->linger_ns : 0;
 	s->delivery_timeout_ns = DEFAULT_DELIVERY_TIMEOUT_NS;
+	s->inflight_max = DEFAULT_INFLIGHT_BYTES;
 	for (int i = 0; i < FD_SIGNAL_COUNT; i++)
 		if (!(s->topic[i] = strdup(default_topics[i]))) {
 			rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
@@ -788,6 +820,10 @@ const struct fd_sink_descriptor fd_sink_kafka_descriptor = {
 		"      timestamp=produce|record   Kafka message timestamp (produce)\n"
 		"      compression=none|gzip|snappy|lz4|zstd\n"
 		"      delivery_timeout=D   wait at most D for deliveries (30s)\n"
+		"      inflight_bytes=N   hand librdkafka at most N bytes of messages not\n"
+		"                 yet delivered (16MiB): memory stays flat in the\n"
+		"                 recording's size, and messages wait here, not in a\n"
+		"                 queue where message.timeout.ms runs\n"
 		"      X.KEY=VALUE  librdkafka property KEY; defaults acks=all and the\n"
 		"                 idempotent producer; secret values are never shown\n",
 	.open = kafka_open,

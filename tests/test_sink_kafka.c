@@ -827,6 +827,46 @@ static void test_broker_gone(void **state)
 	fd_synth_destroy(syn);
 }
 
+/* Issue 20 item 4, second case: a --speed max replay into a mock cluster
+ * on a loaded machine ended with every message failed, because the sink
+ * queued the whole recording at once and message.timeout.ms counts from
+ * produce(): the tail of the queue expired before it was sent. Here the
+ * broker answers each request 200 ms late, takes one message per request
+ * and one request at a time, and the delivery timeout (2 s) is far shorter
+ * than the time the whole stream needs (30 messages, 6 s): queued at once,
+ * about 20 of them expire. With back-pressure (inflight_bytes=1: one
+ * message at a time) each message is produced when the one before it is
+ * delivered, so its timeout runs only while it is itself on the wire, and
+ * every one is delivered. */
+static void test_backpressure(void **state)
+{
+	struct fixture *f = *state;
+	char uri[512];
+	snprintf(uri, sizeof(uri),
+		 "kafka://%s?batch_records=10&inflight_bytes=1&delivery_timeout=2s"
+		 "&X.batch.num.messages=1&X.max.in.flight.requests.per.connection=1",
+		 f->addr);
+	struct fd_sink_context ctx = {0};
+	struct fd_sink *s = open_ok(uri, &ctx);
+	struct fd_synth *syn = fd_synth_create(NULL);
+	struct expect e = {0};
+	write_n(s, syn, 10, &e); /* the first message: metadata and connection */
+	await_deliveries(s);
+	rd_kafka_mock_broker_set_rtt(f->mc, -1, 200);
+	write_n(s, syn, 300, &e);
+	close_ok(s);
+	rd_kafka_mock_broker_set_rtt(f->mc, -1, 0);
+	struct fd_kafka_stats st;
+	fd_sink_kafka_stats(s, &st);
+	assert_true(st.messages >= 30);
+	assert_int_equal(st.failed, 0);
+	assert_int_equal(st.delivered_records, 310);
+	check_topics(f->addr, &e, 0);
+	fd_sink_destroy(s);
+	fd_synth_destroy(syn);
+	expect_free(&e);
+}
+
 /* A Span payload of about n bytes (a long name). */
 static uint8_t *big_span(size_t n, size_t *len)
 {
@@ -981,6 +1021,8 @@ static void test_bad_options(void **state)
 		{"kafka://embedded?partitions=0", "option 'partitions'"},
 		{"kafka://a:1?compression=brotli", "option 'compression'"},
 		{"kafka://a:1?topic_logs=a/b", "option 'topic_logs'"},
+		{"kafka://a:1?inflight_bytes=0", "option 'inflight_bytes': '0': must be at least 1 byte"},
+		{"kafka://a:1?inflight_bytes=lots", "option 'inflight_bytes'"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		expect_open_error(cases[i].uri, NULL, 0, FD_EINPUT, cases[i].want, NULL);
@@ -1050,6 +1092,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_produce_faults, setup3, teardown),
 		cmocka_unit_test_setup_teardown(test_broker_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oversized_record, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
 		cmocka_unit_test(test_embedded),
 		cmocka_unit_test(test_embedded_retention),
 		cmocka_unit_test(test_bad_options),

@@ -4,7 +4,10 @@
  * Prints the bootstrap address on stdout, then serves until SIGTERM or
  * SIGINT.
  *
- * Usage: kafka-mock [BROKERS] [PARTITIONS]   (default 1 broker, 12 partitions)
+ * Usage: kafka-mock [BROKERS] [PARTITIONS] [RTT_MS]
+ * (default 1 broker, 12 partitions, no added delay). RTT_MS delays every
+ * answer of every broker by that long, as a broker across a network would
+ * (bench/kafka-memory: a broker slower than the replay reads).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -27,8 +30,11 @@ int main(int argc, char **argv)
 {
 	int brokers = argc > 1 ? atoi(argv[1]) : 1;
 	int partitions = argc > 2 ? atoi(argv[2]) : 12;
-	if (brokers < 1 || brokers > 16 || partitions < 1 || partitions > 1024) {
-		fprintf(stderr, "usage: kafka-mock [BROKERS 1..16] [PARTITIONS 1..1024]\n");
+	int rtt_ms = argc > 3 ? atoi(argv[3]) : 0;
+	if (brokers < 1 || brokers > 16 || partitions < 1 || partitions > 1024 || rtt_ms < 0 ||
+	    rtt_ms > 60000) {
+		fprintf(stderr,
+			"usage: kafka-mock [BROKERS 1..16] [PARTITIONS 1..1024] [RTT_MS 0..60000]\n");
 		return 2;
 	}
 	char errstr[256];
@@ -46,6 +52,8 @@ int main(int argc, char **argv)
 		rd_kafka_destroy(rk);
 		return 1;
 	}
+	if (rtt_ms)
+		rd_kafka_mock_broker_set_rtt(mc, -1, rtt_ms);
 	static const char *const topics[] = {"otlp_spans", "otlp_metrics", "otlp_logs", "kcat_bench"};
 	for (size_t i = 0; i < sizeof(topics) / sizeof(topics[0]); i++)
 		rd_kafka_mock_topic_create(mc, topics[i], partitions, brokers < 3 ? brokers : 3);
