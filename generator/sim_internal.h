@@ -596,7 +596,8 @@ struct exc {
 /* A route template with its parameters filled in for this request. */
 void sim_url_path(char *buf, size_t n, const char *route, const struct req *rq);
 void sim_exc_make(struct exc *e, const struct fd_sim *s, const struct svc *sv, enum sim_err err,
-		  const struct err_info *x, const char *method, const char *route, bool stack);
+		  const struct err_info *x, const char *method, const char *route, bool stack,
+		  const uint8_t *trace_id);
 void sim_exc_on_span(struct span *sp, const struct exc *e);
 /* An ERROR line for the exception (what: a prefix, may be NULL). */
 void sim_exc_log(struct fd_sim *s, struct inst *in, int64_t t, const struct logctx *ctx,
@@ -695,7 +696,7 @@ void sim_exception_message(char *buf, size_t n, const struct svc *sv, enum sim_e
 			   const struct err_info *x);
 void sim_stacktrace(char *buf, size_t n, const struct fd_sim *s, const struct svc *sv,
 		    const char *method, const char *route, enum sim_err e, const char *type,
-		    const char *msg);
+		    const char *msg, const uint8_t *trace_id);
 
 /* sim_pending.c */
 int sim_oom(struct fd_sim *s);

@@ -198,14 +198,16 @@ static void access_body(char *buf, size_t n, const char *method, const char *pat
 /* An exception raised in sv: its class, message and (only for sampled
  * spans and error lines, which show it) stack. */
 void sim_exc_make(struct exc *e, const struct fd_sim *s, const struct svc *sv, enum sim_err err,
-		     const struct err_info *x, const char *method, const char *route, bool stack)
+		     const struct err_info *x, const char *method, const char *route, bool stack,
+		     const uint8_t *trace_id)
 {
 	e->err = err;
 	e->type = sim_exception_type(sv, err);
 	sim_exception_message(e->msg, sizeof(e->msg), sv, err, x);
 	e->stack[0] = '\0';
 	if (stack)
-		sim_stacktrace(e->stack, sizeof(e->stack), s, sv, method, route, err, e->type, e->msg);
+		sim_stacktrace(e->stack, sizeof(e->stack), s, sv, method, route, err, e->type, e->msg,
+			       trace_id);
 }
 
 void sim_exc_on_span(struct span *sp, const struct exc *e)
@@ -407,7 +409,8 @@ static struct outcome call_http(struct fd_sim *s, struct req *rq, struct inst *i
 			int64_t end = cur + 20000;
 			struct exc e;
 			struct err_info xi = {.peer = peer, .method = method, .path = PATH()};
-			sim_exc_make(&e, s, in->svc, ERR_CIRCUIT_OPEN, &xi, method, route, rq->sampled);
+			sim_exc_make(&e, s, in->svc, ERR_CIRCUIT_OPEN, &xi, method, route, rq->sampled,
+				     rq->trace_id);
 			if (rq->sampled) {
 				sp.end = end;
 				sp.error = true;
@@ -466,7 +469,8 @@ static struct outcome call_http(struct fd_sim *s, struct req *rq, struct inst *i
 		e.msg[0] = e.stack[0] = '\0';
 		if (err == ERR_TIMEOUT || err == ERR_RESET) {
 			struct err_info xi = {.ns = eff_timeout, .peer = peer, .method = method, .path = PATH()};
-			sim_exc_make(&e, s, in->svc, err, &xi, method, route, rq->sampled);
+			sim_exc_make(&e, s, in->svc, err, &xi, method, route, rq->sampled,
+				     rq->trace_id);
 		}
 		if (rq->sampled) {
 			sp.end = resp;
@@ -619,7 +623,7 @@ struct outcome sim_serve(struct fd_sim *s, struct req *rq, const struct fd_endpo
 	struct exc e;
 	bool error_line = !consumer && res.status >= 500 && raised != ERR_NONE;
 	if (raised != ERR_NONE && (rq->sampled || error_line))
-		sim_exc_make(&e, s, sv, raised, &xi, ep->method, ep->route, true);
+		sim_exc_make(&e, s, sv, raised, &xi, ep->method, ep->route, true, rq->trace_id);
 	if (rq->sampled) {
 		sp.end = end;
 		sp.error = res.status >= 500;

@@ -602,7 +602,7 @@ static void handler_names(struct names *nm, const char *method, const char *rout
 
 void sim_stacktrace(char *buf, size_t n, const struct fd_sim *s, const struct svc *sv,
 		    const char *method, const char *route, enum sim_err e, const char *type,
-		    const char *msg)
+		    const char *msg, const uint8_t *trace_id)
 {
 	struct names nm;
 	handler_names(&nm, method, route);
@@ -611,6 +611,9 @@ void sim_stacktrace(char *buf, size_t n, const struct fd_sim *s, const struct sv
 	uint64_t h = fd_hash64(route ? route : "", route ? strlen(route) : 0) ^
 		     fd_hash64(sv->def->name, strlen(sv->def->name)) ^ (uint64_t)e * 0x2545f4914f6cdd1dULL;
 	int line = 30 + (int)(h % 280), line2 = 12 + (int)((h >> 20) % 120);
+	/* ... but what a dump shows of the running process — the goroutine's
+	 * number, the heap pointers passed as arguments — differs per request */
+	uint64_t r = trace_id ? fd_hash64(trace_id, 16) : h;
 	const char *lib = e == ERR_POOL_TIMEOUT || e == ERR_DB_CANCELED || e == ERR_DB_CONFLICT ? "db"
 			  : e == ERR_INTERNAL || e == ERR_DEADLINE ? NULL : "http";
 	switch (rt_of(sv)) {
@@ -651,16 +654,16 @@ void sim_stacktrace(char *buf, size_t n, const struct fd_sim *s, const struct sv
 			 "\t/go/pkg/mod/go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp@v0.58.0/handler.go:179 +0xe4f\n"
 			 "net/http.serverHandler.ServeHTTP({0xc000%06x}, {0x%x, 0xc000%06x}, 0xc000%06x)\n"
 			 "\t/usr/local/go/src/net/http/server.go:3210 +0x8e",
-			 type, msg, 100 + (int)(h % 90000), nsid, sv->def->name, nm.res, nm.Verb,
-			 (unsigned)(h & 0xffffff), 0x1c4a3e0 + (unsigned)(h % 4096) * 16,
-			 (unsigned)((h >> 24) & 0xffffff), nm.res, line, 0x40 + (unsigned)(h % 0x300),
-			 nsid, sv->def->name, nm.res, nm.Verb, (unsigned)((h >> 8) & 0xffffff),
-			 0x1c4a3e0 + (unsigned)(h % 4096) * 16, (unsigned)((h >> 32) & 0xffffff),
-			 (unsigned)((h >> 12) & 0xffffff), nm.res, line2, 0x20 + (unsigned)((h >> 9) % 0x400),
-			 (unsigned)((h >> 4) & 0xffffff), 0x1c4a3e0 + (unsigned)(h % 4096) * 16,
-			 (unsigned)((h >> 28) & 0xffffff), (unsigned)((h >> 16) & 0xffffff),
-			 (unsigned)((h >> 40) & 0xffffff), 0x1c4a3e0 + (unsigned)(h % 4096) * 16,
-			 (unsigned)((h >> 36) & 0xffffff), (unsigned)((h >> 20) & 0xffffff));
+			 type, msg, 1000 + (int)(r % 400000), nsid, sv->def->name, nm.res, nm.Verb,
+			 (unsigned)(r & 0xfffff0), 0x1c4a3e0 + (unsigned)(h % 4096) * 16,
+			 (unsigned)((r >> 24) & 0xfffff0), nm.res, line, 0x40 + (unsigned)(h % 0x300),
+			 nsid, sv->def->name, nm.res, nm.Verb, (unsigned)((r >> 8) & 0xfffff0),
+			 0x1c4a3e0 + (unsigned)(h % 4096) * 16, (unsigned)((r >> 32) & 0xfffff0),
+			 (unsigned)((r >> 12) & 0xfffff0), nm.res, line2, 0x20 + (unsigned)((h >> 9) % 0x400),
+			 (unsigned)((r >> 4) & 0xfffff0), 0x1c4a3e0 + (unsigned)(h % 4096) * 16,
+			 (unsigned)((r >> 28) & 0xfffff0), (unsigned)((r >> 16) & 0xfffff0),
+			 (unsigned)((r >> 40) & 0xfffff0), 0x1c4a3e0 + (unsigned)(h % 4096) * 16,
+			 (unsigned)((r >> 36) & 0xfffff0), (unsigned)((r >> 20) & 0xfffff0));
 		break;
 	case FD_RUNTIME_PYTHON:
 		ident(id, sizeof(id), sv->def->name, '_');

@@ -187,7 +187,7 @@ struct outcome sim_call_db(struct fd_sim *s, struct req *rq, struct inst *in,
 	struct exc e;
 	if (pool_timeout) {
 		struct err_info xi = {.ns = db->pool_timeout_ns, .pool = size, .waiting = waiting, .peer = db->name};
-		sim_exc_make(&e, s, in->svc, ERR_POOL_TIMEOUT, &xi, NULL, NULL, false);
+		sim_exc_make(&e, s, in->svc, ERR_POOL_TIMEOUT, &xi, NULL, NULL, false, NULL);
 	}
 	if (acquire) {
 		struct span sp = {.trace_id = rq->trace_id, .parent = parent, .kind = SPAN_INTERNAL,
@@ -233,7 +233,7 @@ struct outcome sim_call_db(struct fd_sim *s, struct req *rq, struct inst *in,
 	sim_random_id(s, sp.id, 8);
 	if (out.err != ERR_NONE) {
 		struct err_info xi = {.ns = lat, .peer = db->name};
-		sim_exc_make(&e, s, in->svc, out.err, &xi, NULL, NULL, false);
+		sim_exc_make(&e, s, in->svc, out.err, &xi, NULL, NULL, false, NULL);
 		out.method = q->operation;
 		out.peer = db->name;
 		out.ns = lat;

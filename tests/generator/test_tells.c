@@ -87,6 +87,10 @@ struct point {
 struct stacks {
 	size_t n, named;
 	uint64_t first; /* hash of the first one, the service's name taken out */
+	/* Go dumps: goroutine number of the first, and whether another differed */
+	size_t n_go;
+	long goroutine;
+	bool goroutine_moved;
 };
 
 struct run {
@@ -178,6 +182,13 @@ static void on_stack(struct run *r, int res, const char *stack)
 	squash(name, sizeof(name), r->res[res].service, strlen(r->res[res].service));
 	squash(text, sizeof(text), stack, strlen(stack));
 	struct stacks *x = &r->stacks[v];
+	const char *g = strstr(stack, "goroutine ");
+	long gid;
+	if (g && sscanf(g, "goroutine %ld [", &gid) == 1) {
+		if (x->n_go++ && gid != x->goroutine)
+			x->goroutine_moved = true;
+		x->goroutine = gid;
+	}
 	char *at = name[0] ? strstr(text, name) : NULL;
 	x->named += at != NULL;
 	while (at) {
@@ -916,7 +927,8 @@ static void check_gc(struct run *r)
 }
 
 /* Stack traces use the service's own names, and look like its runtime's:
- * two services of different runtimes never share one. */
+ * two services of different runtimes never share one; a Go dump's goroutine
+ * differs between requests. */
 static void check_stacks(struct run *r)
 {
 	for (size_t v = 0; v < r->n_services && v < 64; v++) {
@@ -924,6 +936,12 @@ static void check_stacks(struct run *r)
 		if (x->n && x->named * 10 < x->n * 9) {
 			fail_tell(r, "%zu of %zu stack traces of %s do not name it", x->n - x->named, x->n,
 				  r->services[v]);
+			return;
+		}
+		/* a live process runs each request on its own goroutine */
+		if (x->n_go >= 3 && !x->goroutine_moved) {
+			fail_tell(r, "%zu Go stack traces of %s all show goroutine %ld", x->n_go,
+				  r->services[v], x->goroutine);
 			return;
 		}
 	}
