@@ -107,8 +107,9 @@ static int resource_key(struct fd_kafka_keys *s, const struct fd_blob *res, uint
 		if (k)
 			s->res_key = k;
 		bool *set = k ? realloc(s->res_key_set, n * sizeof(*set)) : NULL;
-		if (!set)
-			return 0; /* no cache: computed again next time */
+		if (!set) /* an error like any other: the allocation sweep
+			   * (tests/test_failalloc.c) expects one */
+			return fd_error_set(err, FD_ERUNTIME, "out of memory");
 		memset(set + s->n_res_key, 0, (n - s->n_res_key) * sizeof(*set));
 		s->res_key_set = set;
 		s->n_res_key = n;

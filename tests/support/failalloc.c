@@ -191,6 +191,12 @@ FILE *__wrap_open_memstream(char **buf, size_t *len)
 	return __real_open_memstream(buf, len);
 }
 
+void fa_forget(void *p)
+{
+	if (p)
+		track(p, NULL);
+}
+
 void fa_arm(unsigned long n, bool persist_)
 {
 	pthread_mutex_lock(&lock);

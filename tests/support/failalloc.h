@@ -36,6 +36,11 @@ bool fa_fired(void);
 /* Blocks allocated since fa_arm and not freed yet. */
 size_t fa_live(void);
 
+/* p was handed to code that frees it where the hooks cannot see (a shared
+ * library calling libc's free, e.g. librdkafka with RD_KAFKA_MSG_F_FREE):
+ * it is no longer tracked, so it does not count as leaked. */
+void fa_forget(void *p);
+
 /* The operation a sweep runs: 0 on success, or a negative code with err
  * filled. It must clean up after itself either way. */
 typedef int (*fa_op)(void *ctx, struct fd_error *err);
