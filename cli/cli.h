@@ -33,10 +33,12 @@ int cli_fail(const struct fd_error *err);
 int cli_usage_error(const struct verb *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 struct fd_scenario;
+struct fd_scenario_scale;
 /* Loads SCENARIO.yaml, or a built-in scenario by name: *text and *len are its
- * source, *owned what to free afterwards (NULL for a built-in). */
-int cli_load_scenario(const char *arg, struct fd_scenario **out, const char **text, size_t *len,
-		      char **owned, struct fd_error *err);
+ * source, *owned what to free afterwards (NULL for a built-in). over: scale
+ * knobs from the command line over the file's (may be NULL). */
+int cli_load_scenario(const char *arg, const struct fd_scenario_scale *over, struct fd_scenario **out,
+		      const char **text, size_t *len, char **owned, struct fd_error *err);
 
 int cmd_drill(const struct verb *v, int argc, char **argv);
 int cmd_inspect(const struct verb *v, int argc, char **argv);

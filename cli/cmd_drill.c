@@ -180,7 +180,7 @@ int cmd_drill(const struct verb *v, int argc, char **argv)
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 
-	if (cli_load_scenario(argv[optind], &sc, &text, &len, &owned, &err) < 0) {
+	if (cli_load_scenario(argv[optind], NULL, &sc, &text, &len, &owned, &err) < 0) {
 		status = cli_fail(&err);
 		goto out;
 	}

@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "cli/live_stats.h"
 #include "drill/drill.h"
+#include "replay/pace.h"
 #include "replay/replay.h"
 #include "fd_config.h"
 #include "common/json.h"
@@ -29,8 +30,8 @@
 
 /* A scenario argument is a file when one exists at that path, else the name
  * of a built-in scenario. */
-int cli_load_scenario(const char *arg, struct fd_scenario **out, const char **text,
-			 size_t *len, char **owned, struct fd_error *err)
+int cli_load_scenario(const char *arg, const struct fd_scenario_scale *over, struct fd_scenario **out,
+		      const char **text, size_t *len, char **owned, struct fd_error *err)
 {
 	struct stat st;
 	*owned = NULL;
@@ -41,7 +42,7 @@ int cli_load_scenario(const char *arg, struct fd_scenario **out, const char **te
 			return rc;
 		*text = *owned;
 		*len = n;
-		return fd_scenario_parse(arg, *owned, n, out, err);
+		return fd_scenario_parse_scaled(arg, *owned, n, over, out, err);
 	}
 	int e = errno; /* stat's */
 	const struct fd_builtin *b = fd_builtin_find(arg);
@@ -61,7 +62,30 @@ int cli_load_scenario(const char *arg, struct fd_scenario **out, const char **te
 	}
 	*text = b->text;
 	*len = b->len;
-	return fd_scenario_parse(b->file, b->text, b->len, out, err);
+	return fd_scenario_parse_scaled(b->file, b->text, b->len, over, out, err);
+}
+
+/* "scale: 45 services (40 background) x 20 instances, 2000 requests/s, ..."
+ * when any knob is set: what the run simulated beyond the file's story. */
+static void print_scale(const struct fd_scenario *sc)
+{
+	const struct fd_scenario_scale *k = &sc->scale;
+	if (!k->services && !k->instances && !(k->rate > 0) && !k->users && !k->paths && !k->customers)
+		return;
+	double rate = 0;
+	for (size_t i = 0; i < sc->n_traffic; i++)
+		rate += sc->traffic[i].rate;
+	fprintf(stderr, "scale: %zu services (%zu background)", sc->n_services, sc->n_services - sc->n_own_services);
+	if (k->instances)
+		fprintf(stderr, " x %d instances", k->instances);
+	fprintf(stderr, ", %.6g requests/s", rate);
+	if (k->users)
+		fprintf(stderr, ", %" PRIu64 " users", k->users);
+	if (k->paths)
+		fprintf(stderr, ", %" PRIu64 " ids per path parameter", k->paths);
+	if (k->customers)
+		fprintf(stderr, ", %d customers", k->customers);
+	fputc('\n', stderr);
 }
 
 static void notice(void *ctx, const char *msg)
@@ -127,6 +151,7 @@ static void on_signal(int sig)
 }
 
 struct forever {
+	const struct fd_scenario_scale *over;
 	bool seed_set;
 	uint64_t seed;
 	double speed;
@@ -156,7 +181,7 @@ static int run_forever(const struct verb *v, const char *scenario, const struct 
 	char *owned = NULL;
 	int status = 0;
 	if (cli_live_check(f->lc, &err) < 0 ||
-	    cli_load_scenario(scenario, &sc, &text, &len, &owned, &err) < 0) {
+	    cli_load_scenario(scenario, f->over, &sc, &text, &len, &owned, &err) < 0) {
 		status = cli_fail(&err);
 		goto out;
 	}
@@ -193,9 +218,11 @@ static int run_forever(const struct verb *v, const char *scenario, const struct 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	if (!f->quiet)
+	if (!f->quiet) {
 		fprintf(stderr, "firedrill: generating %s from now on%s; Ctrl-C stops\n", sc->name,
 			f->speed != 1 ? " (sped up)" : ", in real time");
+		print_scale(sc);
+	}
 	if (fd_drill_run(d, &err) < 0) {
 		status = cli_fail(&err);
 		goto out;
@@ -229,7 +256,7 @@ out:
 int cmd_generate(const struct verb *v, int argc, char **argv)
 {
 	enum { OPT_SEED = 256, OPT_START, OPT_DURATION, OPT_TO, OPT_QUIET, OPT_STATS,
-	       OPT_SELF_METRICS, OPT_SHARD, OPT_SPEED };
+	       OPT_SELF_METRICS, OPT_SHARD, OPT_SPEED, OPT_SCALE, OPT_RATE };
 	static const struct option options[] = {
 		{"output", required_argument, NULL, 'o'},
 		{"seed", required_argument, NULL, OPT_SEED},
@@ -240,11 +267,14 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 		{"shard", required_argument, NULL, OPT_SHARD},
 		{"speed", required_argument, NULL, OPT_SPEED},
 		{"self-metrics", required_argument, NULL, OPT_SELF_METRICS},
+		{"scale", required_argument, NULL, OPT_SCALE},
+		{"rate", required_argument, NULL, OPT_RATE},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct fd_sim_options so = {0};
+	struct fd_scenario_scale over = {0};
 	const char *output = NULL, *to[16];
 	size_t n_to = 0;
 	bool quiet = false;
@@ -304,6 +334,31 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 			if (cli_parse_shard(optarg, &shard, &shards) < 0)
 				return cli_usage_error(v, "--shard '%s': expected I/N with 0 <= I < N", optarg);
 			break;
+		case OPT_SCALE: {
+			/* KEY=VALUE[,KEY=VALUE...] */
+			char buf[512];
+			if (strlen(optarg) >= sizeof(buf))
+				return cli_usage_error(v, "--scale '%.40s...': too long", optarg);
+			strcpy(buf, optarg);
+			for (char *kv = strtok(buf, ","); kv; kv = strtok(NULL, ","))
+				if (fd_scenario_scale_set(&over, kv, &why) < 0)
+					return cli_usage_error(v, "--scale '%s': %s", kv, why);
+			if (!buf[0])
+				return cli_usage_error(v, "--scale '': expected KEY=VALUE such as services=40");
+			break;
+		}
+		case OPT_RATE: {
+			/* replay's syntax; here requests/s of simulated traffic */
+			struct fd_rate r;
+			if (fd_rate_parse(optarg, &r, &why) < 0)
+				return cli_usage_error(v, "--rate '%s': expected requests per second such as 2000/s or "
+							  "5k/s", optarg);
+			if (r.from_rate != r.rate)
+				return cli_usage_error(v, "--rate '%s': generate sets one traffic level (a ramp paces "
+							  "replay: replay --rate A..B --ramp D)", optarg);
+			over.rate = r.rate;
+			break;
+		}
 		case 'h': fputs(v->usage, stdout); return 0;
 		case ':': return cli_usage_error(v, "option '%s' needs a value", argv[optind - 1]);
 		default: return cli_usage_error(v, "unknown option '%s'", argv[optind - 1]);
@@ -320,7 +375,7 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 	if (forever) {
 		if (so.start_set)
 			return cli_usage_error(v, "--duration forever starts now: leave out --start");
-		struct forever f = {.seed_set = so.seed_set, .seed = so.seed, .speed = speed,
+		struct forever f = {.over = &over, .seed_set = so.seed_set, .seed = so.seed, .speed = speed,
 				    .output = output, .to = to, .n_to = n_to, .quiet = quiet, .lc = &lc,
 				    .shard = shard, .shards = shards};
 		return run_forever(v, argv[optind], &f);
@@ -340,7 +395,7 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 	int status = 0;
 	double t0 = now_s();
 
-	if (cli_load_scenario(argv[optind], &sc, &text, &len, &owned, &err) < 0 ||
+	if (cli_load_scenario(argv[optind], &over, &sc, &text, &len, &owned, &err) < 0 ||
 	    fd_sim_create(sc, &so, &sim, &err) < 0) {
 		status = cli_fail(&err);
 		goto out;
@@ -441,6 +496,7 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 			st->records[0], st->records[1], st->records[2], fd_format_bytes(b, sizeof(b), bytes),
 			secs, secs > 0 ? (double)n / secs : 0, secs > 0 ? (double)bytes / secs / 1048576 : 0,
 			fd_sim_requests(sim), tail);
+		print_scale(sc);
 		if (shards > 1)
 			fprintf(stderr, "shard %u of %u: %" PRIu64 " records left to the other shards\n",
 				shard, shards, fan.other_shards);

@@ -651,7 +651,14 @@ void fd_scenario_destroy(struct fd_scenario *s)
 int fd_scenario_parse(const char *name, const char *text, size_t len, struct fd_scenario **out,
 		      struct fd_error *err)
 {
-	struct sp p = {.file = name ? name : "<scenario>", .err = err};
+	return fd_scenario_parse_scaled(name, text, len, NULL, out, err);
+}
+
+int fd_scenario_parse_scaled(const char *name, const char *text, size_t len,
+			     const struct fd_scenario_scale *over, struct fd_scenario **out,
+			     struct fd_error *err)
+{
+	struct sp p = {.file = name ? name : "<scenario>", .err = err, .over = over};
 	struct fd_arena *tree = NULL;
 	struct yt_node *root = NULL;
 	int rc;
@@ -683,9 +690,10 @@ int fd_scenario_parse(const char *name, const char *text, size_t len, struct fd_
 			     "empty scenario: expected a mapping with name, duration, services and traffic");
 		goto out;
 	}
-	if ((rc = sp_parse_root(&p, root)) < 0)
+	if ((rc = sp_scale_prepare(&p, tree, root)) < 0 || (rc = sp_parse_root(&p, root)) < 0 ||
+	    (rc = sp_resolve(&p)) < 0)
 		goto out;
-	rc = sp_resolve(&p);
+	rc = sp_scale_apply(&p);
 out:
 	if (p.queries) {
 		for (size_t i = 0; i < p.s->n_databases; i++)

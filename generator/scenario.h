@@ -196,6 +196,13 @@ struct fd_service {
 	struct fd_resources resources;
 	struct fd_endpoint *endpoints;
 	size_t n_endpoints;
+	/* Set by scale (0 when not scaled): the share of its capacity each
+	 * instance has against the scenario as written, so that every
+	 * instance is as busy as the story has it. CPU cores, the throughput
+	 * of the queues it consumes and its breakers' min_calls are already
+	 * multiplied by it; the simulation multiplies the connections each
+	 * instance opens to a database. */
+	double capacity;
 	struct fd_pos pos;
 };
 
@@ -248,6 +255,9 @@ struct fd_dependency {
 struct fd_dim_value {
 	const char *name;
 	double weight;               /* normalised: a dimension's weights sum to 1 */
+	double cum;                  /* the weights up to this one, summed in order:
+	                                a draw u in [0, 1) picks the first value
+	                                with u < cum */
 };
 
 /* A request attribute an investigator slices by (region, tier...). */
@@ -280,6 +290,9 @@ struct fd_traffic {
 	struct fd_dimension *dimensions;
 	size_t n_dimensions;
 	struct fd_dist payload;      /* request body bytes; p50 == 0: none */
+	/* Added by scale.services: the entry of a background service. Not in
+	 * the answer key's figures; effects on all traffic leave it alone. */
+	bool background;
 	struct fd_pos pos;
 };
 
@@ -516,6 +529,22 @@ struct fd_action {
 	struct fd_pos pos;
 };
 
+/* Scale knobs for load tests (`scale:` in the file, overridden by generate's
+ * --scale and --rate; docs/scenario-format.md, "Scale"). 0 everywhere means
+ * "as written". The story stays: the scenario's own services, timeline and
+ * answer key are kept, and each instance stays as busy as written. */
+struct fd_scenario_scale {
+	int services;       /* total services: background ones are added */
+	int instances;      /* every service's instances at the start */
+	double rate;        /* mean requests/s over all entries */
+	uint64_t users;     /* distinct user.id values on server spans and access
+	                       logs; 0: no user.id */
+	uint64_t paths;     /* distinct values per route parameter in url.path;
+	                       0: the built-in id spaces */
+	int customers;      /* values of a `customer` dimension added to every
+	                       traffic entry (a metric label); 0: none */
+};
+
 struct fd_scenario {
 	const char *file;            /* name used in messages */
 	const char *name;
@@ -559,6 +588,8 @@ struct fd_scenario {
 	int64_t join_at_ns;          /* drill.join_at: the default history; 0 */
 	const char **hints;          /* drill.hints; default: answer.investigation */
 	size_t n_hints;
+	struct fd_scenario_scale scale; /* as applied */
+	size_t n_own_services;       /* the scenario's own: services[0..n) */
 
 	void *internal_;             /* owns the memory; not for callers */
 };
@@ -581,6 +612,19 @@ int fd_scenario_read(const char *path, char **text, size_t *len, struct fd_error
  * NUL-terminated. */
 int fd_scenario_parse(const char *name, const char *text, size_t len,
 		      struct fd_scenario **out, struct fd_error *err);
+
+/* fd_scenario_parse with scale knobs that override the file's `scale:`
+ * (over may be NULL; its zero fields leave the file's). An override out of
+ * range or at odds with the scenario is FD_EINPUT naming the knob
+ * ("services=3 (given on the command line): ..."). */
+int fd_scenario_parse_scaled(const char *name, const char *text, size_t len,
+			     const struct fd_scenario_scale *over, struct fd_scenario **out,
+			     struct fd_error *err);
+
+/* One knob from "KEY=VALUE" (services, instances, users, paths, customers;
+ * counts take k and M suffixes: 100k, 2M) into *sc. Returns 0, or -1 with
+ * *why. */
+int fd_scenario_scale_set(struct fd_scenario_scale *sc, const char *kv, const char **why);
 
 /* Accepts NULL. */
 void fd_scenario_destroy(struct fd_scenario *s);

@@ -46,6 +46,12 @@ struct sp {
 	const struct yt_node **action_nodes;  /* [n_actions] */
 	const struct yt_node **action_undoes; /* [n_actions] explicit `undoes` */
 	bool in_action;               /* parsing an action: no timeline offsets */
+	/* scale: (scenario_scale.c) */
+	const struct fd_scenario_scale *over; /* the command line's knobs; may be NULL */
+	struct fd_scenario_scale scale;       /* the file's, with over's on top */
+	struct fd_pos scale_pos[6];           /* each knob's value in the file */
+	unsigned scale_from_cli;              /* bit per knob given in over */
+	size_t own_services, own_traffic;     /* written in the file */
 };
 
 /* Spans and depth per request within FD_SCENARIO_MAX_* (scenario_limits.c);
@@ -174,6 +180,11 @@ int sp_parse_event(struct sp *p, const struct yt_node *node, struct fd_event *ev
 int sp_parse_actions(struct sp *p, const struct yt_node *node);
 int sp_parse_drill(struct sp *p, const struct yt_node *node);
 int sp_resolve_actions(struct sp *p);
+/* scenario_scale.c: reads `scale:` and the overrides, and adds the
+ * background services to the tree (before sp_parse_root); then, on the
+ * resolved model, instances, rate, capacity and cardinality. */
+int sp_scale_prepare(struct sp *p, struct fd_arena *tree, struct yt_node *root);
+int sp_scale_apply(struct sp *p);
 /* scenario_resolve.c */
 int sp_finish_queries(struct sp *p);
 int sp_resolve(struct sp *p);

@@ -53,8 +53,12 @@ static int parse_dimensions(struct sp *p, struct fd_traffic *tr, const struct yt
 		if (!(sum > 0))
 			return sp_fail(p, vals->pos, "dimension '%s': the weights add up to 0", d->name);
 		/* weights are relative: {a: 3, b: 1} means 75% / 25% */
-		for (size_t j = 0; j < vals->n; j++)
+		double acc = 0;
+		for (size_t j = 0; j < vals->n; j++) {
 			d->values[j].weight /= sum;
+			acc += d->values[j].weight;
+			d->values[j].cum = acc;
+		}
 	}
 	return 0;
 }

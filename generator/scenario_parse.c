@@ -845,7 +845,7 @@ int sp_parse_root(struct sp *p, const struct yt_node *root)
 					   "access_log_sampling", "scrape_interval", "services",
 					   "databases", "caches", "queues", "dependencies",
 					   "traffic", "timeline", "noise", "answer", "actions",
-					   "drill", NULL};
+					   "drill", "scale", NULL};
 	struct fd_scenario *s = p->s;
 	const struct yt_node *v, *sv;
 	int rc;

@@ -399,6 +399,7 @@ void fd_sim_destroy(struct fd_sim *s)
 				for (size_t j = 0; j < in->n_series; j++)
 					free(in->series[j].slots);
 				free(in->series);
+				free(in->series_ix);
 				for (size_t d = 0; in->pools && d < sc->n_databases; d++) {
 					free(in->pools[d].conns);
 					free(in->pools[d].slots);

@@ -244,6 +244,8 @@ int sim_answer_measure(struct fd_sim *s)
 	double worst_growth = 0;
 	for (size_t i = 0; i < sc->n_traffic; i++) {
 		const struct fd_traffic *tr = &sc->traffic[i];
+		if (tr->background)
+			continue; /* scale's, not the story's */
 		char subject[256];
 		snprintf(subject, sizeof(subject), "%s %s", tr->entry->service->name, tr->entry->key);
 		for (int p = 0; p < NPHASES; p++) {

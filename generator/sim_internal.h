@@ -259,6 +259,8 @@ struct inst {
 	struct series *series;
 	size_t n_series, cap_series;
 	int32_t series_hint[1 << SERIES_HINT_BITS]; /* find_series' cache: index + 1 */
+	uint32_t *series_ix;  /* find_series' table: index + 1, 0 = empty */
+	size_t series_ix_cap; /* a power of two */
 	struct pool *pools; /* by database id */
 	struct breaker *breakers; /* by fd_breaker id, allocated on first use */
 	int64_t restart_pending_at; /* scheduled restart (mitigation) or 0 */
@@ -594,7 +596,7 @@ struct exc {
 
 /* sim_request.c */
 /* A route template with its parameters filled in for this request. */
-void sim_url_path(char *buf, size_t n, const char *route, const struct req *rq);
+void sim_url_path(const struct fd_sim *s, char *buf, size_t n, const char *route, const struct req *rq);
 void sim_exc_make(struct exc *e, const struct fd_sim *s, const struct svc *sv, enum sim_err err,
 		  const struct err_info *x, const char *method, const char *route, bool stack,
 		  const uint8_t *trace_id);

@@ -18,32 +18,72 @@ static const double bounds[NBOUNDS] = {0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.2
 
 /* ---- series -------------------------------------------------------------- */
 
+static bool same_series(const struct series *x, enum series_kind kind, int inc, int sub, int status,
+			const struct fd_traffic *tr, int combo)
+{
+	return x->inc == inc && x->sub == sub && x->status == status && x->kind == kind && x->tr == tr &&
+	       x->combo == combo;
+}
+
+static uint64_t series_hash(enum series_kind kind, int inc, int sub, int status, const struct fd_traffic *tr,
+			    int combo)
+{
+	uint64_t v[] = {(uint64_t)kind, (uint64_t)(uint32_t)inc, (uint64_t)(uint32_t)sub,
+			(uint64_t)(uint32_t)status, (uint64_t)(tr ? tr->id + 1 : 0), (uint64_t)(uint32_t)combo};
+	uint64_t h = 0x9e3779b97f4a7c15ULL;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		h = (h ^ v[i]) * 0xff51afd7ed558ccdULL, h ^= h >> 29;
+	return h;
+}
+
+/* Series index + 1 into the instance's open-addressed table (grown at half
+ * full); an instance has hundreds of series, and a scaled one (customers)
+ * tens of thousands, too many to look through. */
+static int series_index_add(struct inst *in, uint64_t h, size_t idx)
+{
+	if (2 * (in->n_series + 1) > in->series_ix_cap) {
+		size_t cap = in->series_ix_cap ? 2 * in->series_ix_cap : 64;
+		uint32_t *ix = calloc(cap, sizeof(*ix));
+		if (!ix)
+			return -1;
+		for (size_t i = 0; i < in->n_series; i++) {
+			const struct series *x = &in->series[i];
+			size_t j = series_hash(x->kind, x->inc, x->sub, x->status, x->tr, x->combo) & (cap - 1);
+			while (ix[j])
+				j = (j + 1) & (cap - 1);
+			ix[j] = (uint32_t)i + 1;
+		}
+		free(in->series_ix);
+		in->series_ix = ix;
+		in->series_ix_cap = cap;
+	}
+	size_t j = h & (in->series_ix_cap - 1);
+	while (in->series_ix[j])
+		j = (j + 1) & (in->series_ix_cap - 1);
+	in->series_ix[j] = (uint32_t)idx + 1;
+	return 0;
+}
+
 static struct series *find_series(struct fd_sim *s, struct inst *in, enum series_kind kind, int inc,
 				  int sub, int status, const struct req *rq)
 {
 	const struct fd_traffic *tr = rq ? rq->tr : NULL;
 	int combo = rq ? rq->combo : 0;
-	/* a direct-mapped cache of where each series is: an instance has
-	 * hundreds of them (endpoints, statuses, dimensions, callees) */
-	uint64_t key = ((uint64_t)kind << 56) ^ ((uint64_t)(uint32_t)inc << 40) ^ ((uint64_t)(uint32_t)sub << 24) ^
-		       ((uint64_t)(uint32_t)status << 12) ^ ((uint64_t)(tr ? tr->id + 1 : 0) << 8) ^ (uint64_t)combo;
-	uint64_t hx = key * 0x9e3779b97f4a7c15ULL;
-	int32_t *hint = &in->series_hint[hx >> (64 - SERIES_HINT_BITS)];
+	uint64_t h = series_hash(kind, inc, sub, status, tr, combo);
+	int32_t *hint = &in->series_hint[h >> (64 - SERIES_HINT_BITS)];
 	if (*hint > 0 && (size_t)*hint <= in->n_series) {
 		struct series *x = &in->series[*hint - 1];
-		if (x->inc == inc && x->sub == sub && x->status == status && x->kind == kind &&
-		    x->tr == tr && x->combo == combo)
+		if (same_series(x, kind, inc, sub, status, tr, combo))
 			return x;
 	}
-	for (size_t i = in->n_series; i-- > 0;) {
-		struct series *x = &in->series[i];
-		if (x->inc == inc && x->sub == sub && x->status == status && x->kind == kind &&
-		    x->tr == tr && x->combo == combo) {
-			*hint = (int32_t)i + 1;
+	for (size_t j = in->series_ix_cap ? h & (in->series_ix_cap - 1) : 0;
+	     in->series_ix_cap && in->series_ix[j]; j = (j + 1) & (in->series_ix_cap - 1)) {
+		struct series *x = &in->series[in->series_ix[j] - 1];
+		if (same_series(x, kind, inc, sub, status, tr, combo)) {
+			*hint = (int32_t)in->series_ix[j];
 			return x;
 		}
 	}
-	*hint = (int32_t)in->n_series + 1; /* the one made below */
 	if (in->n_series == in->cap_series) {
 		size_t cap = in->cap_series ? in->cap_series * 2 : 16;
 		struct series *v = realloc(in->series, cap * sizeof(*v));
@@ -53,8 +93,11 @@ static struct series *find_series(struct fd_sim *s, struct inst *in, enum series
 		in->cap_series = cap;
 	}
 	struct hist *slots = calloc(s->nslots, sizeof(*slots));
-	if (!slots)
+	if (!slots || series_index_add(in, h, in->n_series) < 0) {
+		free(slots);
 		return NULL;
+	}
+	*hint = (int32_t)in->n_series + 1;
 	struct series *x = &in->series[in->n_series++];
 	memset(x, 0, sizeof(*x));
 	x->kind = kind;

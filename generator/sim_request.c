@@ -38,10 +38,6 @@ static const char *status_text(int status)
 
 /* ---- paths with real ids ----------------------------------------------------- */
 
-/* A route template with its parameters filled in for this request:
- * "/orders/{id}" -> "/orders/48213377". The value depends on the request's
- * trace id and the parameter's name, so every hop of a request names the
- * same order, and different requests different ones. */
 /* Decimal digits of v, at least min wide, at buf[k]; the new length. */
 static size_t put_u64(char *buf, size_t k, size_t n, uint64_t v, int min)
 {
@@ -56,7 +52,32 @@ static size_t put_u64(char *buf, size_t k, size_t n, uint64_t v, int min)
 	return k;
 }
 
-void sim_url_path(char *buf, size_t n, const char *route, const struct req *rq)
+/* An index in [0, n) from the hash h, skewed as real traffic is: a quarter
+ * of the draws go to the hottest hundredth of the values. */
+static uint64_t skewed(uint64_t h, uint64_t n)
+{
+	uint64_t hot = n / 100 ? n / 100 : 1;
+	return h % 4 ? (h >> 2) % n : (h >> 8) % hot;
+}
+
+/* scale.users: the request's user, the same at every hop (from the trace
+ * id), as a decimal user.id. */
+static void user_id(const struct fd_sim *s, const struct req *rq, char *buf, size_t n)
+{
+	uint64_t x = 0x75736572ULL; /* "user" */
+	for (int i = 0; i < 16; i++)
+		x = (x ^ rq->trace_id[i]) * 0x100000001b3ULL;
+	uint64_t h = fd_splitmix64(&x);
+	size_t k = put_u64(buf, 0, n, 100000 + skewed(h, s->sc->scale.users), 1);
+	buf[k] = '\0';
+}
+
+/* A route template with its parameters filled in for this request:
+ * "/orders/{id}" -> "/orders/48213377". The value depends on the request's
+ * trace id and the parameter's name, so every hop of a request names the
+ * same order, and different requests different ones; with
+ * scale.paths, one of that many values per parameter. */
+void sim_url_path(const struct fd_sim *s, char *buf, size_t n, const char *route, const struct req *rq)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t k = 0;
@@ -72,8 +93,26 @@ void sim_url_path(char *buf, size_t n, const char *route, const struct req *rq)
 		memcpy(&x, rq->trace_id + 4, 8);
 		for (const char *q = p + 1; q < close; q++)
 			x = (x ^ (uint8_t)*q) * 0x100000001b3ULL;
-		uint64_t h = fd_splitmix64(&x);
+		uint64_t h = fd_splitmix64(&x), *state = &x, y = 0;
 		size_t name_len = (size_t)(close - p - 1);
+		uint64_t paths = s->sc->scale.paths;
+		if (paths) {
+			/* scale.paths: this many values per parameter, skewed */
+			uint64_t v = skewed(h, paths);
+			if (name_len >= 2 && (!strncmp(close - 2, "id", 2) || !strncmp(close - 2, "Id", 2)) &&
+			    !(name_len >= 4 && !strncmp(p + 1, "uuid", 4))) {
+				k = put_u64(buf, k, n, 1000 + v, 1);
+				p = close + 1;
+				continue;
+			}
+			/* the value's look from v and the parameter's name only */
+			y = 0xcbf29ce484222325ULL;
+			for (const char *q = p + 1; q < close; q++)
+				y = (y ^ (uint8_t)*q) * 0x100000001b3ULL;
+			y ^= v * 0x9e3779b97f4a7c15ULL;
+			h = fd_splitmix64(&y);
+			state = &y;
+		}
 		if (name_len >= 3 && !strncmp(close - 3, "sku", 3)) {
 			if (k + 4 < n) {
 				buf[k++] = (char)('A' + (int)(h % 26));
@@ -82,7 +121,7 @@ void sim_url_path(char *buf, size_t n, const char *route, const struct req *rq)
 			}
 			k = put_u64(buf, k, n, (h >> 20) % 100000, 5);
 		} else if (name_len >= 4 && !strncmp(p + 1, "uuid", 4)) {
-			uint64_t h2 = fd_splitmix64(&x);
+			uint64_t h2 = fd_splitmix64(state);
 			for (int i = 0; i < 32 && k + 2 < n; i++) {
 				if (i == 8 || i == 12 || i == 16 || i == 20)
 					buf[k++] = '-';
@@ -148,6 +187,11 @@ static void access_attrs(struct pbw *w, const void *p)
 	if (a->rq && a->rq->payload > 0)
 		otlp_attr_int(w, OTLP_LOG_ATTRIBUTES, "http.request.body.size", a->rq->payload);
 	sim_dims_attrs(a->s, w, OTLP_LOG_ATTRIBUTES, a->rq);
+	if (a->s->sc->scale.users && a->rq) {
+		char user[24];
+		user_id(a->s, a->rq, user, sizeof(user));
+		otlp_attr_str(w, OTLP_LOG_ATTRIBUTES, "user.id", user);
+	}
 }
 
 static size_t put(char *buf, size_t len, size_t n, const char *p)
@@ -394,7 +438,7 @@ static struct outcome call_http(struct fd_sim *s, struct req *rq, struct inst *i
 	struct breaker *br = call->has_breaker ? &in->breakers[call->breaker.id] : NULL;
 	/* the path with its ids, made only when something shows it */
 	char target[256] = "", pathbuf[256] = "";
-#define PATH() (pathbuf[0] ? pathbuf : (sim_url_path(pathbuf, sizeof(pathbuf), route, rq), pathbuf))
+#define PATH() (pathbuf[0] ? pathbuf : (sim_url_path(s, pathbuf, sizeof(pathbuf), route, rq), pathbuf))
 	if (br)
 		snprintf(target, sizeof(target), "%s (%s %s)", peer, method, route);
 
@@ -619,7 +663,7 @@ struct outcome sim_serve(struct fd_sim *s, struct req *rq, const struct fd_endpo
 
 	const struct fd_blob *res_blob = inc ? inc->res : sim_current_inc(in)->res;
 	char path[256];
-	sim_url_path(path, sizeof(path), ep->route, rq);
+	sim_url_path(s, path, sizeof(path), ep->route, rq);
 	struct exc e;
 	bool error_line = !consumer && res.status >= 500 && raised != ERR_NONE;
 	if (raised != ERR_NONE && (rq->sampled || error_line))
@@ -653,6 +697,11 @@ struct outcome sim_serve(struct fd_sim *s, struct req *rq, const struct fd_endpo
 			otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "server.address", sv->def->name);
 			otlp_attr_int(w, OTLP_SPAN_ATTRIBUTES, "server.port", 8080);
 			otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "network.protocol.version", "1.1");
+			if (s->sc->scale.users) {
+				char user[24];
+				user_id(s, rq, user, sizeof(user));
+				otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "user.id", user);
+			}
 		}
 		sim_dims_attrs(s, w, OTLP_SPAN_ATTRIBUTES, rq);
 		if (res.status >= 500) {

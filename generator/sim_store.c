@@ -121,6 +121,10 @@ struct outcome sim_call_db(struct fd_sim *s, struct req *rq, struct inst *in,
 	int size = db->pool > 0 ? db->pool : 10;
 	if (m.pool_level > 0)
 		size = (int)lround(sim_mix(size, m.pool_level, m.pool));
+	/* scaled: each instance opens its share of the connections */
+	double cap = in->svc->def->capacity;
+	if (cap > 0 && cap != 1)
+		size = (int)fmax(1, fmin(1e6, round(size * cap)));
 	if (size < 1)
 		size = 1;
 	struct pool *p = pool_for(s, in, db, size);
@@ -307,7 +311,7 @@ struct outcome sim_call_cache(struct fd_sim *s, struct req *rq, struct inst *in,
 		otlp_attr_int(w, OTLP_SPAN_ATTRIBUTES, "server.port", !strcmp(cache->system, "memcached") ? 11211 : 6379);
 		if (call->cache_key) {
 			char key[200], text[220];
-			sim_url_path(key, sizeof(key), call->cache_key, rq);
+			sim_url_path(s, key, sizeof(key), call->cache_key, rq);
 			snprintf(text, sizeof(text), "%s %s", op, key);
 			otlp_attr_str(w, OTLP_SPAN_ATTRIBUTES, "db.query.text", text);
 		}

@@ -55,7 +55,8 @@ double sim_traffic_rate(struct fd_sim *s, const struct fd_traffic *tr, struct tr
 	struct mods m;
 	sim_mods_init(&m);
 	sim_apply_effects(s, &s->by_traffic[tr->id], NULL, NULL, t, &m);
-	sim_apply_effects(s, &s->traffic_all, NULL, NULL, t, &m);
+	if (!tr->background) /* a scale's background service: not part of the story */
+		sim_apply_effects(s, &s->traffic_all, NULL, NULL, t, &m);
 	return rate * m.rate;
 }
 
@@ -65,15 +66,19 @@ void sim_arrival(struct fd_sim *s, const struct fd_traffic *tr, int64_t t)
 	int radix = 1;
 	for (size_t d = 0; d < tr->n_dimensions && d < MAX_DIMS; d++) {
 		const struct fd_dimension *dim = &tr->dimensions[d];
-		double u = fd_rng_uniform(&s->rng), acc = 0;
-		size_t v = dim->n_values - 1;
-		for (size_t k = 0; k < dim->n_values; k++) {
-			acc += dim->values[k].weight;
-			if (u < acc) {
-				v = k;
-				break;
-			}
+		/* the first value whose cumulative weight is above u (the last
+		 * when rounding leaves u above them all); a binary search, as a
+		 * scaled dimension has up to a million values */
+		double u = fd_rng_uniform(&s->rng);
+		size_t lo = 0, hi = dim->n_values - 1;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (u < dim->values[mid].cum)
+				hi = mid;
+			else
+				lo = mid + 1;
 		}
+		size_t v = lo;
 		rq.dims[d] = (int)v;
 		rq.combo += (int)v * radix;
 		radix *= (int)dim->n_values;
