@@ -107,7 +107,7 @@ int cmd_drill(const struct verb *v, int argc, char **argv)
 	size_t n_to = 0, n_plan = 0;
 	static struct planned plan[MAX_PLANNED];
 	struct fd_drill_options o = {.speed = 1, .stop = &stop_requested};
-	struct fd_sink_context ctx = {.notice = notice};
+	struct fd_sink_context ctx = {.notice = notice, .stop = &stop_requested};
 	bool quiet = false, until_set = false;
 	int c;
 	opterr = 0;

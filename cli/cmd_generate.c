@@ -191,7 +191,8 @@ static int run_forever(const struct verb *v, const char *scenario, const struct 
 		goto out;
 	}
 	struct fd_sink_context ctx = {.header = &hdr.header, .notice = notice,
-				      .live_stats = f->lc->interval_ns > 0 || f->lc->self_metrics};
+				      .live_stats = f->lc->interval_ns > 0 || f->lc->self_metrics,
+				      .stop = &stop_requested};
 	for (size_t i = 0; i < f->n_to; i++) {
 		if (fd_sink_open(f->to[i], &ctx, &sinks[n_sinks], &err) < 0) {
 			status = cli_fail(&err);
@@ -406,7 +407,8 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 		goto out;
 	}
 	struct fd_sink_context ctx = {.header = &hdr.header, .notice = notice,
-				      .live_stats = lc.interval_ns > 0 || lc.self_metrics};
+				      .live_stats = lc.interval_ns > 0 || lc.self_metrics,
+				      .stop = &stop_requested};
 	char uri[4096];
 	if (output) {
 		snprintf(uri, sizeof(uri), "file:%s", output);

@@ -243,7 +243,7 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 	size_t n_to = 0, n_flag_opts = 0;
 	int64_t linger_ns = 0;
 	struct fd_replay_options o = {.speed = 1, .stop = &stop_requested};
-	struct fd_sink_context ctx = {.notice = notice};
+	struct fd_sink_context ctx = {.notice = notice, .stop = &stop_requested};
 	struct cli_live_config lc = {.command = "replay"};
 	struct fd_scale_options scale = {.copies = 1};
 	struct cli_live *live = NULL;

@@ -24,6 +24,7 @@ void fd_http_options_init(struct fd_http_options *o)
 	o->retry_initial_ns = 1000000000LL;
 	o->retry_max_ns = 30000000000LL;
 	o->retry_elapsed_ns = 300000000000LL;
+	o->max_retries = -1;
 }
 
 void fd_http_options_finish(struct fd_http_options *o)
@@ -213,6 +214,7 @@ struct req {
 	uint64_t tag;
 	unsigned attempts;
 	int64_t first_ns, next_ns, backoff_ns;
+	int64_t attempt_ns; /* when the attempt in flight started */
 	char why[600]; /* the last attempt's failure */
 	struct req *next;
 };
@@ -237,6 +239,7 @@ struct fd_http_pool {
 	const struct fd_http_options *o;
 	fd_http_done_fn done;
 	void *ctx;
+	struct fd_sink *live; /* its live statistics; NULL: none */
 
 	CURLM *multi;
 	struct slot *slots;
@@ -385,7 +388,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ctx)
 }
 
 struct fd_http_pool *fd_http_pool_create(const struct fd_http_options *o, size_t max_body,
-					 fd_http_done_fn done, void *ctx)
+					 fd_http_done_fn done, void *ctx, struct fd_sink *live)
 {
 	struct fd_http_pool *p = calloc(1, sizeof(*p));
 	if (!p)
@@ -393,6 +396,7 @@ struct fd_http_pool *fd_http_pool_create(const struct fd_http_options *o, size_t
 	p->o = o;
 	p->done = done;
 	p->ctx = ctx;
+	p->live = live;
 	p->rng = (uint64_t)mono_ns() | 1;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_condattr_t ca;
@@ -435,10 +439,16 @@ static void start(struct fd_http_pool *p, struct slot *s, struct req *r)
 	s->grpc_message[0] = '\0';
 	s->grpc_details_len = 0;
 	r->attempts++;
+	r->attempt_ns = mono_ns();
 	p->stats.attempts++;
 	p->stats.bytes += r->len;
 	if (r->attempts > 1)
 		p->stats.retries++;
+	if (p->live) {
+		fd_sink_live_add(&p->live->live.inflight_bytes, (int64_t)r->len);
+		if (r->attempts > 1)
+			atomic_fetch_add_explicit(&p->live->live.retries, 1, memory_order_relaxed);
+	}
 	curl_easy_setopt(s->h, CURLOPT_URL, r->url);
 	if (s->fresh)
 		curl_easy_setopt(s->h, CURLOPT_FORBID_REUSE, (long)!strncmp(r->url, "http:", 5));
@@ -448,6 +458,13 @@ static void start(struct fd_http_pool *p, struct slot *s, struct req *r)
 	curl_multi_add_handle(p->multi, s->h);
 }
 
+/* An attempt in flight ended (answered or not). */
+static void attempt_ended(struct fd_http_pool *p, const struct req *r)
+{
+	if (p->live)
+		fd_sink_live_add(&p->live->live.inflight_bytes, -(int64_t)r->len);
+}
+
 /* The request's one outcome; frees it. Lock held. */
 static void finish(struct fd_http_pool *p, struct req *r, long status, int grpc_status,
 		   const char *body, size_t body_len, const char *why, bool cancelled)
@@ -455,7 +472,10 @@ static void finish(struct fd_http_pool *p, struct req *r, long status, int grpc_
 	struct fd_http_outcome o = {.status = status, .grpc_status = grpc_status,
 				    .body = body ? body : "",
 				    .body_len = body ? body_len : 0, .why = why,
-				    .attempts = r->attempts, .cancelled = cancelled};
+				    .attempts = r->attempts, .cancelled = cancelled,
+				    .interrupted = why && !strncmp(why, "interrupted", 11)};
+	if (p->live && why)
+		atomic_fetch_add_explicit(&p->live->live.errors, 1, memory_order_relaxed);
 	struct fd_error e = {0};
 	if (p->done(p->ctx, r->tag, &o, &e) < 0 && !p->stop_err.code)
 		p->stop_err = e.code ? e : (struct fd_error){.code = FD_ERUNTIME, .msg = "stopped"};
@@ -476,6 +496,7 @@ static void cancel_all(struct fd_http_pool *p, const char *reason)
 		curl_multi_remove_handle(p->multi, s->h);
 		struct req *r = s->r;
 		s->r = NULL;
+		attempt_ended(p, r);
 		finish(p, r, 0, -1, NULL, 0, why, true);
 	}
 	for (struct req **list = &p->queue; list; list = list == &p->queue ? &p->waiting : NULL)
@@ -503,12 +524,19 @@ static void first_line(char *out, size_t n, const char *body)
 	snprintf(out, n, "%.*s", (int)(k > 300 ? 300 : k), k ? body : "(empty body)");
 }
 
+static bool stop_requested(const struct fd_http_pool *p)
+{
+	return p->o->stop && *p->o->stop;
+}
+
 /* A transfer ended: done, or wait and retry, or give up. Lock held. */
 static void ended(struct fd_http_pool *p, struct slot *s, CURLcode cc)
 {
 	struct req *r = s->r;
 	s->r = NULL;
 	curl_multi_remove_handle(p->multi, s->h);
+	attempt_ended(p, r);
+	int64_t attempt_took = mono_ns() - r->attempt_ns;
 	long status = 0;
 	bool retry;
 	if (cc == CURLE_OK && p->classify) {
@@ -520,6 +548,8 @@ static void ended(struct fd_http_pool *p, struct slot *s, CURLcode cc)
 					   .grpc_details_len = s->grpc_details_len};
 		int64_t delay = -1;
 		enum fd_http_verdict v = p->classify(&a, &delay, r->why, sizeof(r->why));
+		if (cc == CURLE_OK && p->live)
+			fd_sink_live_send(p->live, attempt_took);
 		if (v == FD_HTTP_ACCEPTED) {
 			finish(p, r, status, s->grpc_status, s->resp, s->resp_len, NULL, false);
 			return;
@@ -529,6 +559,8 @@ static void ended(struct fd_http_pool *p, struct slot *s, CURLcode cc)
 			s->retry_after_ns = delay;
 	} else if (cc == CURLE_OK) {
 		curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &status);
+		if (p->live)
+			fd_sink_live_send(p->live, attempt_took);
 		if (status >= 200 && status < 300) {
 			finish(p, r, status, -1, s->resp, s->resp_len, NULL, false);
 			return;
@@ -545,6 +577,12 @@ static void ended(struct fd_http_pool *p, struct slot *s, CURLcode cc)
 		finish(p, r, status, s->grpc_status, s->resp, s->resp_len, r->why, false);
 		return;
 	}
+	if (stop_requested(p)) {
+		char why[700];
+		snprintf(why, sizeof(why), "interrupted: not retried: %s", r->why);
+		finish(p, r, status, s->grpc_status, s->resp, s->resp_len, why, false);
+		return;
+	}
 	int64_t now = mono_ns(), delay;
 	if (s->retry_after_ns >= 0) {
 		delay = s->retry_after_ns;
@@ -558,7 +596,8 @@ static void ended(struct fd_http_pool *p, struct slot *s, CURLcode cc)
 		r->backoff_ns = r->backoff_ns > p->o->retry_max_ns / 2 ? p->o->retry_max_ns
 								       : r->backoff_ns * 2;
 	}
-	if (now + delay - r->first_ns > p->o->retry_elapsed_ns) {
+	if (now + delay - r->first_ns > p->o->retry_elapsed_ns ||
+	    (p->o->max_retries >= 0 && r->attempts > (unsigned long)p->o->max_retries)) {
 		char why[700], took[32];
 		fd_format_duration(took, sizeof(took), now - r->first_ns);
 		snprintf(why, sizeof(why), "gave up after %u attempt%s in %s: %s", r->attempts,
@@ -569,6 +608,18 @@ static void ended(struct fd_http_pool *p, struct slot *s, CURLcode cc)
 	r->next_ns = now + delay;
 	r->next = p->waiting;
 	p->waiting = r;
+}
+
+/* The stop flag is set: what waits for a retry is given up. Lock held. */
+static void give_up_waiting(struct fd_http_pool *p)
+{
+	while (p->waiting) {
+		struct req *r = p->waiting;
+		p->waiting = r->next;
+		char why[700];
+		snprintf(why, sizeof(why), "interrupted: not retried: %s", r->why);
+		finish(p, r, 0, -1, NULL, 0, why, false);
+	}
 }
 
 /* Starts what can start: retries that are due first (they are older),
@@ -612,9 +663,14 @@ static void *io_main(void *arg)
 	struct fd_http_pool *p = arg;
 	pthread_mutex_lock(&p->lock);
 	while (!p->stopping) {
+		if (stop_requested(p))
+			give_up_waiting(p);
 		int64_t wait = schedule(p);
+		/* a signal handler cannot wake the poll: look at the flag often
+		 * while requests wait for a retry */
+		int64_t cap = p->o->stop && p->waiting ? 100000000 : 1000000000;
 		pthread_mutex_unlock(&p->lock);
-		int ms = wait == INT64_MAX || wait > 1000000000 ? 1000 : (int)(wait / 1000000) + 1;
+		int ms = wait == INT64_MAX || wait > cap ? (int)(cap / 1000000) : (int)(wait / 1000000) + 1;
 		curl_multi_poll(p->multi, NULL, 0, ms, NULL);
 		int running;
 		curl_multi_perform(p->multi, &running);
@@ -633,6 +689,11 @@ static void *io_main(void *arg)
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
+}
+
+void fd_http_pool_classify(struct fd_http_pool *p, fd_http_classify_fn classify)
+{
+	p->classify = classify;
 }
 
 void fd_http_pool_grpc(struct fd_http_pool *p, fd_http_classify_fn classify)
@@ -694,6 +755,14 @@ int fd_http_pool_submit(struct fd_http_pool *p, const char *url, const struct cu
 	pthread_mutex_unlock(&p->lock);
 	curl_multi_wakeup(p->multi);
 	return 0;
+}
+
+bool fd_http_pool_full(struct fd_http_pool *p)
+{
+	pthread_mutex_lock(&p->lock);
+	bool full = p->outstanding >= p->n_slots;
+	pthread_mutex_unlock(&p->lock);
+	return full;
 }
 
 int fd_http_pool_drain(struct fd_http_pool *p, struct fd_error *err)

@@ -19,6 +19,7 @@
  *                       (1s), the longest (30s), and how long a request may
  *                       be retried in all (5m; 0 = never retried), as the
  *                       collector's retry_on_failure.
+ * (prom-rw: also bounds the number of retries, its retries=.)
  *
  * The pool (fd_http_pool): the caller thread hands over request bodies;
  * one I/O thread drives libcurl's multi interface, at most `concurrency`
@@ -27,13 +28,20 @@
  * timeouts and HTTP 429, 502, 503 and 504 are retried after an exponential
  * backoff with jitter (the wait doubles from retry_initial up to
  * retry_max, each wait drawn between half and all of it), or after the
- * answer's Retry-After when it has one; any other answer is final. Every
- * request gets exactly one outcome through the done callback: its final
- * answer, or that it was given up or cancelled.
+ * answer's Retry-After when it has one; any other answer is final. Once
+ * the stop flag (the context's: SIGINT) is set nothing is retried and the
+ * requests waiting for a retry are given up at once, while a request never
+ * sent still gets its one attempt: a user who asks to stop does not wait
+ * out minutes of backoff for a receiver that is down. Every request gets
+ * exactly one outcome through the done callback: its final answer, or
+ * that it was given up, interrupted or cancelled. The pool publishes the
+ * sink's live statistics (sinks/sink.h): bytes in flight, each answered
+ * attempt's duration, retries, and requests lost for good.
  */
 #ifndef FD_SINK_HTTP_H
 #define FD_SINK_HTTP_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -41,6 +49,7 @@
 #include <curl/curl.h>
 
 #include "common/error.h"
+#include "sinks/sink.h"
 
 struct fd_http_options {
 	struct curl_slist *headers; /* header= values, "NAME: VALUE" */
@@ -50,6 +59,9 @@ struct fd_http_options {
 	int64_t timeout_ns;
 	unsigned concurrency;
 	int64_t retry_initial_ns, retry_max_ns, retry_elapsed_ns;
+	long max_retries; /* -1 (the default): only retry_elapsed bounds them */
+	/* The context's stop flag (fd_sink_context.stop); NULL: never set. */
+	const volatile sig_atomic_t *stop;
 };
 
 /* The names above, for a sink's list of option names (its descriptor's). */
@@ -85,10 +97,12 @@ struct fd_http_outcome {
 	size_t body_len;
 	/* Why the request did not succeed: "HTTP 400: <body's first line>",
 	 * a connection error, "gave up after 5 attempts in 5m0s: ...",
-	 * "cancelled: ..."; NULL for a 2xx answer. */
+	 * "interrupted: not retried: ...", "cancelled: ..."; NULL for an
+	 * accepted answer. */
 	const char *why;
 	unsigned attempts;
 	bool cancelled; /* never finished: the pool stopped first */
+	bool interrupted; /* not retried: the stop flag was set */
 };
 
 /* The final outcome of the request submitted with tag. Called from the I/O
@@ -109,9 +123,10 @@ struct fd_http_pool_stats {
 struct fd_http_pool;
 
 /* o is borrowed and must outlive the pool. max_body: how much of each
- * answer's body to keep for done. Returns NULL when out of memory. */
+ * answer's body to keep for done. live: the sink whose live statistics
+ * the pool keeps (NULL: none). Returns NULL when out of memory. */
 struct fd_http_pool *fd_http_pool_create(const struct fd_http_options *o, size_t max_body,
-					 fd_http_done_fn done, void *ctx);
+					 fd_http_done_fn done, void *ctx, struct fd_sink *live);
 
 /* ---- gRPC: HTTP/2 and answers judged by their trailers ---- */
 
@@ -134,6 +149,10 @@ enum fd_http_verdict { FD_HTTP_ACCEPTED, FD_HTTP_RETRY, FD_HTTP_REFUSED };
 typedef enum fd_http_verdict (*fd_http_classify_fn)(const struct fd_http_answer *a,
 						    int64_t *delay_ns, char *why, size_t n);
 
+/* Before the first submit: judge answers with classify instead of by
+ * their HTTP status alone (prom-rw: Prometheus's permanent rejections). */
+void fd_http_pool_classify(struct fd_http_pool *p, fd_http_classify_fn classify);
+
 /* Before the first submit: speak HTTP/2 (prior knowledge over http://,
  * ALPN h2 over https://, as gRPC does) and judge answers with classify. */
 void fd_http_pool_grpc(struct fd_http_pool *p, fd_http_classify_fn classify);
@@ -145,6 +164,11 @@ void fd_http_pool_grpc(struct fd_http_pool *p, fd_http_classify_fn classify);
  * request was not taken and done is not called for it). */
 int fd_http_pool_submit(struct fd_http_pool *p, const char *url, const struct curl_slist *headers,
 			uint8_t *body, size_t len, uint64_t tag, struct fd_error *err);
+
+/* True when a submit would wait (`concurrency` requests outstanding). A
+ * caller that alone submits may test this and then submit without
+ * waiting. */
+bool fd_http_pool_full(struct fd_http_pool *p);
 
 /* Waits until every submitted request has had its outcome. Returns 0, or
  * the error that stopped the pool. */

@@ -69,15 +69,10 @@ static int check_address(const char *uri, const struct fd_http_sink_kind *k, con
 	return 0;
 }
 
-int fd_http_sink_new(void *out, size_t size, const struct fd_sink_impl *impl,
-		     const struct fd_http_sink_kind *k, const char *uri, const char *rest,
-		     const struct fd_sink_context *ctx, struct fd_error *err)
+int fd_http_sink_alloc(void *out, size_t size, const struct fd_sink_impl *impl, const char *uri,
+		       const struct fd_sink_context *ctx, struct fd_error *err)
 {
-	size_t n = 0;
 	*(void **)out = NULL;
-	int rc = check_address(uri, k, rest, &n, err);
-	if (rc < 0)
-		return rc;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return fd_error_set(err, FD_ERUNTIME, "sink '%s': cannot initialize libcurl", uri);
 	struct fd_http_sink *hs = calloc(1, size);
@@ -89,8 +84,25 @@ int fd_http_sink_new(void *out, size_t size, const struct fd_sink_impl *impl,
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	}
 	fd_http_options_init(&hs->http);
+	hs->http.stop = ctx ? ctx->stop : NULL;
 	hs->notice = ctx ? ctx->notice : NULL;
 	hs->notice_ctx = ctx ? ctx->notice_ctx : NULL;
+	*(void **)out = hs;
+	return 0;
+}
+
+int fd_http_sink_new(void *out, size_t size, const struct fd_sink_impl *impl,
+		     const struct fd_http_sink_kind *k, const char *uri, const char *rest,
+		     const struct fd_sink_context *ctx, struct fd_error *err)
+{
+	size_t n = 0;
+	*(void **)out = NULL;
+	int rc = check_address(uri, k, rest, &n, err);
+	if (rc < 0)
+		return rc;
+	struct fd_http_sink *hs;
+	if ((rc = fd_http_sink_alloc(&hs, size, impl, uri, ctx, err)) < 0)
+		return rc;
 	size_t len = n + 16;
 	if ((hs->origin = malloc(len)) != NULL)
 		snprintf(hs->origin, len, "%s://%.*s", k->tls ? "https" : "http", (int)n, rest + 2);
@@ -175,7 +187,7 @@ int fd_http_sink_start(struct fd_http_sink *hs, const char *const *fixed, size_t
 		       size_t max_answer, fd_http_done_fn done, struct fd_error *err)
 {
 	if (!(hs->headers = fd_http_header_list(fixed, n, &hs->http)) ||
-	    !(hs->pool = fd_http_pool_create(&hs->http, max_answer, done, hs)))
+	    !(hs->pool = fd_http_pool_create(&hs->http, max_answer, done, hs, &hs->base)))
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	return 0;
 }

@@ -15,8 +15,8 @@
  * fd_http_sink_stop first (the pool's callbacks use the rest of the sink)
  * and fd_http_sink_finish last.
  *
- * prom-rw: (one connection of its own, not the pool) shares the options
- * walk and the header list.
+ * prom-rw: takes a whole URL, not HOST:PORT: it starts with
+ * fd_http_sink_alloc and keeps its URL itself (origin stays NULL).
  */
 #ifndef FD_SINK_HTTP_SINK_H
 #define FD_SINK_HTTP_SINK_H
@@ -59,6 +59,11 @@ struct fd_http_sink_kind {
 int fd_http_sink_new(void *out, size_t size, const struct fd_sink_impl *impl,
 		     const struct fd_http_sink_kind *k, const char *uri, const char *rest,
 		     const struct fd_sink_context *ctx, struct fd_error *err);
+
+/* fd_http_sink_new without an address: the base, uri, the connection
+ * options' defaults, the context's notice and stop flag. */
+int fd_http_sink_alloc(void *out, size_t size, const struct fd_sink_impl *impl, const char *uri,
+		       const struct fd_sink_context *ctx, struct fd_error *err);
 
 /* The text after rest's '?', or NULL. */
 const char *fd_http_query(const char *rest);

@@ -17,27 +17,33 @@
  *
  * Batching: samples wait in a batch until it holds max_samples (2000),
  * until max_delay (1s) of wall-clock time has passed since its first
- * sample, or until flush and close. The delay is watched by a timer thread,
- * so that a live replay's last scrape does not wait for the next record;
- * the batch, the HTTP handle and the counters are shared with it under one
- * mutex, and a failure in the thread is returned by the next call. A request carries the
- * batch grouped by series, each series' samples in time order (the stream
- * is in time order and the grouping is stable). Batches go out in order,
- * so a receiver sees every series move forward in time.
+ * sample, or until flush and close. A batch is encoded, grouped by series
+ * with each series' samples in time order (the stream is in time order and
+ * the grouping is stable), compressed and handed to the pool the HTTP
+ * sinks share (sinks/http.h): its thread posts it while the writer goes on
+ * encoding the next batch, so encoding overlaps sending. One request is
+ * outstanding at a time (concurrency 1): batches go out in order, retries
+ * included, so a receiver sees every series move forward in time; a writer
+ * waits only when a second batch is ready before the first is answered.
+ * A timer thread cuts a batch that has waited max_delay, so that a live
+ * replay's last scrape does not wait for the next record; it never waits
+ * for the pool with the batch's lock held, and a failure it meets is
+ * returned by the next call.
  *
  * Answers: 2xx is delivered. 5xx and 429 are retried with exponential
- * backoff (100 ms doubling to 5 s, retries= times, default 10), and so
- * are connection failures. Prometheus rejects a whole request for one
+ * backoff and jitter (100 ms doubling to 5 s, retries= times, default
+ * 10), honouring Retry-After, and so are connection failures. Once the
+ * context's stop flag is set (SIGINT), a failed attempt is not retried and
+ * a wait for a retry ends at once. Prometheus rejects a whole request for one
  * sample it cannot take — "out of order sample", "out of bounds" (older
  * than its head allows, without an out-of-order window), "duplicate sample
  * for timestamp" (400) and, with a window, "too old sample" beyond it
  * (500) — and retrying cannot change that: such a
  * request's samples are dropped and counted, and close fails with the
  * count (exit status 1). Any other 4xx is an error naming the status and
- * the body.
+ * the body, and so is giving up.
  */
 #include <curl/curl.h>
-#include <errno.h>
 #include <pthread.h>
 #include <snappy-c.h>
 #include <stdbool.h>
@@ -68,17 +74,12 @@ struct rw_sample {
 };
 
 struct rw_sink {
-	struct fd_sink base;
+	struct fd_http_sink hs; /* first: the interface casts between them */
 	char *url;
 	char url_shown[1024]; /* for messages: user info's password hidden */
 	size_t max_samples;
 	int64_t max_delay_ns;
-	long retries;
-	int64_t timeout_ns;
 
-	CURL *curl;
-	struct curl_slist *headers;
-	struct fd_http_options http; /* header=, basic auth, TLS */
 	struct fd_prom_conv *conv;
 	struct fd_intern *texts; /* series text -> dense id */
 	struct rw_series *ser;
@@ -91,17 +92,15 @@ struct rw_sink {
 	int64_t batch_start; /* monotonic ns of the batch's first sample */
 
 	struct pbw pb;
-	char *snappy;
-	size_t snappy_cap;
 	char *text;
 	size_t text_cap;
-	char body[512]; /* the start of the last response body */
-	size_t body_len;
+	uint64_t skipped_other;
 
-	uint64_t sent, dropped, requests, bytes, skipped_other;
+	/* Written by on_done on the pool's thread; read after the drain. */
+	uint64_t sent, dropped, requests, bytes;
 	char first_drop[700];
 
-	pthread_mutex_t lock; /* guards all of the above once the timer runs */
+	pthread_mutex_t lock; /* the batch and the series, once the timer runs */
 	pthread_cond_t wake;
 	pthread_t timer;
 	bool timer_running, stopping;
@@ -113,13 +112,6 @@ static int64_t mono_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void sleep_ns(int64_t ns)
-{
-	struct timespec ts = {(time_t)(ns / 1000000000), (long)(ns % 1000000000)};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
 }
 
 /* ---- series ---- */
@@ -177,16 +169,6 @@ static long series_of(struct rw_sink *r, const struct fd_prom_sample *s)
 
 /* ---- sending ---- */
 
-static size_t on_body(char *p, size_t size, size_t n, void *ctx)
-{
-	struct rw_sink *r = ctx;
-	size_t k = size * n, room = sizeof(r->body) - 1 - r->body_len;
-	memcpy(r->body + r->body_len, p, k < room ? k : room);
-	r->body_len += k < room ? k : room;
-	r->body[r->body_len] = '\0';
-	return k;
-}
-
 /* Prometheus' answers for a request it will never take as it is. */
 static bool permanent_rejection(const char *body)
 {
@@ -194,13 +176,57 @@ static bool permanent_rejection(const char *body)
 	       strstr(body, "out of order sample") || strstr(body, "duplicate sample for timestamp");
 }
 
-/* One line of the body, for messages. */
-static const char *body_line(struct rw_sink *r)
+/* The pool's verdict on an answer (sinks/http.h): Prometheus's permanent
+ * rejections are final whatever their status. */
+static enum fd_http_verdict classify(const struct fd_http_answer *a, int64_t *delay_ns, char *why,
+				     size_t n)
 {
-	char *nl = strchr(r->body, '\n');
-	if (nl)
-		*nl = '\0';
-	return r->body_len ? r->body : "(empty body)";
+	(void)delay_ns; /* Retry-After, when there is one */
+	if (a->status >= 200 && a->status < 300)
+		return FD_HTTP_ACCEPTED;
+	size_t k = strcspn(a->body, "\r\n");
+	snprintf(why, n, "HTTP %ld: %.*s", a->status, (int)(k > 400 ? 400 : k),
+		 k ? a->body : "(empty body)");
+	if (permanent_rejection(a->body))
+		return FD_HTTP_REFUSED;
+	return a->status >= 500 || a->status == 429 ? FD_HTTP_RETRY : FD_HTTP_REFUSED;
+}
+
+/* A request's tag: its samples (max_samples <= 1000000 < 2^24) and its
+ * size. */
+static uint64_t tag_of(size_t samples, size_t len)
+{
+	return (uint64_t)len << 24 | samples;
+}
+
+/* The outcome of a request, on the pool's thread. A rejection Prometheus
+ * will never take back is counted and the stream goes on; any other
+ * failure stops it (every later request would fail the same way, or the
+ * user asked to stop). */
+static int on_done(void *ctx, uint64_t tag, const struct fd_http_outcome *o, struct fd_error *err)
+{
+	struct rw_sink *r = ctx;
+	uint64_t samples = tag & 0xffffff;
+	if (!o->why) {
+		r->sent += samples;
+		r->requests++;
+		r->bytes += tag >> 24;
+		return 0;
+	}
+	if (o->cancelled)
+		return 0; /* the sink is going away, or already failed */
+	if (!o->interrupted && permanent_rejection(o->body)) {
+		if (!r->dropped)
+			snprintf(r->first_drop, sizeof(r->first_drop), "%s", o->why);
+		r->dropped += samples;
+		r->requests++;
+		return 0;
+	}
+	if (!strncmp(o->why, "HTTP ", 5))
+		return fd_error_set(err, FD_ERUNTIME, "sink '%s': %s rejected the request: %s",
+				    r->hs.base.uri, r->url_shown, o->why);
+	return fd_error_set(err, FD_ERUNTIME, "sink '%s': %s: %s (%llu samples not sent)",
+			    r->hs.base.uri, r->url_shown, o->why, (unsigned long long)samples);
 }
 
 /* Encodes the batch as a WriteRequest, grouped by series. */
@@ -237,79 +263,30 @@ static int encode(struct rw_sink *r)
 		}
 		pbw_end(&r->pb, ts);
 	}
-	if (r->pb.oom)
-		return -1;
-	size_t need = snappy_max_compressed_length(r->pb.len);
-	if (need > r->snappy_cap) {
-		char *p = realloc(r->snappy, need);
-		if (!p)
-			return -1;
-		r->snappy = p;
-		r->snappy_cap = need;
-	}
-	return 0;
+	return r->pb.oom ? -1 : 0;
 }
 
+/* Hands the batch to the pool; waits while a request is outstanding. */
 static int send_batch(struct rw_sink *r, struct fd_error *err)
 {
 	if (r->n_batch == 0)
 		return 0;
 	if (encode(r) < 0)
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
-	size_t clen = r->snappy_cap;
-	if (snappy_compress((const char *)r->pb.buf, r->pb.len, r->snappy, &clen) != SNAPPY_OK)
+	size_t clen = snappy_max_compressed_length(r->pb.len);
+	char *body = malloc(clen);
+	if (!body)
+		return fd_error_set(err, FD_ERUNTIME, "out of memory");
+	if (snappy_compress((const char *)r->pb.buf, r->pb.len, body, &clen) != SNAPPY_OK) {
+		free(body);
 		return fd_error_set(err, FD_ERUNTIME, "sink '%s': snappy compression failed",
-				    r->base.uri);
-	curl_easy_setopt(r->curl, CURLOPT_POSTFIELDS, r->snappy);
-	curl_easy_setopt(r->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)clen);
-	int64_t backoff = 100000000;
-	for (long attempt = 0;; attempt++) {
-		r->body_len = 0;
-		r->body[0] = '\0';
-		if (attempt)
-			atomic_fetch_add_explicit(&r->base.live.retries, 1, memory_order_relaxed);
-		fd_sink_live_add(&r->base.live.inflight_bytes, (int64_t)clen);
-		int64_t t0 = mono_ns();
-		CURLcode cc = curl_easy_perform(r->curl);
-		fd_sink_live_add(&r->base.live.inflight_bytes, -(int64_t)clen);
-		long status = 0;
-		char why[700];
-		if (cc == CURLE_OK) {
-			curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &status);
-			if (status >= 200 && status < 300) {
-				fd_sink_live_send(&r->base, mono_ns() - t0);
-				r->sent += r->n_batch;
-				r->requests++;
-				r->bytes += clen;
-				break;
-			}
-			snprintf(why, sizeof(why), "HTTP %ld: %s", status, body_line(r));
-			if (permanent_rejection(r->body)) {
-				if (!r->dropped)
-					snprintf(r->first_drop, sizeof(r->first_drop), "%s", why);
-				r->dropped += r->n_batch;
-				r->requests++;
-				atomic_fetch_add_explicit(&r->base.live.errors, 1, memory_order_relaxed);
-				break;
-			}
-			if (status < 500 && status != 429) {
-				atomic_fetch_add_explicit(&r->base.live.errors, 1, memory_order_relaxed);
-				return fd_error_set(err, FD_ERUNTIME, "sink '%s': %s rejected the request: %s",
-						    r->base.uri, r->url_shown, why);
-			}
-		} else {
-			snprintf(why, sizeof(why), "%s", curl_easy_strerror(cc));
-		}
-		if (attempt >= r->retries) {
-			atomic_fetch_add_explicit(&r->base.live.errors, 1, memory_order_relaxed);
-			return fd_error_set(err, FD_ERUNTIME, "sink '%s': %s: %s (gave up after %ld attempts)",
-					    r->base.uri, r->url_shown, why, attempt + 1);
-		}
-		sleep_ns(backoff);
-		backoff = backoff * 2 > 5000000000 ? 5000000000 : backoff * 2;
+				    r->hs.base.uri);
 	}
-	r->n_batch = 0;
-	return 0;
+	int rc = fd_http_pool_submit(r->hs.pool, r->url, r->hs.headers, (uint8_t *)body, clen,
+				     tag_of(r->n_batch, clen), err);
+	if (rc == 0)
+		r->n_batch = 0;
+	return rc;
 }
 
 /* ---- the sink ---- */
@@ -336,7 +313,10 @@ static bool batch_due(const struct rw_sink *r)
 	return r->n_batch && mono_ns() - r->batch_start >= r->max_delay_ns;
 }
 
-/* Sends the batch once it is max_delay old, between records. */
+/* Sends the batch once it is max_delay old, between records. Only holders
+ * of the lock submit, so a pool that is not full now takes the batch
+ * without waiting: the timer never sits on the lock while a request is
+ * retried, and stop_timer never waits for one. */
 static void *timer_main(void *arg)
 {
 	struct rw_sink *r = arg;
@@ -350,7 +330,8 @@ static void *timer_main(void *arg)
 			ts.tv_nsec -= 1000000000;
 		}
 		pthread_cond_timedwait(&r->wake, &r->lock, &ts);
-		if (!r->stopping && !r->timer_err.code && batch_due(r))
+		if (!r->stopping && !r->timer_err.code && batch_due(r) &&
+		    !fd_http_pool_full(r->hs.pool))
 			send_batch(r, &r->timer_err);
 	}
 	pthread_mutex_unlock(&r->lock);
@@ -416,6 +397,7 @@ static int rw_close(struct fd_sink *sink, struct fd_error *err)
 	int rc = timer_failed(r, err);
 	if (rc == 0)
 		rc = send_batch(r, err);
+	rc = fd_http_sink_drain(&r->hs, rc, err);
 	if (rc < 0)
 		return rc;
 	if (r->dropped)
@@ -439,11 +421,11 @@ static void rw_destroy(struct fd_sink *sink)
 {
 	struct rw_sink *r = (struct rw_sink *)sink;
 	stop_timer(r);
+	/* then the pool, whose callbacks use the rest: a request in flight
+	 * is aborted, one waiting for a retry cancelled */
+	fd_http_sink_stop(&r->hs);
 	pthread_cond_destroy(&r->wake);
 	pthread_mutex_destroy(&r->lock);
-	if (r->curl)
-		curl_easy_cleanup(r->curl);
-	curl_slist_free_all(r->headers);
 	fd_prom_conv_destroy(r->conv);
 	if (r->texts)
 		fd_intern_destroy(r->texts);
@@ -454,12 +436,10 @@ static void rw_destroy(struct fd_sink *sink)
 	free(r->sorted);
 	free(r->counts);
 	pbw_finish(&r->pb);
-	free(r->snappy);
 	free(r->text);
 	free(r->url);
-	fd_http_options_finish(&r->http);
+	fd_http_sink_finish(&r->hs);
 	free(r);
-	curl_global_cleanup();
 }
 
 static const struct fd_sink_impl rw_impl = {
@@ -472,10 +452,12 @@ static const struct fd_sink_impl rw_impl = {
 };
 
 /* Ours, then the connection options shared with the other HTTP sinks
- * (sinks/http.h) that apply to a single connection. */
+ * (sinks/http.h) that apply to one request at a time, in order: not
+ * concurrency, and retries= in place of the retry_* durations. */
 static const char *const option_names[] = {"max_samples", "max_delay", "retries", "timeout",
 					   "header", "user", "password", "ca", "cert", "key",
 					   "insecure", NULL};
+#define N_OWN 3 /* timeout is the shared one, with our default */
 #define N_OPTIONS (sizeof(option_names) / sizeof(option_names[0]) - 1)
 
 static int set_option(void *sink, const char *key, const char *val, struct fd_error *err)
@@ -490,21 +472,14 @@ static int set_option(void *sink, const char *key, const char *val, struct fd_er
 	} else if (strcmp(key, "retries") == 0) {
 		if (fd_units_integer(val, 0, 1000, &n, &why) < 0)
 			goto bad;
-		r->retries = (long)n;
+		r->hs.http.max_retries = (long)n;
 	} else if (strcmp(key, "max_delay") == 0) {
 		if (fd_units_duration(val, &r->max_delay_ns, &why) < 0)
 			goto bad;
-	} else if (strcmp(key, "timeout") == 0) {
-		if (fd_units_duration(val, &r->timeout_ns, &why) < 0)
-			goto bad;
-		if (r->timeout_ns < 1000000) {
-			why = "must be at least 1ms";
-			goto bad;
-		}
 	}
 	return 0;
 bad:
-	return fd_http_bad_value(r->base.uri, key, val, why, err);
+	return fd_http_bad_value(r->hs.base.uri, key, val, why, err);
 }
 
 /* A URL may have a query string of its own (a tenant, a token); the query
@@ -568,7 +543,8 @@ static int parse(struct rw_sink *r, const char *uri, const char *rest,
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	}
 	fd_redact_uri(r->url, r->url_shown, sizeof(r->url_shown));
-	int rc = fd_http_sink_options(uri, ours, option_names, 4, &r->http, set_option, r, ctx, err);
+	int rc = fd_http_sink_options(uri, ours, option_names, N_OWN, &r->hs.http, set_option, r, ctx,
+				      err);
 	free(ours);
 	return rc;
 }
@@ -577,62 +553,58 @@ static int prom_rw_open(const char *uri, const char *rest, const struct fd_sink_
 			struct fd_sink **out, struct fd_error *err)
 {
 	*out = NULL;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return fd_error_set(err, FD_ERUNTIME, "sink '%s': cannot initialize libcurl", uri);
-	struct rw_sink *r = calloc(1, sizeof(*r));
-	if (!r || fd_sink_init(&r->base, &rw_impl, uri) < 0) {
-		free(r);
-		curl_global_cleanup();
-		return fd_error_set(err, FD_ERUNTIME, "out of memory");
-	}
-	fd_http_options_init(&r->http);
-	r->max_samples = 2000;
-	r->max_delay_ns = 1000000000;
-	r->retries = 10;
-	r->timeout_ns = 30000000000;
+	struct rw_sink *r;
+	int rc = fd_http_sink_alloc(&r, sizeof(*r), &rw_impl, uri, ctx, err);
+	if (rc < 0)
+		return rc;
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&r->wake, &ca);
 	pthread_condattr_destroy(&ca);
-	int rc = parse(r, uri, rest, ctx, err);
+	r->max_samples = 2000;
+	r->max_delay_ns = 1000000000;
+	/* one request at a time, so that batches arrive in order; retried
+	 * retries= times (10) from 100 ms doubling to 5 s, as long as that
+	 * takes; 30s for an attempt */
+	struct fd_http_options *h = &r->hs.http;
+	h->concurrency = 1;
+	h->max_retries = 10;
+	h->retry_initial_ns = 100000000;
+	h->retry_max_ns = 5000000000;
+	h->retry_elapsed_ns = INT64_MAX / 2;
+	h->timeout_ns = 30000000000;
+	rc = parse(r, uri, rest, ctx, err);
 	if (rc == 0) {
 		r->batch = malloc(r->max_samples * sizeof(*r->batch));
 		r->sorted = malloc(r->max_samples * sizeof(*r->sorted));
 		r->conv = fd_prom_conv_create();
 		r->texts = fd_intern_create();
-		r->curl = curl_easy_init();
-		static const char *const headers[] = {
-			"Content-Encoding: snappy",
-			"Content-Type: application/x-protobuf",
-			"X-Prometheus-Remote-Write-Version: 0.1.0",
-		};
-		r->headers = fd_http_header_list(headers, 3, &r->http);
-		if (!r->batch || !r->sorted || !r->conv || !r->texts || !r->curl || !r->headers)
+		if (!r->batch || !r->sorted || !r->conv || !r->texts)
 			rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
 	}
+	static const char *const headers[] = {
+		"Content-Encoding: snappy",
+		"Content-Type: application/x-protobuf",
+		"X-Prometheus-Remote-Write-Version: 0.1.0",
+		"Expect:", /* no 100-continue round trip before a large body */
+	};
+	if (rc == 0)
+		rc = fd_http_sink_start(&r->hs, headers, 4, 511, on_done, err);
 	if (rc == 0) {
-		/* TLS, basic auth, user agent, the timeout (ours: 30s) */
-		r->http.timeout_ns = r->timeout_ns;
-		fd_http_apply(&r->http, r->curl);
-		curl_easy_setopt(r->curl, CURLOPT_URL, r->url);
-		curl_easy_setopt(r->curl, CURLOPT_HTTPHEADER, r->headers);
-		curl_easy_setopt(r->curl, CURLOPT_WRITEFUNCTION, on_body);
-		curl_easy_setopt(r->curl, CURLOPT_WRITEDATA, r);
-	}
-	if (rc == 0) {
+		fd_http_pool_classify(r->hs.pool, classify);
 		if (pthread_create(&r->timer, NULL, timer_main, r) != 0)
 			rc = fd_error_set(err, FD_ERUNTIME, "sink '%s': cannot start a thread",
-					  r->base.uri);
+					  r->hs.base.uri);
 		else
 			r->timer_running = true;
 	}
 	if (rc < 0) {
-		fd_sink_destroy(&r->base);
+		fd_sink_destroy(&r->hs.base);
 		return rc;
 	}
-	*out = &r->base;
+	*out = &r->hs.base;
 	return 0;
 }
 

@@ -19,6 +19,7 @@
 #ifndef FD_SINK_H
 #define FD_SINK_H
 
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -112,6 +113,11 @@ struct fd_sink_context {
 	 * something to measure (Kafka's retries come from librdkafka's
 	 * statistics, which are off otherwise). */
 	bool live_stats;
+	/* Set by a signal handler when the user asks to stop (SIGINT): a sink
+	 * that retries stops retrying and waiting to retry (the HTTP sinks:
+	 * each request never sent still gets its one attempt). NULL: never
+	 * set. */
+	const volatile sig_atomic_t *stop;
 };
 
 /* rest: the URI after "scheme:" (for kafka://, it starts with "//"). uri:

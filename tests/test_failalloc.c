@@ -6,7 +6,10 @@
  * return an error with a message, free everything, and leave no partial
  * output; under ASan a crash or a use after free shows as well.
  */
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -270,6 +273,49 @@ static void test_kafka_sink(void **state)
 	rd_kafka_destroy(rk);
 }
 
+/* prom-rw: into a receiver that takes everything and allocates nothing of
+ * ours (libmicrohttpd's own allocations are not counted). max_delay=1h:
+ * only the writer queues batches, so the sweep is the same every time. */
+static enum MHD_Result accept_all(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *upload,
+				  size_t *upload_size, void **con_cls)
+{
+	(void)cls, (void)url, (void)method, (void)version, (void)upload;
+	static int started;
+	static char empty[1];
+	if (!*con_cls) {
+		*con_cls = &started;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	struct MHD_Response *r = MHD_create_response_from_buffer(0, empty, MHD_RESPMEM_PERSISTENT);
+	if (!r)
+		return MHD_NO;
+	enum MHD_Result rc = MHD_queue_response(c, 204, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+static void test_prom_rw_sink(void **state)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
+						accept_all, NULL, MHD_OPTION_SOCK_ADDR,
+						(struct sockaddr *)&sa, MHD_OPTION_END);
+	assert_non_null(d);
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	assert_non_null(di);
+	char uri[256];
+	snprintf(uri, sizeof(uri),
+		 "prom-rw:http://127.0.0.1:%u/api/v1/write?max_samples=50&max_delay=1h&retries=0",
+		 (unsigned)di->port);
+	sweep_sink(*state, uri);
+	MHD_stop_daemon(d);
+}
+
 /* ---- the reader ---- */
 
 static int read_run(void *ctx, struct fd_error *err)
@@ -345,6 +391,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dir_sink, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scrape_sink, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kafka_sink, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prom_rw_sink, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_filtered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stdout_sink, setup, teardown),
 	};

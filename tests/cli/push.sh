@@ -4,7 +4,7 @@
 # not) and get the same set of records back (recset-cmp: byte for byte
 # through protobuf, canonically through JSON); the receiver's answers to
 # bad requests (curl): 400 for a malformed body (counted and reported by
-# record), 404, 405, 415; inspect names the source.
+# record), 404, 405, 415; inspect names the source; SIGINT ends the retries.
 # Needs FIREDRILL and RECSET_CMP in the environment.
 set -u
 fail=0
@@ -83,4 +83,18 @@ fi
 check "a bad port exits 2"
 "$fd" record --from otlp-http://127.0.0.1:0 -o "$t/x.fdr" --topics a 2>/dev/null; got=$? want=2
 check "--topics with otlp-http exits 2"
+
+# Ctrl-C ends the retries: nobody listens and the first retry is an hour
+# away; SIGINT gives up the waiting requests (their records fail, exit 1)
+# instead of waiting out the backoff (before: an hour, the test's timeout)
+dead=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$fd" replay "$t/a.fdr" --to "otlp-http://127.0.0.1:$dead?retry_initial=1h&retry_max=1h&retry_elapsed=2h" \
+	--speed max 2>"$t/int.err" &
+pid=$!
+sleep 3
+kill -INT $pid
+wait $pid; got=$? want=1
+check "SIGINT while requests wait for a retry"
+grep -q "interrupted: not retried" "$t/int.err" ||
+	{ echo "FAIL: interrupted message: $(cat "$t/int.err")"; fail=1; }
 exit $fail

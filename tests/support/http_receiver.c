@@ -18,6 +18,9 @@ struct hrcv {
 	hrcv_fn fn;
 	void *ctx;
 	pthread_mutex_t lock;
+	pthread_cond_t changed; /* a request arrived, was held or released */
+	bool released;
+	int held;
 	struct rcv_answer script[MAX_SCRIPT];
 	int n_script, next_script;
 	uint64_t requests;
@@ -114,6 +117,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct rcv_answer a = {0};
 	if (r->next_script < r->n_script)
 		a = r->script[r->next_script++];
+	if (a.hold && !r->released) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 60;
+		r->held++;
+		pthread_cond_broadcast(&r->changed);
+		while (!r->released && pthread_cond_timedwait(&r->changed, &r->lock, &until) == 0)
+			;
+		r->held--;
+	}
+	pthread_cond_broadcast(&r->changed);
 	pthread_mutex_unlock(&r->lock);
 	if (a.delay_ms)
 		sleep_ms(a.delay_ms);
@@ -169,12 +183,15 @@ struct hrcv *hrcv_start(hrcv_fn fn, void *ctx)
 	r->fn = fn;
 	r->ctx = ctx;
 	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->changed, NULL);
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	r->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0,
 				NULL, NULL, on_request, r, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 				MHD_OPTION_NOTIFY_COMPLETED, on_done, r, MHD_OPTION_END);
 	if (!r->d) {
+		pthread_cond_destroy(&r->changed);
+		pthread_mutex_destroy(&r->lock);
 		free(r);
 		return NULL;
 	}
@@ -211,11 +228,68 @@ void hrcv_locked(struct hrcv *r, void (*fn)(void *ctx), void *ctx)
 	pthread_mutex_unlock(&r->lock);
 }
 
+/* Waits (the lock held) until done(r, arg) or 60 s have passed. */
+static bool wait_for(struct hrcv *r, bool (*done)(struct hrcv *, uint64_t), uint64_t arg)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 60;
+	int e = 0;
+	while (!done(r, arg) && e == 0)
+		e = pthread_cond_timedwait(&r->changed, &r->lock, &until);
+	return done(r, arg);
+}
+
+static bool some_held(struct hrcv *r, uint64_t n)
+{
+	(void)n;
+	return r->held > 0;
+}
+
+static bool arrived(struct hrcv *r, uint64_t n)
+{
+	return r->requests >= n;
+}
+
+bool hrcv_wait_held(struct hrcv *r)
+{
+	pthread_mutex_lock(&r->lock);
+	bool ok = wait_for(r, some_held, 0);
+	pthread_mutex_unlock(&r->lock);
+	return ok;
+}
+
+bool hrcv_held(struct hrcv *r)
+{
+	pthread_mutex_lock(&r->lock);
+	bool held = r->held > 0;
+	pthread_mutex_unlock(&r->lock);
+	return held;
+}
+
+void hrcv_release(struct hrcv *r)
+{
+	pthread_mutex_lock(&r->lock);
+	r->released = true;
+	pthread_cond_broadcast(&r->changed);
+	pthread_mutex_unlock(&r->lock);
+}
+
+bool hrcv_wait_requests(struct hrcv *r, uint64_t n)
+{
+	pthread_mutex_lock(&r->lock);
+	bool ok = wait_for(r, arrived, n);
+	pthread_mutex_unlock(&r->lock);
+	return ok;
+}
+
 void hrcv_stop(struct hrcv *r)
 {
 	if (!r)
 		return;
+	hrcv_release(r);
 	MHD_stop_daemon(r->d);
+	pthread_cond_destroy(&r->changed);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
 }

@@ -22,6 +22,7 @@ struct rcv_answer {
 	int retry_after;  /* seconds, sent as Retry-After when > 0 */
 	int delay_ms;     /* wait before answering */
 	bool reset;       /* close the connection without answering */
+	bool hold;        /* wait before answering until hrcv_release (a guard: 60 s) */
 	int64_t rejected; /* for the handler: a partial success (OTLP), refused documents (_bulk) */
 	const char *body; /* the body of a non-2xx answer (NULL: a short text) */
 };
@@ -59,6 +60,14 @@ const char *hrcv_header(const struct hrcv_request *req, const char *name);
 uint64_t hrcv_requests(struct hrcv *r);
 /* Runs fn(ctx) with the receiver's lock held (to read the handler's state). */
 void hrcv_locked(struct hrcv *r, void (*fn)(void *ctx), void *ctx);
+/* Waits until a request is held (a guard: 60 s); false if none came. */
+bool hrcv_wait_held(struct hrcv *r);
+/* Whether a request is held now. */
+bool hrcv_held(struct hrcv *r);
+/* Lets held requests, and every later one, be answered. */
+void hrcv_release(struct hrcv *r);
+/* Waits until n requests have arrived (a guard: 60 s); false if not. */
+bool hrcv_wait_requests(struct hrcv *r, uint64_t n);
 void hrcv_stop(struct hrcv *r); /* accepts NULL */
 
 #endif
