@@ -9,7 +9,12 @@
  * HTTP/2 is libnghttp2's (the library libcurl's HTTP/2 uses, for the
  * otlp-grpc:// sink), in cleartext with prior knowledge, as gRPC's
  * insecure channels speak it. One thread accepts, one thread serves each
- * connection (as sources/otlp_http.c's libmicrohttpd does): it reads
+ * connection (as sources/otlp_http.c's libmicrohttpd does), and after it
+ * waits IDLE_MS for another one before it ends: a client that opens a
+ * connection per call (firedrill's own otlp-grpc:// sink on libcurl
+ * before 8.0) finds a thread waiting instead of waiting for a new one,
+ * which on a busy machine the scheduler starts a whole period late (a new
+ * task starts behind the running ones; a woken one does not). It reads
  * frames, and when a call's request has ended it checks it (the path,
  * Content-Type application/grpc, grpc-encoding identity, gzip or deflate,
  * one length-prefixed message of at most FD_RX_MAX_BODY bytes) and hands
@@ -32,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sources/receive.h"
@@ -40,6 +46,7 @@
 
 #define MAX_CONNECTIONS 256
 #define POLL_MS 200 /* how soon a connection thread sees the source closing */
+#define IDLE_MS 2000 /* how long a connection thread waits for the next connection */
 
 static const char *const methods[FD_SIGNAL_COUNT] = {
 	"/opentelemetry.proto.collector.trace.v1.TraceService/Export",
@@ -81,6 +88,7 @@ struct conn {
 	int32_t *ended; /* ids of the calls whose request ended, to answer */
 	size_t n_ended, cap_ended;
 	pthread_t thread;
+	bool idle; /* between connections: fd is -1, the acceptor may hand one over */
 	bool done; /* the thread has finished: it can be joined */
 	struct conn *next;
 };
@@ -94,6 +102,7 @@ struct grpc_source {
 	pthread_t acceptor;
 	bool acceptor_running;
 	pthread_mutex_t conns_lock;
+	pthread_cond_t handed; /* a connection was handed to an idle thread, or stop */
 	struct conn *conns;
 	size_t n_conns;
 	int stop; /* read by the server threads between polls */
@@ -357,9 +366,10 @@ static void answer_ended(struct conn *c)
 
 /* ---- connections ---- */
 
-static void *conn_main(void *arg)
+/* One connection, from its preface until it closes or the source stops;
+ * closes c->fd. */
+static void serve_connection(struct conn *c)
 {
-	struct conn *c = arg;
 	nghttp2_session_callbacks *cb;
 	if (nghttp2_session_callbacks_new(&cb) == 0) {
 		nghttp2_session_callbacks_set_send_callback(cb, on_send);
@@ -412,10 +422,33 @@ static void *conn_main(void *arg)
 		nghttp2_session_del(c->h2); /* closes the streams: on_close frees the calls */
 	}
 	close(c->fd);
-	free(c->ended);
-	pthread_mutex_lock(&c->s->conns_lock);
+	c->fd = -1;
+	c->h2 = NULL;
+	c->n_ended = 0;
+}
+
+static void *conn_main(void *arg)
+{
+	struct conn *c = arg;
+	struct grpc_source *s = c->s;
+	pthread_mutex_lock(&s->conns_lock);
+	while (c->fd >= 0) {
+		pthread_mutex_unlock(&s->conns_lock);
+		serve_connection(c);
+		/* wait for the acceptor to hand over the next connection */
+		pthread_mutex_lock(&s->conns_lock);
+		c->idle = true;
+		struct timespec until;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += IDLE_MS / 1000;
+		while (c->fd < 0 && !stopping(s) &&
+		       pthread_cond_timedwait(&s->handed, &s->conns_lock, &until) == 0)
+			;
+		c->idle = false;
+	}
 	c->done = true;
-	pthread_mutex_unlock(&c->s->conns_lock);
+	pthread_mutex_unlock(&s->conns_lock);
+	free(c->ended);
 	return NULL;
 }
 
@@ -457,7 +490,20 @@ static void *accept_main(void *arg)
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		reap(s, false);
-		struct conn *c = s->n_conns < MAX_CONNECTIONS ? calloc(1, sizeof(*c)) : NULL;
+		/* a thread waiting between connections takes it */
+		pthread_mutex_lock(&s->conns_lock);
+		struct conn *c = s->conns;
+		while (c && !(c->idle && c->fd < 0))
+			c = c->next;
+		if (c) {
+			c->fd = fd;
+			fd_rx_peer_name((struct sockaddr *)&sa, c->peer, sizeof(c->peer));
+			pthread_cond_broadcast(&s->handed);
+			pthread_mutex_unlock(&s->conns_lock);
+			continue;
+		}
+		pthread_mutex_unlock(&s->conns_lock);
+		c = s->n_conns < MAX_CONNECTIONS ? calloc(1, sizeof(*c)) : NULL;
 		if (!c) {
 			close(fd);
 			continue;
@@ -520,13 +566,17 @@ static void gs_destroy(struct fd_source *src)
 	/* calls waiting for a verdict are refused (UNAVAILABLE), then the
 	 * threads end */
 	fd_rx_close(&s->q);
+	pthread_mutex_lock(&s->conns_lock);
 	__atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&s->handed); /* threads between connections end */
+	pthread_mutex_unlock(&s->conns_lock);
 	if (s->acceptor_running)
 		pthread_join(s->acceptor, NULL);
 	reap(s, true);
 	if (s->listen_fd >= 0)
 		close(s->listen_fd);
 	fd_rx_queue_finish(&s->q);
+	pthread_cond_destroy(&s->handed);
 	pthread_mutex_destroy(&s->conns_lock);
 	free(s->uri);
 	free(s);
@@ -557,6 +607,11 @@ static int grpc_open(const char *uri, const char *rest, const struct fd_source_c
 	s->listen_fd = -1;
 	fd_rx_queue_init(&s->q);
 	pthread_mutex_init(&s->conns_lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->handed, &ca);
+	pthread_condattr_destroy(&ca);
 	firedrill__v1__record_source__init(&s->meta);
 	s->meta.uri = s->uri;
 	s->meta.format = (char *)"otlp_grpc";
