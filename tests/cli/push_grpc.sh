@@ -2,10 +2,13 @@
 # otlp-grpc:// against an independent peer: Google's gRPC for Python
 # (tests/grpc/otlp_server.py, Debian's python3-grpcio). A replay arrives
 # whole (the server's files, read back with record --from dir:, hold the
-# same records as the recording), with gzip or not; UNAVAILABLE and
-# RESOURCE_EXHAUSTED with RetryInfo are retried without loss or
-# duplicates; RESOURCE_EXHAUSTED without RetryInfo is final (counted,
-# exit 1); a partial success is counted (exit 1); UNAUTHENTICATED stops.
+# same records as the recording), with gzip or not; as the OTLP
+# specification says, UNAVAILABLE (with and without RetryInfo),
+# RESOURCE_EXHAUSTED with RetryInfo, CANCELLED, DEADLINE_EXCEEDED, ABORTED,
+# OUT_OF_RANGE and DATA_LOSS are retried without loss or duplicates, and
+# the summary counts the retries; RESOURCE_EXHAUSTED without RetryInfo and
+# INVALID_ARGUMENT are final (counted, exit 1); a partial success is
+# counted (exit 1); UNAUTHENTICATED stops.
 # Needs FIREDRILL and RECSET_CMP; skips without /usr/bin/python3's grpc.
 set -u
 fail=0
@@ -62,6 +65,20 @@ server unavailable exhausted-retry unavailable
 check "UNAVAILABLE and RESOURCE_EXHAUSTED with RetryInfo are retried"
 grep -q "3 retries" "$t/out.err" || { echo "FAIL: retries: $(cat "$t/out.err")"; fail=1; }
 same "after retries"
+
+server unavailable-retry cancelled deadline aborted out-of-range data-loss
+"$fd" replay "$t/a.fdr" --to "otlp-grpc://127.0.0.1:$port?retry_initial=10ms&concurrency=1" \
+	--speed max --rebase none 2>"$t/out.err"; got=$? want=0
+check "every code the specification retries is retried"
+grep -q "0 failed, 6 retries" "$t/out.err" || { echo "FAIL: retries: $(cat "$t/out.err")"; fail=1; }
+same "after the specification's retryable codes"
+
+server invalid
+"$fd" replay "$t/a.fdr" --to "otlp-grpc://127.0.0.1:$port?concurrency=1" \
+	--speed max --rebase none --signals traces 2>"$t/out.err"; got=$? want=1
+check "INVALID_ARGUMENT is final"
+grep -q "records failed in 1 requests (first: .*gRPC INVALID_ARGUMENT: scripted: invalid)" "$t/out.err" &&
+	grep -q ", 0 retries" "$t/out.err" || { echo "FAIL: invalid message: $(cat "$t/out.err")"; fail=1; }
 
 server exhausted
 "$fd" replay "$t/a.fdr" --to "otlp-grpc://127.0.0.1:$port?concurrency=1" \

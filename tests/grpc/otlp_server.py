@@ -11,6 +11,11 @@ before it, the framing `record --from dir:` reads. The Nth call gets the
 Nth ANSWER, then every later one is accepted:
   ok                 accepted
   unavailable        UNAVAILABLE (retryable)
+  unavailable-retry  UNAVAILABLE with a google.rpc.RetryInfo of 1 s (the
+                     specification's throttling: retry after the delay)
+  cancelled deadline aborted out-of-range data-loss
+                     the other codes the OTLP specification retries
+  invalid            INVALID_ARGUMENT (final)
   exhausted-retry    RESOURCE_EXHAUSTED with a google.rpc.RetryInfo of 1 s
   exhausted          RESOURCE_EXHAUSTED without RetryInfo (final)
   unauthenticated    UNAUTHENTICATED (final; the sink stops)
@@ -30,6 +35,11 @@ portfile, outdir = sys.argv[1], sys.argv[2]
 answers = list(sys.argv[3:])
 lock = threading.Lock()
 SIGNALS = {"trace": "traces", "metrics": "metrics", "logs": "logs"}
+RETRYABLE = {"cancelled": grpc.StatusCode.CANCELLED,
+             "deadline": grpc.StatusCode.DEADLINE_EXCEEDED,
+             "aborted": grpc.StatusCode.ABORTED,
+             "out-of-range": grpc.StatusCode.OUT_OF_RANGE,
+             "data-loss": grpc.StatusCode.DATA_LOSS}
 
 
 def varint(n):
@@ -60,6 +70,14 @@ def handler(signal):
             answer = answers.pop(0) if answers else "ok"
         if answer == "unavailable":
             context.abort(grpc.StatusCode.UNAVAILABLE, "scripted: unavailable")
+        if answer == "unavailable-retry":
+            context.set_trailing_metadata(
+                (("grpc-status-details-bin", retry_info_status(14, "come back later", 1)),))
+            context.abort(grpc.StatusCode.UNAVAILABLE, "scripted: come back later")
+        if answer in RETRYABLE:
+            context.abort(RETRYABLE[answer], "scripted: " + answer)
+        if answer == "invalid":
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "scripted: invalid")
         if answer == "exhausted-retry":
             context.set_trailing_metadata(
                 (("grpc-status-details-bin", retry_info_status(8, "slow down", 1)),))
