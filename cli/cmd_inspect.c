@@ -649,6 +649,7 @@ static void describe_target(const struct fd_target *t, char *buf, size_t n)
 		else
 			snprintf(buf, n, "all traffic");
 		break;
+	case FD_TARGET_NODE: snprintf(buf, n, "node %s", t->node->name); break;
 	}
 }
 

@@ -485,6 +485,21 @@ static int resource_of(struct compare *c, struct side *sd, const struct fd_recor
 				if (str && strcmp(kv->key, "service.instance.id") == 0)
 					snprintf(ri->instance, sizeof(ri->instance), "%s", v->string_value);
 			}
+			/* Without a service (the collector's infrastructure
+			 * receivers: a node, a pod, a database), the resource's
+			 * attributes are what tells its records apart: their
+			 * hash, in any order, stands for the instance. */
+			if (!*service && !ri->instance[0]) {
+				uint64_t h = 0;
+				for (size_t i = 0; i < res->n_attributes; i++) {
+					KeyValue *kv = res->attributes[i];
+					uint64_t kh = fd_hash64(kv->key, strlen(kv->key));
+					h ^= kh * 0x9e3779b97f4a7c15ULL ^
+					     (kv->value ? message_hash(&kv->value->base) : 0);
+				}
+				snprintf(ri->instance, sizeof(ri->instance), "resource:%016llx",
+					 (unsigned long long)h);
+			}
 			if (add_attributes(c, &sd->fields, "resource.", res->attributes,
 					   res->n_attributes) < 0) {
 				opentelemetry__proto__resource__v1__resource__free_unpacked(res, NULL);

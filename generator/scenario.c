@@ -515,6 +515,8 @@ FIND(sp_find_database, struct fd_database, databases, n_databases, "database")
 FIND(sp_find_cache, struct fd_cache, caches, n_caches, "cache")
 FIND(sp_find_queue, struct fd_queue, queues, n_queues, "queue")
 FIND(sp_find_dependency, struct fd_dependency, dependencies, n_dependencies, "dependency")
+FIND(sp_find_node, struct fd_node, cluster.nodes, cluster.n_nodes, "node")
+FIND(sp_find_workload, struct fd_workload, cluster.workloads, cluster.n_workloads, "workload")
 
 int sp_find_endpoint(struct sp *p, struct fd_service *svc, const char *key, struct fd_pos pos,
 		     struct fd_endpoint **out)
@@ -589,6 +591,15 @@ static const char *const kind_names[] = {
 	[FD_EVENT_FLAG_OFF] = "flag_off",
 	[FD_EVENT_SCALE_OUT] = "scale_out",
 	[FD_EVENT_RESTART] = "restart",
+	[FD_EVENT_CO_TENANT] = "co_tenant",
+	[FD_EVENT_NODE_NOT_READY] = "node_not_ready",
+	[FD_EVENT_DB_FAILOVER] = "db_failover",
+	[FD_EVENT_AUTOVACUUM] = "autovacuum",
+	[FD_EVENT_CHECKPOINT] = "checkpoint",
+	[FD_EVENT_LOCK_HOLDER] = "lock_holder",
+	[FD_EVENT_LEADER_CHANGE] = "partition_leader_change",
+	[FD_EVENT_EVICTION_STORM] = "cache_eviction_storm",
+	[FD_EVENT_CORDON] = "cordon",
 };
 
 const char *fd_event_kind_name(enum fd_event_kind k)
@@ -621,6 +632,17 @@ const struct fd_action *fd_scenario_find_action(const struct fd_scenario *s, con
 	return NULL;
 }
 
+int fd_scenario_max_instances(const struct fd_scenario *s, const struct fd_service *svc)
+{
+	int n = svc->instances > 0 ? svc->instances : 1;
+	for (size_t i = 0; i < s->n_events + s->n_actions; i++) {
+		const struct fd_event *ev = i < s->n_events ? &s->events[i] : &s->actions[i - s->n_events].event;
+		if (ev->kind == FD_EVENT_SCALE_OUT && ev->service == svc && ev->instances > n)
+			n = ev->instances;
+	}
+	return n;
+}
+
 struct fd_service *fd_scenario_find_service(const struct fd_scenario *s, const char *name)
 {
 	if (!s || !name)
@@ -628,6 +650,16 @@ struct fd_service *fd_scenario_find_service(const struct fd_scenario *s, const c
 	for (size_t i = 0; i < s->n_services; i++)
 		if (strcmp(s->services[i].name, name) == 0)
 			return &s->services[i];
+	return NULL;
+}
+
+struct fd_node *fd_scenario_find_node(const struct fd_scenario *s, const char *name)
+{
+	if (!s || !name)
+		return NULL;
+	for (size_t i = 0; i < s->cluster.n_nodes; i++)
+		if (strcmp(s->cluster.nodes[i].name, name) == 0)
+			return &s->cluster.nodes[i];
 	return NULL;
 }
 

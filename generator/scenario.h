@@ -101,6 +101,66 @@ struct fd_resources {
 	int64_t startup_ns;          /* restart time after an OOM kill / restart */
 };
 
+/* ---- the cluster under the services (docs/scenario-format.md, Cluster) ------ */
+
+/* A Kubernetes node. Declared in `cluster.nodes`, or made up by the
+ * simulation (names from the seed) when the scenario declares none. */
+struct fd_node {
+	int id;
+	const char *name;            /* k8s.node.name */
+	double cores;                /* allocatable CPU */
+	int64_t memory;              /* allocatable bytes */
+	const char *zone;            /* topology.kubernetes.io/zone; may be NULL */
+	struct fd_pos pos;
+};
+
+enum fd_workload_kind {
+	FD_WORKLOAD_DEPLOYMENT, /* another team's service: replicas, scheduled */
+	FD_WORKLOAD_DAEMONSET,  /* one pod on every node */
+	FD_WORKLOAD_JOB,        /* a batch job: runs from `start` for `duration` */
+};
+
+/* Pods that are not one of the services: they take CPU and memory on their
+ * nodes and show in the node, pod and container metrics and events, never
+ * in traces. */
+struct fd_workload {
+	int id;
+	const char *name;            /* k8s.deployment/daemonset/job.name */
+	enum fd_workload_kind kind;
+	const char *namespace;       /* k8s.namespace.name */
+	const char *container;       /* k8s.container.name (the name) */
+	const char *image;           /* container.image.name:tag */
+	int replicas;                /* deployment (1) */
+	struct fd_node *node;        /* pinned there; NULL: scheduled */
+	double cpu;                  /* cores in use on average */
+	int64_t memory;              /* bytes in use */
+	double cpu_request, cpu_limit;       /* cores; limit 0 = none */
+	int64_t memory_request, memory_limit; /* bytes; limit 0 = none */
+	/* job: runs from start_ns for duration_ns (0: to the end);
+	 * start_ns == FD_FOREVER: only when a co_tenant event starts it */
+	int64_t start_ns;
+	int64_t duration_ns;
+	struct fd_pos pos;
+};
+
+/* The `cluster` block; every field has a default (a cluster always exists:
+ * the simulation adds nodes and the usual DaemonSets when none are given). */
+struct fd_cluster {
+	const char *name;            /* k8s.cluster.name; NULL: made up */
+	const char *namespace;       /* k8s.namespace.name of the services ("default") */
+	struct fd_node *nodes;       /* none: the simulation makes a pool */
+	size_t n_nodes;
+	int pool_nodes;              /* made-up pool: node count (0: sized to fit) */
+	double pool_cores;           /* made-up pool: cores per node (8) */
+	int64_t pool_memory;         /* made-up pool: bytes per node (32 GiB) */
+	double system_cpu;           /* per node: kubelet, runtime, OS (0.15 core) */
+	int64_t system_memory;       /* per node (1.2 GiB) */
+	struct fd_workload *workloads;
+	size_t n_workloads;
+	bool system_workloads;       /* add kube-proxy, the collector agent, coredns (true) */
+	bool telemetry;              /* emit the infrastructure signals (true) */
+};
+
 struct fd_service;
 struct fd_endpoint;
 struct fd_database;
@@ -203,6 +263,11 @@ struct fd_service {
 	 * multiplied by it; the simulation multiplies the connections each
 	 * instance opens to a database. */
 	double capacity;
+	/* `placement`: instance i runs on placement[i] when i < n_placement
+	 * and it is not NULL; otherwise the scheduler decides */
+	struct fd_node **placement;
+	size_t n_placement;
+	const char *image;           /* container.image.name; NULL: made up */
 	struct fd_pos pos;
 };
 
@@ -305,6 +370,7 @@ enum fd_target_kind {
 	FD_TARGET_QUEUE,       /* its consumer */
 	FD_TARGET_DEPENDENCY,
 	FD_TARGET_TRAFFIC,     /* one traffic entry, or all when traffic == NULL */
+	FD_TARGET_NODE,        /* every service pod running on the node */
 };
 
 struct fd_target {
@@ -317,6 +383,7 @@ struct fd_target {
 	struct fd_queue *queue;
 	struct fd_dependency *dependency;
 	struct fd_traffic *traffic;
+	struct fd_node *node;
 	struct fd_pos pos;
 };
 
@@ -405,6 +472,18 @@ enum fd_event_kind {
 	FD_EVENT_FLAG_OFF,
 	FD_EVENT_SCALE_OUT,
 	FD_EVENT_RESTART,
+	/* below the application (docs/scenario-format.md); their effects are
+	 * ordinary effects, their server-side signals come from the cluster
+	 * and data-store models */
+	FD_EVENT_CO_TENANT,        /* a workload starts on a node */
+	FD_EVENT_NODE_NOT_READY,   /* a node stops answering */
+	FD_EVENT_DB_FAILOVER,      /* the primary fails over to a cold replica */
+	FD_EVENT_AUTOVACUUM,       /* autovacuum on one table */
+	FD_EVENT_CHECKPOINT,       /* a forced checkpoint floods the disk */
+	FD_EVENT_LOCK_HOLDER,      /* one transaction holds a table lock */
+	FD_EVENT_LEADER_CHANGE,    /* a broker partition's leader moves */
+	FD_EVENT_EVICTION_STORM,   /* a cache at maxmemory evicts hot keys */
+	FD_EVENT_CORDON,           /* mitigation: cordon (and drain) a node */
 };
 
 /* One entry of the timeline; events are in time order. The kind's own
@@ -443,7 +522,19 @@ struct fd_event {
 	 * ReplicaSet scaled back up); NULL = the service's current one.
 	 * (`version` above is deploy's and rollback's.) */
 	const char *scale_version;
-	struct fd_cache *cache;      /* cache_flush */
+	struct fd_cache *cache;      /* cache_flush, eviction_storm */
+	/* below the application */
+	struct fd_node *node;        /* co_tenant, node_not_ready, cordon */
+	struct fd_workload *workload;/* co_tenant */
+	double workload_cpu;         /* co_tenant: cores (0: the workload's) */
+	int64_t workload_memory;     /* co_tenant: bytes (0: the workload's) */
+	int64_t duration_ns;         /* co_tenant, node_not_ready, and the data-store
+	                                kinds: how long (FD_FOREVER: to the end) */
+	bool drain;                  /* cordon: evict the node's pods (true) */
+	struct fd_database *database;/* db_failover, autovacuum, checkpoint, lock_holder */
+	const char *table;           /* autovacuum, lock_holder ("public.stock") */
+	struct fd_queue *queue;      /* leader_change */
+	int partition;               /* leader_change */
 	/* mitigations: the event undone or damped (rollback: the last deploy of
 	 * the service; flag_off: the last feature_flag of the flag); may be
 	 * NULL for scale_out / restart */
@@ -581,6 +672,7 @@ struct fd_scenario {
 	size_t n_noise_blips;
 	struct fd_noise_cron *noise_crons;
 	size_t n_noise_crons;
+	struct fd_cluster cluster;
 	struct fd_answer answer;
 	/* Live drills (drill:, actions:). */
 	struct fd_action *actions;
@@ -637,6 +729,12 @@ const char *fd_verdict_name(enum fd_verdict v);
 
 /* The action with this name, or NULL. */
 const struct fd_action *fd_scenario_find_action(const struct fd_scenario *s, const char *name);
+/* Looks a node up by name in the declared nodes; NULL when absent. */
+struct fd_node *fd_scenario_find_node(const struct fd_scenario *s, const char *name);
+
+/* The most instances the service can have: its own, or what a scale_out
+ * in the timeline or among the actions takes it to. */
+int fd_scenario_max_instances(const struct fd_scenario *s, const struct fd_service *svc);
 
 /* Looks a service / endpoint up by name; NULL when absent. */
 struct fd_service *fd_scenario_find_service(const struct fd_scenario *s,

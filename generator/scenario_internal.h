@@ -150,6 +150,9 @@ int sp_find_queue(struct sp *p, const char *name, struct fd_pos pos,
 		  struct fd_queue **out);
 int sp_find_dependency(struct sp *p, const char *name, struct fd_pos pos,
 		       struct fd_dependency **out);
+int sp_find_node(struct sp *p, const char *name, struct fd_pos pos, struct fd_node **out);
+int sp_find_workload(struct sp *p, const char *name, struct fd_pos pos,
+		     struct fd_workload **out);
 /* `svc "METHOD /route"` as one string. */
 int sp_endpoint_ref(struct sp *p, const struct yt_node *node, const char *key,
 		    struct fd_endpoint **out);
@@ -185,6 +188,25 @@ int sp_resolve_actions(struct sp *p);
  * resolved model, instances, rate, capacity and cardinality. */
 int sp_scale_prepare(struct sp *p, struct fd_arena *tree, struct yt_node *root);
 int sp_scale_apply(struct sp *p);
+/* scenario_timeline.c, shared with scenario_infra.c: the shorthand kinds'
+ * helpers */
+int sp_effect_timing(struct sp *p, const struct yt_node *node, struct fd_effect *e);
+int sp_latency_change(struct sp *p, const struct yt_node *v, const char *key, struct fd_effect *e);
+int sp_shorthand_target(struct sp *p, const struct yt_node *params, const char *what,
+			unsigned allowed, const char *allowed_text, struct fd_effect *e);
+int sp_mitigation_params(struct sp *p, const struct yt_node *params, struct fd_event *ev,
+			 const struct yt_node **undoes);
+/* scenario_infra.c: the cluster block (before the services, whose
+ * placement names its nodes), a service's placement, the parameters of the
+ * kinds below the application (their key lists are sp_k_*) */
+int sp_parse_cluster(struct sp *p, const struct yt_node *node);
+int sp_parse_placement(struct sp *p, struct fd_service *svc, const struct yt_node *node);
+int sp_parse_infra_kind(struct sp *p, const struct yt_node *params, struct fd_event *ev,
+			const struct yt_node **undoes, struct fd_effect *sh, bool *has_sh);
+const char *sp_query_table(struct sp *p, const struct fd_query *q);
+extern const char *const sp_k_co_tenant[], *const sp_k_not_ready[], *const sp_k_cordon[],
+	*const sp_k_failover[], *const sp_k_autovacuum[], *const sp_k_checkpoint[],
+	*const sp_k_lock_holder[], *const sp_k_leader[], *const sp_k_eviction[];
 /* scenario_resolve.c */
 int sp_finish_queries(struct sp *p);
 int sp_resolve(struct sp *p);

@@ -502,7 +502,7 @@ static int parse_endpoint(struct sp *p, struct fd_endpoint *ep, const struct yt_
 static int parse_service(struct sp *p, struct fd_service *svc, const struct yt_node *node)
 {
 	static const char *const keys[] = {"version", "runtime", "instances", "resources",
-					   "endpoints", NULL};
+					   "endpoints", "placement", "image", NULL};
 	const struct yt_node *v;
 	int rc;
 	char what[200];
@@ -550,6 +550,10 @@ static int parse_service(struct sp *p, struct fd_service *svc, const struct yt_n
 	sp_dist_fit(&r->gc_pause);
 	r->startup_ns = rt->startup_s * SP_NS;
 	if ((v = yt_get(node, "resources")) && (rc = parse_resources(p, svc, v)) < 0)
+		return rc;
+	if ((v = yt_get(node, "placement")) && (rc = sp_parse_placement(p, svc, v)) < 0)
+		return rc;
+	if ((v = yt_get(node, "image")) && (rc = sp_name(p, v, "image", &svc->image)) < 0)
 		return rc;
 	const struct yt_node *eps = yt_get(node, "endpoints");
 	for (size_t j = 0; j < svc->n_endpoints; j++)
@@ -845,7 +849,7 @@ int sp_parse_root(struct sp *p, const struct yt_node *root)
 					   "access_log_sampling", "scrape_interval", "services",
 					   "databases", "caches", "queues", "dependencies",
 					   "traffic", "timeline", "noise", "answer", "actions",
-					   "drill", "scale", NULL};
+					   "drill", "scale", "cluster", NULL};
 	struct fd_scenario *s = p->s;
 	const struct yt_node *v, *sv;
 	int rc;
@@ -859,6 +863,9 @@ int sp_parse_root(struct sp *p, const struct yt_node *root)
 	    (rc = NAMES(p, root, "caches", struct fd_cache, caches, n_caches)) < 0 ||
 	    (rc = NAMES(p, root, "queues", struct fd_queue, queues, n_queues)) < 0 ||
 	    (rc = NAMES(p, root, "dependencies", struct fd_dependency, dependencies, n_dependencies)) < 0)
+		return rc;
+	/* the cluster before the services: placement names its nodes */
+	if ((rc = sp_parse_cluster(p, yt_get(root, "cluster"))) < 0)
 		return rc;
 	p->queries = calloc(s->n_databases ? s->n_databases : 1, sizeof(*p->queries));
 	if (!p->queries)

@@ -33,6 +33,8 @@ static const char *target_kind_name(enum fd_target_kind k)
 		return "a dependency";
 	case FD_TARGET_TRAFFIC:
 		return "traffic";
+	case FD_TARGET_NODE:
+		return "a node";
 	}
 	return "?";
 }
@@ -103,7 +105,7 @@ static int traffic_for(struct sp *p, const struct yt_node *v, struct fd_traffic 
 static int parse_target(struct sp *p, const struct yt_node *node, struct fd_target *t)
 {
 	static const char *const keys[] = {"service", "endpoint", "db", "query", "cache",
-					   "queue", "dependency", "traffic", NULL};
+					   "queue", "dependency", "traffic", "node", NULL};
 	struct fd_scenario *s = p->s;
 	const struct yt_node *v;
 	const char *name;
@@ -124,6 +126,14 @@ static int parse_target(struct sp *p, const struct yt_node *node, struct fd_targ
 		if ((v = yt_get(node, "traffic"))) {
 			t->kind = FD_TARGET_TRAFFIC;
 			return traffic_for(p, v, &t->traffic);
+		}
+		if ((v = yt_get(node, "node"))) {
+			t->kind = FD_TARGET_NODE;
+			if ((rc = sp_name(p, v, "node", &name)) < 0)
+				return rc;
+			if (s->cluster.n_nodes == 0)
+				return sp_fail(p, v->pos, "node: the cluster declares no nodes (give cluster.nodes)");
+			return sp_find_node(p, name, v->pos, &t->node);
 		}
 		if (strcmp(first, "query") == 0 || (strcmp(first, "endpoint") == 0 && !svc_ep))
 			return sp_fail(p, node->items[0]->pos, "target: '%s' needs '%s' beside it",
@@ -249,14 +259,15 @@ static const struct {
 	unsigned targets;
 	const char *needs;
 } change_targets[] = {
-	{"latency", FD_CHANGE_LATENCY_MULT | FD_CHANGE_LATENCY_ADD, ALL_BUT_TRAFFIC, "anything but traffic"},
-	{"tail", FD_CHANGE_TAIL, ALL_BUT_TRAFFIC, "anything but traffic"},
+	{"latency", FD_CHANGE_LATENCY_MULT | FD_CHANGE_LATENCY_ADD, ALL_BUT_TRAFFIC | (1u << FD_TARGET_NODE),
+	 "anything but traffic"},
+	{"tail", FD_CHANGE_TAIL, ALL_BUT_TRAFFIC | (1u << FD_TARGET_NODE), "anything but traffic"},
 	{"errors", FD_CHANGE_ERRORS, ALL_BUT_TRAFFIC, "anything but traffic"},
 	{"hit_ratio", FD_CHANGE_HIT_RATIO, 1u << FD_TARGET_CACHE, "a cache"},
 	{"throughput", FD_CHANGE_THROUGHPUT, 1u << FD_TARGET_QUEUE, "a queue (its consumers)"},
 	{"pool", FD_CHANGE_POOL, 1u << FD_TARGET_DATABASE, "a database"},
 	{"rate", FD_CHANGE_RATE, 1u << FD_TARGET_TRAFFIC, "traffic"},
-	{"cpu", FD_CHANGE_CPU, 1u << FD_TARGET_SERVICE, "a service"},
+	{"cpu", FD_CHANGE_CPU, (1u << FD_TARGET_SERVICE) | (1u << FD_TARGET_NODE), "a service or a node"},
 	{"memory_leak", FD_CHANGE_MEMORY_LEAK, 1u << FD_TARGET_SERVICE, "a service"},
 	{"timeout", FD_CHANGE_TIMEOUT, (1u << FD_TARGET_SERVICE) | (1u << FD_TARGET_ENDPOINT),
 	 "a service or an endpoint"},
@@ -294,7 +305,7 @@ static void effect_defaults(struct fd_effect *e, struct fd_event *ev)
 }
 
 /* latency: x10 (multiplier) or +2s (added) */
-static int latency_change(struct sp *p, const struct yt_node *v, const char *key, struct fd_effect *e)
+int sp_latency_change(struct sp *p, const struct yt_node *v, const char *key, struct fd_effect *e)
 {
 	int rc;
 	if (v->kind == YT_SCALAR && v->str[0] == '+') {
@@ -404,7 +415,7 @@ static int parse_scope(struct sp *p, const struct yt_node *node, struct fd_effec
 	return 0;
 }
 
-static int effect_timing(struct sp *p, const struct yt_node *node, struct fd_effect *e)
+int sp_effect_timing(struct sp *p, const struct yt_node *node, struct fd_effect *e)
 {
 	const struct yt_node *v, *dur = yt_get(node, "duration"), *until = yt_get(node, "until");
 	int64_t d;
@@ -459,7 +470,7 @@ static int parse_effect(struct sp *p, const struct yt_node *node, struct fd_effe
 	for (size_t i = 0; i < node->n; i++)
 		if ((rc = check_change(p, e, node->items[2 * i]->str, node->items[2 * i]->pos)) < 0)
 			return rc;
-	if ((v = yt_get(node, "latency")) && (rc = latency_change(p, v, "latency", e)) < 0)
+	if ((v = yt_get(node, "latency")) && (rc = sp_latency_change(p, v, "latency", e)) < 0)
 		return rc;
 	if ((v = yt_get(node, "tail"))) {
 		if ((rc = sp_mult(p, v, "tail", &e->tail_mult)) < 0)
@@ -522,7 +533,7 @@ static int parse_effect(struct sp *p, const struct yt_node *node, struct fd_effe
 			       "effect: changes nothing (give latency, errors, hit_ratio, throughput, pool, rate, cpu, memory_leak, timeout, retries or tail)");
 	if ((v = yt_get(node, "scope")) && !yt_is_null(v) && (rc = parse_scope(p, v, e)) < 0)
 		return rc;
-	return effect_timing(p, node, e);
+	return sp_effect_timing(p, node, e);
 }
 
 /* ---- events ------------------------------------------------------------------- */
@@ -569,6 +580,15 @@ static const struct {
 	{FD_EVENT_FLAG_OFF, true, k_flag_off},
 	{FD_EVENT_SCALE_OUT, true, k_scale},
 	{FD_EVENT_RESTART, true, k_restart},
+	{FD_EVENT_CO_TENANT, false, sp_k_co_tenant},
+	{FD_EVENT_NODE_NOT_READY, false, sp_k_not_ready},
+	{FD_EVENT_DB_FAILOVER, false, sp_k_failover},
+	{FD_EVENT_AUTOVACUUM, false, sp_k_autovacuum},
+	{FD_EVENT_CHECKPOINT, false, sp_k_checkpoint},
+	{FD_EVENT_LOCK_HOLDER, false, sp_k_lock_holder},
+	{FD_EVENT_LEADER_CHANGE, false, sp_k_leader},
+	{FD_EVENT_EVICTION_STORM, false, sp_k_eviction},
+	{FD_EVENT_CORDON, true, sp_k_cordon},
 };
 #define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
 
@@ -589,7 +609,7 @@ static int event_service(struct sp *p, const struct yt_node *params, const char 
 }
 
 /* The target of a shorthand event, restricted to the kinds that make sense. */
-static int shorthand_target(struct sp *p, const struct yt_node *params, const char *what,
+int sp_shorthand_target(struct sp *p, const struct yt_node *params, const char *what,
 			    unsigned allowed, const char *allowed_text, struct fd_effect *e)
 {
 	const struct yt_node *v;
@@ -602,8 +622,8 @@ static int shorthand_target(struct sp *p, const struct yt_node *params, const ch
 	return 0;
 }
 
-static int mitigation_params(struct sp *p, const struct yt_node *params, struct fd_event *ev,
-			     const struct yt_node **undoes)
+int sp_mitigation_params(struct sp *p, const struct yt_node *params, struct fd_event *ev,
+			 const struct yt_node **undoes)
 {
 	const struct yt_node *v;
 	int rc;
@@ -677,16 +697,16 @@ static int parse_kind(struct sp *p, const struct yt_node *params, struct fd_even
 		}
 		break;
 	case FD_EVENT_DEPENDENCY_SLOWDOWN:
-		if ((rc = shorthand_target(p, params, what, ALL_BUT_TRAFFIC, "a dependency, service, endpoint, database, query, cache or queue", sh)) < 0 ||
+		if ((rc = sp_shorthand_target(p, params, what, ALL_BUT_TRAFFIC, "a dependency, service, endpoint, database, query, cache or queue", sh)) < 0 ||
 		    (rc = sp_need(p, params, "latency", what, &v)) < 0 ||
-		    (rc = latency_change(p, v, "latency", sh)) < 0)
+		    (rc = sp_latency_change(p, v, "latency", sh)) < 0)
 			return rc;
 		break;
 	case FD_EVENT_OUTAGE:
 		sh->error_probability = 1;
 		sh->error_status = 503;
 		sh->changes = FD_CHANGE_ERRORS;
-		if ((rc = shorthand_target(p, params, what, ALL_BUT_TRAFFIC, "a dependency, service, endpoint, database, query, cache or queue", sh)) < 0)
+		if ((rc = sp_shorthand_target(p, params, what, ALL_BUT_TRAFFIC, "a dependency, service, endpoint, database, query, cache or queue", sh)) < 0)
 			return rc;
 		if ((v = yt_get(params, "error_rate")) &&
 		    (rc = sp_fraction(p, v, "error_rate", &sh->error_probability)) < 0)
@@ -704,13 +724,13 @@ static int parse_kind(struct sp *p, const struct yt_node *params, struct fd_even
 	case FD_EVENT_LOCK_CONTENTION:
 		sh->latency_mult = ev->kind == FD_EVENT_INDEX_DROPPED ? 50 : 20;
 		sh->changes = FD_CHANGE_LATENCY_MULT;
-		if ((rc = shorthand_target(p, params, what,
+		if ((rc = sp_shorthand_target(p, params, what,
 					   (1u << FD_TARGET_DATABASE) | (1u << FD_TARGET_QUERY),
 					   "a database or a query", sh)) < 0)
 			return rc;
 		if ((v = yt_get(params, "latency"))) {
 			sh->changes = 0;
-			if ((rc = latency_change(p, v, "latency", sh)) < 0)
+			if ((rc = sp_latency_change(p, v, "latency", sh)) < 0)
 				return rc;
 		}
 		break;
@@ -734,7 +754,7 @@ static int parse_kind(struct sp *p, const struct yt_node *params, struct fd_even
 	case FD_EVENT_CERTIFICATE_EXPIRY:
 		sh->error_probability = 1;
 		sh->changes = FD_CHANGE_ERRORS;
-		if ((rc = shorthand_target(p, params, what,
+		if ((rc = sp_shorthand_target(p, params, what,
 					   (1u << FD_TARGET_DEPENDENCY) | (1u << FD_TARGET_SERVICE) |
 						   (1u << FD_TARGET_ENDPOINT),
 					   "a dependency, a service or an endpoint", sh)) < 0)
@@ -760,11 +780,11 @@ static int parse_kind(struct sp *p, const struct yt_node *params, struct fd_even
 			return rc;
 		if ((v = yt_get(params, "rollout")) && (rc = sp_duration(p, v, "rollout", &ev->rollout_ns)) < 0)
 			return rc;
-		return mitigation_params(p, params, ev, undoes);
+		return sp_mitigation_params(p, params, ev, undoes);
 	case FD_EVENT_FLAG_OFF:
 		if ((rc = sp_need(p, params, "flag", what, &v)) < 0 || (rc = sp_name(p, v, "flag", &ev->flag)) < 0)
 			return rc;
-		return mitigation_params(p, params, ev, undoes);
+		return sp_mitigation_params(p, params, ev, undoes);
 	case FD_EVENT_SCALE_OUT:
 		if ((rc = event_service(p, params, what, true, &ev->service)) < 0 ||
 		    (rc = sp_need(p, params, "instances", what, &v)) < 0 ||
@@ -772,7 +792,7 @@ static int parse_kind(struct sp *p, const struct yt_node *params, struct fd_even
 			return rc;
 		if ((v = yt_get(params, "version")) && (rc = sp_name(p, v, "version", &ev->scale_version)) < 0)
 			return rc;
-		return mitigation_params(p, params, ev, undoes);
+		return sp_mitigation_params(p, params, ev, undoes);
 	case FD_EVENT_RESTART:
 		if ((rc = event_service(p, params, what, true, &ev->service)) < 0)
 			return rc;
@@ -782,10 +802,12 @@ static int parse_kind(struct sp *p, const struct yt_node *params, struct fd_even
 		ev->rollout_ns = ev->instance < 0 ? 2 * 60 * SP_NS : 0;
 		if ((v = yt_get(params, "rollout")) && (rc = sp_duration(p, v, "rollout", &ev->rollout_ns)) < 0)
 			return rc;
-		return mitigation_params(p, params, ev, undoes);
+		return sp_mitigation_params(p, params, ev, undoes);
+	default:
+		return sp_parse_infra_kind(p, params, ev, undoes, sh, has_sh);
 	}
 	*has_sh = true;
-	return effect_timing(p, params, sh);
+	return sp_effect_timing(p, params, sh);
 }
 
 int sp_parse_event(struct sp *p, const struct yt_node *node, struct fd_event *ev,
@@ -819,7 +841,7 @@ int sp_parse_event(struct sp *p, const struct yt_node *node, struct fd_event *ev
 			if (best)
 				return sp_fail(p, k->pos, "unknown key '%s' in event (did you mean '%s'?)",
 					       k->str, best);
-			return sp_fail(p, k->pos, "unknown key '%s' in event (an event has at, name, description, effects, mitigation and one kind: deploy, config_change, feature_flag, traffic_spike, dependency_slowdown, outage, index_dropped, lock_contention, memory_leak, cache_flush, certificate_expiry, instance_loss, rollback, flag_off, scale_out or restart)",
+			return sp_fail(p, k->pos, "unknown key '%s' in event (an event has at, name, description, effects, mitigation and one kind: deploy, config_change, feature_flag, traffic_spike, dependency_slowdown, outage, index_dropped, lock_contention, memory_leak, cache_flush, certificate_expiry, instance_loss, co_tenant, node_not_ready, db_failover, autovacuum, checkpoint, lock_holder, partition_leader_change, cache_eviction_storm, rollback, flag_off, scale_out, restart or cordon)",
 				       k->str);
 		}
 		if (kind_key)

@@ -67,6 +67,9 @@ int fd_sim_create(const struct fd_scenario *sc, const struct fd_sim_options *opt
 	if (!s->blobs)
 		goto nomem;
 
+	if (sim_infra_create(s, err) < 0)
+		goto nomem;
+
 	/* effects by target */
 	s->query_base = calloc(sc->n_databases + 1, sizeof(int));
 	if (!s->query_base)
@@ -129,17 +132,10 @@ int fd_sim_create(const struct fd_scenario *sc, const struct fd_sim_options *opt
 		struct svc *sv = &s->svcs[i];
 		sv->def = &sc->services[i];
 		sv->count = sv->def->instances > 0 ? sv->def->instances : 1;
-		sv->n_inst = sv->count;
-		for (size_t e = 0; e < sc->n_events; e++)
-			if (sc->events[e].kind == FD_EVENT_SCALE_OUT && sc->events[e].service == sv->def &&
-			    sc->events[e].instances > sv->n_inst)
-				sv->n_inst = sc->events[e].instances;
-		if (sim_actions_max_instances(s, sv->def) > sv->n_inst)
-			sv->n_inst = sim_actions_max_instances(s, sv->def);
+		sv->n_inst = fd_scenario_max_instances(sc, sv->def);
 		sv->inst = calloc((size_t)sv->n_inst, sizeof(*sv->inst));
 		if (!sv->inst)
 			goto nomem;
-		uint64_t h = fd_hash64(sv->def->name, strlen(sv->def->name));
 		for (int k = 0; k < sv->n_inst; k++) {
 			struct inst *in = &sv->inst[k];
 			in->svc = sv;
@@ -164,22 +160,15 @@ int fd_sim_create(const struct fd_scenario *sc, const struct fd_sim_options *opt
 			in->bg_cores = sim_rt_model(sv)->bg_cores * (0.6 + 0.8 * fd_rng_uniform(&s->rng));
 			in->lb_weight = 0.9 + 0.2 * fd_rng_uniform(&s->rng);
 			in->heap_t = s->start;
-			/* Kubernetes-like pod names: stable per service and index. */
-			uint64_t x = h ^ ((uint64_t)(k + 1) * 0x9e3779b97f4a7c15ULL);
-			char suffix[6];
-			for (int c = 0; c < 5; c++) {
-				suffix[c] = "bcdfghjklmnpqrstvwxz2456789"[x % 27];
-				x /= 27;
-			}
-			suffix[5] = '\0';
-			snprintf(in->id, sizeof(in->id), "%s-%06" PRIx64 "-%s", sv->def->name, h & 0xffffff,
-				 suffix);
+			in->pod = -1; /* pods come from the cluster (sim_infra.c) */
 			in->slots = calloc(s->nslots, sizeof(*in->slots));
 			in->pools = calloc(sc->n_databases ? sc->n_databases : 1, sizeof(*in->pools));
 			in->breakers = calloc(sc->n_breakers ? sc->n_breakers : 1, sizeof(*in->breakers));
 			if (!in->slots || !in->pools || !in->breakers)
 				goto nomem;
 			in->exists = k < sv->count;
+			if (in->exists && sim_infra_initial_pod(s, in) < 0)
+				goto nomem;
 			if (in->exists && sim_add_inc(s, in, s->start, sv->def->version) < 0)
 				goto nomem;
 		}
@@ -437,6 +426,7 @@ void fd_sim_destroy(struct fd_sim *s)
 	free(s->dims_attrs);
 	free(s->n_combos);
 	sim_answer_free(s);
+	sim_infra_free(s);
 	pbw_finish(&s->w);
 	pbw_finish(&s->aux);
 	fd_intern_destroy(s->blobs);

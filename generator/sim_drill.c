@@ -104,17 +104,6 @@ void sim_actions_apply(struct fd_sim *s, int64_t t)
 	}
 }
 
-int sim_actions_max_instances(const struct fd_sim *s, const struct fd_service *svc)
-{
-	int n = 0;
-	for (size_t i = 0; i < s->sc->n_actions; i++) {
-		const struct fd_event *ev = &s->sc->actions[i].event;
-		if (ev->kind == FD_EVENT_SCALE_OUT && ev->service == svc && ev->instances > n)
-			n = ev->instances;
-	}
-	return n;
-}
-
 void sim_actions_free(struct fd_sim *s)
 {
 	for (size_t i = 0; i < s->n_acts; i++) {

@@ -178,6 +178,7 @@ static struct elist *target_list(struct fd_sim *s, const struct fd_target *tg)
 	case FD_TARGET_QUEUE: return &s->by_queue[tg->queue->id];
 	case FD_TARGET_DEPENDENCY: return &s->by_dependency[tg->dependency->id];
 	case FD_TARGET_TRAFFIC: return tg->traffic ? &s->by_traffic[tg->traffic->id] : &s->traffic_all;
+	case FD_TARGET_NODE: return &s->by_node[tg->node->id];
 	}
 	return NULL;
 }
@@ -196,6 +197,7 @@ int sim_effects_index(struct fd_sim *s)
 	ALLOC_LIST(by_dependency, sc->n_dependencies)
 	ALLOC_LIST(by_traffic, sc->n_traffic)
 	ALLOC_LIST(by_queue, sc->n_queues)
+	ALLOC_LIST(by_node, sc->cluster.n_nodes)
 #undef ALLOC_LIST
 	/* timeline events, then actions (their events' ids follow) */
 	size_t n_evs = sc->n_events + sc->n_actions;
@@ -257,6 +259,7 @@ void sim_effects_free(struct fd_sim *s)
 	free_elists(s->by_dependency, sc->n_dependencies);
 	free_elists(s->by_traffic, sc->n_traffic);
 	free_elists(s->by_queue, sc->n_queues);
+	free_elists(s->by_node, sc->cluster.n_nodes);
 	free(s->traffic_all.v);
 	free(s->evs);
 }

@@ -52,7 +52,7 @@ int sim_add_inc(struct fd_sim *s, struct inst *in, int64_t start, const char *ve
 	if (!res)
 		return sim_oom(s);
 	in->incs[in->n_incs++] = (struct incarnation){
-		.start = start, .end = INT64_MAX, .version = version, .res = res,
+		.start = start, .end = INT64_MAX, .version = version, .res = res, .pod = in->pod,
 	};
 	in->version = version;
 	in->leaked = 0;
@@ -62,7 +62,7 @@ int sim_add_inc(struct fd_sim *s, struct inst *in, int64_t start, const char *ve
 	return 0;
 }
 
-static void end_inc(struct inst *in, int64_t t, bool killed)
+void sim_end_inc(struct inst *in, int64_t t, bool killed)
 {
 	struct incarnation *c = sim_current_inc(in);
 	if (c && c->end > t) {
@@ -318,14 +318,10 @@ void sim_lifecycle(struct fd_sim *s, struct inst *in, int64_t t, int sev, const 
 	sim_log_line(s, in, t, sev, SCOPE_LOG_LIFECYCLE, body, NULL, NULL, NULL);
 }
 
-static void restart_instance(struct fd_sim *s, struct inst *in, int64_t t, bool killed, bool restarted,
+static void restart_instance(struct fd_sim *s, struct inst *in, int64_t t, bool killed,
 			     const char *version, int64_t downtime)
 {
-	end_inc(in, t, killed);
-	struct incarnation *c = sim_current_inc(in);
-	/* the kubelet counts every restart of the container in its pod */
-	if (c && c->end == t && restarted)
-		c->restarted = true;
+	sim_end_inc(in, t, killed);
 	if (sim_add_inc(s, in, t + downtime, version) < 0)
 		return;
 	sim_lifecycle(s, in, t + downtime, SEV_INFO, "started %s %s on %s (%s runtime)", in->svc->def->name,
@@ -343,7 +339,7 @@ static void crash_attempt(struct fd_sim *s, struct inst *in, int64_t at)
 		return;
 	/* it reads its configuration for about CRASH_UP_NS, never exactly */
 	int64_t die = at + (int64_t)((double)CRASH_UP_NS * (0.6 + 0.9 * fd_rng_uniform(&s->rng)));
-	end_inc(in, die, true);
+	sim_end_inc(in, die, true);
 	in->crash_n++;
 	int64_t backoff = CRASH_BACKOFF_NS;
 	for (int i = 1; i < in->crash_n && backoff < CRASH_BACKOFF_MAX_NS; i++)
@@ -352,6 +348,7 @@ static void crash_attempt(struct fd_sim *s, struct inst *in, int64_t at)
 		backoff = CRASH_BACKOFF_MAX_NS;
 	/* the kubelet's backoff, then pulling and starting the container */
 	in->crash_next = die + backoff + (int64_t)(0.2e9 + 1.3e9 * fd_rng_uniform(&s->rng));
+	sim_infra_container_died(s, in, die, false, true, in->crash_next);
 	sim_lifecycle(s, in, at, SEV_INFO, "starting %s %s on %s (%s runtime)", in->svc->def->name, ev->version,
 		  in->id, in->svc->def->runtime_name);
 	sim_lifecycle(s, in, die, SEV_ERROR, "FATAL: %s; exiting with status 1",
@@ -365,6 +362,7 @@ void sim_apply_event(struct fd_sim *s, const struct fd_event *ev, int64_t t)
 {
 	struct svc *sv = ev->service ? &s->svcs[ev->service->id] : NULL;
 	struct inst *first = sv && sv->n_inst ? &sv->inst[0] : NULL;
+	sim_infra_event(s, ev, t);
 	switch (ev->kind) {
 	case FD_EVENT_DEPLOY:
 	case FD_EVENT_ROLLBACK:
@@ -396,6 +394,7 @@ void sim_apply_event(struct fd_sim *s, const struct fd_event *ev, int64_t t)
 			int64_t up = t + (int64_t)((double)sv->def->resources.startup_ns *
 						   (0.8 + 0.7 * fd_rng_uniform(&s->rng))) +
 				     (int64_t)(1e9 * fd_rng_uniform(&s->rng));
+			sim_infra_new_pod(s, in, t, t, up, FD_POD_SCALE_OUT, v);
 			if (sim_add_inc(s, in, up, v) == 0)
 				sim_lifecycle(s, in, up, SEV_INFO, "started %s %s on %s (scale out)", sv->def->name, v,
 					      in->id);
@@ -418,6 +417,7 @@ void sim_apply_event(struct fd_sim *s, const struct fd_event *ev, int64_t t)
 			in->restart_pending_at = t + (sv->count > 1 && ev->instance < 0
 						      ? ev->rollout_ns * i / sv->count : 0) +
 						 (int64_t)(0.2e9 + 2.5e9 * fd_rng_uniform(&s->rng));
+			in->restart_rollout = ev->instance < 0;
 		}
 		break;
 	case FD_EVENT_INSTANCE_LOSS:
@@ -427,7 +427,8 @@ void sim_apply_event(struct fd_sim *s, const struct fd_event *ev, int64_t t)
 			if (ev->instance >= 0 && i != ev->instance)
 				continue;
 			struct inst *in = &sv->inst[i];
-			end_inc(in, t, true);
+			sim_end_inc(in, t, true);
+			fd_kube_pod_stop(s->kube, in->pod, t, FD_STOP_LOST);
 			in->lost = true;
 			sim_lifecycle(s, in, t, SEV_ERROR, "node of %s became unreachable: instance lost",
 				  in->id);
@@ -464,6 +465,7 @@ void sim_apply_event(struct fd_sim *s, const struct fd_event *ev, int64_t t)
 void sim_state_step(struct fd_sim *s, int64_t t, size_t *next_event)
 {
 	const struct fd_scenario *sc = s->sc;
+	sim_infra_step(s, t);
 	/* events happen a little after the timeline says (event_state.delay) */
 	while (*next_event < sc->n_events &&
 	       s->start + sc->events[*next_event].at_ns + s->evs[*next_event].delay <= t) {
@@ -493,14 +495,16 @@ void sim_state_step(struct fd_sim *s, int64_t t, size_t *next_event)
 			const struct fd_event *rev = sv->rollout_event;
 			if (!in->lost && !in->pinned && strcmp(in->version, sv->target_version) != 0) {
 				if (rev->kind == FD_EVENT_DEPLOY && rev->crash_on_start) {
-					end_inc(in, at, false);
+					sim_end_inc(in, at, false);
+					sim_infra_new_pod(s, in, sv->rollout_start, at, at, FD_POD_ROLLOUT, sv->target_version);
 					in->crashing = true;
 					in->crash_ev = rev;
 					in->crash_n = 0;
 					crash_attempt(s, in, at);
 				} else {
 					in->crashing = false;
-					restart_instance(s, in, at, false, false, sv->target_version, 0);
+					sim_infra_new_pod(s, in, sv->rollout_start, at, at, FD_POD_ROLLOUT, sv->target_version);
+					restart_instance(s, in, at, false, sv->target_version, 0);
 				}
 			}
 			sv->rollout_done++;
@@ -517,9 +521,13 @@ void sim_state_step(struct fd_sim *s, int64_t t, size_t *next_event)
 				int64_t at = in->restart_pending_at;
 				in->restart_pending_at = 0;
 				sim_lifecycle(s, in, at, SEV_INFO, "restarting %s (operator restart)", in->id);
+				/* a rollout restart's new ReplicaSet, or one pod deleted
+				 * and replaced */
+				sim_infra_new_pod(s, in, at, at, at + r->startup_ns,
+						  in->restart_rollout ? FD_POD_ROLLOUT : FD_POD_RESCHEDULE, in->version);
 				/* a crash-looping process restarted crashes again */
 				if (!in->crashing)
-					restart_instance(s, in, at, false, true, in->version, r->startup_ns);
+					restart_instance(s, in, at, false, in->version, r->startup_ns);
 			}
 			if (in->crashing && in->crash_next <= t)
 				crash_attempt(s, in, in->crash_next);
@@ -547,8 +555,9 @@ void sim_state_step(struct fd_sim *s, int64_t t, size_t *next_event)
 				sim_lifecycle(s, in, kill, SEV_ERROR,
 					  "OOMKilled: %s exceeded its memory limit of %s; restarting (restart #%" PRIu64 ")",
 					  in->id, lim, in->restarts);
-				restart_instance(s, in, kill, true, true, in->version,
-						 (int64_t)((double)r->startup_ns * (0.85 + 0.4 * fd_rng_uniform(&s->rng))));
+				int64_t down = (int64_t)((double)r->startup_ns * (0.85 + 0.4 * fd_rng_uniform(&s->rng)));
+				sim_infra_container_died(s, in, kill, true, false, kill + down);
+				restart_instance(s, in, kill, true, in->version, down);
 			}
 		}
 	}

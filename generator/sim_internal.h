@@ -30,6 +30,8 @@
 #include "otlp/pbwrite.h"
 #include "stream/intern.h"
 #include "stream/record.h"
+#include "generator/cluster.h"
+#include "generator/datastore.h"
 #include "generator/rng.h"
 #include "generator/scenario.h"
 #include "generator/sim.h"
@@ -212,8 +214,8 @@ struct pool {
 struct incarnation {
 	int64_t start, end; /* end = INT64_MAX while alive */
 	bool killed;        /* ended by a kill, not gracefully */
-	bool restarted;     /* its container restarted in place (an operator's
-	                       restart): process.restart.count counts it too */
+	int pod;            /* the cluster's pod it ran in: a container
+	                       restarted in place keeps its pod */
 	const char *version;
 	const struct fd_blob *res;
 };
@@ -239,7 +241,8 @@ struct breaker {
 struct inst {
 	struct svc *svc;
 	int idx;
-	char id[96];
+	char id[96];        /* service.instance.id: its pod's name */
+	int pod;            /* the cluster's pod of the current incarnation */
 	const char *version;
 	struct incarnation *incs;
 	size_t n_incs, cap_incs;
@@ -280,6 +283,7 @@ struct inst {
 	 * share of the balancer's picks */
 	double cpu_eff, mem_factor, bg_cores, lb_weight;
 	double lb_drift; /* AR(1) around 0, sd ~4%, ~5 min memory (sim_state_step) */
+	bool restart_rollout;       /* that restart is a rollout restart (all) */
 	/* crash loop: a deploy whose version fails at startup (crash_ev). The
 	 * instance stays in its callers' rotation, as one without a readiness
 	 * probe does, so its share of calls is refused. */
@@ -385,6 +389,7 @@ struct fd_sim {
 	struct elist *by_endpoint, *by_service, *by_query, *by_database, *by_cache,
 		*by_dependency, *by_traffic, *by_queue;
 	struct elist traffic_all;
+	struct elist *by_node; /* by declared node id */
 	size_t n_queries; /* across databases */
 	int *query_base;   /* per database: global index of its first query */
 	char **query_summary; /* by global query index: "SELECT orders" */
@@ -397,6 +402,9 @@ struct fd_sim {
 	struct sim_bytes *access_attrs; /* by endpoint id: constant access-log attributes */
 	struct sim_bytes **dims_attrs;  /* by traffic id and combination: its dimensions' */
 	int *n_combos;                  /* by traffic id */
+
+	struct fd_kube *kube;     /* the cluster under the services (sim_infra.c) */
+	struct fd_stores *stores; /* the servers behind their calls */
 
 	struct heap heap;
 	uint64_t seq;
@@ -626,8 +634,6 @@ struct outcome sim_run_calls(struct fd_sim *s, struct req *rq, struct inst *in,
  * simulated); applies the registered actions due at state step t. */
 void sim_actions_register(struct fd_sim *s, int64_t t);
 void sim_actions_apply(struct fd_sim *s, int64_t t);
-/* The most instances an action can scale a service to (0: none). */
-int sim_actions_max_instances(const struct fd_sim *s, const struct fd_service *svc);
 void sim_actions_free(struct fd_sim *s);
 
 /* sim_effects.c */
@@ -667,6 +673,7 @@ void sim_answer_free(struct fd_sim *s);
 struct incarnation *sim_inc_at(struct inst *in, int64_t t, int *idx);
 struct incarnation *sim_current_inc(struct inst *in);
 int sim_add_inc(struct fd_sim *s, struct inst *in, int64_t start, const char *version);
+void sim_end_inc(struct inst *in, int64_t t, bool killed);
 struct inst *sim_pick_instance(struct fd_sim *s, struct svc *sv, int64_t t);
 double sim_cpu_factor(struct fd_sim *s, const struct inst *in, int64_t t);
 void sim_account_cpu(struct fd_sim *s, struct inst *in, int64_t t, double cpu_ns);
@@ -699,6 +706,29 @@ void sim_exception_message(char *buf, size_t n, const struct svc *sv, enum sim_e
 void sim_stacktrace(char *buf, size_t n, const struct fd_sim *s, const struct svc *sv,
 		    const char *method, const char *route, enum sim_err e, const char *type,
 		    const char *msg, const uint8_t *trace_id);
+
+/* sim_infra.c: the cluster and the data stores */
+int sim_infra_create(struct fd_sim *s, struct fd_error *err);
+void sim_infra_free(struct fd_sim *s);
+int sim_infra_initial_pod(struct fd_sim *s, struct inst *in);
+/* A new pod for the instance, asked for at floor, that takes over at take
+ * (the old one, if any, stops at stop). */
+void sim_infra_new_pod(struct fd_sim *s, struct inst *in, int64_t floor, int64_t stop, int64_t take,
+		       enum fd_pod_why why, const char *version);
+void sim_infra_container_died(struct fd_sim *s, struct inst *in, int64_t t, bool oom, bool crash_loop,
+			      int64_t restart_at);
+void sim_infra_event(struct fd_sim *s, const struct fd_event *ev, int64_t t);
+void sim_infra_step(struct fd_sim *s, int64_t t);
+/* Effects on the instance's node ({node: N} targets). */
+void sim_infra_node_effects(const struct fd_sim *s, const struct req *rq, struct inst *in, int64_t t,
+			    struct mods *m);
+double sim_infra_slowdown(const struct fd_sim *s, const struct inst *in);
+void sim_infra_query(struct fd_sim *s, const struct inst *in, const struct fd_query *q, int pool,
+		     int64_t end, int64_t base_ns, int64_t lat_ns, bool failed);
+void sim_infra_cache(struct fd_sim *s, const struct inst *in, const struct fd_cache *c,
+		     enum fd_cache_op op, bool hit, int64_t t);
+void sim_infra_usage(struct fd_sim *s, const struct inst *in, double cores, double memory);
+void sim_infra_scrape(struct fd_sim *s, int64_t t);
 
 /* sim_pending.c */
 int sim_oom(struct fd_sim *s);

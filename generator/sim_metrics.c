@@ -278,6 +278,25 @@ static void histogram_metric(struct fd_sim *s, struct inst *in, int inc_idx, enu
 	}
 }
 
+/* Restarts of the container in its pod by t, and when the pod's first
+ * container started (the count's start): the kubelet restarts a killed
+ * container in place; a pod that replaces another starts again at 0. */
+static uint64_t pod_restarts(const struct inst *in, int pod, int64_t t, int64_t *since)
+{
+	uint64_t n = 0;
+	bool first = true;
+	for (size_t i = 0; i < in->n_incs; i++) {
+		const struct incarnation *c = &in->incs[i];
+		if (c->pod != pod)
+			continue;
+		if (first)
+			*since = c->start;
+		first = false;
+		n += c->killed && c->end <= t;
+	}
+	return n;
+}
+
 /* Assembles the scrape at t = start + k * interval. */
 void sim_scrape(struct fd_sim *s, int64_t t)
 {
@@ -311,13 +330,12 @@ void sim_scrape(struct fd_sim *s, int64_t t)
 				/* Between attempts the platform still reports the
 				 * container: its version and its restarts. */
 				const struct fd_blob *last = sim_current_inc(in)->res;
-				uint64_t restarts = 0;
-				for (size_t n = 0; n < in->n_incs; n++)
-					restarts += (in->incs[n].killed || in->incs[n].restarted) && in->incs[n].end <= t;
+				int64_t since = 0;
+				uint64_t restarts = pod_restarts(in, sim_current_inc(in)->pod, t, &since);
 				size_t m = sim_metric_begin(w, "process.restart.count",
-							"Times the container was restarted (OOM kills, crashes, restarts).",
+							"Times the container was restarted in its pod (OOM kills, crashes).",
 							"{restart}", OTLP_METRIC_SUM);
-				sim_number_point(w, s->start, ts, (double)restarts, true, NULL, NULL, NULL, NULL);
+				sim_number_point(w, since, ts, (double)restarts, true, NULL, NULL, NULL, NULL);
 				sim_metric_end(s, w, m, OTLP_METRIC_SUM, true, ts, last, rt_scope);
 				m = sim_metric_begin(w, "service.version.info",
 						 "1 for the version the instance runs; deploys show as a change.", "1", OTLP_METRIC_GAUGE);
@@ -378,6 +396,7 @@ void sim_scrape(struct fd_sim *s, int64_t t)
 			double util = busy / (interval * cores);
 			if (util > 1)
 				util = 1;
+			sim_infra_usage(s, in, util * cores, mem);
 			m = sim_metric_begin(w, "process.cpu.utilization",
 					 "CPU time used by the process divided by the CPU available.", "1", OTLP_METRIC_GAUGE);
 			sim_number_point(w, 0, ts, util, false, NULL, NULL, NULL, NULL);
@@ -389,9 +408,8 @@ void sim_scrape(struct fd_sim *s, int64_t t)
 			}
 			in->cpu_rep_ns += fmin(busy, interval * cores);
 			in->gc_rep_ns += sl.gc_ns;
-			uint64_t restarts = 0;
-			for (size_t n = 0; n < in->n_incs; n++)
-				restarts += (in->incs[n].killed || in->incs[n].restarted) && in->incs[n].end <= t;
+			int64_t since = 0;
+			uint64_t restarts = pod_restarts(in, c->pod, t, &since);
 			m = sim_metric_begin(w, "process.cpu.time", "Total CPU seconds used by the process.", "s", OTLP_METRIC_SUM);
 			sim_number_point(w, c->start, ts, in->cpu_rep_ns / 1e9, false, NULL, NULL, NULL, NULL);
 			sim_metric_end(s, w, m, OTLP_METRIC_SUM, true, ts, c->res, rt_scope);
@@ -405,8 +423,9 @@ void sim_scrape(struct fd_sim *s, int64_t t)
 			}
 
 			m = sim_metric_begin(w, "process.restart.count",
-					 "Times the container was restarted (OOM kills, crashes, restarts).", "{restart}", OTLP_METRIC_SUM);
-			sim_number_point(w, s->start, ts, (double)restarts, true, NULL, NULL, NULL, NULL);
+					 "Times the container was restarted in its pod (OOM kills, crashes).", "{restart}",
+					 OTLP_METRIC_SUM);
+			sim_number_point(w, since, ts, (double)restarts, true, NULL, NULL, NULL, NULL);
 			sim_metric_end(s, w, m, OTLP_METRIC_SUM, true, ts, c->res, rt_scope);
 
 			m = sim_metric_begin(w, "service.version.info",
@@ -467,5 +486,5 @@ void sim_scrape(struct fd_sim *s, int64_t t)
 			     "messaging.consumer.group.name", sv->def->name);
 		sim_metric_end(s, w, m, OTLP_METRIC_SUM, true, ts, c->res, mq_scope);
 	}
+	sim_infra_scrape(s, t);
 }
-

@@ -28,6 +28,7 @@ const struct fd_blob *sim_make_resource(struct fd_sim *s, const struct inst *in,
 	otlp_attr_str(w, f, "deployment.environment.name", s->sc->environment);
 	otlp_attr_str(w, f, "host.name", in->id);
 	sim_runtime_resource(s, w, in->svc);
+	fd_kube_resource_attrs(s->kube, in->pod, w); /* the k8sattributes processor's */
 	if (w->oom)
 		return NULL;
 	return fd_intern_add(s->blobs, w->buf, w->len);

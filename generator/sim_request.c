@@ -583,6 +583,7 @@ struct outcome sim_serve(struct fd_sim *s, struct req *rq, const struct fd_endpo
 	sim_mods_init(&m);
 	sim_apply_effects(s, &s->by_endpoint[ep->id], rq, in, t, &m);
 	sim_apply_effects(s, &s->by_service[sv->def->id], rq, in, t, &m);
+	sim_infra_node_effects(s, rq, in, t, &m);
 
 	const struct fd_resources *r = &sv->def->resources;
 	int64_t self = sim_modify_latency(s, sim_sample_dist(s, &ep->self), &m);
@@ -592,6 +593,10 @@ struct outcome sim_serve(struct fd_sim *s, struct req *rq, const struct fd_endpo
 	 * collection in progress, or the one it triggers, pauses it. */
 	double cpu = (double)(r->cpu_per_request_ns > 0 ? r->cpu_per_request_ns : self / 2) * m.cpu *
 		     in->cpu_eff * fmax(0.4, 1 + 0.25 * fd_rng_normal(&s->rng));
+	/* its node's CPU oversubscribed: the same work takes longer */
+	double crowded = sim_infra_slowdown(s, in);
+	if (crowded > 1)
+		self = (int64_t)((double)self * crowded);
 	self += sim_heap_work(s, in, t, cpu);
 	sim_hop_add(s, rq, (size_t)ep->id, self);
 	sim_account_cpu(s, in, t, cpu);

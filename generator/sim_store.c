@@ -136,8 +136,8 @@ struct outcome sim_call_db(struct fd_sim *s, struct req *rq, struct inst *in,
 	bool pg = !strcmp(db->system, "postgresql");
 	/* The query's duration is drawn first: which connection frees up in
 	 * time depends on how long it will be held. */
-	int64_t lat = sim_modify_latency(s, call->has_latency ? sim_sample_dist(s, &call->latency)
-					       : sim_sample_dist(s, &db->latency), &m);
+	int64_t base = call->has_latency ? sim_sample_dist(s, &call->latency) : sim_sample_dist(s, &db->latency);
+	int64_t lat = sim_modify_latency(s, base, &m);
 	struct outcome out = {.status = 200};
 	int64_t timeout = m.timeout ? m.timeout : call->timeout_ns;
 	const char *db_code = NULL; /* db.response.status_code */
@@ -179,6 +179,7 @@ struct outcome sim_call_db(struct fd_sim *s, struct req *rq, struct inst *in,
 	} else {
 		conn_book(&p->conns[c], qstart, qstart + lat);
 		out.end = qstart + lat;
+		sim_infra_query(s, in, q, size, out.end, base, lat, out.status >= 500);
 	}
 	struct pool_slot *ps = &p->slots[sim_slot_of(s, out.end)];
 	ps->used_ns += (double)lat;
@@ -293,6 +294,7 @@ struct outcome sim_call_cache(struct fd_sim *s, struct req *rq, struct inst *in,
 					       : sim_sample_dist(s, &cache->latency), &m);
 	bool is_get = call->cache_op == FD_CACHE_GET;
 	bool is_hit = is_get && fd_rng_chance(&s->rng, hit);
+	sim_infra_cache(s, in, cache, call->cache_op, is_hit, t + lat);
 	sim_hop_add(s, rq, sim_hop_cache(s, cache), lat);
 	struct incarnation *inc = sim_inc_at(in, t, NULL);
 	const struct fd_blob *res = inc ? inc->res : sim_current_inc(in)->res;

@@ -36,6 +36,9 @@ struct resource_info {
 	char *job, *instance; /* NULL when the resource has none */
 	struct tlabel *target; /* target_info's labels, sorted, merged */
 	size_t n_target;
+	/* no service.name: the resource's attributes label every point (see
+	 * prom_series.h) */
+	bool promote;
 	bool info_sent;
 	int64_t info_ms; /* time of the last target_info emitted */
 };
@@ -334,6 +337,7 @@ static int resource_parse(struct resource_info *ri, const struct fd_blob *b, str
 	const char *name = attr_string(r->attributes, r->n_attributes, "service.name");
 	const char *ns = attr_string(r->attributes, r->n_attributes, "service.namespace");
 	const char *inst = attr_string(r->attributes, r->n_attributes, "service.instance.id");
+	ri->promote = !name;
 	if (name) {
 		size_t n = strlen(name) + (ns ? strlen(ns) + 1 : 0) + 1;
 		if ((ri->job = malloc(n)))
@@ -435,8 +439,9 @@ static bool labels_room(struct fd_prom_conv *c, size_t n)
 static int point_labels(struct fd_prom_conv *c, const struct resource_info *ri,
 			KeyValue *const *kv, size_t n, size_t *n_out)
 {
-	struct tlabel *t = calloc(n + 2, sizeof(*t));
-	if (!t || !labels_room(c, n + 2)) {
+	size_t extra = ri->promote ? ri->n_target : 0;
+	struct tlabel *t = calloc(n + 2 + extra, sizeof(*t));
+	if (!t || !labels_room(c, n + 2 + extra)) {
 		free(t);
 		return -1;
 	}
@@ -456,6 +461,9 @@ static int point_labels(struct fd_prom_conv *c, const struct resource_info *ri,
 		t[k++] = (struct tlabel){"job", ri->job, "job"};
 	if (ri->instance)
 		t[k++] = (struct tlabel){"instance", ri->instance, "instance"};
+	for (size_t i = 0; i < extra; i++)
+		if (strcmp(ri->target[i].name, "job") != 0 && strcmp(ri->target[i].name, "instance") != 0)
+			t[k++] = (struct tlabel){ri->target[i].name, ri->target[i].value, ri->target[i].name};
 	int rc = tlabels_merge(t, &k, &c->pool);
 	for (size_t i = 0; i < k; i++)
 		c->labels[i] = (struct fd_prom_label){t[i].name, t[i].value};

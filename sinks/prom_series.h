@@ -26,7 +26,12 @@
  *   - job is service.namespace/service.name (or service.name alone),
  *     instance is service.instance.id;
  *   - the other resource attributes go on one target_info series per
- *     resource (value 1, at each time the resource reports metrics).
+ *     resource (value 1, at each time the resource reports metrics);
+ *   - a resource without service.name (what the collector's
+ *     infrastructure receivers report: kubeletstats' k8s.node.name /
+ *     k8s.pod.name, postgresql.database.name...) also labels every point
+ *     with its attributes, as the exporters' resource_to_telemetry_conversion
+ *     does: without a job, nothing else tells two nodes' series apart.
  * le values and sample values are rendered by fd_format_double: the
  * shortest text that reads back as the same double ("1", "0.005", "+Inf"),
  * one spelling per value, since le="1" and le="1.0" are different series to

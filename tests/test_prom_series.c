@@ -224,6 +224,51 @@ static void test_names_and_labels(void **state)
 	free((void *)res.data);
 }
 
+/* Resources without service.name (the collector's infrastructure
+ * receivers) label their points with their attributes: two nodes are two
+ * series, not one gauge overwritten. */
+static void test_resource_labels(void **state)
+{
+	(void)state;
+	struct pbw w = {0};
+	struct fd_blob nodes[2];
+	const char *names[2] = {"ip-10-0-7-42", "ip-10-0-3-17"};
+	for (int i = 0; i < 2; i++) {
+		pbw_reset(&w);
+		otlp_attr_str(&w, 1, "k8s.node.name", names[i]);
+		uint8_t *p = malloc(w.len);
+		memcpy(p, w.buf, w.len);
+		nodes[i] = (struct fd_blob){1000u + (uint32_t)i, (uint32_t)w.len, p};
+	}
+	pbw_reset(&w);
+	otlp_attr_str(&w, 1, "postgresql.database.name", "orders-db");
+	otlp_attr_str(&w, 1, "service.instance.id", "orders-db:5432");
+	uint8_t *p = malloc(w.len);
+	memcpy(p, w.buf, w.len);
+	struct fd_blob db = {1002u, (uint32_t)w.len, p};
+	struct fd_prom_conv *c = fd_prom_conv_create();
+	struct collected out = {.len = 0};
+	struct point pt = {.t_ns = T0 + 15 * S, .v = 6.5};
+	metric(&w, "k8s.node.cpu.usage", "{cpu}", GAUGE, false, false, &pt, 1);
+	convert(c, &nodes[0], &w, &out);
+	pt.v = 0.5;
+	metric(&w, "k8s.node.cpu.usage", "{cpu}", GAUGE, false, false, &pt, 1);
+	convert(c, &nodes[1], &w, &out);
+	struct point lk = {.k1 = "mode", .v1 = "ShareLock", .t_ns = T0 + 15 * S, .v = 3};
+	metric(&w, "postgresql.database.locks", "{lock}", GAUGE, false, false, &lk, 1);
+	convert(c, &db, &w, &out);
+	expect_has(out.text, "|k8s_node_cpu_usage{k8s_node_name=\"ip-10-0-7-42\"} 6.5");
+	expect_has(out.text, "|k8s_node_cpu_usage{k8s_node_name=\"ip-10-0-3-17\"} 0.5");
+	/* instance once, from service.instance.id */
+	expect_has(out.text, "|postgresql_database_locks{instance=\"orders-db:5432\",mode=\"ShareLock\","
+			     "postgresql_database_name=\"orders-db\"} 3");
+	fd_prom_conv_destroy(c);
+	pbw_finish(&w);
+	for (int i = 0; i < 2; i++)
+		free((void *)nodes[i].data);
+	free((void *)db.data);
+}
+
 static const double bounds[] = {0.005, 0.1, 1, 2.5, 1e6};
 
 static void test_histogram(void **state)
@@ -591,6 +636,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names_and_labels),
+		cmocka_unit_test(test_resource_labels),
 		cmocka_unit_test(test_histogram),
 		cmocka_unit_test_setup_teardown(test_openmetrics_file, tu_dir_setup, tu_dir_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_payload, tu_dir_setup, tu_dir_teardown),

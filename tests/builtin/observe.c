@@ -76,6 +76,16 @@ static int res_of(struct obs *o, const struct fd_blob *blob)
 			attr_text(kv->value, r->instance, sizeof(r->instance));
 		if ((kv = find_attr(res->attributes, res->n_attributes, "service.version")))
 			attr_text(kv->value, r->version, sizeof(r->version));
+		if ((kv = find_attr(res->attributes, res->n_attributes, "k8s.node.name")))
+			attr_text(kv->value, r->node, sizeof(r->node));
+		if ((kv = find_attr(res->attributes, res->n_attributes, "k8s.pod.name")))
+			attr_text(kv->value, r->pod, sizeof(r->pod));
+		if ((kv = find_attr(res->attributes, res->n_attributes, "k8s.namespace.name")))
+			attr_text(kv->value, r->ns, sizeof(r->ns));
+		if ((kv = find_attr(res->attributes, res->n_attributes, "k8s.object.name")))
+			attr_text(kv->value, r->object, sizeof(r->object));
+		if ((kv = find_attr(res->attributes, res->n_attributes, "k8s.object.kind")))
+			attr_text(kv->value, r->kind, sizeof(r->kind));
 		opentelemetry__proto__resource__v1__resource__free_unpacked(res, NULL);
 	} else {
 		o->decode_errors++;
@@ -179,9 +189,12 @@ static void on_metric(struct obs *o, const struct fd_record *rec, int r)
 		n = m->sum->n_data_points;
 	}
 	for (size_t i = 0; i < n; i++) {
-		char key[256];
-		int len = snprintf(key, sizeof(key), "%s|%s@%s|", m->name, o->res[r].instance,
-				   o->res[r].version);
+		char key[512];
+		/* the cluster's metrics have no instance: their pod or node */
+		const struct obs_res *rs = &o->res[r];
+		int len = snprintf(key, sizeof(key), "%s|%s@%s|%s%s%s", m->name,
+				   rs->instance[0] ? rs->instance : rs->pod[0] ? rs->pod : rs->node, rs->version,
+				   rs->node[0] ? "node=" : "", rs->node, rs->node[0] ? "," : "");
 		for (size_t a = 0; a < dp[i]->n_attributes && len > 0 && (size_t)len < sizeof(key); a++) {
 			char v[96];
 			attr_text(dp[i]->attributes[a]->value, v, sizeof(v));
@@ -368,6 +381,14 @@ double obs_metric(const struct obs *o, const char *name, const char *filter, dou
 	return acc;
 }
 
+static bool is_service(const struct obs *o, const char *name)
+{
+	for (size_t i = 0; i < o->n_res; i++)
+		if (!strcmp(o->res[i].service, name))
+			return true;
+	return false;
+}
+
 size_t obs_logs(const struct obs *o, const char *who, const char *text, double t0, double t1)
 {
 	size_t n = 0;
@@ -375,7 +396,13 @@ size_t obs_logs(const struct obs *o, const char *who, const char *text, double t
 		const struct obs_log *l = &o->logs[i];
 		if (l->t_ms < t0 * 1000 || l->t_ms >= t1 * 1000)
 			continue;
-		if (who && !strstr(o->res[l->inst].instance, who) && strcmp(o->res[l->inst].service, who))
+		const struct obs_res *r = &o->res[l->inst];
+		/* a Kubernetes event is about its object, on its node: not a
+		 * service's own log line */
+		if (who && r->object[0] ? !strstr(r->object, who) && !strstr(r->node, who)
+		    : who && !strstr(r->instance, who) && strcmp(r->service, who))
+			continue;
+		if (who && r->object[0] && is_service(o, who))
 			continue;
 		if (strstr(l->body, text))
 			n++;

@@ -40,6 +40,9 @@ struct obs_log {
 struct obs_res {
 	const void *blob;
 	char service[64], instance[96], version[32];
+	/* the cluster's: k8s.node.name, k8s.pod.name, k8s.namespace.name;
+	 * k8s.object.name and kind on Kubernetes events */
+	char node[96], pod[128], ns[64], object[128], kind[24];
 };
 
 struct obs {
@@ -54,7 +57,7 @@ struct obs {
 	size_t n_logs, cap_logs;
 	char (*keys)[192];
 	size_t n_keys;
-	char (*series)[256]; /* "metric|instance|attr=v,..." */
+	char (*series)[512]; /* "metric|instance|attr=v,..." */
 	size_t n_series;
 	struct obs_res *res;
 	size_t n_res;
@@ -97,7 +100,8 @@ double obs_metric(const struct obs *o, const char *name, const char *filter, dou
 double obs_figure(const struct obs *o, const char *name, const char *subject, const char *phase);
 
 /* Log lines (not access logs) whose body contains text, from services or
- * instances containing who (NULL: any), in [t0, t1). */
+ * instances containing who (NULL: any), in [t0, t1). Kubernetes events
+ * are log lines too: who matches their object's name or node. */
 size_t obs_logs(const struct obs *o, const char *who, const char *text, double t0, double t1);
 
 #endif

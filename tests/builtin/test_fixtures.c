@@ -172,7 +172,7 @@ static void memory_leak_oom(void **state)
 {
 	(void)state;
 	static const char *const m[] = {"process.memory.usage", "process.restart.count",
-					"process.runtime.gc.pause.time", NULL};
+					"process.runtime.gc.pause.time", "k8s.container.restarts", NULL};
 	struct obs o;
 	run(&o, "memory-leak-oom", 0, m);
 	const char *k = "gateway POST /cart/items";
@@ -196,6 +196,17 @@ static void memory_leak_oom(void **state)
 	size_t kills = logs(&o, "cart", "OOMKilled", 30 * MIN, 95 * MIN);
 	assert_true(kills >= 6 && kills <= 15);
 	assert_true(logs(&o, "cart", "OOMKilled", 95 * MIN, 110 * MIN) == 0);
+	/* the cluster says so too: the kernel's OOMKilling on the node, the
+	 * containers' restart counts going up (in the new ReplicaSet's pods) */
+	size_t oom_events = logs(&o, NULL, "Memory cgroup out of memory: Killed process", 30 * MIN, 95 * MIN);
+	assert_true(oom_events == kills);
+	assert_true(logs(&o, NULL, "Memory cgroup out of memory", 0, 30 * MIN) == 0);
+	assert_true(metric(&o, "k8s.container.restarts", "cart-", 5 * MIN, 30 * MIN, OBS_MAX) == 0);
+	assert_true(metric(&o, "k8s.container.restarts", "cart-", 86 * MIN, 90 * MIN, OBS_MAX) >= 3);
+	/* the deploy is marked: a new ReplicaSet scaled up, the old one down */
+	assert_true(logs(&o, NULL, "Scaled up replica set cart-", 29.9 * MIN, 37 * MIN) == 3);
+	assert_true(logs(&o, NULL, "Scaled down replica set cart-", 29.9 * MIN, 37 * MIN) == 3);
+	assert_true(logs(&o, NULL, "Scaled up replica set cart-", 0, 29.9 * MIN) == 0);
 	/* GC and latency creep up as the heap fills */
 	struct obs_stats before = window(&o, k, 5 * MIN, 30 * MIN);
 	struct obs_stats during = window(&o, k, 40 * MIN, 90 * MIN);
@@ -213,7 +224,8 @@ static void memory_leak_oom(void **state)
 static void queue_backlog(void **state)
 {
 	(void)state;
-	static const char *const m[] = {"messaging.kafka.consumer.lag", "process.cpu.utilization", NULL};
+	static const char *const m[] = {"messaging.kafka.consumer.lag", "process.cpu.utilization",
+					"kafka.consumer_group.lag_sum", "kafka.consumer_group.lag", NULL};
 	struct obs o;
 	run(&o, "queue-backlog", 0, m);
 	const char *lag = "messaging.kafka.consumer.lag";
@@ -228,6 +240,14 @@ static void queue_backlog(void **state)
 	assert_true(metric(&o, lag, "order-events", 110 * MIN, 120 * MIN, OBS_MAX) < 100);
 	assert_true(logs(&o, "fulfillment", "is behind", 60 * MIN, 90 * MIN) > 100);
 	assert_true(logs(&o, "fulfillment", "is behind", 0, 40 * MIN) == 0);
+	/* the broker's side (kafkametrics): the group's lag, summed and per
+	 * partition, grows and drains with the client's */
+	const char *grp = "group=fulfillment,topic=order-events";
+	assert_true(metric(&o, "kafka.consumer_group.lag_sum", grp, 0, 40 * MIN, OBS_MAX) < 200);
+	double b60 = metric(&o, "kafka.consumer_group.lag_sum", grp, 58 * MIN, 60 * MIN, OBS_MEAN);
+	assert_true(b60 > 0.8 * at60 && b60 < 1.2 * at60);
+	assert_true(metric(&o, "kafka.consumer_group.lag_sum", grp, 110 * MIN, 120 * MIN, OBS_MAX) < 200);
+	assert_true(fabs(metric(&o, "kafka.consumer_group.lag", grp, 58 * MIN, 60 * MIN, OBS_MEAN) - b60) < 0.01 * b60 + 10);
 	/* the API looks healthy throughout */
 	struct obs_stats before = window(&o, "gateway POST /checkout", 5 * MIN, 40 * MIN);
 	struct obs_stats during = window(&o, "gateway POST /checkout", 45 * MIN, 90 * MIN);
@@ -358,7 +378,8 @@ static void traffic_spike(void **state)
 static void noisy_neighbor(void **state)
 {
 	(void)state;
-	static const char *const m[] = {"process.cpu.utilization", NULL};
+	static const char *const m[] = {"process.cpu.utilization", "k8s.node.cpu.usage", "k8s.pod.cpu.usage",
+					"container.cpu.throttling_data.throttled_periods", NULL};
 	struct obs o;
 	run(&o, "noisy-neighbor", 0, m);
 	const char *k = "gateway POST /checkout";
@@ -371,9 +392,12 @@ static void noisy_neighbor(void **state)
 	assert_true(during.p50 < 1.15 * before.p50);
 	assert_true(during.error_rate < 0.005);
 	assert_true(after.p99 < 1.2 * before.p99);
-	/* per instance: exactly one checkout instance is slow and busy, the
-	 * five others look as they did before */
-	int slow = 0, seen = 0;
+	/* per instance: exactly one checkout pod is slow and busy, the five
+	 * others look as they did before; the slow one's replacement (a new
+	 * pod, on another node) is healthy */
+	const char *bad = "ip-10-0-7-42";
+	int slow = 0, seen = 0, moved = 0;
+	char slow_pod[128] = "";
 	for (size_t i = 0; i < o.n_res; i++) {
 		const struct obs_res *r = &o.res[i];
 		bool dup = false;
@@ -381,17 +405,28 @@ static void noisy_neighbor(void **state)
 			dup = dup || !strcmp(o.res[j].instance, r->instance);
 		if (dup || strcmp(r->service, "checkout"))
 			continue;
-		seen++;
 		struct obs_stats ib = obs_window(&o, "checkout POST /checkout", 5 * MIN, 40 * MIN, r->instance);
 		struct obs_stats id = obs_window(&o, "checkout POST /checkout", 41 * MIN, 75 * MIN, r->instance);
+		if (ib.n == 0) { /* the replacement pod, from 1:15 */
+			struct obs_stats ia = obs_window(&o, "checkout POST /checkout", 77 * MIN, 90 * MIN, r->instance);
+			fprintf(stderr, "  %-40s (new, on %s) p95 %6.1f ms n %5zu\n", r->instance, r->node,
+				ia.p95 * 1e3, ia.n);
+			assert_true(ia.n > 1000 && ia.p95 < 1.2 * before.p95);
+			assert_null(strstr(r->node, bad));
+			moved++;
+			continue;
+		}
+		seen++;
 		double cb = obs_metric(&o, "process.cpu.utilization", r->instance, 5 * MIN, 40 * MIN, OBS_MEAN);
 		double cd = obs_metric(&o, "process.cpu.utilization", r->instance, 41 * MIN, 75 * MIN, OBS_MEAN);
-		fprintf(stderr, "  %-28s p95 %6.1f -> %6.1f ms, n %5zu -> %5zu, cpu %.2f -> %.2f\n", r->instance,
-			ib.p95 * 1e3, id.p95 * 1e3, ib.n, id.n, cb, cd);
+		fprintf(stderr, "  %-40s p95 %6.1f -> %6.1f ms, n %5zu -> %5zu, cpu %.2f -> %.2f on %s\n",
+			r->instance, ib.p95 * 1e3, id.p95 * 1e3, ib.n, id.n, cb, cd, r->node);
 		assert_true(cb < 0.35);
 		if (id.p95 > 3 * ib.p95) {
 			slow++;
-			assert_true(cd > 0.7); /* only its own metrics say why */
+			assert_true(cd > 0.7); /* its own metrics say it is busy */
+			assert_non_null(strstr(r->node, bad)); /* and where it runs */
+			snprintf(slow_pod, sizeof(slow_pod), "%s", r->instance);
 		} else {
 			assert_true(id.p95 < 1.2 * ib.p95);
 			assert_true(fabs(cd - cb) < 0.05);
@@ -401,6 +436,37 @@ static void noisy_neighbor(void **state)
 	}
 	assert_int_equal(seen, 6);
 	assert_int_equal(slow, 1);
+	assert_int_equal(moved, 1);
+	/* below the application: that node's CPU jumps, the others stay flat */
+	double nb = metric(&o, "k8s.node.cpu.usage", bad, 5 * MIN, 40 * MIN, OBS_MEAN);
+	double nd = metric(&o, "k8s.node.cpu.usage", bad, 45 * MIN, 75 * MIN, OBS_MEAN);
+	assert_true(nd > 1.5 * nb);
+	static const char *const others[] = {"ip-10-0-3-17", "ip-10-0-11-208", "ip-10-0-5-93", "ip-10-0-9-154",
+					     "ip-10-0-14-61"};
+	for (size_t i = 0; i < 5; i++) {
+		double ob = metric(&o, "k8s.node.cpu.usage", others[i], 5 * MIN, 40 * MIN, OBS_MEAN);
+		double od = metric(&o, "k8s.node.cpu.usage", others[i], 45 * MIN, 75 * MIN, OBS_MEAN);
+		assert_true(od < 1.25 * ob && od > 0.8 * ob);
+	}
+	/* a pod there that is not a service is busy from the onset, and the
+	 * scheduler said when it put it there */
+	char filter[160];
+	snprintf(filter, sizeof(filter), "ml-training-nightly");
+	assert_true(isnan(obs_metric(&o, "k8s.pod.cpu.usage", filter, 0, 40 * MIN, OBS_MAX)));
+	double job = metric(&o, "k8s.pod.cpu.usage", filter, 42 * MIN, 75 * MIN, OBS_MEAN);
+	assert_true(job > 4);
+	assert_true(metric(&o, "k8s.pod.cpu.usage", "node=ip-10-0-7-42", 42 * MIN, 75 * MIN, OBS_MEAN) > 4);
+	assert_true(logs(&o, bad, "Successfully assigned ml-platform/ml-training-nightly-", 40 * MIN, 41 * MIN) == 1);
+	assert_true(logs(&o, bad, "Started container trainer", 40 * MIN, 41 * MIN) == 1);
+	/* the slow pod is throttled at its CPU limit while the job runs */
+	double tb = metric(&o, "container.cpu.throttling_data.throttled_periods", slow_pod, 35 * MIN, 40 * MIN, OBS_MAX);
+	double t1 = metric(&o, "container.cpu.throttling_data.throttled_periods", slow_pod, 44 * MIN, 46 * MIN, OBS_MAX);
+	double t2 = metric(&o, "container.cpu.throttling_data.throttled_periods", slow_pod, 70 * MIN, 72 * MIN, OBS_MAX);
+	assert_true(t2 - t1 > 26 * 60 * 10 * 0.2); /* over 20% of its 100 ms periods */
+	assert_true(tb < 100);
+	/* the mitigation: cordoned, and the pod replaced */
+	assert_true(logs(&o, bad, "status is now: NodeNotSchedulable", 74 * MIN, 76 * MIN) == 1);
+	assert_true(logs(&o, slow_pod, "Stopping container checkout", 74 * MIN, 76 * MIN) == 1);
 	/* red herrings: search instance #1's CPU spike, the archive cron */
 	double sb = metric(&o, "process.cpu.utilization", "search", 5 * MIN, 40 * MIN, OBS_MEAN);
 	double sh = metric(&o, "process.cpu.utilization", "search", 43 * MIN, 46 * MIN, OBS_MEAN);
@@ -414,7 +480,8 @@ static void noisy_neighbor(void **state)
 static void lock_contention(void **state)
 {
 	(void)state;
-	static const char *const m[] = {"process.cpu.utilization", NULL};
+	static const char *const m[] = {"process.cpu.utilization", "postgresql.database.locks",
+					"postgresql.deadlocks", NULL};
 	struct obs o;
 	run(&o, "lock-contention", 0, m);
 	const char *k = "gateway POST /checkout";
@@ -435,6 +502,14 @@ static void lock_contention(void **state)
 	assert_true(logs(&o, "inventory", "slow query on inventory-db", 0, 30 * MIN) == 0);
 	assert_true(logs(&o, "inventory", "slow query on inventory-db", 31 * MIN, 60 * MIN) > 1000);
 	assert_true(logs(&o, "inventory", "slow query on inventory-db", 62 * MIN, 80 * MIN) == 0);
+	/* the database sees the waits: transactions waiting for a row lock
+	 * (ShareLock on a transaction id) only while the backfill runs */
+	const char *waits = "inventory-db:5432@|lock_type=transactionid,mode=ShareLock";
+	assert_true(metric(&o, "postgresql.database.locks", waits, 5 * MIN, 30 * MIN, OBS_MAX) == 0);
+	assert_true(metric(&o, "postgresql.database.locks", waits, 31 * MIN, 60 * MIN, OBS_MEAN) >= 1);
+	assert_true(metric(&o, "postgresql.database.locks", waits, 62 * MIN, 80 * MIN, OBS_MAX) == 0);
+	assert_true(metric(&o, "postgresql.database.locks", "orders-db:5432@|lock_type=transactionid,mode=ShareLock",
+			   31 * MIN, 60 * MIN, OBS_MAX) == 0);
 	/* control group */
 	struct obs_stats sb = window(&o, "gateway GET /search", 5 * MIN, 30 * MIN);
 	struct obs_stats sd = window(&o, "gateway GET /search", 31 * MIN, 60 * MIN);
@@ -541,7 +616,8 @@ static void pipeline_stall(void **state)
 static void retry_storm(void **state)
 {
 	(void)state;
-	static const char *const m[] = {"db.client.connection.pending_requests", NULL};
+	static const char *const m[] = {"db.client.connection.pending_requests", "postgresql.commits",
+					"postgresql.blks_read", "postgresql.backends", NULL};
 	struct obs o;
 	run(&o, "retry-storm", 0, m);
 	const char *k = "gateway GET /products/{id}", *p = "pricing GET /prices/{sku}";
@@ -568,6 +644,21 @@ static void retry_storm(void **state)
 	const char *pend = "db.client.connection.pending_requests";
 	assert_true(metric(&o, pend, "pricing-db", 5 * MIN, 30 * MIN, OBS_MEAN) < 0.3);
 	assert_true(metric(&o, pend, "pricing-db", 35 * MIN, 60 * MIN, OBS_MEAN) > 50);
+	/* the blip's cause on the database's side (postgresql receiver): the
+	 * new primary's counters start from zero at 0:30, its cold cache reads
+	 * from disk for two minutes, then it is fine */
+	const char *db = "pricing-db:5432";
+	assert_true(metric(&o, "postgresql.commits", db, 29 * MIN, 30 * MIN, OBS_MIN) > 1e6);
+	assert_true(metric(&o, "postgresql.commits", db, 30.3 * MIN, 31 * MIN, OBS_MAX) < 1e5);
+	double rb = metric(&o, "postgresql.blks_read", db, 20 * MIN, 21.5 * MIN, OBS_MAX) -
+		    metric(&o, "postgresql.blks_read", db, 20 * MIN, 21.5 * MIN, OBS_MIN);
+	double rc = metric(&o, "postgresql.blks_read", db, 30.5 * MIN, 32 * MIN, OBS_MAX) -
+		    metric(&o, "postgresql.blks_read", db, 30.5 * MIN, 32 * MIN, OBS_MIN);
+	double rw = metric(&o, "postgresql.blks_read", db, 40 * MIN, 41.5 * MIN, OBS_MAX) -
+		    metric(&o, "postgresql.blks_read", db, 40 * MIN, 41.5 * MIN, OBS_MIN);
+	fprintf(stderr, "  blocks read per 1.5 min: %.0f before, %.0f cold, %.0f after\n", rb, rc, rw);
+	assert_true(rc > 10 * rb && rw < 0.5 * rc);
+	assert_true(metric(&o, "postgresql.backends", db, 5 * MIN, 30 * MIN, OBS_MIN) >= 8);
 	/* the scale-out at 1:00 breaks the loop: back to 1x load and no errors */
 	assert_true(after.error_rate < 0.002 && after.p95 < 1.2 * before.p95);
 	struct obs_stats pa = window(&o, p, 63 * MIN, 75 * MIN);
@@ -622,8 +713,11 @@ static void red_herring(void **state)
 	obs_free(&o);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	/* test_fixtures NAME runs the stories whose name matches (a glob) */
+	if (argc > 1)
+		cmocka_set_test_filter(argv[1]);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(every_fixture_has_a_brief),
 		cmocka_unit_test(pool_exhaustion),
