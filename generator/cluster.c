@@ -1025,6 +1025,12 @@ static void start_job(struct fd_kube *k, int c, int node, double cpu, double mem
 static void end_job(struct fd_kube *k, struct kube_pod *p, int64_t t)
 {
 	struct kube_ctl *c = &k->ctls[p->ctl];
+	if (p->deleted) { /* stopped by an operator: its kubelet kills it */
+		struct kobj oc = pod_obj(k, p, true);
+		k8s_event(k, t + 2 * K_MS, &oc, false, "Killing", "", 0, "Stopping container %s", c->container);
+		pod_end(k, p, t, KP_FAILED);
+		return;
+	}
 	pod_end(k, p, t, KP_SUCCEEDED);
 	struct kobj o = ctl_obj(c);
 	k8s_event(k, t + 1200 * K_MS, &o, false, "Completed", "", 0, "Job completed");
@@ -1188,15 +1194,39 @@ void fd_kube_event(struct fd_kube *k, const struct fd_event *ev, int64_t t)
 			/* evicted one after the other, as kubectl drain does */
 			int64_t at = t + (total > 0 ? ev->rollout_ns * moved / total : 0);
 			moved++;
+			/* the eviction deletes the pod (its kubelet says Killing);
+			 * its ReplicaSet makes a new one elsewhere. displaced() adds
+			 * pods: p is not used after it */
+			int svc = p->svc, idx = p->idx;
+			fd_kube_pod_stop(k, (int)i, at, FD_STOP_DELETE);
 			if (k->out.displaced) {
-				int64_t back = at + 2 * K_NS + k->sc->services[p->svc].resources.startup_ns;
-				k->out.displaced(k->out.ctx, p->svc, p->idx, at, back < k->end ? back : INT64_MAX, false);
+				int64_t back = at + 2 * K_NS + k->sc->services[svc].resources.startup_ns;
+				k->out.displaced(k->out.ctx, svc, idx, at, back < k->end ? back : INT64_MAX, false);
 			}
 		}
 		break;
 	}
 	default:
 		break;
+	}
+}
+
+void fd_kube_undo(struct fd_kube *k, const struct fd_event *ev, int64_t t)
+{
+	if (ev->kind == FD_EVENT_CO_TENANT && ev->workload && ev->node) {
+		/* the job is deleted: its pod on that node stops */
+		int c = k->wl_ctl[ev->workload->id];
+		for (size_t i = 0; i < k->n_pods; i++) {
+			struct kube_pod *p = &k->pods[i];
+			if (p->ctl == c && p->bound && p->node == ev->node->id && p->ends_at > t) {
+				p->ends_at = t;
+				p->deleted = true;
+			}
+		}
+	} else if (ev->kind == FD_EVENT_NODE_NOT_READY && ev->node) {
+		struct kube_node *n = &k->nodes[ev->node->id];
+		if (!n->ready && n->ready_again_at > t)
+			n->ready_again_at = t;
 	}
 }
 

@@ -126,6 +126,9 @@ void fd_kube_step(struct fd_kube *k, int64_t t);
 /* A timeline event at t: co_tenant, node_not_ready and cordon act here;
  * other kinds are ignored. */
 void fd_kube_event(struct fd_kube *k, const struct fd_event *ev, int64_t t);
+/* A mitigation undid ev (fully) from t: a co_tenant's job is deleted, a
+ * NotReady node is back. Other kinds are ignored. */
+void fd_kube_undo(struct fd_kube *k, const struct fd_event *ev, int64_t t);
 /* What the pod used over the scrape interval ending now: CPU in cores,
  * memory in bytes. Call for every running service pod before
  * fd_kube_scrape. */

@@ -105,6 +105,7 @@ struct kube_pod {
 	int64_t created;        /* in the API from then (k8s.pod.start_time) */
 	int64_t ended_at;       /* gone from then; INT64_MAX */
 	int64_t ends_at;        /* jobs: when it completes; INT64_MAX */
+	bool deleted;           /* jobs: ends_at is a deletion, not completion */
 	int backoffs;
 	double cpu_level;       /* workloads: a slow random walk around 1 */
 	double cpu, mem;        /* the last interval: cores, bytes */

@@ -40,6 +40,7 @@ struct table {
 };
 
 struct lock_event {
+	const struct fd_event *ev;
 	int64_t from, to;
 	int table;  /* -1: the whole database */
 	bool holder;
@@ -651,7 +652,7 @@ void fd_stores_event(struct fd_stores *st, const struct fd_event *ev, int64_t t)
 			if (ev->kind == FD_EVENT_LOCK_CONTENTION && ev->n_effects)
 				to = ev->effects[0].end_ns == FD_FOREVER ? INT64_MAX : st->start + ev->effects[0].end_ns;
 			d->locks[d->n_locks++] = (struct lock_event){
-				.from = t, .to = to, .table = table ? table_index(d, table) : -1,
+				.ev = ev, .from = t, .to = to, .table = table ? table_index(d, table) : -1,
 				.holder = ev->kind == FD_EVENT_LOCK_HOLDER,
 			};
 		}
@@ -677,6 +678,43 @@ void fd_stores_event(struct fd_stores *st, const struct fd_event *ev, int64_t t)
 	if ((ev->kind == FD_EVENT_DB_FAILOVER || ev->kind == FD_EVENT_CHECKPOINT || ev->kind == FD_EVENT_AUTOVACUUM ||
 	     ev->kind == FD_EVENT_CACHE_FLUSH) && st->n_due < MAX_DUE)
 		st->due[st->n_due++] = (struct due){.ev = ev, .at = t};
+}
+
+static void end_by(int64_t *until, int64_t t)
+{
+	if (*until > t)
+		*until = t;
+}
+
+void fd_stores_undo(struct fd_stores *st, const struct fd_event *ev, int64_t t)
+{
+	switch (ev->kind) {
+	case FD_EVENT_LOCK_HOLDER:
+	case FD_EVENT_LOCK_CONTENTION:
+		for (size_t i = 0; i < st->sc->n_databases; i++)
+			for (size_t l = 0; l < st->dbs[i].n_locks; l++)
+				if (st->dbs[i].locks[l].ev == ev)
+					end_by(&st->dbs[i].locks[l].to, t);
+		break;
+	case FD_EVENT_DB_FAILOVER:
+		if (ev->database)
+			end_by(&st->dbs[ev->database->id].cold_until, t);
+		break;
+	case FD_EVENT_CHECKPOINT:
+		if (ev->database)
+			end_by(&st->dbs[ev->database->id].ckpt_until, t);
+		break;
+	case FD_EVENT_LEADER_CHANGE:
+		if (ev->queue)
+			end_by(&st->topics[ev->queue->id].leader_to, t);
+		break;
+	case FD_EVENT_EVICTION_STORM:
+		if (ev->cache)
+			end_by(&st->kvs[ev->cache->id].storm_to, t);
+		break;
+	default:
+		break;
+	}
 }
 
 /* ---- scrapes ---------------------------------------------------------------- */

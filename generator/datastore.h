@@ -61,6 +61,9 @@ void fd_stores_queue(struct fd_stores *st, const struct fd_queue *q, uint64_t pr
 /* A timeline event at t (the kinds below the application, lock_contention,
  * cache_flush, index_dropped; others are ignored). */
 void fd_stores_event(struct fd_stores *st, const struct fd_event *ev, int64_t t);
+/* A mitigation undid ev (fully) from t: the lock it held is released, the
+ * cold cache, checkpoint, leader move or eviction storm is over. */
+void fd_stores_undo(struct fd_stores *st, const struct fd_event *ev, int64_t t);
 /* The servers' metrics of the interval ending at t. */
 void fd_stores_scrape(struct fd_stores *st, int64_t t, int64_t interval);
 

@@ -102,6 +102,15 @@ void sim_infra_event(struct fd_sim *s, const struct fd_event *ev, int64_t t)
 		fd_kube_rollout(s->kube, ev->service->id, t, s->svcs[ev->service->id].inst[0].version, true);
 	fd_kube_event(s->kube, ev, t);
 	fd_stores_event(s->stores, ev, t);
+	/* a mitigation that fully undoes an event below the application ends
+	 * it there too once its rollout is over (a damped one leaves it: the
+	 * lock holder still runs, in smaller batches) */
+	if (ev->mitigation && ev->undoes && ev->undoes->at_ns <= ev->at_ns &&
+	    (ev->damping <= 0 || ev->damping >= 1)) {
+		int64_t at = t + ev->rollout_ns;
+		fd_kube_undo(s->kube, ev->undoes, at);
+		fd_stores_undo(s->stores, ev->undoes, at);
+	}
 }
 
 void sim_infra_step(struct fd_sim *s, int64_t t)

@@ -230,8 +230,10 @@ static int emit(void *ctx, const struct fd_record *rec, struct fd_error *err)
 	return 0;
 }
 
-int obs_run_text(struct obs *o, const char *name, const char *text, size_t len, int64_t duration_ns,
-		 const char *const *metrics)
+/* action: NULL for a plain run; else a live drill's run with the action
+ * taken at action_at_ns after the start */
+static int run_text(struct obs *o, const char *name, const char *text, size_t len, int64_t duration_ns,
+		    const char *const *metrics, const char *action, int64_t action_at_ns)
 {
 	memset(o, 0, sizeof(*o));
 	o->metrics = metrics;
@@ -241,9 +243,16 @@ int obs_run_text(struct obs *o, const char *name, const char *text, size_t len, 
 		fprintf(stderr, "%s\n", err.msg);
 		return -1;
 	}
-	struct fd_sim_options opt = {.duration_ns = duration_ns};
+	struct fd_sim_options opt = {.duration_ns = duration_ns, .live = action != NULL};
 	struct fd_sim *sim = NULL;
 	int rc = fd_sim_create(sc, &opt, &sim, &err);
+	if (rc == 0 && action) {
+		const struct fd_action *a = fd_scenario_find_action(sc, action);
+		if (!a)
+			rc = fd_error_set(&err, FD_EINPUT, "no action %s", action);
+		else
+			rc = fd_sim_take(sim, a, fd_sim_start(sim) + action_at_ns, &err);
+	}
 	if (rc == 0) {
 		o->start = fd_sim_start(sim);
 		o->scrape_ns = sc->scrape_interval_ns >= 1000000000 ? sc->scrape_interval_ns : 15000000000LL;
@@ -265,6 +274,24 @@ int obs_run_text(struct obs *o, const char *name, const char *text, size_t len, 
 	fd_sim_destroy(sim);
 	fd_scenario_destroy(sc);
 	return rc;
+}
+
+int obs_run_text(struct obs *o, const char *name, const char *text, size_t len, int64_t duration_ns,
+		 const char *const *metrics)
+{
+	return run_text(o, name, text, len, duration_ns, metrics, NULL, 0);
+}
+
+int obs_run_drill(struct obs *o, const char *builtin, const char *const *metrics, const char *action,
+		  int64_t at_ns)
+{
+	const struct fd_builtin *b = fd_builtin_find(builtin);
+	if (!b) {
+		fprintf(stderr, "no built-in scenario %s\n", builtin);
+		memset(o, 0, sizeof(*o));
+		return -1;
+	}
+	return run_text(o, b->file, b->text, b->len, 0, metrics, action, at_ns);
 }
 
 int obs_run(struct obs *o, const char *builtin, int64_t duration_ns, const char *const *metrics)

@@ -81,6 +81,10 @@ struct obs_stats {
 int obs_run(struct obs *o, const char *builtin, int64_t duration_ns, const char *const *metrics);
 int obs_run_text(struct obs *o, const char *name, const char *text, size_t len, int64_t duration_ns,
 		 const char *const *metrics);
+/* A built-in as a live drill (the timeline's mitigations left out) in which
+ * the candidate takes action at at_ns after the start. */
+int obs_run_drill(struct obs *o, const char *builtin, const char *const *metrics, const char *action,
+		  int64_t at_ns);
 void obs_free(struct obs *o);
 
 /* Requests of "service METHOD /route" ending in [t0, t1) seconds; svc_inst

@@ -475,7 +475,113 @@ static void noisy_neighbor(void **state)
 	obs_free(&o);
 }
 
+/* noisy-neighbor as a live drill: the candidate's actions at 1:05, and what
+ * the telemetry shows after each, above and below the application. */
+
+/* Checkout pods (by k8s.pod.name) serving in [t0, t1): how many, and how
+ * many of them run on the node with the job; *slowest gets the highest p95. */
+static int checkout_pods(const struct obs *o, double t0, double t1, const char *bad, int *on_bad, double *slowest)
+{
+	int n = 0;
+	*on_bad = 0;
+	*slowest = 0;
+	for (size_t i = 0; i < o->n_res; i++) {
+		const struct obs_res *r = &o->res[i];
+		bool dup = false;
+		for (size_t j = 0; j < i; j++)
+			dup = dup || !strcmp(o->res[j].instance, r->instance);
+		if (dup || strcmp(r->service, "checkout"))
+			continue;
+		struct obs_stats s = obs_window(o, "checkout POST /checkout", t0, t1, r->instance);
+		if (s.n < 100)
+			continue;
+		fprintf(stderr, "  %-40s on %-44s p95 %6.1f ms n %5zu\n", r->instance, r->node, s.p95 * 1e3, s.n);
+		n++;
+		*on_bad += strstr(r->node, bad) != NULL;
+		if (s.p95 > *slowest)
+			*slowest = s.p95;
+	}
+	return n;
+}
+
+static void noisy_neighbor_actions(void **state)
+{
+	(void)state;
+	static const char *const m[] = {"k8s.pod.cpu.usage", NULL};
+	const char *k = "gateway POST /checkout", *bad = "ip-10-0-7-42";
+	int on_bad;
+	double slowest;
+	struct obs o;
+
+	/* the fix: cordon and drain the node; checkout #4 starts elsewhere */
+	fprintf(stderr, "noisy-neighbor, reschedule-checkout-4 at 1:05:\n");
+	assert_int_equal(obs_run_drill(&o, "noisy-neighbor", m, "reschedule-checkout-4", 65 * MIN * 1000000000LL), 0);
+	struct obs_stats before = window(&o, k, 5 * MIN, 40 * MIN);
+	struct obs_stats during = window(&o, k, 45 * MIN, 65 * MIN);
+	struct obs_stats after = window(&o, k, 70 * MIN, 90 * MIN);
+	assert_true(during.p99 > 4 * before.p99);
+	assert_true(after.p99 < 1.2 * before.p99);
+	assert_int_equal(checkout_pods(&o, 45 * MIN, 65 * MIN, bad, &on_bad, &slowest), 6);
+	assert_int_equal(on_bad, 1);
+	assert_int_equal(checkout_pods(&o, 70 * MIN, 90 * MIN, bad, &on_bad, &slowest), 6);
+	assert_int_equal(on_bad, 0);
+	assert_true(slowest < 2 * obs_window(&o, "checkout POST /checkout", 5 * MIN, 40 * MIN, NULL).p95);
+	assert_true(logs(&o, bad, "status is now: NodeNotSchedulable", 65 * MIN, 66 * MIN) == 1);
+	assert_true(logs(&o, bad, "Stopping container checkout", 65 * MIN, 67 * MIN) == 1);
+	/* the job goes on: the node stays busy, only no service runs there */
+	assert_true(metric(&o, "k8s.pod.cpu.usage", "ml-training-nightly", 70 * MIN, 90 * MIN, OBS_MEAN) > 4);
+	obs_free(&o);
+
+	/* no effect: a rollout restart puts #4 back on the same node */
+	fprintf(stderr, "noisy-neighbor, restart-checkout at 1:05:\n");
+	assert_int_equal(obs_run_drill(&o, "noisy-neighbor", m, "restart-checkout", 65 * MIN * 1000000000LL), 0);
+	after = window(&o, k, 72 * MIN, 90 * MIN);
+	assert_true(after.p99 > 4 * before.p99);
+	assert_int_equal(checkout_pods(&o, 72 * MIN, 90 * MIN, bad, &on_bad, &slowest), 6);
+	assert_int_equal(on_bad, 1);
+	assert_true(logs(&o, NULL, "Scaled up replica set checkout-", 65 * MIN, 69 * MIN) >= 6);
+	obs_free(&o);
+
+	/* helps: three more pods spread the load, #4 still serves */
+	fprintf(stderr, "noisy-neighbor, scale-checkout at 1:05:\n");
+	assert_int_equal(obs_run_drill(&o, "noisy-neighbor", m, "scale-checkout", 65 * MIN * 1000000000LL), 0);
+	after = window(&o, k, 70 * MIN, 90 * MIN);
+	assert_true(after.p95 < 0.7 * during.p95);
+	assert_true(after.p99 > 1.1 * before.p99);
+	assert_int_equal(checkout_pods(&o, 70 * MIN, 90 * MIN, bad, &on_bad, &slowest), 9);
+	assert_int_equal(on_bad, 1);
+	/* the pod there no longer queues, but its work is still slow */
+	assert_true(slowest > 2 * obs_window(&o, "checkout POST /checkout", 5 * MIN, 40 * MIN, NULL).p95);
+	obs_free(&o);
+}
+
 /* ---- lock-contention ----------------------------------------------------------- */
+
+/* As a live drill: pausing the backfill at 0:47 releases its locks, and the
+ * database stops showing waits; smaller batches only thin them out. */
+static void lock_contention_actions(void **state)
+{
+	(void)state;
+	static const char *const m[] = {"postgresql.database.locks", NULL};
+	const char *k = "gateway POST /checkout";
+	const char *waits = "inventory-db:5432@|lock_type=transactionid,mode=ShareLock";
+	struct obs o;
+	fprintf(stderr, "lock-contention, pause-backfill at 0:47:\n");
+	assert_int_equal(obs_run_drill(&o, "lock-contention", m, "pause-backfill", 47 * MIN * 1000000000LL), 0);
+	struct obs_stats before = window(&o, k, 5 * MIN, 30 * MIN);
+	struct obs_stats after = window(&o, k, 49 * MIN, 60 * MIN);
+	assert_true(after.p99 < 1.2 * before.p99);
+	assert_true(metric(&o, "postgresql.database.locks", waits, 31 * MIN, 47 * MIN, OBS_MEAN) >= 1);
+	assert_true(metric(&o, "postgresql.database.locks", waits, 49 * MIN, 60 * MIN, OBS_MAX) == 0);
+	obs_free(&o);
+	fprintf(stderr, "lock-contention, smaller-batches at 0:47:\n");
+	assert_int_equal(obs_run_drill(&o, "lock-contention", m, "smaller-batches", 47 * MIN * 1000000000LL), 0);
+	after = window(&o, k, 49 * MIN, 60 * MIN);
+	assert_true(after.p99 > 2 * before.p99);
+	assert_true(metric(&o, "postgresql.database.locks", waits, 49 * MIN, 60 * MIN, OBS_MAX) >= 1);
+	assert_true(metric(&o, "postgresql.database.locks", waits, 62 * MIN, 80 * MIN, OBS_MAX) == 0);
+	obs_free(&o);
+}
 
 static void lock_contention(void **state)
 {
@@ -728,6 +834,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(dependency_outage_breaker),
 		cmocka_unit_test(traffic_spike),
 		cmocka_unit_test(noisy_neighbor),
+		cmocka_unit_test(noisy_neighbor_actions),
+		cmocka_unit_test(lock_contention_actions),
 		cmocka_unit_test(lock_contention),
 		cmocka_unit_test(bad_deploy_errors),
 		cmocka_unit_test(pipeline_stall),

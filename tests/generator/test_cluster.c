@@ -6,7 +6,8 @@
  * told by the events the k8sevents receiver would emit, in order, inside
  * its window; an OOM kill is a node event and a new container.id; a
  * co-tenant job raises its node's CPU and nobody else's; a lock holder
- * makes the database report waiting transactions.
+ * makes the database report waiting transactions; a mitigation that undoes
+ * them ends both.
  */
 #include <regex.h>
 #include <setjmp.h>
@@ -289,6 +290,8 @@ static void test_pod_events(void **state)
 	assert_memory_equal(sb->data + 2, scope, strlen(scope));
 	assert_memory_equal(sb->data + 4 + strlen(scope), "0.119.0", 7);
 	/* the second pod of v2 on the same node: the image is cached */
+	for (size_t i = 0; i < w.out.n; i++)
+		free(w.out.v[i].data);
 	w.out.n = 0;
 	/* an OOM kill: the node says so, the container gets a new id */
 	struct pbw b = {0};
@@ -341,49 +344,52 @@ static double last_value(struct world *w, const char *name, const char *key, con
 	return v;
 }
 
-static void test_co_tenant_and_locks(void **state)
+/* Events about pods with this reason in [from, to). */
+static int pod_events(struct world *w, const char *reason, int64_t from, int64_t to)
 {
-	(void)state;
-	struct world w;
-	world_open(&w, "shop-a", 1);
+	const char *reasons[64];
+	int64_t times[64];
+	size_t n = events(w, reasons, times, 64, "Pod");
+	int found = 0;
+	for (size_t i = 0; i < n; i++)
+		found += !strcmp(reasons[i], reason) && times[i] >= from && times[i] < to;
+	return found;
+}
+
+/* The scenario's first 30 minutes: the job at 10m on node-b, the lock
+ * holder 20m-25m (its statements 50 ms slower). With undo, a mitigation
+ * deletes the job at 15m and ends the lock holder at 22m. Returns the
+ * transactions waiting for a lock at 23m and after 27m. */
+static void co_tenant_and_locks(struct world *w, bool undo, double *waits_during, double *waits_after)
+{
 	int pods[3];
 	for (int i = 0; i < 3; i++)
-		pods[i] = fd_kube_pod_start(w.k, 0, i, T0, T0, 0, "v1", FD_POD_INITIAL);
-	const struct fd_query *q = &w.sc->databases[0].queries[0];
+		pods[i] = fd_kube_pod_start(w->k, 0, i, T0, T0, 0, "v1", FD_POD_INITIAL);
+	const struct fd_query *q = &w->sc->databases[0].queries[0];
 	for (int64_t t = T0 + 15 * NS; t <= T0 + 30 * 60 * NS; t += 15 * NS) {
-		for (size_t e = 0; e < w.sc->n_events; e++)
-			if (T0 + w.sc->events[e].at_ns > t - 15 * NS && T0 + w.sc->events[e].at_ns <= t) {
-				fd_kube_event(w.k, &w.sc->events[e], T0 + w.sc->events[e].at_ns);
-				fd_stores_event(w.st, &w.sc->events[e], T0 + w.sc->events[e].at_ns);
+		for (size_t e = 0; e < w->sc->n_events; e++)
+			if (T0 + w->sc->events[e].at_ns > t - 15 * NS && T0 + w->sc->events[e].at_ns <= t) {
+				fd_kube_event(w->k, &w->sc->events[e], T0 + w->sc->events[e].at_ns);
+				fd_stores_event(w->st, &w->sc->events[e], T0 + w->sc->events[e].at_ns);
 			}
-		fd_kube_step(w.k, t);
+		if (undo && t == T0 + 15 * 60 * NS)
+			fd_kube_undo(w->k, &w->sc->events[0], t);
+		if (undo && t == T0 + 22 * 60 * NS)
+			fd_stores_undo(w->st, &w->sc->events[1], t);
+		fd_kube_step(w->k, t);
 		for (int i = 0; i < 3; i++)
-			fd_kube_pod_usage(w.k, pods[i], 0.3, 300e6);
+			fd_kube_pod_usage(w->k, pods[i], 0.3, 300e6);
 		/* 1000 statements of 4 ms per interval; 50 ms more while locked:
 		 * ~3 waiting at any time */
 		bool locked = t > T0 + 20 * 60 * NS && t < T0 + 25 * 60 * NS;
 		for (int s = 0; s < 1000; s++)
-			fd_stores_query(w.st, q, 0, s % 3, 10, t - 10 * NS, 4000000, locked ? 54000000 : 4000000, false);
-		fd_kube_scrape(w.k, t, 15 * NS);
-		fd_stores_scrape(w.st, t, 15 * NS);
+			fd_stores_query(w->st, q, 0, s % 3, 10, t - 10 * NS, 4000000, locked ? 54000000 : 4000000, false);
+		fd_kube_scrape(w->k, t, 15 * NS);
+		fd_stores_scrape(w->st, t, 15 * NS);
 	}
-	/* the job's node: ~5 cores more than before; the others as before */
-	double b_before = last_value(&w, "k8s.node.cpu.usage", "k8s.node.name", "node-b", T0 + 9 * 60 * NS);
-	double b_after = last_value(&w, "k8s.node.cpu.usage", "k8s.node.name", "node-b", T0 + 29 * 60 * NS);
-	double a_after = last_value(&w, "k8s.node.cpu.usage", "k8s.node.name", "node-a", T0 + 29 * 60 * NS);
-	fprintf(stderr, "node-b %.2f -> %.2f cores, node-a %.2f\n", b_before, b_after, a_after);
-	assert_true(b_after > b_before + 4 && a_after < 1.5);
-	const char *reasons[64];
-	int64_t times[64];
-	size_t n = events(&w, reasons, times, 64, "Pod");
-	bool scheduled = false;
-	for (size_t i = 0; i < n; i++)
-		scheduled = scheduled || (!strcmp(reasons[i], "Scheduled") && times[i] >= T0 + 600 * NS);
-	assert_true(scheduled);
-	/* lock waits on the database only while the holder holds */
-	double waits_during = -1, waits_after = -1;
-	for (size_t i = 0; i < w.out.n; i++) {
-		const struct rec *r = &w.out.v[i];
+	*waits_during = *waits_after = -1;
+	for (size_t i = 0; i < w->out.n; i++) {
+		const struct rec *r = &w->out.v[i];
 		if (r->sig != FD_SIGNAL_METRICS)
 			continue;
 		Opentelemetry__Proto__Metrics__V1__Metric *m =
@@ -393,17 +399,54 @@ static void test_co_tenant_and_locks(void **state)
 			Opentelemetry__Proto__Metrics__V1__NumberDataPoint *dp = m->gauge->data_points[j];
 			const char *mode = attr(dp->attributes, dp->n_attributes, "mode");
 			if (mode && !strcmp(mode, "ShareLock")) {
-				if (r->t > T0 + 22 * 60 * NS && r->t < T0 + 24 * 60 * NS)
-					waits_during = (double)dp->as_int;
+				if (r->t > T0 + 23 * 60 * NS && r->t < T0 + 24 * 60 * NS)
+					*waits_during = (double)dp->as_int;
 				if (r->t > T0 + 27 * 60 * NS)
-					waits_after = (double)dp->as_int;
+					*waits_after = (double)dp->as_int;
 			}
 		}
 		opentelemetry__proto__metrics__v1__metric__free_unpacked(m, NULL);
 	}
-	fprintf(stderr, "transactions waiting for a lock: %.0f while held, %.0f after\n", waits_during, waits_after);
+	fprintf(stderr, "transactions waiting for a lock: %.0f while held, %.0f after\n", *waits_during, *waits_after);
+}
+
+static void test_co_tenant_and_locks(void **state)
+{
+	(void)state;
+	struct world w;
+	world_open(&w, "shop-a", 1);
+	double waits_during, waits_after;
+	co_tenant_and_locks(&w, false, &waits_during, &waits_after);
+	/* the job's node: ~5 cores more than before; the others as before */
+	double b_before = last_value(&w, "k8s.node.cpu.usage", "k8s.node.name", "node-b", T0 + 9 * 60 * NS);
+	double b_after = last_value(&w, "k8s.node.cpu.usage", "k8s.node.name", "node-b", T0 + 29 * 60 * NS);
+	double a_after = last_value(&w, "k8s.node.cpu.usage", "k8s.node.name", "node-a", T0 + 29 * 60 * NS);
+	fprintf(stderr, "node-b %.2f -> %.2f cores, node-a %.2f\n", b_before, b_after, a_after);
+	assert_true(b_after > b_before + 4 && a_after < 1.5);
+	assert_true(pod_events(&w, "Scheduled", T0 + 600 * NS, T0 + 3600 * NS) >= 1);
+	/* lock waits on the database only while the holder holds */
 	assert_true(waits_during >= 1 && waits_after == 0);
 	assert_int_equal(w.out.displaced, 0);
+	world_close(&w);
+}
+
+/* A mitigation that undoes them (a live drill's action): the job is
+ * deleted, its node quiet again; the holder's lock released, no more
+ * waiting transactions although its statements are still slow. */
+static void test_undo(void **state)
+{
+	(void)state;
+	struct world w;
+	world_open(&w, "shop-a", 1);
+	double waits_during, waits_after;
+	co_tenant_and_locks(&w, true, &waits_during, &waits_after);
+	double b_before = last_value(&w, "k8s.node.cpu.usage", "k8s.node.name", "node-b", T0 + 9 * 60 * NS);
+	double b_job = last_value(&w, "k8s.node.cpu.usage", "k8s.node.name", "node-b", T0 + 14 * 60 * NS);
+	double b_after = last_value(&w, "k8s.node.cpu.usage", "k8s.node.name", "node-b", T0 + 29 * 60 * NS);
+	fprintf(stderr, "node-b %.2f -> %.2f -> %.2f cores\n", b_before, b_job, b_after);
+	assert_true(b_job > b_before + 4 && b_after < b_before + 0.5);
+	assert_int_equal(pod_events(&w, "Killing", T0 + 15 * 60 * NS, T0 + 16 * 60 * NS), 1);
+	assert_true(waits_during == 0 && waits_after == 0);
 	world_close(&w);
 }
 
@@ -413,6 +456,7 @@ int main(void)
 		cmocka_unit_test(test_pod_names),
 		cmocka_unit_test(test_pod_events),
 		cmocka_unit_test(test_co_tenant_and_locks),
+		cmocka_unit_test(test_undo),
 	};
 	return cmocka_run_group_tests_name("cluster", tests, NULL, NULL);
 }
