@@ -50,6 +50,16 @@ static double metric(const struct obs *o, const char *name, const char *filter, 
 	return v;
 }
 
+/* A cumulative counter's mean rate per second over [t0, t1). */
+static double rate(const struct obs *o, const char *name, const char *filter, double t0, double t1)
+{
+	double first = obs_metric(o, name, filter, t0, t1, OBS_MIN), last = obs_metric(o, name, filter, t0, t1, OBS_MAX);
+	double r = (last - first) / (t1 - t0);
+	fprintf(stderr, "  rate(%s{%s}) [%.0fm,%.0fm) = %.4g/s\n", name, filter ? filter : "", t0 / MIN, t1 / MIN, r);
+	assert_false(isnan(r));
+	return r;
+}
+
 static size_t logs(const struct obs *o, const char *who, const char *text, double t0, double t1)
 {
 	size_t n = obs_logs(o, who, text, t0, t1);
@@ -133,7 +143,9 @@ static void pool_exhaustion(void **state)
 static void cache_stampede(void **state)
 {
 	(void)state;
-	static const char *const m[] = {"db.client.connection.count", "process.cpu.utilization", NULL};
+	static const char *const m[] = {"db.client.connection.count", "process.cpu.utilization",
+					"redis.keyspace.hits", "redis.keyspace.misses", "redis.db.keys",
+					"mysql.query.count", "mysql.threads", NULL};
 	struct obs o;
 	run(&o, "cache-stampede", 90 * MIN, m);
 	const char *k = "gateway GET /products/{id}";
@@ -155,6 +167,30 @@ static void cache_stampede(void **state)
 	assert_true(used_peak > 30 * used_before);
 	assert_true(used_after < 2 * used_before);
 	assert_true(logs(&o, NULL, "cache flushed (FLUSHALL)", 59 * MIN, 61 * MIN) == 1);
+	/* the servers' side: redis lost its keys and missed, MySQL ran the
+	 * misses' statements */
+	double miss_before = rate(&o, "redis.keyspace.misses", NULL, 10 * MIN, 60 * MIN);
+	double miss_peak = rate(&o, "redis.keyspace.misses", NULL, 60 * MIN, 64 * MIN);
+	double hit_before = rate(&o, "redis.keyspace.hits", NULL, 10 * MIN, 60 * MIN);
+	double hit_after = rate(&o, "redis.keyspace.hits", NULL, 75 * MIN, 90 * MIN);
+	double miss_after = rate(&o, "redis.keyspace.misses", NULL, 75 * MIN, 90 * MIN);
+	assert_true(miss_peak > 10 * miss_before);
+	assert_true(miss_before / (miss_before + hit_before) < 0.05);
+	assert_true(miss_after / (miss_after + hit_after) < 0.05);
+	double keys_before = metric(&o, "redis.db.keys", NULL, 10 * MIN, 60 * MIN, OBS_MIN);
+	assert_true(metric(&o, "redis.db.keys", NULL, 60 * MIN, 62 * MIN, OBS_MIN) < 0.1 * keys_before);
+	/* the hot set is back within minutes (hits as before) while the
+	 * keyspace refills slowly */
+	double keys_refill = metric(&o, "redis.db.keys", NULL, 65 * MIN, 70 * MIN, OBS_MEAN);
+	assert_true(keys_refill > 1000);
+	assert_true(metric(&o, "redis.db.keys", NULL, 80 * MIN, 90 * MIN, OBS_MEAN) > keys_refill);
+	double q_before = rate(&o, "mysql.query.count", NULL, 10 * MIN, 60 * MIN);
+	double q_peak = rate(&o, "mysql.query.count", NULL, 60 * MIN, 64 * MIN);
+	double q_after = rate(&o, "mysql.query.count", NULL, 75 * MIN, 90 * MIN);
+	assert_true(q_peak > 10 * q_before);
+	assert_true(q_after < 2 * q_before);
+	assert_true(metric(&o, "mysql.threads", "kind=running", 60 * MIN, 64 * MIN, OBS_MAX) >
+		    2 * metric(&o, "mysql.threads", "kind=running", 10 * MIN, 60 * MIN, OBS_MAX));
 	/* the measured answer key sees the spike and the recovery */
 	assert_true(obs_figure(&o, "p95", k, "during") > 4 * obs_figure(&o, "p95", k, "before"));
 	assert_true(obs_figure(&o, "p95", k, "after") < 1.2 * obs_figure(&o, "p95", k, "before"));
