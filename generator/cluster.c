@@ -1,7 +1,8 @@
 /*
  * The cluster model: nodes, controllers (the services' Deployments and the
- * other workloads), ReplicaSets, pods, the scheduler and the Kubernetes
- * events. The metrics of this state are infra_metrics.c's.
+ * other workloads), ReplicaSets, pods, the scheduler and what happens to
+ * them. The Kubernetes events and readiness probes are cluster_events.c's,
+ * the metrics of this state infra_metrics.c's.
  *
  * Events. The collector's k8sevents receiver turns each core/v1 Event into
  * one log record: the body is the event's message, the severity its type
@@ -41,20 +42,20 @@ static void rand_alnum(struct fd_kube *k, char *out, size_t n)
 	out[n] = '\0';
 }
 
-static void rand_hex(struct fd_kube *k, char *out, size_t n)
+void kube_rand_hex(struct fd_rng *rng, char *out, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		out[i] = "0123456789abcdef"[fd_rng_below(&k->rng, 16)];
+		out[i] = "0123456789abcdef"[fd_rng_below(rng, 16)];
 	out[n] = '\0';
 }
 
 /* A version 4 UUID, as the API server makes for every object. */
-static void rand_uuid(struct fd_kube *k, char *out)
+void kube_rand_uuid(struct fd_rng *rng, char *out)
 {
-	rand_hex(k, out, 36);
+	kube_rand_hex(rng, out, 36);
 	out[8] = out[13] = out[18] = out[23] = '-';
 	out[14] = '4';
-	out[19] = "89ab"[fd_rng_below(&k->rng, 4)];
+	out[19] = "89ab"[fd_rng_below(rng, 4)];
 }
 
 /* The pod-template-hash: a hash of the template, spelled with the safe
@@ -105,108 +106,6 @@ static const struct fd_blob *make_scope(struct fd_kube *k, const char *receiver)
 	return kube_intern(k, &k->aux);
 }
 
-/* "2026-01-28 21:40:03 +0000 UTC": Go's time.Time.String() of a second-
- * resolution metav1.Time, as k8s.event.start_time carries it. */
-static void go_time(int64_t t, char *out, size_t n)
-{
-	int64_t s = t / K_NS;
-	int64_t days = s / 86400, sod = s % 86400;
-	/* civil from days (Howard Hinnant's algorithm) */
-	int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t y = yoe + era * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1;
-	int64_t m = mp < 10 ? mp + 3 : mp - 9;
-	y += m <= 2;
-	snprintf(out, n, "%04" PRId64 "-%02" PRId64 "-%02" PRId64 " %02" PRId64 ":%02" PRId64 ":%02" PRId64
-		 " +0000 UTC", y, m, d, sod / 3600, sod / 60 % 60, sod % 60);
-}
-
-struct kobj {
-	const char *kind, *name, *uid, *namespace, *fieldpath, *api_version;
-	const char *host; /* the node the event came from ("" for controllers) */
-};
-
-/* One Kubernetes event as the k8sevents receiver's log record. */
-static void k8s_event(struct fd_kube *k, int64_t t, const struct kobj *o, bool warning,
-		      const char *reason, const char *action, int count, const char *fmt, ...)
-	__attribute__((format(printf, 8, 9)));
-
-static void k8s_event(struct fd_kube *k, int64_t t, const struct kobj *o, bool warning,
-		      const char *reason, const char *action, int count, const char *fmt, ...)
-{
-	if (!k->sc->cluster.telemetry || t >= k->end || t < k->start)
-		return;
-	char msg[768], rv[24], when[48], name[256], uid[40];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	snprintf(rv, sizeof(rv), "%" PRIu64, ++k->resource_version);
-	struct pbw *w = &k->aux;
-	pbw_reset(w);
-	otlp_attr_str(w, 1, "k8s.node.name", o->host ? o->host : "");
-	otlp_attr_str(w, 1, "k8s.object.kind", o->kind);
-	otlp_attr_str(w, 1, "k8s.object.name", o->name);
-	otlp_attr_str(w, 1, "k8s.object.uid", o->uid);
-	otlp_attr_str(w, 1, "k8s.object.fieldpath", o->fieldpath ? o->fieldpath : "");
-	otlp_attr_str(w, 1, "k8s.object.api_version", o->api_version);
-	otlp_attr_str(w, 1, "k8s.object.resource_version", rv);
-	const struct fd_blob *res = kube_intern(k, w);
-	/* the event object's name: the object's, a dot, 16 hex digits */
-	char hex[17];
-	rand_hex(k, hex, 16);
-	snprintf(name, sizeof(name), "%s.%s", o->name, hex);
-	rand_uuid(k, uid);
-	go_time(t, when, sizeof(when));
-	w = &k->w;
-	pbw_reset(w);
-	pbw_fixed64(w, 1, (uint64_t)t);
-	pbw_varint(w, 2, warning ? 13 : 9);
-	pbw_string(w, 3, warning ? "Warning" : "Normal");
-	size_t b = pbw_begin(w, 5);
-	pbw_string(w, 1, msg);
-	pbw_end(w, b);
-	otlp_attr_str(w, 6, "k8s.event.reason", reason);
-	otlp_attr_str(w, 6, "k8s.event.action", action ? action : "");
-	otlp_attr_str(w, 6, "k8s.event.start_time", when);
-	otlp_attr_str(w, 6, "k8s.event.name", name);
-	otlp_attr_str(w, 6, "k8s.event.uid", uid);
-	otlp_attr_str(w, 6, "k8s.namespace.name", o->namespace ? o->namespace : "");
-	if (count > 0)
-		otlp_attr_int(w, 6, "k8s.event.count", count);
-	kube_push(k, t, FD_SIGNAL_LOGS, res, k->scope_events, w);
-}
-
-static struct kobj pod_obj(const struct fd_kube *k, const struct kube_pod *p, bool container)
-{
-	static char fieldpath[200];
-	const struct kube_ctl *c = &k->ctls[p->ctl];
-	snprintf(fieldpath, sizeof(fieldpath), "spec.containers{%s}", c->container);
-	return (struct kobj){
-		.kind = "Pod", .name = p->name, .uid = p->uid, .namespace = c->namespace,
-		.fieldpath = container ? fieldpath : "", .api_version = "v1",
-		.host = p->node >= 0 ? k->nodes[p->node].name : "",
-	};
-}
-
-static struct kobj node_obj(const struct kube_node *n)
-{
-	/* node events name the node as their uid, as the kubelet does */
-	return (struct kobj){.kind = "Node", .name = n->name, .uid = n->name, .namespace = "",
-			     .api_version = "", .host = n->name};
-}
-
-static struct kobj ctl_obj(const struct kube_ctl *c)
-{
-	return (struct kobj){
-		.kind = c->kind == KK_JOB ? "Job" : c->kind == KK_DAEMONSET ? "DaemonSet" : "Deployment",
-		.name = c->name, .uid = c->uid, .namespace = c->namespace,
-		.api_version = c->kind == KK_JOB ? "batch/v1" : "apps/v1", .host = "",
-	};
-}
-
 /* ---- growth ------------------------------------------------------------------ */
 
 static bool room(struct fd_kube *k, void **v, size_t *cap, size_t n, size_t size)
@@ -233,7 +132,7 @@ static int add_ctl(struct fd_kube *k, enum kube_kind kind, const char *name, con
 	c->image = image;
 	c->svc = c->wl = -1;
 	c->rs = c->old_rs = -1;
-	rand_uuid(k, c->uid);
+	kube_rand_uuid(&k->rng, c->uid);
 	return (int)k->n_ctls++;
 }
 
@@ -250,7 +149,7 @@ static int new_rs(struct fd_kube *k, int ctl, const char *tag)
 	r->tag = tag;
 	template_hash(k, c, r->hash);
 	snprintf(r->name, sizeof(r->name), "%s-%s", c->name, r->hash);
-	rand_uuid(k, r->uid);
+	kube_rand_uuid(&k->rng, r->uid);
 	return (int)k->n_rs++;
 }
 
@@ -318,7 +217,7 @@ static int make_nodes(struct fd_kube *k)
 			nd->memory = (double)cl->pool_memory;
 			nd->decl = -1;
 		}
-		rand_uuid(k, nd->uid);
+		kube_rand_uuid(&k->rng, nd->uid);
 		nd->ready = true;
 		nd->not_ready_at = nd->ready_again_at = INT64_MAX;
 		nd->slowdown = 1;
@@ -355,6 +254,7 @@ static void bind(struct fd_kube *k, struct kube_pod *p, int node)
 	const struct kube_ctl *c = &k->ctls[p->ctl];
 	p->node = node;
 	p->bound = true;
+	kube_pod_ip(k, p);
 	k->nodes[node].req_cpu += ctl_cpu_request(k, c);
 	k->nodes[node].req_mem += ctl_mem_request(k, c);
 }
@@ -432,7 +332,7 @@ static int new_pod(struct fd_kube *k, int ctl, int rs)
 		snprintf(p->name, sizeof(p->name), "%s-%s", k->rs[rs].name, sfx);
 	else
 		snprintf(p->name, sizeof(p->name), "%s-%s", c->name, sfx);
-	rand_uuid(k, p->uid);
+	kube_rand_uuid(&k->rng, p->uid);
 	return (int)k->n_pods++;
 }
 
@@ -483,7 +383,7 @@ static struct kube_ctr *add_ctr(struct fd_kube *k, struct kube_pod *p, int64_t s
 	memset(r, 0, sizeof(*r));
 	r->start = start;
 	r->end = INT64_MAX;
-	rand_hex(k, r->id, 64);
+	kube_rand_hex(&k->rng, r->id, 64);
 	const struct kube_ctl *c = &k->ctls[p->ctl];
 	struct pbw *w = &k->aux;
 	pbw_reset(w);
@@ -732,6 +632,7 @@ int fd_kube_create(const struct fd_scenario *sc, uint64_t seed, int64_t start, i
 	k->out = *out;
 	/* its own stream: the services' draws do not depend on the cluster */
 	fd_rng_seed(&k->rng, seed ^ 0x6b756265636c7573ULL);
+	fd_rng_seed(&k->probe_rng, seed ^ 0x70726f6265730a0aULL);
 	k->namespace = sc->cluster.namespace ? sc->cluster.namespace : "default";
 	if (sc->cluster.name) {
 		k->cluster_name = sc->cluster.name;
@@ -856,6 +757,7 @@ int fd_kube_pod_start(struct fd_kube *k, int svc, int idx, int64_t floor, int64_
 	if (started < soonest)
 		started = soonest < t ? soonest : t;
 	schedule(k, id, pinned, started, floor + 5 * K_MS);
+	kube_startup_probes(k, &k->pods[id], started, t);
 	if (why == FD_POD_ROLLOUT && ctl->rs >= 0) {
 		/* the controller scaled the ReplicaSet up just before the
 		 * pod was created */

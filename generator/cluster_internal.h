@@ -90,6 +90,14 @@ struct kube_ctr {
 	const struct fd_blob *res, *res_cluster;
 };
 
+/* An event the kubelet keeps folding repeats into (cluster_events.c). */
+struct kube_evser {
+	char name[256];
+	char uid[40];
+	int64_t first, last;
+	int count;              /* 0: none yet */
+};
+
 /* A pod. The cluster's decisions run ahead of the scrapes (the simulation
  * steps instance state ahead of arrivals), so what a scrape at t reports
  * comes from the times kept here, never from "now". */
@@ -107,6 +115,9 @@ struct kube_pod {
 	int64_t ends_at;        /* jobs: when it completes; INT64_MAX */
 	bool deleted;           /* jobs: ends_at is a deletion, not completion */
 	int backoffs;
+	char ip[16];            /* from its node's range once bound */
+	struct kube_evser probe_refused, probe_timeout;
+	int probe_misses;       /* readiness probes failed in a row */
 	double cpu_level;       /* workloads: a slow random walk around 1 */
 	double cpu, mem;        /* the last interval: cores, bytes */
 	double pod_cpu_cum;     /* s, all its containers */
@@ -137,6 +148,7 @@ static inline bool kube_node_ready_at(const struct kube_node *n, int64_t t)
 struct fd_kube {
 	const struct fd_scenario *sc;
 	struct fd_rng rng;
+	struct fd_rng probe_rng; /* its own: probes do not move other draws */
 	uint64_t seed;
 	int64_t start, end, now;
 	struct fd_intern *blobs;
@@ -166,6 +178,31 @@ struct fd_kube {
 const struct fd_blob *kube_intern(struct fd_kube *k, struct pbw *w);
 void kube_push(struct fd_kube *k, int64_t t, enum fd_signal sig, const struct fd_blob *res,
 	       const struct fd_blob *scope, struct pbw *w);
+
+/* cluster.c: random ids from the cluster's stream */
+void kube_rand_hex(struct fd_rng *rng, char *out, size_t n);
+void kube_rand_uuid(struct fd_rng *rng, char *out);
+
+/* cluster_events.c: the object an event is about */
+struct kobj {
+	const char *kind, *name, *uid, *namespace, *fieldpath, *api_version;
+	const char *host; /* the node the event came from ("" for controllers) */
+};
+struct kobj pod_obj(const struct fd_kube *k, const struct kube_pod *p, bool container);
+struct kobj node_obj(const struct kube_node *n);
+struct kobj ctl_obj(const struct kube_ctl *c);
+/* One Kubernetes event as the k8sevents receiver's log record (count 0:
+ * none); nothing outside the scenario's time. */
+void k8s_event(struct fd_kube *k, int64_t t, const struct kobj *o, bool warning, const char *reason,
+	       const char *action, int count, const char *fmt, ...) __attribute__((format(printf, 8, 9)));
+/* The pod's address, once it is bound to its node. */
+void kube_pod_ip(const struct fd_kube *k, struct kube_pod *p);
+/* Readiness probes of a service pod whose container starts at started and
+ * whose process is ready at ready: the ones that find nothing listening. */
+void kube_startup_probes(struct fd_kube *k, struct kube_pod *p, int64_t started, int64_t ready);
+/* Readiness probes in (from, to] of a service pod throttled in that share
+ * of its CPU periods: some time out. */
+void kube_busy_probes(struct fd_kube *k, struct kube_pod *p, int64_t from, int64_t to, double throttled);
 
 /* infra_metrics.c */
 void kube_metrics_scrape(struct fd_kube *k, int64_t t, int64_t interval);

@@ -179,6 +179,8 @@ static void pod_metrics(struct fd_kube *k, struct kube_pod *p, int64_t t, int64_
 		 * core burns its quota later, in bursts */
 		double u = cpu / limit * (p->node >= 0 ? k->nodes[p->node].slowdown : 1);
 		double periods = secs * 10, thr = periods * throttled_share(u);
+		/* the next interval's readiness probes meet the same contention */
+		kube_busy_probes(k, p, t, t + (int64_t)(secs * K_NS), throttled_share(u));
 		r->periods += periods;
 		r->throttled += thr;
 		r->throttled_ns += thr * 1e8 * (0.15 + 0.5 * fmin(1.0, u));

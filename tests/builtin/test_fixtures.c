@@ -500,6 +500,14 @@ static void noisy_neighbor(void **state)
 	double t2 = metric(&o, "container.cpu.throttling_data.throttled_periods", slow_pod, 70 * MIN, 72 * MIN, OBS_MAX);
 	assert_true(t2 - t1 > 26 * 60 * 10 * 0.2); /* over 20% of its 100 ms periods */
 	assert_true(tb < 100);
+	/* its readiness probe times out now and then (Unhealthy events); no
+	 * other pod's does, and it did not before */
+	const char *probe = "Readiness probe failed: Get \"http://10.0.7.";
+	assert_true(logs(&o, slow_pod, probe, 0, 40 * MIN) == 0);
+	size_t probes = logs(&o, slow_pod, probe, 40 * MIN, 75 * MIN);
+	assert_true(probes > 10);
+	assert_true(logs(&o, bad, "context deadline exceeded", 0, 90 * MIN) == probes);
+	assert_true(logs(&o, NULL, "context deadline exceeded", 0, 90 * MIN) == probes);
 	/* the mitigation: cordoned, and the pod replaced */
 	assert_true(logs(&o, bad, "status is now: NodeNotSchedulable", 74 * MIN, 76 * MIN) == 1);
 	assert_true(logs(&o, slow_pod, "Stopping container checkout", 74 * MIN, 76 * MIN) == 1);

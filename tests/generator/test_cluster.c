@@ -266,8 +266,10 @@ static void test_pod_events(void **state)
 	const char *reasons[64];
 	int64_t times[64];
 	size_t n = events(&w, reasons, times, 64, NULL);
-	const char *want[] = {"ScalingReplicaSet", "Scheduled", "Pulling", "Pulled", "Created", "Started"};
-	assert_int_equal(n, 6);
+	/* the process takes 20 s to listen: two readiness probes refused */
+	const char *want[] = {"ScalingReplicaSet", "Scheduled", "Pulling", "Pulled", "Created", "Started",
+			      "Unhealthy", "Unhealthy"};
+	assert_int_equal(n, 8);
 	for (size_t i = 1; i < n; i++) /* in time order, as the simulation's heap emits them */
 		for (size_t j = i; j > 0 && times[j] < times[j - 1]; j--) {
 			int64_t tt = times[j];
@@ -450,6 +452,63 @@ static void test_undo(void **state)
 	world_close(&w);
 }
 
+/* A new pod whose process takes 30 s to listen: its readiness probe is
+ * refused every 10 s until then, and the kubelet folds the repeats into one
+ * Unhealthy event whose count goes up. A pod running before the scenario
+ * says nothing. */
+static void test_startup_probes(void **state)
+{
+	(void)state;
+	struct world w;
+	world_open(&w, "shop-a", 1);
+	fd_kube_pod_start(w.k, 0, 0, T0, T0, 0, "v1", FD_POD_INITIAL);
+	assert_int_equal(pod_events(&w, "Unhealthy", T0 - 3600 * NS, T0 + 3600 * NS), 0);
+	fd_kube_rollout(w.k, 0, T0 + 60 * NS, "v2", false);
+	int pod = fd_kube_pod_start(w.k, 0, 1, T0 + 60 * NS, T0 + 100 * NS, 30 * NS, "v2", FD_POD_ROLLOUT);
+	assert_true(pod >= 0);
+	char ip[32] = "";
+	int n = 0;
+	char name[256] = "", first[64] = "";
+	for (size_t i = 0; i < w.out.n; i++) {
+		const struct rec *r = &w.out.v[i];
+		if (r->sig != FD_SIGNAL_LOGS)
+			continue;
+		Opentelemetry__Proto__Logs__V1__LogRecord *lr =
+			opentelemetry__proto__logs__v1__log_record__unpack(NULL, r->len, r->data);
+		const char *reason = attr(lr->attributes, lr->n_attributes, "k8s.event.reason");
+		if (!strcmp(reason, "Unhealthy")) {
+			n++;
+			const char *body = lr->body->string_value;
+			fprintf(stderr, "%.3f s: %s\n", (double)((int64_t)lr->time_unix_nano - T0) / 1e9, body);
+			assert_non_null(strstr(body, "Readiness probe failed: Get \"http://10.244."));
+			assert_non_null(strstr(body, ":8080/readyz\": dial tcp "));
+			assert_non_null(strstr(body, "connect: connection refused"));
+			if (!ip[0])
+				snprintf(ip, sizeof(ip), "%.*s", (int)strcspn(body + 32, ":"), body + 32);
+			assert_non_null(strstr(body + 40, ip)); /* the same address twice */
+			assert_true((int64_t)lr->time_unix_nano > T0 + 60 * NS && (int64_t)lr->time_unix_nano < T0 + 100 * NS);
+			assert_int_equal(lr->severity_number, 13);
+			/* one event, its count going up, its start time the first's */
+			const char *en = attr(lr->attributes, lr->n_attributes, "k8s.event.name");
+			const char *st = attr(lr->attributes, lr->n_attributes, "k8s.event.start_time");
+			if (n == 1) {
+				snprintf(name, sizeof(name), "%s", en);
+				snprintf(first, sizeof(first), "%s", st);
+			}
+			assert_string_equal(en, name);
+			assert_string_equal(st, first);
+			int64_t count = -1;
+			for (size_t a = 0; a < lr->n_attributes; a++)
+				if (!strcmp(lr->attributes[a]->key, "k8s.event.count"))
+					count = lr->attributes[a]->value->int_value;
+			assert_int_equal(count, n);
+		}
+		opentelemetry__proto__logs__v1__log_record__free_unpacked(lr, NULL);
+	}
+	assert_true(n >= 2 && n <= 3);
+	world_close(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -457,6 +516,7 @@ int main(void)
 		cmocka_unit_test(test_pod_events),
 		cmocka_unit_test(test_co_tenant_and_locks),
 		cmocka_unit_test(test_undo),
+		cmocka_unit_test(test_startup_probes),
 	};
 	return cmocka_run_group_tests_name("cluster", tests, NULL, NULL);
 }
