@@ -146,7 +146,10 @@ static void pod_metrics(struct fd_kube *k, struct kube_pod *p, int64_t t, int64_
 	double mem_limit = s ? (double)s->resources.memory_limit : c->mem_limit;
 	struct kube_ctr *r = kube_ctr_at(p, t);
 	bool up = r && t < r->end;
-	double cpu = up ? p->cpu : 0, mem = up ? p->mem : 0;
+	/* on an oversubscribed node a pod gets cores / demand of what it
+	 * wants: the node's pods never add up to more than its cores */
+	double share = p->node >= 0 ? k->nodes[p->node].slowdown : 1;
+	double cpu = up ? p->cpu / share : 0, mem = up ? p->mem : 0;
 	p->pod_cpu_cum += cpu * secs;
 	const struct fd_blob *res = p->res_pod, *scope = k->scope_kubelet;
 	const char *usage_desc = "Total CPU usage (sum of all cores per second) averaged over the sample window";
@@ -177,7 +180,7 @@ static void pod_metrics(struct fd_kube *k, struct kube_pod *p, int64_t t, int64_
 	if (limit > 0) {
 		/* the node's contention throttles too: work that waits for a
 		 * core burns its quota later, in bursts */
-		double u = cpu / limit * (p->node >= 0 ? k->nodes[p->node].slowdown : 1);
+		double u = cpu / limit * share;
 		double periods = secs * 10, thr = periods * throttled_share(u);
 		/* the next interval's readiness probes meet the same contention */
 		kube_busy_probes(k, p, t, t + (int64_t)(secs * K_NS), throttled_share(u));

@@ -452,6 +452,54 @@ static void test_undo(void **state)
 	world_close(&w);
 }
 
+/* A node whose pods want more CPU than it has (the job's 5 cores, a
+ * service pod wanting 4 of node-b's 8): each gets cores / demand of what it
+ * wants, so the pods never add up to more than the node. */
+static void test_oversubscribed(void **state)
+{
+	(void)state;
+	struct world w;
+	world_open(&w, "shop-a", 1);
+	int pods[3], on_b = -1;
+	for (int i = 0; i < 3; i++) {
+		pods[i] = fd_kube_pod_start(w.k, 0, i, T0, T0, 0, "v1", FD_POD_INITIAL);
+		if (fd_kube_node_decl(w.k, fd_kube_pod_node(w.k, pods[i])) == 1)
+			on_b = i;
+	}
+	assert_true(on_b >= 0);
+	int64_t end = T0 + 15 * 60 * NS;
+	for (int64_t t = T0 + 15 * NS; t <= end; t += 15 * NS) {
+		if (t == T0 + 10 * 60 * NS)
+			fd_kube_event(w.k, &w.sc->events[0], t);
+		fd_kube_step(w.k, t);
+		for (int i = 0; i < 3; i++)
+			fd_kube_pod_usage(w.k, pods[i], i == on_b ? 4.0 : 0.3, 300e6);
+		fd_kube_scrape(w.k, t, 15 * NS);
+	}
+	double node = last_value(&w, "k8s.node.cpu.usage", "k8s.node.name", "node-b", end + 10 * NS);
+	double pods_sum = 0;
+	for (size_t i = 0; i < w.out.n; i++) {
+		const struct rec *r = &w.out.v[i];
+		if (r->sig != FD_SIGNAL_METRICS || r->t < end)
+			continue;
+		Opentelemetry__Proto__Metrics__V1__Metric *m =
+			opentelemetry__proto__metrics__v1__metric__unpack(NULL, r->len, r->data);
+		if (!strcmp(m->name, "k8s.pod.cpu.usage")) {
+			Opentelemetry__Proto__Resource__V1__Resource *res =
+				opentelemetry__proto__resource__v1__resource__unpack(NULL, r->res->len, r->res->data);
+			const char *n = attr(res->attributes, res->n_attributes, "k8s.node.name");
+			if (n && !strcmp(n, "node-b"))
+				pods_sum += m->gauge->data_points[0]->as_double;
+			opentelemetry__proto__resource__v1__resource__free_unpacked(res, NULL);
+		}
+		opentelemetry__proto__metrics__v1__metric__free_unpacked(m, NULL);
+	}
+	fprintf(stderr, "node-b: %.2f cores used, its pods %.2f\n", node, pods_sum);
+	assert_true(node > 7.9 && node <= 8);
+	assert_true(pods_sum > 7 && pods_sum <= node);
+	world_close(&w);
+}
+
 /* A new pod whose process takes 30 s to listen: its readiness probe is
  * refused every 10 s until then, and the kubelet folds the repeats into one
  * Unhealthy event whose count goes up. A pod running before the scenario
@@ -517,6 +565,7 @@ int main(void)
 		cmocka_unit_test(test_co_tenant_and_locks),
 		cmocka_unit_test(test_undo),
 		cmocka_unit_test(test_startup_probes),
+		cmocka_unit_test(test_oversubscribed),
 	};
 	return cmocka_run_group_tests_name("cluster", tests, NULL, NULL);
 }
