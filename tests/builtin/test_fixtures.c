@@ -97,7 +97,7 @@ static void pool_exhaustion(void **state)
 {
 	(void)state;
 	static const char *const m[] = {"db.client.connection.pending_requests", "db.client.connection.max",
-					NULL};
+					"postgresql.backends", "postgresql.database.locks", NULL};
 	struct obs o;
 	run(&o, "pool-exhaustion", 0, m);
 	const char *k = "gateway POST /checkout";
@@ -121,6 +121,13 @@ static void pool_exhaustion(void **state)
 	/* the pool maximum shows the config change: 2 x 40 -> 2 x 2 */
 	assert_true(metric(&o, "db.client.connection.max", "orders-db", 0, 60 * MIN, OBS_MIN) == 80);
 	assert_true(metric(&o, "db.client.connection.max", "orders-db", 65 * MIN, 100 * MIN, OBS_MAX) == 4);
+	/* the server's side: far fewer backends (the pools' connections), and
+	 * no more transactions in flight than before: it looks idle */
+	assert_true(metric(&o, "postgresql.backends", "orders-db:5432@", 10 * MIN, 60 * MIN, OBS_MIN) >= 80);
+	assert_true(metric(&o, "postgresql.backends", "orders-db:5432@", 70 * MIN, 100 * MIN, OBS_MAX) <= 10);
+	const char *active = "orders-db:5432@|lock_type=transactionid,mode=ExclusiveLock";
+	assert_true(metric(&o, "postgresql.database.locks", active, 70 * MIN, 100 * MIN, OBS_MAX) <=
+		    fmax(2, metric(&o, "postgresql.database.locks", active, 10 * MIN, 60 * MIN, OBS_MAX)));
 	/* the added time is pool wait, not the database */
 	double wait = obs_figure(&o, "added_time", "orders-db connection pool wait", "during");
 	fprintf(stderr, "  added pool wait %.3f s\n", wait);
@@ -322,6 +329,11 @@ static void dependency_outage(void **state)
 	assert_true(obs_figure(&o, "error_rate", k, "after") < 0.005);
 	/* red herring */
 	assert_true(logs(&o, "notifier", "429 Too Many Requests", 0, 60 * MIN) > 100);
+	/* nothing below the application: no restarts, evictions or probe
+	 * failures while the provider is down */
+	assert_true(logs(&o, NULL, "Back-off restarting", 0, 95 * MIN) == 0);
+	assert_true(logs(&o, NULL, "Readiness probe failed", 0, 95 * MIN) == 0);
+	assert_true(logs(&o, NULL, "Evicted", 0, 95 * MIN) + logs(&o, NULL, "Memory cgroup out of memory", 0, 95 * MIN) == 0);
 	obs_free(&o);
 }
 
@@ -332,6 +344,10 @@ static void dependency_outage_breaker(void **state)
 	(void)state;
 	struct obs o;
 	run(&o, "dependency-outage-breaker", 95 * MIN, NULL);
+	/* nothing below the application while the provider is down */
+	assert_true(logs(&o, NULL, "Back-off restarting", 0, 95 * MIN) == 0);
+	assert_true(logs(&o, NULL, "Readiness probe failed", 0, 95 * MIN) == 0);
+	assert_true(logs(&o, NULL, "Evicted", 0, 95 * MIN) + logs(&o, NULL, "Memory cgroup out of memory", 0, 95 * MIN) == 0);
 	const char *k = "gateway POST /checkout";
 	struct obs_stats before = window(&o, k, 5 * MIN, 60 * MIN);
 	struct obs_stats during = window(&o, k, 61 * MIN, 85 * MIN);
@@ -368,9 +384,13 @@ static void dependency_outage_breaker(void **state)
 static void traffic_spike(void **state)
 {
 	(void)state;
-	static const char *const m[] = {"process.cpu.utilization", NULL};
+	static const char *const m[] = {"process.cpu.utilization", "k8s.pod.cpu.usage", NULL};
 	struct obs o;
 	run(&o, "traffic-spike", 0, m);
+	/* the catalog pods' CPU as the kubelet sees it follows the load */
+	double pods_before = metric(&o, "k8s.pod.cpu.usage", "catalog-", 5 * MIN, 30 * MIN, OBS_MEAN);
+	double pods_late = metric(&o, "k8s.pod.cpu.usage", "catalog-", 45 * MIN, 60 * MIN, OBS_MEAN);
+	assert_true(pods_late > 2.5 * pods_before);
 	const char *k = "gateway GET /products/{id}";
 	struct obs_stats before = window(&o, k, 5 * MIN, 30 * MIN);
 	struct obs_stats early = window(&o, k, 34 * MIN, 37 * MIN);
@@ -599,6 +619,49 @@ static void noisy_neighbor_actions(void **state)
 	obs_free(&o);
 }
 
+/* ---- latency-after-release (its request story is test_generator's) ------------ */
+
+/* The "pod-template-hash" part of a pod's name, DEPLOYMENT-HASH-XXXXX. */
+static void rs_hash(const char *pod, char *out, size_t n)
+{
+	const char *a = strchr(pod, '-'), *b = strrchr(pod, '-');
+	snprintf(out, n, "%.*s", a && b > a ? (int)(b - a - 1) : 0, a ? a + 1 : "");
+}
+
+static void latency_after_release(void **state)
+{
+	(void)state;
+	static const char *const m[] = {"postgresql.database.locks", NULL};
+	struct obs o;
+	run(&o, "latency-after-release", 80 * MIN, m);
+	/* the deploy as the cluster tells it: a new ReplicaSet scaled up step
+	 * by step over the 5-minute rollout, the old one down */
+	assert_true(logs(&o, NULL, "Scaled up replica set orders-", 0, 60 * MIN) == 0);
+	assert_true(logs(&o, NULL, "Scaled up replica set orders-", 60 * MIN, 66 * MIN) == 3);
+	assert_true(logs(&o, NULL, "Scaled down replica set orders-", 60 * MIN, 66 * MIN) == 3);
+	/* the new version runs in new pods, all of one new ReplicaSet */
+	char old_hash[32] = "", new_hash[32] = "";
+	for (size_t i = 0; i < o.n_res; i++) {
+		const struct obs_res *r = &o.res[i];
+		if (strcmp(r->service, "orders") || !r->pod[0])
+			continue;
+		char h[32];
+		rs_hash(r->pod, h, sizeof(h));
+		char *slot = !strcmp(r->version, "v1.15.0") ? new_hash : old_hash;
+		if (!slot[0])
+			snprintf(slot, sizeof(old_hash), "%s", h);
+		assert_string_equal(slot, h);
+	}
+	fprintf(stderr, "  orders ReplicaSets: %s (v1.14.2), %s (v1.15.0)\n", old_hash, new_hash);
+	assert_true(old_hash[0] && new_hash[0] && strcmp(old_hash, new_hash) != 0);
+	/* the slow query server-side: orders-db's transactions in flight */
+	const char *active = "orders-db:5432@|lock_type=transactionid,mode=ExclusiveLock";
+	double a_before = metric(&o, "postgresql.database.locks", active, 30 * MIN, 60 * MIN, OBS_MEAN);
+	double a_after = metric(&o, "postgresql.database.locks", active, 66 * MIN, 80 * MIN, OBS_MEAN);
+	assert_true(a_after > 5 * fmax(a_before, 1));
+	obs_free(&o);
+}
+
 /* ---- lock-contention ----------------------------------------------------------- */
 
 /* As a live drill: pausing the backfill at 0:47 releases its locks, and the
@@ -710,6 +773,15 @@ static void bad_deploy_errors(void **state)
 	assert_true(r40 >= 8 && r44 > r40);
 	assert_true(metric(&o, rc, "payments", 50 * MIN, 60 * MIN, OBS_MAX) ==
 		    metric(&o, rc, "payments", 50 * MIN, 60 * MIN, OBS_MIN)); /* climbs no more */
+	/* below the application: the deploy and the rollback as ReplicaSet
+	 * steps, and the kubelet backing off the crashing containers */
+	assert_true(logs(&o, NULL, "Scaled up replica set payments-", 0, 30 * MIN) == 0);
+	assert_true(logs(&o, NULL, "Scaled up replica set payments-", 30 * MIN, 32 * MIN) >= 1);
+	assert_true(logs(&o, NULL, "Scaled up replica set payments-", 45 * MIN, 48 * MIN) >= 1);
+	const char *backoff = "Back-off restarting failed container payments";
+	assert_true(logs(&o, "payments-", backoff, 0, 30 * MIN) == 0);
+	assert_true(logs(&o, "payments-", backoff, 30 * MIN, 47 * MIN) >= 8);
+	assert_true(logs(&o, "payments-", backoff, 48 * MIN, 60 * MIN) == 0);
 	/* the version shows the rollout and the rollback */
 	assert_true(metric(&o, "service.version.info", "service.version=v4.2.0", 41 * MIN, 44 * MIN, OBS_MIN) == 4);
 	assert_true(isnan(obs_metric(&o, "service.version.info", "service.version=v4.2.0", 50 * MIN, 60 * MIN, OBS_MAX)));
@@ -729,7 +801,7 @@ static void pipeline_stall(void **state)
 {
 	(void)state;
 	static const char *const m[] = {"messaging.client.consumed.messages", "messaging.kafka.consumer.lag",
-					NULL};
+					"kafka.consumer_group.lag_sum", NULL};
 	struct obs o;
 	run(&o, "pipeline-stall", 0, m);
 	const char *consumed = "messaging.client.consumed.messages", *lag = "messaging.kafka.consumer.lag";
@@ -747,6 +819,12 @@ static void pipeline_stall(void **state)
 	double l59 = metric(&o, lag, "order-events", 58 * MIN, 59 * MIN, OBS_MEAN);
 	assert_true(l45 > 15000 && l59 > l45 + 14000); /* ~20/s */
 	assert_true(metric(&o, lag, "order-events", 68 * MIN, 80 * MIN, OBS_MAX) < 100);
+	/* the broker's side (kafkametrics) says the same of the group */
+	const char *grp = "group=revenue-aggregator,topic=order-events";
+	assert_true(metric(&o, "kafka.consumer_group.lag_sum", grp, 0, 30 * MIN, OBS_MAX) < 200);
+	double b59 = metric(&o, "kafka.consumer_group.lag_sum", grp, 58 * MIN, 59 * MIN, OBS_MEAN);
+	assert_true(fabs(b59 - l59) < 0.05 * l59);
+	assert_true(metric(&o, "kafka.consumer_group.lag_sum", grp, 70 * MIN, 80 * MIN, OBS_MAX) < 200);
 	/* its logs stop: not an error, not a word, from the aggregator */
 	assert_true(logs(&o, "revenue-aggregator", "processed batch", 0, 30 * MIN) > 1500);
 	assert_true(logs(&o, "revenue-aggregator", "", 30.1 * MIN, 60 * MIN) == 0);
@@ -828,9 +906,18 @@ static void retry_storm(void **state)
 static void red_herring(void **state)
 {
 	(void)state;
-	static const char *const m[] = {"process.cpu.utilization", "db.client.connection.count", NULL};
+	static const char *const m[] = {"process.cpu.utilization", "db.client.connection.count",
+					"redis.keyspace.misses", NULL};
 	struct obs o;
 	run(&o, "red-herring", 0, m);
+	/* below the application: the loud deploy is there (search's ReplicaSet
+	 * steps at 0:30), and so is the quiet cause, on the cache server: its
+	 * misses (summed over both redis servers) jump with the flag */
+	assert_true(logs(&o, NULL, "Scaled up replica set search-", 29 * MIN, 34 * MIN) >= 1);
+	double rb = rate(&o, "redis.keyspace.misses", NULL, 5 * MIN, 30 * MIN);
+	double rd = rate(&o, "redis.keyspace.misses", NULL, 32 * MIN, 60 * MIN);
+	double ra = rate(&o, "redis.keyspace.misses", NULL, 65 * MIN, 75 * MIN);
+	assert_true(rd > 5 * rb && ra < 2 * rb);
 	const char *k = "gateway GET /products/{id}", *sk = "gateway GET /search";
 	struct obs_stats before = window(&o, k, 5 * MIN, 30 * MIN);
 	struct obs_stats during = window(&o, k, 32 * MIN, 60 * MIN);
@@ -879,6 +966,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(traffic_spike),
 		cmocka_unit_test(noisy_neighbor),
 		cmocka_unit_test(noisy_neighbor_actions),
+		cmocka_unit_test(latency_after_release),
 		cmocka_unit_test(lock_contention_actions),
 		cmocka_unit_test(lock_contention),
 		cmocka_unit_test(bad_deploy_errors),
