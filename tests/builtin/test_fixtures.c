@@ -235,7 +235,9 @@ static void memory_leak_oom(void **state)
 	double r_end = metric(&o, "process.restart.count", "cart", 88 * MIN, 90 * MIN, OBS_MAX);
 	double r_last = metric(&o, "process.restart.count", "cart", 105 * MIN, 110 * MIN, OBS_MAX);
 	assert_true(r_mid >= 2 && r_end >= 6 && r_end > r_mid); /* a saw-tooth, again and again */
-	assert_true(r_last == r_end); /* no more kills after the rollback */
+	/* the rollback's pods are new ones (a pod's count starts at 0), and
+	 * none of them is killed */
+	assert_true(r_last == 0);
 	size_t kills = logs(&o, "cart", "OOMKilled", 30 * MIN, 95 * MIN);
 	assert_true(kills >= 6 && kills <= 15);
 	assert_true(logs(&o, "cart", "OOMKilled", 95 * MIN, 110 * MIN) == 0);
@@ -776,7 +778,8 @@ static void bad_deploy_errors(void **state)
 	/* below the application: the deploy and the rollback as ReplicaSet
 	 * steps, and the kubelet backing off the crashing containers */
 	assert_true(logs(&o, NULL, "Scaled up replica set payments-", 0, 30 * MIN) == 0);
-	assert_true(logs(&o, NULL, "Scaled up replica set payments-", 30 * MIN, 32 * MIN) >= 1);
+	/* the first new pod replaces an old one ~2 min in, give or take */
+	assert_true(logs(&o, NULL, "Scaled up replica set payments-", 30 * MIN, 33 * MIN) >= 1);
 	assert_true(logs(&o, NULL, "Scaled up replica set payments-", 45 * MIN, 48 * MIN) >= 1);
 	const char *backoff = "Back-off restarting failed container payments";
 	assert_true(logs(&o, "payments-", backoff, 0, 30 * MIN) == 0);
@@ -974,5 +977,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(retry_storm),
 		cmocka_unit_test(red_herring),
 	};
+	/* FIXTURE=memory_leak_oom runs the tests matching that pattern only */
+	if (getenv("FIXTURE"))
+		cmocka_set_test_filter(getenv("FIXTURE"));
 	return cmocka_run_group_tests_name("fixtures", tests, NULL, NULL);
 }

@@ -471,8 +471,11 @@ static void check_giveaways(struct run *r)
 {
 	if (r->name_found)
 		fail_tell(r, "the scenario's name appears in the telemetry (%s)", r->name_where);
+	/* a service's resource comes from its SDK; the collector's receivers
+	 * (kubeletstats, k8s_cluster, k8s events, postgresql...) make theirs
+	 * without service.name or telemetry.sdk.* */
 	for (size_t i = 0; i < r->n_res; i++)
-		if (!strcmp(r->res[i].sdk, "firedrill") || !r->res[i].sdk[0]) {
+		if (!strcmp(r->res[i].sdk, "firedrill") || (r->res[i].service[0] && !r->res[i].sdk[0])) {
 			fail_tell(r, "telemetry.sdk.name is '%s' on %s", r->res[i].sdk, r->res[i].service);
 			break;
 		}
