@@ -633,7 +633,7 @@ int fd_kube_create(const struct fd_scenario *sc, uint64_t seed, int64_t start, i
 	/* its own stream: the services' draws do not depend on the cluster */
 	fd_rng_seed(&k->rng, seed ^ 0x6b756265636c7573ULL);
 	fd_rng_seed(&k->probe_rng, seed ^ 0x70726f6265730a0aULL);
-	k->namespace = sc->cluster.namespace ? sc->cluster.namespace : "default";
+	k->namespace = sc->cluster.namespace ? sc->cluster.namespace : sc->service_namespace;
 	if (sc->cluster.name) {
 		k->cluster_name = sc->cluster.name;
 	} else {

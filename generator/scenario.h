@@ -147,7 +147,7 @@ struct fd_workload {
  * the simulation adds nodes and the usual DaemonSets when none are given). */
 struct fd_cluster {
 	const char *name;            /* k8s.cluster.name; NULL: made up */
-	const char *namespace;       /* k8s.namespace.name of the services ("default") */
+	const char *namespace;       /* k8s.namespace.name of the services (NULL: service_namespace) */
 	struct fd_node *nodes;       /* none: the simulation makes a pool */
 	size_t n_nodes;
 	int pool_nodes;              /* made-up pool: node count (0: sized to fit) */

@@ -174,7 +174,7 @@ int sp_parse_cluster(struct sp *p, const struct yt_node *node)
 	struct fd_cluster *c = &p->s->cluster;
 	const struct yt_node *v;
 	int rc;
-	c->namespace = "default";
+	c->namespace = NULL; /* the services' namespace (scenario `namespace`) */
 	c->pool_cores = 8;
 	c->pool_memory = 32 * GIB;
 	c->system_cpu = 0.15;
