@@ -1,5 +1,6 @@
 /*
- * Private to the cluster model: cluster.c (nodes, pods, scheduler, events)
+ * Private to the cluster model: cluster.c (nodes, pods, scheduler),
+ * cluster_time.c (what happens to them), cluster_events.c (events, probes)
  * and infra_metrics.c (the kubeletstats and k8s_cluster metrics of that
  * state). Not for the simulation, which uses generator/cluster.h.
  */
@@ -182,6 +183,17 @@ void kube_push(struct fd_kube *k, int64_t t, enum fd_signal sig, const struct fd
 /* cluster.c: random ids from the cluster's stream */
 void kube_rand_hex(struct fd_rng *rng, char *out, size_t n);
 void kube_rand_uuid(struct fd_rng *rng, char *out);
+
+/* cluster.c, for cluster_time.c: pods and the scheduler */
+double kube_ctl_mem_request(const struct fd_kube *k, const struct kube_ctl *c);
+/* A new pod of the controller (in ReplicaSet rs, or -1), not yet bound:
+ * its index, or -1 when out of memory. */
+int kube_new_pod(struct fd_kube *k, int ctl, int rs);
+/* Binds the pod to a node (pinned: that node, else the scheduler's pick)
+ * with its events; its container starts at started, asked for at floor. */
+void kube_schedule(struct fd_kube *k, int pod, int pinned, int64_t started, int64_t floor);
+/* The pod is gone at t in that phase; its node no longer counts it. */
+void kube_pod_end(struct fd_kube *k, struct kube_pod *p, int64_t t, enum kube_phase phase);
 
 /* cluster_events.c: the object an event is about */
 struct kobj {
