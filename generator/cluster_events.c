@@ -53,6 +53,9 @@ static void go_time(int64_t t, char *out, size_t n)
 
 static void event_v(struct fd_kube *k, int64_t t, const struct kobj *o, bool warning, const char *reason,
 		    const char *action, int count, struct kube_evser *ser, const char *fmt, va_list ap)
+	__attribute__((format(printf, 9, 0)));
+static void event_v(struct fd_kube *k, int64_t t, const struct kobj *o, bool warning, const char *reason,
+		    const char *action, int count, struct kube_evser *ser, const char *fmt, va_list ap)
 {
 	if (!k->sc->cluster.telemetry || t >= k->end || t < k->start)
 		return;
