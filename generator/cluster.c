@@ -829,16 +829,29 @@ void fd_kube_container_died(struct fd_kube *k, int pod, int64_t t, bool oom, boo
 			  p->name, c->namespace, p->uid);
 	}
 	if (restart_at != INT64_MAX) {
-		/* the container that will start: the next incarnation's */
-		add_ctr(k, p, restart_at);
+		/* the container that will start: the next incarnation's. A
+		 * crash loop's starts after the back-off, just before its
+		 * process; one killed after a long run is restarted about a
+		 * second later (the kubelet notices the exit, no back-off) and
+		 * its process takes until restart_at to listen, refusing the
+		 * readiness probes meanwhile. Jitter from the probes' stream:
+		 * the other draws do not move. */
+		int64_t st = restart_at - 150 * K_MS;
+		if (!crash_loop) {
+			int64_t soon = t + (int64_t)((0.4 + fd_rng_uniform(&k->probe_rng)) * K_NS);
+			if (soon < st)
+				st = soon;
+		}
+		add_ctr(k, p, st);
 		struct kobj oc = pod_obj(k, p, true);
 		char image[320];
 		snprintf(image, sizeof(image), "%s:%s", c->image, p->tag ? p->tag : "latest");
-		int64_t st = restart_at - 150 * K_MS;
 		k8s_event(k, st - 120 * K_MS, &oc, false, "Pulled", "", 0,
 			  "Container image \"%s\" already present on machine", image);
 		k8s_event(k, st - 40 * K_MS, &oc, false, "Created", "", 0, "Created container: %s", c->container);
 		k8s_event(k, st, &oc, false, "Started", "", 0, "Started container %s", c->container);
+		if (!crash_loop)
+			kube_startup_probes(k, p, st, restart_at);
 	}
 }
 

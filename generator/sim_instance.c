@@ -123,7 +123,11 @@ static void collect(struct fd_sim *s, struct inst *in, int64_t t)
 	const struct fd_resources *r = &in->svc->def->resources;
 	double limit = r->memory_limit > 0 ? (double)r->memory_limit : 0;
 	double pressure = limit > 0 ? fmin(0.98, ((double)r->memory_baseline + in->leaked) / limit) : 0.3;
-	int64_t pause = (int64_t)((double)sim_sample_dist(s, &r->gc_pause) * (1 + 2 * pressure));
+	double work = (double)sim_sample_dist(s, &r->gc_pause) * (1 + 2 * pressure);
+	/* on an oversubscribed node the collector's threads get less CPU: the
+	 * same work, a longer pause */
+	double crowded = sim_infra_slowdown(s, in);
+	int64_t pause = (int64_t)(work * (crowded > 1 ? crowded : 1));
 	in->gc_start = t;
 	in->gc_until = t + pause;
 	in->heap = headroom(in) * 0.05 * fd_rng_uniform(&s->rng); /* what survived */
@@ -131,7 +135,7 @@ static void collect(struct fd_sim *s, struct inst *in, int64_t t)
 	in->slots[sim_slot_of(s, t)].gc_ns += (double)pause;
 	in->gc_cum_ns += (double)pause;
 	/* the collector's threads work through the pause and a little after */
-	sim_account_cpu(s, in, t, 1.5 * (double)pause);
+	sim_account_cpu(s, in, t, 1.5 * work);
 }
 
 void sim_heap_advance(struct fd_sim *s, struct inst *in, int64_t t)

@@ -522,6 +522,7 @@ static void noisy_neighbor(void **state)
 	double t2 = metric(&o, "container.cpu.throttling_data.throttled_periods", slow_pod, 70 * MIN, 72 * MIN, OBS_MAX);
 	assert_true(t2 - t1 > 26 * 60 * 10 * 0.2); /* over 20% of its 100 ms periods */
 	assert_true(tb < 100);
+
 	/* its readiness probe times out now and then (Unhealthy events); no
 	 * other pod's does, and it did not before */
 	const char *probe = "Readiness probe failed: Get \"http://10.0.7.";
@@ -618,6 +619,57 @@ static void noisy_neighbor_actions(void **state)
 	assert_int_equal(on_bad, 1);
 	/* the pod there no longer queues, but its work is still slow */
 	assert_true(slowest > 2 * obs_window(&o, "checkout POST /checkout", 5 * MIN, 40 * MIN, NULL).p95);
+	obs_free(&o);
+}
+
+/* ---- an oversubscribed node ------------------------------------------------ */
+
+/* A job that wants more CPU than its node has left: every pod there gets
+ * less than it wants, so a Java pod's collections take longer too (the
+ * same work, a longer stop-the-world pause), its twin elsewhere not. */
+static void oversubscribed_gc(void **state)
+{
+	(void)state;
+	static const char text[] =
+		"name: crowded\n"
+		"duration: 40m\n"
+		"traffic:\n"
+		"  - {entry: api \"GET /x\", rate: 40/s}\n"
+		"cluster:\n"
+		"  nodes:\n"
+		"    - {name: node-a, cores: 2}\n"
+		"    - {name: node-b, cores: 2}\n"
+		"  system_workloads: false\n"
+		"  workloads:\n"
+		"    batch: {kind: job, cpu: 3, memory: 2GiB, requests: {cpu: 0.5, memory: 1GiB}}\n"
+		"services:\n"
+		"  api:\n"
+		"    runtime: java\n"
+		"    instances: 2\n"
+		"    placement: {0: node-a, 1: node-b}\n"
+		"    endpoints: {\"GET /x\": {self: {p50: 8ms, p95: 20ms}}}\n"
+		"timeline:\n"
+		"  - at: 20m\n"
+		"    co_tenant: {node: node-a, workload: batch}\n";
+	static const char *const m[] = {"process.runtime.gc.pause.time", "k8s.node.cpu.usage", NULL};
+	struct obs o;
+	fprintf(stderr, "crowded:\n");
+	assert_int_equal(obs_run_text(&o, "crowded", text, sizeof(text) - 1, 0, m), 0);
+	char pod[2][128] = {"", ""};
+	for (size_t i = 0; i < o.n_res; i++)
+		if (!strcmp(o.res[i].service, "api"))
+			snprintf(pod[strstr(o.res[i].node, "node-a") ? 0 : 1], sizeof(pod[0]), "%s", o.res[i].instance);
+	assert_true(pod[0][0] && pod[1][0]);
+	double ratio[2];
+	for (int i = 0; i < 2; i++) {
+		double before = rate(&o, "process.runtime.gc.pause.time", pod[i], 5 * MIN, 19 * MIN);
+		double during = rate(&o, "process.runtime.gc.pause.time", pod[i], 24 * MIN, 39 * MIN);
+		ratio[i] = during / before;
+	}
+	fprintf(stderr, "  GC time during / before: node-a %.2f, node-b %.2f\n", ratio[0], ratio[1]);
+	/* both see the traffic's own drift; node-a's pauses stretch by its
+	 * oversubscription (~1.5x here; without it 1.11 vs 1.13) */
+	assert_true(ratio[0] > 1.3 * ratio[1] && ratio[1] < 1.3 && ratio[1] > 0.8);
 	obs_free(&o);
 }
 
@@ -969,6 +1021,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(traffic_spike),
 		cmocka_unit_test(noisy_neighbor),
 		cmocka_unit_test(noisy_neighbor_actions),
+		cmocka_unit_test(oversubscribed_gc),
 		cmocka_unit_test(latency_after_release),
 		cmocka_unit_test(lock_contention_actions),
 		cmocka_unit_test(lock_contention),
