@@ -100,7 +100,16 @@ static void event_v(struct fd_kube *k, int64_t t, const struct kobj *o, bool war
 	go_time(created, when, sizeof(when));
 	w = &k->w;
 	pbw_reset(w);
-	pbw_fixed64(w, 1, (uint64_t)t);
+	/* The receiver stamps an event with its eventTime, else its
+	 * lastTimestamp (getEventTimestamp). The kubelet's and the
+	 * controllers' events (core/v1 recorder) have only the latter, a
+	 * metav1.Time of whole seconds; the scheduler's (events.k8s.io) an
+	 * eventTime in microseconds. */
+	bool micro = !strcmp(reason, "Scheduled") || !strcmp(reason, "FailedScheduling");
+	int64_t stamp = t - t % (micro ? 1000 : K_NS);
+	if (stamp < k->start)
+		stamp = k->start;
+	pbw_fixed64(w, 1, (uint64_t)stamp);
 	/* the receiver's watch hears of it a little later (tens to a few
 	 * hundred ms); a hash, not a draw, so the other draws do not move */
 	uint64_t hx = fd_hash64(rv, strlen(rv)) ^ k->seed;
@@ -119,7 +128,7 @@ static void event_v(struct fd_kube *k, int64_t t, const struct kobj *o, bool war
 	otlp_attr_str(w, 6, "k8s.namespace.name", o->namespace ? o->namespace : "");
 	if (count > 0)
 		otlp_attr_int(w, 6, "k8s.event.count", count);
-	kube_push(k, t, FD_SIGNAL_LOGS, res, k->scope_events, w);
+	kube_push(k, stamp, FD_SIGNAL_LOGS, res, k->scope_events, w); /* the record's time is its stamp */
 }
 
 void k8s_event(struct fd_kube *k, int64_t t, const struct kobj *o, bool warning, const char *reason,
