@@ -7,6 +7,7 @@
 #include "common/timemath.h"
 #include "stream/intern.h"
 #include "otlp/wire.h"
+#include "replay/readahead.h"
 
 unsigned fd_replay_shard_of(const struct fd_record *rec, unsigned n)
 {
@@ -129,6 +130,7 @@ int fd_replay_run(struct fd_recording_reader *r, struct fd_sink **sinks, size_t 
 	int64_t last_progress = 0;
 	bool paced = o->speed > 0 || o->rate.rate > 0;
 	struct fd_scale *scale = NULL; /* made at the first record: churn counts from it */
+	struct fd_readahead *ra = NULL;
 	unsigned copies = o->scale ? o->scale->copies : 1;
 	for (unsigned loop = 0; loop < loops && rc == 0; loop++) {
 		int64_t shift, step;
@@ -137,13 +139,13 @@ int fd_replay_run(struct fd_recording_reader *r, struct fd_sink **sinks, size_t 
 			rc = out_of_range(err, lo);
 			break;
 		}
-		if ((rc = fd_recording_reader_seek(r, lo, err)) < 0) {
-			st->read_error = true;
+		/* The reading (file, checksums, decompression) runs on a
+		 * thread of its own, a few chunks ahead of the sinks. */
+		if ((rc = fd_readahead_start(r, lo, &ra, err)) < 0)
 			break;
-		}
 		struct fd_record rec;
 		for (;;) {
-			if ((rc = fd_recording_reader_next(r, &rec, err)) <= 0) {
+			if ((rc = fd_readahead_next(ra, &rec, err)) <= 0) {
 				st->read_error = rc < 0;
 				break;
 			}
@@ -224,6 +226,8 @@ int fd_replay_run(struct fd_recording_reader *r, struct fd_sink **sinks, size_t 
 				}
 			}
 		}
+		fd_readahead_stop(ra);
+		ra = NULL;
 		if (rc > 0)
 			rc = 0;
 		if (st->stopped)

@@ -4,6 +4,9 @@
  *   reader (seek --from) -> filter (signals, service, shard i/n)
  *     -> rebase (shift every timestamp) -> pace (against a clock) -> sinks
  *
+ * The reader runs on a thread of its own, a few chunks of records ahead
+ * (replay/readahead.h): reading and decompressing overlap the sinks' work.
+ *
  * Sharding is deterministic — traces by trace id, metrics and logs by
  * resource — so N replayers with --shard 0/N .. N-1/N together send every
  * record exactly once.

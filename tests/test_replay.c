@@ -19,6 +19,8 @@
 #include "opentelemetry/proto/trace/v1/trace.pb-c.h"
 #include "otlp/wire.h"
 #include "replay/pace.h"
+#include "replay/readahead.h"
+#include "recording/format.h"
 #include "recording/reader.h"
 #include "replay/replay.h"
 #include "recording/writer.h"
@@ -585,6 +587,116 @@ static void extreme_times(void **state)
 	free(xp);
 }
 
+/* ---- read-ahead ------------------------------------------------------ */
+
+/* The records of file from `from` on, read by the reader itself and through
+ * the read-ahead thread: the same records in the same order, then the same
+ * end or the same error. Also stops the read-ahead early, at a few places.
+ * Returns the number of records. */
+static size_t same_through_readahead(const char *file, int64_t from)
+{
+	struct fd_error err = {0}, err2 = {0};
+	struct fd_recording_reader *r;
+	assert_int_equal(fd_recording_reader_open(file, &r, &err), 0);
+	struct tu_recs direct = {0};
+	struct fd_record rec;
+	int rc = fd_recording_reader_seek(r, from, &err), rc2;
+	while (rc == 0 && (rc = fd_recording_reader_next(r, &rec, &err)) > 0) {
+		tu_recs_add(&direct, &rec);
+		rc = 0;
+	}
+	fd_recording_reader_destroy(r);
+	assert_int_equal(fd_recording_reader_open(file, &r, &err2), 0);
+	struct fd_readahead *ra;
+	assert_int_equal(fd_readahead_start(r, from, &ra, &err2), 0);
+	size_t i = 0;
+	while ((rc2 = fd_readahead_next(ra, &rec, &err2)) > 0) {
+		if (i >= direct.n)
+			fail_msg("more records through the read-ahead than %zu", direct.n);
+		const char *why = tu_rec_diff(&direct.v[i], &rec);
+		if (why)
+			fail_msg("record %zu: %s", i, why);
+		i++;
+	}
+	assert_int_equal(i, direct.n);
+	assert_int_equal(rc2, rc);
+	if (rc < 0)
+		assert_string_equal(err2.msg, err.msg);
+	fd_readahead_stop(ra);
+	fd_recording_reader_destroy(r);
+	/* stopped early, while the thread waits for room or reads */
+	for (size_t stop_at = 0; stop_at < direct.n; stop_at += direct.n / 3 + 1) {
+		assert_int_equal(fd_recording_reader_open(file, &r, &err), 0);
+		assert_int_equal(fd_readahead_start(r, from, &ra, &err), 0);
+		for (size_t k = 0; k < stop_at; k++)
+			assert_int_equal(fd_readahead_next(ra, &rec, &err), 1);
+		fd_readahead_stop(ra);
+		fd_recording_reader_destroy(r);
+	}
+	size_t n = direct.n;
+	tu_recs_free(&direct);
+	return n;
+}
+
+/* 20,000 records go several times round the ring of chunks; a record larger
+ * than a chunk (3 MiB) gets one of its own between small ones; a damaged
+ * block is reported after every record before it, as the reader reports
+ * it; a seek to the middle starts there. */
+static void readahead_same_as_reader(void **state)
+{
+	(void)state;
+	assert_int_equal(same_through_readahead(path, INT64_MIN), 20000);
+	size_t half = same_through_readahead(
+		path, written.first_time + (written.last_time - written.first_time) / 2);
+	assert_true(half > 5000 && half < 15000);
+
+	char *bp = tu_path(dir, "big.fdr");
+	struct fd_synth *syn = fd_synth_create(NULL);
+	struct fd_recording_writer *w;
+	struct fd_error err = {0};
+	assert_int_equal(fd_recording_writer_create(bp, NULL, NULL, &w, &err), 0);
+	size_t big_len = 3 << 20;
+	uint8_t *big = malloc(big_len);
+	memset(big, 0x5a, big_len);
+	int64_t t = 0;
+	for (int i = 0; i < 5001; i++) {
+		struct fd_record rec;
+		assert_int_equal(fd_synth_next(syn, &rec), 0);
+		rec.time_ns = ++t; /* in order, whatever the synthesizer's times */
+		if (i == 2500) {
+			rec.payload = big; /* not OTLP: the reader does not look */
+			rec.payload_len = big_len;
+		}
+		assert_int_equal(fd_recording_writer_add(w, &rec, &err), 0);
+	}
+	assert_int_equal(fd_recording_writer_finish(w, &err), 0);
+	fd_recording_writer_destroy(w);
+	fd_synth_destroy(syn);
+	free(big);
+	assert_int_equal(same_through_readahead(bp, INT64_MIN), 5001);
+
+	/* a flipped byte in the last record block's data */
+	struct fd_recording_reader *r;
+	assert_int_equal(fd_recording_reader_open(bp, &r, &err), 0);
+	const Firedrill__V1__BlockIndex *ix = fd_recording_reader_index(r);
+	uint64_t off = 0;
+	for (size_t i = 0; i < ix->n_blocks; i++)
+		if (ix->blocks[i]->type == FDR_BLOCK_RECORDS)
+			off = ix->blocks[i]->offset + FDR_BLOCK_HEADER_LEN + 8;
+	fd_recording_reader_destroy(r);
+	assert_true(off > 0);
+	FILE *f = fopen(bp, "r+b");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, (long)off, SEEK_SET), 0);
+	int c = fgetc(f);
+	assert_int_equal(fseek(f, (long)off, SEEK_SET), 0);
+	fputc(c ^ 0xff, f);
+	fclose(f);
+	size_t before = same_through_readahead(bp, INT64_MIN);
+	assert_true(before > 0 && before < 5001);
+	free(bp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest pure[] = {
@@ -601,6 +713,7 @@ int main(void)
 		cmocka_unit_test(shards_are_disjoint_and_whole),
 		cmocka_unit_test(signal_and_service_filters),
 		cmocka_unit_test(extreme_times),
+		cmocka_unit_test(readahead_same_as_reader),
 	};
 	int failed = cmocka_run_group_tests_name("pace and rebase", pure, NULL, NULL);
 	failed += cmocka_run_group_tests_name("pipeline", pipeline, setup, teardown);
