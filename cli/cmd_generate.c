@@ -163,6 +163,11 @@ struct forever {
 	unsigned shard, shards;
 };
 
+static int64_t drill_position(void *d)
+{
+	return fd_drill_offset(d); /* under the drill's lock */
+}
+
 /* --duration forever: the drill's engine with the timeline as written and
  * no actions, from offset 0 stamped now, in real time (times --speed) until
  * Ctrl-C or SIGTERM; then the sinks are flushed and closed (exit 0). The
@@ -210,7 +215,11 @@ static int run_forever(const struct verb *v, const char *scenario, const struct 
 		goto out;
 	}
 	if (ctx.live_stats) {
-		if (cli_live_start(f->lc, sinks, n_sinks, &live, &err) < 0) {
+		/* the drill's loop publishes no position: the lines ask it */
+		struct cli_live_config lc = *f->lc;
+		lc.position = drill_position;
+		lc.position_ctx = d;
+		if (cli_live_start(&lc, sinks, n_sinks, &live, &err) < 0) {
 			status = cli_fail(&err);
 			goto out;
 		}

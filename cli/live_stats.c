@@ -79,9 +79,16 @@ static char *format_latency(char *buf, size_t n, double s)
 	return buf;
 }
 
+static void pull_position(struct cli_live *l)
+{
+	if (l->c.position)
+		cli_live_position(l, l->c.position(l->c.position_ctx), 0, 0);
+}
+
 /* The lines of one interval: where the stream is, then one per sink. */
 static void print_interval(struct cli_live *l, int64_t now)
 {
+	pull_position(l);
 	double dt = (double)(now - l->last_t) / 1e9;
 	if (dt <= 0)
 		return;
@@ -267,6 +274,7 @@ static void render(struct cli_live *l, struct text *t)
 	for (size_t i = 0; i < l->n; i++)
 		put_sink_value(t, "firedrill_sink_send_errors_total", l->sinks[i], NULL,
 			       (double)load(&l->sinks[i]->live.errors));
+	pull_position(l);
 	if (atomic_load(&l->positioned)) {
 		put_head(t, "firedrill_stream_position_seconds", "gauge",
 			 "Record time of the stream since its start.");

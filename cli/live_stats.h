@@ -22,6 +22,13 @@ struct cli_live_config {
 	int64_t interval_ns;      /* print every interval; 0 = do not print */
 	const char *self_metrics; /* [HOST]:PORT to serve /metrics on, or NULL */
 	const char *command;      /* "replay", "generate", "drill": a label */
+	/* Where the stream is (record time since its start), for a writer
+	 * whose loop cannot call cli_live_position (generate --duration
+	 * forever runs in the drill's): called from the statistics threads
+	 * before each line and scrape, so it must be thread-safe. May be
+	 * NULL. */
+	int64_t (*position)(void *ctx);
+	void *position_ctx;
 };
 
 struct cli_live;

@@ -113,6 +113,13 @@ struct files_sink {
 	struct pbw work[2]; /* format=text */
 	struct fd_pb_arena scratch; /* decoding, reset per record or request */
 	uint64_t skipped[FD_SIGNAL_COUNT];
+	/* The line formats (ecs, bulk, text) write a line per record, which
+	 * is too fine to be a send: with live statistics, their time in this
+	 * sink (encoding and writing) is counted as one send per
+	 * batch_records lines. */
+	bool timed;
+	size_t unit_n;
+	int64_t unit_ns;
 	void (*notice)(void *ctx, const char *msg);
 	void *notice_ctx;
 };
@@ -381,6 +388,15 @@ static int write_unit(struct files_sink *s, const struct fd_record *rec, struct 
 	return put_bytes(s, rec->signal, s->line.buf, s->line.len, err);
 }
 
+/* The lines written since the last send, as one send. */
+static void unit_send(struct files_sink *s)
+{
+	if (s->unit_n)
+		fd_sink_live_send(&s->base, s->unit_ns);
+	s->unit_n = 0;
+	s->unit_ns = 0;
+}
+
 static int files_write(struct fd_sink *sink, const struct fd_record *rec, struct fd_error *err)
 {
 	struct fd_error local;
@@ -400,7 +416,14 @@ static int files_write(struct fd_sink *sink, const struct fd_record *rec, struct
 			fd_error_prefix(err, "sink '%s'", sink->uri);
 		return rc;
 	}
-	return write_unit(s, rec, err);
+	if (!s->timed)
+		return write_unit(s, rec, err);
+	int64_t t0 = fd_mono_ns();
+	int rc = write_unit(s, rec, err);
+	s->unit_ns += fd_mono_ns() - t0;
+	if (rc == 0 && ++s->unit_n >= s->batch_records)
+		unit_send(s);
+	return rc;
 }
 
 static int files_flush(struct fd_sink *sink, struct fd_error *err)
@@ -410,6 +433,8 @@ static int files_flush(struct fd_sink *sink, struct fd_error *err)
 		err = &local; /* the helpers read err->code */
 	struct files_sink *s = (struct files_sink *)sink;
 	int rc = s->batcher ? fd_batcher_flush(s->batcher, err) : 0;
+	if (s->timed)
+		unit_send(s);
 	for (int i = 0; rc == 0 && i < FD_SIGNAL_COUNT; i++)
 		if (s->out[i].f && fflush(s->out[i].f) != 0)
 			rc = fd_error_set(err, FD_ERUNTIME, "sink '%s': writing: %s", sink->uri,
@@ -517,6 +542,7 @@ int fd_files_sink_open(const char *uri, const char *dir, const char *format, con
 	if (ctx) {
 		s->notice = ctx->notice;
 		s->notice_ctx = ctx->notice_ctx;
+		s->timed = ctx->live_stats;
 	}
 	int rc = 0;
 	if (format && *format)

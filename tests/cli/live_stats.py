@@ -10,7 +10,9 @@ Kafka broker nobody listens on, which loses every message after 2 s):
 - the --stats lines name every sink each interval and add up: the errors
   of the dead broker's lines sum to the failed messages of its summary;
 - a bad --self-metrics address and a too short --stats interval are usage
-  errors (exit 2) naming the option, and no output is left behind.
+  errors (exit 2) naming the option, and no output is left behind;
+- generate --duration forever's lines say where the stream is, and an
+  ECS dir: sink (a line per record) has send latencies.
 
 No assertion on wall-clock figures: rates and latencies are only checked
 for being there and being consistent with the totals.
@@ -18,6 +20,7 @@ for being there and being consistent with the totals.
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -63,6 +66,43 @@ def promtool_check(text):
 def series(m, name, **labels):
     want = set(labels.items())
     return {k: v for k, v in m.items() if k[0] == name and want <= set(k[1])}
+
+
+def seconds(d):
+    """fd_format_duration's "1h2m3s" in seconds."""
+    units = {"d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
+    return sum(float(n) * units[u] for n, u in re.findall(r"(\d+)(ms|d|h|m|s)", d))
+
+
+def forever(tmp, line_re):
+    """generate --duration forever: its stats lines say where the stream is
+    (the drill's loop publishes no position: the lines ask the drill), and
+    a line-per-record format (dir:?format=ecs) has send latencies."""
+    out = os.path.join(tmp, "forever")
+    sink = "dir:%s?format=ecs" % out
+    q = subprocess.Popen([FD, "generate", "latency-after-release", "--duration", "forever",
+                          "--speed", "60x", "--to", sink, "--stats"],
+                         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    lines = []
+    t = threading.Thread(target=lambda: lines.extend(x.rstrip("\n") for x in q.stderr))
+    t.start()
+    deadline = time.monotonic() + 120
+    while sum(1 for x in lines if x.startswith("stats ")) < 4 and time.monotonic() < deadline \
+            and q.poll() is None:
+        time.sleep(0.05)
+    q.send_signal(signal.SIGTERM)
+    rc = q.wait(120)
+    t.join()
+    check(rc == 0, "forever: exit %d\n%s" % (rc, "\n".join(lines)))
+    stats = [x for x in lines if x.startswith("stats ")]
+    pos = [re.search(r" at (\S+) of the stream$", x) for x in stats]
+    check(len(stats) >= 4 and all(pos), "forever: stats lines without the stream position:\n%s"
+          % "\n".join(lines))
+    at = [seconds(m.group(1)) for m in pos if m]
+    check(at == sorted(at) and at and at[-1] > 0, "forever: positions %s" % at)
+    ecs = [m for m in map(line_re.match, lines) if m and m.group(1) == sink]
+    check(len(ecs) == len(stats), "forever: %d lines of %s for %d intervals" % (len(ecs), sink, len(stats)))
+    check(any(m.group(4) != "-" for m in ecs), "%s: no send p50:\n%s" % (sink, "\n".join(lines)))
 
 
 def main():
@@ -176,6 +216,8 @@ def main():
             check(q.returncode == 2 and want in q.stderr,
                   "%s: exit %d, %s" % (args, q.returncode, q.stderr.strip()))
             check(not os.path.exists(bad), "%s left %s" % (args, bad))
+
+        forever(tmp, line_re)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if failures:
