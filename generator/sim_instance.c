@@ -132,7 +132,9 @@ static void collect(struct fd_sim *s, struct inst *in, int64_t t)
 	in->gc_until = t + pause;
 	in->heap = headroom(in) * 0.05 * fd_rng_uniform(&s->rng); /* what survived */
 	in->gcs++;
-	in->slots[sim_slot_of(s, t)].gc_ns += (double)pause;
+	struct slot *sl = &in->slots[sim_slot_of(s, t)];
+	sl->gc_ns += (double)pause;
+	sl->gc_counts[sim_gc_bucket(pause)]++;
 	in->gc_cum_ns += (double)pause;
 	/* the collector's threads work through the pause and a little after */
 	sim_account_cpu(s, in, t, 1.5 * work);

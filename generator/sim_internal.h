@@ -179,10 +179,14 @@ struct series {
 };
 
 /* Per-instance accounting of one scrape interval. */
+/* GC pause histograms: the boundaries the JVM's and V8's runtime
+ * instrumentation use for jvm.gc.duration and v8js.gc.duration. */
+#define GC_NBOUNDS 4
 struct slot {
 	double busy_ns; /* integral of in-flight requests */
 	double cpu_ns;
 	double gc_ns;
+	uint32_t gc_counts[GC_NBOUNDS + 1]; /* collections by pause length */
 	double leaked;  /* bytes leaked at the last state step in the slot */
 	bool leaked_set;
 };
@@ -295,6 +299,7 @@ struct inst {
 	 * rep_inc: arrivals and state steps run ahead of scrapes */
 	int rep_inc;
 	double cpu_rep_ns, gc_rep_ns;
+	uint64_t gc_rep_counts[GC_NBOUNDS + 1];
 };
 
 struct svc {
@@ -592,6 +597,10 @@ void sim_metric_end(struct fd_sim *s, struct pbw *w, size_t mark, unsigned data_
 		    bool monotonic, int64_t t, const struct fd_blob *res, const struct fd_blob *scope);
 void sim_number_point(struct pbw *w, int64_t start, int64_t t, double v, bool is_int,
 			 const char *k1, const char *v1, const char *k2, const char *v2);
+/* A histogram data point's values, after its attributes: counts[] has
+ * n_bounds + 1 buckets. */
+void sim_histogram_values(struct pbw *w, int64_t start, int64_t t, double sum, const uint64_t *counts,
+			  const double *bounds, size_t n_bounds);
 
 /* An exception raised in a service: its class, message and (for the spans
  * and error lines that show it) stack. */
@@ -696,6 +705,13 @@ struct rt_model {
 	double rss_follow;      /* share of the heap's saw-tooth the RSS shows */
 };
 const struct rt_model *sim_rt_model(const struct svc *sv);
+/* The bucket of a collection pausing pause_ns in the GC histograms. */
+int sim_gc_bucket(int64_t pause_ns);
+/* The garbage collector's metric as the runtime's own instrumentation
+ * reports it (none for a runtime without one): collections and pause time
+ * of the incarnation so far, at t. */
+void sim_runtime_gc_metric(struct fd_sim *s, const struct inst *in, int64_t start, int64_t t,
+			   const struct fd_blob *res, const struct fd_blob *scope);
 /* telemetry.sdk.*, process.runtime.* of the service's runtime and release. */
 void sim_runtime_resource(struct fd_sim *s, struct pbw *w, const struct svc *sv);
 const struct fd_blob *sim_scope(struct fd_sim *s, struct svc *sv, enum sim_scope_kind kind,

@@ -248,26 +248,7 @@ static void histogram_metric(struct fd_sim *s, struct inst *in, int inc_idx, enu
 		}
 		size_t dp = pbw_begin(w, OTLP_DATA_POINTS);
 		series_attrs(s, in, w, x);
-		pbw_fixed64(w, OTLP_HISTOGRAM_START_TIME, (uint64_t)c->start);
-		pbw_fixed64(w, OTLP_HISTOGRAM_TIME, (uint64_t)t);
-		pbw_fixed64(w, OTLP_HISTOGRAM_COUNT, x->cum.count);
-		pbw_double(w, OTLP_HISTOGRAM_SUM, x->cum.sum);
-		/* packed fixed64 */
-		size_t b = pbw_begin(w, OTLP_HISTOGRAM_BUCKET_COUNTS);
-		for (int k = 0; k < NBUCKETS; k++)
-			for (int j = 0; j < 8; j++)
-				if (pbw_room(w, 1))
-					w->buf[w->len++] = (uint8_t)(x->cum.counts[k] >> (8 * j));
-		pbw_end(w, b);
-		b = pbw_begin(w, OTLP_HISTOGRAM_EXPLICIT_BOUNDS); /* packed double */
-		for (int k = 0; k < NBOUNDS; k++) {
-			uint64_t bits;
-			memcpy(&bits, &bounds[k], 8);
-			for (int j = 0; j < 8; j++)
-				if (pbw_room(w, 1))
-					w->buf[w->len++] = (uint8_t)(bits >> (8 * j));
-		}
-		pbw_end(w, b);
+		sim_histogram_values(w, c->start, t, x->cum.sum, x->cum.counts, bounds, NBOUNDS);
 		pbw_end(w, dp);
 	}
 	if (any) {
@@ -405,22 +386,20 @@ void sim_scrape(struct fd_sim *s, int64_t t)
 			if (in->rep_inc != idx) {
 				in->rep_inc = idx;
 				in->cpu_rep_ns = in->gc_rep_ns = 0;
+				memset(in->gc_rep_counts, 0, sizeof(in->gc_rep_counts));
 			}
 			in->cpu_rep_ns += fmin(busy, interval * cores);
 			in->gc_rep_ns += sl.gc_ns;
+			for (int b = 0; b <= GC_NBOUNDS; b++)
+				in->gc_rep_counts[b] += sl.gc_counts[b];
 			int64_t since = 0;
 			uint64_t restarts = pod_restarts(in, c->pod, t, &since);
 			m = sim_metric_begin(w, "process.cpu.time", "Total CPU seconds used by the process.", "s", OTLP_METRIC_SUM);
 			sim_number_point(w, c->start, ts, in->cpu_rep_ns / 1e9, false, NULL, NULL, NULL, NULL);
 			sim_metric_end(s, w, m, OTLP_METRIC_SUM, true, ts, c->res, rt_scope);
 
-			if (r->gc_interval_ns > 0) {
-				m = sim_metric_begin(w, "process.runtime.gc.pause.time",
-						 "Total time the runtime paused the process for garbage collection.",
-						 "s", OTLP_METRIC_SUM);
-				sim_number_point(w, c->start, ts, in->gc_rep_ns / 1e9, false, NULL, NULL, NULL, NULL);
-				sim_metric_end(s, w, m, OTLP_METRIC_SUM, true, ts, c->res, rt_scope);
-			}
+			if (r->gc_interval_ns > 0)
+				sim_runtime_gc_metric(s, in, c->start, ts, c->res, rt_scope);
 
 			m = sim_metric_begin(w, "process.restart.count",
 					 "Times the container was restarted in its pod (OOM kills, crashes).", "{restart}",

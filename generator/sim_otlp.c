@@ -211,6 +211,33 @@ void sim_metric_end(struct fd_sim *s, struct pbw *w, size_t mark, unsigned data_
 	sim_push_record(s, t, FD_SIGNAL_METRICS, res, scope, w);
 }
 
+void sim_histogram_values(struct pbw *w, int64_t start, int64_t t, double sum, const uint64_t *counts,
+			  const double *bounds, size_t n_bounds)
+{
+	uint64_t count = 0;
+	for (size_t k = 0; k <= n_bounds; k++)
+		count += counts[k];
+	pbw_fixed64(w, OTLP_HISTOGRAM_START_TIME, (uint64_t)start);
+	pbw_fixed64(w, OTLP_HISTOGRAM_TIME, (uint64_t)t);
+	pbw_fixed64(w, OTLP_HISTOGRAM_COUNT, count);
+	pbw_double(w, OTLP_HISTOGRAM_SUM, sum);
+	size_t b = pbw_begin(w, OTLP_HISTOGRAM_BUCKET_COUNTS); /* packed fixed64 */
+	for (size_t k = 0; k <= n_bounds; k++)
+		for (int j = 0; j < 8; j++)
+			if (pbw_room(w, 1))
+				w->buf[w->len++] = (uint8_t)(counts[k] >> (8 * j));
+	pbw_end(w, b);
+	b = pbw_begin(w, OTLP_HISTOGRAM_EXPLICIT_BOUNDS); /* packed double */
+	for (size_t k = 0; k < n_bounds; k++) {
+		uint64_t bits;
+		memcpy(&bits, &bounds[k], 8);
+		for (int j = 0; j < 8; j++)
+			if (pbw_room(w, 1))
+				w->buf[w->len++] = (uint8_t)(bits >> (8 * j));
+	}
+	pbw_end(w, b);
+}
+
 void sim_number_point(struct pbw *w, int64_t start, int64_t t, double v, bool is_int,
 			 const char *k1, const char *v1, const char *k2, const char *v2)
 {

@@ -133,6 +133,89 @@ const struct rt_model *sim_rt_model(const struct svc *sv)
 	return &models[rt_of(sv)];
 }
 
+static const double gc_bounds[GC_NBOUNDS] = {0.01, 0.1, 1, 10};
+
+int sim_gc_bucket(int64_t pause_ns)
+{
+	double v = (double)pause_ns / 1e9;
+	int b = 0;
+	while (b < GC_NBOUNDS && v > gc_bounds[b])
+		b++;
+	return b;
+}
+
+static void gc_histogram(struct fd_sim *s, const struct inst *in, int64_t start, int64_t t,
+			 const char *name, const char *desc, const char *k1, const char *v1,
+			 const char *k2, const char *v2, const struct fd_blob *res,
+			 const struct fd_blob *scope)
+{
+	struct pbw *w = &s->w;
+	size_t m = sim_metric_begin(w, name, desc, "s", OTLP_METRIC_HISTOGRAM);
+	size_t dp = pbw_begin(w, OTLP_DATA_POINTS);
+	otlp_attr_str(w, OTLP_HISTOGRAM_ATTRIBUTES, k1, v1);
+	if (k2)
+		otlp_attr_str(w, OTLP_HISTOGRAM_ATTRIBUTES, k2, v2);
+	sim_histogram_values(w, start, t, in->gc_rep_ns / 1e9, in->gc_rep_counts, gc_bounds, GC_NBOUNDS);
+	pbw_end(w, dp);
+	sim_metric_end(s, w, m, OTLP_METRIC_HISTOGRAM, false, t, res, scope);
+}
+
+/* Each runtime's instrumentation reports its collector its own way: the
+ * JVM's and V8's as pause histograms, .NET's as a pause-time counter, Go's
+ * (runtime/metrics) as allocation and the heap goal rather than pauses;
+ * Python's, Ruby's and Rust's report none worth a chart. */
+void sim_runtime_gc_metric(struct fd_sim *s, const struct inst *in, int64_t start, int64_t t,
+			   const struct fd_blob *res, const struct fd_blob *scope)
+{
+	struct pbw *w = &s->w;
+	uint64_t collections = 0;
+	for (int b = 0; b <= GC_NBOUNDS; b++)
+		collections += in->gc_rep_counts[b];
+	size_t m;
+	switch (rt_of(in->svc)) {
+	case FD_RUNTIME_JAVA:
+		gc_histogram(s, in, start, t, "jvm.gc.duration", "Duration of JVM garbage collection actions.",
+			     "jvm.gc.action", "end of minor GC", "jvm.gc.name", "G1 Young Generation", res, scope);
+		break;
+	case FD_RUNTIME_NODE:
+		gc_histogram(s, in, start, t, "v8js.gc.duration", "Garbage collection duration.",
+			     "v8js.gc.type", "minor", NULL, NULL, res, scope);
+		break;
+	case FD_RUNTIME_DOTNET:
+		m = sim_metric_begin(w, "dotnet.gc.pause.time",
+				     "The total amount of time paused in GC since the process has started.", "s",
+				     OTLP_METRIC_SUM);
+		sim_number_point(w, start, t, in->gc_rep_ns / 1e9, false, NULL, NULL, NULL, NULL);
+		sim_metric_end(s, w, m, OTLP_METRIC_SUM, true, t, res, scope);
+		m = sim_metric_begin(w, "dotnet.gc.collections",
+				     "The number of garbage collections that have occurred since the process has started.",
+				     "{collection}", OTLP_METRIC_SUM);
+		sim_number_point(w, start, t, (double)collections, true, "dotnet.gc.heap.generation", "gen0",
+				 NULL, NULL);
+		sim_metric_end(s, w, m, OTLP_METRIC_SUM, true, t, res, scope);
+		break;
+	case FD_RUNTIME_GO: {
+		const struct rt_model *rt = sim_rt_model(in->svc);
+		const struct fd_resources *r = &in->svc->def->resources;
+		m = sim_metric_begin(w, "go.memory.allocated", "Memory allocated to the heap by the application.",
+				     "By", OTLP_METRIC_SUM);
+		sim_number_point(w, start, t, in->cpu_rep_ns / 1e9 * rt->alloc_per_cpu_s, true, NULL, NULL,
+				 NULL, NULL);
+		sim_metric_end(s, w, m, OTLP_METRIC_SUM, true, t, res, scope);
+		/* GOGC=100: the next collection when the heap doubles what
+		 * survived the last one */
+		double live = (double)r->memory_baseline * in->mem_factor + in->leaked;
+		m = sim_metric_begin(w, "go.memory.gc.goal", "Heap size target for the end of the GC cycle.",
+				     "By", OTLP_METRIC_SUM);
+		sim_number_point(w, start, t, 2 * live, true, NULL, NULL, NULL, NULL);
+		sim_metric_end(s, w, m, OTLP_METRIC_SUM, false, t, res, scope);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
 /* ---- instrumentation scopes ----------------------------------------------- */
 
 static bool is(const char *system, const char *name)

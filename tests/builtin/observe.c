@@ -169,6 +169,18 @@ static void on_log(struct obs *o, const struct fd_record *rec, int r)
 	opentelemetry__proto__logs__v1__log_record__free_unpacked(lr, NULL);
 }
 
+static void push_point(struct obs *o, const char *key, uint64_t time_ns, double v)
+{
+	o->points = grow(o->points, &o->cap_points, o->n_points, sizeof(*o->points));
+	o->points[o->n_points++] = (struct obs_point){
+		/* the scrape the point belongs to: each instance collects at
+		 * its own phase of the interval, by its own clock */
+		.t_s = (int32_t)(llround((double)((int64_t)time_ns - o->start) / (double)o->scrape_ns) *
+				 (o->scrape_ns / 1000000000)),
+		.series = series_of(o, key), .v = v,
+	};
+}
+
 static void on_metric(struct obs *o, const struct fd_record *rec, int r)
 {
 	if (!metric_wanted(o, rec->payload, rec->payload_len))
@@ -181,7 +193,15 @@ static void on_metric(struct obs *o, const struct fd_record *rec, int r)
 	}
 	Opentelemetry__Proto__Metrics__V1__NumberDataPoint **dp = NULL;
 	size_t n = 0;
-	if (m->data_case == OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_GAUGE) {
+	if (m->data_case == OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_HISTOGRAM) {
+		/* a histogram stands for its sum here (jvm.gc.duration: GC seconds) */
+		for (size_t i = 0; i < m->histogram->n_data_points; i++) {
+			char key[256];
+			snprintf(key, sizeof(key), "%s|%s@%s|", m->name, o->res[r].instance, o->res[r].version);
+			const Opentelemetry__Proto__Metrics__V1__HistogramDataPoint *hp = m->histogram->data_points[i];
+			push_point(o, key, hp->time_unix_nano, hp->sum);
+		}
+	} else if (m->data_case == OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_GAUGE) {
 		dp = m->gauge->data_points;
 		n = m->gauge->n_data_points;
 	} else if (m->data_case == OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_SUM) {
@@ -204,14 +224,7 @@ static void on_metric(struct obs *o, const struct fd_record *rec, int r)
 		double v = dp[i]->value_case ==
 				   OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_INT
 			   ? (double)dp[i]->as_int : dp[i]->as_double;
-		o->points = grow(o->points, &o->cap_points, o->n_points, sizeof(*o->points));
-		o->points[o->n_points++] = (struct obs_point){
-			/* the scrape the point belongs to: each instance collects at
-			 * its own phase of the interval, by its own clock */
-			.t_s = (int32_t)(llround((double)((int64_t)dp[i]->time_unix_nano - o->start) / (double)o->scrape_ns) *
-					 (o->scrape_ns / 1000000000)),
-			.series = series_of(o, key), .v = v,
-		};
+		push_point(o, key, dp[i]->time_unix_nano, v);
 	}
 	opentelemetry__proto__metrics__v1__metric__free_unpacked(m, NULL);
 }

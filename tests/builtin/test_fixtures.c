@@ -215,7 +215,7 @@ static void memory_leak_oom(void **state)
 {
 	(void)state;
 	static const char *const m[] = {"process.memory.usage", "process.restart.count",
-					"process.runtime.gc.pause.time", "k8s.container.restarts", NULL};
+					"jvm.gc.duration", "k8s.container.restarts", NULL};
 	struct obs o;
 	run(&o, "memory-leak-oom", 0, m);
 	const char *k = "gateway POST /cart/items";
@@ -651,7 +651,7 @@ static void oversubscribed_gc(void **state)
 		"timeline:\n"
 		"  - at: 20m\n"
 		"    co_tenant: {node: node-a, workload: batch}\n";
-	static const char *const m[] = {"process.runtime.gc.pause.time", "k8s.node.cpu.usage", NULL};
+	static const char *const m[] = {"jvm.gc.duration", "k8s.node.cpu.usage", NULL};
 	struct obs o;
 	fprintf(stderr, "crowded:\n");
 	assert_int_equal(obs_run_text(&o, "crowded", text, sizeof(text) - 1, 0, m), 0);
@@ -662,8 +662,8 @@ static void oversubscribed_gc(void **state)
 	assert_true(pod[0][0] && pod[1][0]);
 	double ratio[2];
 	for (int i = 0; i < 2; i++) {
-		double before = rate(&o, "process.runtime.gc.pause.time", pod[i], 5 * MIN, 19 * MIN);
-		double during = rate(&o, "process.runtime.gc.pause.time", pod[i], 24 * MIN, 39 * MIN);
+		double before = rate(&o, "jvm.gc.duration", pod[i], 5 * MIN, 19 * MIN);
+		double during = rate(&o, "jvm.gc.duration", pod[i], 24 * MIN, 39 * MIN);
 		ratio[i] = during / before;
 	}
 	fprintf(stderr, "  GC time during / before: node-a %.2f, node-b %.2f\n", ratio[0], ratio[1]);

@@ -113,6 +113,7 @@ struct run {
 	char (*client_metric)[160];
 	size_t n_client_metric;
 	int name_found;     /* the scenario's name in some attribute or text */
+	char gc_foreign[160]; /* a GC metric outside its runtime's namespace */
 	char name_where[256];
 	int decode_errors;
 	/* failures of this run */
@@ -358,12 +359,38 @@ static void on_log(struct run *r, const struct fd_record *rec, int res)
 	opentelemetry__proto__logs__v1__log_record__free_unpacked(lr, NULL);
 }
 
+/* The namespace of a runtime's own metrics (its SDK's language). */
+static const char *runtime_namespace(const char *language)
+{
+	static const char *const ns[][2] = {
+		{"java", "jvm."}, {"nodejs", "v8js."}, {"go", "go."}, {"dotnet", "dotnet."},
+		{"python", "cpython."}, {"ruby", "ruby."}, {"rust", "rust."},
+	};
+	for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++)
+		if (!strcmp(language, ns[i][0]))
+			return ns[i][1];
+	return NULL;
+}
+
 static void on_metric(struct run *r, const struct fd_record *rec, int res)
 {
 	Metric *m = opentelemetry__proto__metrics__v1__metric__unpack(NULL, rec->payload_len, rec->payload);
 	if (!m) {
 		r->decode_errors++;
 		return;
+	}
+	/* the collector is the runtime's: a JVM's is jvm.gc.*, V8's v8js.gc.* */
+	const char *ns = runtime_namespace(r->res[res].language);
+	if (ns && strstr(m->name, "gc") && strncmp(m->name, ns, strlen(ns)) != 0 && !r->gc_foreign[0])
+		snprintf(r->gc_foreign, sizeof(r->gc_foreign), "%s from %s (%s)", m->name,
+			 r->res[res].service, r->res[res].language);
+	if (m->data_case == OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_HISTOGRAM &&
+	    m->histogram->n_data_points &&
+	    (!strcmp(m->name, "jvm.gc.duration") || !strcmp(m->name, "v8js.gc.duration"))) {
+		Opentelemetry__Proto__Metrics__V1__HistogramDataPoint *dp = m->histogram->data_points[0];
+		r->gc = grow(r->gc, r->n_gc, sizeof(*r->gc));
+		r->gc[r->n_gc++] = (struct point){.res = res, .time = (int64_t)dp->time_unix_nano,
+						  .start = (int64_t)dp->start_time_unix_nano, .v = dp->sum};
 	}
 	if (m->data_case == OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_GAUGE &&
 	    m->gauge->n_data_points &&
@@ -383,7 +410,7 @@ static void on_metric(struct run *r, const struct fd_record *rec, int res)
 				   ? (double)dp->as_int : dp->as_double;
 		struct point **pv = NULL;
 		size_t *pn = NULL;
-		if (!strcmp(m->name, "process.runtime.gc.pause.time")) {
+		if (!strcmp(m->name, "dotnet.gc.pause.time")) {
 			pv = &r->gc;
 			pn = &r->n_gc;
 		} else if (!strcmp(m->name, "process.cpu.time")) {
@@ -885,9 +912,14 @@ static void check_balance(struct run *r)
 }
 
 /* GC follows allocation: its rate moves with load and differs between
- * services of one runtime; never a constant. */
+ * services of one runtime; never a constant. Each runtime reports it
+ * under its own instrumentation's name. */
 static void check_gc(struct run *r)
 {
+	if (r->gc_foreign[0]) {
+		fail_tell(r, "a GC metric not in its runtime's namespace: %s", r->gc_foreign);
+		return;
+	}
 	double svc_gc[64] = {0}, svc_t[64] = {0};
 	for (size_t k = 0; k < r->n_res; k++) {
 		size_t n = 0, distinct = 0;
