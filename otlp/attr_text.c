@@ -117,14 +117,6 @@ size_t fd_otlp_cstr_len(const uint8_t *p, size_t n)
 	return nul ? (size_t)(nul - p) : n;
 }
 
-static void out_raw(struct pbw *o, const void *s, size_t n)
-{
-	if (pbw_room(o, n)) {
-		memcpy(o->buf + o->len, s, n);
-		o->len += n;
-	}
-}
-
 void fd_otlp_out_quoted(struct pbw *o, const uint8_t *s, size_t n)
 {
 	if (pbw_room(o, FD_JSON_QUOTED_MAX(n)))
@@ -134,7 +126,7 @@ void fd_otlp_out_quoted(struct pbw *o, const uint8_t *s, size_t n)
 static void out_int(struct pbw *o, int64_t v)
 {
 	char num[32];
-	out_raw(o, num, (size_t)snprintf(num, sizeof(num), "%" PRId64, v));
+	pbw_raw(o, num, (size_t)snprintf(num, sizeof(num), "%" PRId64, v));
 }
 
 static void out_double(struct pbw *o, uint64_t bits)
@@ -143,9 +135,9 @@ static void out_double(struct pbw *o, uint64_t bits)
 	char num[32];
 	memcpy(&d, &bits, 8);
 	if (isfinite(d))
-		out_raw(o, num, strlen(fd_format_double(num, d)));
+		pbw_raw(o, num, strlen(fd_format_double(num, d)));
 	else
-		out_raw(o, "null", 4);
+		pbw_raw(o, "null", 4);
 }
 
 void fd_otlp_attr_json_wire(struct pbw *o, const uint8_t *p, size_t n, bool present)
@@ -157,7 +149,7 @@ void fd_otlp_attr_json_wire(struct pbw *o, const uint8_t *p, size_t n, bool pres
 		fd_otlp_out_quoted(o, a.p, fd_otlp_cstr_len(a.p, a.n));
 		break;
 	case ANY_BOOL:
-		out_raw(o, a.v ? "true" : "false", a.v ? 4 : 5);
+		pbw_raw(o, a.v ? "true" : "false", a.v ? 4 : 5);
 		break;
 	case ANY_INT:
 		out_int(o, (int64_t)a.v);
@@ -173,14 +165,14 @@ void fd_otlp_attr_json_wire(struct pbw *o, const uint8_t *p, size_t n, bool pres
 	case ANY_ARRAY:
 	case ANY_KVLIST: {
 		bool kv = a.kind == ANY_KVLIST, first = true;
-		out_raw(o, kv ? "{" : "[", 1);
+		pbw_raw(o, kv ? "{" : "[", 1);
 		struct fd_pb_reader r = fd_pb_reader(a.p, a.n);
 		struct fd_pb_field f;
 		while (fd_pb_next(&r, &f) > 0) {
 			if (f.num != 1 || f.type != PB_LEN)
 				continue;
 			if (!first)
-				out_raw(o, ",", 1);
+				pbw_raw(o, ",", 1);
 			first = false;
 			if (!kv) {
 				fd_otlp_attr_json_wire(o, f.p, f.n, true);
@@ -190,14 +182,14 @@ void fd_otlp_attr_json_wire(struct pbw *o, const uint8_t *p, size_t n, bool pres
 			size_t key_n = 0, val_n = 0;
 			fd_otlp_keyvalue(f.p, f.n, &key, &key_n, &val, &val_n);
 			fd_otlp_out_quoted(o, key, key_n);
-			out_raw(o, ":", 1);
+			pbw_raw(o, ":", 1);
 			fd_otlp_attr_json_wire(o, val, val_n, val != NULL);
 		}
-		out_raw(o, kv ? "}" : "]", 1);
+		pbw_raw(o, kv ? "}" : "]", 1);
 		break;
 	}
 	default:
-		out_raw(o, "null", 4);
+		pbw_raw(o, "null", 4);
 		break;
 	}
 }
@@ -207,7 +199,7 @@ void fd_otlp_attr_text_wire(struct pbw *o, const uint8_t *p, size_t n, bool pres
 	struct any a = present ? any_read(p, n) : (struct any){0};
 	switch (a.kind) {
 	case ANY_STRING:
-		out_raw(o, a.p, fd_otlp_cstr_len(a.p, a.n));
+		pbw_raw(o, a.p, fd_otlp_cstr_len(a.p, a.n));
 		break;
 	case ANY_INT:
 	case ANY_DOUBLE:

@@ -239,7 +239,8 @@ int fd_otlp_batch_encode(const struct fd_otlp_batch *b, struct pbw *w)
 			size_t sm = pbw_begin(w, 2); /* Scope{Spans,Metrics,Logs} */
 			put_blob(w, 1, g->scope);
 			for (size_t it = g->first; it != SIZE_MAX; it = b->items[it].next)
-				pbw_bytes(w, 2, b->arena + b->items[it].off, b->items[it].len);
+				pbw_bytes(w, 2, b->items[it].len ? b->arena + b->items[it].off : NULL,
+					  b->items[it].len);
 			pbw_end(w, sm);
 		}
 		pbw_end(w, rm);

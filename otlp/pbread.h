@@ -65,9 +65,8 @@ struct fd_pb_reader {
 
 static inline struct fd_pb_reader fd_pb_reader(const uint8_t *p, size_t n)
 {
-	struct fd_pb_reader r = {p, p + n};
-	if (!p)
-		r.end = NULL; /* an empty body may come as NULL */
+	/* An empty body may come as NULL, and NULL takes no offset, not even 0. */
+	struct fd_pb_reader r = {p, p ? p + n : NULL};
 	return r;
 }
 

@@ -41,6 +41,16 @@ static inline bool pbw_room(struct pbw *w, size_t n)
 	return w->cap - w->len >= n || pbw_grow(w, n);
 }
 
+/* Appends n bytes as they are. s may be NULL when n is 0 (an empty field),
+ * and neither NULL nor the buffer's NULL may reach memcpy or take an offset. */
+static inline void pbw_raw(struct pbw *w, const void *s, size_t n)
+{
+	if (n && pbw_room(w, n)) {
+		memcpy(w->buf + w->len, s, n);
+		w->len += n;
+	}
+}
+
 static inline size_t pbw_varint_len(uint64_t v)
 {
 	size_t n = 1;

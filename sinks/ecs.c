@@ -118,20 +118,12 @@ static bool claim(struct claims *c, const char *key)
 	return true;
 }
 
-static void out_raw(struct pbw *o, const char *s, size_t n)
-{
-	if (pbw_room(o, n)) {
-		memcpy(o->buf + o->len, s, n);
-		o->len += n;
-	}
-}
-
 /* ,"key": */
 static void out_key(struct pbw *o, const char *key)
 {
-	out_raw(o, ",", 1);
+	pbw_raw(o, ",", 1);
 	fd_otlp_out_quoted(o, (const uint8_t *)key, strlen(key));
-	out_raw(o, ":", 1);
+	pbw_raw(o, ":", 1);
 }
 
 /* Labels: sanitized key and text, one after the other in a buffer as
@@ -139,8 +131,8 @@ static void out_key(struct pbw *o, const char *key)
 static void label_put(struct pbw *o, const uint8_t *p, size_t n)
 {
 	uint32_t len = (uint32_t)n;
-	out_raw(o, (const char *)&len, 4);
-	out_raw(o, (const char *)p, n);
+	pbw_raw(o, (const char *)&len, 4);
+	pbw_raw(o, (const char *)p, n);
 }
 
 static const uint8_t *label_get(const uint8_t *at, const uint8_t **p, size_t *n)
@@ -160,9 +152,13 @@ static void sanitize(uint8_t *k, size_t n)
 			k[i] = '_';
 }
 
-/* Does a label of this (sanitized) key exist in labels[0..end)? */
-static bool has_label(const uint8_t *labels, const uint8_t *end, const uint8_t *key, size_t n)
+/* Does a label of this (sanitized) key exist in the n_labels bytes of labels?
+ * Lengths, not an end pointer: an empty buffer's NULL takes no offset. */
+static bool has_label(const uint8_t *labels, size_t n_labels, const uint8_t *key, size_t n)
 {
+	if (n_labels == 0)
+		return false;
+	const uint8_t *end = labels + n_labels;
 	while (labels < end) {
 		const uint8_t *k, *v;
 		size_t kn, vn;
@@ -179,13 +175,13 @@ static void add_label(struct pbw *labels, size_t from, struct pbw *tmp, const ui
 		      size_t key_n, const uint8_t *val, size_t val_n)
 {
 	pbw_reset(tmp);
-	out_raw(tmp, (const char *)key, key_n);
+	pbw_raw(tmp, (const char *)key, key_n);
 	if (tmp->oom) {
 		labels->oom = true;
 		return;
 	}
 	sanitize(tmp->buf, key_n);
-	if (has_label(labels->buf + from, labels->buf + labels->len, tmp->buf, key_n))
+	if (labels->len > from && has_label(labels->buf + from, labels->len - from, tmp->buf, key_n))
 		return;
 	fd_otlp_attr_text_wire(tmp, val, val_n, val != NULL);
 	if (tmp->oom) {
@@ -324,8 +320,8 @@ static void make_resource(struct fd_ecs *e, struct part *p, const uint8_t *data,
 		s_n = fd_otlp_cstr_len(s, s_n);
 		if (s_n) {
 			pbw_reset(&e->tmp);
-			out_raw(&e->tmp, (const char *)s, s_n);
-			out_raw(&e->tmp, ".log", 4);
+			pbw_raw(&e->tmp, (const char *)s, s_n);
+			pbw_raw(&e->tmp, ".log", 4);
 			out_key(&p->frag, "event.dataset");
 			if (!e->tmp.oom)
 				fd_otlp_out_quoted(&p->frag, e->tmp.buf, e->tmp.len);
@@ -475,7 +471,7 @@ int fd_ecs_encode(struct fd_ecs *e, const struct fd_record *rec, struct pbw *o,
 	int64_t t = l.time ? (int64_t)l.time : l.observed ? (int64_t)l.observed : rec->time_ns;
 	/* Elasticsearch's logs templates map @timestamp as date, which keeps
 	 * milliseconds: more digits would be dropped on ingest anyway. */
-	out_raw(o, "{\"@timestamp\":", 14);
+	pbw_raw(o, "{\"@timestamp\":", 14);
 	fd_format_time(buf, sizeof(buf), t);
 	fd_otlp_out_quoted(o, (const uint8_t *)buf, strlen(buf));
 	memcpy(sev, l.sev_text ? (const char *)l.sev_text : "", l.sev_text_n < 31 ? l.sev_text_n : 31);
@@ -506,17 +502,17 @@ int fd_ecs_encode(struct fd_ecs *e, const struct fd_record *rec, struct pbw *o,
 			o->oom |= e->tmp.oom;
 		}
 	} else {
-		out_raw(o, "\"\"", 2);
+		pbw_raw(o, "\"\"", 2);
 	}
-	out_raw(o, ",\"ecs.version\":\"" FD_ECS_VERSION "\"", 16 + strlen(FD_ECS_VERSION) + 1);
-	out_raw(o, (const char *)res->frag.buf, res->frag.len);
+	pbw_raw(o, ",\"ecs.version\":\"" FD_ECS_VERSION "\"", 16 + strlen(FD_ECS_VERSION) + 1);
+	pbw_raw(o, (const char *)res->frag.buf, res->frag.len);
 	if (e->has_stream)
-		out_raw(o, (const char *)e->stream.buf, e->stream.len);
-	out_raw(o, (const char *)scope->frag.buf, scope->frag.len);
+		pbw_raw(o, (const char *)e->stream.buf, e->stream.len);
+	pbw_raw(o, (const char *)scope->frag.buf, scope->frag.len);
 	if (l.severity) {
 		char num[16];
 		out_key(o, "event.severity");
-		out_raw(o, num, (size_t)snprintf(num, sizeof(num), "%d", (int)l.severity));
+		pbw_raw(o, num, (size_t)snprintf(num, sizeof(num), "%d", (int)l.severity));
 	}
 	out_hex_field(o, "trace.id", l.trace, l.trace_n);
 	out_hex_field(o, "span.id", l.span, l.span_n);
@@ -524,21 +520,22 @@ int fd_ecs_encode(struct fd_ecs *e, const struct fd_record *rec, struct pbw *o,
 	 * resource's of the same name. */
 	pbw_reset(&e->labels);
 	attributes(o, &e->labels, &e->tmp, lr, lr_n, 6, record_map, N_MAP(record_map), true);
-	const uint8_t *rl = res->labels.buf, *rl_end = rl + res->labels.len;
+	const uint8_t *rl = res->labels.buf;
+	const uint8_t *rl_end = res->labels.len ? rl + res->labels.len : rl;
 	size_t own = e->labels.len;
 	while (rl && rl < rl_end) {
 		const uint8_t *k, *v;
 		size_t kn, vn;
 		rl = label_get(rl, &k, &kn);
 		rl = label_get(rl, &v, &vn);
-		if (!has_label(e->labels.buf, e->labels.buf + own, k, kn)) {
+		if (!has_label(e->labels.buf, own, k, kn)) {
 			label_put(&e->labels, k, kn);
 			label_put(&e->labels, v, vn);
 		}
 	}
 	if (e->labels.len) {
 		out_key(o, "labels");
-		out_raw(o, "{", 1);
+		pbw_raw(o, "{", 1);
 		const uint8_t *at = e->labels.buf, *end = at + e->labels.len;
 		bool first = true;
 		while (at < end) {
@@ -547,15 +544,15 @@ int fd_ecs_encode(struct fd_ecs *e, const struct fd_record *rec, struct pbw *o,
 			at = label_get(at, &k, &kn);
 			at = label_get(at, &v, &vn);
 			if (!first)
-				out_raw(o, ",", 1);
+				pbw_raw(o, ",", 1);
 			first = false;
 			fd_otlp_out_quoted(o, k, kn);
-			out_raw(o, ":", 1);
+			pbw_raw(o, ":", 1);
 			fd_otlp_out_quoted(o, v, fd_otlp_cstr_len(v, vn));
 		}
-		out_raw(o, "}", 1);
+		pbw_raw(o, "}", 1);
 	}
-	out_raw(o, "}", 1);
+	pbw_raw(o, "}", 1);
 	if (o->oom || e->labels.oom || e->tmp.oom) {
 		o->len = mark;
 		return fd_error_set(err, FD_ERUNTIME, "ecs: out of memory");

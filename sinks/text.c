@@ -16,17 +16,9 @@
 #include "otlp/wire.h"
 #include "sinks/ecs.h"
 
-static void raw(struct pbw *o, const void *s, size_t n)
-{
-	if (pbw_room(o, n)) {
-		memcpy(o->buf + o->len, s, n);
-		o->len += n;
-	}
-}
-
 static void ch(struct pbw *o, char c)
 {
-	raw(o, &c, 1);
+	pbw_raw(o, &c, 1);
 }
 
 /* A value on a one-record line: control characters escaped so that a
@@ -48,22 +40,22 @@ static void text_put(struct pbw *o, const uint8_t *v, size_t n, bool quote_if_ne
 		       !(quote && (v[i + run] == '"' || v[i + run] == '\\')))
 			run++;
 		if (run) {
-			raw(o, v + i, run);
+			pbw_raw(o, v + i, run);
 			i += run;
 			continue;
 		}
 		uint8_t c = v[i++];
 		char esc[8];
 		if (c == '\n')
-			raw(o, "\\n", 2);
+			pbw_raw(o, "\\n", 2);
 		else if (c == '\r')
-			raw(o, "\\r", 2);
+			pbw_raw(o, "\\r", 2);
 		else if (c == '\t')
-			raw(o, "\\t", 2);
+			pbw_raw(o, "\\t", 2);
 		else if (c < 0x20 || c == 0x7f)
-			raw(o, esc, (size_t)snprintf(esc, sizeof(esc), "\\x%02x", c));
+			pbw_raw(o, esc, (size_t)snprintf(esc, sizeof(esc), "\\x%02x", c));
 		else
-			raw(o, (char[2]){'\\', (char)c}, 2); /* quoted '"' or '\\' */
+			pbw_raw(o, (char[2]){'\\', (char)c}, 2); /* quoted '"' or '\\' */
 	}
 	if (quote)
 		ch(o, '"');
@@ -95,10 +87,10 @@ static void ids(struct pbw *o, const uint8_t *trace, size_t trace_n, const uint8
 {
 	char a[65], b[65];
 	if (trace_n && trace_n <= 32 && span_n <= 32) {
-		raw(o, " [trace=", 8);
-		raw(o, fd_otlp_hex(a, trace, trace_n), 2 * trace_n);
-		raw(o, " span=", 6);
-		raw(o, fd_otlp_hex(b, span ? span : (const uint8_t *)"", span_n), 2 * span_n);
+		pbw_raw(o, " [trace=", 8);
+		pbw_raw(o, fd_otlp_hex(a, trace, trace_n), 2 * trace_n);
+		pbw_raw(o, " span=", 6);
+		pbw_raw(o, fd_otlp_hex(b, span ? span : (const uint8_t *)"", span_n), 2 * span_n);
 		ch(o, ']');
 	}
 }
@@ -109,11 +101,11 @@ static void head(struct pbw *o, const struct fd_record *rec, const char *kind)
 	if (rec->resource)
 		fd_otlp_resource_service(rec->resource->data, rec->resource->len, svc, sizeof(svc));
 	fd_format_time(ts, sizeof(ts), rec->time_ns);
-	raw(o, ts, strlen(ts));
+	pbw_raw(o, ts, strlen(ts));
 	ch(o, ' ');
 	size_t k = strlen(kind);
-	raw(o, kind, k);
-	raw(o, "      ", (k < 5 ? 5 - k : 0) + 1); /* %-5s and a space */
+	pbw_raw(o, kind, k);
+	pbw_raw(o, "      ", (k < 5 ? 5 - k : 0) + 1); /* %-5s and a space */
 	text_put(o, (const uint8_t *)svc, strlen(svc), true);
 }
 
@@ -176,16 +168,16 @@ static void text_span(struct pbw *o, struct pbw *tmp, const struct fd_record *re
 	head(o, rec, "SPAN");
 	ch(o, ' ');
 	text_put(o, name, name ? fd_otlp_cstr_len(name, name_n) : 0, true);
-	raw(o, line, (size_t)snprintf(line, sizeof(line), " %.3fms", ms));
+	pbw_raw(o, line, (size_t)snprintf(line, sizeof(line), " %.3fms", ms));
 	ids(o, trace, trace_n, span, span_n);
 	if (status && (uint32_t)value_of(status, status_n, 3) ==
 			      OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_ERROR) {
-		raw(o, " status=ERROR", 13);
+		pbw_raw(o, " status=ERROR", 13);
 		size_t msg_n;
 		const uint8_t *msg = sub(status, status_n, 2, &msg_n);
 		msg_n = msg ? fd_otlp_cstr_len(msg, msg_n) : 0;
 		if (msg_n) {
-			raw(o, " status.message=", 16);
+			pbw_raw(o, " status.message=", 16);
 			text_put(o, msg, msg_n, true);
 		}
 	}
@@ -247,7 +239,7 @@ static void text_metric(struct pbw *o, struct pbw *tmp, const struct fd_record *
 		ch(o, ' ');
 		text_put(o, name, name_n, true);
 		ch(o, ' ');
-		raw(o, v, strlen(v));
+		pbw_raw(o, v, strlen(v));
 		attrs(o, tmp, f.p, f.n, attr_num);
 	}
 	if (!any) {
