@@ -9,9 +9,11 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "common/json.h"
+#include "common/timefmt.h"
 #include "compare/compare.h"
 #include "recording/reader.h"
 
@@ -39,6 +41,32 @@ static void counts_json(struct fd_json *j, const struct fd_compare_counts *c)
 	fd_json_object_end(j);
 }
 
+static void delay_json(struct fd_json *j, const struct fd_compare_delay *d)
+{
+	fd_json_object_begin(j);
+	fd_json_key(j, "measured");
+	fd_json_uint(j, d->measured);
+	fd_json_key(j, "p50_ns");
+	fd_json_int(j, d->p50);
+	fd_json_key(j, "p99_ns");
+	fd_json_int(j, d->p99);
+	fd_json_key(j, "max_ns");
+	fd_json_int(j, d->max);
+	fd_json_object_end(j);
+}
+
+/* What the delays are measured from, as --json and the text name it. */
+static const char *delay_basis(const struct fd_compare_result *r)
+{
+	if (r->delay_from_capture && r->delay_from_time)
+		return "mixed";
+	if (r->delay_from_capture)
+		return "sent_capture";
+	if (r->delay_from_time)
+		return "record_time";
+	return NULL;
+}
+
 static int print_json(const char *sent, const char *received, const struct fd_compare_result *r)
 {
 	struct fd_json j;
@@ -57,6 +85,18 @@ static int print_json(const char *sent, const char *received, const struct fd_co
 		counts_json(&j, &r->total[s]);
 	}
 	fd_json_object_end(&j);
+	fd_json_key(&j, "delay_basis");
+	if (delay_basis(r))
+		fd_json_string(&j, delay_basis(r));
+	else
+		fd_json_null(&j);
+	fd_json_key(&j, "delay");
+	fd_json_object_begin(&j);
+	for (int s = 0; s < FD_SIGNAL_COUNT; s++) {
+		fd_json_key(&j, fd_signal_name((enum fd_signal)s));
+		delay_json(&j, &r->delay[s]);
+	}
+	fd_json_object_end(&j);
 	fd_json_key(&j, "services");
 	fd_json_object_begin(&j);
 	for (size_t i = 0; i < r->n_services; i++) {
@@ -66,6 +106,13 @@ static int print_json(const char *sent, const char *received, const struct fd_co
 			fd_json_key(&j, fd_signal_name((enum fd_signal)s));
 			counts_json(&j, &r->services[i].by_signal[s]);
 		}
+		fd_json_key(&j, "delay");
+		fd_json_object_begin(&j);
+		for (int s = 0; s < FD_SIGNAL_COUNT; s++) {
+			fd_json_key(&j, fd_signal_name((enum fd_signal)s));
+			delay_json(&j, &r->services[i].delay[s]);
+		}
+		fd_json_object_end(&j);
 		fd_json_object_end(&j);
 	}
 	fd_json_object_end(&j);
@@ -91,6 +138,56 @@ static int print_json(const char *sent, const char *received, const struct fd_co
 	fd_json_flush(&j);
 	fputc('\n', stdout);
 	return j.error ? -1 : 0;
+}
+
+/* A delay to the microsecond: "850us", "12.345ms", "1.500s"; from a
+ * minute on in days to milliseconds ("324d1h2m3s4ms": an old record's age). */
+static char *format_delay(char *buf, size_t n, int64_t ns)
+{
+	double a = ns < 0 ? -(double)ns : (double)ns;
+	if (a >= 60e9)
+		fd_format_duration(buf, n, ns);
+	else if (a < 1e6)
+		snprintf(buf, n, "%.0fus", (double)ns / 1e3);
+	else if (a < 1e9)
+		snprintf(buf, n, "%.3fms", (double)ns / 1e6);
+	else
+		snprintf(buf, n, "%.3fs", (double)ns / 1e9);
+	return buf;
+}
+
+static void print_delays(const struct fd_compare_result *r)
+{
+	const char *basis = delay_basis(r);
+	if (!basis)
+		return;
+	printf("\ndelay: received capture time minus %s\n",
+	       !strcmp(basis, "sent_capture") ? "sent capture time (both ends recorded)"
+	       : !strcmp(basis, "record_time")
+		       ? "the record's own time (the sent recording has no capture times)"
+		       : "sent capture time where the sent record has one, else the record's own time");
+	printf("%-9s %11s %12s %12s %12s\n", "signal", "measured", "p50", "p99", "max");
+	char a[32], b[32], c[32];
+	for (int s = 0; s < FD_SIGNAL_COUNT; s++) {
+		const struct fd_compare_delay *d = &r->delay[s];
+		if (!d->measured)
+			continue;
+		printf("%-9s %11" PRIu64 " %12s %12s %12s\n", fd_signal_name((enum fd_signal)s),
+		       d->measured, format_delay(a, sizeof(a), d->p50), format_delay(b, sizeof(b), d->p99),
+		       format_delay(c, sizeof(c), d->max));
+	}
+	printf("by service:\n");
+	for (size_t i = 0; i < r->n_services; i++)
+		for (int s = 0; s < FD_SIGNAL_COUNT; s++) {
+			const struct fd_compare_delay *d = &r->services[i].delay[s];
+			if (!d->measured)
+				continue;
+			printf("  %-24s %-8s p50 %s, p99 %s, max %s (%" PRIu64 " measured)\n",
+			       r->services[i].name[0] ? r->services[i].name : "(none)",
+			       fd_signal_name((enum fd_signal)s), format_delay(a, sizeof(a), d->p50),
+			       format_delay(b, sizeof(b), d->p99), format_delay(c, sizeof(c), d->max),
+			       d->measured);
+		}
 }
 
 static bool counts_dirty(const struct fd_compare_counts *c)
@@ -160,6 +257,7 @@ static void print_text(const char *sent, const char *received, const struct fd_c
 		if (r->n_fields > TOP_FIELDS)
 			printf("  ... %zu more (--json lists every field)\n", r->n_fields - TOP_FIELDS);
 	}
+	print_delays(r);
 	if (fd_compare_clean(r))
 		printf("\nverdict: every record arrived once, unchanged%s\n",
 		       all.reordered ? " (some out of order)" : "");

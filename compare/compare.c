@@ -33,6 +33,7 @@ struct entry {
 	uint64_t id;
 	uint64_t content; /* hash of the resource's and the record's fields */
 	int64_t time;
+	int64_t capture; /* the sent record's capture time; 0: none */
 	uint32_t resource; /* index into the sent side's resources */
 	uint32_t service;
 	uint32_t fields_off, n_fields;
@@ -76,6 +77,7 @@ struct compare {
 		size_t n, cap;
 	} *tails;
 	size_t n_tails;
+	struct fd_delay_log delays; /* by service * FD_SIGNAL_COUNT + signal */
 };
 
 static uint32_t hash32(const void *p, size_t n)
@@ -597,6 +599,7 @@ static int add_sent(struct compare *c, const struct fd_record *rec)
 	*e = (struct entry){
 		.id = id,
 		.time = rec->time_ns,
+		.capture = rec->capture_ns,
 		.resource = (uint32_t)(ri - c->sent.res),
 		.service = ri->service,
 		.fields_off = (uint32_t)start,
@@ -738,6 +741,13 @@ static int add_received(struct compare *c, const struct fd_record *rec)
 	tc->matched++;
 	if (in_order(c, e) < 0)
 		return -1;
+	if (rec->capture_ns) {
+		size_t k = (size_t)e->service * FD_SIGNAL_COUNT + e->signal;
+		int64_t from = e->capture ? e->capture : e->time;
+		*(e->capture ? &r->delay_from_capture : &r->delay_from_time) += 1;
+		if (fd_delay_log_add(&c->delays, k, (int64_t)((uint64_t)rec->capture_ns - (uint64_t)from)) < 0)
+			return -1;
+	}
 	uint64_t content = ri->content ^ fields_hash(c->scratch.v, c->scratch.n);
 	if (content == e->content)
 		return 0;
@@ -810,12 +820,21 @@ int fd_compare_run(struct fd_recording_reader *sent, struct fd_recording_reader 
 		sc->reordered = sc->matched - c.tails[k].n;
 		res->total[k % FD_SIGNAL_COUNT].reordered += sc->reordered;
 	}
+	for (size_t k = 0; k < c.delays.n_keys; k++)
+		fd_delay_log_summary(&c.delays, k,
+				     &res->services[k / FD_SIGNAL_COUNT].delay[k % FD_SIGNAL_COUNT]);
+	for (int s = 0; s < FD_SIGNAL_COUNT; s++)
+		if (fd_delay_log_summary_every(&c.delays, FD_SIGNAL_COUNT, (size_t)s, &res->delay[s]) < 0) {
+			rc = fd_error_set(err, FD_ERUNTIME, "out of memory comparing recordings");
+			goto out;
+		}
 	if (res->n_fields > 1)
 		qsort(res->fields, res->n_fields, sizeof(*res->fields), cmp_fate);
 	if (res->n_services > 1)
 		qsort(res->services, res->n_services, sizeof(*res->services), cmp_service);
 	rc = 0;
 out:
+	fd_delay_log_finish(&c.delays);
 	for (size_t k = 0; k < c.n_tails; k++)
 		free(c.tails[k].v);
 	free(c.tails);

@@ -17,9 +17,13 @@
  * records that arrived out of their sent time order: those outside the
  * longest run in order (equal times are in order).
  *
- * Memory: one entry per sent record (about 48 bytes plus 8 per own field,
- * and 8 per matched record for the order); the received recording is
- * streamed.
+ * "Delay" (compare/delay.h) is each matched received record's capture
+ * time (kept by `firedrill record`) minus the sent record's capture time
+ * when it has one, else minus the sent record's own time.
+ *
+ * Memory: one entry per sent record (64 bytes plus 8 per own field, 8 per
+ * matched record for the order, 8 per timed one for the delay); the
+ * received recording is streamed.
  */
 #ifndef FD_COMPARE_H
 #define FD_COMPARE_H
@@ -29,6 +33,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
+#include "compare/delay.h"
 #include "recording/reader.h"
 #include "stream/record.h"
 
@@ -52,10 +57,16 @@ struct fd_compare_field {
 struct fd_compare_service {
 	char *name; /* service.name, or "" when a resource has none */
 	struct fd_compare_counts by_signal[FD_SIGNAL_COUNT];
+	struct fd_compare_delay delay[FD_SIGNAL_COUNT];
 };
 
 struct fd_compare_result {
 	struct fd_compare_counts total[FD_SIGNAL_COUNT];
+	struct fd_compare_delay delay[FD_SIGNAL_COUNT];
+	/* What the delays were measured from: how many matched records were
+	 * timed against the sent capture time, how many against the sent
+	 * record's own time (the sent recording has no capture times). */
+	uint64_t delay_from_capture, delay_from_time;
 	struct fd_compare_service *services; /* sorted by name */
 	size_t n_services;
 	struct fd_compare_field *fields; /* most affected first */

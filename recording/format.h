@@ -16,6 +16,11 @@
 #define FDR_MAGIC_LEN 8
 #define FDR_VERSION_MAJOR 1
 #define FDR_VERSION_MINOR 0
+/* 1.1: records may carry a capture time (the signal byte's high bit). Only
+ * files that hold capture times say 1.1, so every other file stays 1.0 and
+ * byte for byte what it was. */
+#define FDR_VERSION_MINOR_CAPTURE 1
+#define FDR_RECORD_CAPTURE 0x80
 #define FDR_FILE_HEADER_LEN 20      /* magic, major, minor, header_len, header_crc */
 #define FDR_MAX_HEADER_LEN (16u << 20)
 

@@ -244,11 +244,21 @@ static const char *decode_record(struct fd_recording_reader *r, size_t *pos, int
 	if (i >= len)
 		return "records end before the block's record count";
 	uint8_t sig = p[i++];
+	bool captured = sig & FDR_RECORD_CAPTURE;
+	sig &= (uint8_t)~FDR_RECORD_CAPTURE;
 	if (sig >= FD_SIGNAL_COUNT)
 		return "record of unknown signal";
+	if (captured && r->minor < FDR_VERSION_MINOR_CAPTURE)
+		return "record with a capture time in a version 1.0 recording";
 	if (!(k = fd_pb_varint(p + i, len - i, &delta)))
 		return "bad record time";
 	i += k;
+	uint64_t cdelta = 0;
+	if (captured) {
+		if (!(k = fd_pb_varint(p + i, len - i, &cdelta)))
+			return "bad record capture time";
+		i += k;
+	}
 	if (!(k = fd_pb_varint(p + i, len - i, &res)))
 		return "bad record resource";
 	i += k;
@@ -266,6 +276,7 @@ static const char *decode_record(struct fd_recording_reader *r, size_t *pos, int
 		return "record refers to an undefined scope";
 	int64_t t = (int64_t)((uint64_t)*prev + (uint64_t)fdr_unzigzag(delta));
 	rec->time_ns = t;
+	rec->capture_ns = captured ? (int64_t)((uint64_t)t + (uint64_t)fdr_unzigzag(cdelta)) : 0;
 	rec->signal = (enum fd_signal)sig;
 	rec->resource = rb;
 	rec->scope = sb;

@@ -41,6 +41,7 @@ struct fd_recording_writer {
 	struct fd_outfile out; /* PATH.tmp-RANDOM until finish renames it */
 	uint64_t offset;
 	bool finished, failed;
+	bool capture_times; /* a 1.1 file: records keep their capture_ns */
 
 	ZSTD_CCtx *cctx;
 	int level;
@@ -394,6 +395,7 @@ int fd_recording_writer_create(const char *path, const Firedrill__V1__RecordingH
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	w->level = opts && opts->zstd_level ? opts->zstd_level : DEFAULT_ZSTD_LEVEL;
 	w->block_size = opts && opts->block_size ? opts->block_size : DEFAULT_BLOCK_SIZE;
+	w->capture_times = opts && opts->capture_times;
 	if (w->block_size > FDR_MAX_RAW_LEN / 2)
 		w->block_size = FDR_MAX_RAW_LEN / 2;
 	w->path = strdup(path);
@@ -425,7 +427,7 @@ int fd_recording_writer_create(const char *path, const Firedrill__V1__RecordingH
 	}
 	memcpy(hbuf, FDR_MAGIC, FDR_MAGIC_LEN);
 	fdr_put_u16(hbuf + 8, FDR_VERSION_MAJOR);
-	fdr_put_u16(hbuf + 10, FDR_VERSION_MINOR);
+	fdr_put_u16(hbuf + 10, w->capture_times ? FDR_VERSION_MINOR_CAPTURE : FDR_VERSION_MINOR);
 	fdr_put_u32(hbuf + 12, (uint32_t)w->header_len);
 	if (pack_padded(header, hbuf + FDR_FILE_HEADER_LEN, w->header_len) < 0) {
 		free(hbuf);
@@ -513,17 +515,23 @@ int fd_recording_writer_add(struct fd_recording_writer *w, const struct fd_recor
 		if (rc < 0)
 			return rc;
 	}
-	if (buf_reserve(&w->raw, 1 + 4 * 10 + rec->payload_len) < 0)
+	if (buf_reserve(&w->raw, 1 + 5 * 10 + rec->payload_len) < 0)
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	if (w->count == 0) {
 		w->min_time = w->max_time = w->prev_time = rec->time_ns;
 	}
 	uint8_t *p = w->raw.data + w->raw.len;
 	size_t n = 0;
-	p[n++] = (uint8_t)rec->signal;
+	bool captured = w->capture_times && rec->capture_ns;
+	p[n++] = (uint8_t)rec->signal | (captured ? FDR_RECORD_CAPTURE : 0);
 	/* Deltas from the previous record keep times to a byte or two; the
 	 * subtraction is done unsigned so that no input can overflow. */
 	n += fdr_put_varint(p + n, fdr_zigzag((int64_t)((uint64_t)rec->time_ns - (uint64_t)w->prev_time)));
+	/* The capture time from the record's own: how late it came, which
+	 * stays small whatever order the records are written in. */
+	if (captured)
+		n += fdr_put_varint(p + n, fdr_zigzag((int64_t)((uint64_t)rec->capture_ns -
+								 (uint64_t)rec->time_ns)));
 	n += fdr_put_varint(p + n, res->id);
 	n += fdr_put_varint(p + n, scope->id);
 	n += fdr_put_varint(p + n, rec->payload_len);

@@ -31,6 +31,10 @@ struct fd_recording_writer_options {
 	 * size plus this (RecordingHeader.padding), so that
 	 * fd_recording_writer_set_header can rewrite it at close. 0: none. */
 	size_t header_reserve;
+	/* Keep each record's capture_ns (when not 0): the file becomes
+	 * version 1.1, which 1.0 readers refuse. Without it capture_ns is
+	 * ignored and the file is what it always was. */
+	bool capture_times;
 };
 
 /* header: metadata written at the start (borrowed; copied into the file

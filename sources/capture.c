@@ -29,6 +29,7 @@ struct run {
 	uint64_t decoded;   /* records decoded (held ones included) */
 	int64_t last_time;  /* the latest record time: fallback for untimed records */
 	int64_t msg_time;   /* the latest record time of the current message */
+	int64_t msg_capture; /* the current message's capture time (0: none) */
 	bool full;          /* max_records reached */
 };
 
@@ -64,7 +65,9 @@ static int on_record(void *ctx, const struct fd_record *rec, struct fd_error *er
 		r->last_time = rec->time_ns;
 	if (rec->time_ns > r->msg_time)
 		r->msg_time = rec->time_ns;
-	return fd_reorder_add(r->reorder, rec, write_record, r, err);
+	struct fd_record timed = *rec;
+	timed.capture_ns = r->msg_capture;
+	return fd_reorder_add(r->reorder, &timed, write_record, r, err);
 }
 
 static void malformed(struct run *r, const char *where, const char *why)
@@ -99,6 +102,8 @@ static int create_writer(struct run *r, struct fd_source *src, const char *path,
 	size_t entries = meta.n_partitions + meta.n_files + meta.n_topics;
 	struct fd_recording_writer_options wo = {
 		.header_reserve = HEADER_RESERVE_BASE + HEADER_RESERVE_PER_ENTRY * entries,
+		/* files keep no arrival time: their recordings stay 1.0 */
+		.capture_times = strcmp(fd_source_kind(src), "file") != 0,
 	};
 	return fd_recording_writer_create(path, &h, &wo, &r->w, err);
 }
@@ -176,6 +181,7 @@ int fd_capture_run(struct fd_source *src, const char *path, const struct fd_capt
 		int n = 0;
 		bool bad = false;
 		r.msg_time = INT64_MIN;
+		r.msg_capture = m.capture_ns;
 		if (m.broken) {
 			malformed(&r, m.where, m.broken);
 			bad = true;

@@ -358,6 +358,10 @@ static int kafka_next(struct fd_source *base, struct fd_source_msg *m, int timeo
 	m->signal = signal_of(s, topic);
 	m->format = s->format;
 	m->time_ns = ts > 0 && ts < INT64_MAX / 1000000 ? ts * 1000000 : 0;
+	/* When the message entered the topic (the producer's CreateTime or the
+	 * broker's LogAppendTime): the capture time whenever `record` reads
+	 * it, so a topic can be recorded after the fact. */
+	m->capture_ns = m->time_ns;
 	m->broken = NULL;
 	snprintf(m->where, sizeof(m->where), "%s/%" PRId32 "@%" PRId64, topic, msg->partition,
 		 msg->offset);

@@ -541,6 +541,7 @@ static int gs_next(struct fd_source *src, struct fd_source_msg *msg, int timeout
 	msg->signal = e->signal;
 	msg->format = FD_OTLP_PROTO;
 	msg->time_ns = 0;
+	msg->capture_ns = e->received_ns;
 	const char *m = methods[e->signal] + 1;
 	const char *svc = strrchr(m, '.');
 	snprintf(msg->where, sizeof(msg->where), "call %llu (%s from %s)", (unsigned long long)e->seq,

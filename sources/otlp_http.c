@@ -223,6 +223,7 @@ static int hs_next(struct fd_source *src, struct fd_source_msg *msg, int timeout
 	msg->signal = e->signal;
 	msg->format = e->json ? FD_OTLP_JSON : FD_OTLP_PROTO;
 	msg->time_ns = 0;
+	msg->capture_ns = e->received_ns;
 	snprintf(msg->where, sizeof(msg->where), "request %llu (POST %s from %s)",
 		 (unsigned long long)e->seq, paths[e->signal], e->peer[0] ? e->peer : "?");
 	return 1;

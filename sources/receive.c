@@ -50,6 +50,9 @@ int fd_rx_hand_over(struct fd_rx_queue *q, struct fd_rx_entry *e)
 		return -1;
 	}
 	e->seq = ++q->seq;
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	e->received_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
 	e->next = NULL;
 	if (q->tail)
 		q->tail->next = e;

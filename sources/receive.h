@@ -35,6 +35,7 @@ struct fd_rx_entry {
 	int signal;
 	bool json;
 	uint64_t seq; /* set by hand_over: 1, 2, ... */
+	int64_t received_ns; /* set by hand_over: wall-clock time, the request's capture time */
 	char peer[64];
 	/* set by fd_rx_done */
 	bool answered, malformed;

@@ -6,7 +6,7 @@
 #define DEFAULT_MAX_BYTES ((size_t)256 << 20)
 
 struct entry {
-	int64_t time;
+	int64_t time, capture;
 	uint64_t seq; /* arrival order: equal times keep it, so output is stable */
 	enum fd_signal signal;
 	const struct fd_blob *resource, *scope;
@@ -98,7 +98,8 @@ static int emit(struct fd_reorder *r, const struct entry *e, fd_otlp_record_fn f
 		r->any_out = true;
 	}
 	struct fd_record rec = {.time_ns = e->time, .signal = e->signal, .resource = e->resource,
-				.scope = e->scope, .payload = e->payload, .payload_len = e->len};
+				.scope = e->scope, .payload = e->payload, .payload_len = e->len,
+				.capture_ns = e->capture};
 	return fn(ctx, &rec, err);
 }
 
@@ -135,7 +136,7 @@ int fd_reorder_add(struct fd_reorder *r, const struct fd_record *rec, fd_otlp_re
 	r->any_in = true;
 	if (r->any_out && rec->time_ns < r->released) {
 		/* already too late for its place: out now, counted */
-		struct entry e = {.time = rec->time_ns, .signal = rec->signal,
+		struct entry e = {.time = rec->time_ns, .capture = rec->capture_ns, .signal = rec->signal,
 				  .resource = rec->resource, .scope = rec->scope,
 				  .payload = (uint8_t *)rec->payload, .len = rec->payload_len};
 		return emit(r, &e, fn, ctx, err);
@@ -153,7 +154,8 @@ int fd_reorder_add(struct fd_reorder *r, const struct fd_record *rec, fd_otlp_re
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	if (rec->payload_len)
 		memcpy(p, rec->payload, rec->payload_len);
-	r->heap[r->n] = (struct entry){.time = rec->time_ns, .seq = r->seq++, .signal = rec->signal,
+	r->heap[r->n] = (struct entry){.time = rec->time_ns, .capture = rec->capture_ns,
+				       .seq = r->seq++, .signal = rec->signal,
 				       .resource = rec->resource, .scope = rec->scope, .payload = p,
 				       .len = rec->payload_len};
 	sift_up(r->heap, r->n++);

@@ -31,6 +31,10 @@ struct fd_source_msg {
 	int signal;                 /* enum fd_signal, or -1: detect */
 	enum fd_otlp_format format; /* FD_OTLP_DETECT: decide per message */
 	int64_t time_ns;            /* message timestamp (Kafka); 0 when unknown */
+	/* When the message arrived at the capture point: the Kafka
+	 * timestamp, the time a receiver took the request whole; 0 for
+	 * files (which keep no such time). Becomes each record's capture_ns. */
+	int64_t capture_ns;
 	char where[256];            /* "otlp_spans/3@1234", "traces.jsonl:17" */
 	/* Non-NULL: the message is known to be malformed before decoding
 	 * (a frame that cannot be read); the reason, to be reported. */

@@ -46,6 +46,10 @@ struct fd_record {
 	const struct fd_blob *scope;    /* serialized opentelemetry.proto.common.v1.InstrumentationScope */
 	const uint8_t *payload;         /* serialized Span, Metric or LogRecord */
 	size_t payload_len;
+	/* Unix time in nanoseconds when the record arrived where `record`
+	 * captured it (a Kafka message's timestamp, the moment an OTLP
+	 * request was received); 0 when unknown: generated records, files. */
+	int64_t capture_ns;
 };
 
 /* "traces", "metrics", "logs"; NULL for an out-of-range value. */

@@ -2,7 +2,9 @@
  * compare: a sent recording against a received one with planted damage —
  * drops, a duplicate, a reordered record, a record never sent, rewritten
  * and dropped attributes — must give exactly the planted counts, per
- * signal and per field; an identical copy must be clean.
+ * signal and per field; an identical copy must be clean. Planted delays
+ * (capture times) give exact p50/p99/max per service and signal, measured
+ * from the sent capture time when the sent recording has one.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,6 +32,7 @@ struct rec {
 	const struct fd_blob *resource, *scope;
 	uint8_t *payload;
 	size_t len;
+	int64_t capture; /* 0: none */
 };
 
 struct world {
@@ -44,7 +47,10 @@ static void write_recording(const char *path, const struct rec *const *recs, siz
 	h.scenario_name = "compare-test";
 	struct fd_recording_writer *w;
 	struct fd_error err = {0};
-	assert_int_equal(fd_recording_writer_create(path, &h, NULL, &w, &err), 0);
+	struct fd_recording_writer_options o = {0};
+	for (size_t i = 0; i < n; i++)
+		o.capture_times |= recs[i]->capture != 0;
+	assert_int_equal(fd_recording_writer_create(path, &h, &o, &w, &err), 0);
 	for (size_t i = 0; i < n; i++) {
 		struct fd_record r = {
 			.time_ns = recs[i]->time,
@@ -53,6 +59,7 @@ static void write_recording(const char *path, const struct rec *const *recs, siz
 			.scope = recs[i]->scope,
 			.payload = recs[i]->payload,
 			.payload_len = recs[i]->len,
+			.capture_ns = recs[i]->capture,
 		};
 		assert_int_equal(fd_recording_writer_add(w, &r, &err), 0);
 	}
@@ -91,12 +98,9 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void run(struct world *w, const struct rec *const *received, size_t n,
-		struct fd_compare_result *res)
+static void run_with(struct world *w, const struct rec *const *sent,
+		     const struct rec *const *received, size_t n, struct fd_compare_result *res)
 {
-	const struct rec *sent[N];
-	for (size_t i = 0; i < N; i++)
-		sent[i] = &w->sent[i];
 	char *a = tu_path(w->dir->dir, "sent.fdr"), *b = tu_path(w->dir->dir, "received.fdr");
 	write_recording(a, sent, N);
 	write_recording(b, received, n);
@@ -109,6 +113,15 @@ static void run(struct world *w, const struct rec *const *received, size_t n,
 	fd_recording_reader_destroy(rb);
 	free(a);
 	free(b);
+}
+
+static void run(struct world *w, const struct rec *const *received, size_t n,
+		struct fd_compare_result *res)
+{
+	const struct rec *sent[N];
+	for (size_t i = 0; i < N; i++)
+		sent[i] = &w->sent[i];
+	run_with(w, sent, received, n, res);
 }
 
 static void identical_is_clean(void **state)
@@ -319,11 +332,133 @@ static void planted_damage_counted_exactly(void **state)
 	free(stranger.payload);
 }
 
+/* The nearest-rank percentile straight from its definition: the smallest
+ * value with at least pct% of the values at or below it. */
+static int64_t by_definition(const int64_t *v, size_t n, unsigned pct)
+{
+	int64_t best = INT64_MAX;
+	for (size_t i = 0; i < n; i++) {
+		size_t le = 0;
+		for (size_t j = 0; j < n; j++)
+			le += v[j] <= v[i];
+		if (le * 100 >= (size_t)pct * n && v[i] < best)
+			best = v[i];
+	}
+	return best;
+}
+
+/*
+ * Every received record captured j ms after its reference, j counting the
+ * records of its service and signal from 1: each (service, signal) then
+ * has p50 = ceil(n/2) ms, p99 = ceil(0.99 n) ms, max = n ms. The sent
+ * capture times are 7 s after the record times, so measuring from the
+ * record's own time instead would be 7 s off. Without sent capture times
+ * the same received recording is measured from the record times. Two lost
+ * records and a duplicate are not measured.
+ */
+static void planted_delays_exact(void **state)
+{
+	struct world *w = *state;
+	static struct rec sent_c[N], recv_c[N + 1];
+	const struct rec *sent[N], *sent_plain[N], *recv[N + 1];
+	char names[3][64] = {{0}};
+	size_t per_key[3 * FD_SIGNAL_COUNT] = {0}, n = 0;
+	static int64_t planted[3 * FD_SIGNAL_COUNT][N];
+	for (size_t i = 0; i < N; i++) {
+		char svc[64];
+		service_of(&w->sent[i], svc, sizeof(svc));
+		size_t s = 0;
+		while (s < 3 && names[s][0] && strcmp(names[s], svc) != 0)
+			s++;
+		assert_true(s < 3);
+		if (!names[s][0])
+			snprintf(names[s], sizeof(names[s]), "%s", svc);
+		sent_c[i] = w->sent[i];
+		sent_c[i].capture = w->sent[i].time + 7000000000LL;
+		sent[i] = &sent_c[i];
+		sent_plain[i] = &w->sent[i];
+		if (i == 100 || i == 200) /* lost */
+			continue;
+		size_t k = s * FD_SIGNAL_COUNT + w->sent[i].signal;
+		int64_t d = (int64_t)(++per_key[k]) * 1000000;
+		planted[k][per_key[k] - 1] = d;
+		recv_c[n] = w->sent[i];
+		recv_c[n].capture = sent_c[i].capture + d;
+		recv[n] = &recv_c[n];
+		n++;
+	}
+	recv_c[n] = recv_c[10]; /* a duplicate, captured much later */
+	recv_c[n].capture += 3600000000000LL;
+	recv[n] = &recv_c[n];
+	n++;
+
+	for (int pass = 0; pass < 2; pass++) {
+		struct fd_compare_result res;
+		if (pass == 0) {
+			run_with(w, sent, recv, n, &res);
+			assert_int_equal(res.delay_from_capture, N - 2);
+			assert_int_equal(res.delay_from_time, 0);
+		} else {
+			/* no sent capture times: from the record's time, 7 s more */
+			run_with(w, sent_plain, recv, n, &res);
+			assert_int_equal(res.delay_from_capture, 0);
+			assert_int_equal(res.delay_from_time, N - 2);
+		}
+		int64_t shift = pass == 0 ? 0 : 7000000000LL;
+		for (size_t s = 0; s < 3; s++) {
+			const struct fd_compare_service *svc = NULL;
+			for (size_t i = 0; i < res.n_services; i++)
+				if (strcmp(res.services[i].name, names[s]) == 0)
+					svc = &res.services[i];
+			assert_non_null(svc);
+			for (int sig = 0; sig < FD_SIGNAL_COUNT; sig++) {
+				uint64_t m = per_key[s * FD_SIGNAL_COUNT + (size_t)sig];
+				const struct fd_compare_delay *d = &svc->delay[sig];
+				assert_int_equal(d->measured, m);
+				if (!m)
+					continue;
+				assert_int_equal(d->p50, shift + (int64_t)((m + 1) / 2) * 1000000);
+				assert_int_equal(d->p99, shift + (int64_t)((m * 99 + 99) / 100) * 1000000);
+				assert_int_equal(d->max, shift + (int64_t)m * 1000000);
+			}
+		}
+		/* per signal, over the services */
+		for (int sig = 0; sig < FD_SIGNAL_COUNT; sig++) {
+			static int64_t all[N];
+			size_t na = 0;
+			int64_t max = 0;
+			for (size_t s = 0; s < 3; s++) {
+				size_t k = s * FD_SIGNAL_COUNT + (size_t)sig;
+				for (size_t j = 0; j < per_key[k]; j++) {
+					all[na++] = planted[k][j];
+					if (planted[k][j] > max)
+						max = planted[k][j];
+				}
+			}
+			assert_true(na > 0);
+			assert_int_equal(res.delay[sig].measured, na);
+			assert_int_equal(res.delay[sig].p50, shift + by_definition(all, na, 50));
+			assert_int_equal(res.delay[sig].p99, shift + by_definition(all, na, 99));
+			assert_int_equal(res.delay[sig].max, shift + max);
+		}
+		fd_compare_result_finish(&res);
+	}
+
+	/* Neither side with capture times: nothing measured. */
+	struct fd_compare_result res;
+	run(w, sent_plain, N, &res);
+	assert_int_equal(res.delay_from_capture + res.delay_from_time, 0);
+	for (int sig = 0; sig < FD_SIGNAL_COUNT; sig++)
+		assert_int_equal(res.delay[sig].measured, 0);
+	fd_compare_result_finish(&res);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(identical_is_clean, setup, teardown),
 		cmocka_unit_test_setup_teardown(planted_damage_counted_exactly, setup, teardown),
+		cmocka_unit_test_setup_teardown(planted_delays_exact, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

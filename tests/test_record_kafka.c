@@ -4,7 +4,8 @@
  * with its topic/partition@offset, the header naming brokers, topics and
  * the offset range read from each partition; a consumer group; --start end
  * and a --start-time after the last message read nothing; bad --topics
- * fail cleanly. */
+ * fail cleanly; each record's capture time is its message's Kafka
+ * timestamp. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -360,6 +361,62 @@ static void test_bad_topics(void **state)
 	free(out);
 }
 
+/* Every record's capture time is the Kafka timestamp of the message it
+ * came in, to the nanosecond: two requests produced with timestamps of
+ * their own, recorded a while later; the file says version 1.1. */
+static void test_capture_time_from_kafka(void **state)
+{
+	struct fixture *f = *state;
+	char names[3][64], topics_opt[256];
+	make_topics(f, "c", names);
+	const int64_t ts[2] = {1700000000123LL, 1700000005456LL}; /* ms */
+	for (int m = 0; m < 2; m++) {
+		char req[600];
+		int n = snprintf(req, sizeof(req),
+				 "{\"resourceSpans\":[{\"resource\":{\"attributes\":[{\"key\":"
+				 "\"service.name\",\"value\":{\"stringValue\":\"cap\"}}]},"
+				 "\"scopeSpans\":[{\"spans\":["
+				 "{\"traceId\":\"0102030405060708090a0b0c0d0e0f1%d\",\"spanId\":"
+				 "\"010203040506070%d\",\"name\":\"a\",\"startTimeUnixNano\":\"%d\","
+				 "\"endTimeUnixNano\":\"%d\"},"
+				 "{\"traceId\":\"0102030405060708090a0b0c0d0e0f1%d\",\"spanId\":"
+				 "\"010203040506070%d\",\"name\":\"b\",\"startTimeUnixNano\":\"%d\","
+				 "\"endTimeUnixNano\":\"%d\"}]}]}]}",
+				 m, 2 * m, 1000 + m, 2000 + m, m, 2 * m + 1, 1000 + m, 3000 + m);
+		rd_kafka_resp_err_t e = rd_kafka_producev(
+			f->producer, RD_KAFKA_V_TOPIC(names[0]), RD_KAFKA_V_PARTITION(m),
+			RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_VALUE(req, (size_t)n),
+			RD_KAFKA_V_TIMESTAMP(ts[m]), RD_KAFKA_V_END);
+		assert_int_equal(e, 0);
+	}
+	assert_int_equal(rd_kafka_flush(f->producer, 10000), 0);
+	snprintf(topics_opt, sizeof(topics_opt), "topics=traces=%s", names[0]);
+	char *out = tu_path(f->dir, "captured.fdr");
+	struct fd_capture_options o = {.idle_ns = 2000000000LL};
+	struct fd_capture_stats st;
+	struct fd_error err = {0};
+	if (record(f, topics_opt, out, &o, &st, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(st.records[0], 4);
+	struct fd_recording_reader *r;
+	assert_int_equal(fd_recording_reader_open(out, &r, &err), 0);
+	unsigned major, minor;
+	fd_recording_reader_version(r, &major, &minor);
+	assert_int_equal(minor, 1);
+	struct fd_record rec;
+	int seen[2] = {0};
+	while (fd_recording_reader_next(r, &rec, &err) == 1) {
+		int m = (int)(rec.time_ns % 1000); /* end times 2000+m, 3000+m */
+		assert_true(m == 0 || m == 1);
+		assert_true(rec.capture_ns == ts[m] * 1000000);
+		seen[m]++;
+	}
+	assert_int_equal(seen[0], 2);
+	assert_int_equal(seen[1], 2);
+	fd_recording_reader_destroy(r);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -368,6 +425,7 @@ int main(void)
 		cmocka_unit_test(test_group),
 		cmocka_unit_test(test_start_end_and_time),
 		cmocka_unit_test(test_bad_topics),
+		cmocka_unit_test(test_capture_time_from_kafka),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

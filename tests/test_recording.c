@@ -1774,6 +1774,121 @@ static void test_deterministic(void **state)
 	free(c);
 }
 
+/* Writes recs (capture times kept when asked) and returns the file's bytes. */
+static uint8_t *write_timed(const char *path, const struct fd_record *recs, size_t n, bool keep,
+			    size_t *len)
+{
+	struct fd_recording_writer_options wo = {.block_size = 4096, .capture_times = keep};
+	struct fd_recording_writer *w;
+	struct fd_error err = {0};
+	assert_int_equal(fd_recording_writer_create(path, NULL, &wo, &w, &err), 0);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(fd_recording_writer_add(w, &recs[i], &err), 0);
+	assert_int_equal(fd_recording_writer_finish(w, &err), 0);
+	fd_recording_writer_destroy(w);
+	uint8_t *p = tu_read_file(path, len);
+	assert_non_null(p);
+	return p;
+}
+
+/*
+ * Capture times (format 1.1): kept exactly, before and after the record's
+ * time, across blocks; a record without one reads 0. A writer not asked to
+ * keep them writes a 1.0 file byte for byte as before, whatever capture_ns
+ * says. A 1.0 file with a captured record is corrupt; a 1.1 file built
+ * from the document alone reads back.
+ */
+static void test_capture_times(void **state)
+{
+	struct tu_dir_fixture *f = *state;
+	enum { N = 3000 };
+	static struct fd_record recs[N], bare[N];
+	struct fd_synth_options so = {.seed = 5};
+	struct fd_synth *sy = fd_synth_create(&so);
+	static uint8_t *payloads[N];
+	for (size_t i = 0; i < N; i++) {
+		struct fd_record r;
+		assert_int_equal(fd_synth_next(sy, &r), 0);
+		payloads[i] = malloc(r.payload_len + 1);
+		memcpy(payloads[i], r.payload, r.payload_len);
+		r.payload = payloads[i];
+		bare[i] = r;
+		/* late by i ms, except every 7th (none) and every 11th (early:
+		 * a clock behind the sender's) */
+		r.capture_ns = i % 7 == 0 ? 0 : r.time_ns + (i % 11 == 0 ? -1 : 1) * (int64_t)i * 1000000;
+		recs[i] = r;
+	}
+	char *a = tu_path(f->dir, "timed.fdr"), *b = tu_path(f->dir, "untimed.fdr"),
+	     *c = tu_path(f->dir, "bare.fdr");
+	size_t la, lb, lc;
+	uint8_t *pa = write_timed(a, recs, N, true, &la);
+	uint8_t *pb = write_timed(b, recs, N, false, &lb);
+	uint8_t *pc = write_timed(c, bare, N, false, &lc);
+	assert_int_equal(lb, lc);
+	assert_memory_equal(pb, pc, lb);
+	assert_int_equal(pa[10], 1); /* minor */
+	assert_int_equal(pb[10], 0);
+
+	struct fd_recording_reader *r = open_path(a);
+	unsigned major, minor;
+	fd_recording_reader_version(r, &major, &minor);
+	assert_int_equal(minor, 1);
+	struct fd_record rec;
+	struct fd_error err = {0};
+	for (size_t i = 0; i < N; i++) {
+		assert_int_equal(fd_recording_reader_next(r, &rec, &err), 1);
+		assert_true(rec.time_ns == recs[i].time_ns);
+		assert_true(rec.capture_ns == recs[i].capture_ns);
+		assert_int_equal(rec.payload_len, recs[i].payload_len);
+		assert_memory_equal(rec.payload, recs[i].payload, rec.payload_len);
+	}
+	assert_int_equal(fd_recording_reader_next(r, &rec, &err), 0);
+	fd_recording_reader_destroy(r);
+	r = open_path(b);
+	while (fd_recording_reader_next(r, &rec, &err) == 1)
+		assert_true(rec.capture_ns == 0);
+	fd_recording_reader_destroy(r);
+
+	/* by hand: record at 100 captured at 130, record at 150 without */
+	struct bb hb = {0}, raw = {0};
+	bb_file_header(&hb, 1);
+	hb.p[10] = 1;
+	bb_dict(&hb);
+	bb_u8(&raw, FD_SIGNAL_TRACES | 0x80);
+	bb_varint(&raw, fdr_zigzag(0));
+	bb_varint(&raw, fdr_zigzag(30));
+	bb_varint(&raw, 0);
+	bb_varint(&raw, 0);
+	bb_varint(&raw, 4);
+	bb_put(&raw, "span", 4);
+	raw_record(&raw, FD_SIGNAL_LOGS, 50, 0, 0, "log");
+	bb_block(&hb, FDR_BLOCK_RECORDS, &raw, 2, 100, 150, false);
+	FILE *mf = tu_memfile(hb.p, hb.n);
+	assert_int_equal(fd_recording_reader_open_file(mf, "made.fdr", &r, &err), 0);
+	assert_int_equal(fd_recording_reader_next(r, &rec, &err), 1);
+	assert_true(rec.time_ns == 100 && rec.capture_ns == 130);
+	assert_memory_equal(rec.payload, "span", 4);
+	assert_int_equal(fd_recording_reader_next(r, &rec, &err), 1);
+	assert_true(rec.time_ns == 150 && rec.capture_ns == 0);
+	fd_recording_reader_destroy(r);
+	/* the same bytes said to be 1.0 */
+	hb.p[10] = 0;
+	expect_broken(&hb, 0, "block 1 at byte offset", "record 0: record with a capture time in a version 1.0 recording",
+		      "capture time in 1.0");
+
+	free(hb.p);
+	free(raw.p);
+	for (size_t i = 0; i < N; i++)
+		free(payloads[i]);
+	fd_synth_destroy(sy);
+	free(pa);
+	free(pb);
+	free(pc);
+	free(a);
+	free(b);
+	free(c);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, tu_dir_setup, tu_dir_teardown)
@@ -1793,6 +1908,7 @@ int main(void)
 		T(test_large_answer_key),
 		T(test_synth_payloads_are_otlp),
 		T(test_deterministic),
+		T(test_capture_times),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

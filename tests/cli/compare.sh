@@ -48,6 +48,41 @@ assert sum(x["logs"]["lost"] for x in v["services"].values()) == lost
 print("compare: lost %d, duplicated %d as planted" % (lost, dup))
 PY
 
+# Through an OTLP/HTTP receiver, whose recording keeps capture times:
+# delays measured from the record times (the sent file has none) for every
+# matched record; the captured file against itself measures from the sent
+# capture times, and every delay is exactly 0.
+"$fd" record --from otlp-http://127.0.0.1:0 -o "$t/http.fdr" --until-idle 3s 2>"$t/rec.err" &
+bg=$!
+port=
+for i in $(seq 1 200); do
+	port=$(sed -n 's|.*receiving OTLP/HTTP on http://127.0.0.1:\([0-9]*\).*|\1|p' "$t/rec.err")
+	[ -n "$port" ] && break
+	sleep 0.1
+done
+[ -n "$port" ] || fail "the receiver did not start: $(cat "$t/rec.err")"
+"$fd" replay "$t/sent.fdr" --to "otlp-http://127.0.0.1:$port" --speed max --rebase none -q || fail "replay to otlp-http"
+wait $bg || fail "record --from otlp-http: $(cat "$t/rec.err")"
+"$fd" compare --json "$t/sent.fdr" "$t/http.fdr" >"$t/http.json" || fail "compare over otlp-http: $(cat "$t/http.json")"
+"$fd" compare --json "$t/http.fdr" "$t/http.fdr" >"$t/self.json" || fail "compare captured with itself"
+"$fd" compare "$t/sent.fdr" "$t/http.fdr" >"$t/http.txt" || fail "compare text"
+grep -q "^delay: received capture time minus the record's own time" "$t/http.txt" || { cat "$t/http.txt"; fail "no delay in the text"; }
+grep -q "^  gateway  *traces   p50 " "$t/http.txt" || { cat "$t/http.txt"; fail "no delay per service"; }
+python3 - "$t/http.json" "$t/self.json" <<'PY' || fail "delays"
+import json, sys
+v, me = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert v["delay_basis"] == "record_time", v["delay_basis"]
+assert me["delay_basis"] == "sent_capture", me["delay_basis"]
+for s in ("traces", "metrics", "logs"):
+    d, c = v["delay"][s], v["signals"][s]
+    assert d["measured"] == c["matched"] > 0, (s, d, c)
+    assert 0 < d["p50_ns"] <= d["p99_ns"] <= d["max_ns"], (s, d)
+    assert sum(x["delay"][s]["measured"] for x in v["services"].values()) == d["measured"]
+    z = me["delay"][s]
+    assert z["measured"] == c["matched"] and z["p50_ns"] == z["p99_ns"] == z["max_ns"] == 0, (s, z)
+print("compare: delays of", sum(v["delay"][s]["measured"] for s in v["delay"]), "records")
+PY
+
 # Bad input: exit 2, naming the file.
 "$fd" compare "$t/sent.fdr" "$t/missing.fdr" 2>"$t/err"; rc=$?
 [ $rc -eq 2 ] || fail "missing file: exit $rc, want 2"
