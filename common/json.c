@@ -255,7 +255,8 @@ void fd_json_uint(struct fd_json *j, uint64_t v)
 	done(j);
 }
 
-char *fd_format_double(char buf[32], double v)
+/* The definition: printf and strtod. */
+static char *format_double_printf(char buf[32], double v)
 {
 	if (isnan(v)) {
 		snprintf(buf, 32, "NaN");
@@ -293,6 +294,208 @@ char *fd_format_double(char buf[32], double v)
 			break;
 	}
 	return buf;
+}
+
+/*
+ * The same text as format_double_printf without printf or strtod, for the
+ * values JSON, ECS and text lines are made of (1e-4 <= |v| < 1e16, and 0):
+ * those cost a %g and a strtod or more each, a tenth of an encoder's time.
+ * Each step of format_double_printf is done exactly in integers: the
+ * correctly rounded p-digit significand of v (glibc's printf rounds the
+ * exact binary value, ties to even), and whether that decimal reads back as
+ * v (strtod rounds to nearest, ties to even: it does when it lies inside
+ * v's rounding interval, on its edge when v's significand is even). The
+ * same precisions are tried in the same order, so the text is the same.
+ * 128-bit integers hold every product: significand < 2^53, 10^s with
+ * -16 <= s <= 21, and the binary exponent within [-66, 1] in this range.
+ */
+__extension__ typedef unsigned __int128 u128;
+
+static u128 pow10_128(int k)
+{
+	static const uint64_t p[20] = {1ULL,
+				       10ULL,
+				       100ULL,
+				       1000ULL,
+				       10000ULL,
+				       100000ULL,
+				       1000000ULL,
+				       10000000ULL,
+				       100000000ULL,
+				       1000000000ULL,
+				       10000000000ULL,
+				       100000000000ULL,
+				       1000000000000ULL,
+				       10000000000000ULL,
+				       100000000000000ULL,
+				       1000000000000000ULL,
+				       10000000000000000ULL,
+				       100000000000000000ULL,
+				       1000000000000000000ULL,
+				       10000000000000000000ULL};
+	return k < 20 ? (u128)p[k] : (u128)p[19] * p[k - 19];
+}
+
+/* v = M * 2^E with M < 2^53, and the decimal exponent's first guess */
+struct dparts {
+	uint64_t M;
+	int E, e10;
+	bool pow2; /* M = 2^52 above the smallest exponent: the gap below is half */
+};
+
+/* The correctly rounded p-digit significand *m of v and its decimal
+ * exponent *X (v ~ m * 10^(X - p + 1)), as %.{p}g computes them. False when
+ * out of this code's range. */
+static bool round_digits(struct dparts *d, int p, uint64_t *m, int *X)
+{
+	for (int tries = 0; tries < 4; tries++) {
+		int s = p - 1 - d->e10;
+		if (s > 21 || s < -16)
+			return false;
+		u128 N = d->M, D = 1;
+		if (d->E >= 0)
+			N <<= d->E;
+		else
+			D <<= -d->E;
+		if (s >= 0)
+			N *= pow10_128(s);
+		else
+			D *= pow10_128(-s);
+		u128 q = N / D, r = N % D;
+		/* the exponent from the exact value, before rounding */
+		if (q < pow10_128(p - 1)) {
+			d->e10--;
+			continue;
+		}
+		if (q >= pow10_128(p)) {
+			d->e10++;
+			continue;
+		}
+		if (2 * r > D || (2 * r == D && (q & 1)))
+			q++;
+		if (q == pow10_128(p)) { /* 9.99.. rounded up to 10.0..: one more digit before the point */
+			*m = (uint64_t)pow10_128(p - 1);
+			*X = d->e10 + 1;
+		} else {
+			*m = (uint64_t)q;
+			*X = d->e10;
+		}
+		return true;
+	}
+	return false;
+}
+
+/* Does m * 10^(X - p + 1) read back as v? */
+static bool reads_back(const struct dparts *d, uint64_t m, int X, int p)
+{
+	int s = p - 1 - X;
+	/* both sides times 2^(2 - E) * 10^max(s, 0) */
+	u128 left = (u128)m;
+	if (s < 0)
+		left *= pow10_128(-s);
+	left <<= 2 - d->E;
+	u128 scale = s > 0 ? pow10_128(s) : 1;
+	u128 hi = ((u128)d->M * 4 + 2) * scale;
+	u128 lo = ((u128)d->M * 4 - (d->pow2 ? 1 : 2)) * scale;
+	if (left > lo && left < hi)
+		return true;
+	return (left == lo || left == hi) && !(d->M & 1);
+}
+
+/* What "%.{p}g" prints for the significand m (p digits) and exponent X. */
+static char *put_g(char *buf, bool neg, uint64_t m, int X, int p)
+{
+	char dig[20];
+	for (int i = p - 1; i >= 0; i--) {
+		dig[i] = (char)('0' + m % 10);
+		m /= 10;
+	}
+	int nd = p; /* %g drops trailing zeros */
+	while (nd > 1 && dig[nd - 1] == '0')
+		nd--;
+	char *o = buf;
+	if (neg)
+		*o++ = '-';
+	if (X < -4 || X >= p) {
+		*o++ = dig[0];
+		if (nd > 1) {
+			*o++ = '.';
+			memcpy(o, dig + 1, (size_t)nd - 1);
+			o += nd - 1;
+		}
+		*o++ = 'e';
+		*o++ = X < 0 ? '-' : '+';
+		int x = X < 0 ? -X : X;
+		if (x >= 100)
+			*o++ = (char)('0' + x / 100);
+		*o++ = (char)('0' + x / 10 % 10);
+		*o++ = (char)('0' + x % 10);
+	} else if (X >= 0) {
+		int ip = X + 1; /* integer digits, all within p */
+		memcpy(o, dig, (size_t)ip);
+		o += ip;
+		if (nd > ip) {
+			*o++ = '.';
+			memcpy(o, dig + ip, (size_t)(nd - ip));
+			o += nd - ip;
+		}
+	} else {
+		*o++ = '0';
+		*o++ = '.';
+		for (int k = 0; k < -X - 1; k++)
+			*o++ = '0';
+		memcpy(o, dig, (size_t)nd);
+		o += nd;
+	}
+	*o = '\0';
+	return buf;
+}
+
+char *fd_format_double(char buf[32], double v)
+{
+	double a = fabs(v);
+	if (a == 0) {
+		strcpy(buf, signbit(v) ? "-0" : "0");
+		return buf;
+	}
+	if (!(a >= 1e-4 && a < 1e16)) /* NaN, infinities, exponents */
+		return format_double_printf(buf, v);
+	uint64_t bits;
+	memcpy(&bits, &a, sizeof(bits));
+	int ef = (int)(bits >> 52);
+	struct dparts d = {.M = (bits & ((1ULL << 52) - 1)) | 1ULL << 52,
+			   .E = ef - 1075,
+			   .pow2 = (bits & ((1ULL << 52) - 1)) == 0 && ef > 1};
+	/* a first guess: round_digits corrects it */
+	d.e10 = (int)floor((ef - 1023) * 0.30102999566398120);
+	bool neg = signbit(v);
+	uint64_t m;
+	int X;
+	/* format_double_printf's steps, in its order */
+	if (!round_digits(&d, 15, &m, &X))
+		return format_double_printf(buf, v);
+	if (reads_back(&d, m, X, 15) && X < 15)
+		return put_g(buf, neg, m, X, 15);
+	int lo = 1, hi = 17;
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+		if (!round_digits(&d, mid, &m, &X))
+			return format_double_printf(buf, v);
+		if (reads_back(&d, m, X, mid))
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	/* "100", not "1e+02": more digits until no exponent is needed */
+	int prec = lo;
+	for (;;) {
+		if (!round_digits(&d, prec, &m, &X))
+			return format_double_printf(buf, v);
+		if (X < prec || prec == 17)
+			break;
+		prec++;
+	}
+	return put_g(buf, neg, m, X, prec);
 }
 
 void fd_json_double(struct fd_json *j, double v)

@@ -32,7 +32,11 @@ struct fd_outfile {
 	char *path;  /* the final path; owned */
 	char *tmp;   /* the temporary one; owned; NULL when direct or committed */
 	bool direct; /* writing path itself (a device or FIFO) */
+	char *buf;   /* f's buffer (regular files); owned */
 };
+
+/* The stdio buffer of a regular file: 256 KiB. */
+#define FD_OUTFILE_BUFFER (256 * 1024)
 
 /* Creates the temporary file (or opens the device) for writing. On failure
  * (FD_ERUNTIME, "cannot create 'PATH.tmp-...': why") nothing is left on

@@ -272,6 +272,103 @@ static void test_numbers(void **state)
 	}
 }
 
+/* fd_format_double before it did without printf and strtod: the text it
+ * must still give, byte for byte, since outputs were compared against it. */
+static char *format_double_printf(char buf[32], double v)
+{
+	double a = fabs(v);
+	bool plain = a == 0 || (a >= 1e-4 && a < 1e16);
+	snprintf(buf, 32, "%.15g", v);
+	if (strtod(buf, NULL) == v && (!plain || !strchr(buf, 'e')))
+		return buf;
+	int lo = 1, hi = 17;
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+		snprintf(buf, 32, "%.*g", mid, v);
+		if (strtod(buf, NULL) == v)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	for (int prec = lo; prec <= 17; prec++) {
+		snprintf(buf, 32, "%.*g", prec, v);
+		if (!plain || !strchr(buf, 'e'))
+			break;
+	}
+	return buf;
+}
+
+static uint64_t xorshift(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+static void same_as_printf(double v, unsigned long *n)
+{
+	char a[32], b[32];
+	fd_format_double(a, v);
+	format_double_printf(b, v);
+	if (strcmp(a, b) != 0)
+		fail_msg("%.17g (%a): '%s', printf and strtod give '%s'", v, v, a, b);
+	(*n)++;
+}
+
+/* Every kind of value the encoders meet, and the edges of the integer
+ * arithmetic: the same text as printf and strtod made. */
+static void test_double_same_as_printf(void **state)
+{
+	(void)state;
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	unsigned long n = 0;
+	const double edges[] = {1e-4, 1e16, 9.999999999999998e15, 1e15, 0.5, 1.5, 2.5, 0.125,
+				9007199254740992.0, 9007199254740993.0, 4503599627370496.0,
+				0.1, 0.2, 0.3, 0.1 + 0.2, 1.0 / 3, 2.0 / 3, 100, 1e5, 123456789012345.6,
+				0.00010000000000000002, 5e-324, 1e-300, 1e300, -0.0, 0.0};
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
+		for (int k = -3; k <= 3; k++) {
+			double v = edges[i];
+			for (int j = 0; j < (k < 0 ? -k : k); j++)
+				v = nextafter(v, k < 0 ? -INFINITY : INFINITY);
+			same_as_printf(v, &n);
+			same_as_printf(-v, &n);
+		}
+	/* powers of two (the narrower gap below) and their neighbours */
+	for (int e = -20; e <= 60; e++) {
+		double v = ldexp(1, e);
+		same_as_printf(v, &n);
+		same_as_printf(nextafter(v, 0), &n);
+		same_as_printf(nextafter(v, INFINITY), &n);
+	}
+	for (int i = 0; i < 100000; i++) {
+		/* any bits with an exponent of the fast range's and around */
+		uint64_t r = xorshift(&x);
+		uint64_t bits = (r & ((1ULL << 52) - 1)) | (uint64_t)(1023 - 16 + (r >> 52) % 73) << 52;
+		double v;
+		memcpy(&v, &bits, sizeof(v));
+		same_as_printf(v, &n);
+		/* durations: nanoseconds as seconds and milliseconds */
+		uint64_t ns = xorshift(&x) % 100000000000ULL;
+		same_as_printf((double)ns / 1e9, &n);
+		same_as_printf((double)ns / 1e6, &n);
+		/* decimals of 1 to 17 digits at scales around the range's ends */
+		int digits = 1 + (int)(xorshift(&x) % 17), scale = (int)(xorshift(&x) % 26) - 22;
+		unsigned long long mod = 1;
+		for (int k = 0; k < digits; k++)
+			mod *= 10;
+		char dec[64];
+		snprintf(dec, sizeof(dec), "%llue%d", (unsigned long long)(xorshift(&x) % mod), scale);
+		same_as_printf(strtod(dec, NULL), &n);
+		/* halves: ties of the rounding at some precision */
+		same_as_printf((double)(xorshift(&x) % 2000001) / 2 / (double)(1 << (x % 8)), &n);
+		/* integers */
+		same_as_printf((double)(xorshift(&x) >> (x % 64)), &n);
+	}
+	assert_true(n > 500000);
+}
+
 static void test_write_error_is_sticky(void **state)
 {
 	(void)state;
@@ -297,6 +394,7 @@ int main(void)
 		cmocka_unit_test(test_string_escapes),
 		cmocka_unit_test(test_string_reads_only_n),
 		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_double_same_as_printf),
 		cmocka_unit_test(test_write_error_is_sticky),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
