@@ -35,10 +35,12 @@ static bool shaped(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t
 	struct fd_pb_field w;
 	int rc;
 	while ((rc = fd_pb_next(&r, &w)) > 0) {
-		/* field numbers are mostly 1, 2, 3...: a look at the index first */
+		/* field numbers are mostly 1, 2, 3... with a gap or two (LogRecord
+		 * has no 4): a look at the index first */
 		const ProtobufCFieldDescriptor *f =
-			w.num - 1 < d->n_fields && d->fields[w.num - 1].id == w.num
-				? &d->fields[w.num - 1]
+			w.num - 1 < d->n_fields && d->fields[w.num - 1].id == w.num ? &d->fields[w.num - 1]
+			: w.num >= 2 && w.num - 2 < d->n_fields && d->fields[w.num - 2].id == w.num
+				? &d->fields[w.num - 2]
 				: protobuf_c_message_descriptor_get_field(d, w.num);
 		if (!f)
 			continue; /* unknown: skipped by every reader */
