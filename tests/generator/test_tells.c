@@ -873,6 +873,70 @@ static void check_runtime(struct run *r)
 	}
 }
 
+static int by_res_time(const void *x, const void *y)
+{
+	const struct point *a = x, *b = y;
+	if (a->res != b->res)
+		return a->res < b->res ? -1 : 1;
+	return (a->time > b->time) - (a->time < b->time);
+}
+
+/* Two metrics of one process's CPU agree: the utilization at a scrape is the
+ * process.cpu.time it added since the last one, over the cores it has. So per
+ * instance (cores fixed) the ratio of the two is the same at every scrape, and
+ * an instance that used no CPU time reports no utilization. */
+static void check_cpu_agrees(struct run *r)
+{
+	struct point *time = malloc((r->n_cpu_time + 1) * sizeof(*time));
+	struct point *util = malloc((r->n_cpu + 1) * sizeof(*util));
+	assert_true(time && util);
+	memcpy(time, r->cpu_time, r->n_cpu_time * sizeof(*time));
+	memcpy(util, r->cpu, r->n_cpu * sizeof(*util));
+	qsort(time, r->n_cpu_time, sizeof(*time), by_res_time);
+	qsort(util, r->n_cpu, sizeof(*util), by_res_time);
+	size_t u = 0, pairs = 0;
+	int bad_res = -1;
+	double lo = INFINITY, hi = -INFINITY;
+	char why[160] = "";
+	for (size_t i = 1; i < r->n_cpu_time && bad_res < 0; i++) {
+		const struct point *a = &time[i - 1], *b = &time[i];
+		if (a->res != b->res) {
+			lo = INFINITY;
+			hi = -INFINITY;
+			continue;
+		}
+		if (a->start != b->start || b->time <= a->time)
+			continue; /* a new incarnation: the counter restarted */
+		while (u < r->n_cpu && by_res_time(&util[u], b) < 0)
+			u++;
+		if (u == r->n_cpu || util[u].res != b->res || util[u].time != b->time)
+			continue;
+		double cores = (b->v - a->v) / ((double)(b->time - a->time) / 1e9);
+		double used = util[u].v;
+		pairs++;
+		if ((cores <= 0) != (used <= 0)) {
+			bad_res = b->res;
+			snprintf(why, sizeof(why), "process.cpu.time grew by %.3f cores while utilization is %.4f",
+				 cores, used);
+		} else if (used > 0.01) {
+			double ratio = cores / used;
+			lo = fmin(lo, ratio);
+			hi = fmax(hi, ratio);
+			if (hi > lo * 1.02) {
+				bad_res = b->res;
+				snprintf(why, sizeof(why),
+					 "process.cpu.time's rate over utilization varies from %.3f to %.3f cores", lo, hi);
+			}
+		}
+	}
+	if (bad_res >= 0)
+		fail_tell(r, "CPU metrics of %s disagree: %s", r->res[bad_res].instance, why);
+	else if (r->n_cpu_time && pairs == 0)
+		fail_tell(r, "no scrape has both process.cpu.time and process.cpu.utilization");
+	free(time);
+	free(util);
+}
+
 /* Load balancing spreads load with variance. */
 static void check_balance(struct run *r)
 {
@@ -1183,6 +1247,7 @@ static void tells(const char *name)
 	check_log_stamps(&r, sorted);
 	check_events(&r);
 	check_runtime(&r);
+	check_cpu_agrees(&r);
 	check_balance(&r);
 	check_gc(&r);
 	check_stacks(&r);
@@ -1251,8 +1316,11 @@ static void every_builtin_is_checked(void **state)
 	assert_int_equal(n, sizeof(names) / sizeof(names[0]));
 }
 
-int main(void)
+/* An argument names the tests to run (a glob), as `test_tells 'retry*'`. */
+int main(int argc, char **argv)
 {
+	if (argc > 1)
+		cmocka_set_test_filter(argv[1]);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(every_builtin_is_checked),
 		cmocka_unit_test(bad_deploy_errors),
