@@ -416,6 +416,15 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 					 rebase);
 		goto out;
 	}
+	/* Before the sinks open: a signal while one connects or creates its
+	 * file then stops the replay at its first record, and every sink is
+	 * closed (its temporary file removed or renamed), instead of the
+	 * default action leaving a PATH.tmp-XXXXXX behind. */
+	struct sigaction sa = {.sa_handler = on_sigint};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
 	ctx.header = h;
 	ctx.live_stats = lc.interval_ns > 0 || lc.self_metrics;
 	for (size_t i = 0; i < n_to; i++) {
@@ -425,10 +434,6 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 		}
 		n_sinks++;
 	}
-	struct sigaction sa = {.sa_handler = on_sigint};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 
 	if (ctx.live_stats) {
 		if (cli_live_start(&lc, sinks, n_sinks, &live, &err) < 0) {

@@ -179,9 +179,16 @@ fi
 check "what came through the FIFO is a valid recording"
 
 # SIGINT mid-replay: stop reading, close the sinks, exit 130.
+# The signal goes once the sink's temporary file exists: the handler is in
+# place before the sinks open, and a slow start (a sanitizer build on a busy
+# machine) would otherwise get SIGINT's default action.
 "$fd" replay "$t/a.fdr" --to "file:$t/int.fdr" --speed realtime -q &
 pid=$!
-sleep 1
+for _ in $(seq 600); do
+	ls "$t"/int.fdr.tmp-* >/dev/null 2>&1 && break
+	sleep 0.1
+done
+sleep 0.5
 kill -INT $pid
 wait $pid; got=$? want=130
 check "SIGINT exits 130"
