@@ -414,9 +414,7 @@ const struct fd_sink_descriptor fd_sink_es_descriptor = {
 	.help = "      index=NAME (logs-firedrill-default), batch_bytes=N (5MB),\n"
 		"      batch_docs=N (10000), api_key=KEY, compression=gzip|none (none),\n"
 		"      and as every HTTP sink (docs/backends.md):\n"
-		"      header=NAME:VALUE (repeatable; never printed), user= password=,\n"
-		"      ca= cert= key= insecure=true, timeout=D (10s), concurrency=N (4),\n"
-		"      retry_initial=D (1s) retry_max=D (30s) retry_elapsed=D (5m)\n",
+		FD_HTTP_SINK_HELP,
 	.open = plain_open,
 };
 

@@ -82,6 +82,12 @@ int fd_http_sink_options(const char *uri, const char *query, const char *const *
 struct curl_slist *fd_http_header_list(const char *const *fixed, size_t n,
 				       const struct fd_http_options *o);
 
+/* The --help lines of the options every HTTP sink takes (http.c parses them). */
+#define FD_HTTP_SINK_HELP \
+	"      header=NAME:VALUE (repeatable; never printed), user= password=,\n" \
+	"      ca= cert= key= insecure=true, timeout=D (10s), concurrency=N (4),\n" \
+	"      retry_initial=D (1s) retry_max=D (30s) retry_elapsed=D (5m)\n"
+
 /* hs->headers from fixed and header=, and the pool. */
 int fd_http_sink_start(struct fd_http_sink *hs, const char *const *fixed, size_t n,
 		       size_t max_answer, fd_http_done_fn done, struct fd_error *err);

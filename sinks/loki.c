@@ -700,9 +700,7 @@ const struct fd_sink_descriptor fd_sink_loki_descriptor = {
 	.help = "      encoding=proto|json (proto+snappy), compression=gzip|none (json only),\n"
 		"      tenant=NAME, batch_records=N (10000) batch_bytes=N (1MB)\n"
 		"      batch_window=D (1s), and as every HTTP sink (docs/backends.md):\n"
-		"      header=NAME:VALUE (repeatable; never printed), user= password=,\n"
-		"      ca= cert= key= insecure=true, timeout=D (10s), concurrency=N (4),\n"
-		"      retry_initial=D (1s) retry_max=D (30s) retry_elapsed=D (5m)\n",
+		FD_HTTP_SINK_HELP,
 	.open = plain_open,
 };
 

@@ -575,9 +575,7 @@ static const char otlp_help[] =
 	"      encoding=proto|json (proto; otlp-grpc: proto only), compression=gzip|none\n"
 	"      (gzip), batch_records=N (1000) batch_bytes=N (1000000) batch_window=D\n"
 	"      (1s), and as every HTTP sink (docs/backends.md):\n"
-	"      header=NAME:VALUE (repeatable; never printed), user= password=,\n"
-	"      ca= cert= key= insecure=true, timeout=D (10s), concurrency=N (4),\n"
-	"      retry_initial=D (1s) retry_max=D (30s) retry_elapsed=D (5m)\n";
+	FD_HTTP_SINK_HELP;
 
 const struct fd_sink_descriptor fd_sink_otlp_http_descriptor = {
 	.scheme = "otlp-http",
