@@ -1372,6 +1372,61 @@ static void test_resources_deduplicated(void **state)
 	free(path);
 }
 
+/* A source that frees a resource and gets the same pointer back for other
+ * bytes, and one that hands out thousands of pointers: each record still
+ * gets its own bytes back (the writer's pointer cache checks what it hits
+ * and starts over when full). */
+static void test_resource_pointer_reused(void **state)
+{
+	struct tu_dir_fixture *f = *state;
+	char *path = tu_path(f->dir, "reuse.fdr");
+	enum { N = 6000, NPTR = 3000, LEN = 24 };
+	struct fd_blob *blobs = calloc(NPTR, sizeof(*blobs));
+	uint8_t *bytes = calloc(NPTR, LEN);
+	struct fd_blob scope = {0, 5, (const uint8_t *)"scope"};
+	struct fd_recording_writer *w;
+	struct fd_error err = {0};
+	assert_int_equal(fd_recording_writer_create(path, NULL, NULL, &w, &err), 0);
+	/* record i uses pointer i % NPTR; in the second pass its bytes differ */
+	for (int i = 0; i < N; i++) {
+		int k = i % NPTR;
+		snprintf((char *)bytes + k * LEN, LEN, "res-%d-pass-%d", k, i / NPTR);
+		blobs[k] = (struct fd_blob){(uint32_t)k, (uint32_t)strlen((char *)bytes + k * LEN),
+					    bytes + k * LEN};
+		/* the first records hit pointer 0 again, rewritten in between */
+		if (i < 4) {
+			snprintf((char *)bytes, LEN, i % 2 ? "res-0-odd-%d" : "res-0-pass-0", i);
+			blobs[0].len = (uint32_t)strlen((char *)bytes);
+		}
+		struct fd_record rec = {.time_ns = i, .signal = FD_SIGNAL_LOGS,
+					.resource = &blobs[i < 4 ? 0 : k], .scope = &scope,
+					.payload = (const uint8_t *)&i, .payload_len = sizeof(i)};
+		assert_int_equal(fd_recording_writer_add(w, &rec, &err), 0);
+	}
+	assert_int_equal(fd_recording_writer_finish(w, &err), 0);
+	fd_recording_writer_destroy(w);
+
+	struct fd_recording_reader *r = open_path(path);
+	struct fd_record rec;
+	int i = 0, rc;
+	char want[LEN + 16];
+	while ((rc = fd_recording_reader_next(r, &rec, &err)) > 0) {
+		if (i < 4)
+			snprintf(want, sizeof(want), i % 2 ? "res-0-odd-%d" : "res-0-pass-0", i);
+		else
+			snprintf(want, sizeof(want), "res-%d-pass-%d", i % NPTR, i / NPTR);
+		assert_int_equal(rec.resource->len, strlen(want));
+		assert_memory_equal(rec.resource->data, want, strlen(want));
+		i++;
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(i, N);
+	fd_recording_reader_destroy(r);
+	free(bytes);
+	free(blobs);
+	free(path);
+}
+
 /* ------------------------------------------------------ temporary files */
 
 static void test_no_partial_file(void **state)
@@ -1904,6 +1959,7 @@ int main(void)
 		T(test_corruption_random),
 		T(test_made_by_hand),
 		T(test_resources_deduplicated),
+		T(test_resource_pointer_reused),
 		T(test_no_partial_file),
 		T(test_large_answer_key),
 		T(test_synth_payloads_are_otlp),
