@@ -394,6 +394,9 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 	struct fd_error err = {0};
 	if (cli_live_check(&lc, &err) < 0)
 		return cli_fail(&err);
+	/* The sinks (the recording writer's copy of each record) and the
+	 * pending records' heap on a second core; same records, same bytes. */
+	so.emit_thread = true;
 	struct fd_scenario *sc = NULL;
 	struct fd_sim *sim = NULL;
 	struct fd_sink *sinks[17] = {0};

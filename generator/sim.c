@@ -185,6 +185,8 @@ int fd_sim_create(const struct fd_scenario *sc, const struct fd_sim_options *opt
 	}
 	if (sim_answer_init(s) < 0)
 		goto nomem;
+	if (opts && opts->emit_thread)
+		(void)sim_pipe_start(s); /* without a thread, this one emits: same records */
 	*out = s;
 	return 0;
 nomem:
@@ -317,13 +319,17 @@ int fd_sim_advance(struct fd_sim *s, int64_t until, fd_sim_emit_fn emit, void *c
 	}
 	if (until > s->advanced)
 		s->advanced = until;
+	if (s->failed)
+		sim_pipe_sync(s); /* nothing is emitted after an error returns */
 	return s->failed;
 }
 
 int fd_sim_finish(struct fd_sim *s, int64_t end, fd_sim_emit_fn emit, void *ctx, struct fd_error *err)
 {
-	if (end < s->advanced || end > s->end)
+	if (end < s->advanced || end > s->end) {
+		sim_pipe_sync(s);
 		return fd_error_set(err, FD_EINPUT, "the simulation cannot end before where it got to, nor after its end");
+	}
 	/* A live run had no end while it stepped; it has one now. */
 	s->end = end;
 	int rc = fd_sim_advance(s, end, emit, ctx, err);
@@ -339,6 +345,7 @@ int fd_sim_finish(struct fd_sim *s, int64_t end, fd_sim_emit_fn emit, void *ctx,
 		l->next_scrape += s->scrape;
 	}
 	sim_drain(s, INT64_MAX);
+	sim_pipe_sync(s);
 	loop_free(s->loop);
 	s->loop = NULL;
 	if (s->failed)

@@ -29,6 +29,13 @@ struct fd_sim_options {
 	/* A live drill: timeline events marked mitigation are left out (the
 	 * candidate's actions mitigate, fd_sim_take). */
 	bool live;
+	/* Emit on a second thread: the records, their order and their bytes
+	 * are the same, the emit callback is called from that thread (never
+	 * two calls at once), fd_sim_advance may return before its records
+	 * are emitted (an emit error shows at a later advance or at finish)
+	 * and fd_sim_finish returns when all are. Memory in flight is
+	 * bounded. Not for live drills, which need each step's records out. */
+	bool emit_thread;
 };
 
 /* Receives each record; the record is valid only during the call. A negative

@@ -412,6 +412,7 @@ struct fd_sim {
 	struct fd_stores *stores; /* the servers behind their calls */
 
 	struct heap heap;
+	struct sim_pipe *pipe; /* NULL: records are emitted on the caller's thread */
 	uint64_t seq;
 	int64_t now; /* arrival time of the work being simulated */
 	bool above_p95; /* the last sample_dist draw was in the tail (z > p95) */
@@ -751,7 +752,14 @@ int sim_oom(struct fd_sim *s);
 void sim_push_record(struct fd_sim *s, int64_t t, enum fd_signal sig, const struct fd_blob *res,
 		     const struct fd_blob *scope, struct pbw *w);
 void sim_drain(struct fd_sim *s, int64_t t);
-/* Frees the records still waiting (a run that stopped early). */
+/* Frees the records still waiting (a run that stopped early) and stops
+ * the emit thread. */
 void sim_pending_free(struct fd_sim *s);
+/* fd_sim_options.emit_thread: starts the thread that emits (-1: none to
+ * be had; the caller's thread emits, with the same records). */
+int sim_pipe_start(struct fd_sim *s);
+/* Waits until everything handed to the emit thread is done; returns
+ * s->failed, with the thread's error if it had one. */
+int sim_pipe_sync(struct fd_sim *s);
 
 #endif

@@ -17,12 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "generator/builtin.h"
 #include "tests/generator/collect.h"
 #include "common/error.h"
+#include "common/hash.h"
 #include "generator/scenario.h"
 #include "generator/sim.h"
 
@@ -384,6 +386,91 @@ static void latency_after_release_tells_its_story(void **state)
 	fd_scenario_destroy(sc);
 }
 
+/* ---- emitting on a second thread ---------------------------------------- */
+
+struct digest {
+	uint64_t n, h, stop_at; /* stop_at: fail at that record (0: never) */
+	unsigned yield_every;   /* let the simulation get ahead, then not */
+};
+
+static uint64_t mix(uint64_t h, const void *p, size_t n)
+{
+	return (h ^ fd_hash64(p, n)) * 0x100000001b3ULL;
+}
+
+static int digest_emit(void *ctx, const struct fd_record *rec, struct fd_error *err)
+{
+	struct digest *d = ctx;
+	if (d->stop_at && d->n == d->stop_at)
+		return fd_error_set(err, FD_ERUNTIME, "sink full at record %llu",
+				    (unsigned long long)d->n);
+	uint8_t head[9];
+	memcpy(head, &rec->time_ns, 8);
+	head[8] = (uint8_t)rec->signal;
+	d->h = mix(d->h, head, sizeof(head));
+	d->h = mix(d->h, rec->resource->data, rec->resource->len);
+	d->h = mix(d->h, rec->scope->data, rec->scope->len);
+	d->h = mix(d->h, rec->payload, rec->payload_len);
+	d->n++;
+	if (d->yield_every && d->n % d->yield_every == 0)
+		usleep(d->n / d->yield_every % 2 ? 2000 : 0);
+	return 0;
+}
+
+/* Runs a built-in for 12 minutes in steps of `step` s; returns fd_sim's
+ * status, the error's message in msg. */
+static int digest_run(const char *name, bool thread, int64_t step, struct digest *d, char *msg)
+{
+	const struct fd_builtin *b = fd_builtin_find(name);
+	assert_non_null(b);
+	struct fd_error err = {0};
+	struct fd_scenario *sc = NULL;
+	assert_int_equal(fd_scenario_parse(b->file, b->text, b->len, &sc, &err), 0);
+	struct fd_sim_options o = {.duration_ns = 12 * 60 * 1000000000LL, .emit_thread = thread};
+	struct fd_sim *sim = NULL;
+	assert_int_equal(fd_sim_create(sc, &o, &sim, &err), 0);
+	int64_t at = fd_sim_start(sim), end = fd_sim_end(sim);
+	int rc = 0;
+	while (rc == 0 && at < end) {
+		at = end - at > step * 1000000000LL ? at + step * 1000000000LL : end;
+		rc = fd_sim_advance(sim, at, digest_emit, d, &err);
+	}
+	if (rc == 0)
+		rc = fd_sim_finish(sim, end, digest_emit, d, &err);
+	snprintf(msg, sizeof(err.msg), "%s", rc < 0 ? err.msg : "");
+	fd_sim_destroy(sim);
+	fd_scenario_destroy(sc);
+	return rc;
+}
+
+/* fd_sim_options.emit_thread: the same records in the same order, byte for
+ * byte, whatever the steps and however the two threads are scheduled (an
+ * emit that sleeps now and then lets the simulation fill the queue, then
+ * drain it); an emit error stops the run with its message, and no record
+ * is emitted after it. */
+static void emit_thread_same_stream(void **state)
+{
+	(void)state;
+	const char *names[] = {"retry-storm", "latency-after-release", "queue-backlog"};
+	char msg[sizeof(((struct fd_error *)0)->msg)];
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct digest one = {.h = 1}, two = {.h = 1}, slow = {.h = 1, .yield_every = 5000};
+		assert_int_equal(digest_run(names[i], false, 10, &one, msg), 0);
+		assert_int_equal(digest_run(names[i], true, 10, &two, msg), 0);
+		assert_int_equal(digest_run(names[i], true, 7, &slow, msg), 0);
+		fprintf(stderr, "%s: %llu records\n", names[i], (unsigned long long)one.n);
+		assert_true(one.n > 10000);
+		assert_int_equal(two.n, one.n);
+		assert_int_equal(slow.n, one.n);
+		assert_true(two.h == one.h);
+		assert_true(slow.h == one.h);
+	}
+	struct digest failing = {.h = 1, .stop_at = 30000};
+	assert_int_equal(digest_run("retry-storm", true, 10, &failing, msg), -FD_ERUNTIME);
+	assert_string_equal(msg, "sink full at record 30000");
+	assert_int_equal(failing.n, 30000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest consistency[] = {
@@ -393,6 +480,7 @@ int main(void)
 		cmocka_unit_test(log_trace_ids_are_real),
 		cmocka_unit_test(span_p95_in_histogram_p95_bucket),
 		cmocka_unit_test(same_seed_same_stream),
+		cmocka_unit_test(emit_thread_same_stream),
 	};
 	const struct CMUnitTest story[] = {
 		cmocka_unit_test(no_stream_reported_twice),
