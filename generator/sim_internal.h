@@ -143,13 +143,19 @@ struct err_info {
 
 /* ---- pending records ------------------------------------------------- */
 
+/* Payloads are packed into chunks, freed when the last record in them
+ * has left (sim_pending.c). */
+struct pchunk;
+
 struct pending {
 	int64_t time;
 	uint64_t seq;
 	const struct fd_blob *res, *scope;
 	uint8_t *payload;
+	struct pchunk *chunk;
 	uint32_t len;
 	uint8_t signal;
+	uint8_t cmd; /* for the emit thread (sim_pending.c) */
 };
 
 struct heap {
@@ -412,6 +418,7 @@ struct fd_sim {
 	struct fd_stores *stores; /* the servers behind their calls */
 
 	struct heap heap;
+	struct pchunk *chunk;  /* where payloads go */
 	struct sim_pipe *pipe; /* NULL: records are emitted on the caller's thread */
 	uint64_t seq;
 	int64_t now; /* arrival time of the work being simulated */

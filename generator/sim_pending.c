@@ -12,6 +12,13 @@
  * sinks' (generate's recording writer copies every payload) and the frees
  * off the simulation's core (perf, generate retry-storm: heap_pop 5%,
  * the writer's copy 7%, free 2%).
+ *
+ * Payloads are packed into chunks of 64 KiB rather than allocated one by
+ * one: a chunk is freed when every record in it has been emitted (or
+ * dropped), which saves a malloc and a free per record, and the emit
+ * thread frees a chunk at a time instead of every record the simulation
+ * allocated (malloc and free were 9% of the simulation's thread with
+ * one allocation per record and the frees on the other thread).
  */
 #include <pthread.h>
 #include <signal.h>
@@ -71,6 +78,32 @@ static struct pending heap_pop(struct heap *h)
 	return top;
 }
 
+/* ---- payload chunks ------------------------------------------------------- */
+
+#define CHUNK_BYTES (64u << 10)
+
+struct pchunk {
+	size_t used, cap;
+	uint32_t placed;   /* records in it: the simulation's, until sealed */
+	uint32_t released; /* records emitted or dropped: whoever holds the heap */
+	bool sealed;       /* no more records go in: set by whoever holds the heap */
+	uint8_t data[];
+};
+
+static void chunk_release(struct pchunk *c)
+{
+	c->released++;
+	if (c->sealed && c->released == c->placed)
+		free(c);
+}
+
+static void chunk_seal(struct pchunk *c)
+{
+	c->sealed = true;
+	if (c->released == c->placed)
+		free(c);
+}
+
 /* Emits every record of h older than t; after an error (*rc < 0) the
  * records are only freed. */
 static void heap_emit_until(struct heap *h, int64_t t, fd_sim_emit_fn emit, void *ctx, int *rc,
@@ -91,14 +124,14 @@ static void heap_emit_until(struct heap *h, int64_t t, fd_sim_emit_fn emit, void
 			if (e < 0)
 				*rc = e;
 		}
-		free(p.payload);
+		chunk_release(p.chunk);
 	}
 }
 
 static void heap_free(struct heap *h)
 {
 	for (size_t i = 0; i < h->n; i++)
-		free(h->v[i].payload);
+		chunk_release(h->v[i].chunk);
 	free(h->v);
 	*h = (struct heap){0};
 }
@@ -112,9 +145,8 @@ static void heap_free(struct heap *h)
 #define BATCH_ITEMS 1024
 #define BATCH_BYTES (256u << 10)
 
-/* An entry with payload NULL and signal DRAIN is "emit what is older than
- * time"; any other is a record to add. */
-#define DRAIN 0xff
+/* What an entry handed to the thread says. */
+enum { CMD_ADD, CMD_DRAIN /* emit what is older than time */, CMD_SEAL /* chunk */ };
 
 struct batch {
 	struct pending v[BATCH_ITEMS];
@@ -144,12 +176,14 @@ static void run_batch(struct sim_pipe *p, struct batch *b)
 {
 	for (size_t i = 0; i < b->n; i++) {
 		struct pending *e = &b->v[i];
-		if (e->signal == DRAIN && !e->payload) {
+		if (e->cmd == CMD_DRAIN) {
 			heap_emit_until(&p->heap, e->time, b->emit, b->ctx, &p->trc, &p->terr);
+		} else if (e->cmd == CMD_SEAL) {
+			chunk_seal(e->chunk);
 		} else if (p->trc < 0 || heap_push(&p->heap, *e) < 0) {
 			if (p->trc == 0)
 				p->trc = fd_error_set(&p->terr, FD_ERUNTIME, "out of memory while simulating");
-			free(e->payload);
+			chunk_release(e->chunk);
 		}
 	}
 	b->n = 0;
@@ -207,8 +241,7 @@ static void pipe_put(struct fd_sim *s, struct pending e)
 {
 	struct sim_pipe *p = s->pipe;
 	struct batch *b = &p->b[p->head % PIPE_BATCHES];
-	if (e.signal == DRAIN && !e.payload && b->n && b->v[b->n - 1].signal == DRAIN &&
-	    !b->v[b->n - 1].payload) {
+	if (e.cmd == CMD_DRAIN && b->n && b->v[b->n - 1].cmd == CMD_DRAIN) {
 		/* two drains with nothing added between them: the later one
 		 * alone does the same */
 		if (e.time > b->v[b->n - 1].time)
@@ -273,16 +306,15 @@ static void sim_pipe_stop(struct fd_sim *s)
 	struct sim_pipe *p = s->pipe;
 	if (!p)
 		return;
-	/* what was never handed over is only freed */
-	struct batch *b = &p->b[p->head % PIPE_BATCHES];
-	for (size_t i = 0; i < b->n; i++)
-		free(b->v[i].payload);
-	b->n = 0;
 	pthread_mutex_lock(&p->mu);
 	p->quit = true;
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 	pthread_join(p->thread, NULL);
+	/* what was never handed over is only freed, here */
+	if (p->trc == 0)
+		p->trc = -FD_ERUNTIME;
+	run_batch(p, &p->b[p->head % PIPE_BATCHES]);
 	heap_free(&p->heap);
 	pthread_cond_destroy(&p->cv);
 	pthread_mutex_destroy(&p->mu);
@@ -309,20 +341,36 @@ void sim_push_record(struct fd_sim *s, int64_t t, enum fd_signal sig, const stru
 		sim_oom(s);
 		return;
 	}
-	uint8_t *p = malloc(w->len ? w->len : 1);
-	if (!p) {
-		sim_oom(s);
-		return;
+	struct pchunk *c = s->chunk;
+	if (!c || c->cap - c->used < w->len || c->placed == UINT32_MAX) {
+		size_t cap = w->len > CHUNK_BYTES ? w->len : CHUNK_BYTES;
+		struct pchunk *n = malloc(sizeof(*n) + cap);
+		if (!n) {
+			sim_oom(s);
+			return;
+		}
+		*n = (struct pchunk){.cap = cap};
+		if (c) {
+			if (s->pipe)
+				pipe_put(s, (struct pending){.cmd = CMD_SEAL, .chunk = c});
+			else
+				chunk_seal(c);
+		}
+		s->chunk = c = n;
 	}
-	memcpy(p, w->buf, w->len);
+	uint8_t *p = c->data + c->used;
+	if (w->len)
+		memcpy(p, w->buf, w->len);
+	c->used += w->len;
+	c->placed++;
 	struct pending rec = {
-		.time = t, .seq = s->seq++, .res = res, .scope = scope, .payload = p, .len = (uint32_t)w->len,
-		.signal = (uint8_t)sig,
+		.time = t, .seq = s->seq++, .res = res, .scope = scope, .payload = p, .chunk = c,
+		.len = (uint32_t)w->len, .signal = (uint8_t)sig, .cmd = CMD_ADD,
 	};
 	if (s->pipe) {
 		pipe_put(s, rec);
 	} else if (heap_push(&s->heap, rec) < 0) {
-		free(p);
+		chunk_release(c);
 		sim_oom(s);
 	}
 }
@@ -333,7 +381,7 @@ void sim_drain(struct fd_sim *s, int64_t t)
 	if (s->failed)
 		return;
 	if (s->pipe) {
-		pipe_put(s, (struct pending){.time = t, .signal = DRAIN});
+		pipe_put(s, (struct pending){.time = t, .cmd = CMD_DRAIN});
 		return;
 	}
 	int rc = 0;
@@ -346,4 +394,7 @@ void sim_pending_free(struct fd_sim *s)
 {
 	sim_pipe_stop(s);
 	heap_free(&s->heap);
+	if (s->chunk)
+		chunk_seal(s->chunk);
+	s->chunk = NULL;
 }
