@@ -6,6 +6,7 @@
 #ifndef FD_CLI_H
 #define FD_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -58,6 +59,11 @@ struct fd_sink;
 int cli_close_sinks(struct fd_sink **sinks, size_t n, int status);
 /* The sinks' report lines for a summary, on stderr. */
 void cli_report_sinks(struct fd_sink **sinks, size_t n);
+
+/* --scale K=V[,K=V] (scale true) or --rate R, as generate and drill take
+ * them, into *over (later ones win). Returns 0, or the usage error's exit
+ * status (the message printed). */
+int cli_scale_option(const struct verb *v, bool scale, const char *arg, struct fd_scenario_scale *over);
 
 /* --shard I/N: 0 <= I < N <= 100000. Returns 0, or -1. */
 int cli_parse_shard(const char *arg, unsigned *shard, unsigned *shards);

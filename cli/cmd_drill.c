@@ -85,10 +85,26 @@ static int read_log(const char *path, const struct fd_scenario *sc, struct plann
 	return rc;
 }
 
+/* The scale knobs a drill's recording was made with, to replay it as it
+ * ran (the command line's knobs, when given, win). */
+static int log_scale(const char *path, struct fd_scenario_scale *over, struct fd_error *err)
+{
+	struct fd_recording_reader *r = NULL;
+	int rc = fd_recording_reader_open(path, &r, err);
+	if (rc < 0)
+		return rc;
+	struct fd_scenario_scale logged;
+	fd_scenario_header_scale(fd_recording_reader_header(r), &logged);
+	fd_recording_reader_destroy(r);
+	if (!fd_scenario_scale_any(over))
+		*over = logged;
+	return 0;
+}
+
 int cmd_drill(const struct verb *v, int argc, char **argv)
 {
 	enum { OPT_TO = 256, OPT_CONSOLE, OPT_HISTORY, OPT_SPEED, OPT_SEED, OPT_ACTION, OPT_FROM_LOG,
-	       OPT_UNTIL };
+	       OPT_UNTIL, OPT_SCALE, OPT_RATE };
 	static const struct option options[] = {
 		{"to", required_argument, NULL, OPT_TO},
 		{"console", required_argument, NULL, OPT_CONSOLE},
@@ -99,6 +115,8 @@ int cmd_drill(const struct verb *v, int argc, char **argv)
 		{"action", required_argument, NULL, OPT_ACTION},
 		{"actions-from", required_argument, NULL, OPT_FROM_LOG},
 		{"until", required_argument, NULL, OPT_UNTIL},
+		{"scale", required_argument, NULL, OPT_SCALE},
+		{"rate", required_argument, NULL, OPT_RATE},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -109,6 +127,7 @@ int cmd_drill(const struct verb *v, int argc, char **argv)
 	struct fd_drill_options o = {.speed = 1, .stop = &stop_requested};
 	struct fd_sink_context ctx = {.notice = notice, .stop = &stop_requested};
 	bool quiet = false, until_set = false;
+	struct fd_scenario_scale over = {0};
 	int c;
 	opterr = 0;
 	optind = 1;
@@ -152,6 +171,13 @@ int cmd_drill(const struct verb *v, int argc, char **argv)
 				return cli_usage_error(v, "--until '%s': %s", optarg, why ? why : "must be after the start");
 			until_set = true;
 			break;
+		case OPT_SCALE:
+		case OPT_RATE: {
+			int rc = cli_scale_option(v, c == OPT_SCALE, optarg, &over);
+			if (rc)
+				return rc;
+			break;
+		}
 		case 'q': quiet = true; break;
 		case 'h': fputs(v->usage, stdout); return 0;
 		case ':': return cli_usage_error(v, "option '%s' needs a value", argv[optind - 1]);
@@ -180,7 +206,8 @@ int cmd_drill(const struct verb *v, int argc, char **argv)
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 
-	if (cli_load_scenario(argv[optind], NULL, &sc, &text, &len, &owned, &err) < 0) {
+	if ((log_path && log_scale(log_path, &over, &err) < 0) ||
+	    cli_load_scenario(argv[optind], &over, &sc, &text, &len, &owned, &err) < 0) {
 		status = cli_fail(&err);
 		goto out;
 	}
@@ -199,6 +226,7 @@ int cmd_drill(const struct verb *v, int argc, char **argv)
 			o.until_ns = end;
 	}
 	o.scenario_text = text;
+	o.scale = &over;
 
 	/* The sinks see the scenario's header (a file: sink keeps it). */
 	if (fd_scenario_header_init(&hdr, sc, o.seed_set ? o.seed : sc->seed, sc->start_ns, sc->start_ns,
@@ -208,6 +236,7 @@ int cmd_drill(const struct verb *v, int argc, char **argv)
 		goto out;
 	}
 	hdr.header.source_kind = "drill";
+	fd_scenario_header_set_scale(&hdr, &over);
 	ctx.header = &hdr.header;
 	for (size_t i = 0; i < n_to; i++) {
 		if (fd_sink_open(to[i], &ctx, &sinks[n_sinks], &err) < 0) {

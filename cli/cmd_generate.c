@@ -65,12 +65,39 @@ int cli_load_scenario(const char *arg, const struct fd_scenario_scale *over, str
 	return fd_scenario_parse_scaled(b->file, b->text, b->len, over, out, err);
 }
 
+int cli_scale_option(const struct verb *v, bool scale, const char *arg, struct fd_scenario_scale *over)
+{
+	const char *why = NULL;
+	if (scale) {
+		/* KEY=VALUE[,KEY=VALUE...] */
+		char buf[512];
+		if (strlen(arg) >= sizeof(buf))
+			return cli_usage_error(v, "--scale '%.40s...': too long", arg);
+		strcpy(buf, arg);
+		for (char *kv = strtok(buf, ","); kv; kv = strtok(NULL, ","))
+			if (fd_scenario_scale_set(over, kv, &why) < 0)
+				return cli_usage_error(v, "--scale '%s': %s", kv, why);
+		if (!buf[0])
+			return cli_usage_error(v, "--scale '': expected KEY=VALUE such as services=40");
+		return 0;
+	}
+	/* replay's syntax; here requests/s of simulated traffic */
+	struct fd_rate r;
+	if (fd_rate_parse(arg, &r, &why) < 0)
+		return cli_usage_error(v, "--rate '%s': expected requests per second such as 2000/s or 5k/s", arg);
+	if (r.from_rate != r.rate)
+		return cli_usage_error(v, "--rate '%s': %s sets one traffic level (a ramp paces replay: replay "
+					  "--rate A..B --ramp D)", arg, v->name);
+	over->rate = r.rate;
+	return 0;
+}
+
 /* "scale: 45 services (40 background) x 20 instances, 2000 requests/s, ..."
  * when any knob is set: what the run simulated beyond the file's story. */
 static void print_scale(const struct fd_scenario *sc)
 {
 	const struct fd_scenario_scale *k = &sc->scale;
-	if (!k->services && !k->instances && !(k->rate > 0) && !k->users && !k->paths && !k->customers)
+	if (!fd_scenario_scale_any(k))
 		return;
 	double rate = 0;
 	for (size_t i = 0; i < sc->n_traffic; i++)
@@ -85,6 +112,8 @@ static void print_scale(const struct fd_scenario *sc)
 		fprintf(stderr, ", %" PRIu64 " ids per path parameter", k->paths);
 	if (k->customers)
 		fprintf(stderr, ", %d customers", k->customers);
+	if (k->churn > 0)
+		fprintf(stderr, ", %g%% of the pods replaced an hour", k->churn * 100);
 	fputc('\n', stderr);
 }
 
@@ -195,6 +224,7 @@ static int run_forever(const struct verb *v, const char *scenario, const struct 
 		status = cli_fail(&(struct fd_error){.code = FD_ERUNTIME, .msg = "out of memory"});
 		goto out;
 	}
+	fd_scenario_header_set_scale(&hdr, f->over);
 	struct fd_sink_context ctx = {.header = &hdr.header, .notice = notice,
 				      .live_stats = f->lc->interval_ns > 0 || f->lc->self_metrics,
 				      .stop = &stop_requested};
@@ -207,7 +237,8 @@ static int run_forever(const struct verb *v, const char *scenario, const struct 
 	}
 	struct fd_drill_options o = {
 		.seed_set = f->seed_set, .seed = f->seed, .speed = f->speed, .history_set = true,
-		.stop = &stop_requested, .output = f->output, .scenario_text = text, .sinks = sinks,
+		.stop = &stop_requested, .output = f->output, .scenario_text = text, .scale = f->over,
+		.sinks = sinks,
 		.n_sinks = n_sinks, .scripted = true, .shard = f->shard, .shards = f->shards,
 	};
 	if (fd_drill_create(sc, &o, &d, &err) < 0) {
@@ -344,29 +375,11 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 			if (cli_parse_shard(optarg, &shard, &shards) < 0)
 				return cli_usage_error(v, "--shard '%s': expected I/N with 0 <= I < N", optarg);
 			break;
-		case OPT_SCALE: {
-			/* KEY=VALUE[,KEY=VALUE...] */
-			char buf[512];
-			if (strlen(optarg) >= sizeof(buf))
-				return cli_usage_error(v, "--scale '%.40s...': too long", optarg);
-			strcpy(buf, optarg);
-			for (char *kv = strtok(buf, ","); kv; kv = strtok(NULL, ","))
-				if (fd_scenario_scale_set(&over, kv, &why) < 0)
-					return cli_usage_error(v, "--scale '%s': %s", kv, why);
-			if (!buf[0])
-				return cli_usage_error(v, "--scale '': expected KEY=VALUE such as services=40");
-			break;
-		}
+		case OPT_SCALE:
 		case OPT_RATE: {
-			/* replay's syntax; here requests/s of simulated traffic */
-			struct fd_rate r;
-			if (fd_rate_parse(optarg, &r, &why) < 0)
-				return cli_usage_error(v, "--rate '%s': expected requests per second such as 2000/s or "
-							  "5k/s", optarg);
-			if (r.from_rate != r.rate)
-				return cli_usage_error(v, "--rate '%s': generate sets one traffic level (a ramp paces "
-							  "replay: replay --rate A..B --ramp D)", optarg);
-			over.rate = r.rate;
+			int rc = cli_scale_option(v, c == OPT_SCALE, optarg, &over);
+			if (rc)
+				return rc;
 			break;
 		}
 		case 'h': fputs(v->usage, stdout); return 0;
@@ -418,6 +431,9 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 		status = cli_fail(&(struct fd_error){.code = FD_ERUNTIME, .msg = "out of memory"});
 		goto out;
 	}
+	/* the knobs given here, so that inspect and drill report read the
+	 * scenario as it was simulated */
+	fd_scenario_header_set_scale(&hdr, &over);
 	struct fd_sink_context ctx = {.header = &hdr.header, .notice = notice,
 				      .live_stats = lc.interval_ns > 0 || lc.self_metrics,
 				      .stop = &stop_requested};

@@ -13,6 +13,7 @@
 #include "drill/report.h"
 #include "common/json.h"
 #include "recording/reader.h"
+#include "generator/header.h"
 #include "generator/scenario.h"
 #include "common/timefmt.h"
 #include "common/timemath.h"
@@ -222,6 +223,13 @@ static void print_text(const char *path, const struct fd_recording_reader *r, co
 					  (int64_t)(h->end_time_unix_nano - h->start_time_unix_nano)));
 	for (size_t i = 0; i < h->n_properties; i++)
 		printf("%-12s %s\n", h->properties[i]->key, h->properties[i]->value);
+	if (h->scale) {
+		struct fd_scenario_scale k;
+		char buf[256];
+		fd_scenario_header_scale(h, &k);
+		printf("scale        %s (given on the command line, over the scenario's)\n",
+		       fd_scenario_scale_format(&k, buf, sizeof(buf)));
+	}
 	if (h->source)
 		print_capture_text(h->source);
 	printf("records      %" PRIu64 " (traces %" PRIu64 ", metrics %" PRIu64 ", logs %" PRIu64 ")\n",
@@ -350,6 +358,29 @@ static int print_json(const char *path, const struct fd_recording_reader *r, con
 		fd_json_string(&j, h->properties[i]->value);
 	}
 	fd_json_object_end(&j);
+	fd_json_key(&j, "scale");
+	if (h->scale) {
+		struct fd_scenario_scale k;
+		fd_scenario_header_scale(h, &k);
+		fd_json_object_begin(&j);
+		fd_json_key(&j, "services");
+		fd_json_int(&j, k.services);
+		fd_json_key(&j, "instances");
+		fd_json_int(&j, k.instances);
+		fd_json_key(&j, "rate");
+		fd_json_double(&j, k.rate);
+		fd_json_key(&j, "users");
+		fd_json_uint(&j, k.users);
+		fd_json_key(&j, "paths");
+		fd_json_uint(&j, k.paths);
+		fd_json_key(&j, "customers");
+		fd_json_int(&j, k.customers);
+		fd_json_key(&j, "churn_per_hour");
+		fd_json_double(&j, k.churn);
+		fd_json_object_end(&j);
+	} else {
+		fd_json_null(&j);
+	}
 	fd_json_key(&j, "capture");
 	if (h->source)
 		print_capture_json(&j, h->source);
@@ -592,6 +623,13 @@ static int print_answer_key(const struct fd_recording_reader *r, const struct fa
 		return EXIT_USAGE;
 	}
 	printf("scenario       %s\n", or_dash(h->scenario_name));
+	if (h->scale) {
+		/* the figures below are of the scaled system */
+		struct fd_scenario_scale sk;
+		char buf[256];
+		fd_scenario_header_scale(h, &sk);
+		printf("scaled         %s\n", fd_scenario_scale_format(&sk, buf, sizeof(buf)));
+	}
 	printf("prompt         %s\n", or_dash(k->prompt));
 	printf("root cause     %s\n", or_dash(k->root_cause));
 	printf("trigger        %s\n", or_dash(k->trigger));
@@ -666,10 +704,17 @@ static int print_timeline(const Firedrill__V1__RecordingHeader *h)
 	struct fd_scenario *sc = NULL;
 	char name[256];
 	snprintf(name, sizeof(name), "%s (embedded scenario)", or_dash(h->scenario_name));
-	if (fd_scenario_parse(name, h->scenario_source, strlen(h->scenario_source), &sc, &err) < 0)
+	/* with the command line's scale knobs, as it was simulated */
+	struct fd_scenario_scale over;
+	fd_scenario_header_scale(h, &over);
+	if (fd_scenario_parse_scaled(name, h->scenario_source, strlen(h->scenario_source), &over, &sc, &err) < 0)
 		return cli_fail(&err);
 	int64_t start = (int64_t)h->start_time_unix_nano;
 	size_t shown = 0;
+	if (fd_scenario_scale_any(&over)) {
+		char buf[256];
+		printf("scaled: %s (given on the command line)\n", fd_scenario_scale_format(&over, buf, sizeof(buf)));
+	}
 	for (size_t i = 0; i < sc->n_events; i++) {
 		const struct fd_event *e = &sc->events[i];
 		int64_t t;
@@ -682,6 +727,8 @@ static int print_timeline(const Firedrill__V1__RecordingHeader *h)
 		if (e->service && e->version)
 			snprintf(what, sizeof(what), " %s %s -> %s", e->service->name,
 				 e->previous_version ? e->previous_version : "?", e->version);
+		else if (e->service && e->kind == FD_EVENT_SCALE_OUT)
+			snprintf(what, sizeof(what), " %s -> %d instances", e->service->name, e->instances);
 		else if (e->service)
 			snprintf(what, sizeof(what), " %s", e->service->name);
 		printf("+%-8s %s  %s%s %s%s%s\n", at, when, e->mitigation ? "mitigation " : "", e->kind_name,

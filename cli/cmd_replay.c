@@ -336,7 +336,7 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 			o.scale = &scale;
 			break;
 		case OPT_CHURN:
-			if (fd_scale_parse_churn(optarg, &scale.churn_per_hour, &why) < 0)
+			if (fd_units_churn(optarg, &scale.churn_per_hour, &why) < 0)
 				return cli_usage_error(v, "--churn '%s': %s", optarg, why);
 			o.scale = &scale;
 			break;

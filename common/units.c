@@ -539,3 +539,27 @@ int fd_units_integer(const char *s, long long min, long long max,
 	*out = r;
 	return 0;
 }
+
+int fd_units_churn(const char *s, double *per_hour, const char **why)
+{
+	static const char *const expected = "expected a percentage of instances replaced per hour, such as 5%/h";
+	const char *pct = strchr(s, '%');
+	char num[32];
+	double v;
+	if (!pct || pct == s || (size_t)(pct - s) >= sizeof(num) || (strcmp(pct, "%") && strcmp(pct, "%/h"))) {
+		*why = expected;
+		return -1;
+	}
+	memcpy(num, s, (size_t)(pct - s));
+	num[pct - s] = '\0';
+	if (fd_units_number(num, &v, why) < 0) {
+		*why = expected;
+		return -1;
+	}
+	if (!(v >= 0 && v <= 360000)) {
+		*why = "must be between 0%/h and 360000%/h (instances living one second)";
+		return -1;
+	}
+	*per_hour = v / 100;
+	return 0;
+}

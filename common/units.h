@@ -43,6 +43,11 @@ int fd_units_clock(const char *s, int64_t *ns, const char **why);
 int fd_units_integer(const char *s, long long min, long long max,
 		     long long *out, const char **why);
 
+/* A churn: a percentage of instances replaced per hour, "5%/h" (or "5%"),
+ * from 0 to 360000%/h (instances living one second), as a fraction per
+ * hour (0.05). replay --churn, generate --scale churn=, scale.churn. */
+int fd_units_churn(const char *s, double *per_hour, const char **why);
+
 /* A plain decimal number ("12", "0.25"), finite; no sign. */
 int fd_units_number(const char *s, double *out, const char **why);
 

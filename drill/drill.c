@@ -207,6 +207,7 @@ int fd_drill_create(const struct fd_scenario *sc, const struct fd_drill_options 
 		goto fail;
 	}
 	d->hdr.header.source_kind = "drill";
+	fd_scenario_header_set_scale(&d->hdr, o->scale);
 	if (o->output) {
 		struct fd_recording_writer_options wo = {.header_reserve = HEADER_RESERVE};
 		if ((rc = fd_recording_writer_create(o->output, &d->hdr.header, &wo, &d->rec, err)) < 0)

@@ -49,6 +49,9 @@ struct fd_drill_options {
 	volatile sig_atomic_t *stop; /* when set (a signal), stop as fd_drill_stop does */
 	const char *output;     /* the recording (-o); NULL = none */
 	const char *scenario_text; /* stored in the recording's header */
+	/* the command line's scale knobs the scenario was parsed with, stored
+	 * in the header beside its text; NULL = none */
+	const struct fd_scenario_scale *scale;
 	struct fd_sink **sinks; /* the --to sinks; borrowed; flushed, never closed */
 	size_t n_sinks;
 	/* The timeline as written, its mitigations included, and no actions:

@@ -13,6 +13,7 @@
 #include "drill/report.h"
 #include "drill/views.h"
 #include "drill/web.h"
+#include "generator/header.h"
 #include "generator/scenario.h"
 #include "opentelemetry/proto/trace/v1/trace.pb-c.h"
 #include "otlp/wire.h"
@@ -250,8 +251,10 @@ int fd_report_html(struct fd_recording_reader *r, FILE *out, struct fd_error *er
 	/* the scenario, when the recording carries it (an old one may not parse) */
 	if (h->scenario_source && *h->scenario_source) {
 		struct fd_error ignored = {0};
-		if (fd_scenario_parse(h->scenario_name, h->scenario_source, strlen(h->scenario_source), &sc,
-				      &ignored) < 0)
+		struct fd_scenario_scale over; /* as it was simulated */
+		fd_scenario_header_scale(h, &over);
+		if (fd_scenario_parse_scaled(h->scenario_name, h->scenario_source, strlen(h->scenario_source),
+					     &over, &sc, &ignored) < 0)
 			sc = NULL;
 	}
 	int64_t start = (int64_t)h->start_time_unix_nano;

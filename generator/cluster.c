@@ -675,7 +675,7 @@ int fd_kube_create(const struct fd_scenario *sc, uint64_t seed, int64_t start, i
 		if ((k->ctls[c].rs = new_rs(k, c, s->version)) < 0)
 			goto nomem;
 	}
-	if (k->oom)
+	if (k->oom || kube_churn_init(k) < 0)
 		goto nomem;
 	*kp = k;
 	return 0;
@@ -696,6 +696,8 @@ void fd_kube_destroy(struct fd_kube *k)
 	free(k->pods);
 	free(k->svc_ctl);
 	free(k->wl_ctl);
+	free(k->churn_next);
+	free(k->churn_base);
 	pbw_finish(&k->w);
 	pbw_finish(&k->aux);
 	free(k);

@@ -173,6 +173,12 @@ struct fd_kube {
 	int64_t last_step;
 	struct pbw w, aux;
 	bool oom;
+	/* Churn (scale.churn): when the pod of each instance slot (by
+	 * churn_base[svc] + idx) is next replaced; every pod lives churn_life
+	 * ns (0: no churn). */
+	int64_t *churn_next;
+	int *churn_base;
+	double churn_life;
 };
 
 /* cluster.c, for infra_metrics.c */
@@ -183,6 +189,9 @@ void kube_push(struct fd_kube *k, int64_t t, enum fd_signal sig, const struct fd
 /* cluster.c: random ids from the cluster's stream */
 void kube_rand_hex(struct fd_rng *rng, char *out, size_t n);
 void kube_rand_uuid(struct fd_rng *rng, char *out);
+
+/* cluster_time.c, for cluster.c: churn's schedule (-1: out of memory) */
+int kube_churn_init(struct fd_kube *k);
 
 /* cluster.c, for cluster_time.c: pods and the scheduler */
 double kube_ctl_mem_request(const struct fd_kube *k, const struct kube_ctl *c);

@@ -10,6 +10,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 static void start_job(struct fd_kube *k, int c, int node, double cpu, double mem, int64_t t,
 		      int64_t duration)
@@ -124,6 +125,67 @@ static void memory_pressure(struct fd_kube *k, int node, int64_t t)
 	}
 }
 
+/*
+ * Churn, as avalanche's series churn and replay --churn: with P% an hour
+ * every pod of a service lives 1/P hours and is then deleted, and its
+ * ReplicaSet makes a new one (a new name: new series) — what a descheduler,
+ * spot reclaims or node rotation do. The instance slots take turns at even
+ * intervals (slot g first at (g + 1/2) / G of a lifetime), so exactly
+ * floor(P x G x hours + 1/2) of G slots' pods are replaced in the first
+ * hours whatever the seed; the new pods' names come from the seed.
+ */
+int kube_churn_init(struct fd_kube *k)
+{
+	const struct fd_scenario *sc = k->sc;
+	if (!(sc->scale.churn > 0))
+		return 0;
+	size_t slots = 0;
+	k->churn_base = calloc(sc->n_services ? sc->n_services : 1, sizeof(int));
+	if (!k->churn_base)
+		return -1;
+	for (size_t i = 0; i < sc->n_services; i++) {
+		k->churn_base[i] = (int)slots;
+		slots += (size_t)fd_scenario_max_instances(sc, &sc->services[i]);
+	}
+	k->churn_next = calloc(slots ? slots : 1, sizeof(int64_t));
+	if (!k->churn_next)
+		return -1;
+	k->churn_life = 3600.0 * K_NS / sc->scale.churn;
+	for (size_t g = 0; g < slots; g++)
+		k->churn_next[g] = k->start + (int64_t)(k->churn_life * ((double)g + 0.5) / (double)slots);
+	return 0;
+}
+
+/* Replaces the pods whose turn comes within the next second, as a drain
+ * evicts them: deleted (Killing), and a new pod of the ReplicaSet takes
+ * over once scheduled and started. */
+static void churn(struct fd_kube *k, int64_t t)
+{
+	const struct fd_scenario *sc = k->sc;
+	for (size_t svc = 0; svc < sc->n_services; svc++) {
+		int n = fd_scenario_max_instances(sc, &sc->services[svc]);
+		for (int idx = 0; idx < n; idx++) {
+			int64_t *next = &k->churn_next[k->churn_base[svc] + idx];
+			while (*next < t + K_NS && *next < k->end) {
+				int64_t at = *next > t ? *next : t;
+				*next += (int64_t)k->churn_life;
+				int pod = -1;
+				for (size_t i = k->n_pods; i-- > 0 && pod < 0;)
+					if (k->pods[i].bound && k->pods[i].svc == (int)svc && k->pods[i].idx == idx)
+						pod = (int)i;
+				if (pod < 0)
+					continue; /* not running now: its next turn */
+				fd_kube_pod_stop(k, pod, at, FD_STOP_DELETE);
+				if (k->out.displaced) {
+					int64_t back = at + 2 * K_NS + sc->services[svc].resources.startup_ns;
+					k->out.displaced(k->out.ctx, (int)svc, idx, at, back < k->end ? back : INT64_MAX,
+							 false);
+				}
+			}
+		}
+	}
+}
+
 void fd_kube_step(struct fd_kube *k, int64_t t)
 {
 	if (t <= k->last_step)
@@ -161,6 +223,8 @@ void fd_kube_step(struct fd_kube *k, int64_t t)
 		if (nd->ready)
 			memory_pressure(k, (int)n, t);
 	}
+	if (k->churn_life > 0)
+		churn(k, t);
 }
 
 void fd_kube_event(struct fd_kube *k, const struct fd_event *ev, int64_t t)

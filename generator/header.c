@@ -61,6 +61,39 @@ int fd_scenario_header_init(struct fd_scenario_header *h, const struct fd_scenar
 	return 0;
 }
 
+void fd_scenario_header_set_scale(struct fd_scenario_header *h, const struct fd_scenario_scale *over)
+{
+	if (!fd_scenario_scale_any(over))
+		return;
+	Firedrill__V1__ScenarioScale *m = &h->scale;
+	firedrill__v1__scenario_scale__init(m);
+	m->services = (uint32_t)over->services;
+	m->instances = (uint32_t)over->instances;
+	m->rate = over->rate;
+	m->users = over->users;
+	m->paths = over->paths;
+	m->customers = (uint32_t)over->customers;
+	m->churn = over->churn;
+	h->header.scale = m;
+}
+
+void fd_scenario_header_scale(const Firedrill__V1__RecordingHeader *hdr, struct fd_scenario_scale *out)
+{
+	memset(out, 0, sizeof(*out));
+	const Firedrill__V1__ScenarioScale *m = hdr->scale;
+	if (!m)
+		return;
+	/* what a header holds is bounded as the command line bounds it;
+	 * the parser checks the rest against the scenario */
+	out->services = m->services <= 2000 ? (int)m->services : 2001;
+	out->instances = m->instances <= 1000 ? (int)m->instances : 1001;
+	out->rate = m->rate;
+	out->users = m->users;
+	out->paths = m->paths;
+	out->customers = m->customers <= 1000000 ? (int)m->customers : 1000001;
+	out->churn = m->churn;
+}
+
 int fd_scenario_header_set_log(struct fd_scenario_header *h, const struct fd_action *const *actions,
 			       const int64_t *at, const int64_t *done, size_t n)
 {

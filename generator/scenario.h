@@ -634,6 +634,8 @@ struct fd_scenario_scale {
 	                       0: the built-in id spaces */
 	int customers;      /* values of a `customer` dimension added to every
 	                       traffic entry (a metric label); 0: none */
+	double churn;       /* pods replaced per hour, a fraction of the
+	                       instances (0.05 = 5%/h); 0: none */
 };
 
 struct fd_scenario {
@@ -714,9 +716,16 @@ int fd_scenario_parse_scaled(const char *name, const char *text, size_t len,
 			     struct fd_error *err);
 
 /* One knob from "KEY=VALUE" (services, instances, users, paths, customers;
- * counts take k and M suffixes: 100k, 2M) into *sc. Returns 0, or -1 with
- * *why. */
+ * counts take k and M suffixes: 100k, 2M; churn=5%/h) into *sc. Returns 0,
+ * or -1 with *why. */
 int fd_scenario_scale_set(struct fd_scenario_scale *sc, const char *kv, const char **why);
+
+/* The knobs set in sc as --scale takes them, then the rate:
+ * "services=40,instances=20,churn=5%/h,rate=2000/s" ("" when none). */
+char *fd_scenario_scale_format(const struct fd_scenario_scale *sc, char *buf, size_t n);
+
+/* Whether any knob of sc is set (sc may be NULL). */
+bool fd_scenario_scale_any(const struct fd_scenario_scale *sc);
 
 /* Accepts NULL. */
 void fd_scenario_destroy(struct fd_scenario *s);

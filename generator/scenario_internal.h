@@ -49,7 +49,7 @@ struct sp {
 	/* scale: (scenario_scale.c) */
 	const struct fd_scenario_scale *over; /* the command line's knobs; may be NULL */
 	struct fd_scenario_scale scale;       /* the file's, with over's on top */
-	struct fd_pos scale_pos[6];           /* each knob's value in the file */
+	struct fd_pos scale_pos[7];           /* each knob's value in the file (counts, rate, churn) */
 	unsigned scale_from_cli;              /* bit per knob given in over */
 	size_t own_services, own_traffic;     /* written in the file */
 };

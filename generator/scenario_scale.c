@@ -48,6 +48,8 @@ static const struct knob knobs[] = {
 	{"paths", 1000000000000ULL}, {"customers", 1000000},
 };
 enum { K_SERVICES, K_INSTANCES, K_USERS, K_PATHS, K_CUSTOMERS, K_N };
+/* the knobs that are not counts, after them in scale_pos and scale_from_cli */
+enum { K_RATE = K_N, K_CHURN };
 
 static uint64_t get_knob(const struct fd_scenario_scale *sc, int k)
 {
@@ -111,9 +113,11 @@ int fd_scenario_scale_set(struct fd_scenario_scale *sc, const char *kv, const ch
 {
 	const char *eq = strchr(kv, '=');
 	if (!eq) {
-		*why = "expected KEY=VALUE (services, instances, users, paths or customers)";
+		*why = "expected KEY=VALUE (services, instances, users, paths, customers or churn)";
 		return -1;
 	}
+	if (eq - kv == 5 && !strncmp(kv, "churn", 5))
+		return fd_units_churn(eq + 1, &sc->churn, why);
 	for (int k = 0; k < K_N; k++)
 		if (strlen(knobs[k].name) == (size_t)(eq - kv) && !strncmp(kv, knobs[k].name, (size_t)(eq - kv))) {
 			uint64_t v;
@@ -122,8 +126,30 @@ int fd_scenario_scale_set(struct fd_scenario_scale *sc, const char *kv, const ch
 			set_knob(sc, k, v);
 			return 0;
 		}
-	*why = "unknown knob (expected services, instances, users, paths or customers)";
+	*why = "unknown knob (expected services, instances, users, paths, customers or churn)";
 	return -1;
+}
+
+char *fd_scenario_scale_format(const struct fd_scenario_scale *sc, char *buf, size_t n)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+#define PUT(...) used += (size_t)snprintf(buf + used, used < n ? n - used : 0, __VA_ARGS__)
+	for (int k = 0; k < K_N; k++)
+		if (get_knob(sc, k))
+			PUT("%s%s=%llu", used ? "," : "", knobs[k].name, (unsigned long long)get_knob(sc, k));
+	if (sc->churn > 0)
+		PUT("%schurn=%g%%/h", used ? "," : "", sc->churn * 100);
+	if (sc->rate > 0)
+		PUT("%srate=%g/s", used ? "," : "", sc->rate);
+#undef PUT
+	return buf;
+}
+
+bool fd_scenario_scale_any(const struct fd_scenario_scale *sc)
+{
+	return sc && (sc->services || sc->instances || sc->rate > 0 || sc->users || sc->paths ||
+		      sc->customers || sc->churn > 0);
 }
 
 /* ---- where a knob came from, for messages ------------------------------------- */
@@ -138,13 +164,15 @@ static int knob_fail(struct sp *p, int k, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	const char *name = k < K_N ? knobs[k].name : "rate";
+	const char *name = k < K_N ? knobs[k].name : k == K_RATE ? "rate" : "churn";
 	if (p->scale_from_cli & (1u << k)) {
 		char val[48];
 		if (k < K_N)
 			snprintf(val, sizeof(val), "%llu", (unsigned long long)get_knob(&p->scale, k));
-		else
+		else if (k == K_RATE)
 			snprintf(val, sizeof(val), "%g/s", p->scale.rate);
+		else
+			snprintf(val, sizeof(val), "%g%%/h", p->scale.churn * 100);
 		return fd_error_set(p->err, FD_EINPUT, "%s=%s (given on the command line): %s", name, val, msg);
 	}
 	return sp_fail(p, p->scale_pos[k], "scale.%s: %s", name, msg);
@@ -348,7 +376,8 @@ static int add_background(struct sp *p, struct fd_arena *tree, struct yt_node *r
 
 int sp_scale_prepare(struct sp *p, struct fd_arena *tree, struct yt_node *root)
 {
-	static const char *const keys[] = {"services", "instances", "rate", "users", "paths", "customers", NULL};
+	static const char *const keys[] = {"services", "instances", "rate", "users", "paths", "customers",
+					   "churn", NULL};
 	const struct yt_node *node = yt_get(root, "scale");
 	int rc;
 	if (node && !yt_is_null(node)) {
@@ -371,18 +400,39 @@ int sp_scale_prepare(struct sp *p, struct fd_arena *tree, struct yt_node *root)
 		if (v) {
 			if ((rc = sp_rate(p, v, "rate", &p->scale.rate)) < 0)
 				return rc;
-			p->scale_pos[K_N] = v->pos;
+			p->scale_pos[K_RATE] = v->pos;
+		}
+		if ((v = yt_get(node, "churn"))) {
+			const char *str, *why;
+			if ((rc = sp_string(p, v, "churn", &str)) < 0)
+				return rc;
+			if (fd_units_churn(str, &p->scale.churn, &why) < 0)
+				return sp_fail(p, v->pos, "scale.churn: '%s': %s", str, why);
+			p->scale_pos[K_CHURN] = v->pos;
 		}
 	}
 	if (p->over) {
+		/* the command line's knobs were checked as they were parsed;
+		 * these checks are for knobs a recording's header gives back */
 		for (int k = 0; k < K_N; k++)
 			if (get_knob(p->over, k)) {
 				set_knob(&p->scale, k, get_knob(p->over, k));
 				p->scale_from_cli |= 1u << k;
+				if (get_knob(p->over, k) > knobs[k].max)
+					return knob_fail(p, k, "at most %llu", (unsigned long long)knobs[k].max);
 			}
+		if (p->over->rate > 0 && !isfinite(p->over->rate))
+			return fd_error_set(p->err, FD_EINPUT, "rate (given on the command line): not a finite rate");
+		if (p->over->churn > 3600)
+			return fd_error_set(p->err, FD_EINPUT,
+					    "churn (given on the command line): at most 360000%%/h");
 		if (p->over->rate > 0) {
 			p->scale.rate = p->over->rate;
-			p->scale_from_cli |= 1u << K_N;
+			p->scale_from_cli |= 1u << K_RATE;
+		}
+		if (p->over->churn > 0) {
+			p->scale.churn = p->over->churn;
+			p->scale_from_cli |= 1u << K_CHURN;
 		}
 	}
 	const struct yt_node *svcs = yt_get(root, "services");

@@ -34,22 +34,6 @@ struct fd_scale {
 	unsigned key_of;
 };
 
-int fd_scale_parse_churn(const char *s, double *out, const char **why)
-{
-	char *end;
-	double v = strtod(s, &end);
-	if (end == s || *end != '%' || (strcmp(end, "%") && strcmp(end, "%/h"))) {
-		*why = "expected a percentage of instances replaced per hour, such as 5%/h";
-		return -1;
-	}
-	if (!(v >= 0 && v <= 360000)) {
-		*why = "must be between 0%/h and 360000%/h (instances living one second)";
-		return -1;
-	}
-	*out = v / 100;
-	return 0;
-}
-
 int fd_scale_create(const struct fd_scale_options *o, int64_t t0, struct fd_scale **out,
 		    struct fd_error *err)
 {

@@ -48,8 +48,5 @@ int fd_scale_copy(struct fd_scale *s, const struct fd_record *rec, unsigned k,
 
 void fd_scale_destroy(struct fd_scale *s); /* accepts NULL */
 
-/* Parses --churn "5%/h" (also "5%"): the fraction per hour. Returns 0, or
- * -1 with *why. */
-int fd_scale_parse_churn(const char *s, double *out, const char **why);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "common/units.h"
 #include "opentelemetry/proto/logs/v1/logs.pb-c.h"
 #include "opentelemetry/proto/resource/v1/resource.pb-c.h"
 #include "opentelemetry/proto/trace/v1/trace.pb-c.h"
@@ -221,12 +222,12 @@ static void parse_and_bad_input(void **state)
 	(void)state;
 	double v;
 	const char *why;
-	assert_int_equal(fd_scale_parse_churn("5%/h", &v, &why), 0);
+	assert_int_equal(fd_units_churn("5%/h", &v, &why), 0);
 	assert_true(v > 0.0499 && v < 0.0501);
-	assert_int_equal(fd_scale_parse_churn("5%", &v, &why), 0);
-	assert_int_equal(fd_scale_parse_churn("5", &v, &why), -1);
-	assert_int_equal(fd_scale_parse_churn("-1%/h", &v, &why), -1);
-	assert_int_equal(fd_scale_parse_churn("5%/m", &v, &why), -1);
+	assert_int_equal(fd_units_churn("5%", &v, &why), 0);
+	assert_int_equal(fd_units_churn("5", &v, &why), -1);
+	assert_int_equal(fd_units_churn("-1%/h", &v, &why), -1);
+	assert_int_equal(fd_units_churn("5%/m", &v, &why), -1);
 	struct fd_scale *s;
 	struct fd_error err = {0};
 	assert_int_equal(fd_scale_create(&(struct fd_scale_options){.copies = 0}, 0, &s, &err), -FD_EINPUT);

@@ -56,6 +56,69 @@ grep -q '^scale: 8 services (2 background), 300 requests/s$' "$t/f.err" ||
 grep -q '^scale: 8 services (2 background), 1000 requests/s$' "$t/f.err" ||
 	{ echo "FAIL: --rate over the file's: $(cat "$t/f.err")"; fail=1; }
 
+# The command line's knobs are stored in the recording: inspect shows them
+# and the timeline is the scaled scenario's (api's scale_out 2 -> 3 is
+# 4 -> 6 with 4 instances); drill takes the same options, and a drill
+# replayed from its recording (--actions-from) runs with them again.
+cat >"$t/small.yaml" <<'EOF'
+name: small
+duration: 10m
+seed: 3
+traffic:
+  - entry: gateway "GET /items/{id}"
+    rate: 40/s
+services:
+  gateway:
+    instances: 2
+    endpoints:
+      "GET /items/{id}":
+        calls:
+          - api "GET /items/{id}"
+  api:
+    instances: 2
+    endpoints:
+      "GET /items/{id}":
+        self: {p50: 10ms, p95: 20ms}
+timeline:
+  - at: 7m
+    name: more-api
+    scale_out: {service: api, instances: 3}
+EOF
+"$fd" generate "$t/small.yaml" --duration 8m --scale instances=4,churn=30%/h --rate 60/s -o "$t/sm.fdr" 2>"$t/sm.err"
+check "generate small --scale" $? 0
+grep -q '^scale: 2 services (0 background) x 4 instances, 60 requests/s, 30% of the pods replaced an hour$' "$t/sm.err" ||
+	{ echo "FAIL: churn in the scale line: $(cat "$t/sm.err")"; fail=1; }
+"$fd" inspect "$t/sm.fdr" >"$t/sm.txt"
+grep -q '^scale        instances=4,churn=30%/h,rate=60/s (given on the command line' "$t/sm.txt" ||
+	{ echo "FAIL: inspect: no scale: $(cat "$t/sm.txt")"; fail=1; }
+"$fd" inspect --timeline "$t/sm.fdr" >"$t/tl.txt"
+grep -q 'scale_out more-api api -> 6 instances' "$t/tl.txt" ||
+	{ echo "FAIL: the timeline is not the scaled one: $(cat "$t/tl.txt")"; fail=1; }
+grep -q '^scaled: instances=4,churn=30%/h,rate=60/s' "$t/tl.txt" || { echo "FAIL: timeline: no scaled line"; fail=1; }
+"$fd" inspect --answer-key "$t/sm.fdr" | grep -q '^scaled  *instances=4,churn=30%/h,rate=60/s$' ||
+	{ echo "FAIL: answer key: no scaled line"; fail=1; }
+"$fd" inspect --json "$t/sm.fdr" | python3 -c '
+import json, sys
+s = json.load(sys.stdin)["scale"]
+assert s["instances"] == 4 and s["rate"] == 60 and abs(s["churn_per_hour"] - 0.3) < 1e-9 and s["services"] == 0, s' ||
+	{ echo "FAIL: inspect --json scale"; fail=1; }
+"$fd" generate "$t/small.yaml" --duration 8m -o "$t/sm0.fdr" 2>/dev/null
+"$fd" inspect --timeline "$t/sm0.fdr" | grep -q 'scale_out more-api api -> 3 instances' ||
+	{ echo "FAIL: unscaled timeline"; fail=1; }
+"$fd" inspect --json "$t/sm0.fdr" | python3 -c 'import json, sys; assert json.load(sys.stdin)["scale"] is None' ||
+	{ echo "FAIL: a scale without knobs"; fail=1; }
+"$fd" drill "$t/small.yaml" --speed max --until 8m --history 1m -q -o "$t/d.fdr" --scale instances=4 --rate 60/s
+check "drill --scale" $? 0
+"$fd" inspect --timeline "$t/d.fdr" | grep -q 'scale_out more-api api -> 6 instances' ||
+	{ echo "FAIL: drill: the timeline is not the scaled one"; fail=1; }
+"$fd" drill "$t/small.yaml" --speed max --history 1m -q -o "$t/d2.fdr" --actions-from "$t/d.fdr"
+check "drill --actions-from a scaled drill" $? 0
+cmp -s "$t/d.fdr" "$t/d2.fdr" || { echo "FAIL: the replayed drill differs (scale not taken from its recording?)"; fail=1; }
+"$fd" drill "$t/small.yaml" --speed max --until 1m -q -o "$t/bad.fdr" --scale instancs=4 2>"$t/bad.err"
+check "drill --scale instancs=4 (exit)" $? 2
+grep -q -- "--scale 'instancs=4': unknown knob" "$t/bad.err" || { echo "FAIL: drill bad scale: $(cat "$t/bad.err")"; fail=1; }
+ls "$t" | grep -q '^bad.fdr' && { echo "FAIL: drill wrote bad.fdr"; fail=1; }
+
 # bad knobs: exit 2, a message naming them, nothing written
 bad() { # want-in-message, args...
 	want=$1
@@ -72,6 +135,8 @@ bad "--scale 'instances=5000': at most 1000" --scale instances=5000
 bad "services=3 (given on the command line): the scenario has 6 services" --scale services=3
 bad "--rate 'fast'" --rate fast
 bad "generate sets one traffic level" --rate 10/s..100/s
+bad "--scale 'churn=5/h': expected a percentage" --scale churn=5/h
+bad "--scale 'churn=400000%/h': must be between" --scale churn=400000%/h
 sed 's/^duration: 2h$/duration: 2h\nscale: {services: two}/' \
 	"$(dirname "$0")/../../scenarios/latency-after-release.yaml" >"$t/bad.yaml"
 "$fd" validate "$t/bad.yaml" 2>"$t/v.err"

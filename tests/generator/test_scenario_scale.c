@@ -2,8 +2,8 @@
  * Scale knobs for load tests (issue 18; generator/scenario_scale.c): the
  * model they make, the errors they give, and what the simulation does with
  * them — more services and instances whose story stays (each instance as
- * busy as written), and user ids, url paths and customers with the asked
- * cardinality.
+ * busy as written), user ids, url paths and customers with the asked
+ * cardinality, and pods that churn.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -94,8 +94,13 @@ static void knobs_parse(void **state)
 	assert_int_equal(fd_scenario_scale_set(&k, "services=40", &why), 0);
 	assert_int_equal(fd_scenario_scale_set(&k, "customers=1.5k", &why), 0);
 	assert_true(k.users == 100000 && k.paths == 2000000 && k.services == 40 && k.customers == 1500);
+	assert_int_equal(fd_scenario_scale_set(&k, "churn=5%/h", &why), 0);
+	assert_true(k.churn > 0.0499 && k.churn < 0.0501);
+	assert_int_equal(fd_scenario_scale_set(&k, "churn=250%", &why), 0);
+	assert_true(k.churn > 2.499 && k.churn < 2.501);
 	static const char *const bad[] = {"users", "users=", "users=0", "users=-3", "users=1.5",
-					  "users=12x", "colours=3", "instances=1001", "services=2001", "=4"};
+					  "users=12x", "colours=3", "instances=1001", "services=2001", "=4",
+					  "churn=5", "churn=5%/m", "churn=-5%/h", "churn=400000%/h", "churn=%/h"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (fd_scenario_scale_set(&k, bad[i], &why) == 0)
 			fail_msg("'%s' was accepted", bad[i]);
@@ -214,6 +219,8 @@ static void errors_name_the_place(void **state)
 	expect_error("scale: {users: 0}\n", NULL, "scale.users: '0': must be a whole number");
 	expect_error("scale: {rate: fast}\n", NULL, "scaled.yaml:31:15:");
 	expect_error("scale: [1]\n", NULL, "scaled.yaml:31:8:");
+	expect_error("scale: {churn: 5/h}\n", NULL,
+		     "scaled.yaml:31:16: scale.churn: '5/h': expected a percentage of instances replaced per hour");
 	struct fd_scenario_scale over = {.services = 1};
 	expect_error(NULL, &over, "services=1 (given on the command line): the scenario has 2 services");
 	/* an instance the scaled service does not have */
@@ -456,6 +463,111 @@ static void story_stays(void **state)
 	assert_true(d2 > 5 * b2);
 	/* and about as bad */
 	assert_true(d1 > d0 / 3 && d1 < d0 * 3);
+	/* pods replaced as the story runs (two gateway pods in its 10
+	 * minutes at 50%/h): the same story */
+	double b3, d3;
+	struct fd_scenario_scale churned = {.instances = 10, .rate = 400, .churn = 0.5};
+	s = parse(NULL, &churned, &err);
+	story(s, &b3, &d3);
+	fd_scenario_destroy(s);
+	print_message("with churn 50%%/h %.3f/%.3f s\n", b3, d3);
+	assert_true(d3 > 5 * b3);
+	assert_true(d3 > d0 / 3 && d3 < d0 * 3);
+}
+
+/* Service pods by name: first and last record time. */
+struct pods {
+	struct {
+		char name[128];
+		int64_t first, last;
+	} v[256];
+	size_t n;
+};
+
+static int pods_at(void *ctx, const struct fd_record *rec, struct fd_error *err)
+{
+	(void)err;
+	struct pods *p = ctx;
+	Opentelemetry__Proto__Resource__V1__Resource *r =
+		opentelemetry__proto__resource__v1__resource__unpack(NULL, rec->resource->len, rec->resource->data);
+	assert_non_null(r);
+	const char *svc = str_attr(r->attributes, r->n_attributes, "service.name");
+	const char *pod = str_attr(r->attributes, r->n_attributes, "k8s.pod.name");
+	if (svc && pod) {
+		size_t i = 0;
+		while (i < p->n && strcmp(p->v[i].name, pod))
+			i++;
+		if (i == p->n) {
+			assert_true(p->n < 256);
+			snprintf(p->v[p->n].name, sizeof(p->v[0].name), "%s", pod);
+			p->v[p->n].first = rec->time_ns;
+			p->v[p->n++].last = rec->time_ns;
+		}
+		if (rec->time_ns > p->v[i].last)
+			p->v[i].last = rec->time_ns;
+	}
+	opentelemetry__proto__resource__v1__resource__free_unpacked(r, NULL);
+	return 0;
+}
+
+/* The service pods that sent records in the hour, and those still sending
+ * in its last four minutes. */
+static void count_pods(const struct fd_scenario *s, size_t *all, size_t *live)
+{
+	struct fd_sim *sim = NULL;
+	struct fd_error err = {0};
+	const int64_t hour = 3600 * 1000000000LL;
+	struct fd_sim_options o = {.duration_ns = hour};
+	static struct pods p;
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(fd_sim_create(s, &o, &sim, &err), 0);
+	if (fd_sim_run(sim, pods_at, &p, &err) < 0)
+		fail_msg("%s", err.msg);
+	fd_sim_destroy(sim);
+	*all = p.n;
+	*live = 0;
+	for (size_t i = 0; i < p.n; i++)
+		*live += p.v[i].last >= s->start_ns + hour - 4 * 60 * 1000000000LL;
+}
+
+/*
+ * churn=50%/h over an hour, 10 instances a service: 25 instance slots
+ * (gateway 10, api 15 with its scale_out), each pod living 2 h, the slots
+ * taking turns every 4.8 min from 2.4 min on: 12 are replaced within the
+ * hour (at 2.4 ... 55.2 min), so 12 new pod names (new series) besides the
+ * 25 the run has without churn, and the same 25 pods still running at the
+ * end: the old ones stopped.
+ */
+static void churn_replaces_pods(void **state)
+{
+	(void)state;
+	struct fd_error err;
+	struct fd_scenario_scale still = {.instances = 10}, churned = {.instances = 10, .churn = 0.5};
+	size_t all0, live0, all1, live1;
+	struct fd_scenario *s = parse("scale: {churn: 0%/h}\n", &still, &err);
+	if (!s)
+		fail_msg("%s", err.msg);
+	count_pods(s, &all0, &live0);
+	fd_scenario_destroy(s);
+	s = parse(NULL, &churned, &err);
+	if (!s)
+		fail_msg("%s", err.msg);
+	count_pods(s, &all1, &live1);
+	fd_scenario_destroy(s);
+	/* the same from the file's scale: block */
+	size_t all2, live2;
+	s = parse("scale: {instances: 10, churn: 50%/h}\n", NULL, &err);
+	if (!s)
+		fail_msg("%s", err.msg);
+	count_pods(s, &all2, &live2);
+	fd_scenario_destroy(s);
+	print_message("pods: %zu (%zu at the end) as written, %zu (%zu) at 50%%/h\n", all0, live0, all1, live1);
+	assert_int_equal(all0, 25);
+	assert_int_equal(live0, 25);
+	assert_int_equal(all1, 25 + 12);
+	assert_int_equal(live1, 25);
+	assert_int_equal(all2, all1);
+	assert_int_equal(live2, live1);
 }
 
 int main(void)
@@ -469,6 +581,7 @@ int main(void)
 		cmocka_unit_test(errors_name_the_place),
 		cmocka_unit_test(cardinality),
 		cmocka_unit_test(story_stays),
+		cmocka_unit_test(churn_replaces_pods),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
