@@ -6,6 +6,7 @@
 #ifndef FD_CLI_H
 #define FD_CLI_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -51,6 +52,13 @@ int cmd_record(const struct verb *v, int argc, char **argv);
 int cmd_compare(const struct verb *v, int argc, char **argv);
 int cmd_rewrite(const struct verb *v, int argc, char **argv);
 int cmd_annotate(const struct verb *v, int argc, char **argv);
+
+/* Set by SIGINT or SIGTERM once cli_catch_stop_signals has run: the command's
+ * loop and its sinks (fd_sink_context.stop) poll it and wind down, so every
+ * output is finished and named, never left as PATH.tmp-XXXXXX. A command calls
+ * it before its first sink or source opens. */
+extern volatile sig_atomic_t cli_stop_requested;
+void cli_catch_stop_signals(void);
 
 struct fd_sink;
 /* Closes every sink, even after one fails (each reports its own

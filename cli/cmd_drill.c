@@ -19,14 +19,6 @@
 #include "recording/reader.h"
 #include "sinks/sink.h"
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1; /* only a flag: the drill's loop notices and winds down */
-}
-
 static void notice(void *ctx, const char *msg)
 {
 	(void)ctx;
@@ -124,8 +116,8 @@ int cmd_drill(const struct verb *v, int argc, char **argv)
 	const char *to[16], *console = NULL, *log_path = NULL;
 	size_t n_to = 0, n_plan = 0;
 	static struct planned plan[MAX_PLANNED];
-	struct fd_drill_options o = {.speed = 1, .stop = &stop_requested};
-	struct fd_sink_context ctx = {.notice = notice, .stop = &stop_requested};
+	struct fd_drill_options o = {.speed = 1, .stop = &cli_stop_requested};
+	struct fd_sink_context ctx = {.notice = notice, .stop = &cli_stop_requested};
 	bool quiet = false, until_set = false;
 	struct fd_scenario_scale over = {0};
 	int c;
@@ -235,6 +227,7 @@ int cmd_drill(const struct verb *v, int argc, char **argv)
 		status = EXIT_RUNTIME;
 		goto out;
 	}
+	cli_catch_stop_signals();
 	hdr.header.source_kind = "drill";
 	fd_scenario_header_set_scale(&hdr, &over);
 	ctx.header = &hdr.header;
@@ -264,10 +257,6 @@ int cmd_drill(const struct verb *v, int argc, char **argv)
 		/* the one line a test or a person needs: where the console is */
 		fprintf(stderr, "firedrill: console on %s\n", fd_drill_server_url(srv));
 	}
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 	if (!quiet) {
 		char h[32];
 		fprintf(stderr, "firedrill: drill %s: backfilling %s, then %s%s\n", sc->name,

@@ -171,14 +171,6 @@ static int emit_all(void *ctx, const struct fd_record *rec, struct fd_error *err
 	return 0;
 }
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1; /* only a flag: the loop notices and winds down */
-}
-
 struct forever {
 	const struct fd_scenario_scale *over;
 	bool seed_set;
@@ -225,9 +217,10 @@ static int run_forever(const struct verb *v, const char *scenario, const struct 
 		goto out;
 	}
 	fd_scenario_header_set_scale(&hdr, f->over);
+	cli_catch_stop_signals();
 	struct fd_sink_context ctx = {.header = &hdr.header, .notice = notice,
 				      .live_stats = f->lc->interval_ns > 0 || f->lc->self_metrics,
-				      .stop = &stop_requested};
+				      .stop = &cli_stop_requested};
 	for (size_t i = 0; i < f->n_to; i++) {
 		if (fd_sink_open(f->to[i], &ctx, &sinks[n_sinks], &err) < 0) {
 			status = cli_fail(&err);
@@ -237,7 +230,7 @@ static int run_forever(const struct verb *v, const char *scenario, const struct 
 	}
 	struct fd_drill_options o = {
 		.seed_set = f->seed_set, .seed = f->seed, .speed = f->speed, .history_set = true,
-		.stop = &stop_requested, .output = f->output, .scenario_text = text, .scale = f->over,
+		.stop = &cli_stop_requested, .output = f->output, .scenario_text = text, .scale = f->over,
 		.sinks = sinks,
 		.n_sinks = n_sinks, .scripted = true, .shard = f->shard, .shards = f->shards,
 	};
@@ -255,10 +248,6 @@ static int run_forever(const struct verb *v, const char *scenario, const struct 
 			goto out;
 		}
 	}
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 	if (!f->quiet) {
 		fprintf(stderr, "firedrill: generating %s from now on%s; Ctrl-C stops\n", sc->name,
 			f->speed != 1 ? " (sped up)" : ", in real time");
@@ -434,9 +423,10 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 	/* the knobs given here, so that inspect and drill report read the
 	 * scenario as it was simulated */
 	fd_scenario_header_set_scale(&hdr, &over);
+	cli_catch_stop_signals();
 	struct fd_sink_context ctx = {.header = &hdr.header, .notice = notice,
 				      .live_stats = lc.interval_ns > 0 || lc.self_metrics,
-				      .stop = &stop_requested};
+				      .stop = &cli_stop_requested};
 	char uri[4096];
 	if (output) {
 		snprintf(uri, sizeof(uri), "file:%s", output);
@@ -467,13 +457,9 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 	 * the answer key) and written as a whole run is: the sinks are
 	 * closed, their files take their names. Steps do not change the
 	 * records (fd_sim_advance). */
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 	int64_t at = fd_sim_start(sim), end = fd_sim_end(sim);
 	int rc = 0;
-	while (rc == 0 && at < end && !stop_requested) {
+	while (rc == 0 && at < end && !cli_stop_requested) {
 		at = end - at > STEP_NS ? at + STEP_NS : end;
 		rc = fd_sim_advance(sim, at, emit_all, &fan, &err);
 	}

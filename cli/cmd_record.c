@@ -22,14 +22,6 @@
 /* Malformed messages printed one by one; the rest are only counted. */
 #define MAX_REPORTED 20
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_sigint(int sig)
-{
-	(void)sig;
-	stop_requested = 1; /* only a flag: the capture loop notices within 100 ms */
-}
-
 struct report {
 	uint64_t shown;
 	bool progress_shown;
@@ -130,7 +122,7 @@ int cmd_record(const struct verb *v, int argc, char **argv)
 	const char *flag_args[70], *flags[70];
 	char *opts[70] = {0};
 	size_t n_flag_opts = 0;
-	struct fd_capture_options co = {.window_ns = 5000000000LL, .stop = &stop_requested};
+	struct fd_capture_options co = {.window_ns = 5000000000LL, .stop = &cli_stop_requested};
 	bool quiet = false;
 	int c;
 	opterr = 0;
@@ -217,15 +209,12 @@ int cmd_record(const struct verb *v, int argc, char **argv)
 
 	struct fd_error err = {0};
 	struct fd_source *src = NULL;
+	cli_catch_stop_signals();
 	if (fd_source_open(from, &sc, &src, &err) < 0) {
 		status = cli_fail(&err);
 		goto out;
 	}
 
-	struct sigaction sa = {.sa_handler = on_sigint};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 
 	struct report rep = {0};
 	co.generator = "firedrill " FD_VERSION;

@@ -20,14 +20,6 @@
 #include "common/timemath.h"
 #include "common/units.h"
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_sigint(int sig)
-{
-	(void)sig;
-	stop_requested = 1; /* only a flag: the loop notices and winds down */
-}
-
 static void notice(void *ctx, const char *msg)
 {
 	(void)ctx;
@@ -98,7 +90,7 @@ static void linger(int64_t d)
 	struct timespec t0, now;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
-		if (stop_requested) {
+		if (cli_stop_requested) {
 			fprintf(stderr, "firedrill: linger interrupted\n");
 			break;
 		}
@@ -174,6 +166,22 @@ static int check_taken(const struct verb *v, char *const *opts, const char *cons
 	return 0;
 }
 
+volatile sig_atomic_t cli_stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	cli_stop_requested = 1; /* only a flag: the loops and sinks notice and wind down */
+}
+
+void cli_catch_stop_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_stop_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
 int cli_close_sinks(struct fd_sink **sinks, size_t n, int status)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -242,8 +250,8 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 	char *opts[65] = {0};
 	size_t n_to = 0, n_flag_opts = 0;
 	int64_t linger_ns = 0;
-	struct fd_replay_options o = {.speed = 1, .stop = &stop_requested};
-	struct fd_sink_context ctx = {.notice = notice, .stop = &stop_requested};
+	struct fd_replay_options o = {.speed = 1, .stop = &cli_stop_requested};
+	struct fd_sink_context ctx = {.notice = notice, .stop = &cli_stop_requested};
 	struct cli_live_config lc = {.command = "replay"};
 	struct fd_scale_options scale = {.copies = 1};
 	struct cli_live *live = NULL;
@@ -420,11 +428,7 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 	 * file then stops the replay at its first record, and every sink is
 	 * closed (its temporary file removed or renamed), instead of the
 	 * default action leaving a PATH.tmp-XXXXXX behind. */
-	struct sigaction sa = {.sa_handler = on_sigint};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-
+	cli_catch_stop_signals();
 	ctx.header = h;
 	ctx.live_stats = lc.interval_ns > 0 || lc.self_metrics;
 	for (size_t i = 0; i < n_to; i++) {

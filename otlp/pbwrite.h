@@ -112,11 +112,7 @@ static inline void pbw_bytes(struct pbw *w, unsigned field, const void *p, size_
 {
 	pbw_tag(w, field, PB_LEN);
 	pbw_raw_varint(w, n);
-	if (!pbw_room(w, n))
-		return;
-	if (n)
-		memcpy(w->buf + w->len, p, n);
-	w->len += n;
+	pbw_raw(w, p, n);
 }
 
 static inline void pbw_string(struct pbw *w, unsigned field, const char *s)
