@@ -834,6 +834,11 @@ void fd_recording_reader_version(const struct fd_recording_reader *r, unsigned *
 	*minor = r->minor;
 }
 
+bool fd_recording_reader_capture_times(const struct fd_recording_reader *r)
+{
+	return r->minor >= FDR_VERSION_MINOR_CAPTURE;
+}
+
 uint64_t fd_recording_reader_file_size(const struct fd_recording_reader *r)
 {
 	return r->size;

@@ -57,6 +57,9 @@ int fd_recording_reader_open_file(FILE *f, const char *name, struct fd_recording
 const Firedrill__V1__RecordingHeader *fd_recording_reader_header(const struct fd_recording_reader *r);
 void fd_recording_reader_version(const struct fd_recording_reader *r, unsigned *major,
 				 unsigned *minor);
+/* Whether the file's version lets records carry capture_ns (1.1): what a
+ * program copying records asks its writer for, so that none is lost. */
+bool fd_recording_reader_capture_times(const struct fd_recording_reader *r);
 uint64_t fd_recording_reader_file_size(const struct fd_recording_reader *r);
 
 /* The footer index with the recording's summary, or NULL when the file has

@@ -492,7 +492,8 @@ int fd_annotate_run(struct fd_recording_reader *in, const struct fd_brief *b, co
 	h.padding.len = 0;
 	h.padding.data = NULL;
 	struct fd_recording_writer *w = NULL;
-	int rc = fd_recording_writer_create(out_path, &h, NULL, &w, err);
+	struct fd_recording_writer_options wo = {.capture_times = fd_recording_reader_capture_times(in)};
+	int rc = fd_recording_writer_create(out_path, &h, &wo, &w, err);
 	struct fd_record rec;
 	int64_t first = 0;
 	bool any = false;

@@ -578,7 +578,7 @@ int fd_rewrite_run(struct fd_recording_reader *in, const char *out_path,
 	}
 	if ((rc = rewrite_header(&w, fd_recording_reader_header(in), o, &h, err)) < 0)
 		goto out;
-	struct fd_recording_writer_options wo = {0};
+	struct fd_recording_writer_options wo = {.capture_times = fd_recording_reader_capture_times(in)};
 	if ((rc = fd_recording_writer_create(out_path, h, &wo, &wr, err)) < 0)
 		goto out;
 	struct fd_record rec;
@@ -624,6 +624,8 @@ int fd_rewrite_run(struct fd_recording_reader *in, const char *out_path,
 				goto out;
 			}
 			nr.time_ns += o->rules->shift_ns;
+			if (nr.capture_ns) /* the delay, capture minus time, stays as it was */
+				nr.capture_ns += o->rules->shift_ns;
 		}
 		nr.payload = payload;
 		if ((rc = fd_recording_writer_add(wr, &nr, err)) < 0)

@@ -83,6 +83,16 @@ for s in ("traces", "metrics", "logs"):
 print("compare: delays of", sum(v["delay"][s]["measured"] for s in v["delay"]), "records")
 PY
 
+# rewrite copies the capture times: the same delays through a rewritten capture
+# (a rule that matches nothing, so the records are the same).
+"$fd" rewrite "$t/http.fdr" -o "$t/http-rw.fdr" --rule drop-service:no-such-service -q || fail rewrite
+"$fd" compare --json "$t/sent.fdr" "$t/http-rw.fdr" >"$t/rw.json" || fail "compare rewritten: $(cat "$t/rw.json")"
+python3 - "$t/http.json" "$t/rw.json" <<'PY' || fail "rewrite lost the capture times"
+import json, sys
+v, rw = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert rw["delay"] == v["delay"], (rw["delay"], v["delay"])
+PY
+
 # Bad input: exit 2, naming the file.
 "$fd" compare "$t/sent.fdr" "$t/missing.fdr" 2>"$t/err"; rc=$?
 [ $rc -eq 2 ] || fail "missing file: exit $rc, want 2"
