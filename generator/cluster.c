@@ -697,7 +697,6 @@ void fd_kube_destroy(struct fd_kube *k)
 	free(k->svc_ctl);
 	free(k->wl_ctl);
 	free(k->churn_next);
-	free(k->churn_base);
 	pbw_finish(&k->w);
 	pbw_finish(&k->aux);
 	free(k);

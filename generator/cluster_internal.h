@@ -173,11 +173,10 @@ struct fd_kube {
 	int64_t last_step;
 	struct pbw w, aux;
 	bool oom;
-	/* Churn (scale.churn): when the pod of each instance slot (by
-	 * churn_base[svc] + idx) is next replaced; every pod lives churn_life
-	 * ns (0: no churn). */
+	/* Churn (scale.churn): when the pod of each instance slot (every
+	 * service's instances in turn) is next replaced; every pod lives
+	 * churn_life ns (0: no churn). */
 	int64_t *churn_next;
-	int *churn_base;
 	double churn_life;
 };
 

@@ -126,13 +126,15 @@ static void memory_pressure(struct fd_kube *k, int node, int64_t t)
 }
 
 /*
- * Churn, as avalanche's series churn and replay --churn: with P% an hour
- * every pod of a service lives 1/P hours and is then deleted, and its
+ * Churn, as avalanche's series churn and replay --churn: at a fraction P
+ * an hour (0.05 at 5%/h) every pod of a service lives 1/P hours and is then deleted, and its
  * ReplicaSet makes a new one (a new name: new series) — what a descheduler,
  * spot reclaims or node rotation do. The instance slots take turns at even
  * intervals (slot g first at (g + 1/2) / G of a lifetime), so exactly
- * floor(P x G x hours + 1/2) of G slots' pods are replaced in the first
- * hours whatever the seed; the new pods' names come from the seed.
+ * ceil(P x G x hours - 1/2) of G slots' pods are replaced in the first
+ * hours whatever the seed; the new pods' names come from the seed. The
+ * slots are numbered service by service, each service's instances in
+ * order, as churn() walks them.
  */
 int kube_churn_init(struct fd_kube *k)
 {
@@ -140,13 +142,8 @@ int kube_churn_init(struct fd_kube *k)
 	if (!(sc->scale.churn > 0))
 		return 0;
 	size_t slots = 0;
-	k->churn_base = calloc(sc->n_services ? sc->n_services : 1, sizeof(int));
-	if (!k->churn_base)
-		return -1;
-	for (size_t i = 0; i < sc->n_services; i++) {
-		k->churn_base[i] = (int)slots;
+	for (size_t i = 0; i < sc->n_services; i++)
 		slots += (size_t)fd_scenario_max_instances(sc, &sc->services[i]);
-	}
 	k->churn_next = calloc(slots ? slots : 1, sizeof(int64_t));
 	if (!k->churn_next)
 		return -1;
@@ -162,10 +159,10 @@ int kube_churn_init(struct fd_kube *k)
 static void churn(struct fd_kube *k, int64_t t)
 {
 	const struct fd_scenario *sc = k->sc;
+	int64_t *next = k->churn_next;
 	for (size_t svc = 0; svc < sc->n_services; svc++) {
 		int n = fd_scenario_max_instances(sc, &sc->services[svc]);
-		for (int idx = 0; idx < n; idx++) {
-			int64_t *next = &k->churn_next[k->churn_base[svc] + idx];
+		for (int idx = 0; idx < n; idx++, next++) {
 			while (*next < t + K_NS && *next < k->end) {
 				int64_t at = *next > t ? *next : t;
 				*next += (int64_t)k->churn_life;
