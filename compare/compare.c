@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/grow.h"
 #include "common/hash.h"
 #include "opentelemetry/proto/logs/v1/logs.pb-c.h"
 #include "opentelemetry/proto/metrics/v1/metrics.pb-c.h"
@@ -25,6 +26,11 @@ struct field {
 
 struct fieldvec {
 	struct field *v;
+	size_t n, cap;
+};
+
+struct i64s {
+	int64_t *v;
 	size_t n, cap;
 };
 
@@ -69,15 +75,16 @@ struct compare {
 	struct side sent, received;
 	struct fd_compare_result *res;
 	struct fieldvec scratch;
-	/* Per service and signal, the tails of the longest non-decreasing run
-	 * of sent times in received order (patience sorting): the records
-	 * outside it are the fewest that arrived out of order. */
-	struct tails {
-		int64_t *v;
-		size_t n, cap;
-	} *tails;
-	size_t n_tails;
-	struct fd_delay_log delays; /* by service * FD_SIGNAL_COUNT + signal */
+	/* Per service and signal (service * FD_SIGNAL_COUNT + signal), grown
+	 * as matched records come. */
+	struct per_key {
+		/* the tails of the longest non-decreasing run of sent times in
+		 * received order (patience sorting): the records outside it are
+		 * the fewest that arrived out of order */
+		struct i64s tails;
+		struct i64s delays; /* of the timed matched records, ns */
+	} *per_key;
+	size_t n_per_key;
 };
 
 static uint32_t hash32(const void *p, size_t n)
@@ -667,42 +674,68 @@ static int diff_fields(struct compare *c, enum fd_signal sig, const struct field
 	return 0;
 }
 
-/* Extends the service's run of sent times with e's: the first tail greater
- * than it is replaced, or it is appended (O(log n) per record). */
-static int in_order(struct compare *c, const struct entry *e)
+static int push_i64(struct i64s *a, int64_t v)
+{
+	if (!fd_grow((void **)&a->v, &a->cap, a->n, sizeof(*a->v)))
+		return -1;
+	a->v[a->n++] = v;
+	return 0;
+}
+
+/* e's service and signal's; NULL when out of memory. */
+static struct per_key *per_key_of(struct compare *c, const struct entry *e)
 {
 	size_t k = (size_t)e->service * FD_SIGNAL_COUNT + e->signal;
-	if (k >= c->n_tails) {
+	if (k >= c->n_per_key) {
 		size_t n = k + 1;
-		struct tails *t = realloc(c->tails, n * sizeof(*t));
-		if (!t)
-			return -1;
-		memset(t + c->n_tails, 0, (n - c->n_tails) * sizeof(*t));
-		c->tails = t;
-		c->n_tails = n;
+		struct per_key *pk = realloc(c->per_key, n * sizeof(*pk));
+		if (!pk)
+			return NULL;
+		memset(pk + c->n_per_key, 0, (n - c->n_per_key) * sizeof(*pk));
+		c->per_key = pk;
+		c->n_per_key = n;
 	}
-	struct tails *t = &c->tails[k];
-	size_t lo = 0, hi = t->n;
+	return &c->per_key[k];
+}
+
+/* Extends the run of sent times in tails with time: the first tail greater
+ * than it is replaced, or it is appended (O(log n) per record). */
+static int in_order(struct i64s *tails, int64_t time)
+{
+	size_t lo = 0, hi = tails->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (t->v[mid] <= e->time)
+		if (tails->v[mid] <= time)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo < t->n) {
-		t->v[lo] = e->time;
+	if (lo < tails->n) {
+		tails->v[lo] = time;
 		return 0;
 	}
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 256;
-		int64_t *v = realloc(t->v, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		t->v = v;
-		t->cap = cap;
+	return push_i64(tails, time);
+}
+
+/* The delays of signal s over every service together. -1 when out of
+ * memory. */
+static int signal_delay(const struct compare *c, int s, struct fd_compare_delay *out)
+{
+	size_t n = 0;
+	for (size_t k = (size_t)s; k < c->n_per_key; k += FD_SIGNAL_COUNT)
+		n += c->per_key[k].delays.n;
+	int64_t *all = NULL;
+	if (n && !(all = malloc(n * sizeof(*all))))
+		return -1;
+	size_t i = 0;
+	for (size_t k = (size_t)s; k < c->n_per_key; k += FD_SIGNAL_COUNT) {
+		const struct i64s *d = &c->per_key[k].delays;
+		if (d->n) /* an empty one may have no array */
+			memcpy(all + i, d->v, d->n * sizeof(*all));
+		i += d->n;
 	}
-	t->v[t->n++] = e->time;
+	fd_compare_delay_of(all, n, out);
+	free(all);
 	return 0;
 }
 
@@ -739,13 +772,16 @@ static int add_received(struct compare *c, const struct fd_record *rec)
 	}
 	sc->matched++;
 	tc->matched++;
-	if (in_order(c, e) < 0)
+	struct per_key *pk = per_key_of(c, e);
+	if (!pk || in_order(&pk->tails, e->time) < 0)
 		return -1;
 	if (rec->capture_ns) {
-		size_t k = (size_t)e->service * FD_SIGNAL_COUNT + e->signal;
 		int64_t from = e->capture ? e->capture : e->time;
-		*(e->capture ? &r->delay_from_capture : &r->delay_from_time) += 1;
-		if (fd_delay_log_add(&c->delays, k, (int64_t)((uint64_t)rec->capture_ns - (uint64_t)from)) < 0)
+		if (e->capture)
+			r->delay_from_capture++;
+		else
+			r->delay_from_time++;
+		if (push_i64(&pk->delays, (int64_t)((uint64_t)rec->capture_ns - (uint64_t)from)) < 0)
 			return -1;
 	}
 	uint64_t content = ri->content ^ fields_hash(c->scratch.v, c->scratch.n);
@@ -815,16 +851,16 @@ int fd_compare_run(struct fd_recording_reader *sent, struct fd_recording_reader 
 			res->services[e->service].by_signal[e->signal].lost += lost;
 		}
 	}
-	for (size_t k = 0; k < c.n_tails; k++) {
-		struct fd_compare_counts *sc = &res->services[k / FD_SIGNAL_COUNT].by_signal[k % FD_SIGNAL_COUNT];
-		sc->reordered = sc->matched - c.tails[k].n;
+	for (size_t k = 0; k < c.n_per_key; k++) {
+		struct fd_compare_service *svc = &res->services[k / FD_SIGNAL_COUNT];
+		struct fd_compare_counts *sc = &svc->by_signal[k % FD_SIGNAL_COUNT];
+		sc->reordered = sc->matched - c.per_key[k].tails.n;
 		res->total[k % FD_SIGNAL_COUNT].reordered += sc->reordered;
+		fd_compare_delay_of(c.per_key[k].delays.v, c.per_key[k].delays.n,
+				    &svc->delay[k % FD_SIGNAL_COUNT]);
 	}
-	for (size_t k = 0; k < c.delays.n_keys; k++)
-		fd_delay_log_summary(&c.delays, k,
-				     &res->services[k / FD_SIGNAL_COUNT].delay[k % FD_SIGNAL_COUNT]);
 	for (int s = 0; s < FD_SIGNAL_COUNT; s++)
-		if (fd_delay_log_summary_every(&c.delays, FD_SIGNAL_COUNT, (size_t)s, &res->delay[s]) < 0) {
+		if (signal_delay(&c, s, &res->delay[s]) < 0) {
 			rc = fd_error_set(err, FD_ERUNTIME, "out of memory comparing recordings");
 			goto out;
 		}
@@ -834,10 +870,11 @@ int fd_compare_run(struct fd_recording_reader *sent, struct fd_recording_reader 
 		qsort(res->services, res->n_services, sizeof(*res->services), cmp_service);
 	rc = 0;
 out:
-	fd_delay_log_finish(&c.delays);
-	for (size_t k = 0; k < c.n_tails; k++)
-		free(c.tails[k].v);
-	free(c.tails);
+	for (size_t k = 0; k < c.n_per_key; k++) {
+		free(c.per_key[k].tails.v);
+		free(c.per_key[k].delays.v);
+	}
+	free(c.per_key);
 	free(c.entries);
 	free(c.slots);
 	free(c.fields.v);
