@@ -1,6 +1,7 @@
 /*
  * The recording header of a scenario (header.h).
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,14 +84,14 @@ void fd_scenario_header_scale(const Firedrill__V1__RecordingHeader *hdr, struct 
 	const Firedrill__V1__ScenarioScale *m = hdr->scale;
 	if (!m)
 		return;
-	/* what a header holds is bounded as the command line bounds it;
-	 * the parser checks the rest against the scenario */
-	out->services = m->services <= 2000 ? (int)m->services : 2001;
-	out->instances = m->instances <= 1000 ? (int)m->instances : 1001;
+	/* kept within int; the parser checks each knob against its bounds
+	 * (fd_scenario_parse_scaled), as it does the command line's */
+	out->services = m->services <= INT_MAX ? (int)m->services : INT_MAX;
+	out->instances = m->instances <= INT_MAX ? (int)m->instances : INT_MAX;
 	out->rate = m->rate;
 	out->users = m->users;
 	out->paths = m->paths;
-	out->customers = m->customers <= 1000000 ? (int)m->customers : 1000001;
+	out->customers = m->customers <= INT_MAX ? (int)m->customers : INT_MAX;
 	out->churn = m->churn;
 }
 
