@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "common/error.h"
+#include "generator/header.h"
 #include "generator/scenario.h"
 #include "generator/sim.h"
 #include "opentelemetry/proto/logs/v1/logs.pb-c.h"
@@ -570,6 +571,40 @@ static void churn_replaces_pods(void **state)
 	assert_int_equal(live2, live1);
 }
 
+/* Knobs a recording's header gives back (inspect --timeline, drill
+ * report, drill --actions-from) are checked as the command line's: a
+ * crafted header is refused with the value it holds, whatever its size. */
+static void header_knobs_checked(void **state)
+{
+	(void)state;
+	Firedrill__V1__RecordingHeader h;
+	Firedrill__V1__ScenarioScale m;
+	firedrill__v1__recording_header__init(&h);
+	firedrill__v1__scenario_scale__init(&m);
+	h.scale = &m;
+	struct fd_scenario_scale over;
+	m.services = 5000;
+	fd_scenario_header_scale(&h, &over);
+	expect_error(NULL, &over, "services=5000 (given on the command line): at most 2000");
+	m.services = 0;
+	m.instances = UINT32_MAX;
+	fd_scenario_header_scale(&h, &over);
+	expect_error(NULL, &over, "instances=2147483647 (given on the command line): at most 1000");
+	m.instances = 0;
+	m.rate = INFINITY;
+	fd_scenario_header_scale(&h, &over);
+	expect_error(NULL, &over, "rate (given on the command line): not a finite rate");
+	m.rate = 0;
+	m.churn = 4000;
+	fd_scenario_header_scale(&h, &over);
+	expect_error(NULL, &over, "churn (given on the command line): at most 360000%/h");
+	/* and what the command line could give reads back as given */
+	m.churn = 0.3;
+	m.instances = 4;
+	fd_scenario_header_scale(&h, &over);
+	assert_true(over.instances == 4 && over.churn == 0.3 && over.services == 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -582,6 +617,7 @@ int main(void)
 		cmocka_unit_test(cardinality),
 		cmocka_unit_test(story_stays),
 		cmocka_unit_test(churn_replaces_pods),
+		cmocka_unit_test(header_knobs_checked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
