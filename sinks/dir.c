@@ -123,7 +123,7 @@ struct files_sink {
 	void (*notice)(void *ctx, const char *msg);
 	void *notice_ctx;
 	/* Standard output other than a terminal: lines gathered into chunks
-	 * of up to STDOUT_CHUNK, each one write(2) (stdio's 4 KiB writes were
+	 * of about STDOUT_CHUNK, each one write(2) (stdio's 4 KiB writes were
 	 * a sixth of a replay into a pipe); a chunk goes out once it is full
 	 * or STDOUT_DELAY old at the next line, so a reader at the other end
 	 * of a paced replay gets lines no later than with stdio's buffer. */
@@ -278,12 +278,27 @@ static FILE *output(struct files_sink *s, enum fd_signal sig, struct fd_error *e
 	return o->f;
 }
 
-/* The gathered lines out to standard output. */
+/* The gathered lines out to standard output, past stdio: its fwrite of a
+ * chunk larger than its 4 KiB buffer made three write(2) (the first 4 KiB,
+ * the whole blocks after them, the rest at the fflush). Whatever stdio
+ * holds goes first, so that the order stays. */
 static int pend_flush(struct files_sink *s, struct fd_error *err)
 {
+	const uint8_t *p = s->pend.buf;
 	size_t n = s->pend.len;
 	s->pend.len = 0;
-	if (n && (fwrite(s->pend.buf, 1, n, stdout) != n || fflush(stdout) != 0))
+	bool ok = n == 0 || fflush(stdout) == 0;
+	while (ok && n) {
+		ssize_t k = write(STDOUT_FILENO, p, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		ok = k > 0;
+		if (ok) {
+			p += k;
+			n -= (size_t)k;
+		}
+	}
+	if (!ok)
 		return fd_error_set(err, FD_ERUNTIME, "sink '%s': writing standard output: %s",
 				    s->base.uri, strerror(errno));
 	return 0;
@@ -296,14 +311,14 @@ static int put_bytes(struct files_sink *s, enum fd_signal sig, const void *p, si
 	if (!f)
 		return -err->code;
 	if (s->chunked) {
+		int64_t now = fd_mono_ns();
 		if (s->pend.len == 0)
-			s->pend_since = fd_mono_ns();
-		if (!pbw_room(&s->pend, n))
+			s->pend_since = now;
+		pbw_raw(&s->pend, p, n);
+		if (s->pend.oom)
 			return fd_error_set(err, FD_ERUNTIME, "out of memory");
-		memcpy(s->pend.buf + s->pend.len, p, n);
-		s->pend.len += n;
 		s->out[sig].bytes += n;
-		if (s->pend.len >= STDOUT_CHUNK || fd_mono_ns() - s->pend_since >= STDOUT_DELAY_NS)
+		if (s->pend.len >= STDOUT_CHUNK || now - s->pend_since >= STDOUT_DELAY_NS)
 			return pend_flush(s, err);
 		return 0;
 	}
