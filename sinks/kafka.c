@@ -129,7 +129,6 @@ struct kafka_sink {
 
 	rd_kafka_t *rk;
 	struct fd_kafka_embedded *embedded; /* kafka://embedded */
-	struct fd_pb_arena scratch; /* decoding for format=otlp_json and ecs */
 	int64_t delivery_timeout_ns, linger_ns;
 	bool close_called; /* destroy lingers only after a close */
 	bool warmed_up;    /* topics' metadata asked for, before the first message */
@@ -525,9 +524,7 @@ static int write_ecs(struct kafka_sink *s, const struct fd_record *rec, struct f
 		pbw_finish(&d);
 		return fd_error_prefix(err, "sink '%s'", s->base.uri);
 	}
-	uint8_t *buf = d.buf;
-	size_t len = d.len;
-	return produce(s, rec->signal, (uint8_t *)buf, len, key, keylen, rec->time_ns, 1, err);
+	return produce(s, rec->signal, d.buf, d.len, key, keylen, rec->time_ns, 1, err);
 }
 
 static int kafka_write(struct fd_sink *sink, const struct fd_record *rec, struct fd_error *err)
@@ -614,7 +611,6 @@ static void kafka_destroy(struct fd_sink *sink)
 		free(s->topic[i]);
 	fd_batcher_destroy(s->batcher);
 	fd_kafka_keys_destroy(s->keys);
-	fd_pb_arena_free(&s->scratch);
 	fd_ecs_destroy(s->ecs);
 	pbw_finish(&s->pb);
 	fd_kafka_props_finish(&s->props);
@@ -682,7 +678,6 @@ static int kafka_open(const char *uri, const char *rest, const struct fd_sink_co
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	}
 	s->format = F_OTLP_PROTO;
-	fd_pb_arena_init(&s->scratch);
 	s->batch_bytes = DEFAULT_BATCH_BYTES;
 	s->batch_records = DEFAULT_BATCH_RECORDS;
 	s->batch_window = DEFAULT_BATCH_WINDOW;
