@@ -25,6 +25,17 @@ static bool packed_ok(ProtobufCType t, const uint8_t *p, size_t n)
 	return true;
 }
 
+/* Field numbers are mostly 1, 2, 3... with a gap or two (LogRecord has no
+ * 4): a look at the index, then at the one before it, before a search. */
+static const ProtobufCFieldDescriptor *field_of(const ProtobufCMessageDescriptor *d, uint32_t num)
+{
+	if (num - 1 < d->n_fields && d->fields[num - 1].id == num)
+		return &d->fields[num - 1];
+	if (num >= 2 && num - 2 < d->n_fields && d->fields[num - 2].id == num)
+		return &d->fields[num - 2];
+	return protobuf_c_message_descriptor_get_field(d, num);
+}
+
 static bool shaped(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t n, int depth)
 {
 	if (depth > MAX_NEST || d->n_fields > 64)
@@ -35,13 +46,7 @@ static bool shaped(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t
 	struct fd_pb_field w;
 	int rc;
 	while ((rc = fd_pb_next(&r, &w)) > 0) {
-		/* field numbers are mostly 1, 2, 3... with a gap or two (LogRecord
-		 * has no 4): a look at the index first */
-		const ProtobufCFieldDescriptor *f =
-			w.num - 1 < d->n_fields && d->fields[w.num - 1].id == w.num ? &d->fields[w.num - 1]
-			: w.num >= 2 && w.num - 2 < d->n_fields && d->fields[w.num - 2].id == w.num
-				? &d->fields[w.num - 2]
-				: protobuf_c_message_descriptor_get_field(d, w.num);
+		const ProtobufCFieldDescriptor *f = field_of(d, w.num);
 		if (!f)
 			continue; /* unknown: skipped by every reader */
 		unsigned wt = fd_otlp_wire_type(f->type);
