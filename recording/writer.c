@@ -479,27 +479,25 @@ static const struct fd_blob *map_blob(struct fd_intern *t, const struct fd_blob 
 	if (!in)
 		return fd_intern_add(t, NULL, 0);
 	uint32_t mask = BLOB_CACHE_SLOTS - 1;
-	uint32_t i = (uint32_t)(((uint64_t)(uintptr_t)in * 0x9e3779b97f4a7c15ULL) >> 40) & mask;
-	for (; c->slot[i].in; i = (i + 1) & mask) {
-		if (c->slot[i].in != in)
-			continue;
-		const struct fd_blob *b = c->slot[i].out;
-		if (b->len == in->len && (in->len == 0 || memcmp(b->data, in->data, in->len) == 0))
-			return b;
-		b = fd_intern_add(t, in->data, in->len);
-		if (b)
-			c->slot[i].out = b;
+	uint32_t home = (uint32_t)(((uint64_t)(uintptr_t)in * 0x9e3779b97f4a7c15ULL) >> 40) & mask;
+	uint32_t i = home;
+	while (c->slot[i].in && c->slot[i].in != in)
+		i = (i + 1) & mask;
+	const struct fd_blob *b = c->slot[i].out;
+	if (c->slot[i].in && b->len == in->len && (in->len == 0 || memcmp(b->data, in->data, in->len) == 0))
 		return b;
-	}
-	const struct fd_blob *b = fd_intern_add(t, in->data, in->len);
+	/* a new pointer, or one whose bytes changed */
+	b = fd_intern_add(t, in->data, in->len);
 	if (!b)
 		return NULL;
-	if (c->used >= BLOB_CACHE_SLOTS / 2) { /* a source with ever new pointers: start over */
-		memset(c, 0, sizeof(*c));
-		i = (uint32_t)(((uint64_t)(uintptr_t)in * 0x9e3779b97f4a7c15ULL) >> 40) & mask;
+	if (!c->slot[i].in) {
+		if (c->used >= BLOB_CACHE_SLOTS / 2) { /* a source with ever new pointers: start over */
+			memset(c, 0, sizeof(*c));
+			i = home;
+		}
+		c->used++;
 	}
 	c->slot[i] = (struct blob_slot){in, b};
-	c->used++;
 	return b;
 }
 
