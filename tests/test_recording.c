@@ -1375,12 +1375,13 @@ static void test_resources_deduplicated(void **state)
 /* A source that frees a resource and gets the same pointer back for other
  * bytes, and one that hands out thousands of pointers: each record still
  * gets its own bytes back (the writer's pointer cache checks what it hits
- * and starts over when full). */
+ * and starts over when full: NPTR is more than its 4096 slots, so a table
+ * that never started over would probe forever). */
 static void test_resource_pointer_reused(void **state)
 {
 	struct tu_dir_fixture *f = *state;
 	char *path = tu_path(f->dir, "reuse.fdr");
-	enum { N = 6000, NPTR = 3000, LEN = 24 };
+	enum { N = 10000, NPTR = 5000, LEN = 24 };
 	struct fd_blob *blobs = calloc(NPTR, sizeof(*blobs));
 	uint8_t *bytes = calloc(NPTR, LEN);
 	struct fd_blob scope = {0, 5, (const uint8_t *)"scope"};
