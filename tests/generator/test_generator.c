@@ -391,6 +391,8 @@ static void latency_after_release_tells_its_story(void **state)
 struct digest {
 	uint64_t n, h, stop_at; /* stop_at: fail at that record (0: never) */
 	unsigned yield_every;   /* let the simulation get ahead, then not */
+	uint64_t late;          /* calls after the failing one (n stays at stop_at) */
+	bool failed;
 };
 
 static uint64_t mix(uint64_t h, const void *p, size_t n)
@@ -401,9 +403,12 @@ static uint64_t mix(uint64_t h, const void *p, size_t n)
 static int digest_emit(void *ctx, const struct fd_record *rec, struct fd_error *err)
 {
 	struct digest *d = ctx;
-	if (d->stop_at && d->n == d->stop_at)
+	if (d->stop_at && d->n == d->stop_at) {
+		d->late += d->failed;
+		d->failed = true;
 		return fd_error_set(err, FD_ERUNTIME, "sink full at record %llu",
 				    (unsigned long long)d->n);
+	}
 	uint8_t head[9];
 	memcpy(head, &rec->time_ns, 8);
 	head[8] = (uint8_t)rec->signal;
@@ -469,6 +474,7 @@ static void emit_thread_same_stream(void **state)
 	assert_int_equal(digest_run("retry-storm", true, 10, &failing, msg), -FD_ERUNTIME);
 	assert_string_equal(msg, "sink full at record 30000");
 	assert_int_equal(failing.n, 30000);
+	assert_int_equal(failing.late, 0);
 }
 
 int main(void)
