@@ -33,8 +33,10 @@ struct fd_sim_options {
 	 * are the same, the emit callback is called from that thread (never
 	 * two calls at once), fd_sim_advance may return before its records
 	 * are emitted (an emit error shows at a later advance or at finish)
-	 * and fd_sim_finish returns when all are. Memory in flight is
-	 * bounded. Not for live drills, which need each step's records out. */
+	 * and fd_sim_finish returns when all are, through the emit and ctx
+	 * of the call that hands them over (a later one's): give every call
+	 * the same. Memory in flight is bounded. Not for live drills, which
+	 * need each step's records out. */
 	bool emit_thread;
 };
 
