@@ -69,9 +69,19 @@ int cli_close_sinks(struct fd_sink **sinks, size_t n, int status);
 void cli_report_sinks(struct fd_sink **sinks, size_t n);
 
 /* --scale K=V[,K=V] (scale true) or --rate R, as generate and drill take
- * them, into *over (later ones win). Returns 0, or the usage error's exit
- * status (the message printed). */
+ * them, into *over (later ones win). --rate A..B sets rate_from A and rate
+ * B (R: both R); the ramp's duration is --ramp's (cli_ramp_option into
+ * over->ramp_ns, then cli_ramp_check). Returns 0, or the usage error's
+ * exit status (the message printed). */
 int cli_scale_option(const struct verb *v, bool scale, const char *arg, struct fd_scenario_scale *over);
+
+/* --ramp D (replay, generate, drill): a duration above 0 into *ramp_ns.
+ * Returns 0, or the usage error's exit status. */
+int cli_ramp_option(const struct verb *v, const char *arg, int64_t *ramp_ns);
+/* Once the options are read: a ramp in --rate (from != to) and --ramp come
+ * together (ramp_ns 0: no --ramp). Returns 0, or the usage error's exit
+ * status. */
+int cli_ramp_check(const struct verb *v, double from, double to, int64_t ramp_ns);
 
 /* --shard I/N: 0 <= I < N <= 100000. Returns 0, or -1. */
 int cli_parse_shard(const char *arg, unsigned *shard, unsigned *shards);

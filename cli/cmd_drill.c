@@ -96,7 +96,7 @@ static int log_scale(const char *path, struct fd_scenario_scale *over, struct fd
 int cmd_drill(const struct verb *v, int argc, char **argv)
 {
 	enum { OPT_TO = 256, OPT_CONSOLE, OPT_HISTORY, OPT_SPEED, OPT_SEED, OPT_ACTION, OPT_FROM_LOG,
-	       OPT_UNTIL, OPT_SCALE, OPT_RATE };
+	       OPT_UNTIL, OPT_SCALE, OPT_RATE, OPT_RAMP };
 	static const struct option options[] = {
 		{"to", required_argument, NULL, OPT_TO},
 		{"console", required_argument, NULL, OPT_CONSOLE},
@@ -109,6 +109,7 @@ int cmd_drill(const struct verb *v, int argc, char **argv)
 		{"until", required_argument, NULL, OPT_UNTIL},
 		{"scale", required_argument, NULL, OPT_SCALE},
 		{"rate", required_argument, NULL, OPT_RATE},
+		{"ramp", required_argument, NULL, OPT_RAMP},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -170,6 +171,12 @@ int cmd_drill(const struct verb *v, int argc, char **argv)
 				return rc;
 			break;
 		}
+		case OPT_RAMP: {
+			int rc = cli_ramp_option(v, optarg, &over.ramp_ns);
+			if (rc)
+				return rc;
+			break;
+		}
 		case 'q': quiet = true; break;
 		case 'h': fputs(v->usage, stdout); return 0;
 		case ':': return cli_usage_error(v, "option '%s' needs a value", argv[optind - 1]);
@@ -184,6 +191,9 @@ int cmd_drill(const struct verb *v, int argc, char **argv)
 		return cli_usage_error(v, "nothing to send to: give --to SINK (e.g. kafka://HOST:9092, dir:out), -o DRILL.fdr or --console");
 	if (log_path && n_plan)
 		return cli_usage_error(v, "give --actions-from or --action, not both");
+	int bad = cli_ramp_check(v, over.rate_from, over.rate, over.ramp_ns);
+	if (bad)
+		return bad;
 
 	struct fd_error err = {0};
 	struct fd_scenario *sc = NULL;

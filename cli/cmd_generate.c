@@ -81,13 +81,13 @@ int cli_scale_option(const struct verb *v, bool scale, const char *arg, struct f
 			return cli_usage_error(v, "--scale '': expected KEY=VALUE such as services=40");
 		return 0;
 	}
-	/* replay's syntax; here requests/s of simulated traffic */
+	/* replay's syntax; here requests/s of simulated traffic. A ramp's
+	 * duration comes with --ramp (cli_ramp_check) */
 	struct fd_rate r;
 	if (fd_rate_parse(arg, &r, &why) < 0)
-		return cli_usage_error(v, "--rate '%s': expected requests per second such as 2000/s or 5k/s", arg);
-	if (r.from_rate != r.rate)
-		return cli_usage_error(v, "--rate '%s': %s sets one traffic level (a ramp paces replay: replay "
-					  "--rate A..B --ramp D)", arg, v->name);
+		return cli_usage_error(v, "--rate '%s': expected requests per second such as 2000/s or 5k/s, "
+					  "or a ramp such as 1k/s..20k/s", arg);
+	over->rate_from = r.from_rate;
 	over->rate = r.rate;
 	return 0;
 }
@@ -105,7 +105,14 @@ static void print_scale(const struct fd_scenario *sc)
 	fprintf(stderr, "scale: %zu services (%zu background)", sc->n_services, sc->n_services - sc->n_own_services);
 	if (k->instances)
 		fprintf(stderr, " x %d instances", k->instances);
-	fprintf(stderr, ", %.6g requests/s", rate);
+	if (k->ramp_ns > 0) {
+		char d[32];
+		/* the entries hold the ramp's end rate (scaled by it) */
+		fprintf(stderr, ", %.6g -> %.6g requests/s over %s", rate * k->rate_from / k->rate, rate,
+			fd_format_duration(d, sizeof(d), k->ramp_ns));
+	} else {
+		fprintf(stderr, ", %.6g requests/s", rate);
+	}
 	if (k->users)
 		fprintf(stderr, ", %" PRIu64 " users", k->users);
 	if (k->paths)
@@ -286,7 +293,7 @@ out:
 int cmd_generate(const struct verb *v, int argc, char **argv)
 {
 	enum { OPT_SEED = 256, OPT_START, OPT_DURATION, OPT_TO, OPT_QUIET, OPT_STATS,
-	       OPT_SELF_METRICS, OPT_SHARD, OPT_SPEED, OPT_SCALE, OPT_RATE };
+	       OPT_SELF_METRICS, OPT_SHARD, OPT_SPEED, OPT_SCALE, OPT_RATE, OPT_RAMP };
 	static const struct option options[] = {
 		{"output", required_argument, NULL, 'o'},
 		{"seed", required_argument, NULL, OPT_SEED},
@@ -299,6 +306,7 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 		{"self-metrics", required_argument, NULL, OPT_SELF_METRICS},
 		{"scale", required_argument, NULL, OPT_SCALE},
 		{"rate", required_argument, NULL, OPT_RATE},
+		{"ramp", required_argument, NULL, OPT_RAMP},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -371,6 +379,12 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 				return rc;
 			break;
 		}
+		case OPT_RAMP: {
+			int rc = cli_ramp_option(v, optarg, &over.ramp_ns);
+			if (rc)
+				return rc;
+			break;
+		}
 		case 'h': fputs(v->usage, stdout); return 0;
 		case ':': return cli_usage_error(v, "option '%s' needs a value", argv[optind - 1]);
 		default: return cli_usage_error(v, "unknown option '%s'", argv[optind - 1]);
@@ -379,6 +393,9 @@ int cmd_generate(const struct verb *v, int argc, char **argv)
 	if (optind != argc - 1)
 		return cli_usage_error(v, optind >= argc ? "missing SCENARIO (a .yaml file or a built-in name)"
 							 : "expected one SCENARIO");
+	int bad = cli_ramp_check(v, over.rate_from, over.rate, over.ramp_ns);
+	if (bad)
+		return bad;
 	if (!output && !n_to)
 		return cli_usage_error(v, "nothing to write: give -o OUT.fdr or --to SINK");
 	if (speed_set && !forever)

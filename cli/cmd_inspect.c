@@ -377,6 +377,17 @@ static int print_json(const char *path, const struct fd_recording_reader *r, con
 		fd_json_int(&j, k.customers);
 		fd_json_key(&j, "churn_per_hour");
 		fd_json_double(&j, k.churn);
+		/* --rate A..B --ramp D: A, and D in ns; null without a ramp */
+		fd_json_key(&j, "rate_from");
+		if (k.ramp_ns > 0)
+			fd_json_double(&j, k.rate_from);
+		else
+			fd_json_null(&j);
+		fd_json_key(&j, "ramp_nano");
+		if (k.ramp_ns > 0)
+			fd_json_int(&j, k.ramp_ns);
+		else
+			fd_json_null(&j);
 		fd_json_object_end(&j);
 	} else {
 		fd_json_null(&j);

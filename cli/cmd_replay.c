@@ -204,6 +204,24 @@ void cli_report_sinks(struct fd_sink **sinks, size_t n)
 	}
 }
 
+int cli_ramp_option(const struct verb *v, const char *arg, int64_t *ramp_ns)
+{
+	const char *why = NULL;
+	if (fd_units_duration(arg, ramp_ns, &why) < 0 || *ramp_ns <= 0)
+		return cli_usage_error(v, "--ramp '%s': %s", arg, why ? why : "must be longer than 0");
+	return 0;
+}
+
+int cli_ramp_check(const struct verb *v, double from, double to, int64_t ramp_ns)
+{
+	if (ramp_ns && from == to)
+		return cli_usage_error(v, "--ramp needs a ramp in --rate, such as --rate 10k/s..200k/s");
+	if (from != to && !ramp_ns)
+		return cli_usage_error(v, "--rate '%g/s..%g/s' is a ramp: give its duration with --ramp D",
+				       from, to);
+	return 0;
+}
+
 int cli_parse_shard(const char *arg, unsigned *shard, unsigned *shards)
 {
 	unsigned i, total;
@@ -288,11 +306,12 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 			if (fd_rate_parse(optarg, &o.rate, &why) < 0)
 				return cli_usage_error(v, "--rate '%s': %s", optarg, why);
 			break;
-		case OPT_RAMP:
-			if (fd_units_duration(optarg, &ramp_ns, &why) < 0 || ramp_ns <= 0)
-				return cli_usage_error(v, "--ramp '%s': %s", optarg,
-						       why ? why : "must be positive");
+		case OPT_RAMP: {
+			int rc = cli_ramp_option(v, optarg, &ramp_ns);
+			if (rc)
+				return rc;
 			break;
+		}
 		case OPT_REBASE: rebase = optarg; break;
 		case OPT_FROM: from = optarg; break;
 		case OPT_UNTIL: until = optarg; break;
@@ -360,11 +379,9 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 		return cli_usage_error(v, "nothing to send to: give --to SINK (e.g. dir:out, kafka://HOST:9092)");
 	if (o.rate.rate > 0 && have_speed)
 		return cli_usage_error(v, "--rate and --speed both set the pace: give one");
-	if (ramp_ns && o.rate.from_rate == o.rate.rate)
-		return cli_usage_error(v, "--ramp needs a ramp in --rate, such as --rate 10k/s..200k/s");
-	if (o.rate.from_rate != o.rate.rate && !ramp_ns)
-		return cli_usage_error(v, "--rate '%.0f/s..%.0f/s' is a ramp: give its duration with --ramp D",
-				       o.rate.from_rate, o.rate.rate);
+	int bad = cli_ramp_check(v, o.rate.from_rate, o.rate.rate, ramp_ns);
+	if (bad)
+		return bad;
 	o.rate.ramp_ns = ramp_ns;
 
 	struct fd_error err = {0};

@@ -75,6 +75,10 @@ void fd_scenario_header_set_scale(struct fd_scenario_header *h, const struct fd_
 	m->paths = over->paths;
 	m->customers = (uint32_t)over->customers;
 	m->churn = over->churn;
+	if (over->ramp_ns > 0) {
+		m->rate_from = over->rate_from;
+		m->ramp_nano = (uint64_t)over->ramp_ns;
+	}
 	h->header.scale = m;
 }
 
@@ -93,6 +97,9 @@ void fd_scenario_header_scale(const Firedrill__V1__RecordingHeader *hdr, struct 
 	out->paths = m->paths;
 	out->customers = m->customers <= INT_MAX ? (int)m->customers : INT_MAX;
 	out->churn = m->churn;
+	/* a ramp too long for int64 is refused by the parser as negative */
+	out->rate_from = m->rate_from;
+	out->ramp_ns = m->ramp_nano <= INT64_MAX ? (int64_t)m->ramp_nano : -1;
 }
 
 int fd_scenario_header_set_log(struct fd_scenario_header *h, const struct fd_action *const *actions,

@@ -636,6 +636,12 @@ struct fd_scenario_scale {
 	                       traffic entry (a metric label); 0: none */
 	double churn;       /* pods replaced per hour, a fraction of the
 	                       instances (0.05 = 5%/h); 0: none */
+	/* A ramp (command line only: --rate A..B --ramp D): the traffic's
+	 * mean rate goes linearly from rate_from to rate over the first
+	 * ramp_ns of the run, then holds rate. ramp_ns 0: no ramp (rate_from
+	 * unused); a ramp needs rate > 0. */
+	double rate_from;
+	int64_t ramp_ns;
 };
 
 struct fd_scenario {
@@ -721,7 +727,8 @@ int fd_scenario_parse_scaled(const char *name, const char *text, size_t len,
 int fd_scenario_scale_set(struct fd_scenario_scale *sc, const char *kv, const char **why);
 
 /* The knobs set in sc as --scale takes them, then the rate:
- * "services=40,instances=20,churn=5%/h,rate=2000/s" ("" when none). */
+ * "services=40,instances=20,churn=5%/h,rate=2000/s" ("" when none); a
+ * ramp: "rate=100/s..2000/s,ramp=10m". */
 char *fd_scenario_scale_format(const struct fd_scenario_scale *sc, char *buf, size_t n);
 
 /* Whether any knob of sc is set (sc may be NULL). */

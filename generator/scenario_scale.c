@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/timefmt.h"
 #include "common/units.h"
 #include "generator/scenario_internal.h"
 
@@ -140,8 +141,13 @@ char *fd_scenario_scale_format(const struct fd_scenario_scale *sc, char *buf, si
 			PUT("%s%s=%llu", used ? "," : "", knobs[k].name, (unsigned long long)get_knob(sc, k));
 	if (sc->churn > 0)
 		PUT("%schurn=%g%%/h", used ? "," : "", sc->churn * 100);
-	if (sc->rate > 0)
+	if (sc->rate > 0 && sc->ramp_ns > 0) {
+		char d[32];
+		PUT("%srate=%g/s..%g/s,ramp=%s", used ? "," : "", sc->rate_from, sc->rate,
+		    fd_format_duration(d, sizeof(d), sc->ramp_ns));
+	} else if (sc->rate > 0) {
 		PUT("%srate=%g/s", used ? "," : "", sc->rate);
+	}
 #undef PUT
 	return buf;
 }
@@ -426,9 +432,18 @@ int sp_scale_prepare(struct sp *p, struct fd_arena *tree, struct yt_node *root)
 		if (p->over->churn > 3600)
 			return fd_error_set(p->err, FD_EINPUT,
 					    "churn (given on the command line): at most 360000%%/h");
+		if (p->over->ramp_ns < 0 ||
+		    (p->over->ramp_ns > 0 && !(p->over->rate > 0 && p->over->rate_from > 0 &&
+					       isfinite(p->over->rate_from))))
+			return fd_error_set(p->err, FD_EINPUT, "rate ramp (given on the command line): "
+							       "needs a duration and two rates above 0");
 		if (p->over->rate > 0) {
 			p->scale.rate = p->over->rate;
 			p->scale_from_cli |= 1u << K_RATE;
+		}
+		if (p->over->ramp_ns > 0) {
+			p->scale.rate_from = p->over->rate_from;
+			p->scale.ramp_ns = p->over->ramp_ns;
 		}
 		if (p->over->churn > 0) {
 			p->scale.churn = p->over->churn;
@@ -618,7 +633,7 @@ int sp_scale_apply(struct sp *p)
 	for (size_t t = p->own_traffic; t < s->n_traffic; t++)
 		s->traffic[t].background = true;
 
-	double r = 1;
+	double r = 1, cap = 1;
 	if (k->rate > 0) {
 		double total = 0;
 		for (size_t t = 0; t < s->n_traffic; t++)
@@ -626,8 +641,13 @@ int sp_scale_apply(struct sp *p)
 		r = k->rate / total;
 		for (size_t t = 0; t < s->n_traffic; t++)
 			s->traffic[t].rate *= r;
+		/* the entries hold the rate after the ramp (the simulation
+		 * scales them along it); the instances are sized for the
+		 * ramp's highest rate, so that none is busier than written
+		 * anywhere on it */
+		cap = k->ramp_ns > 0 && k->rate_from > k->rate ? k->rate_from / total : r;
 	}
-	if ((k->rate > 0 || k->instances) && (rc = scale_capacity(p, r)) < 0)
+	if ((k->rate > 0 || k->instances) && (rc = scale_capacity(p, cap)) < 0)
 		return rc;
 	if (k->customers && (rc = add_customers(p, k->customers)) < 0)
 		return rc;

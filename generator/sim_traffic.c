@@ -57,6 +57,11 @@ double sim_traffic_rate(struct fd_sim *s, const struct fd_traffic *tr, struct tr
 	sim_apply_effects(s, &s->by_traffic[tr->id], NULL, NULL, t, &m);
 	if (!tr->background) /* a scale's background service: not part of the story */
 		sim_apply_effects(s, &s->traffic_all, NULL, NULL, t, &m);
+	/* --rate A..B --ramp D: every entry (background ones too) at its
+	 * share of the line from A to B, then of B (the entries hold B's) */
+	const struct fd_scenario_scale *k = &s->sc->scale;
+	if (k->ramp_ns > 0 && rel < k->ramp_ns)
+		rate *= (k->rate_from + (k->rate - k->rate_from) * ((double)rel / (double)k->ramp_ns)) / k->rate;
 	return rate * m.rate;
 }
 

@@ -119,6 +119,66 @@ check "drill --scale instancs=4 (exit)" $? 2
 grep -q -- "--scale 'instancs=4': unknown knob" "$t/bad.err" || { echo "FAIL: drill bad scale: $(cat "$t/bad.err")"; fail=1; }
 ls "$t" | grep -q '^bad.fdr' && { echo "FAIL: drill wrote bad.fdr"; fail=1; }
 
+# --rate A..B --ramp D: the traffic's mean rate goes linearly from A to B
+# over D (scenario time), then holds B. The shape minute by minute is
+# scenario-scale's ramp_shape; here, that the options reach the
+# simulation: 2m of a 20/s..400/s ramp over 4m is 115/s on average, 13800
+# requests (the ramp inverted: 36600; ignored: 48000): within 15%, 3 sd of
+# the scenario's 5% noise.
+within() { # what, got, want: got within 15% of want
+	if [ -z "$2" ] || [ $(($2 * 100)) -lt $(($3 * 85)) ] || [ $(($2 * 100)) -gt $(($3 * 115)) ]; then
+		echo "FAIL: $1: $2 requests, want about $3"
+		fail=1
+	fi
+}
+"$fd" generate "$t/small.yaml" --duration 2m --rate 20/s..400/s --ramp 4m -o "$t/up.fdr" 2>"$t/up.err"
+check "generate --rate 20/s..400/s --ramp 4m" $? 0
+within "ramp up" "$(reqs "$t/up.err")" 13800
+grep -q '^scale: 2 services (0 background), 20 -> 400 requests/s over 4m$' "$t/up.err" ||
+	{ echo "FAIL: ramp: scale line: $(cat "$t/up.err")"; fail=1; }
+# a ramp down is one too (the instances are sized for its start)
+"$fd" generate "$t/small.yaml" --duration 2m --rate 400/s..20/s --ramp 4m -o "$t/down.fdr" 2>"$t/down.err"
+check "generate --rate 400/s..20/s --ramp 4m" $? 0
+within "ramp down" "$(reqs "$t/down.err")" 36600
+# the same options, the same bytes, into a --to sink as into -o; another
+# ramp, other bytes
+"$fd" generate "$t/small.yaml" --duration 2m --rate 20/s..400/s --ramp 4m --to "file:$t/up2.fdr" -q
+check "generate --to file: with a ramp" $? 0
+cmp -s "$t/up.fdr" "$t/up2.fdr" || { echo "FAIL: the same ramp gave other bytes"; fail=1; }
+"$fd" generate "$t/small.yaml" --duration 2m --rate 20/s..400/s --ramp 3m -o "$t/up3.fdr" -q
+cmp -s "$t/up.fdr" "$t/up3.fdr" && { echo "FAIL: another ramp gave the same bytes"; fail=1; }
+# the header keeps the ramp: inspect shows it, --timeline and --answer-key
+# read the scenario with it
+"$fd" inspect "$t/up.fdr" | grep -q '^scale        rate=20/s..400/s,ramp=4m (given on the command line' ||
+	{ echo "FAIL: inspect: no ramp: $("$fd" inspect "$t/up.fdr")"; fail=1; }
+"$fd" inspect --timeline "$t/up.fdr" | grep -q '^scaled: rate=20/s..400/s,ramp=4m' ||
+	{ echo "FAIL: timeline: no ramp"; fail=1; }
+"$fd" inspect --json "$t/up.fdr" | python3 -c '
+import json, sys
+s = json.load(sys.stdin)["scale"]
+assert s["rate"] == 400 and s["rate_from"] == 20 and s["ramp_nano"] == 240 * 10**9, s' ||
+	{ echo "FAIL: inspect --json: the ramp"; fail=1; }
+"$fd" inspect --json "$t/sm.fdr" | python3 -c '
+import json, sys
+s = json.load(sys.stdin)["scale"]
+assert s["rate_from"] is None and s["ramp_nano"] is None, s' ||
+	{ echo "FAIL: inspect --json: a ramp without one"; fail=1; }
+# drill takes the same option (scenario time, from offset 0) and replays it
+# from its recording
+"$fd" drill "$t/small.yaml" --speed max --until 3m --history 1m -q -o "$t/dr.fdr" --rate 20/s..400/s --ramp 4m
+check "drill --rate 20/s..400/s --ramp 4m" $? 0
+"$fd" drill "$t/small.yaml" --speed max --history 1m -q -o "$t/dr2.fdr" --actions-from "$t/dr.fdr"
+cmp -s "$t/dr.fdr" "$t/dr2.fdr" || { echo "FAIL: the replayed drill differs (ramp not taken from its recording?)"; fail=1; }
+"$fd" drill "$t/small.yaml" --speed max --until 1m -q -o "$t/bad.fdr" --rate 20/s..400/s 2>"$t/bad.err"
+check "drill --rate A..B without --ramp (exit)" $? 2
+grep -q -- "is a ramp: give its duration with --ramp D" "$t/bad.err" || { echo "FAIL: drill: $(cat "$t/bad.err")"; fail=1; }
+ls "$t" | grep -q '^bad.fdr' && { echo "FAIL: drill wrote bad.fdr"; fail=1; }
+# replay's --ramp goes through the same checks
+"$fd" replay "$t/up.fdr" --to "dir:$t/rp" --rate 1k/s..2k/s --ramp 0 2>"$t/bad.err"
+check "replay --ramp 0 (exit)" $? 2
+grep -q -- "--ramp '0': must be longer than 0" "$t/bad.err" || { echo "FAIL: replay: $(cat "$t/bad.err")"; fail=1; }
+[ -e "$t/rp" ] && { echo "FAIL: replay --ramp 0 made its sink"; fail=1; }
+
 # bad knobs: exit 2, a message naming them, nothing written
 bad() { # want-in-message, args...
 	want=$1
@@ -134,7 +194,13 @@ bad "--scale 'users=0'" --scale users=0
 bad "--scale 'instances=5000': at most 1000" --scale instances=5000
 bad "services=3 (given on the command line): the scenario has 6 services" --scale services=3
 bad "--rate 'fast'" --rate fast
-bad "generate sets one traffic level" --rate 10/s..100/s
+bad "--rate '10/s..100/s' is a ramp: give its duration with --ramp D" --rate 10/s..100/s
+bad "--ramp needs a ramp in --rate" --ramp 5m
+bad "--ramp needs a ramp in --rate" --rate 100/s --ramp 5m
+bad "--ramp '0': must be longer than 0" --rate 10/s..100/s --ramp 0
+bad "--ramp 'soon': expected a duration" --rate 10/s..100/s --ramp soon
+bad "--rate '10/s..fast'" --rate 10/s..fast --ramp 5m
+bad "option '--ramp' needs a value" --rate 10/s..100/s --ramp
 bad "--scale 'churn=5/h': expected a percentage" --scale churn=5/h
 bad "--scale 'churn=400000%/h': must be between" --scale churn=400000%/h
 sed 's/^duration: 2h$/duration: 2h\nscale: {services: two}/' \
