@@ -11,6 +11,7 @@ Screenshots of each step are kept in $SCREENSHOTS (the build dir's
 meson-logs/drill-console/ under meson)."""
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -20,21 +21,69 @@ from drillutil import Drill, check, fail  # noqa: E402
 
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common import utils  # noqa: E402
 from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 
-def browser(profile):
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    for a in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-              "--disable-component-update", "--disable-sync", "--no-first-run",
-              "--disable-dev-shm-usage", "--window-size=1440,1000", "--user-data-dir=" + profile):
-        opts.add_argument(a)
-    driver = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-    return webdriver.Chrome(service=Service(driver), options=opts)
+class LoopbackService(Service):
+    """chromedriver at 127.0.0.1: selenium asks for "localhost", which a
+    machine without /etc/hosts (a fresh chroot) cannot resolve."""
+
+    @property
+    def service_url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def is_connectable(self):
+        return utils.is_connectable(self.port, "127.0.0.1")
+
+
+class Browser:
+    """Headless Chromium started here with its DevTools on 127.0.0.1, and
+    chromedriver attached to that address: a browser chromedriver starts
+    itself is reached at "localhost", which does not resolve on a machine
+    without /etc/hosts."""
+
+    def __init__(self, profile):
+        os.makedirs(profile, exist_ok=True)
+        active = os.path.join(profile, "DevToolsActivePort")
+        self.proc = subprocess.Popen(
+            [shutil.which("chromium") or "/usr/bin/chromium",
+             "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--no-first-run",
+             "--disable-dev-shm-usage", "--window-size=1440,1000", "--user-data-dir=" + profile,
+             "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0", "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.driver = None
+        try:
+            deadline = time.monotonic() + 60
+            while not (os.path.exists(active) and open(active).readline().strip()):
+                if self.proc.poll() is not None:
+                    fail("chromium exited with status %d before opening DevTools" % self.proc.returncode)
+                if time.monotonic() > deadline:
+                    fail("chromium did not open DevTools within 60 s")
+                time.sleep(0.1)
+            port = int(open(active).readline())
+            opts = webdriver.ChromeOptions()
+            opts.debugger_address = "127.0.0.1:%d" % port
+            driver = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+            self.driver = webdriver.Chrome(service=LoopbackService(driver), options=opts)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self):
+        if self.driver:
+            self.driver.quit()
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
 
 
 def latency_path(b):
@@ -56,10 +105,11 @@ def main():
     tmp = tempfile.mkdtemp(prefix="drill-console-")
     d = Drill(["latency-after-release", "--speed", "60x", "--history", "64m",
                "-o", os.path.join(tmp, "drill.fdr")], tmp)
-    b = None
+    browser = None
     try:
         d.wait_offset(64 * 60)
-        b = browser(os.path.join(tmp, "profile"))
+        browser = Browser(os.path.join(tmp, "profile"))
+        b = browser.driver
         b.set_page_load_timeout(60)
         b.get(d.url)
         wait = WebDriverWait(b, 60, ignored_exceptions=[StaleElementReferenceException])
@@ -110,8 +160,8 @@ def main():
         b.save_screenshot(os.path.join(shots, "5-recovered.png"))
         print("screenshots in " + shots)
     finally:
-        if b:
-            b.quit()
+        if browser:
+            browser.close()
         if d.proc.poll() is None:
             d.stop()
         d.kill()
