@@ -68,6 +68,11 @@ int cli_close_sinks(struct fd_sink **sinks, size_t n, int status);
 /* The sinks' report lines for a summary, on stderr. */
 void cli_report_sinks(struct fd_sink **sinks, size_t n);
 
+struct fd_drill;
+/* A warning on stderr when a drill's (or generate --duration forever's)
+ * real-time part fell behind the clock by more than a second. */
+void cli_warn_behind(struct fd_drill *d);
+
 /* --scale K=V[,K=V] (scale true) or --rate R, as generate and drill take
  * them, into *over (later ones win). --rate A..B sets rate_from A and rate
  * B (R: both R); the ramp's duration is --ramp's (cli_ramp_option into

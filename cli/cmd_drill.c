@@ -93,6 +93,19 @@ static int log_scale(const char *path, struct fd_scenario_scale *over, struct fd
 	return 0;
 }
 
+void cli_warn_behind(struct fd_drill *d)
+{
+	int64_t max = 0;
+	fd_drill_behind(d, &max);
+	if (max > 1000000000)
+		fprintf(stderr,
+			"firedrill: warning: fell behind real time by up to %.1f s: the simulation or "
+			"the sinks did not keep up, so fewer records per second went out than the "
+			"scenario's rate (a lower --rate or --scale, a faster sink, or a slower "
+			"--speed)\n",
+			(double)max / 1e9);
+}
+
 int cmd_drill(const struct verb *v, int argc, char **argv)
 {
 	enum { OPT_TO = 256, OPT_CONSOLE, OPT_HISTORY, OPT_SPEED, OPT_SEED, OPT_ACTION, OPT_FROM_LOG,
@@ -299,6 +312,7 @@ int cmd_drill(const struct verb *v, int argc, char **argv)
 			fprintf(stderr, "  %s: the drill's recording (replay it, or inspect --answer-key)\n",
 				o.output);
 	}
+	cli_warn_behind(d);
 out:
 	fd_drill_server_stop(srv);
 	fd_drill_destroy(d);

@@ -191,9 +191,10 @@ struct forever {
 	unsigned shard, shards;
 };
 
-static int64_t drill_position(void *d)
+static int64_t drill_position(void *d, int64_t *behind_ns)
 {
-	return fd_drill_offset(d); /* under the drill's lock */
+	*behind_ns = fd_drill_behind(d, NULL); /* both under the drill's lock */
+	return fd_drill_offset(d);
 }
 
 /* --duration forever: the drill's engine with the timeline as written and
@@ -279,6 +280,7 @@ static int run_forever(const struct verb *v, const char *scenario, const struct 
 			fd_format_bytes(b, sizeof(b), bytes[0] + bytes[1] + bytes[2]));
 		cli_report_sinks(sinks, n_sinks);
 	}
+	cli_warn_behind(d);
 out:
 	cli_live_stop(live);
 	fd_drill_destroy(d);

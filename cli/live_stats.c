@@ -81,8 +81,11 @@ static char *format_latency(char *buf, size_t n, double s)
 
 static void pull_position(struct cli_live *l)
 {
-	if (l->c.position)
-		cli_live_position(l, l->c.position(l->c.position_ctx), 0, 0);
+	if (l->c.position) {
+		int64_t behind = 0;
+		int64_t at = l->c.position(l->c.position_ctx, &behind);
+		cli_live_position(l, at, 0, behind);
+	}
 }
 
 /* The lines of one interval: where the stream is, then one per sink. */

@@ -25,9 +25,9 @@ struct cli_live_config {
 	/* Where the stream is (record time since its start), for a writer
 	 * whose loop cannot call cli_live_position (generate --duration
 	 * forever runs in the drill's): called from the statistics threads
-	 * before each line and scrape, so it must be thread-safe. May be
-	 * NULL. */
-	int64_t (*position)(void *ctx);
+	 * before each line and scrape, so it must be thread-safe; it also
+	 * says how far (ns) the stream trails its schedule. May be NULL. */
+	int64_t (*position)(void *ctx, int64_t *behind_ns);
 	void *position_ctx;
 };
 

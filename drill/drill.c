@@ -68,6 +68,7 @@ struct fd_drill {
 	pthread_cond_t wake;
 	int64_t processed;       /* offset simulated up to (exclusive) */
 	int64_t inflight;        /* the step under way ends here (>= processed) */
+	int64_t behind, max_behind; /* wall ns the real-time part trails the clock by */
 	struct taken taken[64];
 	size_t n_taken;
 	struct fd_figures *fig;
@@ -360,6 +361,16 @@ int64_t fd_drill_offset(struct fd_drill *d)
 	return t;
 }
 
+int64_t fd_drill_behind(struct fd_drill *d, int64_t *max_ns)
+{
+	pthread_mutex_lock(&d->lock);
+	int64_t b = d->behind;
+	if (max_ns)
+		*max_ns = d->max_behind;
+	pthread_mutex_unlock(&d->lock);
+	return b;
+}
+
 void fd_drill_counts(struct fd_drill *d, uint64_t records[FD_SIGNAL_COUNT], uint64_t bytes[FD_SIGNAL_COUNT])
 {
 	for (int i = 0; i < FD_SIGNAL_COUNT; i++) {
@@ -398,6 +409,22 @@ static int step(struct fd_drill *d, int64_t until, struct fd_error *err)
 	}
 	pthread_mutex_unlock(&d->lock);
 	return rc;
+}
+
+/* How far the real-time part trails the clock, in wall time: a step that
+ * ends short of real time by more than the tick means the simulation or a
+ * sink did not keep up, which a soak test must be told (the stamps are
+ * still "now", but fewer records per second go out than the rate says). */
+static void note_behind(struct fd_drill *d, int64_t behind_scenario_ns)
+{
+	int64_t wall = (int64_t)((double)behind_scenario_ns / d->speed);
+	if (wall <= TICK_NS)
+		wall = 0;
+	pthread_mutex_lock(&d->lock);
+	d->behind = wall;
+	if (wall > d->max_behind)
+		d->max_behind = wall;
+	pthread_mutex_unlock(&d->lock);
 }
 
 /* Waits until the monotonic time t, a stop or an action. */
@@ -533,6 +560,7 @@ int fd_drill_run(struct fd_drill *d, struct fd_error *err)
 		if (rc == 0 && d->speed > 0) {
 			/* the next tick, or sooner when this step was short of real time */
 			int64_t behind = d->history + (int64_t)((double)(d->o.clock->now(d->o.clock->ctx) - wall0) * d->speed) - t;
+			note_behind(d, behind);
 			if (behind < (int64_t)(TICK_NS * d->speed))
 				wait_until(d, now + TICK_NS);
 		}

@@ -110,6 +110,10 @@ int64_t fd_drill_start(struct fd_drill *d);
 /* The scenario offset simulated so far, ns. */
 int64_t fd_drill_offset(struct fd_drill *d);
 
+/* How far the real-time part trails the clock now, in wall ns (0 when it
+ * keeps up to within a tick); *max_ns, if given, the most it ever did. */
+int64_t fd_drill_behind(struct fd_drill *d, int64_t *max_ns);
+
 /* Records and bytes sent, per signal (what the -o recording got). */
 void fd_drill_counts(struct fd_drill *d, uint64_t records[FD_SIGNAL_COUNT],
 		     uint64_t bytes[FD_SIGNAL_COUNT]);

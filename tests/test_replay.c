@@ -28,34 +28,11 @@
 #include "tests/support/synth.h"
 #include "tests/support/testutil.h"
 
-/* ---- a fake clock ---------------------------------------------------- */
-
-struct fake_clock {
-	int64_t now;
-	int64_t sleeps;
-	int64_t extra; /* added at each now(): a slow sink */
-};
-
-static int64_t fake_now(void *ctx)
-{
-	struct fake_clock *c = ctx;
-	c->now += c->extra;
-	return c->now;
-}
-
-static void fake_sleep(void *ctx, int64_t t)
-{
-	struct fake_clock *c = ctx;
-	c->sleeps++;
-	if (t > c->now)
-		c->now = t;
-}
-
 static void pacer_follows_schedule_without_drift(void **state)
 {
 	(void)state;
-	struct fake_clock fc = {.now = 1000};
-	struct fd_clock clock = {fake_now, fake_sleep, &fc};
+	struct tu_clock fc = {.now = 1000};
+	struct fd_clock clock = {tu_clock_now, tu_clock_sleep_until, &fc};
 	struct fd_pacer p;
 	fd_pacer_init(&p, &clock, 1.0);
 	int64_t base = 1768482000000000000LL;
@@ -98,8 +75,8 @@ static void pacer_follows_schedule_without_drift(void **state)
 static void pacer_extreme_times(void **state)
 {
 	(void)state;
-	struct fake_clock fc = {.now = 1000};
-	struct fd_clock clock = {fake_now, fake_sleep, &fc};
+	struct tu_clock fc = {.now = 1000};
+	struct fd_clock clock = {tu_clock_now, tu_clock_sleep_until, &fc};
 	struct fd_pacer p;
 	volatile int stop = 1;
 	fd_pacer_init(&p, &clock, 1.0);
@@ -134,8 +111,8 @@ static void speed_parsing(void **state)
 static void rate_holds_over_a_minute(void **state)
 {
 	(void)state;
-	struct fake_clock fc = {.now = 5};
-	struct fd_clock clock = {fake_now, fake_sleep, &fc};
+	struct tu_clock fc = {.now = 5};
+	struct fd_clock clock = {tu_clock_now, tu_clock_sleep_until, &fc};
 	struct fd_pacer p;
 	struct fd_rate r = {.from_rate = 100000, .rate = 100000};
 	fd_pacer_init_rate(&p, &clock, &r);
@@ -159,8 +136,8 @@ static void rate_holds_over_a_minute(void **state)
 static void rate_ramp_shape(void **state)
 {
 	(void)state;
-	struct fake_clock fc = {.now = 0};
-	struct fd_clock clock = {fake_now, fake_sleep, &fc};
+	struct tu_clock fc = {.now = 0};
+	struct fd_clock clock = {tu_clock_now, tu_clock_sleep_until, &fc};
 	struct fd_pacer p;
 	struct fd_rate r = {.from_rate = 10000, .rate = 200000, .ramp_ns = 10000000000LL};
 	fd_pacer_init_rate(&p, &clock, &r);

@@ -317,3 +317,18 @@ size_t tu_memcount(const uint8_t *hay, size_t hay_len, const uint8_t *needle, si
 			count++;
 	return count;
 }
+
+int64_t tu_clock_now(void *ctx)
+{
+	struct tu_clock *c = ctx;
+	c->now += c->extra;
+	return c->now;
+}
+
+void tu_clock_sleep_until(void *ctx, int64_t t)
+{
+	struct tu_clock *c = ctx;
+	c->sleeps++;
+	if (t > c->now)
+		c->now = t;
+}

@@ -12,6 +12,18 @@
 
 #include "stream/record.h"
 
+/* A clock for an fd_clock (replay/pace.h) that reads no wall time:
+ * every look finds `extra` ns more gone (a slow sink, a slow simulation);
+ * sleeping jumps to the wake-up time and is counted. Use as
+ * {tu_clock_now, tu_clock_sleep_until, &c}. */
+struct tu_clock {
+	int64_t now;
+	int64_t sleeps;
+	int64_t extra;
+};
+int64_t tu_clock_now(void *ctx);
+void tu_clock_sleep_until(void *ctx, int64_t t);
+
 /* A fresh directory under $TMPDIR (or /tmp); NULL on failure. */
 char *tu_mkdtemp(void);
 /* Removes path and, for a directory, everything below it. */
