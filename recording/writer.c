@@ -15,7 +15,10 @@
 #include "stream/intern.h"
 
 #define DEFAULT_BLOCK_SIZE (1u << 20)
-#define DEFAULT_ZSTD_LEVEL 3
+/* Level 1, not 3: generate's zstd thread was 37% of its CPU at level 3 and
+ * compresses twice as fast at 1, for files 8-11% larger (docs/benchmarks.md,
+ * "zstd level"). Any level reads the same. */
+#define DEFAULT_ZSTD_LEVEL 1
 
 struct buf {
 	uint8_t *data;

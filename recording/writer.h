@@ -24,7 +24,7 @@ struct fd_recording_writer;
 
 struct fd_recording_writer_options {
 	size_t block_size; /* raw bytes per record block; 0 = default (1 MiB) */
-	int zstd_level;    /* 0 = default (3); 1 is faster, 19 smaller */
+	int zstd_level;    /* 0 = default (1, the fastest); 3 is 8-11% smaller, 19 smaller still */
 	bool single_thread; /* compress on the caller's thread (default: a
 			       second thread, one block behind; same bytes) */
 	/* Room for the header to grow, in bytes: the header is padded to its

@@ -44,14 +44,15 @@ static uint64_t rnd(void)
 	return z ^ (z >> 31);
 }
 
-/* Writes n synthetic records to path and keeps copies of them in *want. */
-static void write_synth(const char *path, uint64_t n, uint64_t seed, size_t block_size,
-			struct tu_recs *want)
+/* Writes n synthetic records to path at zstd level (0: the default) and
+ * keeps copies of them in *want. */
+static void write_synth_level(const char *path, uint64_t n, uint64_t seed, size_t block_size,
+			      int level, struct tu_recs *want)
 {
 	struct fd_synth_options so = {.seed = seed};
 	struct fd_synth_header h;
 	fd_synth_header_init(&h, &so, n);
-	struct fd_recording_writer_options wo = {.block_size = block_size};
+	struct fd_recording_writer_options wo = {.block_size = block_size, .zstd_level = level};
 	struct fd_recording_writer *w;
 	struct fd_error err = {0};
 	if (fd_recording_writer_create(path, &h.header, &wo, &w, &err) != 0)
@@ -70,6 +71,12 @@ static void write_synth(const char *path, uint64_t n, uint64_t seed, size_t bloc
 		fail_msg("finish: %s", err.msg);
 	fd_recording_writer_destroy(w);
 	fd_synth_destroy(s);
+}
+
+static void write_synth(const char *path, uint64_t n, uint64_t seed, size_t block_size,
+			struct tu_recs *want)
+{
+	write_synth_level(path, n, seed, block_size, 0, want);
 }
 
 static void write_records(const char *path, const struct fd_record *recs, size_t n,
@@ -1830,6 +1837,48 @@ static void test_deterministic(void **state)
 	free(c);
 }
 
+/* The default level changed from 3 to 1: files written at 3 (every
+ * recording made before) and at any other level read back the same
+ * records, and the level asked for is the one used (the files differ). */
+static void test_any_level_reads(void **state)
+{
+	struct tu_dir_fixture *f = *state;
+	static const int levels[] = {0, 1, 3, 19};
+	enum { NL = sizeof(levels) / sizeof(levels[0]) };
+	uint8_t *bytes[NL];
+	size_t len[NL];
+	struct tu_recs want = {0};
+	for (int i = 0; i < NL; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "l%d.fdr", levels[i]);
+		char *path = tu_path(f->dir, name);
+		struct tu_recs wrote = {0};
+		write_synth_level(path, 20000, 7, 65536, levels[i], i ? &wrote : &want);
+		struct fd_recording_reader *r = open_path(path);
+		struct tu_recs got = {0};
+		struct fd_error err = {0};
+		if (read_all(r, &got, &err) < 0)
+			fail_msg("level %d: %s", levels[i], err.msg);
+		assert_same(&want, 0, want.n, &got, name);
+		fd_recording_reader_destroy(r);
+		bytes[i] = tu_read_file(path, &len[i]);
+		assert_non_null(bytes[i]);
+		tu_recs_free(&got);
+		tu_recs_free(&wrote);
+		free(path);
+	}
+	/* 0 is 1; 3 and 19 compress otherwise */
+	assert_true(len[0] == len[1] && !memcmp(bytes[0], bytes[1], len[0]));
+	for (int i = 1; i < NL; i++)
+		for (int j = i + 1; j < NL; j++)
+			if (len[i] == len[j] && !memcmp(bytes[i], bytes[j], len[i]))
+				fail_msg("levels %d and %d wrote the same file", levels[i], levels[j]);
+	assert_true(len[3] < len[1]);
+	for (int i = 0; i < NL; i++)
+		free(bytes[i]);
+	tu_recs_free(&want);
+}
+
 /* Writes recs (capture times kept when asked) and returns the file's bytes. */
 static uint8_t *write_timed(const char *path, const struct fd_record *recs, size_t n, bool keep,
 			    size_t *len)
@@ -1965,6 +2014,7 @@ int main(void)
 		T(test_large_answer_key),
 		T(test_synth_payloads_are_otlp),
 		T(test_deterministic),
+		T(test_any_level_reads),
 		T(test_capture_times),
 	};
 #undef T
