@@ -385,6 +385,7 @@ void fd_sim_destroy(struct fd_sim *s)
 	loop_free(s->loop);
 	sim_actions_free(s);
 	sim_pending_free(s);
+	sim_stacks_free(s);
 	if (s->svcs) {
 		for (size_t i = 0; i < sc->n_services; i++) {
 			struct svc *sv = &s->svcs[i];

@@ -420,6 +420,7 @@ struct fd_sim {
 	struct heap heap;
 	struct pchunk *chunk;  /* where payloads go */
 	struct sim_pipe *pipe; /* NULL: records are emitted on the caller's thread */
+	struct sim_stacks *stacks; /* sim_stack.c's templates, made on first use */
 	uint64_t seq;
 	int64_t now; /* arrival time of the work being simulated */
 	bool above_p95; /* the last sample_dist draw was in the tail (z > p95) */
@@ -622,7 +623,7 @@ struct exc {
 /* sim_request.c */
 /* A route template with its parameters filled in for this request. */
 void sim_url_path(const struct fd_sim *s, char *buf, size_t n, const char *route, const struct req *rq);
-void sim_exc_make(struct exc *e, const struct fd_sim *s, const struct svc *sv, enum sim_err err,
+void sim_exc_make(struct exc *e, struct fd_sim *s, const struct svc *sv, enum sim_err err,
 		  const struct err_info *x, const char *method, const char *route, bool stack,
 		  const uint8_t *trace_id);
 void sim_exc_on_span(struct span *sp, const struct exc *e);
@@ -727,9 +728,21 @@ const struct fd_blob *sim_scope(struct fd_sim *s, struct svc *sv, enum sim_scope
 const char *sim_exception_type(const struct svc *sv, enum sim_err e);
 void sim_exception_message(char *buf, size_t n, const struct svc *sv, enum sim_err e,
 			   const struct err_info *x);
-void sim_stacktrace(char *buf, size_t n, const struct fd_sim *s, const struct svc *sv,
-		    const char *method, const char *route, enum sim_err e, const char *type,
-		    const char *msg, const uint8_t *trace_id);
+enum fd_runtime sim_runtime_of(const struct svc *sv);
+/* name as an identifier of a language: style 'l' lower, '_' snake, 'P' Pascal */
+void sim_ident(char *out, size_t n, const char *name, int style);
+
+/* sim_stack.c: the exception's stack trace as sv's runtime prints it, at the
+ * failure site (sv, method, route, e); each site's text is formatted once
+ * (s->stacks) and its varying parts filled in per call. */
+void sim_stacktrace(char *buf, size_t n, struct fd_sim *s, const struct svc *sv, const char *method,
+		    const char *route, enum sim_err e, const char *type, const char *msg,
+		    const uint8_t *trace_id);
+void sim_stacks_free(struct fd_sim *s);
+/* The same dump formatted whole, without the templates (what they must equal). */
+void sim_stack_format(char *buf, size_t n, const struct fd_sim *s, const struct svc *sv,
+		      const char *method, const char *route, enum sim_err e, const char *type,
+		      const char *msg, const uint8_t *trace_id);
 
 /* sim_infra.c: the cluster and the data stores */
 int sim_infra_create(struct fd_sim *s, struct fd_error *err);

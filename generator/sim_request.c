@@ -241,7 +241,7 @@ static void access_body(char *buf, size_t n, const char *method, const char *pat
 
 /* An exception raised in sv: its class, message and (only for sampled
  * spans and error lines, which show it) stack. */
-void sim_exc_make(struct exc *e, const struct fd_sim *s, const struct svc *sv, enum sim_err err,
+void sim_exc_make(struct exc *e, struct fd_sim *s, const struct svc *sv, enum sim_err err,
 		     const struct err_info *x, const char *method, const char *route, bool stack,
 		     const uint8_t *trace_id)
 {
@@ -451,11 +451,12 @@ static struct outcome call_http(struct fd_sim *s, struct req *rq, struct inst *i
 		if (br && !breaker_allows(s, in, &call->breaker, br, target, cur, &probe)) {
 			/* refused in the client: no request, no retry, ~20 us */
 			int64_t end = cur + 20000;
-			struct exc e;
-			struct err_info xi = {.peer = peer, .method = method, .path = PATH()};
-			sim_exc_make(&e, s, in->svc, ERR_CIRCUIT_OPEN, &xi, method, route, rq->sampled,
-				     rq->trace_id);
+			/* the exception shows only on a sampled span */
 			if (rq->sampled) {
+				struct exc e;
+				struct err_info xi = {.peer = peer, .method = method, .path = PATH()};
+				sim_exc_make(&e, s, in->svc, ERR_CIRCUIT_OPEN, &xi, method, route, true,
+					     rq->trace_id);
 				sp.end = end;
 				sp.error = true;
 				sim_exc_on_span(&sp, &e);
@@ -511,10 +512,11 @@ static struct outcome call_http(struct fd_sim *s, struct req *rq, struct inst *i
 		struct exc e;
 		e.type = NULL;
 		e.msg[0] = e.stack[0] = '\0';
-		if (err == ERR_TIMEOUT || err == ERR_RESET) {
+		/* the exception shows only on a sampled span (formatting it for
+		 * every failed call was 1% of generate retry-storm) */
+		if ((err == ERR_TIMEOUT || err == ERR_RESET) && rq->sampled) {
 			struct err_info xi = {.ns = eff_timeout, .peer = peer, .method = method, .path = PATH()};
-			sim_exc_make(&e, s, in->svc, err, &xi, method, route, rq->sampled,
-				     rq->trace_id);
+			sim_exc_make(&e, s, in->svc, err, &xi, method, route, true, rq->trace_id);
 		}
 		if (rq->sampled) {
 			sp.end = resp;

@@ -52,7 +52,7 @@ static const struct release releases[][3] = {
 			     {"0.27.1", "0.27.0", "1.83.0"}},
 };
 
-static enum fd_runtime rt_of(const struct svc *sv)
+enum fd_runtime sim_runtime_of(const struct svc *sv)
 {
 	enum fd_runtime rt = sv->def->runtime;
 	return (size_t)rt < sizeof(releases) / sizeof(releases[0]) ? rt : FD_RUNTIME_GO;
@@ -61,12 +61,12 @@ static enum fd_runtime rt_of(const struct svc *sv)
 static const struct release *release_of(const struct fd_sim *s, const struct svc *sv)
 {
 	uint64_t h = fd_hash64(sv->def->name, strlen(sv->def->name)) ^ (s->seed * 0x9e3779b97f4a7c15ULL);
-	return &releases[rt_of(sv)][(h >> 17) % 3];
+	return &releases[sim_runtime_of(sv)][(h >> 17) % 3];
 }
 
 /* The service's name as an identifier of its language: "order-api" is
  * "orderapi" in a Java package, "order_api" in Python, "OrderApi" in C#. */
-static void ident(char *out, size_t n, const char *name, int style)
+void sim_ident(char *out, size_t n, const char *name, int style)
 {
 	size_t k = 0;
 	bool up = style == 'P';
@@ -96,7 +96,7 @@ void sim_runtime_resource(struct fd_sim *s, struct pbw *w, const struct svc *sv)
 		[FD_RUNTIME_PYTHON] = "cpython", [FD_RUNTIME_NODE] = "nodejs",
 		[FD_RUNTIME_DOTNET] = ".NET", [FD_RUNTIME_RUBY] = "ruby", [FD_RUNTIME_RUST] = NULL,
 	};
-	enum fd_runtime rt = rt_of(sv);
+	enum fd_runtime rt = sim_runtime_of(sv);
 	const struct release *r = release_of(s, sv);
 	const unsigned f = OTLP_RESOURCE_ATTRIBUTES;
 	if (runtime_name[rt]) {
@@ -130,7 +130,7 @@ const struct rt_model *sim_rt_model(const struct svc *sv)
 		[FD_RUNTIME_RUBY] = {.alloc_per_cpu_s = 200e6, .bg_cores = 0.008, .rss_follow = 0.9},
 		[FD_RUNTIME_RUST] = {.alloc_per_cpu_s = 0, .bg_cores = 0.002, .rss_follow = 0},
 	};
-	return &models[rt_of(sv)];
+	return &models[sim_runtime_of(sv)];
 }
 
 static const double gc_bounds[GC_NBOUNDS] = {0.01, 0.1, 1, 10};
@@ -172,7 +172,7 @@ void sim_runtime_gc_metric(struct fd_sim *s, const struct inst *in, int64_t star
 	for (int b = 0; b <= GC_NBOUNDS; b++)
 		collections += in->gc_rep_counts[b];
 	size_t m;
-	switch (rt_of(in->svc)) {
+	switch (sim_runtime_of(in->svc)) {
 	case FD_RUNTIME_JAVA:
 		gc_histogram(s, in, start, t, "jvm.gc.duration", "Duration of JVM garbage collection actions.",
 			     "jvm.gc.action", "end of minor GC", "jvm.gc.name", "G1 Young Generation", res, scope);
@@ -231,11 +231,11 @@ static void scope_of(const struct fd_sim *s, const struct svc *sv, enum sim_scop
 	char id[64], pkg[160];
 	const char *ns = s->sc->service_namespace;
 	snprintf(version, vn, "%s", r->instr);
-	switch (rt_of(sv)) {
+	switch (sim_runtime_of(sv)) {
 	case FD_RUNTIME_JAVA: {
-		ident(id, sizeof(id), sv->def->name, 'l');
+		sim_ident(id, sizeof(id), sv->def->name, 'l');
 		char nsid[64];
-		ident(nsid, sizeof(nsid), ns, 'l');
+		sim_ident(nsid, sizeof(nsid), ns, 'l');
 		snprintf(pkg, sizeof(pkg), "com.%s.%s", nsid, id);
 		const char *lib = NULL;
 		bool alpha = true;
@@ -274,7 +274,7 @@ static void scope_of(const struct fd_sim *s, const struct svc *sv, enum sim_scop
 	}
 	case FD_RUNTIME_GO: {
 		char nsid[64];
-		ident(nsid, sizeof(nsid), ns, 'l');
+		sim_ident(nsid, sizeof(nsid), ns, 'l');
 		snprintf(pkg, sizeof(pkg), "github.com/%s/%s", nsid, sv->def->name);
 		const char *contrib = "go.opentelemetry.io/contrib/instrumentation/";
 		switch (kind) {
@@ -313,7 +313,7 @@ static void scope_of(const struct fd_sim *s, const struct svc *sv, enum sim_scop
 		}
 	}
 	case FD_RUNTIME_PYTHON: {
-		ident(id, sizeof(id), sv->def->name, '_');
+		sim_ident(id, sizeof(id), sv->def->name, '_');
 		const char *lib = NULL;
 		switch (kind) {
 		case SCOPE_HTTP_SERVER: lib = "flask"; break;
@@ -363,8 +363,8 @@ static void scope_of(const struct fd_sim *s, const struct svc *sv, enum sim_scop
 	}
 	case FD_RUNTIME_DOTNET: {
 		char nsid[64];
-		ident(id, sizeof(id), sv->def->name, 'P');
-		ident(nsid, sizeof(nsid), ns, 'P');
+		sim_ident(id, sizeof(id), sv->def->name, 'P');
+		sim_ident(nsid, sizeof(nsid), ns, 'P');
 		*version = '\0';
 		switch (kind) {
 		case SCOPE_HTTP_SERVER: snprintf(name, n, "%s", "Microsoft.AspNetCore"); return;
@@ -405,7 +405,7 @@ static void scope_of(const struct fd_sim *s, const struct svc *sv, enum sim_scop
 	}
 	case FD_RUNTIME_RUST:
 	default:
-		ident(id, sizeof(id), sv->def->name, '_');
+		sim_ident(id, sizeof(id), sv->def->name, '_');
 		switch (kind) {
 		case SCOPE_HTTP_SERVER: snprintf(name, n, "%s", "tower-http"); snprintf(version, vn, "0.6.2"); return;
 		case SCOPE_HTTP_CLIENT: snprintf(name, n, "%s", "reqwest-tracing"); snprintf(version, vn, "0.5.5"); return;
@@ -545,7 +545,7 @@ const char *sim_exception_type(const struct svc *sv, enum sim_err e)
 {
 	if (e <= ERR_NONE || e >= ERR_N)
 		return NULL;
-	const char *t = exc_types[rt_of(sv)][e];
+	const char *t = exc_types[sim_runtime_of(sv)][e];
 	return t ? t : exc_types[FD_RUNTIME_JAVA][e];
 }
 
@@ -557,7 +557,7 @@ void sim_exception_message(char *buf, size_t n, const struct svc *sv, enum sim_e
 	double ms = (double)x->ns / 1e6;
 	const char *peer = x->peer ? x->peer : "";
 	const char *path = x->path ? x->path : "/";
-	enum fd_runtime rt = rt_of(sv);
+	enum fd_runtime rt = sim_runtime_of(sv);
 	switch (e) {
 	case ERR_INTERNAL:
 		switch (rt) {
@@ -647,166 +647,6 @@ void sim_exception_message(char *buf, size_t n, const struct svc *sv, enum sim_e
 		break;
 	default:
 		snprintf(buf, n, "%s", "error");
-		break;
-	}
-}
-
-/* ---- stack traces ------------------------------------------------------------- */
-
-/* The handler's names from its route: "POST /orders/{id}" on checkout is
- * OrdersController.createOrder in Java, (*OrdersHandler).Create in Go... */
-struct names {
-	char res[48];    /* "orders" */
-	char Res[48];    /* "Orders" */
-	char verb[16];   /* "create" */
-	char Verb[16];
-};
-
-static void handler_names(struct names *nm, const char *method, const char *route)
-{
-	const char *p = route ? route : "/";
-	while (*p == '/')
-		p++;
-	size_t k = 0;
-	for (; *p && *p != '/' && *p != '{' && k + 1 < sizeof(nm->res); p++)
-		if (isalnum((unsigned char)*p))
-			nm->res[k++] = *p;
-	if (!k)
-		nm->res[k++] = 'x';
-	nm->res[k] = '\0';
-	snprintf(nm->Res, sizeof(nm->Res), "%s", nm->res);
-	nm->Res[0] = (char)toupper((unsigned char)nm->Res[0]);
-	const char *v = !method ? "handle" : !strcmp(method, "GET") ? "get" : !strcmp(method, "POST") ? "create"
-			: !strcmp(method, "PUT") ? "update" : !strcmp(method, "DELETE") ? "delete" : "handle";
-	snprintf(nm->verb, sizeof(nm->verb), "%s", v);
-	snprintf(nm->Verb, sizeof(nm->Verb), "%s", v);
-	nm->Verb[0] = (char)toupper((unsigned char)nm->Verb[0]);
-}
-
-void sim_stacktrace(char *buf, size_t n, const struct fd_sim *s, const struct svc *sv,
-		    const char *method, const char *route, enum sim_err e, const char *type,
-		    const char *msg, const uint8_t *trace_id)
-{
-	struct names nm;
-	handler_names(&nm, method, route);
-	char id[64], nsid[64];
-	/* the same failure site has the same line numbers every time */
-	uint64_t h = fd_hash64(route ? route : "", route ? strlen(route) : 0) ^
-		     fd_hash64(sv->def->name, strlen(sv->def->name)) ^ (uint64_t)e * 0x2545f4914f6cdd1dULL;
-	int line = 30 + (int)(h % 280), line2 = 12 + (int)((h >> 20) % 120);
-	/* ... but what a dump shows of the running process — the goroutine's
-	 * number, the heap pointers passed as arguments — differs per request */
-	uint64_t r = trace_id ? fd_hash64(trace_id, 16) : h;
-	const char *lib = e == ERR_POOL_TIMEOUT || e == ERR_DB_CANCELED || e == ERR_DB_CONFLICT ? "db"
-			  : e == ERR_INTERNAL || e == ERR_DEADLINE ? NULL : "http";
-	switch (rt_of(sv)) {
-	case FD_RUNTIME_JAVA:
-		ident(id, sizeof(id), sv->def->name, 'l');
-		ident(nsid, sizeof(nsid), s->sc->service_namespace, 'l');
-		snprintf(buf, n,
-			 "%s: %s\n"
-			 "%s"
-			 "\tat com.%s.%s.service.%sService.%s%s(%sService.java:%d)\n"
-			 "\tat com.%s.%s.web.%sController.%s%s(%sController.java:%d)\n"
-			 "\tat java.base/jdk.internal.reflect.DirectMethodHandleAccessor.invoke(DirectMethodHandleAccessor.java:103)\n"
-			 "\tat org.springframework.web.servlet.FrameworkServlet.service(FrameworkServlet.java:885)\n"
-			 "\tat org.apache.catalina.core.ApplicationFilterChain.doFilter(ApplicationFilterChain.java:138)\n"
-			 "\tat org.apache.tomcat.util.net.NioEndpoint$SocketProcessor.doRun(NioEndpoint.java:1769)\n"
-			 "\tat java.base/java.lang.Thread.run(Thread.java:1583)",
-			 type, msg,
-			 !lib ? "" : !strcmp(lib, "db")
-			 ? "\tat com.zaxxer.hikari.pool.HikariPool.getConnection(HikariPool.java:181)\n"
-			   "\tat org.springframework.jdbc.core.JdbcTemplate.execute(JdbcTemplate.java:376)\n"
-			 : "\tat java.net.http/jdk.internal.net.http.HttpClientImpl.send(HttpClientImpl.java:951)\n"
-			   "\tat org.springframework.web.client.RestClient$DefaultRequestBodyUriSpec.exchange(RestClient.java:719)\n",
-			 nsid, id, nm.Res, nm.verb, nm.Res, nm.Res, line, nsid, id, nm.Res, nm.verb, nm.Res,
-			 nm.Res, line2);
-		break;
-	case FD_RUNTIME_GO:
-		ident(nsid, sizeof(nsid), s->sc->service_namespace, 'l');
-		snprintf(buf, n,
-			 "%s: %s\n"
-			 "goroutine %d [running]:\n"
-			 "github.com/%s/%s/internal/%s.(*Service).%s(0xc000%06x, {0x%x, 0xc000%06x})\n"
-			 "\t/src/internal/%s/service.go:%d +0x%x\n"
-			 "github.com/%s/%s/internal/%s.(*Handler).%s(0xc000%06x, {0x%x, 0xc000%06x}, 0xc000%06x)\n"
-			 "\t/src/internal/%s/handler.go:%d +0x%x\n"
-			 "net/http.HandlerFunc.ServeHTTP(0xc000%06x, {0x%x, 0xc000%06x}, 0xc000%06x)\n"
-			 "\t/usr/local/go/src/net/http/server.go:2220 +0x29\n"
-			 "go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp.(*middleware).serveHTTP(...)\n"
-			 "\t/go/pkg/mod/go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp@v0.58.0/handler.go:179 +0xe4f\n"
-			 "net/http.serverHandler.ServeHTTP({0xc000%06x}, {0x%x, 0xc000%06x}, 0xc000%06x)\n"
-			 "\t/usr/local/go/src/net/http/server.go:3210 +0x8e",
-			 type, msg, 1000 + (int)(r % 400000), nsid, sv->def->name, nm.res, nm.Verb,
-			 (unsigned)(r & 0xfffff0), 0x1c4a3e0 + (unsigned)(h % 4096) * 16,
-			 (unsigned)((r >> 24) & 0xfffff0), nm.res, line, 0x40 + (unsigned)(h % 0x300),
-			 nsid, sv->def->name, nm.res, nm.Verb, (unsigned)((r >> 8) & 0xfffff0),
-			 0x1c4a3e0 + (unsigned)(h % 4096) * 16, (unsigned)((r >> 32) & 0xfffff0),
-			 (unsigned)((r >> 12) & 0xfffff0), nm.res, line2, 0x20 + (unsigned)((h >> 9) % 0x400),
-			 (unsigned)((r >> 4) & 0xfffff0), 0x1c4a3e0 + (unsigned)(h % 4096) * 16,
-			 (unsigned)((r >> 28) & 0xfffff0), (unsigned)((r >> 16) & 0xfffff0),
-			 (unsigned)((r >> 40) & 0xfffff0), 0x1c4a3e0 + (unsigned)(h % 4096) * 16,
-			 (unsigned)((r >> 36) & 0xfffff0), (unsigned)((r >> 20) & 0xfffff0));
-		break;
-	case FD_RUNTIME_PYTHON:
-		ident(id, sizeof(id), sv->def->name, '_');
-		snprintf(buf, n,
-			 "Traceback (most recent call last):\n"
-			 "  File \"/usr/local/lib/python3.12/site-packages/flask/app.py\", line 880, in full_dispatch_request\n"
-			 "    rv = self.dispatch_request()\n"
-			 "  File \"/app/%s/views/%s.py\", line %d, in %s_%s\n"
-			 "    result = service.%s_%s(request)\n"
-			 "  File \"/app/%s/services/%s.py\", line %d, in %s_%s\n"
-			 "    %s\n"
-			 "%s: %s",
-			 id, nm.res, line2, nm.verb, nm.res, nm.verb, nm.res, id, nm.res, line, nm.verb, nm.res,
-			 !lib ? "raise RuntimeError(\"unexpected state\")"
-			 : !strcmp(lib, "db") ? "with engine.connect() as conn:" : "resp.raise_for_status()",
-			 type, msg);
-		break;
-	case FD_RUNTIME_NODE:
-		snprintf(buf, n,
-			 "%s: %s\n"
-			 "    at %sService.%s (/app/dist/services/%s.service.js:%d:%d)\n"
-			 "    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)\n"
-			 "    at async %sController.%s (/app/dist/controllers/%s.controller.js:%d:%d)",
-			 type, msg, nm.Res, nm.verb, nm.res, line, 5 + (int)(h % 40), nm.Res, nm.verb, nm.res,
-			 line2, 9 + (int)((h >> 7) % 30));
-		break;
-	case FD_RUNTIME_DOTNET:
-		ident(id, sizeof(id), sv->def->name, 'P');
-		ident(nsid, sizeof(nsid), s->sc->service_namespace, 'P');
-		snprintf(buf, n,
-			 "%s: %s\n"
-			 "   at %s.%s.Services.%sService.%sAsync(CancellationToken ct) in /src/%s/Services/%sService.cs:line %d\n"
-			 "   at %s.%s.Controllers.%sController.%s() in /src/%s/Controllers/%sController.cs:line %d\n"
-			 "   at Microsoft.AspNetCore.Mvc.Infrastructure.ActionMethodExecutor.TaskOfIActionResultExecutor.Execute(ActionContext actionContext, IActionResultTypeMapper mapper, ObjectMethodExecutor executor, Object controller, Object[] arguments)",
-			 type, msg, nsid, id, nm.Res, nm.Verb, id, nm.Res, line, nsid, id, nm.Res, nm.Verb, id,
-			 nm.Res, line2);
-		break;
-	case FD_RUNTIME_RUBY:
-		snprintf(buf, n,
-			 "/app/app/services/%s_service.rb:%d:in `%s'\n"
-			 "/app/app/controllers/%s_controller.rb:%d:in `%s'\n"
-			 "/usr/local/bundle/gems/actionpack-7.1.3/lib/action_controller/metal/basic_implicit_render.rb:6:in `send_action'\n"
-			 "/usr/local/bundle/gems/actionpack-7.1.3/lib/abstract_controller/base.rb:224:in `process_action'",
-			 nm.res, line, nm.verb, nm.res, line2, nm.verb);
-		(void)type;
-		(void)msg;
-		break;
-	case FD_RUNTIME_RUST:
-	default:
-		ident(id, sizeof(id), sv->def->name, '_');
-		snprintf(buf, n,
-			 "%s: %s\n"
-			 "   0: %s::services::%s::%s\n"
-			 "             at ./src/services/%s.rs:%d:%d\n"
-			 "   1: %s::handlers::%s::%s::{{closure}}\n"
-			 "             at ./src/handlers/%s.rs:%d:%d\n"
-			 "   2: <axum::handler::HandlerService<H,T,S> as tower_service::Service<http::request::Request<B>>>::call::{{closure}}\n"
-			 "             at /usr/local/cargo/registry/src/index.crates.io-6f17d22bba15001f/axum-0.7.9/src/handler/service.rs:179:52",
-			 type, msg, id, nm.res, nm.verb, nm.res, line, 9 + (int)(h % 30), id, nm.res, nm.verb,
-			 nm.res, line2, 5 + (int)((h >> 5) % 30));
 		break;
 	}
 }
