@@ -65,7 +65,11 @@ static const unsigned char go_ptr_shift[GO_PTRS] = {0, 24, 8, 32, 12, 4, 28, 16,
 static void go_values(uint64_t r, char goroutine[12], char ptr[GO_PTRS][7])
 {
 	static const char hex[] = "0123456789abcdef";
-	snprintf(goroutine, 12, "%d", 1000 + (int)(r % 400000));
+	/* "%d" of 1000 + r % 400000: 4 to 6 digits */
+	unsigned g = 1000 + (unsigned)(r % 400000), w = g >= 100000 ? 6 : g >= 10000 ? 5 : 4;
+	for (int d = (int)w - 1; d >= 0; d--, g /= 10)
+		goroutine[d] = (char)('0' + g % 10);
+	goroutine[w] = '\0';
 	for (int i = 0; i < GO_PTRS; i++) {
 		unsigned v = (unsigned)((r >> go_ptr_shift[i]) & 0xfffff0);
 		for (int d = 5; d >= 0; d--, v >>= 4)
