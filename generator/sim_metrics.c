@@ -92,11 +92,13 @@ static struct series *find_series(struct fd_sim *s, struct inst *in, enum series
 		in->series = v;
 		in->cap_series = cap;
 	}
-	struct hist *slots = calloc(s->nslots, sizeof(*slots));
+	/* aligned_alloc: the size is a multiple of the alignment (C11) */
+	struct hist_slot *slots = aligned_alloc(HIST_SLOT_ALIGN, s->nslots * sizeof(*slots));
 	if (!slots || series_index_add(in, h, in->n_series) < 0) {
 		free(slots);
 		return NULL;
 	}
+	memset(slots, 0, s->nslots * sizeof(*slots));
 	*hint = (int32_t)in->n_series + 1;
 	struct series *x = &in->series[in->n_series++];
 	memset(x, 0, sizeof(*x));
@@ -131,12 +133,11 @@ void sim_observe(struct fd_sim *s, struct inst *in, enum series_kind kind, int i
 		return;
 	}
 	double v = (double)dur_ns / (double)NS;
-	struct hist *h = &x->slots[collect_slot(s, in, end)];
+	struct hist_slot *h = &x->slots[collect_slot(s, in, end)];
 	size_t b = 0;
 	while (b < NBOUNDS && v > bounds[b])
 		b++;
 	h->counts[b]++;
-	h->count++;
 	h->sum += v;
 }
 
@@ -291,10 +292,11 @@ void sim_scrape(struct fd_sim *s, int64_t t)
 			struct inst *in = &sv->inst[k];
 			for (size_t j = 0; j < in->n_series; j++) {
 				struct series *x = &in->series[j];
-				struct hist *h = &x->slots[slot];
-				for (int b = 0; b < NBUCKETS; b++)
+				struct hist_slot *h = &x->slots[slot];
+				for (int b = 0; b < NBUCKETS; b++) {
 					x->cum.counts[b] += h->counts[b];
-				x->cum.count += h->count;
+					x->cum.count += h->counts[b];
+				}
 				x->cum.sum += h->sum;
 				memset(h, 0, sizeof(*h));
 			}
