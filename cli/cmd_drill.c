@@ -131,7 +131,7 @@ int cmd_drill(const struct verb *v, int argc, char **argv)
 	size_t n_to = 0, n_plan = 0;
 	static struct planned plan[MAX_PLANNED];
 	struct fd_drill_options o = {.speed = 1, .stop = &cli_stop_requested};
-	struct fd_sink_context ctx = {.notice = notice, .stop = &cli_stop_requested};
+	struct fd_sink_context ctx = {.notice = notice, .stop = &cli_stop_requested, .paced = true};
 	bool quiet = false, until_set = false;
 	struct fd_scenario_scale over = {0};
 	int c;

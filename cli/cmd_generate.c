@@ -228,7 +228,7 @@ static int run_forever(const struct verb *v, const char *scenario, const struct 
 	cli_catch_stop_signals();
 	struct fd_sink_context ctx = {.header = &hdr.header, .notice = notice,
 				      .live_stats = f->lc->interval_ns > 0 || f->lc->self_metrics,
-				      .stop = &cli_stop_requested};
+				      .stop = &cli_stop_requested, .paced = true};
 	for (size_t i = 0; i < f->n_to; i++) {
 		if (fd_sink_open(f->to[i], &ctx, &sinks[n_sinks], &err) < 0) {
 			status = cli_fail(&err);

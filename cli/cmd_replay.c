@@ -448,6 +448,7 @@ int cmd_replay(const struct verb *v, int argc, char **argv)
 	cli_catch_stop_signals();
 	ctx.header = h;
 	ctx.live_stats = lc.interval_ns > 0 || lc.self_metrics;
+	ctx.paced = o.speed > 0 || o.rate.rate > 0;
 	for (size_t i = 0; i < n_to; i++) {
 		if (fd_sink_open(to[i], &ctx, &sinks[n_sinks], &err) < 0) {
 			status = cli_fail(&err);

@@ -60,6 +60,7 @@
 #include "otlp/batch.h"
 #include "common/monotime.h"
 #include "sinks/batcher.h"
+#include "sinks/encoders.h"
 #include "otlp/json.h"
 #include "sinks/files.h"
 #include "sinks/options.h"
@@ -130,6 +131,11 @@ struct files_sink {
 	bool chunked;
 	struct pbw pend;
 	int64_t pend_since;
+	/* Worker threads encoding otlp_json, ecs, bulk and text (sinks/encoders.h);
+	 * NULL: encoded here, as records come. */
+	struct fd_encoders *enc;
+	unsigned threads;
+	bool paced;
 };
 
 #define STDOUT_CHUNK (64 * 1024)
@@ -140,9 +146,9 @@ struct files_sink {
 /* The OTLP and text formats' options: the first N_OPTIONS of these; buffer
  * is openmetrics.c's. */
 const char *const fd_files_option_names[] = {"format", "batch_records", "batch_bytes",
-					     "batch_window", "buffer", NULL};
+					     "batch_window", "threads", "buffer", NULL};
 #define option_names fd_files_option_names
-#define N_OPTIONS 4
+#define N_OPTIONS 5
 
 static int parse_format(const char *uri, const char *name, enum format *out, struct fd_error *err)
 {
@@ -190,6 +196,11 @@ static int set_option(struct files_sink *s, const char *uri, const char *key, co
 	} else if (strcmp(key, "batch_window") == 0) {
 		if (fd_units_duration(val, &s->batch_window, &why) < 0)
 			return bad_value(uri, key, val, why, err);
+	} else if (strcmp(key, "threads") == 0) {
+		long long n;
+		if (fd_units_integer(val, 0, 64, &n, &why) < 0)
+			return bad_value(uri, key, val, why, err);
+		s->threads = (unsigned)n;
 	}
 	return 0;
 }
@@ -348,19 +359,194 @@ static int rotate(struct files_sink *s, enum fd_signal sig, size_t next, struct 
 	return 0;
 }
 
+/* ---- encoding ---- */
+
+static int oom(struct fd_error *err)
+{
+	return fd_error_set(err, FD_ERUNTIME, "out of memory");
+}
+
+/* An export request's OTLP/JSON line, its '\n' included, appended to line
+ * (pb: the request's protobuf, memory kept between calls). Returns 0,
+ * FD_BATCHER_SPLIT when the line would be over batch_bytes and the request
+ * has records to halve, or an error. */
+static int json_line(const struct files_sink *s, enum fd_signal sig, const struct fd_otlp_batch *b,
+		     struct pbw *pb, struct pbw *line, struct fd_error *err)
+{
+	if (fd_otlp_batch_encode(b, pb) < 0)
+		return oom(err);
+	size_t mark = line->len;
+	int rc = fd_otlp_json_encode(sig, pb->buf, pb->len, line, err);
+	if (rc < 0)
+		return err->code == FD_EINPUT ? fd_error_prefix(err, "sink '%s'", s->base.uri) : rc;
+	/* batch_bytes limits the line written, not the protobuf the batcher
+	 * counts: a longer line goes again in halves */
+	if (fd_otlp_batch_count(b) > 1 && line->len - mark + 1 > s->batch_bytes) {
+		line->len = mark;
+		return FD_BATCHER_SPLIT;
+	}
+	if (pbw_room(line, 1))
+		line->buf[line->len++] = '\n';
+	return line->oom ? oom(err) : 0;
+}
+
+/* One record's line in a line format (ecs, bulk, text), its '\n'
+ * included, appended to line; *ecs is made at the first record. */
+static int record_line(const struct files_sink *s, struct fd_ecs **ecs, struct pbw work[2],
+		       const struct fd_record *rec, struct pbw *line, struct fd_error *err)
+{
+	static const char *const what[] = {"Span", "Metric", "LogRecord"};
+	static const char action[] = "{\"create\":{\"_index\":\"" BULK_INDEX "\"}}\n";
+	int rc;
+	if (s->format == F_ECS || s->format == F_BULK) {
+		if (!*ecs && !(*ecs = s->format == F_BULK ? fd_ecs_create_stream(BULK_DATASET, BULK_NAMESPACE)
+							  : fd_ecs_create()))
+			return oom(err);
+		if (s->format == F_BULK)
+			pbw_raw(line, action, sizeof(action) - 1);
+		if ((rc = fd_ecs_encode(*ecs, rec, line, err)) < 0)
+			return fd_error_prefix(err, "sink '%s'", s->base.uri);
+	} else if (fd_text_record(rec, line, work) < 0) {
+		fd_error_set(err, FD_EINPUT, "text: malformed %s payload (%zu bytes)", what[rec->signal],
+			     rec->payload_len);
+		return fd_error_prefix(err, "sink '%s'", s->base.uri);
+	}
+	if (pbw_room(line, 1))
+		line->buf[line->len++] = '\n';
+	return line->oom ? oom(err) : 0;
+}
+
+/* A line out to its signal's file; format=bulk starts the next file first
+ * when this one is full. */
+static int put_line(void *ctx, enum fd_signal sig, const uint8_t *p, size_t n, struct fd_error *err)
+{
+	struct files_sink *s = ctx;
+	int rc = rotate(s, sig, n, err);
+	return rc < 0 ? rc : put_bytes(s, sig, p, n, err);
+}
+
+/* ---- encoding on worker threads (sinks/encoders.h) ---- */
+
+/* What a worker keeps: the sink's own encoding state, one per thread. */
+struct worker {
+	struct files_sink *s; /* read only, but for the atomic live statistics */
+	struct fd_otlp_batch *batch, *part;
+	struct pbw pb;
+	struct fd_ecs *ecs;
+	struct pbw work[2];
+	size_t unit_n;
+	int64_t unit_ns;
+};
+
+static void *worker_create(void *ctx)
+{
+	struct worker *w = calloc(1, sizeof(*w));
+	if (w && !(w->batch = fd_otlp_batch_create())) {
+		free(w);
+		return NULL;
+	}
+	if (w)
+		w->s = ctx;
+	return w;
+}
+
+static void worker_destroy(void *state)
+{
+	struct worker *w = state;
+	fd_otlp_batch_destroy(w->batch);
+	pbw_finish(&w->pb);
+	fd_ecs_destroy(w->ecs);
+	pbw_finish(&w->work[0]);
+	pbw_finish(&w->work[1]);
+	free(w);
+}
+
+/* A request's lines, halved as the batcher halves it (sinks/batcher.c)
+ * while a line is too long, so that the lines are those one thread
+ * writes. */
+static int json_request(struct worker *w, enum fd_signal sig, const struct fd_otlp_batch *b,
+			struct fd_encoded *out, struct fd_error *err)
+{
+	int rc = json_line(w->s, sig, b, &w->pb, &out->bytes, err);
+	if (rc == 0)
+		return fd_encoded_line(out, sig) < 0 ? oom(err) : 0;
+	if (rc != FD_BATCHER_SPLIT)
+		return rc;
+	size_t n = fd_otlp_batch_count(b);
+	size_t cut[3] = {0, n / 2, n};
+	for (int h = 0; h < 2 && rc >= 0; h++) {
+		struct fd_otlp_batch *part = fd_otlp_batch_create();
+		rc = part ? 0 : oom(err);
+		for (size_t i = cut[h]; i < cut[h + 1] && rc == 0; i++) {
+			struct fd_record r;
+			fd_otlp_batch_get(b, i, &r);
+			if (fd_otlp_batch_add(part, &r) < 0)
+				rc = oom(err);
+		}
+		if (rc == 0)
+			rc = json_request(w, sig, part, out, err);
+		fd_otlp_batch_destroy(part);
+	}
+	return rc < 0 ? rc : 0;
+}
+
+static int worker_encode(void *state, const struct fd_record *recs, size_t n, struct fd_encoded *out,
+			 struct fd_error *err)
+{
+	struct worker *w = state;
+	const struct files_sink *s = w->s;
+	int64_t t0 = fd_mono_ns();
+	int rc = 0;
+	if (s->format == F_OTLP_JSON) {
+		fd_otlp_batch_reset(w->batch);
+		for (size_t i = 0; i < n && rc == 0; i++)
+			if (fd_otlp_batch_add(w->batch, &recs[i]) < 0)
+				rc = oom(err);
+		if (rc == 0)
+			rc = json_request(w, recs[0].signal, w->batch, out, err);
+		/* a file's "send" is encoding and writing one request */
+		if (rc == 0)
+			fd_sink_live_send(&w->s->base, fd_mono_ns() - t0);
+		return rc;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if ((rc = record_line(s, &w->ecs, w->work, &recs[i], &out->bytes, err)) == 0 &&
+		    fd_encoded_line(out, recs[i].signal) < 0)
+			rc = oom(err);
+	if (rc == 0 && s->timed) {
+		w->unit_ns += fd_mono_ns() - t0;
+		if ((w->unit_n += n) >= s->batch_records) {
+			fd_sink_live_send(&w->s->base, w->unit_ns);
+			w->unit_n = 0;
+			w->unit_ns = 0;
+		}
+	}
+	return rc;
+}
+
 /* ---- OTLP batches ---- */
 
-/* One request of the batcher (sinks/batcher.h), written out. */
+/* One request of the batcher (sinks/batcher.h): written out, or handed to
+ * the workers. */
 static int emit_request(void *ctx, enum fd_signal sig, const struct fd_otlp_batch *b,
 			const uint8_t *key, size_t keylen, struct fd_error *err)
 {
 	(void)key, (void)keylen;
 	struct files_sink *s = ctx;
+	int rc = 0;
+	if (s->enc) {
+		size_t n = fd_otlp_batch_count(b);
+		for (size_t i = 0; i < n && rc == 0; i++) {
+			struct fd_record r;
+			fd_otlp_batch_get(b, i, &r);
+			rc = fd_encoders_record(s->enc, &r, err);
+		}
+		return rc < 0 ? rc : fd_encoders_unit_end(s->enc, err);
+	}
 	int64_t t0 = fd_mono_ns();
-	if (fd_otlp_batch_encode(b, &s->pb) < 0)
-		return fd_error_set(err, FD_ERUNTIME, "out of memory");
-	int rc;
 	if (s->format == F_OTLP_PROTO) {
+		if (fd_otlp_batch_encode(b, &s->pb) < 0)
+			return oom(err);
 		uint32_t n = (uint32_t)s->pb.len;
 		uint8_t prefix[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8),
 				     (uint8_t)n};
@@ -371,15 +557,9 @@ static int emit_request(void *ctx, enum fd_signal sig, const struct fd_otlp_batc
 		/* the line is made in memory of its own, kept from one request to
 		 * the next, and written whole */
 		pbw_reset(&s->line);
-		rc = fd_otlp_json_encode(sig, s->pb.buf, s->pb.len, &s->line, err);
-		/* batch_bytes limits the line written, not the protobuf the
-		 * batcher counts: a longer line goes again in halves */
-		if (rc == 0 && fd_otlp_batch_count(b) > 1 && s->line.len + 1 > s->batch_bytes)
-			return FD_BATCHER_SPLIT;
-		if (rc == 0 && pbw_room(&s->line, 1))
-			s->line.buf[s->line.len++] = '\n';
-		if (rc == 0 && s->line.oom)
-			rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
+		rc = json_line(s, sig, b, &s->pb, &s->line, err);
+		if (rc == FD_BATCHER_SPLIT)
+			return rc;
 		if (rc == 0)
 			rc = put_bytes(s, sig, s->line.buf, s->line.len, err);
 	}
@@ -391,50 +571,17 @@ static int emit_request(void *ctx, enum fd_signal sig, const struct fd_otlp_batc
 
 /* ---- the sink ---- */
 
-/* An ECS document (a bulk action line before it) as one line. */
-static int write_ecs(struct files_sink *s, const struct fd_record *rec, struct fd_error *err)
-{
-	static const char action[] = "{\"create\":{\"_index\":\"" BULK_INDEX "\"}}\n";
-	if (!s->ecs && !(s->ecs = s->format == F_BULK ? fd_ecs_create_stream(BULK_DATASET, BULK_NAMESPACE)
-						     : fd_ecs_create()))
-		return fd_error_set(err, FD_ERUNTIME, "out of memory");
-	pbw_reset(&s->line);
-	if (s->format == F_BULK && pbw_room(&s->line, sizeof(action) - 1)) {
-		memcpy(s->line.buf, action, sizeof(action) - 1);
-		s->line.len = sizeof(action) - 1;
-	}
-	int rc = fd_ecs_encode(s->ecs, rec, &s->line, err);
-	if (rc == 0 && pbw_room(&s->line, 1))
-		s->line.buf[s->line.len++] = '\n';
-	if (rc == 0 && s->line.oom)
-		rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
-	if (rc < 0) {
-		fd_error_prefix(err, "sink '%s'", s->base.uri);
-		return rc;
-	}
-	if ((rc = rotate(s, rec->signal, s->line.len, err)) < 0)
-		return rc;
-	return put_bytes(s, rec->signal, s->line.buf, s->line.len, err);
-}
-
-/* One text line per record (per data point of a metric). */
+/* One line per record (per data point of a metric, in text), or a bulk
+ * action line and a document. */
 static int write_unit(struct files_sink *s, const struct fd_record *rec, struct fd_error *err)
 {
-	static const char *const what[] = {"Span", "Metric", "LogRecord"};
-	if (s->format == F_ECS || s->format == F_BULK)
-		return write_ecs(s, rec, err);
-	pbw_reset(&s->line);
-	if (fd_text_record(rec, &s->line, s->work) < 0) {
-		fd_error_set(err, FD_EINPUT, "text: malformed %s payload (%zu bytes)", what[rec->signal],
-			     rec->payload_len);
-		fd_error_prefix(err, "sink '%s'", s->base.uri);
-		return -FD_EINPUT;
+	if (s->enc) {
+		int rc = fd_encoders_record(s->enc, rec, err);
+		return rc < 0 ? rc : fd_encoders_unit_end(s->enc, err);
 	}
-	if (pbw_room(&s->line, 1))
-		s->line.buf[s->line.len++] = '\n';
-	if (s->line.oom)
-		return fd_error_set(err, FD_ERUNTIME, "out of memory");
-	return put_bytes(s, rec->signal, s->line.buf, s->line.len, err);
+	pbw_reset(&s->line);
+	int rc = record_line(s, &s->ecs, s->work, rec, &s->line, err);
+	return rc < 0 ? rc : put_line(s, rec->signal, s->line.buf, s->line.len, err);
 }
 
 /* The lines written since the last send, as one send. */
@@ -459,13 +606,10 @@ static int files_write(struct fd_sink *sink, const struct fd_record *rec, struct
 		s->skipped[rec->signal]++;
 		return 0;
 	}
-	if (s->format == F_OTLP_JSON || s->format == F_OTLP_PROTO) {
-		int rc = fd_batcher_add(s->batcher, rec, NULL, 0, err);
-		if (rc < 0 && err && err->code == FD_EINPUT)
-			fd_error_prefix(err, "sink '%s'", sink->uri);
-		return rc;
-	}
-	if (!s->timed)
+	if (s->format == F_OTLP_JSON || s->format == F_OTLP_PROTO)
+		return fd_batcher_add(s->batcher, rec, NULL, 0, err);
+	/* the workers time their own encoding */
+	if (!s->timed || s->enc)
 		return write_unit(s, rec, err);
 	int64_t t0 = fd_mono_ns();
 	int rc = write_unit(s, rec, err);
@@ -482,6 +626,8 @@ static int files_flush(struct fd_sink *sink, struct fd_error *err)
 		err = &local; /* the helpers read err->code */
 	struct files_sink *s = (struct files_sink *)sink;
 	int rc = s->batcher ? fd_batcher_flush(s->batcher, err) : 0;
+	if (rc == 0 && s->enc)
+		rc = fd_encoders_drain(s->enc, err);
 	if (s->timed)
 		unit_send(s);
 	if (rc == 0)
@@ -535,6 +681,7 @@ static int files_close(struct fd_sink *sink, struct fd_error *err)
 static void files_destroy(struct fd_sink *sink)
 {
 	struct files_sink *s = (struct files_sink *)sink;
+	fd_encoders_destroy(s->enc); /* first: its workers read the sink */
 	for (int i = 0; i < FD_SIGNAL_COUNT; i++) {
 		struct output *o = &s->out[i];
 		/* not committed: no partial output */
@@ -597,6 +744,9 @@ int fd_files_sink_open(const char *uri, const char *dir, const char *format, con
 		s->notice_ctx = ctx->notice_ctx;
 		s->timed = ctx->live_stats;
 	}
+	/* paced records come seconds apart and must come out as they come:
+	 * no jobs to fill */
+	s->threads = ctx && ctx->paced ? 0 : fd_encoders_default_threads();
 	int rc = 0;
 	if (format && *format)
 		rc = parse_format(uri, format, &s->format, err);
@@ -614,6 +764,18 @@ int fd_files_sink_open(const char *uri, const char *dir, const char *format, con
 			rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
 		else
 			fd_batcher_publish(s->batcher, &s->base.live.queued_bytes);
+	}
+	if (rc == 0 && s->threads && s->format != F_OTLP_PROTO) {
+		struct fd_encoders_config c = {
+			.threads = s->threads,
+			.worker_create = worker_create,
+			.worker_destroy = worker_destroy,
+			.encode = worker_encode,
+			.commit = put_line,
+			.ctx = s,
+		};
+		if (!(s->enc = fd_encoders_create(&c)))
+			rc = fd_error_set(err, FD_ERUNTIME, "cannot start %u encoding threads", s->threads);
 	}
 	if (rc == 0 && dir) {
 		s->dir = strdup(dir);
@@ -651,6 +813,9 @@ const struct fd_sink_descriptor fd_sink_dir_descriptor = {
 	.help = "      format=otlp_json|otlp_proto|ecs|bulk|text|openmetrics (otlp_json)\n"
 		"      batch_records=N (512), batch_bytes=SIZE (1MiB), batch_window=D (1s):\n"
 		"                 the most records, bytes and record time per request\n"
+		"      threads=N  threads encoding otlp_json, ecs, bulk and text (one per\n"
+		"                 CPU, at most 4; 0, on this thread, in a paced replay):\n"
+		"                 the output is the same bytes whatever N is\n"
 		"      format=openmetrics: metrics.om for promtool's backfill;\n"
 		"                 buffer=SIZE before spilling to disk (64MiB)\n",
 	.open = dir_open,

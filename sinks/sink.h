@@ -118,6 +118,11 @@ struct fd_sink_context {
 	 * each request never sent still gets its one attempt). NULL: never
 	 * set. */
 	const volatile sig_atomic_t *stop;
+	/* Records come paced by a clock (a replay at --speed or --rate, a
+	 * drill, generate --duration forever), maybe seconds apart: a sink
+	 * writes each one out as it comes rather than gathering work for
+	 * threads. */
+	bool paced;
 };
 
 /* rest: the URI after "scheme:" (for kafka://, it starts with "//"). uri:

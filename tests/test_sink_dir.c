@@ -2,7 +2,8 @@
  * OTLP requests respect batch_records, batch_bytes and batch_window (read
  * back from the otlp_proto framing) and hold every record once (otlp_json
  * read back by Python); ecs, bulk and text line counts; bad URIs and
- * options; destroy without close leaves nothing; stdout in record order. */
+ * options; destroy without close leaves nothing; stdout in record order;
+ * threads=N writes the same bytes as one thread. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -566,6 +567,76 @@ static void test_bad_uris(void **state)
 	free(d);
 }
 
+/* Every file in a and b (the same names) has the same bytes; returns how
+ * many files there were. */
+static int same_files(const char *a, const char *b)
+{
+	DIR *d = opendir(a);
+	assert_non_null(d);
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char *pa = tu_path(a, e->d_name), *pb = tu_path(b, e->d_name);
+		size_t la, lb;
+		uint8_t *x = tu_read_file(pa, &la), *y = tu_read_file(pb, &lb);
+		if (!x || !y)
+			fail_msg("%s or %s cannot be read", pa, pb);
+		if (la != lb || memcmp(x, y, la) != 0)
+			fail_msg("%s (%zu bytes) and %s (%zu bytes) differ", pa, la, pb, lb);
+		free(x);
+		free(y);
+		free(pa);
+		free(pb);
+		n++;
+	}
+	closedir(d);
+	assert_int_equal(tu_count_entries(b, ""), n);
+	return n;
+}
+
+/* threads=N: the workers' output is byte for byte the one thread's, in
+ * every format they encode, with requests split for batch_bytes (JSON
+ * lines longer than the protobuf counted) and bulk files cut at it. */
+static void test_threads_same_bytes(void **state)
+{
+	struct tu_dir_fixture *f = *state;
+	static const struct {
+		const char *query;
+		int files;
+	} cases[] = {
+		{"format=otlp_json", 3},
+		{"format=otlp_json&batch_bytes=24KiB&batch_window=1h", 3},
+		{"format=otlp_json&batch_records=1", 3},
+		{"format=ecs", 1},
+		{"format=bulk&batch_bytes=64KiB", 0},
+		{"format=text", 3},
+	};
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		char *dirs[3];
+		static const unsigned threads[3] = {0, 1, 3};
+		for (int t = 0; t < 3; t++) {
+			char name[32], uri[700];
+			snprintf(name, sizeof(name), "c%zu-t%u", c, threads[t]);
+			dirs[t] = tu_path(f->dir, name);
+			snprintf(uri, sizeof(uri), "dir:%s?%s&threads=%u", dirs[t], cases[c].query,
+				 threads[t]);
+			struct fd_sink *s = open_ok(uri, NULL);
+			uint64_t counts[3] = {0};
+			close_ok(s, write_synth(s, 12000, 21, counts));
+		}
+		int n = same_files(dirs[0], dirs[1]);
+		assert_int_equal(same_files(dirs[0], dirs[2]), n);
+		if (cases[c].files)
+			assert_int_equal(n, cases[c].files);
+		else
+			assert_true(n > 3); /* bulk: several files of 64 KiB */
+		for (int t = 0; t < 3; t++)
+			free(dirs[t]);
+	}
+}
+
 static void test_destroy_without_close(void **state)
 {
 	struct tu_dir_fixture *f = *state;
@@ -602,13 +673,26 @@ static void test_bad_records(void **state)
 		assert_int_equal(fd_sink_write(s, &bad, &err), -FD_EINPUT);
 		assert_non_null(strstr(err.msg, "unknown signal"));
 		fd_sink_destroy(s);
-		s = open_ok(uri, NULL);
 		struct fd_record garbage = {1, FD_SIGNAL_LOGS, NULL, NULL, (const uint8_t *)"\x0a\x05", 2};
-		assert_int_equal(fd_sink_write(s, &garbage, &err), -FD_EINPUT);
-		if (!strstr(err.msg, uri))
-			fail_msg("\"%s\" should name the sink", err.msg);
-		fd_sink_destroy(s);
-		assert_int_equal(tu_count_entries(d, ""), 0);
+		/* on this thread the write fails; with workers the write or the
+		 * close does, with the same message */
+		for (int threads = 0; threads <= 2; threads += 2) {
+			char turi[700];
+			snprintf(turi, sizeof(turi), "%s&threads=%d", uri, threads);
+			s = open_ok(turi, NULL);
+			int rc = fd_sink_write(s, &garbage, &err);
+			if (threads == 0)
+				assert_int_equal(rc, -FD_EINPUT);
+			else if (rc == 0)
+				rc = fd_sink_close(s, &err);
+			assert_int_equal(rc, -FD_EINPUT);
+			if (!strstr(err.msg, turi))
+				fail_msg("\"%s\" should name the sink", err.msg);
+			if (strstr(strstr(err.msg, turi) + 1, turi))
+				fail_msg("\"%s\" names the sink twice", err.msg);
+			fd_sink_destroy(s);
+			assert_int_equal(tu_count_entries(d, ""), 0);
+		}
 	}
 	free(d);
 }
@@ -694,6 +778,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_json_batch_bytes, tu_dir_setup, tu_dir_teardown),
 		cmocka_unit_test_setup_teardown(test_text, tu_dir_setup, tu_dir_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_uris, tu_dir_setup, tu_dir_teardown),
+		cmocka_unit_test_setup_teardown(test_threads_same_bytes, tu_dir_setup, tu_dir_teardown),
 		cmocka_unit_test_setup_teardown(test_destroy_without_close, tu_dir_setup, tu_dir_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_records, tu_dir_setup, tu_dir_teardown),
 		cmocka_unit_test(test_stdout),
