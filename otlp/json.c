@@ -857,8 +857,55 @@ static int slow_msg(struct pbw *o, const ProtobufCMessageDescriptor *d, const ui
 	return 0;
 }
 
+/* An attribute (KeyValue), the message written most often, in the shape
+ * every encoder gives it: a non-empty key, then a value holding one
+ * string, bool, int or double. Written without the general walk; returns
+ * false, having written nothing, for any other shape (an empty key, an
+ * absent value, an array, fields in another order or twice), which the
+ * general walk then writes. The bytes are those of put_message. */
+static bool fast_keyvalue(struct pbw *o, const uint8_t *p, size_t n)
+{
+	struct fd_pb_reader r = fd_pb_reader(p, n);
+	struct fd_pb_field key, val, one;
+	if (fd_pb_next(&r, &key) != 1 || key.num != 1 || key.type != PB_LEN || key.n == 0 ||
+	    key.p[0] == 0 || fd_pb_next(&r, &val) != 1 || val.num != 2 || val.type != PB_LEN ||
+	    fd_pb_next(&r, &one) != 0)
+		return false;
+	r = fd_pb_reader(val.p, val.n);
+	if (fd_pb_next(&r, &one) != 1 || fd_pb_next(&r, &(struct fd_pb_field){0}) != 0)
+		return false;
+	static const unsigned wire[5] = {0, PB_LEN, PB_VARINT, PB_VARINT, PB_FIXED64};
+	static const char *const member[5] = {NULL, "{\"stringValue\":", "{\"boolValue\":",
+					      "{\"intValue\":", "{\"doubleValue\":"};
+	static const uint8_t member_len[5] = {0, 15, 13, 12, 15};
+	if (one.num < 1 || one.num > 4 || one.type != wire[one.num])
+		return false;
+	put_raw(o, "{\"key\":", 7);
+	put_str(o, key.p, key.n);
+	put_raw(o, ",\"value\":", 9);
+	put_raw(o, member[one.num], member_len[one.num]);
+	switch (one.num) {
+	case 1:
+		put_str(o, one.p, one.n);
+		break;
+	case 2:
+		put_scalar(o, PROTOBUF_C_TYPE_BOOL, one.v);
+		break;
+	case 3:
+		put_scalar(o, PROTOBUF_C_TYPE_INT64, one.v);
+		break;
+	default:
+		put_scalar(o, PROTOBUF_C_TYPE_DOUBLE, one.v);
+		break;
+	}
+	put_raw(o, "}}", 2);
+	return true;
+}
+
 static int put_msg(struct pbw *o, const struct node *nd, const uint8_t *p, size_t n, int depth)
 {
+	if (nd->d == &opentelemetry__proto__common__v1__key_value__descriptor && fast_keyvalue(o, p, n))
+		return 0;
 	size_t mark = o->len;
 	int rc = fast_msg(o, nd, p, n, depth);
 	if (rc <= 0)

@@ -802,7 +802,8 @@ static void expect_payload_same(enum fd_signal sig, const struct pbw *payload, s
  * of order, a singular field twice (the last wins; messages merge), two
  * members of a oneof, a repeated field in pieces, packed and not, strings
  * with a NUL, a bool with another wire type, unknown fields, more fields
- * than the walk sorts. The wire walk writes what protobuf-c reads. */
+ * than the walk sorts; attributes in every shape but the usual one. The
+ * wire walk writes what protobuf-c reads. */
 static void test_odd_shapes(void **state)
 {
 	(void)state;
@@ -873,6 +874,113 @@ static void test_odd_shapes(void **state)
 			break;
 		}
 		print_message("shape %d\n", shape);
+		expect_payload_same(FD_SIGNAL_LOGS, &lr, &req);
+	}
+	/* attributes (KeyValue, written by a walk of their own when in the
+	 * usual shape) in every other shape, beside a usual one */
+	for (int shape = 0; shape < 14; shape++) {
+		pbw_reset(&lr);
+		otlp_attr_str(&lr, 6, "usual", "x");
+		size_t kv = pbw_begin(&lr, 6), v;
+		switch (shape) {
+		case 0: /* value before key */
+			v = pbw_begin(&lr, 2);
+			pbw_string(&lr, 1, "s");
+			pbw_end(&lr, v);
+			pbw_string(&lr, 1, "k");
+			break;
+		case 1: /* key twice */
+			pbw_string(&lr, 1, "k1");
+			pbw_string(&lr, 1, "k2");
+			v = pbw_begin(&lr, 2);
+			pbw_varint(&lr, 3, 5);
+			pbw_end(&lr, v);
+			break;
+		case 2: /* empty key; a key starting with NUL */
+			pbw_bytes(&lr, 1, "", 0);
+			v = pbw_begin(&lr, 2);
+			pbw_varint(&lr, 2, 1);
+			pbw_end(&lr, v);
+			break;
+		case 3:
+			pbw_bytes(&lr, 1, "\0k", 2);
+			v = pbw_begin(&lr, 2);
+			pbw_varint(&lr, 2, 1);
+			pbw_end(&lr, v);
+			break;
+		case 4: /* no value; an empty value */
+			pbw_string(&lr, 1, "k");
+			break;
+		case 5:
+			pbw_string(&lr, 1, "k");
+			v = pbw_begin(&lr, 2);
+			pbw_end(&lr, v);
+			break;
+		case 6: /* two members */
+			pbw_string(&lr, 1, "k");
+			v = pbw_begin(&lr, 2);
+			pbw_string(&lr, 1, "s");
+			pbw_double(&lr, 4, 2.5);
+			pbw_end(&lr, v);
+			break;
+		case 7: /* a member with another wire type */
+			pbw_string(&lr, 1, "k");
+			v = pbw_begin(&lr, 2);
+			pbw_varint(&lr, 1, 7);
+			pbw_end(&lr, v);
+			break;
+		case 8: /* an unknown field after the value */
+			pbw_string(&lr, 1, "k");
+			v = pbw_begin(&lr, 2);
+			pbw_varint(&lr, 3, 1);
+			pbw_end(&lr, v);
+			pbw_varint(&lr, 9, 1);
+			break;
+		case 9: /* bytes, array and empty string values; NUL in a key */
+			pbw_string(&lr, 1, "k");
+			v = pbw_begin(&lr, 2);
+			pbw_bytes(&lr, 7, "\x01\x02", 2);
+			pbw_end(&lr, v);
+			break;
+		case 10:
+			pbw_string(&lr, 1, "k");
+			v = pbw_begin(&lr, 2);
+			{
+				size_t arr = pbw_begin(&lr, 5), e = pbw_begin(&lr, 1);
+				pbw_varint(&lr, 3, 4);
+				pbw_end(&lr, e);
+				pbw_end(&lr, arr);
+			}
+			pbw_end(&lr, v);
+			break;
+		case 11:
+			pbw_bytes(&lr, 1, "a\0b", 3);
+			v = pbw_begin(&lr, 2);
+			pbw_bytes(&lr, 1, "", 0);
+			pbw_end(&lr, v);
+			break;
+		case 12: /* negative int, -0.0, a bool of 2, escapes */
+			pbw_string(&lr, 1, "q\"\n\x01");
+			v = pbw_begin(&lr, 2);
+			pbw_varint(&lr, 3, (uint64_t)-42);
+			pbw_end(&lr, v);
+			break;
+		default:
+			pbw_string(&lr, 1, "k");
+			v = pbw_begin(&lr, 2);
+			if (shape == 13)
+				pbw_double(&lr, 4, -0.0);
+			pbw_end(&lr, v);
+			pbw_end(&lr, kv);
+			kv = pbw_begin(&lr, 6);
+			pbw_string(&lr, 1, "b");
+			v = pbw_begin(&lr, 2);
+			pbw_varint(&lr, 2, 2);
+			pbw_end(&lr, v);
+			break;
+		}
+		pbw_end(&lr, kv);
+		print_message("attribute shape %d\n", shape);
 		expect_payload_same(FD_SIGNAL_LOGS, &lr, &req);
 	}
 	/* histogram points: bucket counts packed, unpacked, an empty packed
