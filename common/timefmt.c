@@ -1,7 +1,25 @@
 #include "common/timefmt.h"
 
 #include <stdio.h>
-#include <time.h>
+#include <string.h>
+
+/* The proleptic Gregorian date of a day counted from 1970-01-01 (Howard
+ * Hinnant's civil_from_days), for every day an int64_t of nanoseconds
+ * reaches. Not gmtime_r: glibc's takes the time-zone lock on every call,
+ * which the sinks' encoding threads, formatting a time per record, would
+ * contend for. */
+static void civil_from_days(int64_t days, int *y, int *m, int *d)
+{
+	days += 719468; /* from 0000-03-01 */
+	int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+	int64_t doe = days - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153; /* March is 0 */
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
 
 char *fd_format_time(char *buf, size_t n, int64_t unix_ns)
 {
@@ -10,22 +28,29 @@ char *fd_format_time(char *buf, size_t n, int64_t unix_ns)
 		rem += 1000000000;
 		sec--;
 	}
-	time_t t = (time_t)sec;
-	struct tm tm;
-	if (!gmtime_r(&t, &tm)) {
-		snprintf(buf, n, "@%lld", (long long)unix_ns);
-		return buf;
+	int64_t days = sec / 86400, sod = sec % 86400;
+	if (sod < 0) {
+		sod += 86400;
+		days--;
 	}
-	int year = tm.tm_year + 1900;
+	int year, mon, mday;
+	civil_from_days(days, &year, &mon, &mday);
+	int hour = (int)(sod / 3600), min = (int)(sod / 60 % 60), s = (int)(sod % 60);
 	if (n < 25 || year < 0 || year > 9999) {
-		snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year, tm.tm_mon + 1,
-			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(rem / 1000000));
+		char t[128]; /* whole, then cut to n */
+		snprintf(t, sizeof(t), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year, mon, mday, hour,
+			 min, s, (int)(rem / 1000000));
+		size_t k = strlen(t);
+		if (n) {
+			k = k < n - 1 ? k : n - 1;
+			memcpy(buf, t, k);
+			buf[k] = '\0';
+		}
 		return buf;
 	}
 	/* the same digits without printf: text and ECS sinks format one time
 	 * per record */
-	int f[7] = {year, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		    (int)(rem / 1000000)};
+	int f[7] = {year, mon, mday, hour, min, s, (int)(rem / 1000000)};
 	static const char sep[] = "--T::.Z";
 	char *o = buf;
 	for (int i = 0; i < 7; i++) {

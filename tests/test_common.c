@@ -4,7 +4,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -93,6 +95,35 @@ static void test_format_time(void **state)
 	char s[8];
 	fd_format_time(s, sizeof(s), 0);
 	assert_string_equal(s, "1970-01");
+	/* the date arithmetic against the C library's gmtime_r, at the
+	 * years and days where calendars go wrong and at random times over
+	 * the whole range of int64_t nanoseconds */
+	uint64_t x = 88172645463325252ULL;
+	for (int i = 0; i < 400000; i++) {
+		int64_t ns;
+		if (i < 2 * 146097) {
+			/* every day of two 400-year cycles around the epoch */
+			ns = ((int64_t)(i - 146097) * 86400 + i % 86400) * 1000000000 + i % 1000 * 1000000;
+		} else {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			ns = (int64_t)x;
+		}
+		int64_t sec = ns / 1000000000, rem = ns % 1000000000;
+		if (rem < 0) {
+			rem += 1000000000;
+			sec--;
+		}
+		time_t t = (time_t)sec;
+		struct tm tm;
+		assert_non_null(gmtime_r(&t, &tm));
+		char want[64];
+		snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(rem / 1000000));
+		if (strcmp(fd_format_time(b, sizeof(b), ns), want) != 0)
+			fail_msg("%lld: %s, gmtime_r says %s", (long long)ns, b, want);
+	}
 }
 
 static void test_format_duration(void **state)
