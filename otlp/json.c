@@ -19,6 +19,7 @@
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 #include "otlp/pbread.h"
+#include "otlp/shape.h"
 
 /* Message nesting allowed in input: Export > Resource* > Scope* > Span >
  * KeyValue > AnyValue is 5, each level of nested attribute values adds 2 or
@@ -857,29 +858,19 @@ static int slow_msg(struct pbw *o, const ProtobufCMessageDescriptor *d, const ui
 	return 0;
 }
 
-/* An attribute (KeyValue), the message written most often, in the shape
- * every encoder gives it: a non-empty key, then a value holding one
- * string, bool, int or double. Written without the general walk; returns
- * false, having written nothing, for any other shape (an empty key, an
- * absent value, an array, fields in another order or twice), which the
- * general walk then writes. The bytes are those of put_message. */
+/* An attribute in its usual shape (otlp/shape.h), the message written most
+ * often, without the general walk; returns false, having written nothing,
+ * for any other shape (an empty key, an absent value, an array, fields in
+ * another order or twice), which the general walk then writes. The bytes
+ * are those of put_message. */
 static bool fast_keyvalue(struct pbw *o, const uint8_t *p, size_t n)
 {
-	struct fd_pb_reader r = fd_pb_reader(p, n);
-	struct fd_pb_field key, val, one;
-	if (fd_pb_next(&r, &key) != 1 || key.num != 1 || key.type != PB_LEN || key.n == 0 ||
-	    key.p[0] == 0 || fd_pb_next(&r, &val) != 1 || val.num != 2 || val.type != PB_LEN ||
-	    fd_pb_next(&r, &one) != 0)
+	struct fd_pb_field key, one;
+	if (!fd_otlp_plain_attribute(p, n, &key, &one))
 		return false;
-	r = fd_pb_reader(val.p, val.n);
-	if (fd_pb_next(&r, &one) != 1 || fd_pb_next(&r, &(struct fd_pb_field){0}) != 0)
-		return false;
-	static const unsigned wire[5] = {0, PB_LEN, PB_VARINT, PB_VARINT, PB_FIXED64};
 	static const char *const member[5] = {NULL, "{\"stringValue\":", "{\"boolValue\":",
 					      "{\"intValue\":", "{\"doubleValue\":"};
 	static const uint8_t member_len[5] = {0, 15, 13, 12, 15};
-	if (one.num < 1 || one.num > 4 || one.type != wire[one.num])
-		return false;
 	put_raw(o, "{\"key\":", 7);
 	put_str(o, key.p, key.n);
 	put_raw(o, ",\"value\":", 9);

@@ -2,6 +2,7 @@
 
 #include <stdbool.h>
 
+#include "opentelemetry/proto/common/v1/common.pb-c.h"
 #include "otlp/json.h"
 #include "otlp/pbread.h"
 
@@ -36,10 +37,29 @@ static const ProtobufCFieldDescriptor *field_of(const ProtobufCMessageDescriptor
 	return protobuf_c_message_descriptor_get_field(d, num);
 }
 
+bool fd_otlp_plain_attribute(const uint8_t *p, size_t n, struct fd_pb_field *key,
+			     struct fd_pb_field *member)
+{
+	static const unsigned wire[5] = {0, PB_LEN, PB_VARINT, PB_VARINT, PB_FIXED64};
+	struct fd_pb_reader r = fd_pb_reader(p, n);
+	struct fd_pb_field val, more;
+	if (fd_pb_next(&r, key) != 1 || key->num != 1 || key->type != PB_LEN || key->n == 0 ||
+	    key->p[0] == 0 || fd_pb_next(&r, &val) != 1 || val.num != 2 || val.type != PB_LEN ||
+	    fd_pb_next(&r, &more) != 0)
+		return false;
+	r = fd_pb_reader(val.p, val.n);
+	return fd_pb_next(&r, member) == 1 && fd_pb_next(&r, &more) == 0 && member->num >= 1 &&
+	       member->num <= 4 && member->type == wire[member->num];
+}
+
 static bool shaped(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t n, int depth)
 {
 	if (depth > MAX_NEST || d->n_fields > 64)
 		return false;
+	struct fd_pb_field key, member;
+	if (d == &opentelemetry__proto__common__v1__key_value__descriptor &&
+	    fd_otlp_plain_attribute(p, n, &key, &member))
+		return true;
 	uint64_t seen = 0;
 	unsigned oneofs[4], n_oneofs = 0;
 	struct fd_pb_reader r = fd_pb_reader(p, n);
