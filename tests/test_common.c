@@ -95,15 +95,17 @@ static void test_format_time(void **state)
 	char s[8];
 	fd_format_time(s, sizeof(s), 0);
 	assert_string_equal(s, "1970-01");
-	/* the date arithmetic against the C library's gmtime_r, at the
-	 * years and days where calendars go wrong and at random times over
-	 * the whole range of int64_t nanoseconds */
+	/* the date arithmetic against the C library's gmtime_r, on every
+	 * day and at random times over the whole range of int64_t
+	 * nanoseconds */
 	uint64_t x = 88172645463325252ULL;
 	for (int i = 0; i < 400000; i++) {
 		int64_t ns;
-		if (i < 2 * 146097) {
-			/* every day of two 400-year cycles around the epoch */
-			ns = ((int64_t)(i - 146097) * 86400 + i % 86400) * 1000000000 + i % 1000 * 1000000;
+		if (i < 212000) {
+			/* every day from 1679 to 2260, the years int64_t nanoseconds
+			 * reach (1700, 1800, 1900, 2100, 2200 are not leap years,
+			 * 2000 is) */
+			ns = ((int64_t)(i - 106000) * 86400 + i % 86400) * 1000000000 + i % 1000 * 1000000;
 		} else {
 			x ^= x << 13;
 			x ^= x >> 7;
