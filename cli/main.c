@@ -1,4 +1,5 @@
 #include <getopt.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -370,8 +371,23 @@ static int cmd_version(const struct verb *v, int argc, char **argv)
 	return 0;
 }
 
+/* Sends allocate a buffer per message or file chunk (100 KiB to a few MiB)
+ * and free it soon after, the Kafka sink on librdkafka's thread. glibc's
+ * defaults give the heap's top back to the kernel each time and fault the
+ * pages in again at the next send: a fifth of a Kafka replay's time (issue
+ * 17). Keeping up to 16 MiB free at the top, and mapping separately only
+ * buffers past 8 MiB, costs a few MiB of resident memory. */
+static void tune_malloc(void)
+{
+#ifdef M_TRIM_THRESHOLD
+	mallopt(M_MMAP_THRESHOLD, 8 << 20);
+	mallopt(M_TRIM_THRESHOLD, 16 << 20);
+#endif
+}
+
 int main(int argc, char **argv)
 {
+	tune_malloc();
 	if (argc < 2) {
 		main_usage(stderr);
 		return EXIT_USAGE;

@@ -2,8 +2,10 @@
 
 #include <pthread.h>
 
-/* Slicing-by-8 in software: portable, ~1-2 GB/s, far faster than the zstd
- * work around it. Tables built once on first use. */
+/* Slicing-by-8 in software: portable, ~1-2 GB/s. Tables built once on first
+ * use. On x86-64 the SSE 4.2 instruction does 8 bytes per cycle or so: a
+ * replay checks every byte it reads, and the tables cost it a fifth of the
+ * reading thread's time beside zstd (issue 17's profile). */
 static uint32_t table[8][256];
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
 
@@ -20,7 +22,7 @@ static void build_tables(void)
 			table[t][i] = (table[t - 1][i] >> 8) ^ table[0][table[t - 1][i] & 0xff];
 }
 
-uint32_t fd_crc32c(uint32_t crc, const void *data, size_t len)
+uint32_t fd_crc32c_portable(uint32_t crc, const void *data, size_t len)
 {
 	pthread_once(&table_once, build_tables);
 	const uint8_t *p = data;
@@ -38,3 +40,37 @@ uint32_t fd_crc32c(uint32_t crc, const void *data, size_t len)
 		crc = (crc >> 8) ^ table[0][(crc ^ *p++) & 0xff];
 	return ~crc;
 }
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <nmmintrin.h>
+#include <string.h>
+
+__attribute__((target("sse4.2"))) static uint32_t crc32c_sse42(uint32_t crc, const void *data,
+								 size_t len)
+{
+	const uint8_t *p = data;
+	uint64_t c = ~crc;
+	for (; len && ((uintptr_t)p & 7); len--)
+		c = _mm_crc32_u8((uint32_t)c, *p++);
+	for (; len >= 8; len -= 8, p += 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		c = _mm_crc32_u64(c, w);
+	}
+	for (; len; len--)
+		c = _mm_crc32_u8((uint32_t)c, *p++);
+	return ~(uint32_t)c;
+}
+
+uint32_t fd_crc32c(uint32_t crc, const void *data, size_t len)
+{
+	if (__builtin_cpu_supports("sse4.2"))
+		return crc32c_sse42(crc, data, len);
+	return fd_crc32c_portable(crc, data, len);
+}
+#else
+uint32_t fd_crc32c(uint32_t crc, const void *data, size_t len)
+{
+	return fd_crc32c_portable(crc, data, len);
+}
+#endif

@@ -15,6 +15,7 @@
 struct chunk {
 	struct fd_record *rec; /* payloads point into bytes */
 	size_t n;
+	uint64_t dropped; /* filtered out before the last of rec */
 	uint8_t *bytes;
 	size_t len, cap;
 };
@@ -26,6 +27,7 @@ struct chunk {
 struct fd_readahead {
 	struct fd_recording_reader *r;
 	int64_t from;
+	struct fd_readahead_filter filter;
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -38,6 +40,7 @@ struct fd_readahead {
 	/* the caller's side */
 	bool holding; /* chunks[tail % N] is being read */
 	size_t pos;
+	uint64_t dropped;
 };
 
 /* The next chunk to fill, emptied; NULL when stopped. */
@@ -48,8 +51,10 @@ static struct chunk *acquire(struct fd_readahead *ra)
 		pthread_cond_wait(&ra->cond, &ra->lock);
 	struct chunk *c = ra->stop ? NULL : &ra->chunks[ra->head % FD_READAHEAD_CHUNKS];
 	pthread_mutex_unlock(&ra->lock);
-	if (c)
+	if (c) {
 		c->n = c->len = 0;
+		c->dropped = 0;
+	}
 	return c;
 }
 
@@ -72,6 +77,12 @@ static void *run(void *arg)
 		if ((rc = fd_recording_reader_next(ra->r, &rec, &err)) <= 0)
 			break;
 		rc = 0;
+		if (ra->filter.has_until && rec.time_ns >= ra->filter.until)
+			break;
+		if (ra->filter.signals && !(ra->filter.signals & (1u << rec.signal))) {
+			c->dropped++;
+			continue;
+		}
 		if (c->n == CHUNK_RECORDS || rec.payload_len > c->cap - c->len) {
 			if (c->n) {
 				publish(ra);
@@ -97,7 +108,7 @@ static void *run(void *arg)
 		c->len += rec.payload_len;
 	}
 	pthread_mutex_lock(&ra->lock);
-	if (c && c->n)
+	if (c && (c->n || c->dropped))
 		ra->head++;
 	ra->done = true;
 	ra->status = rc < 0 ? rc : 0;
@@ -115,7 +126,8 @@ static void chunks_free(struct fd_readahead *ra)
 	}
 }
 
-int fd_readahead_start(struct fd_recording_reader *r, int64_t from, struct fd_readahead **out,
+int fd_readahead_start(struct fd_recording_reader *r, int64_t from,
+		       const struct fd_readahead_filter *filter, struct fd_readahead **out,
 		       struct fd_error *err)
 {
 	*out = NULL;
@@ -124,6 +136,8 @@ int fd_readahead_start(struct fd_recording_reader *r, int64_t from, struct fd_re
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");
 	ra->r = r;
 	ra->from = from;
+	if (filter)
+		ra->filter = *filter;
 	for (int i = 0; i < FD_READAHEAD_CHUNKS; i++) {
 		struct chunk *c = &ra->chunks[i];
 		c->rec = malloc(CHUNK_RECORDS * sizeof(*c->rec));
@@ -178,6 +192,7 @@ int fd_readahead_next(struct fd_readahead *ra, struct fd_record *rec, struct fd_
 		if (ra->head != ra->tail) {
 			ra->holding = true;
 			ra->pos = 0;
+			ra->dropped += ra->chunks[ra->tail % FD_READAHEAD_CHUNKS].dropped;
 			pthread_mutex_unlock(&ra->lock);
 			continue;
 		}
@@ -187,6 +202,11 @@ int fd_readahead_next(struct fd_readahead *ra, struct fd_record *rec, struct fd_
 		pthread_mutex_unlock(&ra->lock);
 		return rc;
 	}
+}
+
+uint64_t fd_readahead_dropped(const struct fd_readahead *ra)
+{
+	return ra->dropped;
 }
 
 void fd_readahead_stop(struct fd_readahead *ra)

@@ -14,6 +14,7 @@
 #ifndef FD_READAHEAD_H
 #define FD_READAHEAD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/error.h"
@@ -24,11 +25,22 @@
 
 struct fd_readahead;
 
+/* What the caller will not send, dropped on the thread before it is copied:
+ * a replay of one signal out of a recording of three would otherwise copy
+ * every payload once more only to skip it. */
+struct fd_readahead_filter {
+	unsigned signals; /* bit 1 << signal for each one kept; 0 keeps every signal */
+	bool has_until;
+	int64_t until;    /* the stream ends at the first record at or after it */
+};
+
 /* Starts a thread that seeks r to the first record at or after from
- * (fd_recording_reader_seek) and reads on. r belongs to that thread until
- * fd_readahead_stop: the caller must not use it meanwhile. Errors:
- * FD_ERUNTIME (out of memory, no thread). */
-int fd_readahead_start(struct fd_recording_reader *r, int64_t from, struct fd_readahead **out,
+ * (fd_recording_reader_seek) and reads on, keeping what filter keeps (NULL:
+ * everything). r belongs to that thread until fd_readahead_stop: the caller
+ * must not use it meanwhile. Errors: FD_ERUNTIME (out of memory, no
+ * thread). */
+int fd_readahead_start(struct fd_recording_reader *r, int64_t from,
+		       const struct fd_readahead_filter *filter, struct fd_readahead **out,
 		       struct fd_error *err);
 
 /* The next record, as fd_recording_reader_next gives it: 1 and *rec (its
@@ -36,6 +48,10 @@ int fd_readahead_start(struct fd_recording_reader *r, int64_t from, struct fd_re
  * is destroyed), 0 at the end, or the reader's error (seek or next), or
  * FD_ERUNTIME when the read-ahead ran out of memory. */
 int fd_readahead_next(struct fd_readahead *ra, struct fd_record *rec, struct fd_error *err);
+
+/* Records the filter dropped in the chunks fd_readahead_next has taken so
+ * far: after it returned 0, every record it dropped. */
+uint64_t fd_readahead_dropped(const struct fd_readahead *ra);
 
 /* Stops the thread wherever it is (the caller may stop before the end)
  * and frees everything; the reader is the caller's again. Accepts NULL. */

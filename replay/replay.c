@@ -141,7 +141,9 @@ int fd_replay_run(struct fd_recording_reader *r, struct fd_sink **sinks, size_t 
 		}
 		/* The reading (file, checksums, decompression) runs on a
 		 * thread of its own, a few chunks ahead of the sinks. */
-		if ((rc = fd_readahead_start(r, lo, &ra, err)) < 0)
+		struct fd_readahead_filter keep = {
+			.signals = o->signals, .has_until = o->has_until, .until = hi};
+		if ((rc = fd_readahead_start(r, lo, &keep, &ra, err)) < 0)
 			break;
 		struct fd_record rec;
 		for (;;) {
@@ -165,7 +167,10 @@ int fd_replay_run(struct fd_recording_reader *r, struct fd_sink **sinks, size_t 
 				st->filtered++;
 				continue;
 			}
-			if (rec.payload_len > cap) {
+			const uint8_t *payload = rec.payload;
+			/* rebasing rewrites times in place: the read-ahead's copy
+			 * is not ours to change */
+			if (shift && rec.payload_len > cap) {
 				size_t c = rec.payload_len * 2;
 				uint8_t *p = realloc(buf, c);
 				if (!p) {
@@ -175,8 +180,10 @@ int fd_replay_run(struct fd_recording_reader *r, struct fd_sink **sinks, size_t 
 				buf = p;
 				cap = c;
 			}
-			if (rec.payload_len)
+			if (shift && rec.payload_len) {
 				memcpy(buf, rec.payload, rec.payload_len);
+				payload = buf;
+			}
 			if (shift && fd_otlp_rebase(rec.signal, buf, rec.payload_len, shift) < 0) {
 				rc = fd_error_set(err, FD_EINPUT,
 						  "a %s record at %lld does not decode as OTLP; cannot rebase it",
@@ -184,7 +191,7 @@ int fd_replay_run(struct fd_recording_reader *r, struct fd_sink **sinks, size_t 
 				break;
 			}
 			struct fd_record out = rec;
-			out.payload = buf;
+			out.payload = payload;
 			if (!fd_time_add(rec.time_ns, shift, &out.time_ns)) {
 				rc = out_of_range(err, rec.time_ns);
 				break;
@@ -226,6 +233,7 @@ int fd_replay_run(struct fd_recording_reader *r, struct fd_sink **sinks, size_t 
 				}
 			}
 		}
+		st->filtered += fd_readahead_dropped(ra);
 		fd_readahead_stop(ra);
 		ra = NULL;
 		if (rc > 0)

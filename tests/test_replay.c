@@ -566,11 +566,13 @@ static void extreme_times(void **state)
 
 /* ---- read-ahead ------------------------------------------------------ */
 
-/* The records of file from `from` on, read by the reader itself and through
- * the read-ahead thread: the same records in the same order, then the same
- * end or the same error. Also stops the read-ahead early, at a few places.
- * Returns the number of records. */
-static size_t same_through_readahead(const char *file, int64_t from)
+/* The records of file from `from` on that keep keeps (NULL: all), read by
+ * the reader itself and through the read-ahead thread: the same records in
+ * the same order, the same number dropped, then the same end or the same
+ * error. Also stops the read-ahead early, at a few places. Returns the number
+ * of records. */
+static size_t same_through_readahead(const char *file, int64_t from,
+				     const struct fd_readahead_filter *keep)
 {
 	struct fd_error err = {0}, err2 = {0};
 	struct fd_recording_reader *r;
@@ -578,14 +580,20 @@ static size_t same_through_readahead(const char *file, int64_t from)
 	struct tu_recs direct = {0};
 	struct fd_record rec;
 	int rc = fd_recording_reader_seek(r, from, &err), rc2;
+	uint64_t dropped = 0;
 	while (rc == 0 && (rc = fd_recording_reader_next(r, &rec, &err)) > 0) {
-		tu_recs_add(&direct, &rec);
 		rc = 0;
+		if (keep && keep->has_until && rec.time_ns >= keep->until)
+			break;
+		if (keep && keep->signals && !(keep->signals & (1u << rec.signal)))
+			dropped++;
+		else
+			tu_recs_add(&direct, &rec);
 	}
 	fd_recording_reader_destroy(r);
 	assert_int_equal(fd_recording_reader_open(file, &r, &err2), 0);
 	struct fd_readahead *ra;
-	assert_int_equal(fd_readahead_start(r, from, &ra, &err2), 0);
+	assert_int_equal(fd_readahead_start(r, from, keep, &ra, &err2), 0);
 	size_t i = 0;
 	while ((rc2 = fd_readahead_next(ra, &rec, &err2)) > 0) {
 		if (i >= direct.n)
@@ -597,6 +605,8 @@ static size_t same_through_readahead(const char *file, int64_t from)
 	}
 	assert_int_equal(i, direct.n);
 	assert_int_equal(rc2, rc);
+	if (rc == 0)
+		assert_int_equal(fd_readahead_dropped(ra), dropped);
 	if (rc < 0)
 		assert_string_equal(err2.msg, err.msg);
 	fd_readahead_stop(ra);
@@ -604,7 +614,7 @@ static size_t same_through_readahead(const char *file, int64_t from)
 	/* stopped early, while the thread waits for room or reads */
 	for (size_t stop_at = 0; stop_at < direct.n; stop_at += direct.n / 3 + 1) {
 		assert_int_equal(fd_recording_reader_open(file, &r, &err), 0);
-		assert_int_equal(fd_readahead_start(r, from, &ra, &err), 0);
+		assert_int_equal(fd_readahead_start(r, from, keep, &ra, &err), 0);
 		for (size_t k = 0; k < stop_at; k++)
 			assert_int_equal(fd_readahead_next(ra, &rec, &err), 1);
 		fd_readahead_stop(ra);
@@ -622,10 +632,21 @@ static size_t same_through_readahead(const char *file, int64_t from)
 static void readahead_same_as_reader(void **state)
 {
 	(void)state;
-	assert_int_equal(same_through_readahead(path, INT64_MIN), 20000);
-	size_t half = same_through_readahead(
-		path, written.first_time + (written.last_time - written.first_time) / 2);
+	assert_int_equal(same_through_readahead(path, INT64_MIN, NULL), 20000);
+	int64_t mid = written.first_time + (written.last_time - written.first_time) / 2;
+	size_t half = same_through_readahead(path, mid, NULL);
 	assert_true(half > 5000 && half < 15000);
+	/* one signal of three, then two up to a time: fewer records, each
+	 * dropped one counted */
+	struct fd_readahead_filter logs = {.signals = 1u << FD_SIGNAL_LOGS};
+	size_t n_logs = same_through_readahead(path, INT64_MIN, &logs);
+	assert_true(n_logs > 0 && n_logs < 20000);
+	struct fd_readahead_filter early = {
+		.signals = 1u << FD_SIGNAL_TRACES | 1u << FD_SIGNAL_METRICS,
+		.has_until = true,
+		.until = mid};
+	size_t n_early = same_through_readahead(path, INT64_MIN, &early);
+	assert_true(n_early > 0 && n_early < 20000 - half);
 
 	char *bp = tu_path(dir, "big.fdr");
 	struct fd_synth *syn = fd_synth_create(NULL);
@@ -650,7 +671,7 @@ static void readahead_same_as_reader(void **state)
 	fd_recording_writer_destroy(w);
 	fd_synth_destroy(syn);
 	free(big);
-	assert_int_equal(same_through_readahead(bp, INT64_MIN), 5001);
+	assert_int_equal(same_through_readahead(bp, INT64_MIN, NULL), 5001);
 
 	/* a flipped byte in the last record block's data */
 	struct fd_recording_reader *r;
@@ -669,8 +690,11 @@ static void readahead_same_as_reader(void **state)
 	assert_int_equal(fseek(f, (long)off, SEEK_SET), 0);
 	fputc(c ^ 0xff, f);
 	fclose(f);
-	size_t before = same_through_readahead(bp, INT64_MIN);
+	size_t before = same_through_readahead(bp, INT64_MIN, NULL);
 	assert_true(before > 0 && before < 5001);
+	/* the error comes through a filter too, after the records it keeps */
+	size_t kept = same_through_readahead(bp, INT64_MIN, &logs);
+	assert_true(kept < before);
 	free(bp);
 }
 
