@@ -1,6 +1,7 @@
 #include "otlp/batch.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +22,17 @@ struct item {
 	int64_t time;
 };
 
+/* Direct-mapped caches of group indices plus one (0: empty), by (resource,
+ * scope) and by resource: a request gathers some 400 records into tens of
+ * groups, and scanning them two or three times per record was a tenth of a
+ * Kafka replay's sending thread (issue 17). An entry is trusted only when
+ * its group is in the batch and holds those pointers, so reset leaves the
+ * caches as they are. */
+#define GROUP_CACHE 256
+
 struct fd_otlp_batch {
+	uint32_t by_pair[GROUP_CACHE];
+	uint32_t by_resource[GROUP_CACHE];
 	struct group *groups;
 	size_t n_groups, cap_groups;
 	struct item *items;
@@ -89,9 +100,20 @@ const struct fd_blob *fd_otlp_batch_resource(const struct fd_otlp_batch *b)
 	return b->n_groups ? b->groups[0].resource : NULL;
 }
 
+static size_t cache_slot(const void *a, const void *b)
+{
+	uint64_t h = ((uint64_t)(uintptr_t)a ^ (uint64_t)(uintptr_t)b * 0x9E3779B97F4A7C15u) *
+		     0xBF58476D1CE4E5B9u;
+	return (size_t)(h >> 56);
+}
+
 static struct group *find_group(const struct fd_otlp_batch *b, const struct fd_blob *res,
 				const struct fd_blob *scope)
 {
+	uint32_t e = b->by_pair[cache_slot(res, scope)];
+	if (e && e - 1 < b->n_groups && b->groups[e - 1].resource == res &&
+	    b->groups[e - 1].scope == scope)
+		return &b->groups[e - 1];
 	for (size_t i = b->n_groups; i-- > 0;)
 		if (b->groups[i].resource == res && b->groups[i].scope == scope)
 			return &b->groups[i];
@@ -101,6 +123,9 @@ static struct group *find_group(const struct fd_otlp_batch *b, const struct fd_b
 /* The first group of resource res (its slot), or SIZE_MAX. */
 static size_t slot_of(const struct fd_otlp_batch *b, const struct fd_blob *res)
 {
+	uint32_t e = b->by_resource[cache_slot(res, NULL)];
+	if (e && e - 1 < b->n_groups && b->groups[e - 1].resource == res)
+		return b->groups[e - 1].slot;
 	for (size_t i = 0; i < b->n_groups; i++)
 		if (b->groups[i].resource == res)
 			return b->groups[i].slot;
@@ -167,7 +192,11 @@ int fd_otlp_batch_add(struct fd_otlp_batch *b, const struct fd_record *rec)
 		*g = (struct group){.resource = rec->resource, .scope = rec->scope,
 				    .first = SIZE_MAX, .last = SIZE_MAX,
 				    .slot = slot == SIZE_MAX ? idx : slot};
+		if (slot == SIZE_MAX)
+			b->by_resource[cache_slot(rec->resource, NULL)] = (uint32_t)(idx + 1);
 	}
+	/* after a collision took its entry */
+	b->by_pair[cache_slot(rec->resource, rec->scope)] = (uint32_t)(g - b->groups + 1);
 	if (b->n_items == b->cap_items) {
 		size_t cap = b->cap_items ? b->cap_items * 2 : 256;
 		struct item *v = realloc(b->items, cap * sizeof(*v));

@@ -1062,11 +1062,96 @@ static void test_batch_size_exact(void **state)
 	fd_synth_destroy(syn);
 }
 
+/* Groups found through the batch's caches: 40 resources x 40 scopes, far
+ * more (resource, scope) pairs than the caches have entries, records in a
+ * scrambled order and the batch reset twice. The request, decoded by
+ * protobuf-c, holds each resource once with its scopes, and each record in
+ * the ScopeLogs of its own resource and scope, in arrival order. */
+static void test_batch_many_groups(void **state)
+{
+	(void)state;
+	enum { NRES = 40, NSCOPE = 40, NREC = 6000 };
+	uint8_t res_bytes[NRES][16], scope_bytes[NSCOPE][16];
+	struct fd_blob res[NRES], scope[NSCOPE];
+	for (int i = 0; i < NRES; i++) {
+		/* Resource{attributes: {key: "r", value: {int_value: i}}} */
+		const uint8_t b[] = {0x0a, 0x07, 0x0a, 0x01, 'r', 0x12, 0x02, 0x18, (uint8_t)i};
+		memcpy(res_bytes[i], b, sizeof(b));
+		res[i] = (struct fd_blob){.id = (uint32_t)i, .len = sizeof(b), .data = res_bytes[i]};
+	}
+	for (int i = 0; i < NSCOPE; i++) {
+		/* InstrumentationScope{name: "s" + letter} */
+		const uint8_t b[] = {0x0a, 0x02, 's', (uint8_t)('A' + i)};
+		memcpy(scope_bytes[i], b, sizeof(b));
+		scope[i] = (struct fd_blob){.id = (uint32_t)i, .len = sizeof(b), .data = scope_bytes[i]};
+	}
+	struct fd_otlp_batch *b = fd_otlp_batch_create();
+	struct pbw w = {0};
+	uint64_t x = 99;
+	int owner[NREC][2]; /* resource and scope of record k, its payload says k */
+	size_t first = 0;
+	for (size_t k = 0; k < NREC; k++) {
+		int r = (int)(xorshift(&x) % NRES), sc = (int)(xorshift(&x) % NSCOPE);
+		owner[k][0] = r;
+		owner[k][1] = sc;
+		/* LogRecord{time_unix_nano (fixed64, field 1): k} */
+		uint8_t payload[9] = {0x09};
+		for (int i = 0; i < 8; i++)
+			payload[1 + i] = (uint8_t)((uint64_t)k >> (8 * i));
+		struct fd_record rec = {.time_ns = (int64_t)k, .signal = FD_SIGNAL_LOGS,
+					.resource = &res[r], .scope = &scope[sc],
+					.payload = payload, .payload_len = sizeof(payload)};
+		assert_int_equal(fd_otlp_batch_add(b, &rec), 0);
+		if (k + 1 != NREC && k != 1999 && k != 2500)
+			continue;
+		w.len = 0;
+		assert_int_equal(fd_otlp_batch_encode(b, &w), 0);
+		assert_int_equal(w.len, fd_otlp_batch_size(b));
+		Opentelemetry__Proto__Collector__Logs__V1__ExportLogsServiceRequest *req =
+			opentelemetry__proto__collector__logs__v1__export_logs_service_request__unpack(
+				NULL, w.len, w.buf);
+		assert_non_null(req);
+		size_t seen = 0, last_in[NRES][NSCOPE];
+		bool res_seen[NRES] = {0};
+		memset(last_in, 0xff, sizeof(last_in));
+		for (size_t i = 0; i < req->n_resource_logs; i++) {
+			const Opentelemetry__Proto__Logs__V1__ResourceLogs *rl = req->resource_logs[i];
+			assert_int_equal(rl->resource->n_attributes, 1);
+			int ri = (int)rl->resource->attributes[0]->value->int_value;
+			assert_false(res_seen[ri]);
+			res_seen[ri] = true;
+			for (size_t j = 0; j < rl->n_scope_logs; j++) {
+				const Opentelemetry__Proto__Logs__V1__ScopeLogs *sl = rl->scope_logs[j];
+				int si = sl->scope->name[1] - 'A';
+				for (size_t m = 0; m < sl->n_log_records; m++) {
+					size_t kk = (size_t)sl->log_records[m]->time_unix_nano;
+					assert_true(kk >= first && kk <= k);
+					assert_int_equal(owner[kk][0], ri);
+					assert_int_equal(owner[kk][1], si);
+					if (last_in[ri][si] != SIZE_MAX)
+						assert_true(kk > last_in[ri][si]);
+					last_in[ri][si] = kk;
+					seen++;
+				}
+			}
+		}
+		assert_int_equal(seen, k + 1 - first);
+		opentelemetry__proto__collector__logs__v1__export_logs_service_request__free_unpacked(req, NULL);
+		if (k == 1999 || k == 2500) {
+			fd_otlp_batch_reset(b);
+			first = k + 1;
+		}
+	}
+	pbw_finish(&w);
+	fd_otlp_batch_destroy(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_traces_exact),
 		cmocka_unit_test(test_batch_size_exact),
+		cmocka_unit_test(test_batch_many_groups),
 		cmocka_unit_test(test_metrics_exact),
 		cmocka_unit_test(test_logs_exact),
 		cmocka_unit_test(test_synth_read_back_by_python),
