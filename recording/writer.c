@@ -19,6 +19,7 @@
  * compresses twice as fast at 1, for files 8-11% larger (docs/benchmarks.md,
  * "zstd level"). Any level reads the same. */
 #define DEFAULT_ZSTD_LEVEL 1
+#define JOBS 4
 
 struct buf {
 	uint8_t *data;
@@ -85,16 +86,21 @@ struct fd_recording_writer {
 	size_t header_len;
 	uint8_t *new_header;
 
-	/* Compression runs on a second thread, one block behind the caller:
-	 * generation and zstd overlap on two cores. The worker alone touches
-	 * the file, cctx, stored buffer, offset and block list until it is
-	 * joined; the caller alone touches everything else. */
+	/* Compression runs on a second thread, up to JOBS blocks behind the
+	 * caller: generation and zstd overlap on two cores. The worker alone
+	 * touches the file, cctx, stored buffer, offset and block list until
+	 * it is joined; the caller alone touches everything else. Jobs form a
+	 * ring: the caller hands jobs[handed % JOBS] over by handed++, the
+	 * worker writes jobs[written % JOBS] and returns it by written++.
+	 * With a single job the caller stopped whenever zstd was one block
+	 * behind, and generate's three threads took turns on two cores. */
 	bool threaded, thread_started;
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	bool job_ready, quit;
-	struct job job;
+	bool quit;
+	struct job jobs[JOBS];
+	unsigned long handed, written;
 	int worker_rc;
 	struct fd_error worker_err;
 };
@@ -219,19 +225,21 @@ static void *worker(void *arg)
 	struct fd_recording_writer *w = arg;
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (!w->job_ready && !w->quit)
+		while (w->written == w->handed && !w->quit)
 			pthread_cond_wait(&w->cv, &w->mu);
-		if (!w->job_ready)
+		if (w->written == w->handed)
 			break;
+		const struct job *j = &w->jobs[w->written % JOBS];
+		bool failed = w->worker_rc < 0;
 		pthread_mutex_unlock(&w->mu);
 		struct fd_error e = {0};
-		int rc = w->worker_rc ? 0 : write_job(w, &w->job, &e);
+		int rc = failed ? 0 : write_job(w, j, &e);
 		pthread_mutex_lock(&w->mu);
 		if (rc < 0 && !w->worker_rc) {
 			w->worker_rc = rc;
 			w->worker_err = e;
 		}
-		w->job_ready = false;
+		w->written++;
 		pthread_cond_broadcast(&w->cv);
 	}
 	pthread_mutex_unlock(&w->mu);
@@ -245,7 +253,7 @@ static int wait_idle(struct fd_recording_writer *w, struct fd_error *err)
 	if (!w->thread_started)
 		return 0;
 	pthread_mutex_lock(&w->mu);
-	while (w->job_ready)
+	while (w->written != w->handed)
 		pthread_cond_wait(&w->cv, &w->mu);
 	int rc = w->worker_rc;
 	if (rc < 0 && err)
@@ -285,16 +293,24 @@ static int flush_block(struct fd_recording_writer *w, struct fd_error *err)
 			.min_time = w->min_time, .max_time = w->max_time};
 	int rc;
 	if (w->threaded) {
-		if ((rc = wait_idle(w, err)) < 0)
-			return rc;
 		pthread_mutex_lock(&w->mu);
+		while (w->handed - w->written >= JOBS)
+			pthread_cond_wait(&w->cv, &w->mu);
+		rc = w->worker_rc;
+		if (rc < 0) {
+			if (err)
+				*err = w->worker_err;
+			pthread_mutex_unlock(&w->mu);
+			return rc;
+		}
 		/* Swap buffers: the worker takes the filled ones, the caller
-		 * goes on with the ones the worker finished. */
-		struct buf raw = w->job.raw, dict = w->job.dict;
-		w->job = j;
+		 * goes on with those of a job the worker finished. */
+		struct job *slot = &w->jobs[w->handed % JOBS];
+		struct buf raw = slot->raw, dict = slot->dict;
+		*slot = j;
 		w->raw = raw;
 		w->dict = dict;
-		w->job_ready = true;
+		w->handed++;
 		pthread_cond_broadcast(&w->cv);
 		pthread_mutex_unlock(&w->mu);
 		rc = 0;
@@ -704,8 +720,10 @@ void fd_recording_writer_destroy(struct fd_recording_writer *w)
 		pthread_mutex_destroy(&w->mu);
 		pthread_cond_destroy(&w->cv);
 	}
-	free(w->job.raw.data);
-	free(w->job.dict.data);
+	for (int i = 0; i < JOBS; i++) {
+		free(w->jobs[i].raw.data);
+		free(w->jobs[i].dict.data);
+	}
 	fd_outfile_finish(&w->out); /* removes the file unless finished */
 	for (size_t i = 0; i < w->nfigures; i++) {
 		Firedrill__V1__Figure *f = w->figures[i];
