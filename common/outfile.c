@@ -128,6 +128,22 @@ static int sync_dir(const char *path)
 	return rc;
 }
 
+void fd_outfile_wrote(struct fd_outfile *o, size_t n)
+{
+	o->written += n;
+	if (o->direct || !o->f || o->written - o->handed < FD_OUTFILE_STEP)
+		return;
+	/* A failed flush leaves the error on the stream, for close to report;
+	 * the advice is only advice. DONTNEED starts the writeback of dirty
+	 * pages in the range (Linux) and drops the clean ones: those of the
+	 * step before, written back meanwhile. */
+	if (fflush(o->f) != 0)
+		return;
+	uint64_t from = o->handed >= FD_OUTFILE_STEP ? o->handed - FD_OUTFILE_STEP : 0;
+	posix_fadvise(fileno(o->f), (off_t)from, (off_t)(o->written - from), POSIX_FADV_DONTNEED);
+	o->handed = o->written;
+}
+
 int fd_outfile_close(struct fd_outfile *o, struct fd_error *err)
 {
 	if (!o->f)

@@ -23,6 +23,7 @@
 #define FD_OUTFILE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "common/error.h"
@@ -33,6 +34,7 @@ struct fd_outfile {
 	char *tmp;   /* the temporary one; owned; NULL when direct or committed */
 	bool direct; /* writing path itself (a device or FIFO) */
 	char *buf;   /* f's buffer (regular files); owned */
+	uint64_t written, handed; /* bytes told by fd_outfile_wrote; handed to the disk */
 };
 
 /* The stdio buffer of a regular file: 256 KiB. */
@@ -42,6 +44,14 @@ struct fd_outfile {
  * (FD_ERUNTIME, "cannot create 'PATH.tmp-...': why") nothing is left on
  * disk and o needs no finish, though finish is harmless. */
 int fd_outfile_init(struct fd_outfile *o, const char *path, struct fd_error *err);
+
+/* Tells o that n more bytes went to o->f. Every FD_OUTFILE_STEP bytes of a
+ * regular file, the bytes before are handed to the disk (writeback started,
+ * not waited for) and the pages already written dropped from the cache: a
+ * replay writing gigabytes otherwise leaves them all for the fsync at
+ * close, which then waits for the disk with nothing else to do. */
+void fd_outfile_wrote(struct fd_outfile *o, size_t n);
+#define FD_OUTFILE_STEP (32u << 20)
 
 /* Flushes, fsyncs and closes the file: what can fail for want of disk.
  * A caller committing several files closes them all first, so that a full

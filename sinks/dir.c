@@ -337,6 +337,8 @@ static int put_bytes(struct files_sink *s, enum fd_signal sig, const void *p, si
 		return fd_error_set(err, FD_ERUNTIME, "sink '%s': writing %s: %s", s->base.uri,
 				    s->dir ? s->out[sig].file.path : "standard output", strerror(errno));
 	s->out[sig].bytes += n;
+	if (s->dir)
+		fd_outfile_wrote(&s->out[sig].file, n);
 	return 0;
 }
 

@@ -8,6 +8,7 @@
  * fsynced.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -53,6 +54,27 @@ static bool was_synced(const char *path)
 		if (synced[i].dev == st.st_dev && synced[i].ino == st.st_ino)
 			return true;
 	return false;
+}
+
+/* ---- what was handed to the disk ---- */
+
+/* With 64-bit file offsets (meson.build), glibc's headers name it
+ * posix_fadvise64. */
+int __real_posix_fadvise64(int fd, off_t off, off_t len, int advice);
+int __wrap_posix_fadvise64(int fd, off_t off, off_t len, int advice);
+
+static struct advised {
+	off_t off, len, size; /* size: the file's when advised */
+	int advice;
+} advised[16];
+static size_t n_advised;
+
+int __wrap_posix_fadvise64(int fd, off_t off, off_t len, int advice)
+{
+	struct stat st;
+	if (fstat(fd, &st) == 0 && n_advised < sizeof(advised) / sizeof(advised[0]))
+		advised[n_advised++] = (struct advised){off, len, st.st_size, advice};
+	return __real_posix_fadvise64(fd, off, len, advice);
 }
 
 /* ---- the writers ---- */
@@ -221,6 +243,65 @@ static void test_failures(void **state)
 }
 
 /* A device is written as it is: no rename onto it, no fsync (EINVAL). */
+/* A large file is handed to the disk step by step as it is written: the
+ * advice ranges start at 0, leave no gap, each ends at what was written so
+ * far and comes once those bytes are in the file (flushed: pieces of an odd
+ * size leave some in stdio's buffer otherwise); the file is whole after
+ * commit. A device is written as it is, with no advice. */
+static void test_written_in_steps(void **state)
+{
+	struct tu_dir_fixture *fx = *state;
+	char *path = tu_path(fx->dir, "big.txt");
+	struct fd_error err = {0};
+	struct fd_outfile o;
+	assert_int_equal(fd_outfile_init(&o, path, &err), 0);
+	enum { PIECE = (1 << 20) + 4099, PIECES = 3 * (FD_OUTFILE_STEP >> 20) + 5 };
+	uint8_t *piece = malloc(PIECE);
+	assert_non_null(piece);
+	n_advised = 0;
+	for (int i = 0; i < PIECES; i++) {
+		memset(piece, 'a' + i % 26, PIECE);
+		assert_int_equal(fwrite(piece, 1, PIECE, o.f), PIECE);
+		fd_outfile_wrote(&o, PIECE);
+	}
+	assert_int_equal(n_advised, 3);
+	for (size_t k = 0; k < n_advised; k++) {
+		off_t end = advised[k].off + advised[k].len;
+		assert_int_equal(advised[k].advice, POSIX_FADV_DONTNEED);
+		if (k == 0)
+			assert_int_equal(advised[k].off, 0);
+		else
+			assert_true(advised[k].off <= advised[k - 1].off + advised[k - 1].len &&
+				    end > advised[k - 1].off + advised[k - 1].len);
+		assert_int_equal(end % PIECE, 0);
+		assert_true(end >= (off_t)(k + 1) * FD_OUTFILE_STEP);
+		assert_int_equal(advised[k].size, end);
+	}
+	assert_int_equal(fd_outfile_commit(&o, &err), 0);
+	fd_outfile_finish(&o);
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	for (int i = 0; i < PIECES; i++) {
+		assert_int_equal(fread(piece, 1, PIECE, f), PIECE);
+		for (size_t b = 0; b < PIECE; b += 4093)
+			assert_int_equal(piece[b], 'a' + i % 26);
+	}
+	assert_int_equal(fgetc(f), EOF);
+	fclose(f);
+
+	n_advised = 0;
+	assert_int_equal(fd_outfile_init(&o, "/dev/null", &err), 0);
+	for (int i = 0; i < PIECES; i++) {
+		assert_int_equal(fwrite(piece, 1, PIECE, o.f), PIECE);
+		fd_outfile_wrote(&o, PIECE);
+	}
+	assert_int_equal(fd_outfile_commit(&o, &err), 0);
+	fd_outfile_finish(&o);
+	assert_int_equal(n_advised, 0);
+	free(piece);
+	free(path);
+}
+
 static void test_device(void **state)
 {
 	(void)state;
@@ -244,6 +325,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fsync, tu_dir_setup, tu_dir_teardown),
 		cmocka_unit_test_setup_teardown(test_commit, tu_dir_setup, tu_dir_teardown),
 		cmocka_unit_test_setup_teardown(test_failures, tu_dir_setup, tu_dir_teardown),
+		cmocka_unit_test_setup_teardown(test_written_in_steps, tu_dir_setup, tu_dir_teardown),
 		cmocka_unit_test(test_device),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
