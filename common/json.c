@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +137,24 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+#define ONES 0x0101010101010101ULL
+#define LOW7 0x7f7f7f7f7f7f7f7fULL
+#define HIGH 0x8080808080808080ULL
+
+/* The high bit of each of the 8 bytes of x that is not printable ASCII or
+ * is '"' or '\\', exactly: each sum stays within its byte, so no carry
+ * marks a neighbour. */
+static uint64_t needs_escape(uint64_t x)
+{
+	uint64_t low = x & LOW7;
+	uint64_t ctrl = ~(low + 0x60 * ONES); /* high bit: low 7 bits < 0x20 */
+	uint64_t del = low + ONES;            /* high bit: low 7 bits == 0x7f */
+	uint64_t q = x ^ (0x22 * ONES), b = x ^ (0x5c * ONES);
+	uint64_t quote = ~(((q & LOW7) + LOW7) | q); /* high bit: the byte is '"' */
+	uint64_t bslash = ~(((b & LOW7) + LOW7) | b);
+	return (x | ctrl | del | quote | bslash) & HIGH;
+}
+
 size_t fd_json_quote(char *out, const char *str, size_t n)
 {
 	static const char hexd[] = "0123456789abcdef";
@@ -144,6 +163,18 @@ size_t fd_json_quote(char *out, const char *str, size_t n)
 	*o++ = '"';
 	size_t i = 0;
 	while (i < n) {
+		/* Strings are mostly plain: eight bytes at a time while none needs
+		 * escaping. out has room for 8 more: each byte still to come has
+		 * at least one of its own. */
+		while (n - i >= 8) {
+			uint64_t x;
+			memcpy(&x, s + i, 8);
+			if (needs_escape(x))
+				break;
+			memcpy(o, &x, 8);
+			o += 8;
+			i += 8;
+		}
 		/* printable ASCII other than '"' and '\\' goes out as it is */
 		size_t start = i;
 		while (i < n && s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' && s[i] != '\\')
@@ -235,6 +266,23 @@ void fd_json_raw(struct fd_json *j, const char *s, size_t n)
 	before_value(j);
 	put(j, s, n);
 	done(j);
+}
+
+size_t fd_format_int(char *buf, int64_t v)
+{
+	/* the magnitude in unsigned arithmetic: -INT64_MIN does not fit */
+	uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	char t[20];
+	size_t n = 0;
+	do {
+		t[sizeof(t) - ++n] = (char)('0' + m % 10);
+		m /= 10;
+	} while (m);
+	size_t k = 0;
+	if (v < 0)
+		buf[k++] = '-';
+	memcpy(buf + k, t + sizeof(t) - n, n);
+	return k + n;
 }
 
 void fd_json_int(struct fd_json *j, int64_t v)

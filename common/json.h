@@ -52,6 +52,10 @@ size_t fd_json_quote(char *out, const char *s, size_t n);
 /* A value already encoded as JSON, written as it is. */
 void fd_json_raw(struct fd_json *j, const char *s, size_t n);
 void fd_json_int(struct fd_json *j, int64_t v);
+/* v in decimal as %lld writes it, without printf (encoders write one or
+ * more per record): into buf, which has room for 20 bytes; no NUL.
+ * Returns the length. */
+size_t fd_format_int(char *buf, int64_t v);
 void fd_json_uint(struct fd_json *j, uint64_t v);
 void fd_json_double(struct fd_json *j, double v); /* NaN and infinities become null */
 void fd_json_bool(struct fd_json *j, bool v);

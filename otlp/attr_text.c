@@ -125,8 +125,8 @@ void fd_otlp_out_quoted(struct pbw *o, const uint8_t *s, size_t n)
 
 static void out_int(struct pbw *o, int64_t v)
 {
-	char num[32];
-	pbw_raw(o, num, (size_t)snprintf(num, sizeof(num), "%" PRId64, v));
+	char num[20];
+	pbw_raw(o, num, fd_format_int(num, v));
 }
 
 static void out_double(struct pbw *o, uint64_t bits)
@@ -140,9 +140,8 @@ static void out_double(struct pbw *o, uint64_t bits)
 		pbw_raw(o, "null", 4);
 }
 
-void fd_otlp_attr_json_wire(struct pbw *o, const uint8_t *p, size_t n, bool present)
+static void any_json(struct pbw *o, struct any a)
 {
-	struct any a = present ? any_read(p, n) : (struct any){0};
 	char hex[129];
 	switch (a.kind) {
 	case ANY_STRING:
@@ -192,6 +191,16 @@ void fd_otlp_attr_json_wire(struct pbw *o, const uint8_t *p, size_t n, bool pres
 		pbw_raw(o, "null", 4);
 		break;
 	}
+}
+
+void fd_otlp_attr_json_wire(struct pbw *o, const uint8_t *p, size_t n, bool present)
+{
+	any_json(o, present ? any_read(p, n) : (struct any){0});
+}
+
+void fd_otlp_member_json(struct pbw *o, const struct fd_pb_field *member)
+{
+	any_json(o, (struct any){member->num, member->v, member->p, member->n});
 }
 
 void fd_otlp_attr_text_wire(struct pbw *o, const uint8_t *p, size_t n, bool present)

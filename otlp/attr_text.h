@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "common/json.h"
+#include "otlp/pbread.h"
 #include "otlp/pbwrite.h"
 #include "opentelemetry/proto/common/v1/common.pb-c.h"
 
@@ -37,6 +38,10 @@ void fd_otlp_attr_json(struct fd_json *j, const Opentelemetry__Proto__Common__V1
  * present false: a KeyValue without a value (null). */
 void fd_otlp_attr_text_wire(struct pbw *out, const uint8_t *p, size_t n, bool present);
 void fd_otlp_attr_json_wire(struct pbw *out, const uint8_t *p, size_t n, bool present);
+
+/* fd_otlp_attr_json_wire of an AnyValue that holds the one member, as
+ * fd_otlp_plain_attribute (otlp/shape.h) gives it. */
+void fd_otlp_member_json(struct pbw *out, const struct fd_pb_field *member);
 
 /* A serialized KeyValue's key (cut at a NUL, as protobuf-c's C strings
  * are; "" when absent) and value (NULL when absent). */

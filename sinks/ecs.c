@@ -20,56 +20,59 @@
 
 struct mapping {
 	const char *otel, *ecs;
+	uint8_t otel_n, ecs_n;
 };
+
+#define MAP(otel, ecs) {otel, ecs, sizeof(otel) - 1, sizeof(ecs) - 1}
 
 /* Semantic-convention attributes of a log record with an ECS field of the
  * same meaning (ECS field reference: http, url, user_agent, client, server,
  * error). http.route has none in ECS, so it stays a label. */
 static const struct mapping record_map[] = {
-	{"http.request.method", "http.request.method"},
-	{"http.response.status_code", "http.response.status_code"},
-	{"url.full", "url.full"},
-	{"url.path", "url.path"},
-	{"url.query", "url.query"},
-	{"url.scheme", "url.scheme"},
-	{"user_agent.original", "user_agent.original"},
-	{"client.address", "client.address"},
-	{"client.port", "client.port"},
-	{"server.address", "server.address"},
-	{"server.port", "server.port"},
-	{"exception.type", "error.type"},
-	{"exception.message", "error.message"},
-	{"exception.stacktrace", "error.stack_trace"},
+	MAP("http.request.method", "http.request.method"),
+	MAP("http.response.status_code", "http.response.status_code"),
+	MAP("url.full", "url.full"),
+	MAP("url.path", "url.path"),
+	MAP("url.query", "url.query"),
+	MAP("url.scheme", "url.scheme"),
+	MAP("user_agent.original", "user_agent.original"),
+	MAP("client.address", "client.address"),
+	MAP("client.port", "client.port"),
+	MAP("server.address", "server.address"),
+	MAP("server.port", "server.port"),
+	MAP("exception.type", "error.type"),
+	MAP("exception.message", "error.message"),
+	MAP("exception.stacktrace", "error.stack_trace"),
 };
 
 /* Resource attributes: the service, where it runs. */
 static const struct mapping resource_map[] = {
-	{"service.name", "service.name"},
-	{"service.version", "service.version"},
-	{"service.instance.id", "service.node.name"},
-	{"deployment.environment.name", "service.environment"},
-	{"deployment.environment", "service.environment"},
-	{"host.name", "host.name"},
-	{"host.arch", "host.architecture"},
-	{"container.id", "container.id"},
-	{"container.name", "container.name"},
-	{"process.pid", "process.pid"},
-	{"cloud.provider", "cloud.provider"},
-	{"cloud.region", "cloud.region"},
-	{"k8s.namespace.name", "kubernetes.namespace"},
-	{"k8s.pod.name", "kubernetes.pod.name"},
-	{"k8s.node.name", "kubernetes.node.name"},
+	MAP("service.name", "service.name"),
+	MAP("service.version", "service.version"),
+	MAP("service.instance.id", "service.node.name"),
+	MAP("deployment.environment.name", "service.environment"),
+	MAP("deployment.environment", "service.environment"),
+	MAP("host.name", "host.name"),
+	MAP("host.arch", "host.architecture"),
+	MAP("container.id", "container.id"),
+	MAP("container.name", "container.name"),
+	MAP("process.pid", "process.pid"),
+	MAP("cloud.provider", "cloud.provider"),
+	MAP("cloud.region", "cloud.region"),
+	MAP("k8s.namespace.name", "kubernetes.namespace"),
+	MAP("k8s.pod.name", "kubernetes.pod.name"),
+	MAP("k8s.node.name", "kubernetes.node.name"),
 };
 
 #define N_MAP(t) (sizeof(t) / sizeof((t)[0]))
 
-static const char *lookup(const struct mapping *map, size_t n, const uint8_t *key, size_t len)
+static const struct mapping *lookup(const struct mapping *map, size_t n, const uint8_t *key,
+				    size_t len)
 {
-	/* first characters first: every attribute of every record comes here */
+	/* lengths first: every attribute of every record comes here */
 	for (size_t i = 0; i < n; i++)
-		if (len && map[i].otel[0] == key[0] && strlen(map[i].otel) == len &&
-		    memcmp(map[i].otel, key, len) == 0)
-			return map[i].ecs;
+		if (map[i].otel_n == len && memcmp(map[i].otel, key, len) == 0)
+			return &map[i];
 	return NULL;
 }
 
@@ -104,25 +107,24 @@ const char *fd_ecs_level(int severity_number, const char *text, char buf[32])
 /* The ECS keys written so far in one part of the document: a field is
  * written once (first wins). The fixed keys never collide with mapped ones. */
 struct claims {
-	const char *keys[N_MAP(record_map) + N_MAP(resource_map)];
+	const struct mapping *m[N_MAP(record_map) + N_MAP(resource_map)];
 	size_t n;
 };
 
-static bool claim(struct claims *c, const char *key)
+static bool claim(struct claims *c, const struct mapping *m)
 {
 	for (size_t i = 0; i < c->n; i++)
-		if (strcmp(c->keys[i], key) == 0)
+		if (c->m[i]->ecs_n == m->ecs_n && memcmp(c->m[i]->ecs, m->ecs, m->ecs_n) == 0)
 			return false;
-	if (c->n < sizeof(c->keys) / sizeof(c->keys[0]))
-		c->keys[c->n++] = key;
+	if (c->n < sizeof(c->m) / sizeof(c->m[0]))
+		c->m[c->n++] = m;
 	return true;
 }
 
 /* ,"key": — the keys are this file's own ECS names, plain ASCII that
  * quoting leaves as it is. */
-static void out_key(struct pbw *o, const char *key)
+static void out_key_n(struct pbw *o, const char *key, size_t n)
 {
-	size_t n = strlen(key);
 	if (pbw_room(o, n + 4)) {
 		char *w = (char *)o->buf + o->len;
 		w[0] = ',';
@@ -134,22 +136,33 @@ static void out_key(struct pbw *o, const char *key)
 	}
 }
 
-/* Labels: sanitized key and text, one after the other in a buffer as
- * u32 length + bytes each. */
-static void label_put(struct pbw *o, const uint8_t *p, size_t n)
+#define out_key(o, key) out_key_n(o, key, sizeof(key) - 1)
+
+/* Labels: each one's sanitized key, to find it again, and its "key":"value"
+ * as written, to write it again. The keys as u32 length + bytes, each
+ * followed by where its pair is in json (u32 offset, u32 end); the pairs
+ * joined by commas. bloom has key_bit of each key set: most keys looked for
+ * are not there (a record's among its resource's), and a walk of the keys
+ * is a chain of dependent loads. */
+struct labels {
+	struct pbw keys, json;
+	uint64_t bloom[4];
+};
+
+static unsigned key_bit(const uint8_t *k, size_t n)
 {
-	uint32_t len = (uint32_t)n;
-	pbw_raw(o, (const char *)&len, 4);
-	pbw_raw(o, (const char *)p, n);
+	return n ? (unsigned)(n * 31 + k[0] * 7 + k[n / 2] * 3 + k[n - 1]) & 255 : 0;
 }
 
-static const uint8_t *label_get(const uint8_t *at, const uint8_t **p, size_t *n)
+static const uint8_t *label_get(const uint8_t *at, const uint8_t **k, size_t *n,
+				uint32_t span[2])
 {
 	uint32_t len;
 	memcpy(&len, at, 4);
-	*p = at + 4;
+	*k = at + 4;
 	*n = len;
-	return at + 4 + len;
+	memcpy(span, at + 4 + len, 8);
+	return at + 12 + len;
 }
 
 /* ECS label keys may not contain '.', '*' or '\' (ecs-logging spec). */
@@ -160,68 +173,110 @@ static void sanitize(uint8_t *k, size_t n)
 			k[i] = '_';
 }
 
-/* Does a label of this (sanitized) key exist in the n_labels bytes of labels?
- * Lengths, not an end pointer: an empty buffer's NULL takes no offset. */
-static bool has_label(const uint8_t *labels, size_t n_labels, const uint8_t *key, size_t n)
+/* Is a label of this (sanitized) key among the first n_keys bytes of
+ * l->keys? Lengths, not an end pointer: an empty buffer's NULL takes no
+ * offset. */
+static bool has_label(const struct labels *l, size_t n_keys, const uint8_t *key, size_t n)
 {
-	if (n_labels == 0)
+	unsigned b = key_bit(key, n);
+	if (n_keys == 0 || !(l->bloom[b / 64] >> (b % 64) & 1))
 		return false;
-	const uint8_t *end = labels + n_labels;
-	while (labels < end) {
-		const uint8_t *k, *v;
-		size_t kn, vn;
-		labels = label_get(labels, &k, &kn);
-		labels = label_get(labels, &v, &vn);
+	const uint8_t *keys = l->keys.buf;
+	const uint8_t *end = keys + n_keys;
+	while (keys < end) {
+		const uint8_t *k;
+		size_t kn;
+		uint32_t span[2];
+		keys = label_get(keys, &k, &kn, span);
 		if (kn == n && memcmp(k, key, n) == 0)
 			return true;
 	}
 	return false;
 }
 
-/* Adds the attribute as a label unless one of its key is there already. */
-static void add_label(struct pbw *labels, size_t from, struct pbw *tmp, const uint8_t *key,
-		      size_t key_n, const uint8_t *val, size_t val_n)
+/* Adds the attribute as a label unless one of its key is there already.
+ * Its value is plain's member when plain is set, else the AnyValue
+ * val[0..val_n) (val NULL: none). A label is text: a string as it is, any
+ * other value as its JSON, then quoted. */
+static void add_label(struct labels *l, struct pbw *tmp, const uint8_t *key, size_t key_n,
+		      const struct fd_pb_field *plain, const uint8_t *val, size_t val_n)
 {
-	pbw_reset(tmp);
-	pbw_raw(tmp, (const char *)key, key_n);
-	if (tmp->oom) {
-		labels->oom = true;
+	size_t mark = l->keys.len;
+	uint32_t len = (uint32_t)key_n;
+	pbw_raw(&l->keys, &len, 4);
+	pbw_raw(&l->keys, key, key_n);
+	if (l->keys.oom) { /* each entry whole, for has_label to walk */
+		l->keys.len = mark;
 		return;
 	}
-	sanitize(tmp->buf, key_n);
-	if (labels->len > from && has_label(labels->buf + from, labels->len - from, tmp->buf, key_n))
-		return;
-	fd_otlp_attr_text_wire(tmp, val, val_n, val != NULL);
-	if (tmp->oom) {
-		labels->oom = true;
+	uint8_t *k = l->keys.buf + mark + 4;
+	sanitize(k, key_n);
+	if (has_label(l, mark, k, key_n)) {
+		l->keys.len = mark;
 		return;
 	}
-	label_put(labels, tmp->buf, key_n);
-	label_put(labels, tmp->buf + key_n, tmp->len - key_n);
+	struct pbw *o = &l->json;
+	if (o->len)
+		pbw_raw(o, ",", 1);
+	uint32_t span[2] = {(uint32_t)o->len, 0};
+	fd_otlp_out_quoted(o, k, key_n);
+	pbw_raw(o, ":", 1);
+	if (plain && plain->num == 1) {
+		fd_otlp_out_quoted(o, plain->p, fd_otlp_cstr_len(plain->p, plain->n));
+	} else if (plain) {
+		/* a number's or a bool's JSON needs no escaping */
+		pbw_raw(o, "\"", 1);
+		fd_otlp_member_json(o, plain);
+		pbw_raw(o, "\"", 1);
+	} else {
+		pbw_reset(tmp);
+		fd_otlp_attr_text_wire(tmp, val, val_n, val != NULL);
+		fd_otlp_out_quoted(o, tmp->buf, tmp->len);
+		o->oom |= tmp->oom;
+	}
+	span[1] = (uint32_t)o->len;
+	pbw_raw(&l->keys, span, 8);
+	if (l->keys.oom) {
+		l->keys.len = mark;
+		return;
+	}
+	unsigned b = key_bit(l->keys.buf + mark + 4, key_n);
+	l->bloom[b / 64] |= 1ULL << (b % 64);
 }
 
 /* A mapped attribute becomes its ECS field; with labels set, any other
  * attribute a label. */
-static void attributes(struct pbw *frag, struct pbw *labels, struct pbw *tmp,
+static void attributes(struct pbw *frag, struct labels *labels, struct pbw *tmp,
 		       const uint8_t *msg, size_t n, uint32_t field, const struct mapping *map,
-		       size_t n_map, bool fields)
+		       size_t n_map)
 {
 	struct claims c = {.n = 0};
-	size_t from = labels ? labels->len : 0;
 	struct fd_pb_reader r = fd_pb_reader(msg, n);
 	struct fd_pb_field f;
 	while (fd_pb_next(&r, &f) > 0) {
 		if (f.num != field || f.type != PB_LEN)
 			continue;
-		const uint8_t *key, *val;
-		size_t key_n, val_n;
-		fd_otlp_keyvalue(f.p, f.n, &key, &key_n, &val, &val_n);
-		const char *ecs = lookup(map, n_map, key, key_n);
-		if (ecs && fields && claim(&c, ecs)) {
-			out_key(frag, ecs);
-			fd_otlp_attr_json_wire(frag, val, val_n, val != NULL);
-		} else if (!ecs && labels) {
-			add_label(labels, from, tmp, key, key_n, val, val_n);
+		/* attributes come in the usual shape but for a few: their
+		 * member is read once */
+		struct fd_pb_field k, member, *plain = NULL;
+		const uint8_t *key, *val = NULL;
+		size_t key_n, val_n = 0;
+		if (fd_otlp_plain_attribute(f.p, f.n, &k, &member)) {
+			plain = &member;
+			key = k.p;
+			key_n = fd_otlp_cstr_len(k.p, k.n);
+		} else {
+			fd_otlp_keyvalue(f.p, f.n, &key, &key_n, &val, &val_n);
+		}
+		const struct mapping *m = lookup(map, n_map, key, key_n);
+		if (m && claim(&c, m)) {
+			out_key_n(frag, m->ecs, m->ecs_n);
+			if (plain)
+				fd_otlp_member_json(frag, plain);
+			else
+				fd_otlp_attr_json_wire(frag, val, val_n, val != NULL);
+		} else if (!m && labels) {
+			add_label(labels, tmp, key, key_n, plain, val, val_n);
 		}
 	}
 }
@@ -231,22 +286,25 @@ struct part {
 	uint8_t *copy; /* the blob it was made for */
 	uint32_t len;
 	bool made, bad;
-	struct pbw frag, labels;
-	/* the labels as they are written when a record sets none of the same
-	 * keys: "k":"v",... (quoting them for every document was a tenth of
-	 * the time) */
-	struct pbw labels_json;
+	struct pbw frag;
+	struct labels labels;
 };
 
 struct fd_ecs {
 	struct part *res, *scope;
 	size_t n_res, n_scope;
 	struct part none; /* no resource or scope */
-	struct pbw canon, canon2, tmp, labels;
+	struct pbw canon, canon2, tmp;
+	struct labels labels; /* the record's */
 	/* for a data stream: event.dataset and data_stream.*, written after the
 	 * resource's fields instead of "<service.name>.log" */
 	struct pbw stream;
 	bool has_stream;
+	/* @timestamp up to the second and that second, kept from the last
+	 * record: records come in time order, many a second */
+	int64_t ts_sec;
+	bool ts_made;
+	char ts[32];
 };
 
 struct fd_ecs *fd_ecs_create(void)
@@ -256,7 +314,7 @@ struct fd_ecs *fd_ecs_create(void)
 
 static void out_str_field(struct pbw *o, const char *key, const char *val)
 {
-	out_key(o, key);
+	out_key_n(o, key, strlen(key));
 	fd_otlp_out_quoted(o, (const uint8_t *)val, strlen(val));
 }
 
@@ -277,12 +335,24 @@ struct fd_ecs *fd_ecs_create_stream(const char *dataset, const char *ns)
 	return e;
 }
 
+static void labels_free(struct labels *l)
+{
+	pbw_finish(&l->keys);
+	pbw_finish(&l->json);
+}
+
+static void labels_reset(struct labels *l)
+{
+	pbw_reset(&l->keys);
+	pbw_reset(&l->json);
+	memset(l->bloom, 0, sizeof(l->bloom));
+}
+
 static void part_free(struct part *p)
 {
 	free(p->copy);
 	pbw_finish(&p->frag);
-	pbw_finish(&p->labels);
-	pbw_finish(&p->labels_json);
+	labels_free(&p->labels);
 }
 
 void fd_ecs_destroy(struct fd_ecs *e)
@@ -299,7 +369,7 @@ void fd_ecs_destroy(struct fd_ecs *e)
 	pbw_finish(&e->canon);
 	pbw_finish(&e->canon2);
 	pbw_finish(&e->tmp);
-	pbw_finish(&e->labels);
+	labels_free(&e->labels);
 	pbw_finish(&e->stream);
 	free(e);
 }
@@ -313,7 +383,7 @@ static void make_resource(struct fd_ecs *e, struct part *p, const uint8_t *data,
 		p->bad = true;
 		return;
 	}
-	attributes(&p->frag, &p->labels, &e->tmp, res, n, 1, resource_map, N_MAP(resource_map), true);
+	attributes(&p->frag, &p->labels, &e->tmp, res, n, 1, resource_map, N_MAP(resource_map));
 	if (e->has_stream)
 		return;
 	/* event.dataset: the first service.name attribute with a string value */
@@ -361,25 +431,6 @@ static void make_scope(struct fd_ecs *e, struct part *p, const uint8_t *data, si
 	}
 }
 
-/* "k":"v",... of labels[0..n) (key, value, key, value...). */
-static void labels_json(struct pbw *o, const uint8_t *at, size_t n)
-{
-	const uint8_t *end = at ? at + n : at;
-	bool first = true;
-	while (at < end) {
-		const uint8_t *k, *v;
-		size_t kn, vn;
-		at = label_get(at, &k, &kn);
-		at = label_get(at, &v, &vn);
-		if (!first)
-			pbw_raw(o, ",", 1);
-		first = false;
-		fd_otlp_out_quoted(o, k, kn);
-		pbw_raw(o, ":", 1);
-		fd_otlp_out_quoted(o, v, fd_otlp_cstr_len(v, vn));
-	}
-}
-
 /* The part of blob b (NULL: none), made when new. NULL when out of memory. */
 static struct part *part_of(struct fd_ecs *e, const struct fd_blob *b, bool resource)
 {
@@ -412,15 +463,13 @@ static struct part *part_of(struct fd_ecs *e, const struct fd_blob *b, bool reso
 		return p;
 	}
 	pbw_reset(&p->frag);
-	pbw_reset(&p->labels);
-	pbw_reset(&p->labels_json);
+	labels_reset(&p->labels);
 	p->bad = false;
 	if (b && resource)
 		make_resource(e, p, b->data, b->len);
 	else if (b)
 		make_scope(e, p, b->data, b->len);
-	labels_json(&p->labels_json, p->labels.buf, p->labels.len);
-	if (p->frag.oom || p->labels.oom || p->labels_json.oom)
+	if (p->frag.oom || p->labels.keys.oom || p->labels.json.oom)
 		return NULL;
 	p->made = true;
 	return p;
@@ -470,12 +519,51 @@ static void log_read(const uint8_t *p, size_t n, struct log *l)
 	}
 }
 
-static void out_hex_field(struct pbw *o, const char *key, const uint8_t *p, size_t n)
+/* ,"key":"<hex>" (hex needs no escaping) */
+static void out_hex_field(struct pbw *o, const char *key, size_t key_n, const uint8_t *p, size_t n)
 {
-	char hex[65];
 	if (n && n <= 32) {
-		out_key(o, key);
-		fd_otlp_out_quoted(o, (const uint8_t *)fd_otlp_hex(hex, p, n), 2 * n);
+		out_key_n(o, key, key_n);
+		if (pbw_room(o, 2 * n + 2)) {
+			char *w = (char *)o->buf + o->len;
+			w[0] = '"';
+			fd_otlp_hex(w + 1, p, n);
+			w[2 * n + 1] = '"';
+			o->len += 2 * n + 2;
+		}
+	}
+}
+
+/* "@timestamp"'s value: fd_format_time's text, quoted (it needs no
+ * escaping). When it is the usual 24 bytes, yyyy-mm-ddThh:mm:ss.mmmZ, all
+ * but the milliseconds are kept for the next record of the same second. */
+static void out_time(struct fd_ecs *e, struct pbw *o, int64_t t)
+{
+	int64_t sec = t / 1000000000, rem = t % 1000000000;
+	if (rem < 0) {
+		rem += 1000000000;
+		sec--;
+	}
+	if (!e->ts_made || e->ts_sec != sec) {
+		fd_format_time(e->ts, sizeof(e->ts), t);
+		e->ts_sec = sec;
+		e->ts_made = strlen(e->ts) == 24;
+		if (!e->ts_made) {
+			fd_otlp_out_quoted(o, (const uint8_t *)e->ts, strlen(e->ts));
+			return;
+		}
+	}
+	if (pbw_room(o, 26)) {
+		int ms = (int)(rem / 1000000);
+		char *w = (char *)o->buf + o->len;
+		w[0] = '"';
+		memcpy(w + 1, e->ts, 20);
+		w[21] = (char)('0' + ms / 100);
+		w[22] = (char)('0' + ms / 10 % 10);
+		w[23] = (char)('0' + ms % 10);
+		w[24] = 'Z';
+		w[25] = '"';
+		o->len += 26;
 	}
 }
 
@@ -501,13 +589,12 @@ int fd_ecs_encode(struct fd_ecs *e, const struct fd_record *rec, struct pbw *o,
 	struct log l;
 	log_read(lr, lr_n, &l);
 	size_t mark = o->len;
-	char buf[64], sev[32];
+	char buf[32], sev[32];
 	int64_t t = l.time ? (int64_t)l.time : l.observed ? (int64_t)l.observed : rec->time_ns;
 	/* Elasticsearch's logs templates map @timestamp as date, which keeps
 	 * milliseconds: more digits would be dropped on ingest anyway. */
 	pbw_raw(o, "{\"@timestamp\":", 14);
-	fd_format_time(buf, sizeof(buf), t);
-	fd_otlp_out_quoted(o, (const uint8_t *)buf, strlen(buf));
+	out_time(e, o, t);
 	memcpy(sev, l.sev_text ? (const char *)l.sev_text : "", l.sev_text_n < 31 ? l.sev_text_n : 31);
 	sev[l.sev_text_n < 31 ? l.sev_text_n : 31] = '\0';
 	const char *level = fd_ecs_level(l.severity, sev, buf);
@@ -544,54 +631,53 @@ int fd_ecs_encode(struct fd_ecs *e, const struct fd_record *rec, struct pbw *o,
 		pbw_raw(o, (const char *)e->stream.buf, e->stream.len);
 	pbw_raw(o, (const char *)scope->frag.buf, scope->frag.len);
 	if (l.severity) {
-		char num[16];
+		char num[20];
 		out_key(o, "event.severity");
-		pbw_raw(o, num, (size_t)snprintf(num, sizeof(num), "%d", (int)l.severity));
+		pbw_raw(o, num, fd_format_int(num, l.severity));
 	}
-	out_hex_field(o, "trace.id", l.trace, l.trace_n);
-	out_hex_field(o, "span.id", l.span, l.span_n);
+	out_hex_field(o, "trace.id", 8, l.trace, l.trace_n);
+	out_hex_field(o, "span.id", 7, l.span, l.span_n);
 	/* The record's labels first: a label it sets itself wins over the
 	 * resource's of the same name. */
-	pbw_reset(&e->labels);
-	attributes(o, &e->labels, &e->tmp, lr, lr_n, 6, record_map, N_MAP(record_map), true);
-	const uint8_t *rl = res->labels.buf;
-	const uint8_t *rl_end = res->labels.len ? rl + res->labels.len : rl;
-	size_t own = e->labels.len;
+	struct labels *own = &e->labels, *rl = &res->labels;
+	labels_reset(own);
+	attributes(o, own, &e->tmp, lr, lr_n, 6, record_map, N_MAP(record_map));
 	/* Does the record set a label the resource has? Rarely: then the
-	 * resource's labels go out as made, after the record's. */
+	 * resource's labels go out one by one, those not set by the record. */
 	bool clash = false;
-	for (const uint8_t *at = e->labels.buf, *end = at ? at + own : at; at < end && !clash;) {
-		const uint8_t *k, *v;
-		size_t kn, vn;
-		at = label_get(at, &k, &kn);
-		at = label_get(at, &v, &vn);
-		clash = has_label(rl, res->labels.len, k, kn);
+	const uint8_t *at = own->keys.buf, *end = at ? at + own->keys.len : at;
+	while (at < end && !clash) {
+		const uint8_t *k;
+		size_t kn;
+		uint32_t span[2];
+		at = label_get(at, &k, &kn, span);
+		clash = has_label(rl, rl->keys.len, k, kn);
 	}
-	if (clash) {
-		while (rl < rl_end) {
-			const uint8_t *k, *v;
-			size_t kn, vn;
-			rl = label_get(rl, &k, &kn);
-			rl = label_get(rl, &v, &vn);
-			if (!has_label(e->labels.buf, own, k, kn)) {
-				label_put(&e->labels, k, kn);
-				label_put(&e->labels, v, vn);
-			}
-		}
-	}
-	if (e->labels.len || (!clash && res->labels_json.len)) {
+	if (own->json.len || (!clash && rl->json.len)) {
 		out_key(o, "labels");
 		pbw_raw(o, "{", 1);
-		labels_json(o, e->labels.buf, e->labels.len);
-		if (!clash && res->labels_json.len) {
-			if (e->labels.len)
+		pbw_raw(o, own->json.buf, own->json.len);
+		if (!clash && rl->json.len) {
+			if (own->json.len)
 				pbw_raw(o, ",", 1);
-			pbw_raw(o, (const char *)res->labels_json.buf, res->labels_json.len);
+			pbw_raw(o, rl->json.buf, rl->json.len);
+		}
+		at = rl->keys.buf;
+		end = at ? at + rl->keys.len : at;
+		while (clash && at < end) {
+			const uint8_t *k;
+			size_t kn;
+			uint32_t span[2];
+			at = label_get(at, &k, &kn, span);
+			if (!has_label(own, own->keys.len, k, kn)) {
+				pbw_raw(o, ",", 1);
+				pbw_raw(o, rl->json.buf + span[0], span[1] - span[0]);
+			}
 		}
 		pbw_raw(o, "}", 1);
 	}
 	pbw_raw(o, "}", 1);
-	if (o->oom || e->labels.oom || e->tmp.oom) {
+	if (o->oom || own->keys.oom || own->json.oom || e->tmp.oom) {
 		o->len = mark;
 		return fd_error_set(err, FD_ERUNTIME, "ecs: out of memory");
 	}
