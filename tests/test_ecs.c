@@ -7,11 +7,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "common/timefmt.h"
 #include "otlp/pbwrite.h"
 #include "sinks/ecs.h"
 #include "stream/intern.h"
@@ -107,6 +109,102 @@ static void test_document(void **state)
 	fd_intern_destroy(t);
 }
 
+/* Labels of each kind of value, short and long, escaped, in the usual
+ * shape and not: the first of two keys that sanitize alike wins; a key
+ * that looks like one of the resource's to ecs.c's quick look (its length
+ * and first, middle and last bytes) but is another is no clash. */
+static void test_labels(void **state)
+{
+	(void)state;
+	struct fd_intern *t = fd_intern_create();
+	struct pbw res = {0}, lr = {0};
+	otlp_attr_str(&res, 1, "abcdef", "r1");
+	otlp_attr_str(&res, 1, "team", "t");
+	const struct fd_blob *rb = fd_intern_add(t, res.buf, res.len);
+	pbw_fixed64(&lr, 1, 1700000000000000000ULL);
+	otlp_attr_str(&lr, 6, "a.b", "1");
+	otlp_attr_str(&lr, 6, "a_b", "2");
+	otlp_attr_str(&lr, 6, "axcdef", "x");
+	otlp_attr_bool(&lr, 6, "flag", true);
+	otlp_attr_int(&lr, 6, "neg", -5);
+	char long_val[201];
+	memset(long_val, 'v', 200);
+	long_val[200] = '\0';
+	otlp_attr_str(&lr, 6, "long", long_val);
+	otlp_attr_str(&lr, 6, "esc", "q\"\n");
+	/* an array value [1,"s"]; a key twice (the last wins) */
+	size_t kv = pbw_begin(&lr, 6), v, arr, item;
+	pbw_string(&lr, 1, "list");
+	v = pbw_begin(&lr, 2);
+	arr = pbw_begin(&lr, 5);
+	item = pbw_begin(&lr, 1);
+	pbw_varint(&lr, 3, 1);
+	pbw_end(&lr, item);
+	item = pbw_begin(&lr, 1);
+	pbw_string(&lr, 1, "s");
+	pbw_end(&lr, item);
+	pbw_end(&lr, arr);
+	pbw_end(&lr, v);
+	pbw_end(&lr, kv);
+	kv = pbw_begin(&lr, 6);
+	pbw_string(&lr, 1, "x");
+	pbw_string(&lr, 1, "url.path");
+	v = pbw_begin(&lr, 2);
+	pbw_string(&lr, 1, "/p");
+	pbw_end(&lr, v);
+	pbw_end(&lr, kv);
+	char want[1024];
+	snprintf(want, sizeof(want),
+		 "{\"@timestamp\":\"2023-11-14T22:13:20.000Z\",\"message\":\"\",\"ecs.version\":\"8.11.0\","
+		 "\"url.path\":\"/p\",\"labels\":{\"a_b\":\"1\",\"axcdef\":\"x\",\"flag\":\"true\","
+		 "\"neg\":\"-5\",\"long\":\"%s\",\"esc\":\"q\\\"\\n\",\"list\":\"[1,\\\"s\\\"]\","
+		 "\"abcdef\":\"r1\",\"team\":\"t\"}}",
+		 long_val);
+	struct fd_ecs *e = fd_ecs_create();
+	struct fd_record rec = {.signal = FD_SIGNAL_LOGS, .resource = rb, .payload = lr.buf,
+				.payload_len = lr.len};
+	for (int twice = 0; twice < 2; twice++) {
+		struct fd_error err = {0};
+		int rc;
+		char *d = doc(e, &rec, &rc, &err);
+		assert_int_equal(rc, 0);
+		assert_string_equal(d, want);
+		free(d);
+	}
+	fd_ecs_destroy(e);
+	pbw_finish(&res);
+	pbw_finish(&lr);
+	fd_intern_destroy(t);
+}
+
+/* @timestamp is fd_format_time's, record after record: within a second,
+ * into the next and back, before 1970, the ends of int64_t. */
+static void test_timestamps(void **state)
+{
+	(void)state;
+	static const int64_t times[] = {1700000000123456789, 1700000000999999999, 1700000001000000000,
+					1700000000000000001, -1, -999999999, -1000000000, -1000000001,
+					INT64_MIN, INT64_MAX, 1};
+	struct fd_ecs *e = fd_ecs_create();
+	struct pbw lr = {0};
+	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		pbw_reset(&lr);
+		pbw_fixed64(&lr, 1, (uint64_t)times[i]);
+		struct fd_record rec = {.signal = FD_SIGNAL_LOGS, .payload = lr.buf, .payload_len = lr.len};
+		struct fd_error err = {0};
+		int rc;
+		char *d = doc(e, &rec, &rc, &err), t[64], want[128];
+		assert_int_equal(rc, 0);
+		snprintf(want, sizeof(want), "{\"@timestamp\":\"%s\",",
+			 fd_format_time(t, sizeof(t), times[i]));
+		print_message("%lld\n", (long long)times[i]);
+		assert_memory_equal(d, want, strlen(want));
+		free(d);
+	}
+	fd_ecs_destroy(e);
+	pbw_finish(&lr);
+}
+
 static void test_malformed(void **state)
 {
 	(void)state;
@@ -150,6 +248,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_document),
+		cmocka_unit_test(test_labels),
+		cmocka_unit_test(test_timestamps),
 		cmocka_unit_test(test_malformed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -166,6 +166,105 @@ static void test_string_reads_only_n(void **state)
 	free(p);
 }
 
+/* What a string gets for one byte c among plain ones: the rules above,
+ * byte by byte (a byte from 0x80 alone is not UTF-8). */
+static const char *escaped(unsigned c, char buf[8])
+{
+	static const char *const named[128] = {['"'] = "\\\"", ['\\'] = "\\\\",
+					       ['\n'] = "\\n", ['\r'] = "\\r", ['\t'] = "\\t"};
+	if (c < 128 && named[c])
+		return named[c];
+	if (c >= 0x80)
+		return "\\ufffd";
+	if (c < 0x20 || c == 0x7f)
+		snprintf(buf, 8, "\\u%04x", c);
+	else
+		snprintf(buf, 8, "%c", (char)c);
+	return buf;
+}
+
+/* fd_json_quote of in[0..n) is quote, want, quote. */
+static void check_quote(const char *in, size_t n, const char *want)
+{
+	char *out = malloc(FD_JSON_QUOTED_MAX(n));
+	assert_non_null(out);
+	size_t k = fd_json_quote(out, in, n);
+	assert_int_equal(k, strlen(want) + 2);
+	assert_int_equal(out[0], '"');
+	assert_memory_equal(out + 1, want, k - 2);
+	assert_int_equal(out[k - 1], '"');
+	free(out);
+}
+
+/* Plain bytes go out eight at a time: every byte value at every place of
+ * strings around that size, among plain bytes that differ (so a block
+ * copied from the wrong place shows), and UTF-8 sequences across the
+ * blocks' edges. */
+static void test_quote_every_position(void **state)
+{
+	(void)state;
+	static const size_t lens[] = {7, 8, 9, 15, 16, 17, 24, 41};
+	char in[64], want[512], buf[8];
+	for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
+		size_t n = lens[l];
+		for (size_t i = 0; i < n; i++)
+			in[i] = (char)(' ' + i * 7 % 95); /* ' ' to '~' */
+		for (size_t pos = 0; pos < n; pos++) {
+			char keep = in[pos];
+			for (unsigned c = 0; c < 256; c++) {
+				in[pos] = (char)c;
+				size_t w = 0;
+				for (size_t i = 0; i < n; i++) {
+					const char *e = escaped((unsigned char)in[i], buf);
+					memcpy(want + w, e, strlen(e));
+					w += strlen(e);
+				}
+				want[w] = '\0';
+				check_quote(in, n, want);
+			}
+			in[pos] = keep;
+		}
+	}
+	/* 2, 3 and 4-byte sequences pass whole at every place; one cut
+	 * short is a replacement character a byte */
+	static const char *const seqs[] = {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x94\xa5", "\xe2\x82"};
+	for (size_t q = 0; q < 4; q++) {
+		size_t sn = strlen(seqs[q]);
+		for (size_t pos = 0; pos + sn <= 24; pos++) {
+			memset(in, 'x', 24);
+			memcpy(in + pos, seqs[q], sn);
+			size_t w = 0;
+			memset(want, 'x', pos);
+			w = pos;
+			if (q < 3) {
+				memcpy(want + w, seqs[q], sn);
+				w += sn;
+			} else {
+				memcpy(want + w, "\\ufffd\\ufffd", 12);
+				w += 12;
+			}
+			memset(want + w, 'x', 24 - pos - sn);
+			w += 24 - pos - sn;
+			want[w] = '\0';
+			check_quote(in, 24, want);
+		}
+	}
+	/* long runs on both sides of an escape */
+	char *big = malloc(2001), *bigw = malloc(2003);
+	assert_non_null(big);
+	assert_non_null(bigw);
+	for (size_t i = 0; i < 2001; i++)
+		big[i] = (char)('a' + i % 26);
+	big[1000] = '\n';
+	memcpy(bigw, big, 1000);
+	memcpy(bigw + 1000, "\\n", 2);
+	memcpy(bigw + 1002, big + 1001, 1000);
+	bigw[2002] = '\0';
+	check_quote(big, 2001, bigw);
+	free(big);
+	free(bigw);
+}
+
 static void check_number(void (*emit)(struct fd_json *), const char *want)
 {
 	struct cap c;
@@ -220,7 +319,15 @@ static void test_numbers(void **state)
 	check_number(emit_tenth, "0.1");
 	check_number(emit_one, "1");
 
-	char b[32];
+	/* fd_format_int is %lld */
+	static const int64_t ints[] = {0, 1, -1, 9, 10, -10, 99, 100, 1234567890, INT64_MAX, INT64_MIN,
+				       INT64_MIN + 1};
+	char b[32], p[32];
+	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+		size_t k = fd_format_int(b, ints[i]);
+		assert_int_equal(k, (size_t)snprintf(p, sizeof(p), "%lld", (long long)ints[i]));
+		assert_memory_equal(b, p, k);
+	}
 	assert_string_equal(fd_format_double(b, 0.1), "0.1");
 	assert_string_equal(fd_format_double(b, 1e-05), "1e-05");
 	assert_string_equal(fd_format_double(b, 1), "1");
@@ -393,6 +500,7 @@ int main(void)
 		cmocka_unit_test(test_structure_pretty),
 		cmocka_unit_test(test_string_escapes),
 		cmocka_unit_test(test_string_reads_only_n),
+		cmocka_unit_test(test_quote_every_position),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_double_same_as_printf),
 		cmocka_unit_test(test_write_error_is_sticky),
