@@ -246,11 +246,14 @@ static int commit_head(struct fd_encoders *e, bool wait, struct fd_error *err)
 	if (!ready)
 		return 0;
 	size_t from = 0;
-	for (size_t i = 0; i < j->out.n_lines; i++) {
-		const struct fd_encoded_line *l = &j->out.lines[i];
-		if (e->c.commit(e->c.ctx, l->signal, j->out.bytes.buf + from, l->end - from, &e->sticky) < 0)
+	for (size_t i = 0; i < j->out.n_lines;) {
+		const struct fd_encoded_line *l = &j->out.lines[i++];
+		size_t end = l->end;
+		while (e->c.runs && i < j->out.n_lines && j->out.lines[i].signal == l->signal)
+			end = j->out.lines[i++].end;
+		if (e->c.commit(e->c.ctx, l->signal, j->out.bytes.buf + from, end - from, &e->sticky) < 0)
 			return fail(e, err);
-		from = l->end;
+		from = end;
 	}
 	if (j->rc < 0) {
 		e->sticky = j->err;

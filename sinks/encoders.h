@@ -13,8 +13,9 @@
  * records (stream/record.h), as for the batcher.
  *
  * Every finished job at the head of the queue is handed to the commit
- * callback, on the sink's own thread, line by line: from add when it does
- * not have to wait, and from drain, which waits for them all. A unit that
+ * callback, on the sink's own thread, line by line (or run by run, see
+ * runs): from add when it does not have to wait, and from drain, which
+ * waits for them all. A unit that
  * fails to encode ends its job: the lines before it are committed, then
  * the error is returned (by add or drain), and every call after returns it
  * again.
@@ -22,6 +23,7 @@
 #ifndef FD_SINK_ENCODERS_H
 #define FD_SINK_ENCODERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,6 +61,9 @@ struct fd_encoders_config {
 	/* Takes one line, on the sink's thread, in the order of the units. */
 	int (*commit)(void *ctx, enum fd_signal sig, const uint8_t *line, size_t n,
 		      struct fd_error *err);
+	/* commit may take a run of consecutive lines of one signal at once,
+	 * for a sink that writes lines as they are, wherever one ends */
+	bool runs;
 	void *ctx;
 };
 

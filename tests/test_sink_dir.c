@@ -722,13 +722,35 @@ static char *capture_stdout(void (*fn)(void *), void *arg, size_t *len)
 struct stdout_run {
 	const char *uri;
 	uint64_t counts[3];
+	bool streaks;
 };
 
 static void run_stdout(void *arg)
 {
 	struct stdout_run *r = arg;
 	struct fd_sink *s = open_ok(r->uri, NULL);
-	close_ok(s, write_synth(s, 1500, 8, r->counts));
+	if (!r->streaks) {
+		close_ok(s, write_synth(s, 1500, 8, r->counts));
+		return;
+	}
+	/* 5 spans or metrics, then 700 logs, four times: in a job of lines
+	 * a few lines, then a run of many of another signal */
+	struct fd_synth_options so = {.seed = 8};
+	struct fd_synth *syn = fd_synth_create(&so);
+	for (int streak = 0; streak < 8; streak++) {
+		for (int n = 0; n < (streak % 2 ? 700 : 5);) {
+			struct fd_record rec;
+			struct fd_error err = {0};
+			assert_int_equal(fd_synth_next(syn, &rec), 0);
+			if ((rec.signal == FD_SIGNAL_LOGS) != (streak % 2))
+				continue;
+			if (fd_sink_write(s, &rec, &err) != 0)
+				fail_msg("%s", err.msg);
+			r->counts[rec.signal]++;
+			n++;
+		}
+	}
+	close_ok(s, syn);
 }
 
 static void test_stdout(void **state)
@@ -765,6 +787,26 @@ static void test_stdout(void **state)
 	assert_int_equal(tu_memcount((uint8_t *)out, len, (const uint8_t *)"{\"@timestamp\":", 14),
 			 r3.counts[2]);
 	free(out);
+
+	/* the workers' runs of lines, gathered when short and written from
+	 * where they are when long, come out as one thread's lines */
+	static const char *const formats[] = {"text", "otlp_json"};
+	for (size_t i = 0; i < 2; i++) {
+		char uri[2][64];
+		char *outs[2];
+		size_t lens[2];
+		for (int t = 0; t < 2; t++) {
+			snprintf(uri[t], sizeof(uri[t]), "stdout:%s?threads=%d", formats[i], 2 * t);
+			struct stdout_run rt = {.uri = uri[t], .streaks = true};
+			outs[t] = capture_stdout(run_stdout, &rt, &lens[t]);
+		}
+		print_message("%s: %zu bytes\n", formats[i], lens[0]);
+		assert_true(lens[0] > 4 * 65536);
+		assert_int_equal(lens[0], lens[1]);
+		assert_memory_equal(outs[0], outs[1], lens[0]);
+		free(outs[0]);
+		free(outs[1]);
+	}
 }
 
 int main(void)
