@@ -409,7 +409,18 @@ static bool round_digits(struct dparts *d, int p, uint64_t *m, int *X)
 			N *= pow10_128(s);
 		else
 			D *= pow10_128(-s);
-		u128 q = N / D, r = N % D;
+		/* with E < 0 and s >= 0, D is the power of two alone: a shift
+		 * and a mask, not a 128-bit division (a call of some 50
+		 * cycles, for every value written with digits after the
+		 * point) */
+		u128 q, r;
+		if (s >= 0 && d->E < 0) {
+			q = N >> -d->E;
+			r = N & (D - 1);
+		} else {
+			q = N / D;
+			r = N % D;
+		}
 		/* the exponent from the exact value, before rounding */
 		if (q < pow10_128(p - 1)) {
 			d->e10--;

@@ -113,8 +113,22 @@ static struct any any_read(const uint8_t *p, size_t n)
 
 size_t fd_otlp_cstr_len(const uint8_t *p, size_t n)
 {
-	const uint8_t *nul = n ? memchr(p, 0, n) : NULL;
-	return nul ? (size_t)(nul - p) : n;
+	if (n > 64) {
+		const uint8_t *nul = memchr(p, 0, n);
+		return nul ? (size_t)(nul - p) : n;
+	}
+	/* keys and values are mostly short: eight bytes at a time, in line,
+	 * cost less than a call of memchr (a few percent of an ECS replay) */
+	size_t i = 0;
+	for (; n - i >= 8; i += 8) {
+		uint64_t x;
+		memcpy(&x, p + i, 8);
+		if ((x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL)
+			break; /* a zero byte among these */
+	}
+	while (i < n && p[i])
+		i++;
+	return i;
 }
 
 void fd_otlp_out_quoted(struct pbw *o, const uint8_t *s, size_t n)

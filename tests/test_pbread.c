@@ -2,7 +2,7 @@
  * Each row is a message body and what fd_pb_next reads from it, field by
  * field, ending with 0 (the end) or -1 (refused). Then
  * fd_otlp_plain_attribute (otlp/shape.h), which reads the usual bytes
- * without it, against its rule read with it. */
+ * without it, against its rule read with it; fd_otlp_cstr_len. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "otlp/attr_text.h"
 #include "otlp/pbread.h"
 #include "otlp/pbwrite.h"
 #include "otlp/shape.h"
@@ -285,6 +286,29 @@ static void test_plain_attribute(void **state)
 	pbw_finish(&v);
 }
 
+/* fd_otlp_cstr_len (otlp/attr_text.h): a NUL at every place, or none, in
+ * strings across its eight-byte steps and past its use of memchr. */
+static void test_cstr_len(void **state)
+{
+	(void)state;
+	assert_int_equal(fd_otlp_cstr_len(NULL, 0), 0);
+	for (size_t n = 1; n <= 80; n++) {
+		/* an exact-size buffer: ASan sees a read past the end */
+		uint8_t *p = malloc(n);
+		assert_non_null(p);
+		for (size_t i = 0; i < n; i++)
+			p[i] = (uint8_t)(i % 3 ? 0x80 + i : 0x01); /* at the zero test's edges */
+		assert_int_equal(fd_otlp_cstr_len(p, n), n);
+		for (size_t at = 0; at < n; at++) {
+			uint8_t keep = p[at];
+			p[at] = 0;
+			assert_int_equal(fd_otlp_cstr_len(p, n), at);
+			p[at] = keep;
+		}
+		free(p);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +316,7 @@ int main(void)
 		cmocka_unit_test(test_nested_bounds),
 		cmocka_unit_test(test_find),
 		cmocka_unit_test(test_plain_attribute),
+		cmocka_unit_test(test_cstr_len),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
