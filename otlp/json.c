@@ -528,26 +528,6 @@ static void put_bytes_json(struct pbw *o, const uint8_t *p, size_t n, bool hex)
 	o->len += k + 2;
 }
 
-unsigned fd_otlp_wire_type(ProtobufCType t)
-{
-	switch (t) {
-	case PROTOBUF_C_TYPE_SFIXED32:
-	case PROTOBUF_C_TYPE_FIXED32:
-	case PROTOBUF_C_TYPE_FLOAT:
-		return PB_FIXED32;
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_FIXED64:
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return PB_FIXED64;
-	case PROTOBUF_C_TYPE_STRING:
-	case PROTOBUF_C_TYPE_BYTES:
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return PB_LEN;
-	default:
-		return PB_VARINT;
-	}
-}
-
 /* What protobuf-c stores of a scalar is zero: the field's proto3 default. */
 static bool scalar_zero(ProtobufCType t, uint64_t v)
 {

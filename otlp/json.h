@@ -66,8 +66,27 @@ void fd_otlp_json_unpacked_free(ProtobufCMessage *m, struct fd_pb_arena *scratch
 bool fd_otlp_json_is_hex(const ProtobufCFieldDescriptor *f);
 
 /* The wire type a field of type t is written with (PB_VARINT...; repeated
- * scalars may also come packed, as PB_LEN). */
-unsigned fd_otlp_wire_type(ProtobufCType t);
+ * scalars may also come packed, as PB_LEN). In line: the shape check asks
+ * for every field of every record. */
+static inline unsigned fd_otlp_wire_type(ProtobufCType t)
+{
+	switch (t) {
+	case PROTOBUF_C_TYPE_SFIXED32:
+	case PROTOBUF_C_TYPE_FIXED32:
+	case PROTOBUF_C_TYPE_FLOAT:
+		return PB_FIXED32;
+	case PROTOBUF_C_TYPE_SFIXED64:
+	case PROTOBUF_C_TYPE_FIXED64:
+	case PROTOBUF_C_TYPE_DOUBLE:
+		return PB_FIXED64;
+	case PROTOBUF_C_TYPE_STRING:
+	case PROTOBUF_C_TYPE_BYTES:
+	case PROTOBUF_C_TYPE_MESSAGE:
+		return PB_LEN;
+	default:
+		return PB_VARINT;
+	}
+}
 
 /* The protobuf-c descriptor of signal sig's Export*ServiceRequest; NULL for
  * an unknown signal. */

@@ -137,6 +137,11 @@ static bool shaped(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t
 		}
 		if (w.type != wt)
 			return false;
+		/* attributes, most of what is walked, without a call each (as
+		 * the call's first steps would take them) */
+		if (f->descriptor == &opentelemetry__proto__common__v1__key_value__descriptor &&
+		    depth + 1 <= MAX_NEST && fd_otlp_plain_attribute(w.p, w.n, &key, &member))
+			continue;
 		if (f->type == PROTOBUF_C_TYPE_MESSAGE && !shaped(f->descriptor, w.p, w.n, depth + 1))
 			return false;
 	}

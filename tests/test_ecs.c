@@ -205,6 +205,49 @@ static void test_timestamps(void **state)
 	pbw_finish(&lr);
 }
 
+/* An attribute in kvlists nested as deep as the shape check follows (an
+ * attribute at depth 22 of the LogRecord) is written; one level more is
+ * refused, plain as the innermost attribute is. */
+static void test_nesting(void **state)
+{
+	(void)state;
+	struct fd_ecs *e = fd_ecs_create();
+	struct pbw lr = {0};
+	for (int levels = 7; levels <= 8; levels++) {
+		pbw_reset(&lr);
+		size_t mark[3 * 8 + 1];
+		int n = 0;
+		mark[n++] = pbw_begin(&lr, 6); /* LogRecord.attributes */
+		for (int i = 0; i < levels; i++) {
+			pbw_string(&lr, 1, "kv");
+			mark[n++] = pbw_begin(&lr, 2); /* KeyValue.value */
+			mark[n++] = pbw_begin(&lr, 6); /* AnyValue.kvlist_value */
+			mark[n++] = pbw_begin(&lr, 1); /* KeyValueList.values */
+		}
+		pbw_string(&lr, 1, "k");
+		size_t v = pbw_begin(&lr, 2);
+		pbw_string(&lr, 1, "v");
+		pbw_end(&lr, v);
+		while (n)
+			pbw_end(&lr, mark[--n]);
+		struct fd_record rec = {.time_ns = 5, .signal = FD_SIGNAL_LOGS, .payload = lr.buf,
+					.payload_len = lr.len};
+		struct fd_error err = {0};
+		int rc;
+		char *d = doc(e, &rec, &rc, &err);
+		print_message("%d levels: %s%s\n", levels, d, err.msg);
+		if (levels == 7) {
+			assert_int_equal(rc, 0);
+			assert_non_null(strstr(d, "{\\\"k\\\":\\\"v\\\"}}}}}}}\"}}"));
+		} else {
+			assert_int_equal(rc, -FD_EINPUT);
+		}
+		free(d);
+	}
+	fd_ecs_destroy(e);
+	pbw_finish(&lr);
+}
+
 static void test_malformed(void **state)
 {
 	(void)state;
@@ -250,6 +293,7 @@ int main(void)
 		cmocka_unit_test(test_document),
 		cmocka_unit_test(test_labels),
 		cmocka_unit_test(test_timestamps),
+		cmocka_unit_test(test_nesting),
 		cmocka_unit_test(test_malformed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
