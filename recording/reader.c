@@ -10,7 +10,6 @@
 #include <zstd.h>
 
 #include "recording/crc32c.h"
-#include "recording/fetch.h"
 #include "otlp/pbread.h"
 #include "recording/format.h"
 #include "stream/intern.h"
@@ -91,8 +90,6 @@ struct fd_recording_reader {
 
 	ZSTD_DCtx *dctx;
 	struct buf stored, raw;
-	struct fd_fetch *fetch;     /* NULL unless fd_recording_reader_fetch_ahead */
-	struct fd_fetched *fetched; /* the block read_block is reading, from fetch */
 
 	/* the record block being yielded */
 	uint32_t raw_len, remaining;
@@ -157,28 +154,11 @@ static void cut_short(struct fd_recording_reader *r, uint64_t off, const char *r
 	snprintf(r->stats.cut_reason, sizeof(r->stats.cut_reason), "%s", reason);
 }
 
-/* What the fetch-ahead thread read at off, when it read it. */
-static const struct fd_fetched *fetched_at(const struct fd_recording_reader *r, uint64_t off)
-{
-	return r->fetched && r->fetched->off == off && !r->fetched->gave_up ? r->fetched : NULL;
-}
-
 /* Reads a block's stored bytes at off (header already decoded), checks the
  * checksum and decompresses into r->raw. */
 static int load_block_data(struct fd_recording_reader *r, uint64_t block_no, uint64_t off,
 			   const struct fdr_block_header *h, struct fd_error *err)
 {
-	struct fd_fetched *b = r->fetched;
-	if (fetched_at(r, off) && b->data_ok) {
-		/* the thread's buffer becomes ours, ours goes back to it */
-		uint8_t *p = r->raw.data;
-		size_t cap = r->raw.cap;
-		r->raw.data = b->raw;
-		r->raw.cap = b->raw_cap;
-		b->raw = p;
-		b->raw_cap = cap;
-		return 0;
-	}
 	/* stored_len was checked against the file by the caller; raw_len is
 	 * allocated only once the checksum and the frame's own size agree. */
 	if (buf_reserve(&r->stored, h->stored_len ? h->stored_len : 1) < 0)
@@ -374,14 +354,9 @@ static int read_header(struct fd_recording_reader *r, uint64_t no, uint64_t off,
 		       struct fdr_block_header *h, struct fd_error *err)
 {
 	uint8_t hb[FDR_BLOCK_HEADER_LEN];
-	const struct fd_fetched *b = fetched_at(r, off);
-	if (b) {
-		memcpy(hb, b->header, sizeof(hb));
-	} else {
-		int rc = read_at(r, off, hb, sizeof(hb), err);
-		if (rc < 0)
-			return rc;
-	}
+	int rc = read_at(r, off, hb, sizeof(hb), err);
+	if (rc < 0)
+		return rc;
 	switch (fdr_block_header_decode(hb, h)) {
 	case 0:
 		break;
@@ -440,23 +415,7 @@ static int check_summary(struct fd_recording_reader *r, struct fd_error *err)
 /* Reads the block at r->pos. Returns 1 when a record block is ready to
  * yield, 2 when a block without records was consumed, 0 at the end, or an
  * error. */
-static int read_block_here(struct fd_recording_reader *r, struct fd_error *err);
-
 static int read_block(struct fd_recording_reader *r, struct fd_error *err)
-{
-	/* Blocks a seek skips are not decompressed: no fetching then. */
-	if (!r->fetch || r->seeking || r->pos >= r->data_end)
-		return read_block_here(r, err);
-	r->fetched = fd_fetch_get(r->fetch, r->pos);
-	/* as when the reader itself runs out */
-	int rc = r->fetched->oom ? fd_error_set(err, FD_ERUNTIME, "out of memory")
-				 : read_block_here(r, err);
-	r->fetched = NULL;
-	fd_fetch_release(r->fetch);
-	return rc;
-}
-
-static int read_block_here(struct fd_recording_reader *r, struct fd_error *err)
 {
 	uint64_t off = r->pos, no = r->block_no;
 	if (off >= r->data_end) {
@@ -899,7 +858,6 @@ void fd_recording_reader_destroy(struct fd_recording_reader *r)
 {
 	if (!r)
 		return;
-	fd_fetch_destroy(r->fetch);
 	if (r->f)
 		fclose(r->f);
 	if (r->header)
@@ -913,14 +871,4 @@ void fd_recording_reader_destroy(struct fd_recording_reader *r)
 	free(r->raw.data);
 	free(r->name);
 	free(r);
-}
-
-int fd_recording_reader_fetch_ahead(struct fd_recording_reader *r, struct fd_error *err)
-{
-	int fd = fileno(r->f);
-	if (r->fetch || fd < 0)
-		return 0; /* a stream in memory: nothing to overlap */
-	if (!(r->fetch = fd_fetch_create(fd, r->data_end)))
-		return fd_error_set(err, FD_ERUNTIME, "cannot start the thread that reads ahead");
-	return 0;
 }

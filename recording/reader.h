@@ -82,11 +82,4 @@ const struct fd_recording_stats *fd_recording_reader_stats(const struct fd_recor
 
 void fd_recording_reader_destroy(struct fd_recording_reader *r);
 
-/* From now on a thread of the reader's own reads and decompresses the
- * blocks ahead of the one being yielded (recording/fetch.h), for a caller
- * that reads the file through: the records, the errors and the statistics
- * are the same as without it. Nothing for a stream without a file
- * descriptor. Errors: FD_ERUNTIME (out of memory, no thread). */
-int fd_recording_reader_fetch_ahead(struct fd_recording_reader *r, struct fd_error *err);
-
 #endif

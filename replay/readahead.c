@@ -131,10 +131,6 @@ int fd_readahead_start(struct fd_recording_reader *r, int64_t from,
 		       struct fd_error *err)
 {
 	*out = NULL;
-	/* decompression on a thread of its own, beside this one's decoding */
-	int rc = fd_recording_reader_fetch_ahead(r, err);
-	if (rc < 0)
-		return rc;
 	struct fd_readahead *ra = calloc(1, sizeof(*ra));
 	if (!ra)
 		return fd_error_set(err, FD_ERUNTIME, "out of memory");

@@ -114,68 +114,6 @@ static int read_all(struct fd_recording_reader *r, struct tu_recs *got, struct f
 	return rc;
 }
 
-/* The same bytes read by a reader whose blocks a thread fetches ahead
- * (recording/fetch.h) and by one without, both from the start or both
- * after a seek to seek_to (INT64_MIN: none): the same records, the same end
- * or error, the same statistics. The fetching one reads a real file: the
- * thread preads its descriptor. */
-static void same_fetched_ahead(const uint8_t *bytes, size_t len, int64_t seek_to,
-			       const char *label)
-{
-	FILE *plain = tu_memfile(bytes, len);
-	FILE *real = tmpfile();
-	assert_non_null(plain);
-	assert_non_null(real);
-	assert_true(len == 0 || fwrite(bytes, 1, len, real) == len);
-	assert_int_equal(fflush(real), 0);
-	rewind(real);
-	struct fd_recording_reader *a = NULL, *b = NULL;
-	struct fd_error ea = {0}, eb = {0};
-	int ra = fd_recording_reader_open_file(plain, "x.fdr", &a, &ea);
-	int rb = fd_recording_reader_open_file(real, "x.fdr", &b, &eb);
-	if (ra != rb)
-		fail_msg("%s: open %d / %d", label, ra, rb);
-	if (ra < 0) {
-		assert_string_equal(ea.msg, eb.msg);
-		return;
-	}
-	assert_int_equal(fd_recording_reader_fetch_ahead(b, &eb), 0);
-	if (seek_to != INT64_MIN) {
-		ra = fd_recording_reader_seek(a, seek_to, &ea);
-		rb = fd_recording_reader_seek(b, seek_to, &eb);
-		if (ra != rb)
-			fail_msg("%s: seek %d / %d", label, ra, rb);
-	}
-	struct tu_recs got_a = {0}, got_b = {0};
-	if (ra == 0) {
-		ra = read_all(a, &got_a, &ea);
-		rb = read_all(b, &got_b, &eb);
-	}
-	if (ra != rb)
-		fail_msg("%s: read %d (%s) / %d (%s) with the thread", label, ra, ea.msg, rb, eb.msg);
-	if (ra < 0)
-		assert_string_equal(ea.msg, eb.msg);
-	assert_int_equal(got_a.n, got_b.n);
-	for (size_t i = 0; i < got_a.n; i++) {
-		const char *why = tu_rec_diff2(&got_a.v[i], &got_b.v[i]);
-		if (why)
-			fail_msg("%s: record %zu: %s", label, i, why);
-	}
-	const struct fd_recording_stats *sa = fd_recording_reader_stats(a),
-					*sb = fd_recording_reader_stats(b);
-	assert_int_equal(sa->blocks, sb->blocks);
-	assert_int_equal(sa->record_blocks, sb->record_blocks);
-	assert_int_equal(sa->raw_bytes, sb->raw_bytes);
-	assert_int_equal(sa->stored_bytes, sb->stored_bytes);
-	assert_int_equal(sa->cut_short, sb->cut_short);
-	assert_int_equal(sa->cut_offset, sb->cut_offset);
-	assert_string_equal(sa->cut_reason, sb->cut_reason);
-	tu_recs_free(&got_a);
-	tu_recs_free(&got_b);
-	fd_recording_reader_destroy(a);
-	fd_recording_reader_destroy(b);
-}
-
 /* got must equal want[from .. to). */
 static void assert_same(const struct tu_recs *want, size_t from, size_t to,
 			const struct tu_recs *got, const char *what)
@@ -699,10 +637,6 @@ static void test_truncation_every_byte(void **state)
 
 	for (size_t c = 0; c <= len; c++) {
 		uint8_t *cut = copy_bytes(full, c); /* exact size: ASan sees overreads */
-		char what[64];
-		snprintf(what, sizeof(what), "cut at %zu", c);
-		same_fetched_ahead(cut, c, INT64_MIN, what);
-		same_fetched_ahead(cut, c, mid, what);
 		FILE *mf = tu_memfile(cut, c);
 		assert_non_null(mf);
 		struct fd_recording_reader *r = (struct fd_recording_reader *)1;
@@ -860,7 +794,6 @@ static void check_damaged(const uint8_t *bytes, size_t len, const struct layout 
 	struct expect e;
 	char msgbuf[128];
 	expected_damage(l, pos, npos, want->n, &e, msgbuf, sizeof(msgbuf));
-	same_fetched_ahead(bytes, len, INT64_MIN, label);
 	FILE *mf = tu_memfile(bytes, len);
 	struct fd_recording_reader *r = NULL;
 	struct fd_error err = {0};
