@@ -173,7 +173,7 @@ static void sanitize(uint8_t *k, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		uint8_t c = k[i];
-		k[i] = (c == '.') | (c == '*') | (c == '\\') ? '_' : c;
+		k[i] = ((c == '.') | (c == '*') | (c == '\\')) ? '_' : c;
 	}
 }
 
