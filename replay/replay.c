@@ -155,13 +155,14 @@ int fd_replay_run(struct fd_recording_reader *r, struct fd_sink **sinks, size_t 
 				st->stopped = true;
 				break;
 			}
-			/* --until and --signals: the read-ahead stops and drops */
+			if (o->has_until && rec.time_ns >= hi)
+				break;
 			int svc_match = o->service ? service_matches(&svc, rec.resource, o->service) : 1;
 			if (svc_match < 0) {
 				rc = fd_error_set(err, FD_ERUNTIME, "out of memory");
 				break;
 			}
-			if (!svc_match ||
+			if ((o->signals && !(o->signals & (1u << rec.signal))) || !svc_match ||
 			    (o->shards > 1 && fd_replay_shard_of(&rec, o->shards) != o->shard)) {
 				st->filtered++;
 				continue;
